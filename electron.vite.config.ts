@@ -1,0 +1,45 @@
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+
+const root = __dirname
+
+/**
+ * One build for every process. The main bundle has several entries because the same engine
+ * serves three front ends (Electron, the browser-mode server and the CLI) and the inference
+ * worker must be its own file for `new Worker(path)`.
+ */
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      externalizeDeps: true,
+      rollupOptions: {
+        input: {
+          index: resolve(root, 'main/index.ts'),
+          server: resolve(root, 'main/server.ts'),
+          cli: resolve(root, 'main/cli.ts')
+        }
+      }
+    }
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      externalizeDeps: true,
+      rollupOptions: {
+        input: { index: resolve(root, 'main/preload/index.ts') }
+      }
+    }
+  },
+  renderer: {
+    root: resolve(root, 'renderer'),
+    // Relative asset URLs: the same bundle loads from file:// in Electron and http:// in browser mode.
+    base: './',
+    esbuild: { jsx: 'automatic' },
+    build: {
+      outDir: resolve(root, 'out/renderer'),
+      minify: true,
+      rollupOptions: { input: resolve(root, 'renderer/index.html') }
+    }
+  }
+})

@@ -1,0 +1,54 @@
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { app, BrowserWindow, session } from 'electron'
+import { createStepwiseApi } from './api/create-api'
+import { registerIpcHandlers } from './ipc/register-handlers'
+import { isAppUrl, lockDownNavigation } from './security'
+import { secureWebPreferences } from './window-options'
+
+// The renderer is sandboxed everywhere, including any window a future feature adds.
+app.enableSandbox()
+
+const rendererFile = join(__dirname, '../renderer/index.html')
+const rendererFileUrl = pathToFileURL(rendererFile).toString()
+const devServerUrl = process.env['ELECTRON_RENDERER_URL']
+const isTrusted = (url: string): boolean => isAppUrl(url, rendererFileUrl, devServerUrl)
+
+function createMainWindow(): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 860,
+    minWidth: 720,
+    minHeight: 520,
+    show: false,
+    title: 'Stepwise',
+    webPreferences: secureWebPreferences(join(__dirname, '../preload/index.js'))
+  })
+  lockDownNavigation(window.webContents, isTrusted)
+  window.once('ready-to-show', () => window.show())
+  if (devServerUrl !== undefined) {
+    void window.loadURL(devServerUrl)
+  } else {
+    void window.loadFile(rendererFile)
+  }
+  return window
+}
+
+void app.whenReady().then(() => {
+  // No page of ours needs camera, notifications or the like (checklist item 5).
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
+    callback(false)
+  )
+  registerIpcHandlers(
+    createStepwiseApi({ appVersion: app.getVersion(), mode: 'electron' }),
+    isTrusted
+  )
+  createMainWindow()
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createMainWindow()
+  })
+})
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit()
+})

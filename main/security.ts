@@ -1,0 +1,36 @@
+import type { WebContents } from 'electron'
+
+/**
+ * Is `url` one of the app's own pages? Production windows load the bundled renderer from a
+ * file URL inside the app; development windows load the electron-vite dev server.
+ */
+export function isAppUrl(url: string, rendererFileUrl: string, devServerUrl?: string): boolean {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return false
+  }
+  if (parsed.protocol === 'file:') {
+    return parsed.pathname === new URL(rendererFileUrl).pathname
+  }
+  if (devServerUrl !== undefined) {
+    return parsed.origin === new URL(devServerUrl).origin
+  }
+  return false
+}
+
+/** Denies navigation away from the app and every attempt to open a new window. */
+export function lockDownNavigation(
+  contents: WebContents,
+  isAllowed: (url: string) => boolean
+): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAllowed(url)) event.preventDefault()
+  })
+  contents.on('will-redirect', (event, url) => {
+    if (!isAllowed(url)) event.preventDefault()
+  })
+  contents.on('will-attach-webview', (event) => event.preventDefault())
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+}

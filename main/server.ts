@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { version } from '../package.json'
+import { createStepwiseApi } from './api/create-api'
+import { startBrowserServer } from './server/browser-server'
+import { parseServerArgs, SERVER_USAGE } from './server/server-args'
+
+function openInBrowser(url: string): void {
+  const [command, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]]
+  const child = spawn(command, args, { detached: true, stdio: 'ignore' })
+  child.on('error', () => console.log('Could not open a browser; open the URL above yourself.'))
+  child.unref()
+}
+
+async function main(): Promise<void> {
+  let args
+  try {
+    args = parseServerArgs(process.argv.slice(2))
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`)
+    process.exit(2)
+  }
+  if (args.help) {
+    console.log(SERVER_USAGE)
+    return
+  }
+  const api = createStepwiseApi({ appVersion: version, mode: 'browser' })
+  const server = await startBrowserServer({
+    api,
+    rendererDir: join(__dirname, '../renderer'),
+    port: args.port
+  }).catch((error: NodeJS.ErrnoException) => {
+    const reason =
+      error.code === 'EADDRINUSE'
+        ? `port ${args.port} is already in use; pick another with --port N (0 = any free port)`
+        : error.message
+    console.error(`error: ${reason}`)
+    process.exit(1)
+  })
+  console.log(`Stepwise is running at ${server.url}`)
+  if (args.open) openInBrowser(server.url)
+  const shutdown = (): void => {
+    void server.close().then(() => process.exit(0))
+  }
+  process.on('SIGINT', shutdown)
+  process.on('SIGTERM', shutdown)
+}
+
+void main()
