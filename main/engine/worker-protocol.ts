@@ -1,0 +1,109 @@
+import type { CfgCutoff, ProviderName, SchedulerClassName } from '../../shared/params'
+
+/**
+ * Messages between the main process and the inference worker thread. onnxruntime-node's
+ * `session.run()` blocks its thread for the whole run, so all inference lives in the worker;
+ * main only sends commands and receives events. Pixel buffers are transferred, not copied.
+ */
+
+/** One generation, fully resolved (model folder, concrete seed) by the caller. */
+export interface GenerationRequest {
+  modelDir: string
+  provider: ProviderName
+  prompt: string
+  negativePrompt: string
+  /** Omitted: the model's default. */
+  numInferenceSteps?: number
+  guidanceScale?: number
+  guidanceRescale: number
+  width?: number
+  height?: number
+  seed: number
+  /** Omitted: the model's own scheduler config. */
+  scheduler?: SchedulerClassName
+  useKarrasSigmas: boolean
+  cfgCutoff: CfgCutoff | null
+  stopAtStep: number | null
+  previewEvery: number
+  numImagesPerPrompt: number
+}
+
+/** Commands main sends to the worker. */
+export type WorkerCommand =
+  | { type: 'generate'; jobId: string; request: GenerationRequest }
+  /** Sets the interrupt flag; honoured at the top of the next step (diffusers semantics). */
+  | { type: 'stop'; jobId: string }
+  /** Replaces the live CFG cutoff if its step has not been reached yet. */
+  | { type: 'set-cfg-cutoff'; jobId: string; cutoff: CfgCutoff | null }
+  /** Drops loaded sessions (model switch, memory pressure). */
+  | { type: 'release' }
+
+/** Phases of a job as the worker reports them. */
+export type WorkerPhase = 'loading' | 'encoding' | 'denoising' | 'decoding'
+
+/** RGBA pixels; `rgba.byteLength === width * height * 4`. */
+export interface RgbaFrame {
+  width: number
+  height: number
+  rgba: ArrayBuffer
+}
+
+/** One finished denoising step. */
+export interface StepReport {
+  index: number
+  timestep: number
+  /** Number of timesteps the loop iterates (T). */
+  total: number
+  /** Wall time of the whole step (UNet, guidance, scheduler, callbacks). */
+  ms: number
+  /** Time inside the UNet's `session.run`. */
+  unetMs: number
+  /** Batch the UNet actually ran with (2B with CFG, B without). */
+  unetBatch: number
+  /** Whether classifier-free guidance was applied in this step. */
+  cfg: boolean
+  /** Latent-resolution preview, or null when previews are off for this step. */
+  preview: RgbaFrame | null
+}
+
+/** What the worker reports about the live CFG cutoff. */
+export interface CutoffReport {
+  /** The cutoff now in force (null: guidance until the end). */
+  cutoff: CfgCutoff | null
+  /** The step index after which guidance ends, or null. */
+  cutoffStep: number | null
+  /** True once guidance has ended: the cutoff can no longer change. */
+  locked: boolean
+  /** Set when a requested change was refused, saying why. */
+  refused?: string
+}
+
+/** The outcome of a finished (or stopped) generation. */
+export interface GenerationResult {
+  images: RgbaFrame[]
+  seed: number
+  width: number
+  height: number
+  scheduler: SchedulerClassName
+  numInferenceSteps: number
+  numTimesteps: number
+  guidanceScale: number
+  stepsRun: number
+  interrupted: boolean
+  /** The execution provider the sessions actually ran on. */
+  provider: string
+  /** Set when the UNet could not run with a reduced batch after a CFG cutoff. */
+  unetBatchFallback?: string
+  totalMs: number
+  unetMs: number
+  warnings: string[]
+}
+
+/** Events the worker sends to main. */
+export type WorkerEvent =
+  | { type: 'state'; jobId: string; phase: WorkerPhase }
+  | { type: 'step'; jobId: string; step: StepReport }
+  | { type: 'cutoff'; jobId: string; report: CutoffReport }
+  | { type: 'warning'; jobId: string; message: string }
+  | { type: 'done'; jobId: string; result: GenerationResult }
+  | { type: 'failed'; jobId: string; message: string }
