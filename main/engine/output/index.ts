@@ -1,0 +1,9 @@
+/**
+ * Image output: PNG encode/decode with text chunks, and the AUTOMATIC1111 `parameters` chunk
+ * (its text format lives in shared/a1111-parameters.ts so the renderer can read it too).
+ */
+export type { DecodedPng, RgbaImage } from './png'
+export { decodePng, encodePng, readPngText } from './png'
+export type { PngChunk, PngText } from './png-chunks'
+export { decodeTextChunk, encodeTextChunk, readPngChunks, writePngChunks } from './png-chunks'
+export { writePngFile } from './write-png-file'
