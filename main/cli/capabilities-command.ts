@@ -1,0 +1,18 @@
+import { readCapabilities } from '../api/capabilities'
+import type { CliIo } from './cli-io'
+import { parseFlags } from './parse-flags'
+
+/** `capabilities [--json]`: the app and onnxruntime versions and the execution providers. */
+export function capabilitiesCommand(argv: readonly string[], version: string, io: CliIo): number {
+  const flags = parseFlags(argv, [{ name: 'json', kind: 'boolean' }], 'capabilities')
+  const caps = readCapabilities(version, 'browser')
+  if (flags.has('json')) {
+    io.out(JSON.stringify({ ...caps, mode: 'cli' }))
+    return 0
+  }
+  io.out(`Stepwise ${caps.appVersion}, onnxruntime ${caps.onnxruntimeVersion}`)
+  for (const ep of caps.executionProviders) {
+    io.out(`  ${ep.name.padEnd(8)} ${ep.available ? 'available' : 'not available'}`)
+  }
+  return 0
+}

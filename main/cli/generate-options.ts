@@ -1,0 +1,184 @@
+import { randomInt } from 'node:crypto'
+import { existsSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { CfgCutoff, ProviderName, SchedulerClassName } from '../../shared/params'
+import { GenerateParamsSchema } from '../../shared/params'
+import type { FlagSpec, ParsedFlags } from './parse-flags'
+import { numberOrText, parseFlags } from './parse-flags'
+import { UsageError } from './usage-error'
+
+/** The `generate` command's flags, in the order `--help` lists them. */
+export const GENERATE_FLAGS: readonly FlagSpec[] = [
+  { name: 'model', kind: 'value' },
+  { name: 'prompt', kind: 'value' },
+  { name: 'negative-prompt', kind: 'value' },
+  { name: 'steps', kind: 'value' },
+  { name: 'guidance', kind: 'value' },
+  { name: 'seed', kind: 'value' },
+  { name: 'width', kind: 'value' },
+  { name: 'height', kind: 'value' },
+  { name: 'scheduler', kind: 'value' },
+  { name: 'karras', kind: 'boolean' },
+  { name: 'cfg-cutoff-ratio', kind: 'value' },
+  { name: 'cfg-cutoff-step', kind: 'value' },
+  { name: 'stop-at-step', kind: 'value' },
+  { name: 'previews', kind: 'value' },
+  { name: 'out', kind: 'value' },
+  { name: 'provider', kind: 'value' },
+  { name: 'json', kind: 'boolean' },
+  { name: 'help', kind: 'boolean' }
+]
+
+/** A validated `generate` command line. */
+export interface GenerateOptions {
+  /** Absolute path of the model folder. */
+  modelDir: string
+  prompt: string
+  negativePrompt: string
+  /** Omitted: the model's default. */
+  numInferenceSteps?: number
+  guidanceScale?: number
+  width?: number
+  height?: number
+  seed: number
+  /** True when no --seed was given and one was drawn at random. */
+  randomSeed: boolean
+  scheduler?: SchedulerClassName
+  useKarrasSigmas: boolean
+  cfgCutoff: CfgCutoff | null
+  stopAtStep: number | null
+  /** Absolute folder for per-step previews, or null. */
+  previewsDir: string | null
+  /** Absolute output path, or null for the default `stepwise-<seed>.png` in the working folder. */
+  out: string | null
+  provider: ProviderName
+  json: boolean
+}
+
+/** Where each schema field comes from on the command line, for messages. */
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  prompt: '--prompt',
+  negativePrompt: '--negative-prompt',
+  numInferenceSteps: '--steps',
+  guidanceScale: '--guidance',
+  seed: '--seed',
+  width: '--width',
+  height: '--height',
+  scheduler: '--scheduler',
+  useKarrasSigmas: '--karras',
+  'cfgCutoff.ratio': '--cfg-cutoff-ratio',
+  'cfgCutoff.stepIndex': '--cfg-cutoff-step',
+  stopAtStep: '--stop-at-step',
+  provider: '--provider'
+}
+
+function text(flags: ParsedFlags, name: string): string | undefined {
+  const value = flags.get(name)
+  return typeof value === 'string' ? value : undefined
+}
+
+function num(flags: ParsedFlags, name: string): number | string | undefined {
+  const value = text(flags, name)
+  return value === undefined ? undefined : numberOrText(value)
+}
+
+function checkModelDir(dir: string): string {
+  const path = resolve(dir)
+  if (!existsSync(path)) throw new UsageError(`--model: no such folder ${JSON.stringify(dir)}`)
+  if (!statSync(path).isDirectory()) {
+    throw new UsageError(`--model: ${JSON.stringify(dir)} is a file, not a model folder`)
+  }
+  if (!existsSync(join(path, 'model_index.json'))) {
+    throw new UsageError(
+      `--model: ${JSON.stringify(dir)} is not a diffusers ONNX model folder (it has no model_index.json)`
+    )
+  }
+  return path
+}
+
+function checkOut(out: string): string {
+  if (!/\.png$/i.test(out)) {
+    throw new UsageError(`--out: must be a file name ending in .png (got ${JSON.stringify(out)})`)
+  }
+  const path = resolve(out)
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new UsageError(
+      `--out: ${JSON.stringify(out)} is a folder; give a file name ending in .png`
+    )
+  }
+  return path
+}
+
+function checkPreviewsDir(dir: string): string {
+  const path = resolve(dir)
+  if (dir.trim() === '') throw new UsageError('--previews: needs a folder name')
+  if (existsSync(path) && !statSync(path).isDirectory()) {
+    throw new UsageError(`--previews: ${JSON.stringify(dir)} is a file, not a folder`)
+  }
+  return path
+}
+
+/**
+ * Parses and validates `generate`'s arguments. Numeric and enumerated values go through the
+ * same schema as the app's form (shared/params.ts), so messages match the UI's; only the field
+ * name is replaced by the flag that set it. Returns null when `--help` was asked for.
+ */
+export function parseGenerateOptions(argv: readonly string[]): GenerateOptions | null {
+  const flags = parseFlags(argv, GENERATE_FLAGS, 'generate')
+  if (flags.has('help')) return null
+  const model = text(flags, 'model')
+  const prompt = text(flags, 'prompt')
+  if (model === undefined) throw new UsageError('--model DIR is required (a diffusers ONNX folder)')
+  if (prompt === undefined) throw new UsageError('--prompt TEXT is required')
+  const ratio = num(flags, 'cfg-cutoff-ratio')
+  const cutoffStep = num(flags, 'cfg-cutoff-step')
+  if (ratio !== undefined && cutoffStep !== undefined) {
+    throw new UsageError('use either --cfg-cutoff-ratio or --cfg-cutoff-step, not both')
+  }
+
+  const parsed = GenerateParamsSchema.safeParse({
+    prompt,
+    negativePrompt: text(flags, 'negative-prompt') ?? '',
+    numInferenceSteps: num(flags, 'steps'),
+    guidanceScale: num(flags, 'guidance'),
+    width: num(flags, 'width'),
+    height: num(flags, 'height'),
+    seed: num(flags, 'seed') ?? null,
+    scheduler: text(flags, 'scheduler'),
+    useKarrasSigmas: flags.has('karras'),
+    cfgCutoff:
+      ratio !== undefined ? { ratio } : cutoffStep !== undefined ? { stepIndex: cutoffStep } : null,
+    stopAtStep: num(flags, 'stop-at-step') ?? null,
+    provider: text(flags, 'provider') ?? 'auto'
+  })
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const field = issue.path.join('.')
+      return `${FLAG_OF_FIELD[field] ?? field}: ${issue.message}`
+    })
+    throw new UsageError(problems.join('; '))
+  }
+  const p = parsed.data
+  const previews = text(flags, 'previews')
+  const out = text(flags, 'out')
+  return {
+    modelDir: checkModelDir(model),
+    prompt: p.prompt,
+    negativePrompt: p.negativePrompt,
+    numInferenceSteps: p.numInferenceSteps,
+    guidanceScale: p.guidanceScale,
+    width: p.width,
+    height: p.height,
+    // 32 bits like A1111's seeds, so a seed typed into another tool means the same there.
+    seed: p.seed ?? randomInt(0, 2 ** 32),
+    randomSeed: p.seed === null,
+    scheduler: p.scheduler,
+    useKarrasSigmas: p.useKarrasSigmas,
+    cfgCutoff: p.cfgCutoff,
+    stopAtStep: p.stopAtStep,
+    previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
+    out: out === undefined ? null : checkOut(out),
+    provider: p.provider,
+    json: flags.has('json')
+  }
+}

@@ -1,0 +1,78 @@
+import {
+  LIMITS,
+  PROVIDER_NAMES,
+  SCHEDULER_ALIASES,
+  SCHEDULER_CLASS_NAMES
+} from '../../shared/params'
+
+/** `--help` without a command. */
+export const MAIN_HELP = `Usage: npm run cli -- <command> [options]
+       node out/main/cli.js <command> [options]
+
+Commands:
+  generate [options]      generate an image with a diffusers ONNX model (see generate --help)
+  capabilities [--json]   show the app version, onnxruntime version and execution providers
+  --help                  show this help
+  --version               print the version
+
+Exit codes: 0 success, 1 a failure while running, 2 invalid arguments (nothing was run).`
+
+const schedulerAliases = Object.entries(SCHEDULER_ALIASES)
+  .map(([alias, name]) => `${alias}=${name.replace(/Scheduler$/, '')}`)
+  .join(', ')
+
+/** `generate --help`. */
+export const GENERATE_HELP = `Usage: npm run cli -- generate --model DIR --prompt TEXT [options]
+
+Runs text-to-image with the diffusers pipeline callbacks Stepwise implements, writes a PNG that
+carries its parameters in an AUTOMATIC1111-compatible "parameters" text chunk, and reports every
+denoising step (progress on stderr; with --json, one JSON object on stdout).
+
+Required:
+  --model DIR               diffusers/optimum ONNX model folder (with model_index.json)
+  --prompt TEXT             what to generate
+
+Generation (defaults come from the model):
+  --negative-prompt TEXT    what to steer away from (default: empty)
+  --steps N                 num_inference_steps, an integer from ${LIMITS.steps.min} to ${LIMITS.steps.max}
+  --guidance G              guidance_scale, a number from ${LIMITS.guidanceScale.min} to ${LIMITS.guidanceScale.max}
+                            (classifier-free guidance runs when G > 1)
+  --seed S                  an integer from 0 to ${LIMITS.seed.max} (default: random, printed)
+  --width W, --height H     pixels, multiples of 8 from ${LIMITS.size.min} to ${LIMITS.size.max}
+  --scheduler NAME          a diffusers class name: ${SCHEDULER_CLASS_NAMES.join(', ')}
+                            or an alias: ${schedulerAliases}
+                            (default: the model's scheduler_config.json)
+  --karras                  use Karras sigmas (use_karras_sigmas=True)
+  --provider NAME           ${PROVIDER_NAMES.join(', ')} (default: auto = the best available;
+                            falls back to cpu with a warning when the one asked for is missing)
+
+Callbacks (diffusers semantics; T = the number of timesteps the loop runs):
+  --cfg-cutoff-ratio R      end classifier-free guidance after step index int(T*R), R in [0, 1]
+                            (SDCFGCutoffCallback / SDXLCFGCutoffCallback with cutoff_step_ratio)
+  --cfg-cutoff-step K       end classifier-free guidance after step index K (cutoff_step_index)
+                            (give at most one of the two cutoff options)
+  --stop-at-step K          set pipeline._interrupt at the end of step index K: K+1 steps run and
+                            the partially denoised image is still decoded (early stopping)
+
+Output:
+  --out FILE.png            where to write the image (default: ./stepwise-<seed>.png, with -1, -2, …
+                            appended rather than overwrite an existing file; --out overwrites)
+  --previews DIR            write DIR/<step index>.png for every step run: the latents->RGB preview
+                            at latent resolution (width/8 x height/8), like the docs' decode_tensors
+  --json                    print one JSON object on stdout and nothing else:
+                            { model, family, provider, seed, width, height, scheduler,
+                              numInferenceSteps, numTimesteps, stepsRun, interrupted,
+                              steps: [{ index, timestep, ms, unetBatch, cfg }],
+                              totalMs, unetMs, output }
+  --help                    show this help
+
+Ctrl-C once stops at the end of the current step and still writes the image; twice quits.
+
+Examples:
+  npm run cli -- generate --model resources/models/stepwise-shapes-64 --prompt "a red circle"
+  npm run cli -- generate --model fixtures/models/tiny-sdxl-random --prompt "a sports car" \\
+      --scheduler dpm++ --karras --guidance 6.5 --steps 25 --cfg-cutoff-ratio 0.4 --seed 42
+  npm run cli -- generate --model fixtures/models/tiny-sd-random --prompt "a photo of a cat" \\
+      --steps 50 --stop-at-step 10 --previews previews/ --out cat.png --json
+
+Exit codes: 0 success, 1 a failure while running, 2 invalid arguments (nothing was run).`

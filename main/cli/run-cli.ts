@@ -1,0 +1,40 @@
+import { version } from '../../package.json'
+import { capabilitiesCommand } from './capabilities-command'
+import type { CliIo } from './cli-io'
+import { processIo } from './cli-io'
+import { MAIN_HELP } from './help'
+import { EXIT_FAILURE, EXIT_USAGE, UsageError, oneLine } from './usage-error'
+
+/**
+ * The CLI's entry point as a function: dispatches the command and turns every error into one
+ * `error: …` line and an exit code (2: invalid arguments, 1: failed while running), never a
+ * stack trace. Tests call it in-process with their own {@link CliIo}.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    if (command === undefined) {
+      io.err(MAIN_HELP)
+      return EXIT_USAGE
+    }
+    if (command === '--help' || command === '-h' || command === 'help') {
+      io.out(MAIN_HELP)
+      return 0
+    }
+    if (command === '--version') {
+      io.out(version)
+      return 0
+    }
+    if (command === 'capabilities') return capabilitiesCommand(rest, version, io)
+    throw new UsageError(
+      `unknown command ${JSON.stringify(command)} (allowed: capabilities; see --help)`
+    )
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`error: ${oneLine(error.message)}`)
+      return EXIT_USAGE
+    }
+    io.err(`error: ${oneLine(error instanceof Error ? error.message : String(error))}`)
+    return EXIT_FAILURE
+  }
+}
