@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, session } from 'electron'
 import { createStepwiseApi } from './api/create-api'
 import { registerIpcHandlers } from './ipc/register-handlers'
+import { WindowEventDelivery } from './ipc/window-events'
 import { isAppUrl, lockDownNavigation } from './security'
 import { secureWebPreferences } from './window-options'
 
@@ -14,7 +15,7 @@ const rendererFileUrl = pathToFileURL(rendererFile).toString()
 const devServerUrl = process.env['ELECTRON_RENDERER_URL']
 const isTrusted = (url: string): boolean => isAppUrl(url, rendererFileUrl, devServerUrl)
 
-function createMainWindow(): BrowserWindow {
+function createMainWindow(delivery: WindowEventDelivery): BrowserWindow {
   const window = new BrowserWindow({
     width: 1280,
     height: 860,
@@ -25,6 +26,7 @@ function createMainWindow(): BrowserWindow {
     webPreferences: secureWebPreferences(join(__dirname, '../preload/index.js'))
   })
   lockDownNavigation(window.webContents, isTrusted)
+  delivery.attach(window.webContents)
   window.once('ready-to-show', () => window.show())
   if (devServerUrl !== undefined) {
     void window.loadURL(devServerUrl)
@@ -39,13 +41,12 @@ void app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
     callback(false)
   )
-  registerIpcHandlers(
-    createStepwiseApi({ appVersion: app.getVersion(), mode: 'electron' }),
-    isTrusted
-  )
-  createMainWindow()
+  const api = createStepwiseApi({ appVersion: app.getVersion(), mode: 'electron' })
+  registerIpcHandlers(api, isTrusted)
+  const delivery = new WindowEventDelivery(api.events, isTrusted)
+  createMainWindow(delivery)
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createMainWindow()
+    if (BrowserWindow.getAllWindows().length === 0) createMainWindow(delivery)
   })
 })
 

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const api = createStepwiseApi({ appVersion: version, mode: 'browser' })
   const server = await startBrowserServer({
     api,
+    events: api.events,
     rendererDir: join(__dirname, '../renderer'),
     port: args.port
   }).catch((error: NodeJS.ErrnoException) => {
@@ -45,7 +46,10 @@ async function main(): Promise<void> {
   console.log(`Stepwise is running at ${server.url}`)
   if (args.open) openInBrowser(server.url)
   const shutdown = (): void => {
-    void server.close().then(() => process.exit(0))
+    void server
+      .close()
+      .then(() => api.close())
+      .then(() => process.exit(0))
   }
   process.on('SIGINT', shutdown)
   process.on('SIGTERM', shutdown)

@@ -1,6 +1,24 @@
-/** Machine-readable reasons an operation can fail; the message says what was wrong. */
+/**
+ * Machine-readable reasons an operation can fail; the message says what was wrong.
+ *
+ * - `invalid-argument`: a payload failed its schema (missing, extra, wrongly typed or too long
+ *   fields) or names something that does not exist in that role (an unknown model id).
+ * - `not-found`: the job or history entry (or its preview step) does not exist.
+ * - `conflict`: the request is valid but the target's state refuses it (the CFG cutoff step
+ *   was already reached, the job already ended).
+ * - `unavailable`: cannot serve now (queue full, no connection to main).
+ * - `forbidden`: the caller is not allowed (an IPC sender that is not a Stepwise window).
+ * - `failed`: the operation ran and failed (disk full, read-only folder, engine error).
+ * - `unknown-operation`: no operation of that name.
+ */
 export type ErrorCode =
-  'invalid-argument' | 'not-found' | 'unavailable' | 'forbidden' | 'failed' | 'unknown-operation'
+  | 'invalid-argument'
+  | 'not-found'
+  | 'conflict'
+  | 'unavailable'
+  | 'forbidden'
+  | 'failed'
+  | 'unknown-operation'
 
 /** The error shape that crosses process and network boundaries. */
 export interface ErrorPayload {

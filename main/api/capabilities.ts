@@ -17,8 +17,11 @@ export function detectExecutionProviders(): ExecutionProviderInfo[] {
   }))
 }
 
-/** Builds the capabilities answer for the given front end. */
-export function readCapabilities(appVersion: string, mode: Capabilities['mode']): Capabilities {
+/** Builds the capabilities answer for the given front end (the caller adds the default model). */
+export function readCapabilities(
+  appVersion: string,
+  mode: Capabilities['mode']
+): Omit<Capabilities, 'defaultModelId'> {
   return {
     appVersion,
     onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common,

@@ -4,10 +4,12 @@ import type { StepwiseOperations } from '../../shared/contract'
 import type { Envelope } from '../../shared/errors'
 import { StepwiseError, toErrorPayload } from '../../shared/errors'
 import { describeZodError } from '../../shared/validation'
+import { MAX_PAYLOAD_BYTES, payloadExceeds } from './payload-size'
 
 /**
- * Runs one operation for an untrusted caller: checks the operation name, validates the
- * arguments against the contract's schema, and returns an envelope (errors never throw across
+ * Runs one operation for an untrusted caller: checks the operation name, refuses oversized
+ * payloads, validates the arguments against the contract's schema (missing, extra and wrongly
+ * typed fields are refused with a message naming each), and returns an envelope (errors never throw across
  * the boundary, and never carry stack traces).
  */
 export async function dispatch(
@@ -19,7 +21,22 @@ export async function dispatch(
     if (!isOperationName(operation)) {
       throw new StepwiseError('unknown-operation', `unknown operation ${JSON.stringify(operation)}`)
     }
-    const parsed = operationArgs[operation].safeParse(rawArgs)
+    if (payloadExceeds(rawArgs)) {
+      throw new StepwiseError(
+        'invalid-argument',
+        `${operation}: the arguments are larger than ${MAX_PAYLOAD_BYTES / 1024} KiB (prompts are at most 20000 characters)`
+      )
+    }
+    const schema = operationArgs[operation]
+    const expected = schema.def.items.length
+    if (!Array.isArray(rawArgs) || rawArgs.length !== expected) {
+      const got = Array.isArray(rawArgs) ? `${rawArgs.length}` : 'no argument list'
+      throw new StepwiseError(
+        'invalid-argument',
+        `${operation}: expected ${expected} argument${expected === 1 ? '' : 's'}, got ${got}`
+      )
+    }
+    const parsed = schema.safeParse(rawArgs)
     if (!parsed.success) {
       throw new StepwiseError('invalid-argument', describeZodError(operation, parsed.error))
     }

@@ -3,43 +3,102 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import type { JobStepEvent, StepwiseEvent } from '../../shared/contract'
+import { decodeMessage, encodeMessage } from '../../shared/wire-codec'
+import type { ServerMessage } from '../../shared/ws-protocol'
 import { createStepwiseApi } from '../api/create-api'
+import type { MainApi } from '../api/create-api'
 import { startBrowserServer } from './browser-server'
 import type { BrowserServer } from './browser-server'
 
 let server: BrowserServer
+let api: MainApi
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-server-'))
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>')
-  server = await startBrowserServer({
-    api: createStepwiseApi({ appVersion: '1.2.3', mode: 'browser' }),
-    rendererDir: dir,
-    port: 0
-  })
+  api = createStepwiseApi({ appVersion: '1.2.3', mode: 'browser' })
+  server = await startBrowserServer({ api, events: api.events, rendererDir: dir, port: 0 })
 })
 
 afterAll(() => server.close())
 
-function connect(url: string, origin: string): Promise<WebSocket> {
+/** A page-like client: decodes every frame, keeps replies and events apart. */
+interface TestClient {
+  ws: WebSocket
+  events: StepwiseEvent[]
+  replies: Map<number | null, ServerMessage>
+  call(op: string, args: unknown[]): Promise<ServerMessage>
+  raw(frame: string | Uint8Array): Promise<ServerMessage>
+}
+
+function connect(url: string, origin: string): Promise<TestClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { origin })
-    ws.once('open', () => resolve(ws))
+    const events: StepwiseEvent[] = []
+    const replies = new Map<number | null, ServerMessage>()
+    const waiters = new Map<number | null, (m: ServerMessage) => void>()
+    let nextId = 1
+    ws.on('message', (data: Buffer, isBinary) => {
+      expect(isBinary).toBe(true)
+      const message = decodeMessage(data) as ServerMessage
+      if (message.type === 'event') {
+        events.push(message.event)
+        return
+      }
+      replies.set(message.id, message)
+      waiters.get(message.id)?.(message)
+      waiters.delete(message.id)
+    })
+    const raw = (frame: string | Uint8Array, id: number | null = null): Promise<ServerMessage> =>
+      new Promise((done) => {
+        waiters.set(id, done)
+        ws.send(frame)
+      })
+    const client: TestClient = {
+      ws,
+      events,
+      replies,
+      call: (op, args) => {
+        const id = nextId++
+        return raw(encodeMessage({ type: 'call', id, op, args }), id)
+      },
+      raw: (frame) => raw(frame)
+    }
+    ws.once('open', () => resolve(client))
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
     ws.once('error', reject)
   })
 }
 
-function call(
-  ws: WebSocket,
-  message: unknown
-): Promise<{ id: number | null; envelope: { ok: boolean } }> {
-  return new Promise((resolve) => {
-    ws.once('message', (data: WebSocket.RawData) =>
-      resolve(JSON.parse(data.toString()) as { id: number | null; envelope: { ok: boolean } })
-    )
-    ws.send(typeof message === 'string' ? message : JSON.stringify(message))
+const rpcUrl = (): string => `ws://127.0.0.1:${server.port}/rpc?token=${server.token}`
+const origin = (): string => `http://127.0.0.1:${server.port}`
+
+function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const start = Date.now()
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (check()) resolve()
+      else if (Date.now() - start > timeoutMs) reject(new Error('timed out'))
+      else setTimeout(tick, 5)
+    }
+    tick()
   })
+}
+
+function step(index: number, previewBytes: number): JobStepEvent {
+  return {
+    type: 'job:step',
+    jobId: 'j1',
+    index,
+    timestep: 1000 - index,
+    total: 1000,
+    ms: 5,
+    unetMs: 4,
+    unetBatch: 2,
+    cfg: true,
+    preview: { width: previewBytes / 4, height: 1, rgba: new Uint8Array(previewBytes).fill(index) }
+  }
 }
 
 describe('browser-mode server', () => {
@@ -55,25 +114,89 @@ describe('browser-mode server', () => {
 
   it('refuses sockets without the token or from a foreign origin', async () => {
     const rpc = `ws://127.0.0.1:${server.port}/rpc`
-    const origin = `http://127.0.0.1:${server.port}`
-    await expect(connect(`${rpc}?token=wrong`, origin)).rejects.toThrow('HTTP 403')
-    await expect(connect(`${rpc}?token=${server.token}`, 'https://evil.example')).rejects.toThrow(
-      'HTTP 403'
-    )
+    await expect(connect(`${rpc}?token=wrong`, origin())).rejects.toThrow('HTTP 403')
+    await expect(connect(rpcUrl(), 'https://evil.example')).rejects.toThrow('HTTP 403')
   })
 
-  it('answers contract calls and rejects malformed ones', async () => {
-    const ws = await connect(
-      `ws://127.0.0.1:${server.port}/rpc?token=${server.token}`,
-      `http://localhost:${server.port}`
-    )
-    const ok = await call(ws, { id: 1, op: 'getCapabilities', args: [] })
-    expect(ok.id).toBe(1)
-    expect(ok.envelope).toMatchObject({ ok: true, value: { appVersion: '1.2.3', mode: 'browser' } })
-    const bad = await call(ws, 'not json')
-    expect(bad).toMatchObject({ id: null, envelope: { ok: false } })
-    const invalid = await call(ws, { id: 2, op: 'getCapabilities', args: [1] })
-    expect(invalid.envelope).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
-    ws.close()
+  it('answers binary contract calls and rejects malformed ones', async () => {
+    const client = await connect(rpcUrl(), `http://localhost:${server.port}`)
+    const ok = await client.call('getCapabilities', [])
+    expect(ok).toMatchObject({
+      type: 'reply',
+      id: 1,
+      envelope: { ok: true, value: { appVersion: '1.2.3', mode: 'browser' } }
+    })
+    const invalid = await client.call('getCapabilities', [1])
+    expect(invalid).toMatchObject({ envelope: { ok: false, error: { code: 'invalid-argument' } } })
+    const unknown = await client.call('rm -rf', [])
+    expect(unknown).toMatchObject({ envelope: { ok: false, error: { code: 'unknown-operation' } } })
+    expect(await client.raw('not json')).toMatchObject({
+      id: null,
+      envelope: { ok: false, error: { code: 'invalid-argument', message: /not JSON/ } }
+    })
+    expect(await client.raw(Uint8Array.of(1, 2))).toMatchObject({
+      id: null,
+      envelope: { ok: false, error: { message: /shorter than its 4-byte header/ } }
+    })
+    expect(
+      await client.raw(encodeMessage({ type: 'call', op: 'listJobs', args: [] }))
+    ).toMatchObject({
+      id: null,
+      envelope: { ok: false, error: { message: /expected \{type: "call"/ } }
+    })
+    // Text frames are plain JSON, handy from a browser console.
+    const text = await new Promise<ServerMessage>((resolve) => {
+      client.ws.once('message', (data: Buffer) => resolve(decodeMessage(data) as ServerMessage))
+      client.ws.send(JSON.stringify({ type: 'call', id: 77, op: 'getCapabilities', args: [] }))
+    })
+    expect(text).toMatchObject({ type: 'reply', id: 77, envelope: { ok: true } })
+    client.ws.close()
+  })
+
+  it('closes connections that send more than the payload limit', async () => {
+    const client = await connect(rpcUrl(), origin())
+    const closed = new Promise<number>((resolve) => client.ws.once('close', resolve))
+    client.ws.send(new Uint8Array(2 * 1024 * 1024))
+    expect(await closed).toBe(1009)
+  })
+
+  it('streams events to every connected page, with binary previews', async () => {
+    const a = await connect(rpcUrl(), origin())
+    const b = await connect(rpcUrl(), origin())
+    api.events.emit({ type: 'history:changed' })
+    api.events.emit(step(0, 64))
+    await until(() => a.events.length === 2 && b.events.length === 2)
+    const [, first] = a.events
+    expect(first?.type).toBe('job:step')
+    const preview = (first as JobStepEvent).preview
+    expect(preview?.rgba).toBeInstanceOf(Uint8Array)
+    expect(preview?.rgba).toEqual(new Uint8Array(64).fill(0))
+    a.ws.close()
+    b.ws.close()
+    await until(() => api.events.size === 0)
+  })
+
+  it('delivers step metadata always but previews latest-wins to a slow page', async () => {
+    const slow = await connect(rpcUrl(), origin())
+    // Stop reading: the kernel buffers fill and the server's bufferedAmount grows.
+    slow.ws.pause()
+    const count = 200
+    const bytes = 256 * 1024
+    for (let i = 0; i < count; i++) api.events.emit(step(i, bytes))
+    slow.ws.resume()
+    await until(() => slow.events.length === count)
+    await until(() => {
+      const last = slow.events[count - 1] as JobStepEvent
+      return last.preview !== null
+    })
+    const steps = slow.events as JobStepEvent[]
+    expect(steps.map((e) => e.index)).toEqual([...Array(count).keys()])
+    const withPixels = steps.filter((e) => e.preview !== null)
+    // 50 MiB of previews were offered; only a few could be in flight, the rest were superseded
+    // instead of queueing; the newest always arrives.
+    expect(withPixels.length).toBeLessThan(count / 2)
+    expect(withPixels.at(-1)?.index).toBe(count - 1)
+    expect(withPixels.at(-1)?.preview?.rgba[0]).toBe((count - 1) % 256)
+    slow.ws.close()
   })
 })

@@ -2,15 +2,29 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
-import type { WebSocket } from 'ws'
-import type { StepwiseOperations } from '../../shared/contract'
+import type { RawData, WebSocket } from 'ws'
+import type { StepwiseEvent, StepwiseOperations } from '../../shared/contract'
+import { toErrorPayload } from '../../shared/errors'
+import { decodeMessage, encodeMessage, WireCodecError } from '../../shared/wire-codec'
+import { RPC_PATH } from '../../shared/ws-protocol'
+import type { CallMessage, EventMessage, ReplyMessage } from '../../shared/ws-protocol'
+import { LatestWinsOutbox } from '../events/latest-wins-outbox'
+import type { EventTransport } from '../events/latest-wins-outbox'
 import { dispatch } from '../rpc/dispatch'
+import { MAX_PAYLOAD_BYTES } from '../rpc/payload-size'
 import { allowedOrigins, createSessionToken, hostAllowed, tokenMatches } from './access'
 import { readStaticFile } from './static-files'
+
+/** Where the server gets main's events from (main/events/event-hub.ts fits). */
+export interface EventSource {
+  subscribe(listener: (event: StepwiseEvent) => void): () => void
+}
 
 /** Options of the browser-mode server. */
 export interface BrowserServerOptions {
   api: StepwiseOperations
+  /** Events pushed to every connected page, previews latest-wins per connection. */
+  events: EventSource
   /** The built renderer (out/renderer). */
   rendererDir: string
   /** 0 picks a free port. */
@@ -35,8 +49,8 @@ const SECURITY_HEADERS = {
   'X-Frame-Options': 'DENY'
 }
 
-/** Largest RPC message accepted; generation parameters are a few hundred bytes. */
-export const MAX_MESSAGE_BYTES = 256 * 1024
+/** Largest RPC message accepted (the same bound dispatch applies to IPC payloads). */
+export const MAX_MESSAGE_BYTES = MAX_PAYLOAD_BYTES
 
 function send(res: ServerResponse, status: number, body: string | Buffer, type: string): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store' })
@@ -44,7 +58,8 @@ function send(res: ServerResponse, status: number, body: string | Buffer, type: 
 }
 
 /**
- * Serves the renderer bundle and the contract over a WebSocket, on 127.0.0.1 only. The page
+ * Serves the renderer bundle and the contract over a WebSocket (shared/ws-protocol.ts, frames
+ * in shared/wire-codec.ts), on 127.0.0.1 only. The page
  * must be opened with the per-start token; the socket additionally requires a loopback
  * `Origin` of this very port, so other web pages in the user's browser cannot drive it.
  */
@@ -91,7 +106,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`)
     const origin = req.headers.origin
     const ok =
-      url.pathname === '/rpc' &&
+      url.pathname === RPC_PATH &&
       hostAllowed(req.headers.host, port) &&
       origin !== undefined &&
       allowedOrigins(port).includes(origin) &&
@@ -101,7 +116,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       socket.destroy()
       return
     }
-    sockets.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, options.api))
+    sockets.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, options.api, options.events))
   })
 
   await new Promise<void>((resolve, reject) => {
@@ -127,48 +142,73 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   }
 }
 
-interface RpcRequest {
-  id: number
-  op: unknown
-  args: unknown
-}
-
-function parseRequest(data: string): RpcRequest | null {
-  try {
-    const value: unknown = JSON.parse(data)
-    if (typeof value !== 'object' || value === null) return null
-    const record = value as Record<string, unknown>
-    if (typeof record['id'] !== 'number') return null
-    return { id: record['id'], op: record['op'], args: record['args'] }
-  } catch {
-    return null
+/** The WebSocket as the outbox sees it (the `ws` library's socket fits). */
+function socketTransport(ws: WebSocket): EventTransport {
+  return {
+    send: (event) => ws.send(encodeMessage({ type: 'event', event } satisfies EventMessage)),
+    // `bufferedAmount` counts bytes `ws` has not yet handed to the kernel: 0 means the previous
+    // preview is on its way, so the next may go.
+    previewFlushed: () => ws.bufferedAmount === 0,
+    isOpen: () => ws.readyState === ws.OPEN
   }
 }
 
-function serveSocket(ws: WebSocket, api: StepwiseOperations): void {
+function reply(ws: WebSocket, message: ReplyMessage): void {
+  if (ws.readyState === ws.OPEN) ws.send(encodeMessage(message))
+}
+
+function readCall(data: RawData, isBinary: boolean): CallMessage | string {
+  let value: unknown
+  try {
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
+    // Text frames are plain JSON (handy for debugging with a WebSocket console); binary frames
+    // use the wire codec.
+    value = isBinary ? decodeMessage(bytes) : JSON.parse(bytes.toString('utf8'))
+  } catch (error) {
+    return `malformed request: ${error instanceof WireCodecError ? error.message : 'not JSON'}`
+  }
+  if (typeof value !== 'object' || value === null) return 'malformed request: not an object'
+  const record = value as Record<string, unknown>
+  const id = record['id']
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) {
+    return 'malformed request: expected {type: "call", id, op, args}'
+  }
+  if (record['type'] !== 'call' || !Array.isArray(record['args'])) {
+    return `malformed request ${id}: expected {type: "call", id, op, args}`
+  }
+  return { type: 'call', id, op: String(record['op']), args: record['args'] as unknown[] }
+}
+
+function serveSocket(ws: WebSocket, api: StepwiseOperations, events: EventSource): void {
+  const outbox = new LatestWinsOutbox(socketTransport(ws))
+  const unsubscribe = events.subscribe((event) => outbox.push(event))
+  ws.once('close', () => {
+    unsubscribe()
+    outbox.close()
+  })
+  // Protocol violations (oversized frames, bad opcodes) arrive as 'error' and then close the
+  // socket; without a listener they would crash the whole server.
+  ws.on('error', () => undefined)
   ws.on('message', (data, isBinary) => {
-    if (isBinary) {
-      ws.close(1003, 'binary requests are not accepted')
+    const call = readCall(data, isBinary)
+    if (typeof call === 'string') {
+      reply(ws, {
+        type: 'reply',
+        id: null,
+        envelope: { ok: false, error: { code: 'invalid-argument', message: call } }
+      })
       return
     }
-    const request = parseRequest(data.toString())
-    if (request === null) {
-      ws.send(
-        JSON.stringify({
-          id: null,
-          envelope: {
-            ok: false,
-            error: {
-              code: 'invalid-argument',
-              message: 'malformed request: expected {id, op, args}'
-            }
-          }
+    void dispatch(api, call.op, call.args).then((envelope) => {
+      try {
+        reply(ws, { type: 'reply', id: call.id, envelope })
+      } catch (error) {
+        reply(ws, {
+          type: 'reply',
+          id: call.id,
+          envelope: { ok: false, error: toErrorPayload(error) }
         })
-      )
-      return
-    }
-    void dispatch(api, request.op, request.args).then((envelope) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: request.id, envelope }))
+      }
     })
   })
 }

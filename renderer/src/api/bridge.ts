@@ -1,11 +1,17 @@
 import type { OperationName } from '../../../shared/channels'
+import type { StepwiseEvent } from '../../../shared/contract'
 import type { Envelope } from '../../../shared/errors'
 
-/** What the Electron preload exposes as `window.stepwise`: one invoker per operation. */
+/**
+ * What the Electron preload exposes as `window.stepwise`: one invoker per operation (resolving
+ * to the handler's envelope) plus `onEvent`, which passes event payloads only.
+ */
 export type PreloadBridge = Record<
   OperationName,
   (...args: unknown[]) => Promise<Envelope<unknown>>
->
+> & {
+  onEvent(listener: (event: StepwiseEvent) => void): () => void
+}
 
 declare global {
   interface Window {
