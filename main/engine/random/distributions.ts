@@ -1,5 +1,6 @@
 import { Tensor } from 'onnxruntime-node'
-import { Generator, getDefaultGenerator } from './generator'
+import type { Generator } from './generator'
+import { getDefaultGenerator } from './generator'
 
 /** Options of {@link randn} and {@link rand}. */
 export interface RandomOptions {

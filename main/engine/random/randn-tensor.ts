@@ -1,6 +1,7 @@
 import { Tensor } from 'onnxruntime-node'
 import { fillNormal, shapeSize } from './distributions'
-import { Generator, getDefaultGenerator } from './generator'
+import type { Generator } from './generator'
+import { getDefaultGenerator } from './generator'
 
 /** Options of {@link randnTensor}. */
 export interface RandnTensorOptions {

@@ -1,0 +1,186 @@
+import type { SchedulerClassName } from '../../../shared/params'
+import { BETA_SCHEDULES } from './betas'
+
+/**
+ * What each scheduler accepts in its config: every key of the diffusers class's `__init__`, its
+ * default there, and the values Stepwise implements. Keys and defaults follow diffusers exactly so
+ * that `config` reads like `scheduler.config` in Python.
+ */
+export type KeySpec =
+  | { kind: 'int'; default: number; min: number }
+  | { kind: 'number'; default: number }
+  | { kind: 'optionalNumber'; default: null }
+  | { kind: 'bool'; default: boolean; supported?: readonly boolean[]; reason?: string }
+  | {
+      kind: 'enum'
+      default: string | null
+      allowed: readonly string[]
+      /** Values diffusers accepts and rewrites (e.g. algorithm_type "deis" → "dpmsolver++"). */
+      aliases?: Readonly<Record<string, string>>
+      /** Values diffusers knows that Stepwise does not implement, with the reason. */
+      unsupported?: Readonly<Record<string, string>>
+    }
+  | { kind: 'betas'; default: null }
+
+/** The key specs of one scheduler class, in diffusers' `__init__` order. */
+export type ConfigSpec = Readonly<Record<string, KeySpec>>
+
+const TIMESTEP_SPACINGS = ['linspace', 'leading', 'trailing'] as const
+
+function betaKeys(start = 0.0001, end = 0.02, schedule = 'linear'): Record<string, KeySpec> {
+  return {
+    num_train_timesteps: { kind: 'int', default: 1000, min: 2 },
+    beta_start: { kind: 'number', default: start },
+    beta_end: { kind: 'number', default: end },
+    beta_schedule: { kind: 'enum', default: schedule, allowed: BETA_SCHEDULES },
+    trained_betas: { kind: 'betas', default: null }
+  }
+}
+
+function spacing(defaultValue: string): KeySpec {
+  return { kind: 'enum', default: defaultValue, allowed: TIMESTEP_SPACINGS }
+}
+
+function prediction(allowed: readonly string[], unsupported?: Record<string, string>): KeySpec {
+  return unsupported === undefined
+    ? { kind: 'enum', default: 'epsilon', allowed }
+    : { kind: 'enum', default: 'epsilon', allowed, unsupported }
+}
+
+const NOT_BETA: KeySpec = {
+  kind: 'bool',
+  default: false,
+  supported: [false],
+  reason: 'beta sigmas (scipy.stats.beta) are not implemented'
+}
+
+const thresholdingKeys: Record<string, KeySpec> = {
+  thresholding: { kind: 'bool', default: false },
+  dynamic_thresholding_ratio: { kind: 'number', default: 0.995 },
+  sample_max_value: { kind: 'number', default: 1.0 }
+}
+
+/** Config specs of the seven schedulers, keyed by diffusers class name. */
+export const CONFIG_SPECS: Readonly<Record<SchedulerClassName, ConfigSpec>> = {
+  DDIMScheduler: {
+    ...betaKeys(),
+    clip_sample: { kind: 'bool', default: true },
+    set_alpha_to_one: { kind: 'bool', default: true },
+    steps_offset: { kind: 'int', default: 0, min: 0 },
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction']),
+    thresholding: thresholdingKeys.thresholding as KeySpec,
+    dynamic_thresholding_ratio: thresholdingKeys.dynamic_thresholding_ratio as KeySpec,
+    clip_sample_range: { kind: 'number', default: 1.0 },
+    sample_max_value: thresholdingKeys.sample_max_value as KeySpec,
+    timestep_spacing: spacing('leading'),
+    rescale_betas_zero_snr: { kind: 'bool', default: false }
+  },
+  EulerDiscreteScheduler: {
+    ...betaKeys(),
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction', 'original_sample']),
+    interpolation_type: { kind: 'enum', default: 'linear', allowed: ['linear', 'log_linear'] },
+    use_karras_sigmas: { kind: 'bool', default: false },
+    use_exponential_sigmas: { kind: 'bool', default: false },
+    use_beta_sigmas: NOT_BETA,
+    sigma_min: { kind: 'optionalNumber', default: null },
+    sigma_max: { kind: 'optionalNumber', default: null },
+    timestep_spacing: spacing('linspace'),
+    timestep_type: { kind: 'enum', default: 'discrete', allowed: ['discrete', 'continuous'] },
+    steps_offset: { kind: 'int', default: 0, min: 0 },
+    rescale_betas_zero_snr: { kind: 'bool', default: false },
+    final_sigmas_type: { kind: 'enum', default: 'zero', allowed: ['zero', 'sigma_min'] }
+  },
+  EulerAncestralDiscreteScheduler: {
+    ...betaKeys(),
+    prediction_type: prediction(['epsilon', 'v_prediction'], {
+      sample: 'diffusers raises NotImplementedError for it'
+    }),
+    timestep_spacing: spacing('linspace'),
+    steps_offset: { kind: 'int', default: 0, min: 0 },
+    rescale_betas_zero_snr: { kind: 'bool', default: false }
+  },
+  DPMSolverMultistepScheduler: {
+    ...betaKeys(),
+    solver_order: { kind: 'int', default: 2, min: 1 },
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction'], {
+      flow_prediction: 'flow-matching models need use_flow_sigmas, which is not implemented'
+    }),
+    ...thresholdingKeys,
+    algorithm_type: {
+      kind: 'enum',
+      default: 'dpmsolver++',
+      allowed: ['dpmsolver++', 'sde-dpmsolver++', 'dpmsolver', 'sde-dpmsolver'],
+      aliases: { deis: 'dpmsolver++' }
+    },
+    solver_type: {
+      kind: 'enum',
+      default: 'midpoint',
+      allowed: ['midpoint', 'heun'],
+      aliases: { logrho: 'midpoint', bh1: 'midpoint', bh2: 'midpoint' }
+    },
+    lower_order_final: { kind: 'bool', default: true },
+    euler_at_final: { kind: 'bool', default: false },
+    use_karras_sigmas: { kind: 'bool', default: false },
+    use_exponential_sigmas: { kind: 'bool', default: false },
+    use_beta_sigmas: NOT_BETA,
+    use_lu_lambdas: { kind: 'bool', default: false },
+    use_flow_sigmas: {
+      kind: 'bool',
+      default: false,
+      supported: [false],
+      reason: 'flow-matching sigmas are not implemented'
+    },
+    flow_shift: { kind: 'number', default: 1.0 },
+    final_sigmas_type: { kind: 'enum', default: 'zero', allowed: ['zero', 'sigma_min'] },
+    lambda_min_clipped: { kind: 'number', default: -Infinity },
+    variance_type: {
+      kind: 'enum',
+      default: null,
+      allowed: [],
+      unsupported: {
+        learned: 'learned-variance models are not supported',
+        learned_range: 'learned-variance models are not supported'
+      }
+    },
+    timestep_spacing: spacing('linspace'),
+    steps_offset: { kind: 'int', default: 0, min: 0 },
+    rescale_betas_zero_snr: { kind: 'bool', default: false },
+    use_dynamic_shifting: {
+      kind: 'bool',
+      default: false,
+      supported: [false],
+      reason: 'dynamic shifting is for flow-matching models, not implemented'
+    },
+    time_shift_type: { kind: 'enum', default: 'exponential', allowed: ['exponential'] }
+  },
+  PNDMScheduler: {
+    ...betaKeys(),
+    skip_prk_steps: { kind: 'bool', default: false },
+    set_alpha_to_one: { kind: 'bool', default: false },
+    prediction_type: prediction(['epsilon', 'v_prediction']),
+    timestep_spacing: spacing('leading'),
+    steps_offset: { kind: 'int', default: 0, min: 0 }
+  },
+  LMSDiscreteScheduler: {
+    ...betaKeys(),
+    use_karras_sigmas: { kind: 'bool', default: false },
+    use_exponential_sigmas: { kind: 'bool', default: false },
+    use_beta_sigmas: NOT_BETA,
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction']),
+    timestep_spacing: spacing('linspace'),
+    steps_offset: { kind: 'int', default: 0, min: 0 }
+  },
+  LCMScheduler: {
+    ...betaKeys(0.00085, 0.012, 'scaled_linear'),
+    original_inference_steps: { kind: 'int', default: 50, min: 1 },
+    clip_sample: { kind: 'bool', default: false },
+    clip_sample_range: { kind: 'number', default: 1.0 },
+    set_alpha_to_one: { kind: 'bool', default: true },
+    steps_offset: { kind: 'int', default: 0, min: 0 },
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction']),
+    ...thresholdingKeys,
+    timestep_spacing: spacing('leading'),
+    timestep_scaling: { kind: 'number', default: 10.0 },
+    rescale_betas_zero_snr: { kind: 'bool', default: false }
+  }
+}

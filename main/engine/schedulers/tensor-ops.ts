@@ -1,0 +1,35 @@
+import { Tensor } from 'onnxruntime-node'
+
+/**
+ * The float32 element-wise arithmetic the schedulers need. Every operation rounds to float32
+ * (Math.fround) exactly where torch's float32 kernels round, so results track diffusers to the
+ * last bit or two instead of drifting.
+ */
+
+/** The float32 data of a tensor; anything else is a clear error naming the argument. */
+export function floatData(tensor: Tensor, what: string): Float32Array {
+  if (tensor.type !== 'float32' || !(tensor.data instanceof Float32Array)) {
+    throw new Error(`${what} must be a float32 tensor (got ${tensor.type})`)
+  }
+  return tensor.data
+}
+
+/** Throws unless two tensors have the same dims. */
+export function assertSameDims(a: Tensor, b: Tensor, what: string): void {
+  if (a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) {
+    throw new Error(`${what}: shapes differ ([${a.dims.join(', ')}] vs [${b.dims.join(', ')}])`)
+  }
+}
+
+/** A float32 tensor over `data` with `dims`. */
+export function makeTensor(data: Float32Array, dims: readonly number[]): Tensor {
+  return new Tensor('float32', data, [...dims])
+}
+
+/** A new float32 tensor shaped like `like`, element `i` being `fn(i)` rounded to float32. */
+export function mapTensor(like: Tensor, fn: (i: number) => number): Tensor {
+  const n = like.size
+  const out = new Float32Array(n)
+  for (let i = 0; i < n; i++) out[i] = fn(i)
+  return makeTensor(out, like.dims)
+}
