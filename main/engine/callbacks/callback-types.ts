@@ -1,0 +1,71 @@
+import type { Tensor } from 'onnxruntime-node'
+import type { LatentRgbFactors } from '../previews/latent-rgb-factors'
+
+/**
+ * The tensors a step-end callback receives and may replace, under diffusers' names
+ * (`latents`, `prompt_embeds`, `negative_prompt_embeds`, `add_text_embeds`, `add_time_ids`).
+ * Only the names requested through `callbackOnStepEndTensorInputs` are present; a value is null
+ * where the pipeline has none (SD's `negative_prompt_embeds` when CFG was off at encode time).
+ */
+export type CallbackKwargs = Record<string, Tensor | null>
+
+/** What the step that just ran did; readable from callbacks through `pipeline.currentStep`. */
+export interface StepState {
+  stepIndex: number
+  /** The scheduler's timestep value (e.g. 999 or 957.3), not sigma. */
+  timestep: number
+  /** Effective batch B (prompts × images per prompt). */
+  batchSize: number
+  /** Whether classifier-free guidance was applied in this step. */
+  cfg: boolean
+  /** The guidance scale used in this step. */
+  guidanceScale: number
+  /** Rows the UNet computed in this step (2B with CFG, B without; more if its batch is fixed). */
+  unetBatch: number
+  /** Milliseconds inside the UNet's `session.run` (all chunks). */
+  unetMs: number
+  /** The scheduler's predicted x0 (`pred_original_sample`), in the loop's latent space, if it gives one. */
+  predOriginalSample: Tensor | null
+}
+
+/**
+ * The pipeline as callbacks see it: diffusers' properties plus the mutable backing fields that
+ * callbacks assign (`_guidanceScale = 0` to end CFG, `_interrupt = true` to stop), exactly as in
+ * diffusers. `StableDiffusionPipeline` and `StableDiffusionXLPipeline` implement it.
+ */
+export interface PipelineRunState {
+  _guidanceScale: number
+  _guidanceRescale: number
+  _interrupt: boolean
+  _clipSkip: number | null
+  /** `_guidanceScale`. */
+  readonly guidanceScale: number
+  /** `_guidanceRescale`. */
+  readonly guidanceRescale: number
+  readonly clipSkip: number | null
+  /** `_guidanceScale > 1` and the UNet has no `time_cond_proj_dim`; recomputed on every read. */
+  readonly doClassifierFreeGuidance: boolean
+  /** Length of the timestep list the loop iterates (T); PNDM gives N + 1. */
+  readonly numTimesteps: number
+  /** The interrupt flag, checked at the top of every step. */
+  interrupt: boolean
+  /** `'sd'` (1.x/2.x) or `'sdxl'`. */
+  readonly family: 'sd' | 'sdxl'
+  /** The names `callbackOnStepEndTensorInputs` may contain for this pipeline. */
+  readonly callbackTensorInputs: readonly string[]
+  /** The step that just ran, while callbacks run; null outside the loop. */
+  readonly currentStep: StepState | null
+  /** The preview table for this model (its `stepwise.json` factors, else the family's). */
+  readonly latentRgbFactors: LatentRgbFactors
+}
+
+/**
+ * A plain step-end callback, diffusers' `callback_on_step_end` signature. It must return the
+ * (possibly modified) kwargs object; it may be async.
+ */
+export type StepEndCallbackFn = (
+  pipeline: PipelineRunState,
+  stepIndex: number,
+  timestep: number,
+  callbackKwargs: CallbackKwargs
+) => CallbackKwargs | Promise<CallbackKwargs>

@@ -1,0 +1,81 @@
+import type { CallbackKwargs, PipelineRunState } from './callback-types'
+
+/** Constructor options of {@link PipelineCallback}: diffusers' two cutoff arguments. */
+export interface PipelineCallbackOptions {
+  /** Fraction of the timesteps after which the callback acts (default 1.0: never). */
+  cutoffStepRatio?: number | null
+  /** Exact step index at which the callback acts. Pass `cutoffStepRatio: null` with it. */
+  cutoffStepIndex?: number | null
+}
+
+/** The registered constructor arguments, under diffusers' config keys. */
+export interface PipelineCallbackConfig {
+  readonly cutoff_step_ratio: number | null
+  readonly cutoff_step_index: number | null
+}
+
+/**
+ * Base class of the official callbacks (diffusers' `PipelineCallback`). Subclasses override the
+ * `tensorInputs` getter (the tensor names they need in `callbackKwargs`) and `callbackFn`.
+ *
+ * Validation follows diffusers, adapted to JavaScript numbers: exactly one of
+ * `cutoffStepRatio` / `cutoffStepIndex` must be non-null (the ratio defaults to 1.0, so
+ * `{ cutoffStepIndex: 10 }` alone is rejected, as in diffusers — pass `cutoffStepRatio: null`),
+ * and a ratio must be a finite number in [0, 1]. diffusers also rejects integer-typed ratios such
+ * as `1`; JavaScript cannot tell `1` from `1.0`, so both are accepted here.
+ */
+export class PipelineCallback {
+  readonly config: PipelineCallbackConfig
+
+  constructor(options: PipelineCallbackOptions = {}) {
+    const ratio = options.cutoffStepRatio === undefined ? 1.0 : options.cutoffStepRatio
+    const index = options.cutoffStepIndex === undefined ? null : options.cutoffStepIndex
+    if ((ratio === null && index === null) || (ratio !== null && index !== null)) {
+      throw new Error(
+        'Either cutoff_step_ratio or cutoff_step_index should be provided, not both or none.'
+      )
+    }
+    if (
+      ratio !== null &&
+      (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1)
+    ) {
+      throw new Error('cutoff_step_ratio must be a float between 0.0 and 1.0.')
+    }
+    this.config = Object.freeze({ cutoff_step_ratio: ratio, cutoff_step_index: index })
+  }
+
+  /** Tensor names this callback reads or writes; they replace the call's tensor-input list. */
+  get tensorInputs(): readonly string[] {
+    throw new Error(`You need to set the attribute \`tensor_inputs\` for ${this.constructor.name}`)
+  }
+
+  /** The callback's work; returns the kwargs (modified or not). */
+  callbackFn(
+    _pipeline: PipelineRunState,
+    _stepIndex: number,
+    _timestep: number,
+    _callbackKwargs: CallbackKwargs
+  ): CallbackKwargs | Promise<CallbackKwargs> {
+    throw new Error(`You need to implement the method \`callback_fn\` for ${this.constructor.name}`)
+  }
+
+  /** Invokes {@link callbackFn} (diffusers calls the instance itself). */
+  call(
+    pipeline: PipelineRunState,
+    stepIndex: number,
+    timestep: number,
+    callbackKwargs: CallbackKwargs
+  ): CallbackKwargs | Promise<CallbackKwargs> {
+    return this.callbackFn(pipeline, stepIndex, timestep, callbackKwargs)
+  }
+}
+
+/**
+ * The step index at which a cutoff callback acts: `cutoff_step_index` if set, else
+ * `int(num_timesteps * cutoff_step_ratio)` — truncation of the double product, so T = 100,
+ * ratio 0.29 gives 28, as in Python.
+ */
+export function cutoffStepFor(config: PipelineCallbackConfig, numTimesteps: number): number {
+  if (config.cutoff_step_index !== null) return config.cutoff_step_index
+  return Math.trunc(numTimesteps * (config.cutoff_step_ratio ?? 1))
+}

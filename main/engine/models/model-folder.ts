@@ -1,0 +1,134 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import {
+  parseTextEncoderConfig,
+  parseUnetConfig,
+  parseVaeConfig,
+  readComponentConfig,
+  type TextEncoderConfig,
+  type UnetConfig,
+  type VaeConfig
+} from './component-configs'
+import { ModelLoadError } from './model-load-error'
+import { readModelIndex, type ModelFamily, type ModelIndex } from './model-index'
+import { fileExists, readJsonObject, type JsonObject } from './read-json'
+import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
+
+/** The ONNX graphs a text-to-image pipeline runs. */
+export type OnnxComponent = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder'
+
+/**
+ * A diffusers/optimum ONNX model folder, read and checked but with no session created yet:
+ * `model_index.json` (which pipeline), the component configs (optional: diffusers' legacy
+ * ONNX layout has none), `scheduler/scheduler_config.json`, optional `stepwise.json`, and the
+ * existence of every graph file the pipeline needs.
+ */
+export interface ModelFolder {
+  dir: string
+  index: ModelIndex
+  family: ModelFamily
+  /** The graphs this pipeline runs, in load order. */
+  components: OnnxComponent[]
+  /** Tokenizer folder names, paired with `textEncoders` by position. */
+  tokenizers: string[]
+  textEncoders: ('text_encoder' | 'text_encoder_2')[]
+  unetConfig: UnetConfig
+  vaeConfig: VaeConfig
+  textEncoderConfigs: Partial<Record<'text_encoder' | 'text_encoder_2', TextEncoderConfig>>
+  schedulerConfig: JsonObject
+  stepwise: StepwiseModelInfo | null
+  /** Things the user should know (e.g. a fallback VAE scale); reported with every result. */
+  warnings: string[]
+}
+
+/** Path of a component's graph file. */
+export function componentModelPath(dir: string, component: string): string {
+  return path.join(dir, component, 'model.onnx')
+}
+
+/** Reads and checks a model folder. Throws {@link ModelLoadError} naming the first problem. */
+export async function openModelFolder(dir: string): Promise<ModelFolder> {
+  const resolved = path.resolve(dir)
+  const stat = await fs.stat(resolved).catch(() => null)
+  if (stat === null || !stat.isDirectory()) {
+    throw new ModelLoadError(
+      resolved,
+      `The model folder ${resolved} does not exist or is not a folder`
+    )
+  }
+  const index = await readModelIndex(resolved)
+  const family = index.family
+  const listed = (name: string): boolean => index.components.includes(name)
+
+  // SDXL normally has both encoders; a folder whose index sets text_encoder to [null, null]
+  // (as SDXL refiners do) uses only the second one, like diffusers.
+  const hasFirstEncoder =
+    listed('text_encoder') ||
+    (!('text_encoder' in index.raw) &&
+      (await fileExists(componentModelPath(resolved, 'text_encoder'))))
+  const textEncoders: ModelFolder['textEncoders'] =
+    family === 'sdxl'
+      ? hasFirstEncoder
+        ? ['text_encoder', 'text_encoder_2']
+        : ['text_encoder_2']
+      : ['text_encoder']
+  const tokenizers = textEncoders.map((e) => (e === 'text_encoder' ? 'tokenizer' : 'tokenizer_2'))
+  const components: OnnxComponent[] = [...textEncoders, 'unet', 'vae_decoder']
+
+  for (const component of components) {
+    const file = componentModelPath(resolved, component)
+    if (!(await fileExists(file))) {
+      throw new ModelLoadError(
+        file,
+        `${component}/model.onnx is missing: ${file} does not exist (a ${index.pipelineClass} needs ${components.map((c) => `${c}/model.onnx`).join(', ')})`
+      )
+    }
+  }
+  for (const tokenizer of tokenizers) {
+    const tdir = path.join(resolved, tokenizer)
+    const tstat = await fs.stat(tdir).catch(() => null)
+    if (tstat === null || !tstat.isDirectory()) {
+      throw new ModelLoadError(
+        tdir,
+        `The tokenizer folder ${tokenizer}/ is missing from ${resolved}`
+      )
+    }
+  }
+
+  const unetFile = path.join(resolved, 'unet', 'config.json')
+  const unetConfig = parseUnetConfig(await readComponentConfig(resolved, 'unet'), unetFile)
+  // optimum keeps the VAE config beside each half; diffusers' torch layout has vae/config.json.
+  let vaeRaw = await readComponentConfig(resolved, 'vae_decoder')
+  let vaeFile = path.join(resolved, 'vae_decoder', 'config.json')
+  if (vaeRaw === null) {
+    vaeRaw = await readComponentConfig(resolved, 'vae')
+    vaeFile = vaeRaw === null ? '' : path.join(resolved, 'vae', 'config.json')
+  }
+  const vaeConfig = parseVaeConfig(vaeRaw, vaeFile, family)
+  const textEncoderConfigs: ModelFolder['textEncoderConfigs'] = {}
+  for (const e of textEncoders) {
+    textEncoderConfigs[e] = parseTextEncoderConfig(
+      await readComponentConfig(resolved, e),
+      path.join(resolved, e, 'config.json')
+    )
+  }
+  const schedulerConfig = await readJsonObject(
+    path.join(resolved, 'scheduler', 'scheduler_config.json'),
+    'The scheduler config'
+  )
+  const stepwise = await readStepwiseInfo(resolved)
+  return {
+    dir: resolved,
+    index,
+    family,
+    components,
+    tokenizers,
+    textEncoders,
+    unetConfig,
+    vaeConfig,
+    textEncoderConfigs,
+    schedulerConfig,
+    stepwise,
+    warnings: [...vaeConfig.warnings]
+  }
+}

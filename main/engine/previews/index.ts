@@ -1,0 +1,2 @@
+export * from './latent-rgb-factors'
+export * from './latents-to-rgb'
