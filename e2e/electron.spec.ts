@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { _electron as electron, expect, test } from '@playwright/test'
 import { version } from '../package.json'
 import { findElectronBinary } from '../scripts/electron-binary.cjs'
+import { OPERATION_NAMES } from '../shared/channels'
 
 const binary = findElectronBinary()
 
@@ -23,7 +24,7 @@ test.describe('Electron mode', () => {
       require: typeof (window as unknown as { require?: unknown }).require,
       process: typeof (window as unknown as { process?: unknown }).process
     }))
-    expect(exposed.api).toEqual(['getCapabilities'])
+    expect(exposed.api).toEqual([...OPERATION_NAMES, 'onEvent'].sort())
     expect(exposed.require).toBe('undefined')
     expect(exposed.process).toBe('undefined')
     await app.close()

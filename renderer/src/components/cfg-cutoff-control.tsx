@@ -1,0 +1,171 @@
+import type { JSX } from 'react'
+import {
+  cutoffFromPercent,
+  cutoffStepFor,
+  expectedTimesteps,
+  minLivePercent,
+  predictedUnetSaving
+} from '../lib/cfg-cutoff'
+import { cutoffFromForm, parseNumberField } from '../lib/form-params'
+import { formatPercent } from '../lib/run-stats'
+import { useAppStore } from '../store/app-store'
+import { useFormStore } from '../store/form-store'
+import { TERMINAL_STATES, cutoffLocked, useJobStore } from '../store/job-store'
+import { moveLiveCutoff } from '../store/run-actions'
+import type { CfgCutoff } from '../contract'
+import { CutoffStrip } from './cutoff-strip'
+
+/**
+ * Where classifier-free guidance ends, as a share of the steps or an exact step. Before a run it is
+ * a parameter; during a run it steers the worker's live cutoff until guidance has ended, and then
+ * locks (guidance cannot come back). It shows the UNet work saved: predicted, then measured.
+ */
+export function CfgCutoffControl(): JSX.Element {
+  const values = useFormStore((s) => s.values)
+  const error = useFormStore((s) => s.fieldErrors.cutoff)
+  const set = useFormStore((s) => s.set)
+  const model = useAppStore((s) => s.models.find((m) => m.id === values.modelId))
+  const live = useJobStore((s) => s.live)
+  const locked = useJobStore((s) => cutoffLocked(s.live))
+
+  const running = live !== null && !TERMINAL_STATES.has(live.state)
+  const formSteps = parseNumberField(values.steps)
+  const steps = typeof formSteps === 'number' ? formSteps : (model?.defaults.numInferenceSteps ?? 0)
+  const formTotal = expectedTimesteps(
+    values.scheduler === '' ? (model?.defaults.scheduler ?? null) : values.scheduler,
+    steps
+  )
+  const total = running ? live.total : formTotal
+  const formCutoff = cutoffFromForm(values)
+  const validCutoff: CfgCutoff | null =
+    formCutoff === null || typeof Object.values(formCutoff)[0] === 'number'
+      ? (formCutoff as CfgCutoff | null)
+      : null
+  const cutoffStep =
+    running && live.cutoff !== null ? live.cutoff.cutoffStep : cutoffStepFor(total, validCutoff)
+  const guidanceText = running ? live.params?.guidanceScale : parseNumberField(values.guidance)
+  const guidance =
+    typeof guidanceText === 'number' ? guidanceText : (model?.defaults.guidanceScale ?? 0)
+  const saving = predictedUnetSaving(total, cutoffStep, guidance)
+  const lastIndex = running ? (live.steps[live.steps.length - 1]?.index ?? null) : null
+  const minPercent = running ? minLivePercent(total, lastIndex) : 0
+  const sliderPercent =
+    values.cutoffMode === 'percent'
+      ? values.cutoffPercent
+      : cutoffStep === null || total === 0
+        ? 100
+        : Math.round(((cutoffStep + 1) / total) * 100)
+
+  const onSlide = (raw: number): void => {
+    // A cutoff at a step that already ran would never fire: keep it ahead of the run.
+    const percent = Math.max(raw, minPercent)
+    set('cutoffPercent', percent)
+    if (running) moveLiveCutoff(cutoffFromPercent(percent))
+  }
+  const onStepNumber = (text: string): void => {
+    set('cutoffStepNumber', text)
+    const n = parseNumberField(text)
+    if (running && typeof n === 'number' && Number.isInteger(n) && n >= 1) {
+      moveLiveCutoff({ stepIndex: n - 1 })
+    }
+  }
+
+  const summary =
+    cutoffStep === null
+      ? 'Guidance on every step'
+      : `Guidance ends after step ${cutoffStep + 1} of ${total}`
+  const measured = live?.result ?? null
+  return (
+    <fieldset className="cutoff-control" aria-describedby="cutoff-summary">
+      <legend>CFG cutoff</legend>
+      <div className="cutoff-modes" role="radiogroup" aria-label="Cutoff given as">
+        <label className="check">
+          <input
+            type="radio"
+            name="cutoff-mode"
+            checked={values.cutoffMode === 'percent'}
+            disabled={locked}
+            onChange={() => set('cutoffMode', 'percent')}
+          />
+          % of steps
+        </label>
+        <label className="check">
+          <input
+            type="radio"
+            name="cutoff-mode"
+            data-testid="cutoff-mode-step"
+            checked={values.cutoffMode === 'step'}
+            disabled={locked}
+            onChange={() => {
+              set('cutoffMode', 'step')
+              if (values.cutoffStepNumber === '' && cutoffStep !== null) {
+                set('cutoffStepNumber', String(cutoffStep + 1))
+              }
+            }}
+          />
+          Exact step
+        </label>
+      </div>
+      <div className="cutoff-inputs">
+        <input
+          type="range"
+          id="cfg-cutoff"
+          data-testid="cfg-cutoff-slider"
+          min={0}
+          max={100}
+          step={1}
+          value={sliderPercent}
+          disabled={locked || values.cutoffMode === 'step'}
+          aria-label="CFG cutoff, percent of steps with guidance"
+          aria-valuetext={`${sliderPercent} %: ${summary}`}
+          onChange={(e) => onSlide(Number(e.target.value))}
+        />
+        {values.cutoffMode === 'percent' ? (
+          <output htmlFor="cfg-cutoff" className="cutoff-value">
+            {sliderPercent} %
+          </output>
+        ) : (
+          <input
+            type="text"
+            inputMode="numeric"
+            className="cutoff-step-input"
+            data-testid="cutoff-step-input"
+            aria-label="Last step with guidance (1-based step number)"
+            value={values.cutoffStepNumber}
+            disabled={locked}
+            placeholder="step"
+            onChange={(e) => onStepNumber(e.target.value)}
+          />
+        )}
+      </div>
+      <CutoffStrip total={total} cutoffStep={cutoffStep} done={running ? live.steps.length : 0} />
+      <p id="cutoff-summary" className="cutoff-summary" data-testid="cutoff-summary">
+        {summary}
+        {cutoffStep !== null && <> (diffusers cutoff_step_index {cutoffStep})</>}
+        {' · '}
+        <span data-testid="cutoff-predicted">
+          {guidance <= 1
+            ? 'guidance ≤ 1 is off anyway: nothing to save'
+            : `saves ≈${formatPercent(saving)} of UNet work (predicted)`}
+        </span>
+      </p>
+      {locked && (
+        <p className="cutoff-locked" data-testid="cutoff-locked">
+          Locked: guidance has ended for this run and cannot come back.
+        </p>
+      )}
+      {running && live.cutoff?.refused !== undefined && (
+        <p className="field-error">{live.cutoff.refused}</p>
+      )}
+      {error !== undefined && <p className="field-error">{error}</p>}
+      {measured !== null && (
+        <p className="cutoff-measured" data-testid="cutoff-measured">
+          Last run:{' '}
+          {measured.cfgCutoffStep === null
+            ? 'guidance on every step, nothing saved'
+            : `guidance ended after step ${measured.cfgCutoffStep + 1}, saved ${formatPercent(measured.unetSavedFraction)} of UNet work (measured)`}
+        </p>
+      )}
+    </fieldset>
+  )
+}

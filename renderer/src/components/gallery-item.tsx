@@ -1,0 +1,60 @@
+import { memo } from 'react'
+import type { JSX } from 'react'
+import { previewFrames } from '../lib/preview-frames'
+import { formatDuration } from '../lib/run-stats'
+import type { StepRecord } from '../store/job-store'
+import { RgbaCanvas } from './rgba-canvas'
+
+/** Props of {@link GalleryItem}. */
+export interface GalleryItemProps {
+  step: StepRecord
+  total: number
+  selected: boolean
+  /** Guidance ends after this step: the strip draws its marker here. */
+  cutoffAfter: boolean
+  focusable: boolean
+  onSelect(index: number): void
+}
+
+/**
+ * One finished step: its preview, time and whether CFG ran. Memoised, because a run appends items
+ * and the items already there never change.
+ */
+export const GalleryItem = memo(function GalleryItem({
+  step,
+  total,
+  selected,
+  cutoffAfter,
+  focusable,
+  onSelect
+}: GalleryItemProps): JSX.Element {
+  const frame = previewFrames.get(step.index)
+  const cfg = step.cfg ? 'on' : 'off'
+  return (
+    <li
+      className={`gallery-item cfg-${cfg}${cutoffAfter ? ' cutoff-after' : ''}`}
+      data-testid="gallery-item"
+      data-step={step.index}
+      data-cfg={cfg}
+    >
+      <button
+        type="button"
+        aria-pressed={selected}
+        tabIndex={focusable ? 0 : -1}
+        aria-label={`Step ${step.index + 1} of ${total}, ${formatDuration(step.ms)}, CFG ${cfg}`}
+        onClick={() => onSelect(step.index)}
+      >
+        {frame === undefined ? (
+          <span className="thumb thumb-missing" aria-hidden="true" />
+        ) : (
+          <RgbaCanvas image={frame} className="thumb" />
+        )}
+        <span className="gallery-caption" aria-hidden="true">
+          <span className="gallery-step">{step.index + 1}</span>
+          <span className="gallery-ms">{formatDuration(step.ms)}</span>
+          <span className={`cfg-badge cfg-badge-${cfg}`}>{step.cfg ? 'CFG' : 'no CFG'}</span>
+        </span>
+      </button>
+    </li>
+  )
+})

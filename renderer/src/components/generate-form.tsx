@@ -1,0 +1,128 @@
+import type { FormEvent, JSX } from 'react'
+import { LIMITS } from '../../../shared/params'
+import { useFormStore } from '../store/form-store'
+import { generate } from '../store/run-actions'
+import { CfgCutoffControl } from './cfg-cutoff-control'
+import { Field, describedBy } from './field'
+import { ModelPicker } from './model-picker'
+import { NumberField } from './number-field'
+import { SchedulerField } from './scheduler-field'
+import { SeedField } from './seed-field'
+
+/** The generation parameters: the left-hand column. */
+export function GenerateForm(): JSX.Element {
+  const values = useFormStore((s) => s.values)
+  const errors = useFormStore((s) => s.fieldErrors)
+  const set = useFormStore((s) => s.set)
+  const onSubmit = (event: FormEvent): void => {
+    event.preventDefault()
+    void generate()
+  }
+  const swap = (): void => {
+    set('width', values.height)
+    set('height', values.width)
+  }
+  return (
+    <form
+      id="generate-form"
+      className="generate-form"
+      aria-label="Generation parameters"
+      noValidate
+      onSubmit={onSubmit}
+    >
+      <ModelPicker />
+      <Field htmlFor="prompt" label="Prompt" error={errors.prompt}>
+        <textarea
+          id="prompt"
+          data-testid="prompt-input"
+          rows={3}
+          value={values.prompt}
+          placeholder="a red circle on a blue background"
+          aria-invalid={errors.prompt !== undefined}
+          aria-describedby={describedBy('prompt', errors.prompt, undefined)}
+          onChange={(e) => set('prompt', e.target.value)}
+        />
+      </Field>
+      <Field htmlFor="negative-prompt" label="Negative prompt" error={errors.negativePrompt}>
+        <textarea
+          id="negative-prompt"
+          data-testid="negative-prompt-input"
+          rows={2}
+          value={values.negativePrompt}
+          aria-invalid={errors.negativePrompt !== undefined}
+          aria-describedby={describedBy('negative-prompt', errors.negativePrompt, undefined)}
+          onChange={(e) => set('negativePrompt', e.target.value)}
+        />
+      </Field>
+      <div className="field-row">
+        <NumberField
+          id="steps"
+          label="Steps"
+          testId="steps-input"
+          value={values.steps}
+          step={1}
+          min={LIMITS.steps.min}
+          max={LIMITS.steps.max}
+          error={errors.steps}
+          onChange={(v) => set('steps', v)}
+        />
+        <NumberField
+          id="guidance"
+          label="Guidance (CFG)"
+          testId="guidance-input"
+          value={values.guidance}
+          step={0.5}
+          min={LIMITS.guidanceScale.min}
+          max={LIMITS.guidanceScale.max}
+          error={errors.guidance}
+          onChange={(v) => set('guidance', v)}
+        />
+      </div>
+      <CfgCutoffControl />
+      <SeedField />
+      <div className="field-row size-row">
+        <NumberField
+          id="width"
+          label="Width"
+          testId="width-input"
+          value={values.width}
+          step={LIMITS.size.multiple}
+          min={LIMITS.size.min}
+          max={LIMITS.size.max}
+          error={errors.width}
+          onChange={(v) => set('width', v)}
+        />
+        <button
+          type="button"
+          className="icon-button swap-button"
+          aria-label="Swap width and height"
+          title="Swap width and height"
+          onClick={swap}
+        >
+          ⇄
+        </button>
+        <NumberField
+          id="height"
+          label="Height"
+          testId="height-input"
+          value={values.height}
+          step={LIMITS.size.multiple}
+          min={LIMITS.size.min}
+          max={LIMITS.size.max}
+          error={errors.height}
+          onChange={(v) => set('height', v)}
+        />
+      </div>
+      <SchedulerField />
+      <label className="check">
+        <input
+          type="checkbox"
+          data-testid="keep-previews-checkbox"
+          checked={values.keepPreviews}
+          onChange={(e) => set('keepPreviews', e.target.checked)}
+        />
+        Keep every step&apos;s preview in history
+      </label>
+    </form>
+  )
+}

@@ -1,0 +1,37 @@
+import type { JSX } from 'react'
+import type { HistoryEntry } from '../contract'
+import { useHistoryImage } from '../hooks/use-history-image'
+
+/** Props of {@link HistoryItem}. */
+export interface HistoryItemProps {
+  entry: HistoryEntry
+  selected: boolean
+  onOpen(id: string): void
+}
+
+/** One stored result in the history grid: thumbnail, prompt and the key settings. */
+export function HistoryItem({ entry, selected, onOpen }: HistoryItemProps): JSX.Element {
+  const { url } = useHistoryImage(entry.id)
+  const { result } = entry
+  const prompt = entry.params.prompt.trim() === '' ? '(empty prompt)' : entry.params.prompt
+  return (
+    <li className="history-item" data-testid="history-item" data-history-id={entry.id}>
+      <button type="button" aria-pressed={selected} onClick={() => onOpen(entry.id)} title={prompt}>
+        {url === null ? (
+          <span className="history-thumb thumb-missing" aria-hidden="true" />
+        ) : (
+          <img className="history-thumb" src={url} alt="" />
+        )}
+        <span className="history-text">
+          <span className="history-prompt">{prompt}</span>
+          <span className="muted">
+            {result.interrupted
+              ? `stopped ${result.stepsRun}/${result.numTimesteps}`
+              : `${result.numInferenceSteps} steps`}{' '}
+            · seed {result.seed}
+          </span>
+        </span>
+      </button>
+    </li>
+  )
+}

@@ -1,0 +1,42 @@
+import type { JSX } from 'react'
+import { useHistoryStore } from '../store/history-store'
+import { HistoryDetail } from './history-detail'
+import { HistoryItem } from './history-item'
+
+/** Every stored result, newest first; one can be opened, restored or deleted. */
+export function HistoryPanel(): JSX.Element {
+  const entries = useHistoryStore((s) => s.entries)
+  const loaded = useHistoryStore((s) => s.loaded)
+  const notice = useHistoryStore((s) => s.notice)
+  const error = useHistoryStore((s) => s.error)
+  const selectedId = useHistoryStore((s) => s.selectedId)
+  const select = useHistoryStore((s) => s.select)
+  const selected = entries.find((e) => e.id === selectedId)
+  return (
+    <section className="history" aria-labelledby="history-heading" data-testid="history">
+      <h2 id="history-heading" className="section-title">
+        History <span className="muted">{loaded ? entries.length : '…'}</span>
+      </h2>
+      {notice !== null && (
+        <p className="notice" role="status" data-testid="history-notice">
+          {notice}
+        </p>
+      )}
+      {error !== null && <p className="field-error">History unavailable: {error}</p>}
+      {selected !== undefined && <HistoryDetail key={selected.id} entry={selected} />}
+      {loaded && entries.length === 0 && (
+        <p className="muted">Results appear here, with their parameters, as runs finish.</p>
+      )}
+      <ul className="history-grid" aria-label="Stored results">
+        {entries.map((entry) => (
+          <HistoryItem
+            key={entry.id}
+            entry={entry}
+            selected={entry.id === selectedId}
+            onOpen={(id) => select(id === selectedId ? null : id)}
+          />
+        ))}
+      </ul>
+    </section>
+  )
+}

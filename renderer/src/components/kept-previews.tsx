@@ -1,0 +1,68 @@
+import { useState } from 'react'
+import type { JSX } from 'react'
+import { useHistoryImage } from '../hooks/use-history-image'
+
+/** A kept step preview of a stored result. */
+function KeptPreview({
+  id,
+  step,
+  selected,
+  onSelect
+}: {
+  id: string
+  step: number
+  selected: boolean
+  onSelect(step: number): void
+}): JSX.Element {
+  const { url } = useHistoryImage(id, step)
+  return (
+    <li>
+      <button
+        type="button"
+        aria-pressed={selected}
+        aria-label={`Step ${step + 1}`}
+        data-testid="kept-preview"
+        onClick={() => onSelect(step)}
+      >
+        {url === null ? (
+          <span className="thumb thumb-missing" aria-hidden="true" />
+        ) : (
+          <img className="thumb pixelated" src={url} alt="" />
+        )}
+        <span className="gallery-step" aria-hidden="true">
+          {step + 1}
+        </span>
+      </button>
+    </li>
+  )
+}
+
+/** The step previews kept beside a result; one can be opened large. */
+export function KeptPreviews({ id, steps }: { id: string; steps: number[] }): JSX.Element {
+  const [open, setOpen] = useState<number | null>(null)
+  const { url } = useHistoryImage(id, open ?? steps[0] ?? 0)
+  return (
+    <div className="kept-previews">
+      <h4 className="section-title">Kept step previews</h4>
+      {open !== null && url !== null && (
+        <img
+          className="kept-large pixelated"
+          src={url}
+          alt={`Preview of step ${open + 1}`}
+          data-testid="kept-preview-large"
+        />
+      )}
+      <ol className="gallery compact">
+        {steps.map((step) => (
+          <KeptPreview
+            key={step}
+            id={id}
+            step={step}
+            selected={open === step}
+            onSelect={(s) => setOpen(open === s ? null : s)}
+          />
+        ))}
+      </ol>
+    </div>
+  )
+}

@@ -1,0 +1,53 @@
+import type { JSX } from 'react'
+import { FAMILY_LABELS, SCHEDULER_LABELS, formatBytes } from '../lib/labels'
+import { useAppStore } from '../store/app-store'
+import { useFormStore } from '../store/form-store'
+import { Field, describedBy } from './field'
+
+/** Chooses the model and shows its family and defaults; picking one applies its defaults. */
+export function ModelPicker(): JSX.Element {
+  const models = useAppStore((s) => s.models)
+  const modelsError = useAppStore((s) => s.modelsError)
+  const modelId = useFormStore((s) => s.values.modelId)
+  const error = useFormStore((s) => s.fieldErrors.model)
+  const applyModel = useFormStore((s) => s.applyModel)
+  const model = models.find((m) => m.id === modelId)
+  const hint =
+    modelsError !== null ? (
+      `Models unavailable: ${modelsError}`
+    ) : model === undefined ? (
+      'No model installed: add one to the models folder.'
+    ) : (
+      <>
+        {FAMILY_LABELS[model.family]} · {model.defaults.width}×{model.defaults.height} ·{' '}
+        {model.defaults.numInferenceSteps} steps · CFG {model.defaults.guidanceScale} ·{' '}
+        {SCHEDULER_LABELS[model.defaults.scheduler]} · {formatBytes(model.sizeBytes)}
+        {model.builtIn ? ' · built in' : ''}{' '}
+        <button type="button" className="link-button" onClick={() => applyModel(model)}>
+          Reset to model defaults
+        </button>
+      </>
+    )
+  return (
+    <Field htmlFor="model" label="Model" error={error} hint={hint}>
+      <select
+        id="model"
+        data-testid="model-select"
+        value={modelId}
+        disabled={models.length === 0}
+        aria-describedby={describedBy('model', error, hint)}
+        onChange={(e) => {
+          const picked = models.find((m) => m.id === e.target.value)
+          if (picked !== undefined) applyModel(picked)
+        }}
+      >
+        {models.length === 0 && <option value="">No models</option>}
+        {models.map((m) => (
+          <option key={m.id} value={m.id}>
+            {m.name} ({FAMILY_LABELS[m.family]})
+          </option>
+        ))}
+      </select>
+    </Field>
+  )
+}

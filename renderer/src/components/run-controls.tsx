@@ -1,0 +1,50 @@
+import type { JSX } from 'react'
+import { useLiveStatus } from '../hooks/use-live-status'
+import { useAppStore } from '../store/app-store'
+import { TERMINAL_STATES, useJobStore } from '../store/job-store'
+import { generate, stopLive } from '../store/run-actions'
+
+const isMac = /Mac|iPhone|iPad/.test(navigator.platform)
+
+/** Generate and Stop, with their shortcuts, and the status line. */
+export function RunControls(): JSX.Element {
+  const connected = useAppStore((s) => s.api !== null && s.capabilities !== null)
+  const live = useJobStore((s) => s.live)
+  const status = useLiveStatus()
+  const running = live !== null && !TERMINAL_STATES.has(live.state)
+  const stopping = live?.stopping === true
+  return (
+    <div className="run-controls">
+      <button
+        type="button"
+        className="primary"
+        data-testid="generate-button"
+        disabled={!connected}
+        aria-keyshortcuts={isMac ? 'Meta+Enter' : 'Control+Enter'}
+        onClick={() => void generate()}
+      >
+        {running ? 'Generate (queue)' : 'Generate'} <kbd>{isMac ? '⌘↵' : 'Ctrl+↵'}</kbd>
+      </button>
+      <button
+        type="button"
+        className="danger"
+        data-testid="stop-button"
+        disabled={!running || stopping}
+        aria-keyshortcuts="Escape"
+        aria-busy={stopping}
+        onClick={() => void stopLive()}
+      >
+        {stopping ? 'Stopping…' : 'Stop'} <kbd>Esc</kbd>
+      </button>
+      <p
+        className={`status status-${status.kind}`}
+        data-testid="status"
+        data-status={status.kind}
+        role="status"
+        aria-live="polite"
+      >
+        {status.text}
+      </p>
+    </div>
+  )
+}

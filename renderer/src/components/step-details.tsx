@@ -1,0 +1,39 @@
+import type { JSX } from 'react'
+import type { StepRecord } from '../store/job-store'
+import { formatDuration } from '../lib/run-stats'
+
+/** Props of {@link StepDetails}. */
+export interface StepDetailsProps {
+  step: StepRecord
+  total: number
+}
+
+/** What happened in one step: its number, timestep, time and whether CFG ran. */
+export function StepDetails({ step, total }: StepDetailsProps): JSX.Element {
+  return (
+    <dl className="step-details" data-testid="step-details">
+      <div>
+        <dt>Step</dt>
+        <dd>
+          {step.index + 1} of {total}
+        </dd>
+      </div>
+      <div>
+        <dt>Timestep</dt>
+        <dd>{Math.round(step.timestep * 100) / 100}</dd>
+      </div>
+      <div>
+        <dt>Time</dt>
+        <dd>
+          {formatDuration(step.ms)} (UNet {formatDuration(step.unetMs)})
+        </dd>
+      </div>
+      <div>
+        <dt>CFG</dt>
+        <dd>
+          {step.cfg ? 'on' : 'off'} · UNet batch {step.unetBatch}
+        </dd>
+      </div>
+    </dl>
+  )
+}

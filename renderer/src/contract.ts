@@ -1,0 +1,24 @@
+/**
+ * The renderer's one door to the typed contract: every UI module imports contract types from
+ * here, so the UI has a single place that follows `shared/contract.ts`.
+ */
+export type {
+  Capabilities,
+  CfgCutoff,
+  CfgCutoffState,
+  GenerateParams,
+  GenerateParamsInput,
+  HistoryEntry,
+  HistoryImageRequest,
+  HistoryListing,
+  JobState,
+  JobSummary,
+  JobTicket,
+  ModelFamily,
+  ModelSummary,
+  ResultMetadata,
+  RgbaImage,
+  SchedulerClassName,
+  StepwiseApi,
+  StepwiseEvent
+} from '../../shared/contract'

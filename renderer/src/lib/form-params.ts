@@ -1,0 +1,179 @@
+import type { z } from 'zod'
+import { GenerateParamsSchema } from '../../../shared/params'
+import { describeZodError } from '../../../shared/validation'
+import type { CfgCutoff, GenerateParams, ResultMetadata, SchedulerClassName } from '../contract'
+
+/**
+ * The generate form as typed text, and its conversion to the parameters main validates. The UI
+ * validates with the very schema main uses (shared/params), so a bad value gets the same message
+ * here as it would from main; main still validates everything again.
+ */
+
+/** How the CFG cutoff is given: a share of the steps, or an exact step. */
+export type CutoffMode = 'percent' | 'step'
+
+/** The form's values, kept as the user typed them. */
+export interface FormValues {
+  modelId: string
+  prompt: string
+  negativePrompt: string
+  steps: string
+  guidance: string
+  /** Empty or -1: a random seed. */
+  seed: string
+  width: string
+  height: string
+  /** Empty: the model's own scheduler. */
+  scheduler: SchedulerClassName | ''
+  karras: boolean
+  cutoffMode: CutoffMode
+  /** Slider position, 0–100; 100 = guidance on every step. */
+  cutoffPercent: number
+  /** Exact mode: the last guided step as a 1-based step number, as typed. */
+  cutoffStepNumber: string
+  keepPreviews: boolean
+}
+
+/** Form fields that can carry a validation message. */
+export type FieldName =
+  | 'model'
+  | 'prompt'
+  | 'negativePrompt'
+  | 'steps'
+  | 'guidance'
+  | 'seed'
+  | 'width'
+  | 'height'
+  | 'scheduler'
+  | 'cutoff'
+
+const FIELD_OF_PARAM: Record<string, FieldName> = {
+  modelId: 'model',
+  prompt: 'prompt',
+  negativePrompt: 'negativePrompt',
+  numInferenceSteps: 'steps',
+  guidanceScale: 'guidance',
+  seed: 'seed',
+  width: 'width',
+  height: 'height',
+  scheduler: 'scheduler',
+  cfgCutoff: 'cutoff'
+}
+
+/**
+ * A number field's value for the schema: empty means "not set", a number-looking text becomes a
+ * number, anything else is passed on as text so the schema's message quotes what was typed.
+ */
+export function parseNumberField(text: string): number | string | undefined {
+  const trimmed = text.trim()
+  if (trimmed === '') return undefined
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(trimmed) ? Number(trimmed) : trimmed
+}
+
+/** The seed as the schema takes it: null (random) for an empty field or A1111's -1. */
+export function parseSeedField(text: string): number | string | null {
+  const value = parseNumberField(text)
+  return value === undefined || value === -1 ? null : value
+}
+
+/** The CFG cutoff the form describes (null: guidance on every step). */
+export function cutoffFromForm(values: FormValues): CfgCutoff | null | { stepIndex: unknown } {
+  if (values.cutoffMode === 'percent') {
+    return values.cutoffPercent >= 100 ? null : { ratio: values.cutoffPercent / 100 }
+  }
+  const stepNumber = parseNumberField(values.cutoffStepNumber)
+  if (stepNumber === undefined) return null
+  return { stepIndex: typeof stepNumber === 'number' ? stepNumber - 1 : stepNumber }
+}
+
+/** The unvalidated request the form describes. */
+export function formToCandidate(values: FormValues): Record<string, unknown> {
+  const candidate: Record<string, unknown> = {
+    prompt: values.prompt,
+    negativePrompt: values.negativePrompt,
+    seed: parseSeedField(values.seed),
+    useKarrasSigmas: values.karras,
+    cfgCutoff: cutoffFromForm(values),
+    keepPreviews: values.keepPreviews
+  }
+  if (values.modelId !== '') candidate['modelId'] = values.modelId
+  if (values.scheduler !== '') candidate['scheduler'] = values.scheduler
+  const numeric: [string, string][] = [
+    ['numInferenceSteps', values.steps],
+    ['guidanceScale', values.guidance],
+    ['width', values.width],
+    ['height', values.height]
+  ]
+  for (const [key, text] of numeric) {
+    const value = parseNumberField(text)
+    if (value !== undefined) candidate[key] = value
+  }
+  return candidate
+}
+
+/** Outcome of checking the form. */
+export type FormCheck =
+  | { ok: true; params: GenerateParams }
+  | { ok: false; message: string; fieldErrors: Partial<Record<FieldName, string>> }
+
+/** Validates the form with main's schema; on failure, says what is wrong per field. */
+export function checkForm(values: FormValues): FormCheck {
+  const parsed = GenerateParamsSchema.safeParse(formToCandidate(values))
+  if (parsed.success) return { ok: true, params: parsed.data }
+  return {
+    ok: false,
+    message: describeZodError('Cannot generate', parsed.error),
+    fieldErrors: fieldErrorsOf(parsed.error)
+  }
+}
+
+function fieldErrorsOf(error: z.ZodError): Partial<Record<FieldName, string>> {
+  const errors: Partial<Record<FieldName, string>> = {}
+  for (const issue of error.issues) {
+    const key = issue.path[0]
+    const field = typeof key === 'string' ? FIELD_OF_PARAM[key] : undefined
+    if (field !== undefined && errors[field] === undefined) errors[field] = issue.message
+  }
+  return errors
+}
+
+/** The form values that reproduce a stored result ("use these parameters" in history). */
+export function valuesFromResult(
+  params: GenerateParams,
+  result: Pick<
+    ResultMetadata,
+    | 'modelId'
+    | 'seed'
+    | 'numInferenceSteps'
+    | 'guidanceScale'
+    | 'width'
+    | 'height'
+    | 'scheduler'
+    | 'useKarrasSigmas'
+  >,
+  current: FormValues
+): FormValues {
+  // The result's resolved values, not the request's: a request that left steps or size to the
+  // model's defaults must still reproduce the same image if those defaults change.
+  const cutoff = params.cfgCutoff
+  return {
+    ...current,
+    modelId: result.modelId,
+    prompt: params.prompt,
+    negativePrompt: params.negativePrompt,
+    steps: String(result.numInferenceSteps),
+    guidance: String(result.guidanceScale),
+    seed: String(result.seed),
+    width: String(result.width),
+    height: String(result.height),
+    scheduler: result.scheduler,
+    karras: result.useKarrasSigmas,
+    cutoffMode: cutoff !== null && 'stepIndex' in cutoff ? 'step' : 'percent',
+    cutoffPercent: cutoff !== null && 'ratio' in cutoff ? Math.round(cutoff.ratio * 100) : 100,
+    cutoffStepNumber:
+      cutoff !== null && 'stepIndex' in cutoff
+        ? String(cutoff.stepIndex + 1)
+        : current.cutoffStepNumber,
+    keepPreviews: params.keepPreviews
+  }
+}

@@ -1,0 +1,31 @@
+import type { ModelFamily, SchedulerClassName } from '../contract'
+
+/** The names A1111 and ComfyUI users know the diffusers schedulers by. */
+export const SCHEDULER_LABELS: Record<SchedulerClassName, string> = {
+  DPMSolverMultistepScheduler: 'DPM++ 2M',
+  EulerDiscreteScheduler: 'Euler',
+  EulerAncestralDiscreteScheduler: 'Euler a',
+  DDIMScheduler: 'DDIM',
+  PNDMScheduler: 'PNDM (PLMS)',
+  LMSDiscreteScheduler: 'LMS',
+  LCMScheduler: 'LCM'
+}
+
+/** Model family names as people say them. */
+export const FAMILY_LABELS: Record<ModelFamily, string> = {
+  sd1: 'SD 1.x',
+  sd2: 'SD 2.x',
+  sdxl: 'SDXL'
+}
+
+/** A byte count in B, KB, MB or GB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import type { StatusInput } from './live-status'
+import { liveStatus } from './live-status'
+
+const base: StatusInput = {
+  state: 'denoising',
+  stopping: false,
+  stepsDone: 3,
+  total: 50,
+  stepsRun: null,
+  interrupted: false,
+  totalMs: null,
+  failure: null
+}
+
+describe('liveStatus', () => {
+  it('names each state with one of the agreed words', () => {
+    expect(liveStatus(null)).toEqual({ kind: 'idle', text: 'idle' })
+    expect(liveStatus(base)).toEqual({ kind: 'running', text: 'running · denoising' })
+    expect(liveStatus({ ...base, state: 'queued' }).text).toBe('running · waiting in queue')
+    expect(liveStatus({ ...base, stopping: true }).text).toBe('stopping…')
+    expect(liveStatus({ ...base, state: 'done', totalMs: 1234 }).text).toBe('done in 1.2 s')
+    expect(liveStatus({ ...base, state: 'failed', failure: 'unet: bad input' }).text).toBe(
+      'failed: unet: bad input'
+    )
+  })
+
+  it('says at which step a stopped run ended', () => {
+    const stopped = liveStatus({ ...base, state: 'stopped', stepsRun: 7, interrupted: true })
+    expect(stopped).toEqual({ kind: 'stopped', text: 'stopped at step 7 of 50' })
+  })
+})

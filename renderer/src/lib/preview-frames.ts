@@ -1,0 +1,52 @@
+import type { RgbaImage } from '../contract'
+
+/** Called when a step's preview arrives. */
+export type FrameListener = (index: number, frame: RgbaImage) => void
+
+/**
+ * The live job's step previews, outside React state on purpose: they are pixel buffers that only
+ * canvases read, and putting them in a store would re-render components for every frame. Each
+ * preview is small (latent resolution: 16 KiB for a 512² image), so keeping all of a run's steps
+ * for the gallery costs at most a few MiB.
+ */
+export class PreviewFrames {
+  private jobId: string | null = null
+  private readonly frames = new Map<number, RgbaImage>()
+  private readonly listeners = new Set<FrameListener>()
+
+  /** Forgets the previous job's frames. */
+  reset(jobId: string | null): void {
+    this.jobId = jobId
+    this.frames.clear()
+  }
+
+  /** Stores a preview of the live job and tells listeners; previews of other jobs are ignored. */
+  put(jobId: string, index: number, frame: RgbaImage): void {
+    if (jobId !== this.jobId) return
+    this.frames.set(index, frame)
+    for (const listener of this.listeners) listener(index, frame)
+  }
+
+  /** The preview of step `index`, if it arrived. */
+  get(index: number): RgbaImage | undefined {
+    return this.frames.get(index)
+  }
+
+  /** The newest preview (highest step index) and its index. */
+  latest(): { index: number; frame: RgbaImage } | null {
+    let best: { index: number; frame: RgbaImage } | null = null
+    for (const [index, frame] of this.frames) {
+      if (best === null || index > best.index) best = { index, frame }
+    }
+    return best
+  }
+
+  /** Subscribes to arriving previews; returns the unsubscribe function. */
+  subscribe(listener: FrameListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+}
+
+/** The previews of the job shown in the live view. */
+export const previewFrames = new PreviewFrames()

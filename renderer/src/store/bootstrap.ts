@@ -1,0 +1,24 @@
+import type { StepwiseApi } from '../contract'
+import { defaultModel, useAppStore } from './app-store'
+import { routeEvents } from './event-router'
+import { useFormStore } from './form-store'
+import { useHistoryStore } from './history-store'
+import { useQueueStore } from './queue-store'
+
+/**
+ * Connects the UI to a backend: subscribes to its events first (so nothing that happens while the
+ * rest loads is missed), then reads capabilities, models, queue and history, and puts the default
+ * model's settings into the form.
+ *
+ * @returns the unsubscribe function of the event subscription
+ */
+export async function bootstrap(api: StepwiseApi): Promise<() => void> {
+  const unsubscribe = routeEvents(api)
+  await useAppStore.getState().connect(api)
+  const model = defaultModel(useAppStore.getState())
+  if (model !== null && useFormStore.getState().values.modelId === '') {
+    useFormStore.getState().applyModel(model)
+  }
+  await Promise.all([useQueueStore.getState().refresh(), useHistoryStore.getState().refresh()])
+  return unsubscribe
+}

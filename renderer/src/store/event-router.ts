@@ -1,0 +1,110 @@
+import type { StepwiseApi, StepwiseEvent } from '../contract'
+import { FrameBatcher } from '../lib/frame-batcher'
+import { previewFrames } from '../lib/preview-frames'
+import { useFormStore } from './form-store'
+import { useHistoryStore } from './history-store'
+import type { StepRecord } from './job-store'
+import { TERMINAL_STATES, takesOverLiveView, useJobStore } from './job-store'
+import { useNoticeStore } from './notice-store'
+import { useQueueStore } from './queue-store'
+import { predictedTotal } from './run-actions'
+
+/**
+ * Delivers main's events to the stores. Step previews go to the canvases directly (previewFrames);
+ * step records are batched per animation frame so a fast model does not re-render the gallery for
+ * every step.
+ *
+ * @returns the unsubscribe function
+ */
+export function routeEvents(api: StepwiseApi): () => void {
+  const steps = new FrameBatcher<{ jobId: string; record: StepRecord }>((items) => {
+    const byJob = new Map<string, StepRecord[]>()
+    for (const { jobId, record } of items) {
+      const list = byJob.get(jobId) ?? []
+      list.push(record)
+      byJob.set(jobId, list)
+    }
+    for (const [jobId, records] of byJob) useJobStore.getState().addSteps(jobId, records)
+  })
+
+  const onEvent = (event: StepwiseEvent): void => {
+    const jobs = useJobStore.getState()
+    switch (event.type) {
+      case 'job:state': {
+        if (takesOverLiveView(jobs.live, event.jobId, event.state)) {
+          // A job this window did not start (or whose reply is still on its way) now runs.
+          const summary = useQueueStore.getState().jobs.find((j) => j.jobId === event.jobId)
+          previewFrames.reset(event.jobId)
+          steps.clear()
+          jobs.begin(
+            event.jobId,
+            summary?.seed ?? null,
+            summary?.params ?? null,
+            summary === undefined ? 0 : predictedTotal(summary.params),
+            event.state
+          )
+        }
+        if (TERMINAL_STATES.has(event.state)) steps.flush()
+        const store = useJobStore.getState()
+        store.applyState(event.jobId, event.state, event.message, performance.now())
+        // Another window may have pressed Stop; show it here too.
+        if (event.stopping && !TERMINAL_STATES.has(event.state)) store.markStopping(event.jobId)
+        if (event.state === 'failed' && useJobStore.getState().live?.jobId === event.jobId) {
+          useNoticeStore.getState().showError(event.message ?? 'The job failed.')
+        }
+        void useQueueStore.getState().refresh()
+        return
+      }
+      case 'job:step': {
+        if (event.preview !== null) previewFrames.put(event.jobId, event.index, event.preview)
+        steps.push({
+          jobId: event.jobId,
+          record: {
+            index: event.index,
+            timestep: event.timestep,
+            total: event.total,
+            ms: event.ms,
+            unetMs: event.unetMs,
+            unetBatch: event.unetBatch,
+            cfg: event.cfg,
+            hasPreview: event.preview !== null
+          }
+        })
+        return
+      }
+      case 'job:cutoff':
+        jobs.applyCutoff(event.jobId, event.state)
+        return
+      case 'job:warning':
+        jobs.addWarning(event.jobId, event.message)
+        return
+      case 'job:done': {
+        steps.flush()
+        const live = useJobStore.getState()
+        live.applyDone(
+          event.jobId,
+          event.image,
+          event.result,
+          event.historyId,
+          event.historyError ?? null
+        )
+        useFormStore.getState().rememberSeed(event.result.seed)
+        if (event.historyError !== undefined && live.live?.jobId === event.jobId) {
+          useNoticeStore
+            .getState()
+            .showError(`The result could not be saved to history: ${event.historyError}`)
+        }
+        return
+      }
+      case 'history:changed':
+        void useHistoryStore.getState().refresh()
+        return
+    }
+  }
+
+  const unsubscribe = api.onEvent(onEvent)
+  return () => {
+    unsubscribe()
+    steps.clear()
+  }
+}

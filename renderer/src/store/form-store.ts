@@ -1,0 +1,91 @@
+import { create } from 'zustand'
+import type { FieldName, FormValues } from '../lib/form-params'
+import { valuesFromResult } from '../lib/form-params'
+import type { HistoryEntry, ModelSummary } from '../contract'
+
+/** The generate form's state. */
+export interface FormState {
+  values: FormValues
+  fieldErrors: Partial<Record<FieldName, string>>
+  /** The seed of the most recent run (for one-click reuse). */
+  lastSeed: number | null
+  /** Changes one value and clears the message that field had. */
+  set<K extends keyof FormValues>(key: K, value: FormValues[K]): void
+  /** Picks a model and takes its defaults for steps, guidance, size and scheduler. */
+  applyModel(model: ModelSummary): void
+  /** Puts a stored result's parameters back into the form, seed included. */
+  restore(entry: HistoryEntry): void
+  setFieldErrors(errors: Partial<Record<FieldName, string>>): void
+  rememberSeed(seed: number): void
+}
+
+const CUTOFF_FIELDS: ReadonlySet<keyof FormValues> = new Set([
+  'cutoffMode',
+  'cutoffPercent',
+  'cutoffStepNumber'
+])
+
+/** Form values before any model is known. */
+export const INITIAL_VALUES: FormValues = {
+  modelId: '',
+  prompt: '',
+  negativePrompt: '',
+  steps: '',
+  guidance: '',
+  seed: '',
+  width: '',
+  height: '',
+  scheduler: '',
+  karras: false,
+  cutoffMode: 'percent',
+  cutoffPercent: 100,
+  cutoffStepNumber: '',
+  keepPreviews: false
+}
+
+/** The generate form store. */
+export const useFormStore = create<FormState>()((set) => ({
+  values: INITIAL_VALUES,
+  fieldErrors: {},
+  lastSeed: null,
+  set(key, value) {
+    set((state) => {
+      const field: FieldName | null = CUTOFF_FIELDS.has(key)
+        ? 'cutoff'
+        : key === 'modelId'
+          ? 'model'
+          : key in state.fieldErrors
+            ? (key as FieldName)
+            : null
+      const fieldErrors = { ...state.fieldErrors }
+      if (field !== null) delete fieldErrors[field]
+      return { values: { ...state.values, [key]: value }, fieldErrors }
+    })
+  },
+  applyModel(model) {
+    set((state) => ({
+      values: {
+        ...state.values,
+        modelId: model.id,
+        steps: String(model.defaults.numInferenceSteps),
+        guidance: String(model.defaults.guidanceScale),
+        width: String(model.defaults.width),
+        height: String(model.defaults.height),
+        scheduler: model.defaults.scheduler
+      },
+      fieldErrors: {}
+    }))
+  },
+  restore(entry) {
+    set((state) => ({
+      values: valuesFromResult(entry.params, entry.result, state.values),
+      fieldErrors: {}
+    }))
+  },
+  setFieldErrors(errors) {
+    set({ fieldErrors: errors })
+  },
+  rememberSeed(seed) {
+    set({ lastSeed: seed })
+  }
+}))

@@ -1,0 +1,203 @@
+import { create } from 'zustand'
+import { cutoffStepFor } from '../lib/cfg-cutoff'
+import type {
+  CfgCutoffState,
+  GenerateParams,
+  JobState,
+  ResultMetadata,
+  RgbaImage
+} from '../contract'
+
+/** One finished denoising step as the gallery shows it (the pixels live in previewFrames). */
+export interface StepRecord {
+  index: number
+  timestep: number
+  total: number
+  ms: number
+  unetMs: number
+  unetBatch: number
+  cfg: boolean
+  hasPreview: boolean
+}
+
+/** The job shown in the live view: the running one, else the last one that ran. */
+export interface LiveJob {
+  jobId: string
+  /** Null until known: a job can be adopted from its first event, before generate() replies. */
+  seed: number | null
+  params: GenerateParams | null
+  state: JobState
+  /** Stop was pressed; the run ends at the next step boundary. */
+  stopping: boolean
+  /** When each phase began (ms since page load), for phase durations. */
+  phaseStartedAt: Partial<Record<JobState, number>>
+  steps: StepRecord[]
+  /** T as the engine reports it, or the prediction before the first step. */
+  total: number
+  cutoff: CfgCutoffState | null
+  result: ResultMetadata | null
+  finalImage: RgbaImage | null
+  historyId: string | null
+  historyError: string | null
+  failure: string | null
+  warnings: string[]
+}
+
+/** The live-view store. */
+export interface JobStoreState {
+  live: LiveJob | null
+  /** A step opened for inspection; null follows the newest step. */
+  inspectedStep: number | null
+  /** Shows a job in the live view (state `queued`), or fills in what an adopted one lacked. */
+  begin(
+    jobId: string,
+    seed: number | null,
+    params: GenerateParams | null,
+    expectedTotal: number,
+    state?: JobState
+  ): void
+  applyState(jobId: string, state: JobState, message: string | undefined, at: number): void
+  addSteps(jobId: string, steps: StepRecord[]): void
+  applyCutoff(jobId: string, cutoff: CfgCutoffState): void
+  applyDone(
+    jobId: string,
+    image: RgbaImage,
+    result: ResultMetadata,
+    historyId: string | null,
+    historyError: string | null
+  ): void
+  addWarning(jobId: string, message: string): void
+  markStopping(jobId: string): void
+  inspect(index: number | null): void
+}
+
+/** Job states after which nothing more happens to a job. */
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
+  'done',
+  'stopped',
+  'failed',
+  'cancelled'
+])
+
+/** Whether a job is past queueing and not yet finished. */
+export function isActive(state: JobState): boolean {
+  return state !== 'queued' && !TERMINAL_STATES.has(state)
+}
+
+function update(
+  live: LiveJob | null,
+  jobId: string,
+  change: (job: LiveJob) => Partial<LiveJob>
+): { live: LiveJob } | Record<string, never> {
+  if (live === null || live.jobId !== jobId) return {}
+  return { live: { ...live, ...change(live) } }
+}
+
+/** The live-view store. */
+export const useJobStore = create<JobStoreState>()((set) => ({
+  live: null,
+  inspectedStep: null,
+  begin(jobId, seed, params, expectedTotal, state = 'queued') {
+    set((s) => {
+      if (s.live?.jobId === jobId) {
+        // Events of this job came before the reply that named it: keep what they brought.
+        const steps = s.live.steps
+        return {
+          live: {
+            ...s.live,
+            seed: seed ?? s.live.seed,
+            params: params ?? s.live.params,
+            total: steps.length > 0 ? s.live.total : expectedTotal
+          }
+        }
+      }
+      return {
+        inspectedStep: null,
+        live: {
+          jobId,
+          seed,
+          params,
+          state,
+          stopping: false,
+          phaseStartedAt: {},
+          steps: [],
+          total: expectedTotal,
+          cutoff: null,
+          result: null,
+          finalImage: null,
+          historyId: null,
+          historyError: null,
+          failure: null,
+          warnings: []
+        }
+      }
+    })
+  },
+  applyState(jobId, state, message, at) {
+    set((s) =>
+      update(s.live, jobId, (job) => ({
+        state,
+        failure: state === 'failed' ? (message ?? 'the job failed') : job.failure,
+        stopping: TERMINAL_STATES.has(state) ? false : job.stopping,
+        phaseStartedAt: { ...job.phaseStartedAt, [state]: job.phaseStartedAt[state] ?? at }
+      }))
+    )
+  },
+  addSteps(jobId, steps) {
+    set((s) =>
+      update(s.live, jobId, (job) => {
+        const last = steps[steps.length - 1]
+        return { steps: [...job.steps, ...steps], total: last?.total ?? job.total }
+      })
+    )
+  },
+  applyCutoff(jobId, cutoff) {
+    set((s) => update(s.live, jobId, () => ({ cutoff })))
+  },
+  applyDone(jobId, image, result, historyId, historyError) {
+    set((s) =>
+      update(s.live, jobId, () => ({
+        finalImage: image,
+        result,
+        historyId,
+        historyError,
+        total: result.numTimesteps
+      }))
+    )
+  },
+  addWarning(jobId, message) {
+    set((s) => update(s.live, jobId, (job) => ({ warnings: [...job.warnings, message] })))
+  },
+  markStopping(jobId) {
+    set((s) => update(s.live, jobId, () => ({ stopping: true })))
+  },
+  inspect(index) {
+    set({ inspectedStep: index })
+  }
+}))
+
+/**
+ * Whether an event about job `jobId` in `state` should take over the live view. The live view
+ * follows the job that runs: a new job replaces a finished one, and a running job replaces one
+ * that is only waiting; a running job is never replaced.
+ */
+export function takesOverLiveView(live: LiveJob | null, jobId: string, state: JobState): boolean {
+  if (live?.jobId === jobId || TERMINAL_STATES.has(state)) return false
+  if (live === null || TERMINAL_STATES.has(live.state)) return true
+  return isActive(state) && live.state === 'queued'
+}
+
+/**
+ * Whether the live job's cutoff can no longer move: guidance has ended (the worker says so, or
+ * the run has finished the cutoff step). Finished jobs do not lock the control for the next run.
+ */
+export function cutoffLocked(live: LiveJob | null): boolean {
+  if (live === null || TERMINAL_STATES.has(live.state)) return false
+  if (live.cutoff?.locked === true) return true
+  const step =
+    live.cutoff !== null
+      ? live.cutoff.cutoffStep
+      : cutoffStepFor(live.total, live.params?.cfgCutoff ?? null)
+  const last = live.steps[live.steps.length - 1]
+  return step !== null && last !== undefined && last.index >= step
+}

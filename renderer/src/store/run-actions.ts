@@ -1,0 +1,97 @@
+import type { CfgCutoff, CfgCutoffState, GenerateParams } from '../contract'
+import { expectedTimesteps } from '../lib/cfg-cutoff'
+import { checkForm } from '../lib/form-params'
+import { latestWinsCaller } from '../lib/latest-wins-caller'
+import { previewFrames } from '../lib/preview-frames'
+import { defaultModel, useAppStore } from './app-store'
+import { useFormStore } from './form-store'
+import { TERMINAL_STATES, cutoffLocked, takesOverLiveView, useJobStore } from './job-store'
+import { messageOf, useNoticeStore } from './notice-store'
+import { useQueueStore } from './queue-store'
+
+/**
+ * What the Generate, Stop and cutoff controls do. They live outside the components so the keyboard
+ * shortcuts and the buttons share one implementation.
+ */
+
+/** T for a request before the engine reports it, from the request or the model's defaults. */
+export function predictedTotal(params: GenerateParams): number {
+  const app = useAppStore.getState()
+  const model =
+    params.modelId === undefined
+      ? defaultModel(app)
+      : (app.models.find((m) => m.id === params.modelId) ?? null)
+  const steps = params.numInferenceSteps ?? model?.defaults.numInferenceSteps ?? 0
+  return expectedTimesteps(params.scheduler ?? model?.defaults.scheduler ?? null, steps)
+}
+
+/**
+ * Validates the form (with main's schema) and queues a job. Invalid input is reported in the
+ * error banner and next to the fields, and nothing is sent; main re-validates what is sent and
+ * its message, if any, is shown as it is.
+ *
+ * @returns whether a job was queued
+ */
+export async function generate(): Promise<boolean> {
+  const api = useAppStore.getState().api
+  const notices = useNoticeStore.getState()
+  if (api === null) {
+    notices.showError('Not connected to the Stepwise engine.')
+    return false
+  }
+  const form = useFormStore.getState()
+  const check = checkForm(form.values)
+  if (!check.ok) {
+    form.setFieldErrors(check.fieldErrors)
+    notices.showError(check.message)
+    return false
+  }
+  notices.clearError()
+  try {
+    const ticket = await api.generate(check.params)
+    useFormStore.getState().rememberSeed(ticket.seed)
+    const jobs = useJobStore.getState()
+    if (jobs.live?.jobId === ticket.jobId || takesOverLiveView(jobs.live, ticket.jobId, 'queued')) {
+      if (jobs.live?.jobId !== ticket.jobId) previewFrames.reset(ticket.jobId)
+      jobs.begin(ticket.jobId, ticket.seed, check.params, predictedTotal(check.params))
+    }
+    void useQueueStore.getState().refresh()
+    return true
+  } catch (error) {
+    notices.showError(messageOf(error))
+    return false
+  }
+}
+
+/** Stops the live job at its next step boundary; the button shows "stopping…" at once. */
+export async function stopLive(): Promise<void> {
+  const api = useAppStore.getState().api
+  const live = useJobStore.getState().live
+  if (api === null || live === null || TERMINAL_STATES.has(live.state) || live.stopping) return
+  useJobStore.getState().markStopping(live.jobId)
+  try {
+    await api.stop(live.jobId)
+  } catch (error) {
+    useNoticeStore.getState().showError(messageOf(error))
+  }
+}
+
+const sendCutoff = latestWinsCaller(
+  async ({ jobId, cutoff }: { jobId: string; cutoff: CfgCutoff | null }) => {
+    const api = useAppStore.getState().api
+    if (api === null) throw new Error('Not connected to the Stepwise engine.')
+    return api.setCfgCutoff(jobId, cutoff)
+  },
+  (state: CfgCutoffState, { jobId }) => useJobStore.getState().applyCutoff(jobId, state),
+  (error) => useNoticeStore.getState().showError(messageOf(error))
+)
+
+/**
+ * Applies a new cutoff to the running job (the worker replaces its live cutoff callback), unless
+ * guidance has already ended: it cannot come back, so the control is locked then.
+ */
+export function moveLiveCutoff(cutoff: CfgCutoff | null): void {
+  const live = useJobStore.getState().live
+  if (live === null || TERMINAL_STATES.has(live.state) || cutoffLocked(live)) return
+  sendCutoff({ jobId: live.jobId, cutoff })
+}
