@@ -1,7 +1,8 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, session } from 'electron'
-import { createStepwiseApi } from './api/create-api'
+import { openStepwiseApi } from './api/create-api'
+import { modelDirsFromEnv } from './app-paths'
 import { registerIpcHandlers } from './ipc/register-handlers'
 import { WindowEventDelivery } from './ipc/window-events'
 import { isAppUrl, lockDownNavigation } from './security'
@@ -36,12 +37,33 @@ function createMainWindow(delivery: WindowEventDelivery): BrowserWindow {
   return window
 }
 
-void app.whenReady().then(() => {
+/**
+ * Models: the shipped folder (inside the installed app's resources, or resources/models of the
+ * checkout in development), unless STEPWISE_MODELS_DIR names others (tests, power users).
+ * Data: Electron's per-user folder, unless STEPWISE_DATA_DIR names another (tests).
+ */
+function modelDirs(): string[] {
+  const fromEnv = modelDirsFromEnv(process.env['STEPWISE_MODELS_DIR'])
+  if (fromEnv.length > 0) return fromEnv
+  return [
+    app.isPackaged
+      ? join(process.resourcesPath, 'models')
+      : join(app.getAppPath(), 'resources', 'models')
+  ]
+}
+
+void app.whenReady().then(async () => {
   // No page of ours needs camera, notifications or the like (checklist item 5).
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
     callback(false)
   )
-  const api = createStepwiseApi({ appVersion: app.getVersion(), mode: 'electron' })
+  const api = await openStepwiseApi({
+    appVersion: app.getVersion(),
+    mode: 'electron',
+    dataDir: process.env['STEPWISE_DATA_DIR'] ?? app.getPath('userData'),
+    modelDirs: modelDirs()
+  })
+  app.once('will-quit', () => void api.close())
   registerIpcHandlers(api, isTrusted)
   const delivery = new WindowEventDelivery(api.events, isTrusted)
   createMainWindow(delivery)

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { version } from '../package.json'
-import { createStepwiseApi } from './api/create-api'
+import { openStepwiseApi } from './api/create-api'
+import { defaultUserDataDir } from './app-paths'
 import { startBrowserServer } from './server/browser-server'
 import { parseServerArgs, SERVER_USAGE } from './server/server-args'
 
@@ -29,7 +30,11 @@ async function main(): Promise<void> {
     console.log(SERVER_USAGE)
     return
   }
-  const api = createStepwiseApi({ appVersion: version, mode: 'browser' })
+  const dataDir = args.dataDir ?? defaultUserDataDir()
+  // The build runs from out/main/; the shipped models sit in resources/models at the repo root.
+  const modelDirs =
+    args.modelsDirs.length > 0 ? args.modelsDirs : [join(__dirname, '../../resources/models')]
+  const api = await openStepwiseApi({ appVersion: version, mode: 'browser', dataDir, modelDirs })
   const server = await startBrowserServer({
     api,
     events: api.events,
@@ -44,6 +49,8 @@ async function main(): Promise<void> {
     process.exit(1)
   })
   console.log(`Stepwise is running at ${server.url}`)
+  console.log(`History: ${api.history.files.dir}`)
+  console.log(`Models: ${api.models.modelDirs.join(', ')}`)
   if (args.open) openInBrowser(server.url)
   const shutdown = (): void => {
     void server

@@ -140,6 +140,8 @@ export interface ResultMetadata {
   stepsRun: number
   /** True when the run was stopped (interrupt flag) before its last step. */
   interrupted: boolean
+  /** The CFG cutoff in force when the run ended (it can move while running), or null. */
+  cfgCutoff: CfgCutoff | null
   /** Step index after which CFG was off, or null. */
   cfgCutoffStep: number | null
   /** The execution provider the sessions actually ran on. */

@@ -1,8 +1,21 @@
-import { describe, expect, it } from 'vitest'
-import { createStepwiseApi } from '../api/create-api'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { openStepwiseApi } from '../api/create-api'
+import type { MainApi } from '../api/create-api'
 import { dispatch } from './dispatch'
 
-const api = createStepwiseApi({ appVersion: '9.9.9', mode: 'browser' })
+let api: MainApi
+
+beforeAll(async () => {
+  api = await openStepwiseApi({
+    appVersion: '9.9.9',
+    mode: 'browser',
+    dataDir: mkdtempSync(join(tmpdir(), 'stepwise-dispatch-')),
+    modelDirs: []
+  })
+})
 
 describe('dispatch', () => {
   it('runs a valid operation and returns its value in an ok envelope', async () => {

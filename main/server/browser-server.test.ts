@@ -6,7 +6,7 @@ import WebSocket from 'ws'
 import type { JobStepEvent, StepwiseEvent } from '../../shared/contract'
 import { decodeMessage, encodeMessage } from '../../shared/wire-codec'
 import type { ServerMessage } from '../../shared/ws-protocol'
-import { createStepwiseApi } from '../api/create-api'
+import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
 import { startBrowserServer } from './browser-server'
 import type { BrowserServer } from './browser-server'
@@ -17,7 +17,12 @@ let api: MainApi
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-server-'))
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>')
-  api = createStepwiseApi({ appVersion: '1.2.3', mode: 'browser' })
+  api = await openStepwiseApi({
+    appVersion: '1.2.3',
+    mode: 'browser',
+    dataDir: mkdtempSync(join(tmpdir(), 'stepwise-server-data-')),
+    modelDirs: []
+  })
   server = await startBrowserServer({ api, events: api.events, rendererDir: dir, port: 0 })
 })
 

@@ -1,0 +1,74 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { StepwiseEvent } from '../../shared/contract'
+import { decodePng, readPngText } from '../engine/output/png'
+import { sampleResult } from '../history/testdata/sample-result'
+import { dispatch } from '../rpc/dispatch'
+import { openStepwiseApi } from './create-api'
+import type { MainApi } from './create-api'
+
+const FIXTURES = resolve(__dirname, '../../fixtures/models')
+let api: MainApi
+let dataDir: string
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'stepwise-api-'))
+  api = await openStepwiseApi({
+    appVersion: '0.1.0',
+    mode: 'browser',
+    dataDir,
+    modelDirs: [FIXTURES]
+  })
+})
+
+describe('the main-process API', () => {
+  it('reports capabilities with the default model', async () => {
+    const caps = await api.getCapabilities()
+    expect(caps).toMatchObject({ appVersion: '0.1.0', mode: 'browser' })
+    expect(caps.defaultModelId).toBe('tiny-sd-random')
+  })
+
+  it('lists the configured models', async () => {
+    const result = await dispatch(api, 'listModels', [])
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect((result.value as { id: string }[]).map((m) => m.id)).toEqual([
+      'tiny-sd-random',
+      'tiny-sdxl-random'
+    ])
+  })
+
+  it('lists, gets, serves and deletes history under <dataDir>/history', async () => {
+    const events: StepwiseEvent[] = []
+    const unsubscribe = api.onEvent((e) => events.push(e))
+    const entry = await api.history.add(sampleResult('a green triangle'))
+    expect(api.history.files.dir).toBe(join(dataDir, 'history'))
+
+    const listed = await dispatch(api, 'historyList', [])
+    expect(listed).toEqual({ ok: true, value: { entries: [entry], notice: null } })
+    expect(await dispatch(api, 'historyGet', [entry.id])).toEqual({ ok: true, value: entry })
+    const image = await dispatch(api, 'historyImage', [{ id: entry.id }])
+    if (!image.ok) throw new Error(image.error.message)
+    const png = image.value as Uint8Array
+    expect(decodePng(png).width).toBe(64)
+    expect(readPngText(png)['parameters']).toMatch(/^a green triangle\nNegative prompt: blurry\n/)
+
+    expect(await dispatch(api, 'historyImage', [{ id: '../../etc/passwd' }])).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-argument' }
+    })
+    expect(await dispatch(api, 'historyGet', ['nope'])).toEqual({
+      ok: false,
+      error: { code: 'not-found', message: 'no history entry "nope"' }
+    })
+    expect(await dispatch(api, 'historyDelete', [entry.id])).toEqual({ ok: true })
+    expect(events).toEqual([{ type: 'history:changed' }])
+    expect(await dispatch(api, 'historyDelete', [entry.id])).toMatchObject({
+      ok: false,
+      error: { code: 'not-found' }
+    })
+    unsubscribe()
+  })
+})
