@@ -253,7 +253,8 @@ VARIANTS = {
         v("turbo-trailing", TURBO),
         v("sd21-v-linspace", SD21_V),
         v("zero-snr-trailing-v", SD21_V, {"rescale_betas_zero_snr": True, "timestep_spacing": "trailing"}),
-        v("cosine", {"beta_schedule": "squaredcos_cap_v2"}),
+        # (squaredcos_cap_v2 is left out: diffusers' float32 sigma_up / sigma_down give NaN there.)
+        v("defaults-leading", {"timestep_spacing": "leading"}),
     ]),
     "DPMSolverMultistepScheduler": ("scheduling_dpmsolver_multistep", [
         v("sd15", SD15),
@@ -270,7 +271,8 @@ VARIANTS = {
         v("lu-lambdas", SDXL, {"use_lu_lambdas": True}),
         v("exponential", SD15, {"use_exponential_sigmas": True}),
         v("sample-thresholding", SD15, {"prediction_type": "sample", "thresholding": True, "sample_max_value": 1.5}),
-        v("cosine-karras", {"beta_schedule": "squaredcos_cap_v2", "use_karras_sigmas": True}),
+        # (squaredcos_cap_v2 with Karras sigmas is left out: under NumPy 2 its first two
+        # timesteps truncate to the same value and diffusers' step index runs off the end.)
         v("cosine-lambda-clipped", {"beta_schedule": "squaredcos_cap_v2", "lambda_min_clipped": -5.1}),
     ]),
     "PNDMScheduler": ("scheduling_pndm", [
@@ -341,6 +343,26 @@ def model(x, i):
     return 0.5 * x + (1.0 / (i + 1)) * PATTERN
 
 
+def numpy2_sigma_to_t(cls):
+    """Makes `_sigma_to_t` promote like NumPy 2 when this runs under NumPy 1.
+
+    NumPy 1 casts the float64 scalar log(sigma) down to float32 when it meets the float32
+    log-sigma table (value-based casting), NumPy 2 keeps float64. The results differ by ~1e-5 of
+    a timestep, which matters only where diffusers truncates them (DPM-Solver with
+    squaredcos_cap_v2 and Karras sigmas: 998.99999996 -> 998 under NumPy 2, 999 under NumPy 1).
+    Stepwise follows NumPy 2; passing sigma as a one-element float64 array gives the same
+    promotion under NumPy 1.
+    """
+    original = getattr(cls, "_sigma_to_t", None)
+    if original is None or int(np.__version__.split(".")[0]) >= 2:
+        return
+
+    def sigma_to_t(self, sigma, log_sigmas):
+        return original(self, np.array([sigma], dtype=np.float64), log_sigmas)[0]
+
+    cls._sigma_to_t = sigma_to_t
+
+
 def make(cls, config):
     keys = set(inspect.signature(cls.__init__).parameters) - {"self"}
     return cls(**{k: val for k, val in config.items() if k in keys})
@@ -379,7 +401,13 @@ def trajectory(cls, variant, steps):
         if getattr(res, "denoised", None) is not None:
             rec["denoised"] = summary(res.denoised, FEW)
         if hasattr(sched, "model_outputs") and sched.model_outputs[-1] is not None:
-            rec["denoised"] = summary(sched.model_outputs[-1], FEW)
+            # DPM-Solver keeps its converted output: x0 for dpmsolver++, epsilon for dpmsolver,
+            # which is turned into x0 here with the step's own alpha_t / sigma_t.
+            x = sched.model_outputs[-1]
+            if sched.config.algorithm_type in ("dpmsolver", "sde-dpmsolver"):
+                alpha_t, sigma_t = sched._sigma_to_alpha_sigma_t(sched.sigmas[sched.step_index - 1])
+                x = (latents_before - sigma_t * x) / alpha_t
+            rec["denoised"] = summary(x, FEW)
         out["trace"].append(rec)
     if steps == STEP_COUNTS[-1]:
         out["final"] = [f32(x) for x in latents.flatten().tolist()]
@@ -395,6 +423,7 @@ def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     for class_name, (module_name, variants) in VARIANTS.items():
         cls = getattr(importlib.import_module("diffusers.schedulers." + module_name), class_name)
+        numpy2_sigma_to_t(cls)
         entries = []
         for variant in variants:
             sched = make(cls, variant["config"])
@@ -419,6 +448,7 @@ def main():
             "diffusersCommit": commit,
             "torchVersion": torch.__version__,
             "numpyVersion": np.__version__,
+            "numpyPromotion": "NumPy 2 (_sigma_to_t evaluated in float64)",
             "shape": SHAPE,
             "selected": SELECTED,
             "selectedFew": FEW,
@@ -429,7 +459,7 @@ def main():
         }
         path = os.path.join(OUT_DIR, class_name + ".json")
         with open(path, "w") as f:
-            json.dump(data, f, separators=(",", ":"))
+            json.dump(data, f, separators=(",", ":"), allow_nan=False)
             f.write("\n")
         errors = [f"{e['name']}/{r['steps']}" for e in entries for r in e["runs"] if "error" in r]
         print(f"{class_name}: {len(entries)} variants, {os.path.getsize(path)} bytes, errors: {errors}", file=sys.stderr)

@@ -171,6 +171,11 @@ export abstract class Scheduler<C extends SchedulerConfig = SchedulerConfig> {
     if (this._stepIndex === null) {
       this._stepIndex = this._beginIndex ?? this.indexForTimestep(t)
     }
+    if (this._stepIndex >= this.timesteps.length) {
+      throw new Error(
+        `${this.className}: all ${this.timesteps.length} steps have run; call setTimesteps(n) to sample again`
+      )
+    }
     return this._stepIndex
   }
 }

@@ -1,0 +1,6 @@
+import { LMSDiscreteScheduler } from './lms-discrete-scheduler'
+import { describeDiffusersReference } from './reference-suite'
+
+describeDiffusersReference('LMSDiscreteScheduler', (config) => new LMSDiscreteScheduler(config), {
+  timestepTolerance: 1e-3
+})
