@@ -1,0 +1,180 @@
+import { performance } from 'node:perf_hooks'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { Tensor } from 'onnxruntime-node'
+import type { CallbackKwargs, PipelineRunState, StepState } from '../callbacks/callback-types'
+import type { OnnxModel } from '../models/onnx-model'
+import type { UnetIo } from '../models/unet-io'
+import type { Generator } from '../random/generator'
+import type { Scheduler } from '../schedulers'
+import { concatBatch } from '../tensor/batch'
+import { formatDims, isTensor } from '../tensor/float-tensor'
+import { runBatched } from './batched-run'
+import { applyClassifierFreeGuidance, rescaleNoiseCfg } from './guidance'
+import type { StepEndInfo, StepRecord } from './pipeline-types'
+
+/** The named tensors of the loop: `latents` plus the pipeline's conditioning, diffusers' names. */
+export type LoopTensors = Record<string, Tensor | null>
+
+/** The pipeline as the loop drives it. */
+export interface LoopHost extends PipelineRunState {
+  /** Publishes the step that just ran to callbacks (`pipeline.currentStep`). */
+  setCurrentStep(step: StepState | null): void
+}
+
+/** A step-end callback normalised to one async function. */
+export type ResolvedCallback = (
+  pipeline: PipelineRunState,
+  stepIndex: number,
+  timestep: number,
+  callbackKwargs: CallbackKwargs
+) => Promise<unknown>
+
+/** Everything one run of the loop needs. */
+export interface LoopArgs {
+  host: LoopHost
+  scheduler: Scheduler
+  timesteps: readonly number[]
+  /** N, for diffusers' progress rule. */
+  numInferenceSteps: number
+  batchSize: number
+  /** Mutable: the loop updates `latents` and writes back what callbacks return. */
+  tensors: LoopTensors
+  /** Names a callback may replace (the pipeline's `_callback_tensor_inputs`). */
+  writeBack: readonly string[]
+  /** Names passed to the callback. */
+  tensorInputs: readonly string[]
+  callback: ResolvedCallback | null
+  unet: { model: OnnxModel; io: UnetIo }
+  /** Conditioning feeds of the UNet for the current tensors (`encoder_hidden_states`, …). */
+  unetConditioning: (tensors: LoopTensors) => Record<string, Tensor>
+  timestepCond: Tensor | null
+  generator: Generator | undefined
+  eta: number | undefined
+  onStepEnd: ((info: StepEndInfo) => void | Promise<void>) | undefined
+}
+
+/** What the loop did. */
+export interface LoopResult {
+  stepsRun: number
+  steps: StepRecord[]
+  unetMs: number
+  /** Distinct fixed-batch fallback notes (empty when the UNet took every batch as is). */
+  fallbacks: string[]
+}
+
+/** Names whose value a callback may set to null (diffusers' SD `negative_prompt_embeds`). */
+const NULLABLE = new Set(['negative_prompt_embeds'])
+
+/**
+ * diffusers' denoising loop (spec §2.3). Per step: skip if interrupted (`continue` semantics);
+ * read the CFG flag and guidance scale afresh; run the UNet on `[latents, latents]` (2B rows) with
+ * CFG or on the latents alone (B rows) without; guide and optionally rescale; scheduler step; then
+ * the callback with the requested tensors, whose returned tensors are written back. Before each
+ * step the loop yields to the event loop, so a stop or cutoff message that arrived meanwhile is
+ * applied at the step boundary.
+ */
+export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
+  const { host, scheduler, timesteps, tensors, unet } = args
+  const T = timesteps.length
+  const warmup = T - args.numInferenceSteps * scheduler.order
+  const steps: StepRecord[] = []
+  const fallbacks = new Set<string>()
+  let unetMs = 0
+  let progress = 0
+  for (let i = 0; i < T; i++) {
+    await yieldToEventLoop()
+    if (host.interrupt) continue
+    const t = timesteps[i] as number
+    const start = performance.now()
+    const cfg = host.doClassifierFreeGuidance
+    const guidanceScale = host.guidanceScale
+    const latents = tensors.latents as Tensor
+    const modelInput = scheduler.scaleModelInput(cfg ? concatBatch([latents, latents]) : latents, t)
+    const feeds: Record<string, Tensor> = {
+      sample: modelInput,
+      timestep: new Tensor('float32', Float32Array.of(t), []),
+      ...args.unetConditioning(tensors)
+    }
+    if (args.timestepCond !== null) feeds.timestep_cond = args.timestepCond
+    const run = await runBatched(unet.model, feeds, unet.io.batchInputs, unet.io.fixedBatch, [
+      unet.io.output
+    ])
+    unetMs += run.ms
+    if (run.fallback !== null) fallbacks.add(run.fallback)
+    let noisePred = run.outputs[unet.io.output] as Tensor
+    if (cfg) {
+      const { guided, cond } = applyClassifierFreeGuidance(noisePred, guidanceScale)
+      noisePred =
+        host.guidanceRescale > 0 ? rescaleNoiseCfg(guided, cond, host.guidanceRescale) : guided
+    }
+    const out = scheduler.step(noisePred, t, latents, { generator: args.generator, eta: args.eta })
+    tensors.latents = out.prevSample
+    const predOriginalSample = out.predOriginalSample ?? out.denoised ?? null
+    const record: StepRecord = {
+      index: i,
+      timestep: t,
+      ms: 0,
+      unetMs: run.ms,
+      unetBatch: run.rowsComputed,
+      cfg,
+      guidanceScale
+    }
+    host.setCurrentStep({
+      stepIndex: i,
+      timestep: t,
+      batchSize: args.batchSize,
+      cfg,
+      guidanceScale,
+      unetBatch: run.rowsComputed,
+      unetMs: run.ms,
+      predOriginalSample
+    })
+    if (args.callback !== null) await runCallback(args, i, t)
+    if (i === T - 1 || (i + 1 > warmup && (i + 1) % scheduler.order === 0)) progress++
+    record.ms = performance.now() - start
+    steps.push(record)
+    if (args.onStepEnd !== undefined) {
+      await args.onStepEnd({
+        ...record,
+        numTimesteps: T,
+        latents: tensors.latents as Tensor,
+        predOriginalSample,
+        progress: { value: progress, total: args.numInferenceSteps }
+      })
+    }
+  }
+  return { stepsRun: steps.length, steps, unetMs, fallbacks: [...fallbacks] }
+}
+
+async function runCallback(args: LoopArgs, i: number, t: number): Promise<void> {
+  const kwargs: CallbackKwargs = {}
+  for (const name of args.tensorInputs) kwargs[name] = args.tensors[name] ?? null
+  const result = await (args.callback as ResolvedCallback)(args.host, i, t, kwargs)
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) {
+    throw new TypeError(
+      `callbackOnStepEnd must return the callbackKwargs object, but at step ${i} it returned ${describe(result)}`
+    )
+  }
+  const returned = result as Record<string, unknown>
+  for (const name of args.writeBack) {
+    if (!Object.prototype.hasOwnProperty.call(returned, name)) continue
+    const value = returned[name]
+    if (value === null && NULLABLE.has(name)) {
+      args.tensors[name] = null
+    } else if (isTensor(value) && value.type === 'float32') {
+      args.tensors[name] = value
+    } else {
+      throw new TypeError(
+        `callbackOnStepEnd returned callbackKwargs.${name} at step ${i} that is not a float32 Tensor (got ${describe(value)})`
+      )
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
+  if (Array.isArray(value)) return 'an array'
+  if (isTensor(value)) return `a ${value.type} Tensor of shape ${formatDims(value.dims)}`
+  return `a ${typeof value}`
+}

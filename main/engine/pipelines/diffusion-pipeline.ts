@@ -1,0 +1,376 @@
+import { performance } from 'node:perf_hooks'
+import type { Tensor } from 'onnxruntime-node'
+import type { PipelineRunState, StepState } from '../callbacks/callback-types'
+import { ComponentSessions } from '../models/component-sessions'
+import type { ModelFolder } from '../models/model-folder'
+import { ModelLoadError } from '../models/model-load-error'
+import type { JsonObject } from '../models/read-json'
+import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
+import type { Scheduler } from '../schedulers'
+import type { RgbaImage } from '../previews/latents-to-rgb'
+import { formatDims, sameDims } from '../tensor/float-tensor'
+import { runDenoisingLoop, type LoopHost } from './denoising-loop'
+import { checkCallOptions, checkGenerators, prepareLatents } from './generation-helpers'
+import { guidanceScaleEmbedding } from './guidance'
+import type { FamilyHooks } from './family-hooks'
+import { ModelLoader, type LoadedModels } from './loaded-models'
+import type {
+  CallOptions,
+  FromPretrainedOptions,
+  OutputImages,
+  OutputType,
+  PipelineOutput
+} from './pipeline-types'
+import { resolveStepEndCallback } from './resolve-callback'
+import { schedulerFromConfig } from './scheduler-factory'
+import { decodeLatents } from './vae-decode'
+
+/** Generation defaults after applying the model's `stepwise.json` over diffusers' defaults. */
+export interface PipelineDefaults {
+  numInferenceSteps: number
+  guidanceScale: number
+  guidanceRescale: number
+  height: number
+  width: number
+}
+
+/**
+ * The state and machinery shared by {@link StableDiffusionPipeline} and
+ * {@link StableDiffusionXLPipeline}: diffusers' run-state fields and properties (what callbacks
+ * read and assign), the model folder and its lazily created sessions, the scheduler.
+ *
+ * Run state is reset at the start of every call and stays readable afterwards (e.g.
+ * `guidanceScale` is 0 after a run whose CFG was cut off).
+ */
+export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
+  /** Backing field of `guidanceScale`; callbacks set it to 0 to end classifier-free guidance. */
+  _guidanceScale = 0
+  /** Backing field of `guidanceRescale`. */
+  _guidanceRescale = 0
+  /** Backing field of `interrupt`; callbacks set it to stop the run at the next step. */
+  _interrupt = false
+  /** Backing field of `clipSkip`. */
+  _clipSkip: number | null = null
+  /** Backing field of `numTimesteps`; set just before the loop. */
+  _numTimesteps: number | null = null
+
+  /** The scheduler; replace it freely between calls (`X.fromConfig(pipe.scheduler.config, …)`). */
+  scheduler: Scheduler
+  /** The model folder as read at load time. */
+  readonly folder: ModelFolder
+
+  /** `'sd'` or `'sdxl'`. */
+  abstract readonly family: 'sd' | 'sdxl'
+  /** diffusers' `_callback_tensor_inputs`: the names a callback may request and replace. */
+  abstract readonly callbackTensorInputs: readonly string[]
+
+  protected readonly sessions: ComponentSessions
+  protected readonly loader: ModelLoader
+  /** Things found at load time (scheduler fallback, VAE config fallbacks), reported with results. */
+  protected readonly loadWarnings: string[]
+  protected models: LoadedModels | null = null
+  private currentStepState: StepState | null = null
+
+  protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
+    this.folder = folder
+    this.sessions = new ComponentSessions(folder, options)
+    this.loader = new ModelLoader(folder, this.sessions)
+    const { scheduler, warning } = schedulerFromConfig(
+      folder.stepwise?.defaults.scheduler ?? stringOrNull(folder.schedulerConfig._class_name),
+      folder.schedulerConfig
+    )
+    this.scheduler = scheduler
+    this.loadWarnings = [...folder.warnings, ...(warning === null ? [] : [warning])]
+  }
+
+  get guidanceScale(): number {
+    return this._guidanceScale
+  }
+
+  get guidanceRescale(): number {
+    return this._guidanceRescale
+  }
+
+  get clipSkip(): number | null {
+    return this._clipSkip
+  }
+
+  /**
+   * `_guidanceScale > 1` and the UNet has no `time_cond_proj_dim` (guidance-distilled UNets are
+   * guided through `timestep_cond` instead). Recomputed on every read, so a callback that sets
+   * `_guidanceScale = 0` turns CFG off from the next step on.
+   */
+  get doClassifierFreeGuidance(): boolean {
+    return this._guidanceScale > 1 && this.timeCondProjDim === null
+  }
+
+  /** T, the number of timesteps of the current/last call. Throws before the first call sets it. */
+  get numTimesteps(): number {
+    if (this._numTimesteps === null) {
+      throw new Error('numTimesteps is only known once a call has set the timesteps')
+    }
+    return this._numTimesteps
+  }
+
+  get interrupt(): boolean {
+    return this._interrupt
+  }
+
+  /** Setting it stops the run at the top of the next step; the latents so far are still decoded. */
+  set interrupt(value: boolean) {
+    this._interrupt = value
+  }
+
+  get currentStep(): StepState | null {
+    return this.currentStepState
+  }
+
+  /** @internal The loop publishes each step here for callbacks. */
+  setCurrentStep(step: StepState | null): void {
+    this.currentStepState = step
+  }
+
+  /** `model_index.json`, like diffusers' `pipe.config`. */
+  get config(): JsonObject {
+    return this.folder.index.raw
+  }
+
+  /** `2 ** (len(vae.block_out_channels) - 1)`: 8 for every SD/SDXL VAE. */
+  get vaeScaleFactor(): number {
+    return this.folder.vaeConfig.scaleFactor
+  }
+
+  /** Preview table: the model's fitted `stepwise.json` factors, else the family's built-in table. */
+  get latentRgbFactors(): LatentRgbFactors {
+    return this.folder.stepwise?.latentRgbFactors ?? latentRgbFactorsForFamily(this.family)
+  }
+
+  /** `time_cond_proj_dim` from the UNet config, or from its `timestep_cond` input once loaded. */
+  get timeCondProjDim(): number | null {
+    const configured = this.folder.unetConfig.timeCondProjDim
+    if (configured !== null) return configured
+    const io = this.models?.unet.io
+    return io?.hasTimestepCond === true ? (io.timestepCondDim ?? -1) : null
+  }
+
+  /** diffusers' defaults, overridden by the model's `stepwise.json` `defaults`. */
+  get defaults(): PipelineDefaults {
+    const d = this.folder.stepwise?.defaults
+    const size = this.defaultSampleSize()
+    const f = this.vaeScaleFactor
+    return {
+      numInferenceSteps: d?.numInferenceSteps ?? 50,
+      guidanceScale: d?.guidanceScale ?? this.diffusersDefaultGuidance,
+      guidanceRescale: d?.guidanceRescale ?? 0,
+      height: d?.height ?? size[0] * f,
+      width: d?.width ?? size[1] * f
+    }
+  }
+
+  /** Creates every session now (e.g. during an app's "loading" phase). */
+  async load(): Promise<void> {
+    this.models = await this.loader.load(true)
+  }
+
+  /** Frees all sessions; a later call creates them again. */
+  async release(): Promise<void> {
+    this.models = null
+    await this.sessions.release()
+  }
+
+  /** 7.5 for SD, 5.0 for SDXL (diffusers' `__call__` defaults). */
+  protected abstract readonly diffusersDefaultGuidance: number
+
+  /** `[h, w]` of the UNet's `sample_size`, or the family fallback (SD 64, SDXL 128). */
+  protected defaultSampleSize(): [number, number] {
+    const s = this.folder.unetConfig.sampleSize
+    if (s === null) return this.family === 'sdxl' ? [128, 128] : [64, 64]
+    return typeof s === 'number' ? [s, s] : s
+  }
+
+  /** Loads and checks the graphs a call needs, before any of them runs. */
+  protected async ensureModels(
+    withDecoder: boolean,
+    onPhase?: (p: 'loading') => void
+  ): Promise<LoadedModels> {
+    if (this.models === null || (withDecoder && this.models.vae === null)) {
+      onPhase?.('loading')
+      this.models = await this.loader.load(withDecoder)
+    }
+    const { unet } = this.models
+    const configured = this.folder.unetConfig.timeCondProjDim
+    if (configured !== null && !unet.io.hasTimestepCond) {
+      throw new ModelLoadError(
+        unet.model.path,
+        `unet/config.json sets time_cond_proj_dim ${configured}, but ${unet.model.label} has no timestep_cond input`
+      )
+    }
+    if (configured === null && unet.io.hasTimestepCond && unet.io.timestepCondDim === null) {
+      throw new ModelLoadError(
+        unet.model.path,
+        `${unet.model.label} takes timestep_cond of unknown width and unet/config.json has no time_cond_proj_dim`
+      )
+    }
+    return this.models
+  }
+
+  /** Resets diffusers' run state from a call's arguments. */
+  protected resetRunState(
+    guidanceScale: number,
+    guidanceRescale: number,
+    clipSkip: number | null
+  ): void {
+    this._guidanceScale = guidanceScale
+    this._guidanceRescale = guidanceRescale
+    this._clipSkip = clipSkip
+    this._interrupt = false
+    this._numTimesteps = null
+    this.currentStepState = null
+  }
+
+  /**
+   * The text-to-image call shared by SD and SDXL, in diffusers' order (spec §2.2): callback
+   * override, defaults, input checks (before any model runs), run-state reset, prompt encoding
+   * with the CFG flag as it is now, timesteps, latents × `initNoiseSigma`, `timestep_cond`,
+   * `numTimesteps`, the loop, then decoding (also after an interrupt).
+   */
+  protected async generate<O extends OutputType>(
+    o: CallOptions<O>,
+    family: FamilyHooks
+  ): Promise<PipelineOutput<O>> {
+    const started = performance.now()
+    const { callback, tensorInputs } = resolveStepEndCallback(
+      o.callbackOnStepEnd,
+      o.callbackOnStepEndTensorInputs
+    )
+    const d = this.defaults
+    const height = o.height ?? d.height
+    const width = o.width ?? d.width
+    family.checkInputs({ height, width, tensorInputs })
+    const resolved = {
+      numInferenceSteps: o.numInferenceSteps ?? d.numInferenceSteps,
+      guidanceScale: o.guidanceScale ?? d.guidanceScale,
+      guidanceRescale: o.guidanceRescale ?? d.guidanceRescale,
+      numImagesPerPrompt: o.numImagesPerPrompt ?? 1,
+      height,
+      width
+    }
+    checkCallOptions(o, resolved)
+    const outputType: OutputType = o.outputType ?? 'image'
+    const batchSize = family.batchSize()
+    const B = batchSize * resolved.numImagesPerPrompt
+    checkGenerators(o.generator, B)
+
+    this.resetRunState(resolved.guidanceScale, resolved.guidanceRescale, o.clipSkip ?? null)
+    const models = await this.ensureModels(outputType === 'image', o.onPhase)
+    const channels = this.folder.unetConfig.inChannels ?? models.unet.io.inChannels ?? 4
+    const f = this.vaeScaleFactor
+    const latentShape = [B, channels, Math.floor(height / f), Math.floor(width / f)]
+    if (o.latents !== undefined && o.latents !== null && !sameDims(o.latents.dims, latentShape)) {
+      throw new Error(
+        `Unexpected latents shape, got ${formatDims(o.latents.dims)}, expected ${formatDims(latentShape)}`
+      )
+    }
+
+    o.onPhase?.('encoding')
+    const encoded = await family.encode(models, {
+      numImagesPerPrompt: resolved.numImagesPerPrompt,
+      doClassifierFreeGuidance: this.doClassifierFreeGuidance,
+      height,
+      width
+    })
+    this.scheduler.setTimesteps(resolved.numInferenceSteps)
+    let timesteps: readonly number[] = [...this.scheduler.timesteps]
+    let numInferenceSteps = resolved.numInferenceSteps
+    if (family.adjustTimesteps !== undefined) {
+      ;({ timesteps, numInferenceSteps } = family.adjustTimesteps(timesteps, numInferenceSteps))
+    }
+    const tensors = encoded.tensors
+    tensors.latents = prepareLatents(
+      latentShape,
+      o.generator,
+      o.latents,
+      this.scheduler.initNoiseSigma
+    )
+    const condDim = this.timeCondProjDim
+    const timestepCond =
+      condDim === null ? null : guidanceScaleEmbedding(this._guidanceScale, condDim, B)
+    this._numTimesteps = timesteps.length
+    family.beforeLoop?.()
+
+    o.onPhase?.('denoising')
+    const loop = await runDenoisingLoop({
+      host: this,
+      scheduler: this.scheduler,
+      timesteps,
+      numInferenceSteps,
+      batchSize: B,
+      tensors,
+      writeBack: this.callbackTensorInputs,
+      tensorInputs,
+      callback,
+      unet: models.unet,
+      unetConditioning: family.unetConditioning,
+      timestepCond,
+      generator: Array.isArray(o.generator) ? o.generator[0] : (o.generator ?? undefined),
+      eta: o.eta,
+      onStepEnd: o.onStepEnd
+    })
+    this.setCurrentStep(null)
+
+    const warnings = [...this.standingWarnings(), ...encoded.warnings]
+    const fallbacks = [...loop.fallbacks]
+    let images: Tensor | RgbaImage[] = tensors.latents as Tensor
+    if (outputType === 'image') {
+      o.onPhase?.('decoding')
+      const vae = models.vae as NonNullable<LoadedModels['vae']>
+      if (vae.io.float16 && this.folder.vaeConfig.forceUpcast) {
+        warnings.push(
+          `${vae.model.label} runs in float16 but the VAE config sets force_upcast (this VAE overflows in float16; diffusers decodes it in float32): use a float32 or fp16-fixed decoder if images come out black`
+        )
+      }
+      const decoded = await decodeLatents(
+        vae.model,
+        vae.io,
+        this.folder.vaeConfig,
+        tensors.latents as Tensor
+      )
+      if (decoded.fallback !== null) fallbacks.push(decoded.fallback)
+      images = decoded.images
+    }
+    const providers = await this.usedProviders()
+    return {
+      images: images as OutputImages<O>,
+      nsfwContentDetected: null,
+      width,
+      height,
+      scheduler: this.scheduler.className,
+      numInferenceSteps,
+      numTimesteps: timesteps.length,
+      stepsRun: loop.stepsRun,
+      interrupted: this._interrupt,
+      guidanceScale: resolved.guidanceScale,
+      provider: providers.unet ?? models.unet.model.provider,
+      providers,
+      unetBatchFallback: fallbacks.length === 0 ? null : fallbacks.join('; '),
+      steps: loop.steps,
+      totalMs: performance.now() - started,
+      unetMs: loop.unetMs,
+      warnings
+    }
+  }
+
+  /** Warnings every result carries: load-time ones and provider fallbacks. */
+  protected standingWarnings(): string[] {
+    return [...this.loadWarnings, ...this.sessions.warnings]
+  }
+
+  /** The providers graphs actually ran on. */
+  protected usedProviders(): ReturnType<ComponentSessions['usedProviders']> {
+    return this.sessions.usedProviders()
+  }
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null
+}

@@ -1,0 +1,8 @@
+export * from './pipeline-types'
+export { DiffusionPipeline } from './diffusion-pipeline'
+export type { PipelineDefaults } from './diffusion-pipeline'
+export { StableDiffusionPipeline } from './stable-diffusion-pipeline'
+export { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
+export { AutoPipelineForText2Image } from './auto-pipeline'
+export { applyClassifierFreeGuidance, rescaleNoiseCfg, guidanceScaleEmbedding } from './guidance'
+export { unscaleLatents, imagesToRgba } from './vae-decode'

@@ -1,0 +1,67 @@
+import type { ComponentSessions } from '../models/component-sessions'
+import type { ModelFolder } from '../models/model-folder'
+import type { OnnxModel } from '../models/onnx-model'
+import { describeTextEncoder } from '../models/text-encoder-io'
+import { describeUnet, type UnetIo } from '../models/unet-io'
+import { describeVaeDecoder, type VaeDecoderIo } from '../models/vae-decoder-io'
+import { ClipTokenizer } from '../tokenizer/clip-tokenizer'
+import path from 'node:path'
+import type { TextEncoderPair } from './text-encoding'
+
+/** The graphs (and tokenizers) of a pipeline, loaded and checked against what the pipeline feeds. */
+export interface LoadedModels {
+  encoders: TextEncoderPair[]
+  unet: { model: OnnxModel; io: UnetIo }
+  vae: { model: OnnxModel; io: VaeDecoderIo } | null
+}
+
+/**
+ * Loads tokenizers once per pipeline (they hold no native memory) and keeps them across
+ * `release()`; sessions come from {@link ComponentSessions} and are described (validated) on
+ * every load, so a released-and-reloaded graph is checked again.
+ */
+export class ModelLoader {
+  private tokenizers: Promise<ClipTokenizer[]> | null = null
+
+  constructor(
+    private readonly folder: ModelFolder,
+    private readonly sessions: ComponentSessions
+  ) {}
+
+  /** Tokenizer of each text encoder, in order. */
+  loadTokenizers(): Promise<ClipTokenizer[]> {
+    if (this.tokenizers === null) {
+      this.tokenizers = Promise.all(
+        this.folder.tokenizers.map((t, k) => {
+          const encoder = this.folder.textEncoders[k] as 'text_encoder' | 'text_encoder_2'
+          const positions = this.folder.textEncoderConfigs[encoder]?.maxPositionEmbeddings ?? 77
+          return ClipTokenizer.fromFolder(path.join(this.folder.dir, t), positions)
+        })
+      )
+      this.tokenizers.catch(() => {
+        this.tokenizers = null
+      })
+    }
+    return this.tokenizers
+  }
+
+  /** Everything a call needs; the VAE decoder only when images are wanted. */
+  async load(withDecoder: boolean): Promise<LoadedModels> {
+    const sdxl = this.folder.family === 'sdxl'
+    const tokenizers = await this.loadTokenizers()
+    const encoders: TextEncoderPair[] = []
+    for (const [k, name] of this.folder.textEncoders.entries()) {
+      const model = await this.sessions.get(name)
+      const io = describeTextEncoder(model, { hiddenStates: sdxl, lastHiddenState: !sdxl })
+      encoders.push({ tokenizer: tokenizers[k] as ClipTokenizer, model, io })
+    }
+    const unetModel = await this.sessions.get('unet')
+    const unet = { model: unetModel, io: describeUnet(unetModel, this.folder.family) }
+    let vae: LoadedModels['vae'] = null
+    if (withDecoder) {
+      const model = await this.sessions.get('vae_decoder')
+      vae = { model, io: describeVaeDecoder(model) }
+    }
+    return { encoders, unet, vae }
+  }
+}

@@ -1,0 +1,144 @@
+import type { Tensor } from 'onnxruntime-node'
+import type { StepEndCallbackFn } from '../callbacks/callback-types'
+import type { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
+import type { PipelineCallback } from '../callbacks/pipeline-callback'
+import type { ExecutionProviderName, SessionSettings } from '../models/execution-providers'
+import type { OnnxComponent } from '../models/model-folder'
+import type { RgbaImage } from '../previews/latents-to-rgb'
+import type { Generator } from '../random/generator'
+
+/** `'image'`: RGBA pictures; `'latent'`: the final latents as a Tensor (diffusers' `"latent"`). */
+export type OutputType = 'image' | 'latent'
+
+/** Phases of a call, for progress display. */
+export type PipelinePhase = 'loading' | 'encoding' | 'denoising' | 'decoding'
+
+/** Options of `fromPretrained`. */
+export interface FromPretrainedOptions extends SessionSettings {
+  /** Create every session now instead of on first use. Default false (lazy). */
+  preload?: boolean
+}
+
+/** What one denoising step did (no tensors): the record kept in the result. */
+export interface StepRecord {
+  /** Loop index i (0 … T−1). */
+  index: number
+  /** The scheduler's timestep value. */
+  timestep: number
+  /** Wall time of the whole step: UNet, guidance, scheduler, callbacks. */
+  ms: number
+  /** Time inside the UNet's `session.run` (all chunks of the step). */
+  unetMs: number
+  /** Rows the UNet computed: 2B with CFG, B without (more if its batch is fixed). */
+  unetBatch: number
+  /** Whether classifier-free guidance was applied in this step. */
+  cfg: boolean
+  /** The guidance scale read at the start of this step. */
+  guidanceScale: number
+}
+
+/**
+ * The per-step observation hook's argument: the step's record plus the tensors an app needs
+ * (latents after the step and callbacks; the scheduler's x0 prediction when it gives one).
+ */
+export interface StepEndInfo extends StepRecord {
+  numTimesteps: number
+  latents: Tensor
+  predOriginalSample: Tensor | null
+  /**
+   * diffusers' progress bar after this step: `value` of `total` (= numInferenceSteps). PNDM's
+   * extra timestep and second-order warm-up steps do not advance it, as in diffusers.
+   */
+  progress: { value: number; total: number }
+}
+
+/** A callback in any of diffusers' three forms. */
+export type StepEndCallback = StepEndCallbackFn | PipelineCallback | MultiPipelineCallbacks
+
+/** Call options shared by the SD and SDXL pipelines (diffusers' `__call__` arguments, camelCase). */
+export interface CallOptions<O extends OutputType = OutputType> {
+  /** One prompt, or a list for a batch. */
+  prompt?: string | string[] | null
+  negativePrompt?: string | string[] | null
+  /** Default 50, or the model's `stepwise.json` default. */
+  numInferenceSteps?: number
+  /** Default 7.5 (SD) / 5.0 (SDXL), or the model's `stepwise.json` default. */
+  guidanceScale?: number
+  guidanceRescale?: number
+  /** Default `sample_size × vae_scale_factor` (or `stepwise.json`). */
+  height?: number
+  width?: number
+  numImagesPerPrompt?: number
+  /** One generator, or one per image (B = prompts × images per prompt). */
+  generator?: Generator | Generator[] | null
+  /** Start latents `[B, C, h/8, w/8]` instead of noise (scaled by `initNoiseSigma`, as in diffusers). */
+  latents?: Tensor | null
+  /** DDIM's eta (ignored by the other schedulers). */
+  eta?: number
+  outputType?: O
+  promptEmbeds?: Tensor | null
+  negativePromptEmbeds?: Tensor | null
+  clipSkip?: number | null
+  callbackOnStepEnd?: StepEndCallback | null
+  /** Names of tensors passed to a plain-function callback; default `['latents']`. */
+  callbackOnStepEndTensorInputs?: string[]
+  /**
+   * Observation hook, called after each step that ran (after the callbacks), with timings, UNet
+   * batch, CFG flag and tensors. It cannot change the run (use `callbackOnStepEnd` for that).
+   */
+  onStepEnd?: (info: StepEndInfo) => void | Promise<void>
+  /** Called when the call enters a phase. */
+  onPhase?: (phase: PipelinePhase) => void
+}
+
+/** SDXL-only call options. */
+export interface SDXLCallOptions<O extends OutputType = OutputType> extends CallOptions<O> {
+  prompt2?: string | string[] | null
+  negativePrompt2?: string | string[] | null
+  pooledPromptEmbeds?: Tensor | null
+  negativePooledPromptEmbeds?: Tensor | null
+  /** `(height, width)` micro-conditioning; default the output size. */
+  originalSize?: [number, number] | null
+  cropsCoordsTopLeft?: [number, number]
+  targetSize?: [number, number] | null
+  negativeOriginalSize?: [number, number] | null
+  negativeCropsCoordsTopLeft?: [number, number]
+  negativeTargetSize?: [number, number] | null
+  /** Stop denoising at this fraction of the schedule (0 < x < 1), for a refiner to continue. */
+  denoisingEnd?: number | null
+}
+
+/** The images of a call: RGBA pictures, or the final latents for `outputType: 'latent'`. */
+export type OutputImages<O extends OutputType> = O extends 'latent' ? Tensor : RgbaImage[]
+
+/** What a call returns. */
+export interface PipelineOutput<O extends OutputType = 'image'> {
+  images: OutputImages<O>
+  /** Always null: ONNX exports carry no safety checker. */
+  nsfwContentDetected: null
+  width: number
+  height: number
+  /** The scheduler class that ran. */
+  scheduler: string
+  numInferenceSteps: number
+  /** T, the number of timesteps the loop iterated. */
+  numTimesteps: number
+  /** Steps that ran (fewer than T when interrupted). */
+  stepsRun: number
+  /** The interrupt flag was set during the run. */
+  interrupted: boolean
+  /** The guidance scale the call was asked for. */
+  guidanceScale: number
+  /** The execution provider the UNet ran on. */
+  provider: ExecutionProviderName
+  /** The provider of every graph that ran. */
+  providers: Partial<Record<OnnxComponent, ExecutionProviderName>>
+  /** Set when a graph's fixed batch size forced chunked runs (e.g. after a CFG cutoff). */
+  unetBatchFallback: string | null
+  steps: StepRecord[]
+  totalMs: number
+  /** Sum of the UNet's `session.run` time over all steps. */
+  unetMs: number
+  /** Truncated prompts, provider fallbacks, config fallbacks, … */
+  warnings: string[]
+}

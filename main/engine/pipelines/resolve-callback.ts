@@ -1,0 +1,38 @@
+import type { CallbackKwargs } from '../callbacks/callback-types'
+import { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
+import { PipelineCallback } from '../callbacks/pipeline-callback'
+import type { ResolvedCallback } from './denoising-loop'
+import type { StepEndCallback } from './pipeline-types'
+
+/**
+ * diffusers' callback handling at the start of `__call__`: a `PipelineCallback` or
+ * `MultiPipelineCallbacks` replaces the tensor-input list with its own `tensorInputs`
+ * (unconditionally); a plain function keeps the given list (default `['latents']`). Returns one
+ * async function the loop can await whatever form the callback had.
+ */
+export function resolveStepEndCallback(
+  callback: StepEndCallback | null | undefined,
+  tensorInputs: readonly string[] | undefined
+): { callback: ResolvedCallback | null; tensorInputs: readonly string[] } {
+  if (
+    tensorInputs !== undefined &&
+    (!Array.isArray(tensorInputs) || tensorInputs.some((n) => typeof n !== 'string'))
+  ) {
+    throw new TypeError('callbackOnStepEndTensorInputs must be a list of tensor names')
+  }
+  const names = tensorInputs ?? ['latents']
+  if (callback === null || callback === undefined) return { callback: null, tensorInputs: names }
+  // Checked before `typeof … === 'function'`-style duck typing: class instances are not callable.
+  if (callback instanceof PipelineCallback || callback instanceof MultiPipelineCallbacks) {
+    return {
+      callback: async (p, i, t, kw: CallbackKwargs) => callback.call(p, i, t, kw),
+      tensorInputs: [...callback.tensorInputs]
+    }
+  }
+  if (typeof callback === 'function') {
+    return { callback: async (p, i, t, kw) => callback(p, i, t, kw), tensorInputs: names }
+  }
+  throw new TypeError(
+    'callbackOnStepEnd must be a function, a PipelineCallback or a MultiPipelineCallbacks'
+  )
+}

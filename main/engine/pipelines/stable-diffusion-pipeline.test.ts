@@ -1,0 +1,318 @@
+import { promises as fs } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Generator } from '../random/generator'
+import { randn } from '../random/distributions'
+import { DDIMScheduler, EulerDiscreteScheduler } from '../schedulers'
+import { sliceRows } from '../tensor/batch'
+import { AutoPipelineForText2Image } from './auto-pipeline'
+import { StableDiffusionPipeline } from './stable-diffusion-pipeline'
+import { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
+import {
+  openSd,
+  relativeDiff,
+  SD_DIR,
+  SDXL_DIR,
+  TEST_SESSION_OPTIONS,
+  values
+} from './test-support/fixtures'
+
+let pipe: StableDiffusionPipeline
+let tmp = ''
+beforeAll(async () => {
+  pipe = await openSd()
+  pipe.scheduler = DDIMScheduler.fromConfig(pipe.scheduler.config)
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'stepwise-sd-'))
+})
+afterAll(async () => {
+  await pipe.release()
+  await fs.rm(tmp, { recursive: true, force: true })
+})
+
+const base = { prompt: 'a red circle on a blue background', numInferenceSteps: 3 }
+
+describe('AutoPipelineForText2Image', () => {
+  it('picks the pipeline class from model_index.json', async () => {
+    const sd = await AutoPipelineForText2Image.fromPretrained(SD_DIR, TEST_SESSION_OPTIONS)
+    const xl = await AutoPipelineForText2Image.fromPretrained(SDXL_DIR, TEST_SESSION_OPTIONS)
+    expect(sd).toBeInstanceOf(StableDiffusionPipeline)
+    expect(xl).toBeInstanceOf(StableDiffusionXLPipeline)
+    expect(sd.scheduler.className).toBe('PNDMScheduler')
+    expect(xl.scheduler.className).toBe('EulerDiscreteScheduler')
+    await expect(StableDiffusionPipeline.fromPretrained(SDXL_DIR)).rejects.toThrow(
+      /names StableDiffusionXLPipeline; open it with StableDiffusionXLPipeline or AutoPipelineForText2Image/
+    )
+    await sd.release()
+    await xl.release()
+  })
+})
+
+describe('StableDiffusionPipeline', () => {
+  it('makes RGBA images at the default size (sample_size × 8) and reports the run', async () => {
+    const out = await pipe.call({ ...base, generator: new Generator().manualSeed(42) })
+    expect(out.images).toHaveLength(1)
+    const img = out.images[0]
+    expect([img?.width, img?.height, img?.data.length]).toEqual([64, 64, 64 * 64 * 4])
+    expect(img?.data.filter((_, i) => i % 4 === 3).every((a) => a === 255)).toBe(true)
+    expect(out).toMatchObject({
+      width: 64,
+      height: 64,
+      scheduler: 'DDIMScheduler',
+      numInferenceSteps: 3,
+      numTimesteps: 3,
+      stepsRun: 3,
+      interrupted: false,
+      guidanceScale: 7.5,
+      provider: 'cpu',
+      unetBatchFallback: null,
+      nsfwContentDetected: null,
+      warnings: []
+    })
+    expect(out.providers).toEqual({ text_encoder: 'cpu', unet: 'cpu', vae_decoder: 'cpu' })
+    expect(out.steps.map((s) => s.index)).toEqual([0, 1, 2])
+    expect(out.steps.every((s) => s.unetMs > 0 && s.ms >= s.unetMs)).toBe(true)
+    expect(out.unetMs).toBeCloseTo(
+      out.steps.reduce((a, s) => a + s.unetMs, 0),
+      6
+    )
+  })
+
+  it('gives the same image for the same seed, and a different one for another seed', async () => {
+    const a = await pipe.call({ ...base, generator: new Generator().manualSeed(7) })
+    const b = await pipe.call({ ...base, generator: new Generator().manualSeed(7) })
+    const c = await pipe.call({ ...base, generator: new Generator().manualSeed(8) })
+    expect(Buffer.from(a.images[0]?.data ?? []).equals(Buffer.from(b.images[0]?.data ?? []))).toBe(
+      true
+    )
+    expect(Buffer.from(a.images[0]?.data ?? []).equals(Buffer.from(c.images[0]?.data ?? []))).toBe(
+      false
+    )
+  })
+
+  it('draws the initial latents as torch.randn of the whole batch shape, then × init_noise_sigma', async () => {
+    // Euler's init_noise_sigma is not 1 here, so a missing or doubled scaling would show.
+    const euler = await openSd()
+    euler.scheduler = EulerDiscreteScheduler.fromConfig(euler.scheduler.config)
+    const run = {
+      ...base,
+      numInferenceSteps: 2,
+      numImagesPerPrompt: 2,
+      outputType: 'latent' as const
+    }
+    const seeded = await euler.call({ ...run, generator: new Generator().manualSeed(3) })
+    const noise = randn([2, 4, 8, 8], { generator: new Generator().manualSeed(3) })
+    const given = await euler.call({ ...run, latents: noise })
+    expect(euler.scheduler.initNoiseSigma).toBeGreaterThan(1.5)
+    expect(relativeDiff(seeded.images, given.images)).toBe(0)
+    await euler.release()
+  })
+
+  it('accepts a list of prompts and several images per prompt', async () => {
+    const out = await pipe.call({
+      prompt: ['a red circle', 'a blue square'],
+      negativePrompt: ['', 'green'],
+      numImagesPerPrompt: 2,
+      numInferenceSteps: 2,
+      generator: new Generator().manualSeed(1),
+      outputType: 'latent'
+    })
+    expect(out.images.dims).toEqual([4, 4, 8, 8])
+    expect(out.steps.every((s) => s.unetBatch === 8)).toBe(true)
+  })
+
+  it('accepts one generator per image, with diffusers’ error for a wrong count', async () => {
+    const gens = [new Generator().manualSeed(1), new Generator().manualSeed(2)]
+    const out = await pipe.call({
+      ...base,
+      numImagesPerPrompt: 2,
+      generator: gens,
+      outputType: 'latent'
+    })
+    const single = await pipe.call({
+      ...base,
+      generator: new Generator().manualSeed(2),
+      outputType: 'latent'
+    })
+    // Image 1 of the batch was drawn from generator 2 alone: it matches a single run seeded 2.
+    expect(relativeDiff(single.images, sliceRows(out.images, 1))).toBeLessThan(1e-5)
+    await expect(
+      pipe.call({ ...base, generator: [new Generator()], numImagesPerPrompt: 2 })
+    ).rejects.toThrow(
+      'You have passed a list of generators of length 1, but requested an effective batch size of 2. Make sure the batch size matches the length of the generators.'
+    )
+  })
+
+  it('applies guidance rescale only when asked', async () => {
+    const plain = await pipe.call({
+      ...base,
+      generator: new Generator().manualSeed(5),
+      outputType: 'latent'
+    })
+    const rescaled = await pipe.call({
+      ...base,
+      guidanceRescale: 0.7,
+      generator: new Generator().manualSeed(5),
+      outputType: 'latent'
+    })
+    expect(relativeDiff(plain.images, rescaled.images)).toBeGreaterThan(1e-4)
+    expect(pipe.guidanceRescale).toBe(0.7)
+  })
+
+  it('validates inputs with diffusers’ messages, and its own for the rest', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { height: 63, width: 64 },
+        '`height` and `width` have to be divisible by 8 but are 63 and 64.'
+      ],
+      [
+        {
+          callbackOnStepEndTensorInputs: ['latents', 'foo'],
+          callbackOnStepEnd: (_p: unknown, _i: number, _t: number, kw: unknown) => kw
+        },
+        "`callback_on_step_end_tensor_inputs` has to be in ['latents', 'prompt_embeds', 'negative_prompt_embeds'], but found ['foo']"
+      ],
+      [
+        { prompt: undefined },
+        'Provide either `prompt` or `prompt_embeds`. Cannot leave both `prompt` and `prompt_embeds` undefined.'
+      ],
+      [{ prompt: 42 }, "`prompt` has to be of type `str` or `list` but is <class 'int'>"],
+      [
+        { promptEmbeds: randn([1, 77, 32]) },
+        "Cannot forward both `prompt`: 'a red circle on a blue background' and `prompt_embeds`: Tensor of shape [1, 77, 32]. Please make sure to only forward one of the two."
+      ],
+      [{ numInferenceSteps: 0 }, 'numInferenceSteps must be a positive integer, but is 0'],
+      [{ guidanceScale: Number.NaN }, 'guidanceScale must be a finite number, but is NaN'],
+      [{ outputType: 'pil' }, "outputType must be one of ['image', 'latent'], but is 'pil'"],
+      [
+        { clipSkip: 1 },
+        'clipSkip is not supported by StableDiffusionPipeline with ONNX text encoders'
+      ],
+      [
+        { latents: randn([1, 4, 4, 4]) },
+        'Unexpected latents shape, got [1, 4, 4, 4], expected [1, 4, 8, 8]'
+      ],
+      [
+        { callbackOnStepEnd: 'x' },
+        'callbackOnStepEnd must be a function, a PipelineCallback or a MultiPipelineCallbacks'
+      ]
+    ]
+    for (const [extra, message] of cases) {
+      await expect(
+        pipe.call({ ...base, ...extra } as never),
+        JSON.stringify(Object.keys(extra))
+      ).rejects.toThrow(message)
+    }
+    await expect(pipe.call({ prompt: 'a', negativePrompt: ['x'] })).rejects.toThrow(
+      "`negative_prompt` should be the same type to `prompt`, but got <class 'list'> != <class 'str'>."
+    )
+    await expect(pipe.call({ prompt: ['a', 'b'], negativePrompt: ['x'] })).rejects.toThrow(
+      "`negative_prompt`: ['x'] has batch size 1, but `prompt`: ['a', 'b'] has batch size 2. Please make sure that passed `negative_prompt` matches the batch size of `prompt`."
+    )
+  })
+
+  it('encodes precomputed prompt embeddings like the prompt they came from', async () => {
+    const steps: number[][] = []
+    const fromPrompt = await pipe.call({
+      ...base,
+      generator: new Generator().manualSeed(9),
+      outputType: 'latent',
+      callbackOnStepEndTensorInputs: ['prompt_embeds'],
+      callbackOnStepEnd: (_p, i, _t, kw) => {
+        if (i === 0) steps.push(values(kw.prompt_embeds as never))
+        return kw
+      }
+    })
+    const embeds = steps[0] as number[]
+    const half = embeds.length / 2
+    const { Tensor } = await import('onnxruntime-node')
+    const out = await pipe.call({
+      numInferenceSteps: 3,
+      promptEmbeds: new Tensor('float32', Float32Array.from(embeds.slice(half)), [1, 77, 32]),
+      negativePromptEmbeds: new Tensor(
+        'float32',
+        Float32Array.from(embeds.slice(0, half)),
+        [1, 77, 32]
+      ),
+      generator: new Generator().manualSeed(9),
+      outputType: 'latent'
+    })
+    expect(relativeDiff(fromPrompt.images, out.images)).toBe(0)
+  })
+
+  it('warns about truncated prompts, naming the dropped text', async () => {
+    const long = `${'red '.repeat(80)}tail`
+    const out = await pipe.call({
+      prompt: long,
+      numInferenceSteps: 1,
+      generator: new Generator().manualSeed(1),
+      outputType: 'latent'
+    })
+    expect(out.warnings).toHaveLength(1)
+    expect(out.warnings[0]).toMatch(
+      /^The following part of your input was truncated because CLIP can only handle sequences up to 77 tokens: \['red red red red red tail'\]$/
+    )
+  })
+
+  it('uses stepwise.json defaults and fitted preview factors, and reports a provider fallback', async () => {
+    const dir = path.join(tmp, 'with-defaults')
+    await fs.cp(SD_DIR, dir, { recursive: true })
+    await fs.writeFile(
+      path.join(dir, 'stepwise.json'),
+      JSON.stringify({
+        defaults: {
+          num_inference_steps: 2,
+          guidance_scale: 3.5,
+          width: 48,
+          height: 32,
+          scheduler: 'DDIMScheduler'
+        },
+        latent_rgb_factors: [
+          [0.1, 0, 0],
+          [0, 0.1, 0],
+          [0, 0, 0.1],
+          [0, 0, 0]
+        ],
+        latent_rgb_bias: [0, 0, 0]
+      })
+    )
+    const p = await StableDiffusionPipeline.fromPretrained(dir, {
+      executionProviders: ['cuda', 'cpu'],
+      intraOpNumThreads: 1
+    })
+    expect(p.scheduler.className).toBe('DDIMScheduler')
+    expect(p.defaults).toEqual({
+      numInferenceSteps: 2,
+      guidanceScale: 3.5,
+      guidanceRescale: 0,
+      height: 32,
+      width: 48
+    })
+    expect(p.latentRgbFactors.factors[0]).toEqual([0.1, 0, 0])
+    const out = await p.call({ prompt: 'a red circle', generator: new Generator().manualSeed(1) })
+    expect([out.width, out.height, out.numInferenceSteps, out.guidanceScale]).toEqual([
+      48, 32, 2, 3.5
+    ])
+    expect(out.provider).toBe('cpu')
+    expect(out.warnings.some((w) => /run on cpu: cuda \(.+\) could not be used/.test(w))).toBe(true)
+    await p.release()
+  })
+
+  it('frees sessions on release and loads them again on the next call', async () => {
+    const p = await openSd()
+    p.scheduler = DDIMScheduler.fromConfig(p.scheduler.config)
+    const a = await p.call({
+      ...base,
+      generator: new Generator().manualSeed(2),
+      outputType: 'latent'
+    })
+    await p.release()
+    const b = await p.call({
+      ...base,
+      generator: new Generator().manualSeed(2),
+      outputType: 'latent'
+    })
+    expect(relativeDiff(a.images, b.images)).toBe(0)
+    await p.release()
+  })
+})

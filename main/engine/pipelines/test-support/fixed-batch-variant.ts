@@ -1,0 +1,159 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+
+/**
+ * Test support: copies a model folder and rewrites one graph so that axis 0 of the named inputs
+ * (and of every output) is the fixed size `batch` instead of a symbolic dimension — what a
+ * static-shape export (e.g. for some NPUs or TensorRT) looks like. Only the declared shapes in the
+ * graph's metadata change; the operators are batch-agnostic, so the graph still computes the
+ * same values at that batch size.
+ *
+ * It edits the ONNX protobuf directly (ModelProto.graph → GraphProto.input/output →
+ * ValueInfoProto.type → TypeProto.tensor_type → shape → dim[0]) with a minimal wire-format codec.
+ */
+export async function makeFixedBatchVariant(
+  sourceDir: string,
+  destDir: string,
+  component: string,
+  inputs: readonly string[],
+  batch: number
+): Promise<void> {
+  // A full copy: onnxruntime refuses external weights reached through a symlink out of the folder.
+  await fs.cp(sourceDir, destDir, { recursive: true })
+  const file = path.join(destDir, component, 'model.onnx')
+  const model = await fs.readFile(file)
+  await fs.writeFile(file, rewriteModel(model, new Set(inputs), batch))
+}
+
+interface Field {
+  no: number
+  wire: number
+  /** varint value, or raw bytes for length-delimited/fixed fields */
+  value: bigint | Uint8Array
+}
+
+function readVarint(buf: Uint8Array, pos: number): [bigint, number] {
+  let result = 0n
+  let shift = 0n
+  for (;;) {
+    const b = buf[pos++] as number
+    result |= BigInt(b & 0x7f) << shift
+    if ((b & 0x80) === 0) return [result, pos]
+    shift += 7n
+  }
+}
+
+function writeVarint(value: bigint): number[] {
+  const out: number[] = []
+  let v = value
+  do {
+    let b = Number(v & 0x7fn)
+    v >>= 7n
+    if (v !== 0n) b |= 0x80
+    out.push(b)
+  } while (v !== 0n)
+  return out
+}
+
+function decode(buf: Uint8Array): Field[] {
+  const fields: Field[] = []
+  let pos = 0
+  while (pos < buf.length) {
+    const [key, p1] = readVarint(buf, pos)
+    pos = p1
+    const no = Number(key >> 3n)
+    const wire = Number(key & 7n)
+    if (wire === 0) {
+      const [v, p2] = readVarint(buf, pos)
+      fields.push({ no, wire, value: v })
+      pos = p2
+    } else if (wire === 2) {
+      const [len, p2] = readVarint(buf, pos)
+      const end = p2 + Number(len)
+      fields.push({ no, wire, value: buf.subarray(p2, end) })
+      pos = end
+    } else if (wire === 1 || wire === 5) {
+      const size = wire === 1 ? 8 : 4
+      fields.push({ no, wire, value: buf.subarray(pos, pos + size) })
+      pos += size
+    } else {
+      throw new Error(`unsupported protobuf wire type ${wire}`)
+    }
+  }
+  return fields
+}
+
+function encode(fields: readonly Field[]): Uint8Array {
+  const chunks: Uint8Array[] = []
+  for (const f of fields) {
+    const key = writeVarint(BigInt((f.no << 3) | f.wire))
+    if (f.wire === 0) {
+      chunks.push(Uint8Array.from([...key, ...writeVarint(f.value as bigint)]))
+    } else if (f.wire === 2) {
+      const bytes = f.value as Uint8Array
+      chunks.push(Uint8Array.from([...key, ...writeVarint(BigInt(bytes.length))]), bytes)
+    } else {
+      chunks.push(Uint8Array.from(key), f.value as Uint8Array)
+    }
+  }
+  const total = chunks.reduce((n, c) => n + c.length, 0)
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const c of chunks) {
+    out.set(c, offset)
+    offset += c.length
+  }
+  return out
+}
+
+/** Applies `fn` to every length-delimited field number `no` of a message. */
+function mapMessage(
+  buf: Uint8Array,
+  no: number,
+  fn: (inner: Uint8Array) => Uint8Array
+): Uint8Array {
+  return encode(
+    decode(buf).map((f) =>
+      f.no === no && f.wire === 2 ? { ...f, value: fn(f.value as Uint8Array) } : f
+    )
+  )
+}
+
+function nameOf(valueInfo: Uint8Array): string {
+  const f = decode(valueInfo).find((x) => x.no === 1 && x.wire === 2)
+  return f === undefined ? '' : new TextDecoder().decode(f.value as Uint8Array)
+}
+
+function fixFirstDim(valueInfo: Uint8Array, batch: number): Uint8Array {
+  // ValueInfoProto.type(2) → TypeProto.tensor_type(1) → shape(2) → first dim(1): dim_value(1).
+  return mapMessage(valueInfo, 2, (type) =>
+    mapMessage(type, 1, (tensor) =>
+      mapMessage(tensor, 2, (shape) => {
+        const dims = decode(shape)
+        const first = dims.findIndex((d) => d.no === 1)
+        if (first >= 0) {
+          dims[first] = {
+            no: 1,
+            wire: 2,
+            value: encode([{ no: 1, wire: 0, value: BigInt(batch) }])
+          }
+        }
+        return encode(dims)
+      })
+    )
+  )
+}
+
+function rewriteModel(model: Uint8Array, inputs: ReadonlySet<string>, batch: number): Uint8Array {
+  return mapMessage(model, 7, (graph) =>
+    encode(
+      decode(graph).map((f) => {
+        if (f.wire !== 2) return f
+        const v = f.value as Uint8Array
+        if (f.no === 11 && inputs.has(nameOf(v))) return { ...f, value: fixFirstDim(v, batch) }
+        if (f.no === 12) return { ...f, value: fixFirstDim(v, batch) }
+        return f
+      })
+    )
+  )
+}
