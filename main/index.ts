@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, session } from 'electron'
+import { app, BrowserWindow, session, shell } from 'electron'
 import { openStepwiseApi } from './api/create-api'
 import { modelDirsFromEnv } from './app-paths'
 import { registerIpcHandlers } from './ipc/register-handlers'
@@ -26,7 +26,7 @@ function createMainWindow(delivery: WindowEventDelivery): BrowserWindow {
     title: 'Stepwise',
     webPreferences: secureWebPreferences(join(__dirname, '../preload/index.js'))
   })
-  lockDownNavigation(window.webContents, isTrusted)
+  lockDownNavigation(window.webContents, isTrusted, (url) => void shell.openExternal(url))
   delivery.attach(window.webContents)
   window.once('ready-to-show', () => window.show())
   if (devServerUrl !== undefined) {

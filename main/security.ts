@@ -1,4 +1,5 @@
 import type { WebContents } from 'electron'
+import { isAllowedExternalUrl } from './external-links'
 
 /**
  * Is `url` one of the app's own pages? Production windows load the bundled renderer from a
@@ -20,17 +21,30 @@ export function isAppUrl(url: string, rendererFileUrl: string, devServerUrl?: st
   return false
 }
 
-/** Denies navigation away from the app and every attempt to open a new window. */
+/**
+ * Denies navigation away from the app and every attempt to open a new window. Links the app
+ * itself makes (see ./external-links.ts) go to the user's browser through `openExternal`
+ * instead; every other URL is dropped.
+ */
 export function lockDownNavigation(
   contents: WebContents,
-  isAllowed: (url: string) => boolean
+  isAllowed: (url: string) => boolean,
+  openExternal: (url: string) => void = () => undefined
 ): void {
+  const elsewhere = (url: string): void => {
+    if (isAllowedExternalUrl(url)) openExternal(url)
+  }
   contents.on('will-navigate', (event, url) => {
-    if (!isAllowed(url)) event.preventDefault()
+    if (isAllowed(url)) return
+    event.preventDefault()
+    elsewhere(url)
   })
   contents.on('will-redirect', (event, url) => {
     if (!isAllowed(url)) event.preventDefault()
   })
   contents.on('will-attach-webview', (event) => event.preventDefault())
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+  contents.setWindowOpenHandler(({ url }) => {
+    elsewhere(url)
+    return { action: 'deny' }
+  })
 }
