@@ -17,12 +17,12 @@ export function SeedField(): JSX.Element {
         label={random ? 'Seed (random)' : 'Seed (fixed)'}
         testId="seed-input"
         value={seed}
-        placeholder="random"
+        placeholder="random (or -1)"
         step={1}
         min={-1}
         max={LIMITS.seed.max}
         error={error}
-        hint={lastSeed === null ? 'Empty or -1: random' : `Last run: ${lastSeed}`}
+        hint={lastSeed === null ? undefined : `Last run: ${lastSeed}`}
         onChange={(v) => set('seed', v)}
         className="grow"
       />
