@@ -221,7 +221,11 @@ export class DPMSolverMultistepScheduler extends Scheduler<DPMSolverMultistepSch
 
   private epsilonToX0(eps: Float32Array, s: Float32Array): Float32Array {
     const { alpha, sigma } = alphaSigma(this.sigmas[this._stepIndex as number] as number)
-    return eps.map((e, i) => f32(f32((s[i] as number) - f32(sigma * e)) / alpha))
+    const x0 = new Float32Array(eps.length)
+    for (let i = 0; i < eps.length; i++) {
+      x0[i] = f32(f32((s[i] as number) - f32(sigma * (eps[i] as number))) / alpha)
+    }
+    return x0
   }
 
   override step(

@@ -13,7 +13,7 @@ import {
   sigmaToT,
   sigmasFromAlphasCumprod
 } from './sigmas'
-import { assertSameDims, floatData, makeTensor, mapTensor } from './tensor-ops'
+import { assertSameDims, floatData, makeTensor } from './tensor-ops'
 
 /** The config of {@link EulerDiscreteScheduler} (diffusers' `EulerDiscreteScheduler.__init__` keys). */
 export interface EulerDiscreteSchedulerConfig extends SchedulerConfig {
@@ -41,7 +41,9 @@ export function eulerInitNoiseSigma(sigmas: readonly number[], spacing: string):
 export function scaleBySigma(sample: Tensor, sigma: number, what: string): Tensor {
   const s = floatData(sample, what)
   const denom = f32(Math.sqrt(f32(f32(sigma * sigma) + 1)))
-  return mapTensor(sample, (i) => f32((s[i] as number) / denom))
+  const out = new Float32Array(s.length)
+  for (let i = 0; i < s.length; i++) out[i] = f32((s[i] as number) / denom)
+  return makeTensor(out, sample.dims)
 }
 
 /** Only one of Karras, exponential and beta sigmas may be on (diffusers' rule). */
@@ -162,8 +164,12 @@ export class EulerDiscreteScheduler extends Scheduler<EulerDiscreteSchedulerConf
         'EulerDiscreteScheduler.step: noise'
       )
       const scale = f32(Math.sqrt(f32(f32(sigmaHat * sigmaHat) - f32(sigma * sigma))))
-      const churned = s
-      s = churned.map((v, i) => f32(v + f32(f32((noise[i] as number) * f32(sNoise)) * scale)))
+      const churned = new Float32Array(s.length)
+      const amount = f32(sNoise)
+      for (let i = 0; i < s.length; i++) {
+        churned[i] = f32((s[i] as number) + f32(f32((noise[i] as number) * amount) * scale))
+      }
+      s = churned
     }
 
     const size = s.length

@@ -137,7 +137,10 @@ export class LCMScheduler extends Scheduler<LCMSchedulerConfig> {
       )
       const a = f32(Math.sqrt(alphaPrev))
       const b = f32(Math.sqrt(f32(1 - alphaPrev)))
-      prev = denoised.map((v, i) => f32(f32(a * v) + f32(b * (noise[i] as number))))
+      prev = new Float32Array(size)
+      for (let i = 0; i < size; i++) {
+        prev[i] = f32(f32(a * (denoised[i] as number)) + f32(b * (noise[i] as number)))
+      }
     }
     this._stepIndex = index + 1
     return {

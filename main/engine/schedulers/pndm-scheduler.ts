@@ -14,6 +14,16 @@ export interface PNDMSchedulerConfig extends SchedulerConfig {
 }
 
 const PNDM_ORDER = 4
+const SIXTH = f32(1 / 6)
+const THIRD = f32(1 / 3)
+const TWENTY_FOURTH = f32(1 / 24)
+
+// A new array from an element formula; a plain loop (TypedArray.prototype.map is much slower).
+function combine(n: number, element: (i: number) => number): Float32Array {
+  const out = new Float32Array(n)
+  for (let i = 0; i < n; i++) out[i] = element(i)
+  return out
+}
 
 /**
  * diffusers' `PNDMScheduler` (pseudo numerical methods): four Runge–Kutta warm-up steps (12
@@ -116,17 +126,19 @@ export class PNDMScheduler extends Scheduler<PNDMSchedulerConfig> {
     const phase = this.counter % 4
     const acc = this.curModelOutput
     if (phase === 0) {
-      const w = f32(1 / 6)
-      this.curModelOutput = m.map((v) => f32(w * v))
+      this.curModelOutput = combine(m.length, (i) => f32(SIXTH * (m[i] as number)))
       this.ets.push(m)
       this.curSample = s
-    } else if (phase === 1 || phase === 2) {
-      const w = f32(1 / 3)
-      this.curModelOutput = m.map((v, i) => f32(((acc as Float32Array)[i] as number) + f32(w * v)))
     } else {
-      const w = f32(1 / 6)
-      output = m.map((v, i) => f32(((acc as Float32Array)[i] as number) + f32(w * v)))
-      this.curModelOutput = null
+      const sum = acc as Float32Array
+      const w = phase === 3 ? SIXTH : THIRD
+      const next = combine(m.length, (i) => f32((sum[i] as number) + f32(w * (m[i] as number))))
+      if (phase === 3) {
+        output = next
+        this.curModelOutput = null
+      } else {
+        this.curModelOutput = next
+      }
     }
     const prev = this.prevSample(this.curSample ?? s, timestep, prevT, output)
     this.counter += 1
@@ -139,8 +151,7 @@ export class PNDMScheduler extends Scheduler<PNDMSchedulerConfig> {
         'PNDMScheduler: PLMS steps can only run after the 12 Runge-Kutta warm-up steps (skip_prk_steps is false)'
       )
     }
-    const n = this.numInferenceSteps as number
-    const ratio = Math.floor(this.config.num_train_timesteps / n)
+    const ratio = Math.floor(this.config.num_train_timesteps / (this.numInferenceSteps as number))
     let timestep = t
     let prevT = t - ratio
     if (this.counter !== 1) {
@@ -153,29 +164,30 @@ export class PNDMScheduler extends Scheduler<PNDMSchedulerConfig> {
     const e = (k: number): Float32Array => this.ets[this.ets.length - k] as Float32Array
     let sample = s
     let output: Float32Array
+    const n = m.length
     if (this.ets.length === 1 && this.counter === 0) {
       output = m
       this.curSample = s
     } else if (this.ets.length === 1 && this.counter === 1) {
       const e1 = e(1)
-      output = m.map((v, i) => f32(f32(v + (e1[i] as number)) / 2))
+      output = combine(n, (i) => f32(f32((m[i] as number) + (e1[i] as number)) / 2))
       sample = this.curSample ?? s
       this.curSample = null
     } else if (this.ets.length === 2) {
       const [e1, e2] = [e(1), e(2)]
-      output = e1.map((v, i) => f32(f32(f32(3 * v) - (e2[i] as number)) / 2))
+      output = combine(n, (i) => f32(f32(f32(3 * (e1[i] as number)) - (e2[i] as number)) / 2))
     } else if (this.ets.length === 3) {
       const [e1, e2, e3] = [e(1), e(2), e(3)]
-      output = e1.map((v, i) =>
-        f32(f32(f32(f32(23 * v) - f32(16 * (e2[i] as number))) + f32(5 * (e3[i] as number))) / 12)
-      )
+      output = combine(n, (i) => {
+        const a = f32(f32(23 * (e1[i] as number)) - f32(16 * (e2[i] as number)))
+        return f32(f32(a + f32(5 * (e3[i] as number))) / 12)
+      })
     } else {
       const [e1, e2, e3, e4] = [e(1), e(2), e(3), e(4)]
-      const w = f32(1 / 24)
-      output = e1.map((v, i) => {
-        const a = f32(f32(55 * v) - f32(59 * (e2[i] as number)))
+      output = combine(n, (i) => {
+        const a = f32(f32(55 * (e1[i] as number)) - f32(59 * (e2[i] as number)))
         const b = f32(f32(a + f32(37 * (e3[i] as number))) - f32(9 * (e4[i] as number)))
-        return f32(w * b)
+        return f32(TWENTY_FOURTH * b)
       })
     }
     const prev = this.prevSample(sample, timestep, prevT, output)
@@ -203,15 +215,20 @@ export class PNDMScheduler extends Scheduler<PNDMSchedulerConfig> {
     if (this.config.prediction_type === 'v_prediction') {
       const sa = f32(Math.sqrt(alphaT))
       const sb = f32(Math.sqrt(betaT))
-      output = modelOutput.map((v, i) => f32(f32(sa * v) + f32(sb * (sample[i] as number))))
+      output = combine(modelOutput.length, (i) =>
+        f32(f32(sa * (modelOutput[i] as number)) + f32(sb * (sample[i] as number)))
+      )
     }
     const sampleCoeff = f32(Math.sqrt(f32(alphaPrev / alphaT)))
     const denom = f32(
       f32(alphaT * f32(Math.sqrt(betaPrev))) + f32(Math.sqrt(f32(f32(alphaT * betaT) * alphaPrev)))
     )
     const diff = f32(alphaPrev - alphaT)
-    return sample.map((v, i) =>
-      f32(f32(sampleCoeff * v) - f32(f32(diff * (output[i] as number)) / denom))
-    )
+    const prev = new Float32Array(sample.length)
+    for (let i = 0; i < sample.length; i++) {
+      const scaled = f32(sampleCoeff * (sample[i] as number))
+      prev[i] = f32(scaled - f32(f32(diff * (output[i] as number)) / denom))
+    }
+    return prev
   }
 }

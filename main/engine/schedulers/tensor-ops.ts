@@ -25,11 +25,3 @@ export function assertSameDims(a: Tensor, b: Tensor, what: string): void {
 export function makeTensor(data: Float32Array, dims: readonly number[]): Tensor {
   return new Tensor('float32', data, [...dims])
 }
-
-/** A new float32 tensor shaped like `like`, element `i` being `fn(i)` rounded to float32. */
-export function mapTensor(like: Tensor, fn: (i: number) => number): Tensor {
-  const n = like.size
-  const out = new Float32Array(n)
-  for (let i = 0; i < n; i++) out[i] = fn(i)
-  return makeTensor(out, like.dims)
-}
