@@ -17,7 +17,8 @@ export default defineConfig({
         input: {
           index: resolve(root, 'main/index.ts'),
           server: resolve(root, 'main/server.ts'),
-          cli: resolve(root, 'main/cli.ts')
+          cli: resolve(root, 'main/cli.ts'),
+          worker: resolve(root, 'main/engine/worker.ts')
         }
       }
     }

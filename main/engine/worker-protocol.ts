@@ -81,15 +81,21 @@ export interface CutoffReport {
 /** The outcome of a finished (or stopped) generation. */
 export interface GenerationResult {
   images: RgbaFrame[]
+  /** The pipeline family that ran: `sd` (StableDiffusionPipeline) or `sdxl`. */
+  family: string
   seed: number
   width: number
   height: number
   scheduler: SchedulerClassName
   numInferenceSteps: number
   numTimesteps: number
+  /** Whether the scheduler used Karras sigmas (asked for, or set in the model's config). */
+  useKarrasSigmas: boolean
   guidanceScale: number
   stepsRun: number
   interrupted: boolean
+  /** The CFG cutoff in force when the run ended (it may have been changed while running). */
+  cfgCutoff: CfgCutoff | null
   /** The execution provider the sessions actually ran on. */
   provider: string
   /** Set when the UNet could not run with a reduced batch after a CFG cutoff. */

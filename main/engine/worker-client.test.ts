@@ -1,0 +1,244 @@
+import { resolve } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { WorkerEventOf } from './worker-client'
+import { InferenceWorkerClient, WorkerJobError } from './worker-client'
+import type { GenerationRequest, StepReport, WorkerEvent } from './worker-protocol'
+
+// Real worker threads running real onnxruntime sessions on the fixture models.
+const sdModel = resolve(__dirname, '../../fixtures/models/tiny-sd-random')
+const sdxlModel = resolve(__dirname, '../../fixtures/models/tiny-sdxl-random')
+const harness = resolve(__dirname, 'worker/exit-harness.fixture.ts')
+
+function request(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
+  return {
+    modelDir: sdModel,
+    provider: 'cpu',
+    prompt: 'a red circle on a blue background',
+    negativePrompt: '',
+    numInferenceSteps: 6,
+    guidanceScale: 7,
+    guidanceRescale: 0,
+    width: 64,
+    height: 64,
+    seed: 42,
+    scheduler: 'EulerDiscreteScheduler',
+    useKarrasSigmas: false,
+    cfgCutoff: null,
+    stopAtStep: null,
+    previewEvery: 1,
+    numImagesPerPrompt: 1,
+    ...overrides
+  }
+}
+
+/** Collects every event of one job. */
+function record(client: InferenceWorkerClient, jobId: string): WorkerEvent[] {
+  const events: WorkerEvent[] = []
+  client.onAny((e) => {
+    if (e.jobId === jobId) events.push(e)
+  })
+  return events
+}
+
+function stepsOf(events: WorkerEvent[]): StepReport[] {
+  return events.filter((e): e is WorkerEventOf<'step'> => e.type === 'step').map((e) => e.step)
+}
+
+const client = new InferenceWorkerClient()
+afterAll(() => client.terminate())
+
+describe('InferenceWorkerClient with the real worker', () => {
+  it('streams phases, one step event per step with a transferred preview, then the image', async () => {
+    const events = record(client, 'job-1')
+    const result = await client.generate('job-1', request())
+    const steps = stepsOf(events)
+    expect(result.numTimesteps).toBe(6)
+    expect(steps.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5])
+    for (const step of steps) {
+      expect(step.total).toBe(6)
+      expect(step.unetBatch).toBe(2)
+      expect(step.cfg).toBe(true)
+      expect(step.ms).toBeGreaterThan(0)
+      expect(step.preview).not.toBeNull()
+      expect(step.preview?.rgba).toBeInstanceOf(ArrayBuffer)
+      expect([step.preview?.width, step.preview?.height]).toEqual([8, 8])
+      expect(step.preview?.rgba.byteLength).toBe(8 * 8 * 4)
+    }
+    const phases = events.filter((e) => e.type === 'state').map((e) => e.phase)
+    expect(phases).toEqual(['loading', 'encoding', 'denoising', 'decoding'])
+    expect(events.at(-1)?.type).toBe('done')
+    expect(result).toMatchObject({
+      family: 'sd',
+      seed: 42,
+      width: 64,
+      height: 64,
+      scheduler: 'EulerDiscreteScheduler',
+      stepsRun: 6,
+      interrupted: false,
+      provider: 'cpu'
+    })
+    expect(result.images).toHaveLength(1)
+    expect(result.images[0]?.rgba.byteLength).toBe(64 * 64 * 4)
+    expect(client.runningJobId).toBeNull()
+  })
+
+  it('reuses the loaded pipeline for the next job, and loads again after release', async () => {
+    const again = record(client, 'job-2')
+    await client.generate('job-2', request({ numInferenceSteps: 2 }))
+    expect(again.some((e) => e.type === 'state' && e.phase === 'loading')).toBe(false)
+    client.release()
+    const reloaded = record(client, 'job-3')
+    await client.generate('job-3', request({ numInferenceSteps: 2 }))
+    expect(reloaded.some((e) => e.type === 'state' && e.phase === 'loading')).toBe(true)
+  })
+
+  it('stop mid-run ends with interrupted: true and still returns the decoded image', async () => {
+    const off = client.on('step', (e) => {
+      if (e.jobId === 'stop-1' && e.step.index === 2) client.stop('stop-1')
+    })
+    const events = record(client, 'stop-1')
+    const result = await client.generate('stop-1', request({ numInferenceSteps: 30 }))
+    off()
+    expect(result.interrupted).toBe(true)
+    // The stop lands at the next step boundary the worker reaches after the message arrives.
+    expect(result.stepsRun).toBeGreaterThanOrEqual(3)
+    expect(result.stepsRun).toBeLessThan(30)
+    expect(stepsOf(events)).toHaveLength(result.stepsRun)
+    expect(result.images[0]?.rgba.byteLength).toBe(64 * 64 * 4)
+    expect(client.stop('stop-1')).toBe(false) // no longer running
+  })
+
+  it('moves the CFG cutoff before its step, and refuses once guidance has ended', async () => {
+    const reports: Array<WorkerEventOf<'cutoff'>['report']> = []
+    const off = client.on('cutoff', (e) => {
+      if (e.jobId === 'cut-1') reports.push(e.report)
+    })
+    let refusedAsked = false
+    const offStep = client.on('step', (e) => {
+      if (e.jobId !== 'cut-1') return
+      if (e.step.index === 0) client.setCfgCutoff('cut-1', { stepIndex: 8 })
+      if (!e.step.cfg && !refusedAsked) {
+        refusedAsked = true
+        client.setCfgCutoff('cut-1', { ratio: 0.9 })
+      }
+    })
+    const events = record(client, 'cut-1')
+    const result = await client.generate(
+      'cut-1',
+      request({ numInferenceSteps: 20, cfgCutoff: { stepIndex: 15 } })
+    )
+    off()
+    offStep()
+    const moved = reports[0]
+    expect(moved).toMatchObject({ cutoff: { stepIndex: 8 }, cutoffStep: 8, locked: false })
+    expect(moved?.refused).toBeUndefined()
+    const locked = reports.find((r) => r.locked && r.refused === undefined)
+    expect(locked?.cutoffStep).toBe(8)
+    const refused = reports.find((r) => r.refused !== undefined)
+    expect(refused).toMatchObject({ locked: true, cutoffStep: 8, cutoff: { stepIndex: 8 } })
+    expect(refused?.refused).toMatch(/already ended/)
+    const steps = stepsOf(events)
+    expect(steps.filter((s) => s.cfg).map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8])
+    expect(steps.filter((s) => s.index > 8).every((s) => s.unetBatch === 1 && !s.cfg)).toBe(true)
+    expect(result.cfgCutoff).toEqual({ stepIndex: 8 })
+  })
+
+  it('runs the SDXL fixture with a ratio cutoff chosen before the run', async () => {
+    const events = record(client, 'xl-1')
+    const result = await client.generate(
+      'xl-1',
+      request({ modelDir: sdxlModel, numInferenceSteps: 5, cfgCutoff: { ratio: 0.4 } })
+    )
+    expect(result.family).toBe('sdxl')
+    expect(stepsOf(events).map((s) => s.unetBatch)).toEqual([2, 2, 2, 1, 1])
+  })
+
+  it('fails a job with the engine’s message and keeps the worker for the next job', async () => {
+    const failures: string[] = []
+    const off = client.on('failed', (e) => failures.push(e.message))
+    const threadId = client.threadId
+    const error = await client
+      .generate('bad-1', request({ modelDir: resolve(__dirname, 'no-such-model') }))
+      .catch((e: unknown) => e)
+    off()
+    expect(error).toBeInstanceOf(WorkerJobError)
+    expect((error as WorkerJobError).crashed).toBe(false)
+    expect((error as WorkerJobError).message).toContain('no-such-model')
+    expect(failures).toEqual([(error as WorkerJobError).message])
+    expect(client.threadId).toBe(threadId)
+  })
+
+  it('refuses a second job while one runs (main queues)', async () => {
+    const first = client.generate('busy-1', request({ numInferenceSteps: 2 }))
+    await expect(client.generate('busy-2', request())).rejects.toThrow(
+      'the inference worker is busy with job busy-1; queue busy-2 instead'
+    )
+    await first
+  })
+
+  it('keeps the main event loop responsive while the worker computes', async () => {
+    const histogram = monitorEventLoopDelay({ resolution: 10 })
+    const events = record(client, 'lag-1')
+    histogram.enable()
+    await client.generate('lag-1', request({ width: 256, height: 256, numInferenceSteps: 4 }))
+    histogram.disable()
+    const slowest = Math.max(...stepsOf(events).map((s) => s.ms))
+    const lagMs = histogram.max / 1e6
+    // Loose on purpose (shared 2-core machine): what matters is that session.run, which blocks
+    // its thread for a whole step, does not block this one.
+    expect(lagMs).toBeLessThan(Math.max(slowest, 100))
+  })
+})
+
+describe('worker deaths', () => {
+  it('fails the running job when the worker is terminated, and the next job works', async () => {
+    const dying = new InferenceWorkerClient()
+    try {
+      const off = dying.on('step', (e) => {
+        if (e.step.index === 1) void dying.terminate()
+      })
+      const failed = record(dying, 'kill-1')
+      const error = await dying
+        .generate('kill-1', request({ numInferenceSteps: 30 }))
+        .catch((e: unknown) => e)
+      off()
+      expect(error).toBeInstanceOf(WorkerJobError)
+      expect((error as WorkerJobError).crashed).toBe(true)
+      expect((error as WorkerJobError).message).toMatch(/^the inference worker was terminated; /)
+      expect(failed.at(-1)).toMatchObject({ type: 'failed', jobId: 'kill-1' })
+      expect(dying.runningJobId).toBeNull()
+      const next = await dying.generate('kill-2', request({ numInferenceSteps: 2 }))
+      expect(next.stepsRun).toBe(2)
+    } finally {
+      await dying.terminate()
+    }
+  })
+
+  it('reports process.exit and uncaught errors inside the worker, then restarts it', async () => {
+    const crashing = new InferenceWorkerClient({ workerFile: harness })
+    try {
+      const stopOnFirstStep = crashing.on('step', (e) => {
+        if (e.step.index === 0) crashing.stop(e.jobId)
+      })
+      const exited = await crashing
+        .generate('exit:7', request({ numInferenceSteps: 30 }))
+        .catch((e: unknown) => e)
+      expect(exited).toBeInstanceOf(WorkerJobError)
+      expect((exited as WorkerJobError).message).toMatch(
+        /^the inference worker stopped unexpectedly \(exit code 7\)/
+      )
+      const thrown = await crashing
+        .generate('throw:boom in worker', request({ numInferenceSteps: 30 }))
+        .catch((e: unknown) => e)
+      expect((thrown as WorkerJobError).message).toMatch(
+        /^the inference worker crashed: boom in worker; /
+      )
+      stopOnFirstStep()
+      const next = await crashing.generate('after-crash', request({ numInferenceSteps: 2 }))
+      expect(next.stepsRun).toBe(2)
+    } finally {
+      await crashing.terminate()
+    }
+  })
+})

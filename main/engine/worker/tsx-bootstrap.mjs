@@ -1,0 +1,13 @@
+// Starts the inference worker from its TypeScript sources (tests, development). The built app
+// runs out/main/worker.js instead and never loads this file.
+//
+// The package is CommonJS, so tsx loads worker.ts and its imports as CommonJS: tsx's CJS hook
+// compiles them on require(); its ESM hook covers the first import() below. Both are needed.
+import { register } from 'tsx/esm/api'
+import { register as registerCommonJs } from 'tsx/cjs/api'
+import { pathToFileURL } from 'node:url'
+import { workerData } from 'node:worker_threads'
+
+register()
+registerCommonJs()
+await import(pathToFileURL(workerData.tsxEntry).href)
