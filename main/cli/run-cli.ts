@@ -1,8 +1,8 @@
 import { version } from '../../package.json'
-import { capabilitiesCommand } from './capabilities-command'
 import type { CliIo } from './cli-io'
 import { processIo } from './cli-io'
-import { MAIN_HELP } from './help'
+import { parseGenerateOptions } from './generate-options'
+import { GENERATE_HELP, MAIN_HELP } from './help'
 import { EXIT_FAILURE, EXIT_USAGE, UsageError, oneLine } from './usage-error'
 
 /**
@@ -25,9 +25,23 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       io.out(version)
       return 0
     }
-    if (command === 'capabilities') return capabilitiesCommand(rest, version, io)
+    // The engine (onnxruntime, tokenizers) is loaded only once it is needed, so --help and
+    // argument errors answer at once.
+    if (command === 'capabilities') {
+      const { capabilitiesCommand } = await import('./capabilities-command')
+      return capabilitiesCommand(rest, version, io)
+    }
+    if (command === 'generate') {
+      const options = parseGenerateOptions(rest)
+      if (options === null) {
+        io.out(GENERATE_HELP)
+        return 0
+      }
+      const { generateCommand } = await import('./generate-command')
+      return await generateCommand(options, io)
+    }
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)} (allowed: capabilities; see --help)`
+      `unknown command ${JSON.stringify(command)} (allowed: generate, capabilities; see --help)`
     )
   } catch (error) {
     if (error instanceof UsageError) {

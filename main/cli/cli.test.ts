@@ -1,0 +1,359 @@
+import { spawn, spawnSync } from 'node:child_process'
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseA1111Parameters } from '../../shared/a1111-parameters'
+import { decodePng, readPngText } from '../engine/output/png'
+import { InferenceWorkerClient } from '../engine/worker-client'
+import type { GenerateJson } from './generate-command'
+import { defaultOutputPath } from './generate-command'
+
+// The built CLI as a child process, on the fixture models: exit codes, stdout/stderr discipline,
+// the JSON shape, previews and the PNG's parameters chunk.
+const root = resolve(__dirname, '../..')
+const cli = join(root, 'out/main/cli.js')
+const sdModel = join(root, 'fixtures/models/tiny-sd-random')
+const sdxlModel = join(root, 'fixtures/models/tiny-sdxl-random')
+const scratch = mkdtempSync(join(tmpdir(), 'stepwise-cli-'))
+
+interface CliRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function runCli(args: string[], cwd = scratch): CliRun {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('error:'))
+}
+
+const JSON_KEYS = [
+  'model',
+  'family',
+  'provider',
+  'seed',
+  'width',
+  'height',
+  'scheduler',
+  'numInferenceSteps',
+  'numTimesteps',
+  'stepsRun',
+  'interrupted',
+  'steps',
+  'totalMs',
+  'unetMs',
+  'output'
+]
+
+beforeAll(() => {
+  const build = spawnSync(process.execPath, [join(root, 'scripts/ensure-build.mjs')], {
+    cwd: root,
+    encoding: 'utf8'
+  })
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`)
+}, 300_000)
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+describe('stepwise generate (built CLI)', () => {
+  it('--json prints exactly one JSON object and writes a PNG with A1111 parameters', () => {
+    const out = join(scratch, 'json', 'cat.png')
+    const r = runCli([
+      'generate',
+      '--model',
+      sdModel,
+      '--prompt',
+      'a "cat", on: a mat\nsecond line',
+      '--negative-prompt',
+      'blurry',
+      '--steps',
+      '4',
+      '--seed',
+      '7',
+      '--guidance',
+      '6.5',
+      '--scheduler',
+      'euler',
+      '--provider',
+      'cpu',
+      '--out',
+      out,
+      '--json'
+    ])
+    expect(r.code).toBe(0)
+    expect(r.stdout.endsWith('\n')).toBe(true)
+    expect(r.stdout.trim().split('\n')).toHaveLength(1)
+    const json = JSON.parse(r.stdout) as GenerateJson
+    expect(Object.keys(json)).toEqual(JSON_KEYS)
+    expect(json).toMatchObject({
+      model: sdModel,
+      family: 'sd',
+      provider: 'cpu',
+      seed: 7,
+      width: 64,
+      height: 64,
+      scheduler: 'EulerDiscreteScheduler',
+      numInferenceSteps: 4,
+      numTimesteps: 4,
+      stepsRun: 4,
+      interrupted: false,
+      output: out
+    })
+    expect(json.steps.map((s) => Object.keys(s))).toEqual(
+      Array(4).fill(['index', 'timestep', 'ms', 'unetBatch', 'cfg'])
+    )
+    expect(json.steps.map((s) => [s.index, s.unetBatch, s.cfg])).toEqual([
+      [0, 2, true],
+      [1, 2, true],
+      [2, 2, true],
+      [3, 2, true]
+    ])
+    expect(json.unetMs).toBeGreaterThan(0)
+    expect(json.totalMs).toBeGreaterThanOrEqual(json.unetMs)
+    expect(r.stderr).toContain('step 4/4')
+
+    const png = readFileSync(out)
+    const decoded = decodePng(png)
+    expect([decoded.width, decoded.height]).toEqual([64, 64])
+    const parsed = parseA1111Parameters(readPngText(png).parameters ?? '')
+    expect(parsed.warnings).toEqual([])
+    expect(parsed.params).toMatchObject({
+      prompt: 'a "cat", on: a mat\nsecond line',
+      negativePrompt: 'blurry',
+      steps: 4,
+      scheduler: 'EulerDiscreteScheduler',
+      useKarrasSigmas: false,
+      guidanceScale: 6.5,
+      seed: 7,
+      width: 64,
+      height: 64,
+      model: 'tiny-sd-random',
+      provider: 'cpu'
+    })
+    expect(parsed.fields['Sampler']).toBe('Euler')
+  })
+
+  it('--stop-at-step K runs K+1 steps, still decodes, and --previews writes one PNG per step', () => {
+    const previews = join(scratch, 'previews')
+    const out = join(scratch, 'stopped.png')
+    const r = runCli([
+      'generate',
+      '--model',
+      sdModel,
+      '--prompt',
+      'a photo of a cat',
+      '--steps',
+      '10',
+      '--seed',
+      '3',
+      '--stop-at-step',
+      '2',
+      '--previews',
+      previews,
+      '--out',
+      out,
+      '--json'
+    ])
+    expect(r.code).toBe(0)
+    const json = JSON.parse(r.stdout) as GenerateJson
+    expect(json).toMatchObject({ stepsRun: 3, interrupted: true, scheduler: 'PNDMScheduler' })
+    expect(json.numTimesteps).toBe(11) // PNDM with skip_prk_steps: N + 1
+    expect(readdirSync(previews).sort()).toEqual(['0.png', '1.png', '2.png'])
+    const preview = decodePng(readFileSync(join(previews, '0.png')))
+    expect([preview.width, preview.height]).toEqual([8, 8])
+    expect(decodePng(readFileSync(out)).width).toBe(64)
+    const parsed = parseA1111Parameters(readPngText(readFileSync(out)).parameters ?? '')
+    expect(parsed.params.stoppedAtStep).toBe(2)
+  })
+
+  it('runs the SDXL fixture with a diffusers class name, Karras sigmas and a 40% CFG cutoff', () => {
+    const r = runCli([
+      'generate',
+      '--model',
+      sdxlModel,
+      '--prompt',
+      'a sports car at the road',
+      '--scheduler',
+      'DPMSolverMultistepScheduler',
+      '--karras',
+      '--guidance',
+      '6.5',
+      '--steps',
+      '5',
+      '--cfg-cutoff-ratio',
+      '0.4',
+      '--seed',
+      '2628670641',
+      '--out',
+      join(scratch, 'xl.png'),
+      '--json'
+    ])
+    expect(r.code).toBe(0)
+    const json = JSON.parse(r.stdout) as GenerateJson
+    expect(json.family).toBe('sdxl')
+    expect(json.scheduler).toBe('DPMSolverMultistepScheduler')
+    // int(5 * 0.4) = 2: steps 0..2 with CFG (batch 2), then batch 1.
+    expect(json.steps.map((s) => s.unetBatch)).toEqual([2, 2, 2, 1, 1])
+    const parsed = parseA1111Parameters(readPngText(readFileSync(json.output)).parameters ?? '')
+    expect(parsed.params).toMatchObject({ useKarrasSigmas: true, cfgCutoff: { ratio: 0.4 } })
+    expect(parsed.fields['Schedule type']).toBe('Karras')
+  })
+
+  it('writes ./stepwise-<seed>.png by default and never overwrites it', () => {
+    const cwd = mkdtempSync(join(scratch, 'default-'))
+    const args = ['generate', '--model', sdModel, '--prompt', 'x', '--steps', '1', '--seed', '11']
+    const first = runCli(args, cwd)
+    expect(first.code).toBe(0)
+    expect(first.stdout).toBe(`${join(cwd, 'stepwise-11.png')}\n`)
+    expect(existsSync(join(cwd, 'stepwise-11.png'))).toBe(true)
+    expect(defaultOutputPath(11, cwd)).toBe(join(cwd, 'stepwise-11-1.png'))
+  })
+
+  it('Ctrl-C stops at the end of the current step and still writes the image (exit 130)', async () => {
+    const out = join(scratch, 'sigint.png')
+    const child = spawn(process.execPath, [
+      cli,
+      'generate',
+      '--model',
+      sdModel,
+      '--prompt',
+      'x',
+      '--steps',
+      '200',
+      '--out',
+      out,
+      '--json'
+    ])
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      if (stderr.includes('step 3/') && !stderr.includes('stopping')) child.kill('SIGINT')
+    })
+    const code = await new Promise<number | null>((done) => child.on('close', done))
+    expect(code).toBe(130)
+    expect(stderr).toContain('stopping at the end of this step')
+    const json = JSON.parse(stdout) as GenerateJson
+    expect(json.interrupted).toBe(true)
+    expect(json.stepsRun).toBeLessThan(json.numTimesteps)
+    expect(existsSync(out)).toBe(true)
+  })
+})
+
+describe('stepwise generate: errors', () => {
+  const base = ['generate', '--model', sdModel, '--prompt', 'x']
+  // The full list of invalid values is checked in-process (generate-options.test.ts); these
+  // confirm the exit code and stream discipline of the real process.
+  const invalid: Array<[string, string[], string]> = [
+    ['an unknown flag', [...base, '--stepz', '3'], 'error: unknown option --stepz for generate'],
+    ['steps 0', [...base, '--steps', '0'], 'error: --steps: must be an integer from 1 to 500'],
+    [
+      'both cutoffs',
+      [...base, '--cfg-cutoff-ratio', '0.4', '--cfg-cutoff-step', '2'],
+      'error: use either --cfg-cutoff-ratio or --cfg-cutoff-step, not both'
+    ],
+    [
+      'a missing model folder',
+      ['generate', '--model', join(scratch, 'nope'), '--prompt', 'x'],
+      'error: --model: no such folder'
+    ]
+  ]
+  for (const [name, args, message] of invalid) {
+    it(`exits 2 with one error line for ${name}`, () => {
+      const r = runCli(args)
+      expect(r.code).toBe(2)
+      expect(r.stdout).toBe('')
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr.startsWith(message)).toBe(true)
+    })
+  }
+
+  it('exits 1 with one error line and no stack trace for a corrupt model file', () => {
+    const broken = join(scratch, 'broken-model')
+    cpSync(sdModel, broken, { recursive: true })
+    writeFileSync(join(broken, 'unet', 'model.onnx'), 'this is not an onnx file')
+    const r = runCli([
+      'generate',
+      '--model',
+      broken,
+      '--prompt',
+      'x',
+      '--steps',
+      '1',
+      '--provider',
+      'cpu'
+    ])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe('')
+    const errors = errorLines(r.stderr)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/unet/)
+    expect(r.stderr).not.toMatch(/^\s+at /m)
+  })
+
+  it('documents every option with examples in --help', () => {
+    const r = runCli(['generate', '--help'])
+    expect(r.code).toBe(0)
+    for (const flag of [
+      '--model',
+      '--prompt',
+      '--negative-prompt',
+      '--steps',
+      '--guidance',
+      '--seed',
+      '--width',
+      '--height',
+      '--scheduler',
+      '--karras',
+      '--cfg-cutoff-ratio',
+      '--cfg-cutoff-step',
+      '--stop-at-step',
+      '--previews',
+      '--out',
+      '--provider',
+      '--json'
+    ]) {
+      expect(r.stdout).toContain(flag)
+    }
+    expect(r.stdout).toContain('Examples:')
+    expect(runCli(['--help']).stdout).toContain('generate [options]')
+  })
+})
+
+describe('the built worker bundle', () => {
+  it('out/main/worker.js runs a job through the client', async () => {
+    const client = new InferenceWorkerClient({ workerFile: join(root, 'out/main/worker.js') })
+    try {
+      const result = await client.generate('bundle-1', {
+        modelDir: sdModel,
+        provider: 'cpu',
+        prompt: 'x',
+        negativePrompt: '',
+        numInferenceSteps: 2,
+        guidanceRescale: 0,
+        seed: 1,
+        useKarrasSigmas: false,
+        cfgCutoff: null,
+        stopAtStep: null,
+        previewEvery: 1,
+        numImagesPerPrompt: 1
+      })
+      expect(result.stepsRun).toBe(3) // PNDM: N + 1 timesteps
+    } finally {
+      await client.terminate()
+    }
+  })
+})

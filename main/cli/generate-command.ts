@@ -1,0 +1,187 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { version } from '../../package.json'
+import { formatA1111Parameters } from '../../shared/a1111-parameters'
+import { imageParametersFor } from '../engine/output/image-parameters'
+import { writePngFile } from '../engine/output/write-png-file'
+import { PipelineCache } from '../engine/worker/pipeline-cache'
+import { startGeneration } from '../engine/worker/run-generation'
+import type { GenerationRequest, GenerationResult, StepReport } from '../engine/worker-protocol'
+import type { CliIo } from './cli-io'
+import type { GenerateOptions } from './generate-options'
+
+/**
+ * `generate`: one text-to-image run, in this process. The CLI has no UI to keep responsive, so
+ * the worker thread buys nothing here; running in-process keeps start-up short and errors
+ * direct. It uses the same `startGeneration` as the worker, so both front ends run the same
+ * code, callbacks included.
+ */
+
+/** The JSON object `--json` prints (and nothing else on stdout). */
+export interface GenerateJson {
+  model: string
+  family: string
+  provider: string
+  seed: number
+  width: number
+  height: number
+  scheduler: string
+  numInferenceSteps: number
+  numTimesteps: number
+  stepsRun: number
+  interrupted: boolean
+  steps: Array<{ index: number; timestep: number; ms: number; unetBatch: number; cfg: boolean }>
+  totalMs: number
+  unetMs: number
+  output: string
+}
+
+/** Lets tests replace the process's Ctrl-C handling; see {@link generateCommand}. */
+export interface InterruptSource {
+  /** Calls `handler` on each Ctrl-C; returns the function that stops listening. */
+  onInterrupt(handler: () => void): () => void
+}
+
+const processInterrupts: InterruptSource = {
+  onInterrupt(handler) {
+    process.on('SIGINT', handler)
+    return () => process.off('SIGINT', handler)
+  }
+}
+
+/** `./stepwise-<seed>.png`, or `-1`, `-2`, … appended so an earlier image is never overwritten. */
+export function defaultOutputPath(seed: number, dir: string = process.cwd()): string {
+  for (let n = 0; ; n++) {
+    const path = join(dir, n === 0 ? `stepwise-${seed}.png` : `stepwise-${seed}-${n}.png`)
+    if (!existsSync(path)) return path
+  }
+}
+
+function requestOf(options: GenerateOptions): GenerationRequest {
+  return {
+    modelDir: options.modelDir,
+    provider: options.provider,
+    prompt: options.prompt,
+    negativePrompt: options.negativePrompt,
+    numInferenceSteps: options.numInferenceSteps,
+    guidanceScale: options.guidanceScale,
+    guidanceRescale: 0,
+    width: options.width,
+    height: options.height,
+    seed: options.seed,
+    scheduler: options.scheduler,
+    useKarrasSigmas: options.useKarrasSigmas,
+    cfgCutoff: options.cfgCutoff,
+    stopAtStep: options.stopAtStep,
+    previewEvery: 1,
+    numImagesPerPrompt: 1
+  }
+}
+
+function formatStep(step: StepReport): string {
+  const guidance = step.cfg ? 'cfg' : 'no cfg'
+  return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch} (${guidance})`
+}
+
+/**
+ * Runs `generate` with validated options. Ctrl-C once stops at the end of the current step
+ * and still writes the image (exit code 130); a second Ctrl-C quits at once.
+ */
+export async function generateCommand(
+  options: GenerateOptions,
+  io: CliIo,
+  interrupts: InterruptSource = processInterrupts
+): Promise<number> {
+  if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
+  if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
+  const request = requestOf(options)
+  const steps: StepReport[] = []
+  const cache = new PipelineCache()
+  const run = startGeneration(
+    request,
+    {
+      phase: (phase) => io.err(`${phase}…`),
+      step: (step) => {
+        steps.push(step)
+        io.err(formatStep(step))
+        if (options.previewsDir !== null && step.preview !== null) {
+          const { width, height, rgba } = step.preview
+          const file = join(options.previewsDir, `${step.index}.png`)
+          writePngFile(file, { width, height, data: new Uint8Array(rgba) })
+        }
+      },
+      cutoff: (report) => {
+        if (report.locked && report.cutoffStep !== null) {
+          io.err(`classifier-free guidance ended after step index ${report.cutoffStep}`)
+        }
+      },
+      warning: (message) => io.err(`warning: ${message}`)
+    },
+    cache
+  )
+
+  let interrupts_ = 0
+  const stopListening = interrupts.onInterrupt(() => {
+    interrupts_++
+    if (interrupts_ === 1) {
+      io.err('stopping at the end of this step (Ctrl-C again to quit now)…')
+      run.stop()
+    } else {
+      process.exit(130)
+    }
+  })
+  let result: GenerationResult
+  try {
+    result = await run.result
+  } finally {
+    stopListening()
+    await cache.release()
+  }
+
+  const image = result.images[0]
+  if (image === undefined) throw new Error('the pipeline returned no image')
+  const output = options.out ?? defaultOutputPath(result.seed)
+  const parameters = formatA1111Parameters(
+    imageParametersFor(request, result, `Stepwise ${version}`)
+  )
+  writePngFile(
+    output,
+    { width: image.width, height: image.height, data: new Uint8Array(image.rgba) },
+    { parameters }
+  )
+  const summary =
+    `${result.stepsRun}/${result.numTimesteps} steps${result.interrupted ? ' (interrupted)' : ''}` +
+    ` in ${(result.totalMs / 1000).toFixed(2)} s (UNet ${(result.unetMs / 1000).toFixed(2)} s),` +
+    ` seed ${result.seed}, ${result.provider}`
+  io.err(`done: ${summary}`)
+
+  if (options.json) {
+    const json: GenerateJson = {
+      model: resolve(options.modelDir),
+      family: result.family,
+      provider: result.provider,
+      seed: result.seed,
+      width: result.width,
+      height: result.height,
+      scheduler: result.scheduler,
+      numInferenceSteps: result.numInferenceSteps,
+      numTimesteps: result.numTimesteps,
+      stepsRun: result.stepsRun,
+      interrupted: result.interrupted,
+      steps: steps.map((s) => ({
+        index: s.index,
+        timestep: s.timestep,
+        ms: s.ms,
+        unetBatch: s.unetBatch,
+        cfg: s.cfg
+      })),
+      totalMs: result.totalMs,
+      unetMs: result.unetMs,
+      output
+    }
+    io.out(JSON.stringify(json))
+  } else {
+    io.out(output)
+  }
+  return interrupts_ > 0 ? 130 : 0
+}
