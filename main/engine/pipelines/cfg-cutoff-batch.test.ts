@@ -9,7 +9,7 @@ import { DDIMScheduler } from '../schedulers'
 import { sliceRows } from '../tensor/batch'
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import type { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
-import { makeFixedBatchVariant } from './test-support/fixed-batch-variant'
+import { makeFixedBatchVariant } from './test-support/onnx-graph-variants'
 import { openSd, openSdxl, relativeDiff, SD_DIR } from './test-support/fixtures'
 
 /**

@@ -9,6 +9,7 @@ import { sliceRows } from '../tensor/batch'
 import { AutoPipelineForText2Image } from './auto-pipeline'
 import { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
+import { makeLegacyOnnxLayout } from './test-support/onnx-graph-variants'
 import {
   openSd,
   relativeDiff,
@@ -296,6 +297,23 @@ describe('StableDiffusionPipeline', () => {
     expect(out.provider).toBe('cpu')
     expect(out.warnings.some((w) => /run on cpu: cuda \(.+\) could not be used/.test(w))).toBe(true)
     await p.release()
+  })
+
+  it('runs diffusers’ legacy ONNX layout: no configs, unet/weights.pb, same images', async () => {
+    const dir = path.join(tmp, 'legacy')
+    await makeLegacyOnnxLayout(SD_DIR, dir)
+    const legacy = await AutoPipelineForText2Image.fromPretrained(dir, TEST_SESSION_OPTIONS)
+    legacy.scheduler = DDIMScheduler.fromConfig(legacy.scheduler.config)
+    // Without unet/config.json the default size is SD 1.x's 512; ask for the fixture's 64.
+    expect(legacy.defaults.height).toBe(512)
+    const options = { ...base, height: 64, width: 64, generator: new Generator().manualSeed(6) }
+    const a = await legacy.call(options)
+    const b = await pipe.call({ ...options, generator: new Generator().manualSeed(6) })
+    expect(Buffer.from(a.images[0]?.data ?? []).equals(Buffer.from(b.images[0]?.data ?? []))).toBe(
+      true
+    )
+    expect(a.warnings).toEqual(['The VAE config has no "scaling_factor"; using 0.18215'])
+    await legacy.release()
   })
 
   it('frees sessions on release and loads them again on the next call', async () => {

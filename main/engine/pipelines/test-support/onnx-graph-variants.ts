@@ -2,14 +2,19 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 
 /**
- * Test support: copies a model folder and rewrites one graph so that axis 0 of the named inputs
+ * Test support: model-folder variants made from the committed fixtures by editing their ONNX
+ * protobuf directly with a minimal wire-format codec — shapes other exporters declare, and the
+ * legacy diffusers layout — so the engine's handling of them runs against real graphs.
+ */
+
+/**
+ * Copies a model folder and rewrites one graph so that axis 0 of the named inputs
  * (and of every output) is the fixed size `batch` instead of a symbolic dimension — what a
  * static-shape export (e.g. for some NPUs or TensorRT) looks like. Only the declared shapes in the
  * graph's metadata change; the operators are batch-agnostic, so the graph still computes the
  * same values at that batch size.
- *
- * It edits the ONNX protobuf directly (ModelProto.graph → GraphProto.input/output →
- * ValueInfoProto.type → TypeProto.tensor_type → shape → dim[0]) with a minimal wire-format codec.
+ * (ModelProto.graph → GraphProto.input/output → ValueInfoProto.type → TypeProto.tensor_type →
+ * shape → dim[0].)
  */
 export async function makeFixedBatchVariant(
   sourceDir: string,
@@ -156,4 +161,48 @@ function rewriteModel(model: Uint8Array, inputs: ReadonlySet<string>, batch: num
       })
     )
   )
+}
+
+/**
+ * Copies a model folder into diffusers' legacy ONNX layout (`OnnxStableDiffusionPipeline`, no
+ * component `config.json` files, UNet weights in `unet/weights.pb`): the external-data location of
+ * every UNet initializer is rewritten (GraphProto.initializer → TensorProto.external_data →
+ * "location") and the weights file renamed to match.
+ */
+export async function makeLegacyOnnxLayout(sourceDir: string, destDir: string): Promise<void> {
+  await fs.cp(sourceDir, destDir, { recursive: true })
+  for (const entry of await fs.readdir(destDir, { withFileTypes: true })) {
+    if (entry.isDirectory())
+      await fs.rm(path.join(destDir, entry.name, 'config.json'), { force: true })
+  }
+  const indexFile = path.join(destDir, 'model_index.json')
+  const index = JSON.parse(await fs.readFile(indexFile, 'utf8')) as Record<string, unknown>
+  index._class_name = 'OnnxStableDiffusionPipeline'
+  for (const c of ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'])
+    index[c] = ['diffusers', 'OnnxRuntimeModel']
+  await fs.writeFile(indexFile, JSON.stringify(index, null, 2))
+  const unetDir = path.join(destDir, 'unet')
+  await fs.rename(path.join(unetDir, 'model.onnx_data'), path.join(unetDir, 'weights.pb'))
+  const model = await fs.readFile(path.join(unetDir, 'model.onnx'))
+  const encoder = new TextEncoder()
+  const rewritten = mapMessage(model, 7, (graph) =>
+    mapMessage(graph, 5, (tensor) =>
+      encode(
+        decode(tensor).map((f) => {
+          if (f.no !== 13 || f.wire !== 2) return f
+          const entry = decode(f.value as Uint8Array)
+          const key = entry.find((e) => e.no === 1)
+          if (key === undefined || new TextDecoder().decode(key.value as Uint8Array) !== 'location')
+            return f
+          return {
+            ...f,
+            value: encode(
+              entry.map((e) => (e.no === 2 ? { ...e, value: encoder.encode('weights.pb') } : e))
+            )
+          }
+        })
+      )
+    )
+  )
+  await fs.writeFile(path.join(unetDir, 'model.onnx'), rewritten)
 }
