@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, session, shell } from 'electron'
 import { openStepwiseApi } from './api/create-api'
 import { modelDirsFromEnv } from './app-paths'
+import { InferenceWorkerClient } from './engine/worker-client'
 import { registerIpcHandlers } from './ipc/register-handlers'
 import { WindowEventDelivery } from './ipc/window-events'
 import { isAppUrl, lockDownNavigation } from './security'
@@ -61,7 +62,8 @@ void app.whenReady().then(async () => {
     appVersion: app.getVersion(),
     mode: 'electron',
     dataDir: process.env['STEPWISE_DATA_DIR'] ?? app.getPath('userData'),
-    modelDirs: modelDirs()
+    modelDirs: modelDirs(),
+    worker: new InferenceWorkerClient()
   })
   app.once('will-quit', () => void api.close())
   registerIpcHandlers(api, isTrusted)

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { version } from '../package.json'
 import { openStepwiseApi } from './api/create-api'
 import { defaultUserDataDir } from './app-paths'
+import { InferenceWorkerClient } from './engine/worker-client'
 import { startBrowserServer } from './server/browser-server'
 import { parseServerArgs, SERVER_USAGE } from './server/server-args'
 
@@ -34,7 +35,13 @@ async function main(): Promise<void> {
   // The build runs from out/main/; the shipped models sit in resources/models at the repo root.
   const modelDirs =
     args.modelsDirs.length > 0 ? args.modelsDirs : [join(__dirname, '../../resources/models')]
-  const api = await openStepwiseApi({ appVersion: version, mode: 'browser', dataDir, modelDirs })
+  const api = await openStepwiseApi({
+    appVersion: version,
+    mode: 'browser',
+    dataDir,
+    modelDirs,
+    worker: new InferenceWorkerClient()
+  })
   const server = await startBrowserServer({
     api,
     events: api.events,

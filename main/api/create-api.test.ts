@@ -6,6 +6,7 @@ import type { StepwiseEvent } from '../../shared/contract'
 import { decodePng, readPngText } from '../engine/output/png'
 import { sampleResult } from '../history/testdata/sample-result'
 import { dispatch } from '../rpc/dispatch'
+import { InferenceWorkerClient } from '../engine/worker-client'
 import { openStepwiseApi } from './create-api'
 import type { MainApi } from './create-api'
 
@@ -19,7 +20,8 @@ beforeAll(async () => {
     appVersion: '0.1.0',
     mode: 'browser',
     dataDir,
-    modelDirs: [FIXTURES]
+    modelDirs: [FIXTURES],
+    worker: new InferenceWorkerClient()
   })
 })
 

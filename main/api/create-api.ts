@@ -1,8 +1,17 @@
 import { join } from 'node:path'
-import type { Capabilities, StepwiseApi } from '../../shared/contract'
+import type {
+  Capabilities,
+  GenerateParams,
+  GenerateParamsInput,
+  StepwiseApi
+} from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
+import { GenerateParamsSchema } from '../../shared/params'
+import { describeZodError } from '../../shared/validation'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
+import { JobQueue } from '../jobs/job-queue'
+import type { InferenceWorker } from '../jobs/job-queue'
 import { ModelRegistry } from '../models/model-registry'
 import { readCapabilities } from './capabilities'
 
@@ -14,6 +23,8 @@ export interface ApiHost {
   dataDir: string
   /** Folders whose subfolders are models (the shipped one first). */
   modelDirs: readonly string[]
+  /** The inference worker (main/engine/worker-client.ts's InferenceWorkerClient). */
+  worker: InferenceWorker
   /** Where to report problems nobody asked about (skipped model folders). */
   log?: (message: string) => void
 }
@@ -24,12 +35,21 @@ export interface MainApi extends StepwiseApi {
   readonly events: EventHub
   readonly models: ModelRegistry
   readonly history: HistoryStore
-  /** Waits for pending history writes. */
+  readonly jobs: JobQueue
+  /** Stops the running job (storing its result), cancels waiting ones, ends the worker. */
   close(): Promise<void>
 }
 
-function notBuiltYet(operation: string): never {
-  throw new StepwiseError('unavailable', `${operation} is not available in this build yet`)
+/**
+ * The schema applied again: dispatch already parsed what came from a renderer (parsing is
+ * idempotent), and in-process callers (tests, tools) get the same checks and defaults.
+ */
+function parseParams(input: GenerateParamsInput): GenerateParams {
+  const parsed = GenerateParamsSchema.safeParse(input)
+  if (!parsed.success) {
+    throw new StepwiseError('invalid-argument', describeZodError('generate', parsed.error))
+  }
+  return parsed.data
 }
 
 /**
@@ -42,13 +62,16 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
   const models = new ModelRegistry(host.modelDirs, log)
   const history = await HistoryStore.open(join(host.dataDir, 'history'), host.appVersion)
   if (history.notice !== null) log(history.notice)
+  const jobs = new JobQueue({ worker: host.worker, models, history, events })
 
   return {
     events,
     models,
     history,
+    jobs,
     onEvent: (listener) => events.subscribe(listener),
     async close() {
+      await jobs.close()
       await history.flush()
     },
     async getCapabilities() {
@@ -58,11 +81,10 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
       }
     },
     listModels: () => models.list(),
-    // The job operations land with the job queue, once the inference worker is in.
-    generate: async () => notBuiltYet('generate'),
-    stop: async () => notBuiltYet('stop'),
-    setCfgCutoff: async () => notBuiltYet('setCfgCutoff'),
-    listJobs: async () => notBuiltYet('listJobs'),
+    generate: (params) => jobs.generate(parseParams(params)),
+    stop: async (jobId) => jobs.stop(jobId),
+    setCfgCutoff: (jobId, cutoff) => jobs.setCfgCutoff(jobId, cutoff),
+    listJobs: async () => jobs.listJobs(),
     historyList: async () => history.list(),
     historyGet: async (id) => history.get(id),
     async historyDelete(id) {

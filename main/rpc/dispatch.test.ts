@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { InferenceWorkerClient } from '../engine/worker-client'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
 import { dispatch } from './dispatch'
@@ -13,7 +14,8 @@ beforeAll(async () => {
     appVersion: '9.9.9',
     mode: 'browser',
     dataDir: mkdtempSync(join(tmpdir(), 'stepwise-dispatch-')),
-    modelDirs: []
+    modelDirs: [],
+    worker: new InferenceWorkerClient()
   })
 })
 

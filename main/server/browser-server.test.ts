@@ -1,11 +1,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import type { JobStepEvent, StepwiseEvent } from '../../shared/contract'
+import type {
+  JobDoneEvent,
+  JobStateEvent,
+  JobStepEvent,
+  JobTicket,
+  StepwiseEvent
+} from '../../shared/contract'
 import { decodeMessage, encodeMessage } from '../../shared/wire-codec'
 import type { ServerMessage } from '../../shared/ws-protocol'
+import { InferenceWorkerClient } from '../engine/worker-client'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
 import { startBrowserServer } from './browser-server'
@@ -21,12 +28,16 @@ beforeAll(async () => {
     appVersion: '1.2.3',
     mode: 'browser',
     dataDir: mkdtempSync(join(tmpdir(), 'stepwise-server-data-')),
-    modelDirs: []
+    modelDirs: [resolve(__dirname, '../../fixtures/models')],
+    worker: new InferenceWorkerClient()
   })
   server = await startBrowserServer({ api, events: api.events, rendererDir: dir, port: 0 })
 })
 
-afterAll(() => server.close())
+afterAll(async () => {
+  await server.close()
+  await api.close()
+})
 
 /** A page-like client: decodes every frame, keeps replies and events apart. */
 interface TestClient {
@@ -204,4 +215,42 @@ describe('browser-mode server', () => {
     expect(withPixels.at(-1)?.preview?.rgba[0]).toBe((count - 1) % 256)
     slow.ws.close()
   })
+
+  it('runs a real generation: ticket, live steps with binary previews, result, history PNG', async () => {
+    const client = await connect(rpcUrl(), origin())
+    const reply = await client.call('generate', [
+      { prompt: 'a red circle', numInferenceSteps: 4, seed: 7, provider: 'cpu', scheduler: 'ddim' }
+    ])
+    if (reply.type !== 'reply' || !reply.envelope.ok) throw new Error(JSON.stringify(reply))
+    const ticket = reply.envelope.value as JobTicket
+    expect(ticket).toMatchObject({ seed: 7, position: 0 })
+    const mine = (e: StepwiseEvent): boolean => 'jobId' in e && e.jobId === ticket.jobId
+    await until(() =>
+      client.events.some((e) => mine(e) && e.type === 'job:state' && e.state === 'done')
+    )
+    const steps = client.events.filter((e): e is JobStepEvent => mine(e) && e.type === 'job:step')
+    expect(steps.map((s) => s.index)).toEqual([0, 1, 2, 3])
+    const last = steps.at(-1)?.preview
+    expect(last?.rgba).toBeInstanceOf(Uint8Array)
+    expect(last?.rgba.length).toBe((last?.width ?? 0) * (last?.height ?? 0) * 4)
+    const done = client.events.find((e): e is JobDoneEvent => mine(e) && e.type === 'job:done')
+    expect(done?.image.rgba).toBeInstanceOf(Uint8Array)
+    expect(done?.image.rgba.length).toBe(64 * 64 * 4)
+    expect(done?.result).toMatchObject({ seed: 7, scheduler: 'DDIMScheduler', stepsRun: 4 })
+    const states = client.events
+      .filter((e): e is JobStateEvent => mine(e) && e.type === 'job:state')
+      .map((e) => e.state)
+    expect(states.filter((s, i) => s !== states[i - 1]).at(-1)).toBe('done')
+
+    const png = await client.call('historyImage', [{ id: done?.historyId }])
+    if (png.type !== 'reply' || !png.envelope.ok) throw new Error(JSON.stringify(png))
+    const bytes = png.envelope.value as Uint8Array
+    expect(bytes).toBeInstanceOf(Uint8Array)
+    expect([...bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47])
+    const missing = await client.call('stop', ['job-unknown'])
+    expect(missing).toMatchObject({
+      envelope: { ok: false, error: { code: 'not-found', message: 'no job "job-unknown"' } }
+    })
+    client.ws.close()
+  }, 120_000)
 })

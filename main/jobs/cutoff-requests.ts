@@ -1,0 +1,76 @@
+import type { CfgCutoffState } from '../../shared/contract'
+import { StepwiseError } from '../../shared/errors'
+import type { CfgCutoff } from '../../shared/params'
+import type { CutoffReport } from '../engine/worker-protocol'
+
+/** How long a cutoff change may wait for the worker's answer (it answers between steps). */
+export const CUTOFF_ANSWER_TIMEOUT_MS = 30_000
+
+interface Pending {
+  jobId: string
+  requested: CfgCutoff | null
+  resolve: (state: CfgCutoffState) => void
+  reject: (error: StepwiseError) => void
+  timer: ReturnType<typeof setTimeout>
+}
+
+function sameCutoff(a: CfgCutoff | null, b: CfgCutoff | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+/**
+ * Pairs `setCfgCutoff` calls with the worker's cutoff reports. The worker answers each change
+ * with a report, but also reports on its own (guidance ended: locked), so a call is answered by
+ * the first report that either refuses a change or shows the requested cutoff in force.
+ */
+export class CutoffRequests {
+  private readonly pending: Pending[] = []
+
+  /** Registers a change; settles with the worker's answer. */
+  add(jobId: string, requested: CfgCutoff | null): Promise<CfgCutoffState> {
+    return new Promise((resolve, reject) => {
+      const entry: Pending = {
+        jobId,
+        requested,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.remove(entry)
+          reject(
+            new StepwiseError(
+              'unavailable',
+              `the inference worker did not answer the cutoff change within ${CUTOFF_ANSWER_TIMEOUT_MS / 1000} s`
+            )
+          )
+        }, CUTOFF_ANSWER_TIMEOUT_MS)
+      }
+      this.pending.push(entry)
+    })
+  }
+
+  /** Offers a worker report to the oldest matching request of that job. */
+  answer(jobId: string, report: CutoffReport): void {
+    const entry = this.pending.find(
+      (p) =>
+        p.jobId === jobId &&
+        (report.refused !== undefined || sameCutoff(p.requested, report.cutoff))
+    )
+    if (entry === undefined) return
+    this.remove(entry)
+    entry.resolve({ ...report })
+  }
+
+  /** Fails every request of a job that ended. */
+  abandon(jobId: string, reason: string): void {
+    for (const entry of this.pending.filter((p) => p.jobId === jobId)) {
+      this.remove(entry)
+      entry.reject(new StepwiseError('conflict', reason))
+    }
+  }
+
+  private remove(entry: Pending): void {
+    clearTimeout(entry.timer)
+    const i = this.pending.indexOf(entry)
+    if (i >= 0) this.pending.splice(i, 1)
+  }
+}

@@ -1,0 +1,327 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type {
+  GenerateParamsInput,
+  JobDoneEvent,
+  JobState,
+  JobStepEvent,
+  JobTicket,
+  StepwiseEvent
+} from '../../shared/contract'
+import { TERMINAL_JOB_STATES } from '../../shared/contract'
+import { StepwiseError } from '../../shared/errors'
+import { GenerateParamsSchema } from '../../shared/params'
+import { InferenceWorkerClient } from '../engine/worker-client'
+import { EventHub } from '../events/event-hub'
+import { HistoryStore } from '../history/history-store'
+import { ModelRegistry } from '../models/model-registry'
+import { JobQueue } from './job-queue'
+
+/**
+ * The queue against the real inference worker on the tiny fixture model (a 6-step 64×64 run
+ * takes about 100 ms once the sessions are loaded).
+ */
+const FIXTURES = resolve(__dirname, '../../fixtures/models')
+
+let worker: InferenceWorkerClient
+let events: StepwiseEvent[]
+let hub: EventHub
+let history: HistoryStore
+let queue: JobQueue
+let dataDir: string
+
+beforeAll(async () => {
+  worker = new InferenceWorkerClient()
+  hub = new EventHub((error) => {
+    throw error
+  })
+  hub.subscribe((event) => events.push(event))
+})
+
+beforeEach(async () => {
+  events = []
+  dataDir = mkdtempSync(join(tmpdir(), 'stepwise-queue-'))
+  history = await HistoryStore.open(join(dataDir, 'history'), '0.1.0-test')
+  queue = new JobQueue({ worker, models: new ModelRegistry([FIXTURES]), history, events: hub })
+})
+
+afterAll(async () => {
+  await queue.close()
+})
+
+function params(extra: Partial<GenerateParamsInput> = {}) {
+  return GenerateParamsSchema.parse({
+    prompt: 'a red circle',
+    numInferenceSteps: 6,
+    guidanceScale: 7,
+    scheduler: 'euler',
+    seed: 42,
+    provider: 'cpu',
+    ...extra
+  })
+}
+
+function statesOf(jobId: string): JobState[] {
+  return events.flatMap((e) => (e.type === 'job:state' && e.jobId === jobId ? [e.state] : []))
+}
+
+function endsOf(jobId: string): JobState[] {
+  return statesOf(jobId).filter((s) => TERMINAL_JOB_STATES.includes(s))
+}
+
+function stepsOf(jobId: string): JobStepEvent[] {
+  return events.filter((e): e is JobStepEvent => e.type === 'job:step' && e.jobId === jobId)
+}
+
+function doneOf(jobId: string): JobDoneEvent | undefined {
+  return events.find((e): e is JobDoneEvent => e.type === 'job:done' && e.jobId === jobId)
+}
+
+function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now()
+  return new Promise((done, fail) => {
+    const tick = (): void => {
+      if (check()) done()
+      else if (Date.now() - start > timeoutMs) fail(new Error('timed out waiting'))
+      else setTimeout(tick, 2)
+    }
+    tick()
+  })
+}
+
+const ended = (jobId: string) => (): boolean => endsOf(jobId).length > 0
+
+async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<StepwiseError> {
+  try {
+    await (typeof promise === 'function' ? promise() : promise)
+  } catch (error) {
+    expect(error).toBeInstanceOf(StepwiseError)
+    return error as StepwiseError
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('JobQueue with the real inference worker', () => {
+  it('runs one job at a time in order, reporting positions, and stores each result', async () => {
+    const a = await queue.generate(params())
+    const b = await queue.generate(params({ prompt: 'a blue square', seed: null }))
+    const c = await queue.generate(params({ keepPreviews: true }))
+    expect([a.position, b.position, c.position]).toEqual([0, 1, 2])
+    expect(b.seed).toBeGreaterThanOrEqual(0)
+    expect(b.seed).toBeLessThan(2 ** 32)
+    expect(queue.listJobs().map((j) => [j.jobId, j.position])).toEqual([
+      [a.jobId, 0],
+      [b.jobId, 1],
+      [c.jobId, 2]
+    ])
+    await until(ended(c.jobId))
+    for (const id of [a.jobId, b.jobId, c.jobId]) {
+      const distinct = statesOf(id).filter((state, i, all) => state !== all[i - 1])
+      expect(distinct).toEqual(['queued', 'loading', 'encoding', 'denoising', 'decoding', 'done'])
+      expect(endsOf(id)).toEqual(['done'])
+      expect(stepsOf(id).map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5])
+    }
+    // b started only after a ended, c only after b.
+    const firstIndex = (id: string, state: JobState): number =>
+      events.findIndex((e) => e.type === 'job:state' && e.jobId === id && e.state === state)
+    expect(firstIndex(b.jobId, 'loading')).toBeGreaterThan(firstIndex(a.jobId, 'done'))
+    expect(firstIndex(c.jobId, 'loading')).toBeGreaterThan(firstIndex(b.jobId, 'done'))
+    // c moved up the line as the others started.
+    const positions = events.flatMap((e) =>
+      e.type === 'job:state' && e.jobId === c.jobId ? [e.position] : []
+    )
+    expect(positions.filter((p, i, all) => p !== all[i - 1])).toEqual([2, 1, 0, null])
+
+    const done = doneOf(b.jobId)
+    expect(done?.result.seed).toBe(b.seed)
+    expect(done?.image.rgba.length).toBe(64 * 64 * 4)
+    expect(done?.historyId).not.toBeNull()
+    // The job's end is the last thing said about it, right after its result.
+    const last = events.filter((e) => 'jobId' in e && e.jobId === b.jobId).slice(-2)
+    expect(last.map((e) => e.type)).toEqual(['job:done', 'job:state'])
+    expect(history.list().entries.map((e) => e.params.seed)).toEqual([42, b.seed, 42])
+    expect(history.list().entries[0]?.previewSteps).toEqual([0, 1, 2, 3, 4, 5])
+    expect(queue.listJobs()).toEqual([])
+  })
+
+  it('cancels waiting jobs and stops the running one at the next step boundary', async () => {
+    const running = await queue.generate(params({ numInferenceSteps: 150 }))
+    const waiting = await queue.generate(params())
+    const after = await queue.generate(params())
+    const cancelled = queue.stop(waiting.jobId)
+    expect(cancelled).toMatchObject({ state: 'cancelled', position: null })
+    expect(queue.listJobs().map((j) => [j.jobId, j.position])).toEqual([
+      [running.jobId, 0],
+      [after.jobId, 1]
+    ])
+    await until(() => stepsOf(running.jobId).length > 0)
+    const stopping = queue.stop(running.jobId)
+    expect(stopping.stopping).toBe(true)
+    await until(ended(after.jobId))
+
+    expect(endsOf(waiting.jobId)).toEqual(['cancelled'])
+    expect(statesOf(waiting.jobId)).toEqual(['queued', 'cancelled'])
+    expect(endsOf(running.jobId)).toEqual(['stopped'])
+    const stopped = doneOf(running.jobId)
+    expect(stopped?.result.interrupted).toBe(true)
+    expect(stopped?.result.stepsRun).toBeLessThan(150)
+    expect(stopped?.result.stepsRun).toBe(stepsOf(running.jobId).length)
+    expect(stopped?.image.rgba.length).toBe(64 * 64 * 4)
+    const entry = history.get(stopped?.historyId ?? '')
+    expect(entry.result.interrupted).toBe(true)
+    expect(endsOf(after.jobId)).toEqual(['done'])
+    // Stopping an ended job changes nothing; unknown jobs are not found.
+    expect(queue.stop(running.jobId).state).toBe('stopped')
+    expect(endsOf(running.jobId)).toEqual(['stopped'])
+    expect((await rejection(() => queue.stop('job-nope'))).code).toBe('not-found')
+  })
+
+  it('forwards cutoff changes to the running job and refuses them once guidance ended', async () => {
+    const running = await queue.generate(params({ numInferenceSteps: 100 }))
+    const waiting = await queue.generate(params({ numInferenceSteps: 10 }))
+    // A waiting job's parameter is replaced.
+    expect(await queue.setCfgCutoff(waiting.jobId, { stepIndex: 2 })).toEqual({
+      cutoff: { stepIndex: 2 },
+      cutoffStep: null,
+      locked: false
+    })
+    expect(queue.listJobs()[1]?.params.cfgCutoff).toEqual({ stepIndex: 2 })
+    expect((await rejection(queue.setCfgCutoff(waiting.jobId, { stepIndex: 10 }))).message).toMatch(
+      /cfgCutoff.stepIndex: must be below the number of steps \(10\), got 10/
+    )
+
+    await until(() => stepsOf(running.jobId).length > 0)
+    const moved = await queue.setCfgCutoff(running.jobId, { stepIndex: 80 })
+    expect(moved).toMatchObject({ cutoff: { stepIndex: 80 }, cutoffStep: 80, locked: false })
+    await until(() => stepsOf(running.jobId).length > 82)
+    const refused = await rejection(queue.setCfgCutoff(running.jobId, null))
+    expect(refused.code).toBe('conflict')
+    expect(refused.message).toMatch(/guidance already ended after step 80/)
+    await until(ended(waiting.jobId))
+
+    const cfg = stepsOf(running.jobId).map((s) => s.cfg)
+    expect(cfg.slice(0, 81).every(Boolean)).toBe(true)
+    expect(cfg.slice(81).some(Boolean)).toBe(false)
+    expect(cfg).toHaveLength(100)
+    const result = doneOf(running.jobId)?.result
+    expect(result).toMatchObject({ cfgCutoff: { stepIndex: 80 }, cfgCutoffStep: 80 })
+    // 19 of 100 steps ran at half the batch: roughly 10 % of the UNet time saved.
+    expect(result?.unetSavedFraction).toBeGreaterThan(0.02)
+    expect(result?.unetSavedFraction).toBeLessThan(0.3)
+    expect(history.get(doneOf(running.jobId)?.historyId ?? '').params.cfgCutoff).toEqual({
+      stepIndex: 80
+    })
+    const cutoffEvents = events.filter((e) => e.type === 'job:cutoff' && e.jobId === running.jobId)
+    expect(cutoffEvents.length).toBeGreaterThanOrEqual(2)
+    // The waiting job ran with its replaced cutoff.
+    expect(stepsOf(waiting.jobId).map((s) => s.cfg)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false
+    ])
+    expect((await rejection(queue.setCfgCutoff(running.jobId, null))).message).toMatch(
+      /already ended \(done\)/
+    )
+  })
+
+  it('refuses bad input with a specific message and changes nothing', async () => {
+    const before = events.length
+    const unknown = await rejection(queue.generate(params({ modelId: 'no-such-model' })))
+    expect(unknown.code).toBe('invalid-argument')
+    expect(unknown.message).toBe(
+      'modelId: unknown model "no-such-model" (available: tiny-sd-random, tiny-sdxl-random)'
+    )
+    const pastEnd = await rejection(queue.generate(params({ stopAtStep: 6 })))
+    expect(pastEnd.message).toBe(
+      'tiny-sd-random: stopAtStep: must be below the number of steps (6), got 6'
+    )
+    expect(events.length).toBe(before)
+    expect(queue.listJobs()).toEqual([])
+  })
+
+  it('fails the running job when the worker dies and runs the next on a fresh worker', async () => {
+    // A worker of its own, killed while the job is loading. (Killing a worker thread while
+    // onnxruntime-node is inside session.run aborts the whole process: see the report on
+    // main/engine/worker-client.ts; the queue's handling is the same either way.)
+    const own = new InferenceWorkerClient()
+    const ownQueue = new JobQueue({
+      worker: own,
+      models: new ModelRegistry([FIXTURES]),
+      history,
+      events: hub
+    })
+    try {
+      const doomed = await ownQueue.generate(params({ numInferenceSteps: 200 }))
+      const next = await ownQueue.generate(params())
+      const threadBefore = own.threadId
+      expect(threadBefore).not.toBeNull()
+      await own.terminate()
+      await until(ended(next.jobId), 120_000)
+      expect(endsOf(doomed.jobId)).toEqual(['failed'])
+      const failed = events.find(
+        (e) => e.type === 'job:state' && e.jobId === doomed.jobId && e.state === 'failed'
+      )
+      expect(failed).toMatchObject({
+        message: expect.stringMatching(/^the inference worker was terminated; the job was lost/)
+      })
+      expect(endsOf(next.jobId)).toEqual(['done'])
+      expect(own.threadId).not.toBe(threadBefore)
+    } finally {
+      await ownQueue.close()
+    }
+  }, 180_000)
+
+  it('delivers the result with historyError when history cannot be written', async () => {
+    rmSync(history.files.imagesDir, { recursive: true, force: true })
+    writeFileSync(history.files.imagesDir, 'a file where the images folder should be')
+    const job = await queue.generate(params())
+    await until(ended(job.jobId))
+    const done = doneOf(job.jobId)
+    expect(done?.historyId).toBeNull()
+    expect(done?.historyError).toMatch(/^could not save to history in /)
+    expect(done?.image.rgba.length).toBe(64 * 64 * 4)
+    expect(endsOf(job.jobId)).toEqual(['done'])
+    expect(history.list().entries).toEqual([])
+  })
+
+  it('ends each of many jobs exactly once under random stops and cutoff changes', async () => {
+    const count = 100
+    const tickets: JobTicket[] = []
+    for (let i = 0; i < count; i++) {
+      tickets.push(await queue.generate(params({ numInferenceSteps: 3 + (i % 5), seed: i })))
+    }
+    const pokes: Promise<unknown>[] = []
+    for (let i = 0; i < count; i++) {
+      const id = tickets[i]?.jobId as string
+      if (i % 3 === 0) pokes.push(Promise.resolve().then(() => queue.stop(id)))
+      if (i % 4 === 0) pokes.push(queue.setCfgCutoff(id, { ratio: 0.5 }).catch(() => undefined))
+      if (i % 7 === 0) {
+        pokes.push(
+          until(() => stepsOf(id).length > 0 || endsOf(id).length > 0).then(() => queue.stop(id))
+        )
+      }
+    }
+    await Promise.all(pokes)
+    await until(() => tickets.every((t) => endsOf(t.jobId).length > 0), 120_000)
+    await new Promise((r) => setTimeout(r, 50))
+    for (const ticket of tickets) {
+      expect(endsOf(ticket.jobId)).toHaveLength(1)
+      const end = endsOf(ticket.jobId)[0]
+      expect(['done', 'stopped', 'cancelled']).toContain(end)
+      // Results come exactly for runs that produced an image.
+      const results = events.filter((e) => e.type === 'job:done' && e.jobId === ticket.jobId)
+      expect(results).toHaveLength(end === 'cancelled' ? 0 : 1)
+    }
+    expect(queue.listJobs()).toEqual([])
+    expect(hub.size).toBe(1)
+  }, 180_000)
+})

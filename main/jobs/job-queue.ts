@@ -1,0 +1,334 @@
+import { randomBytes, randomInt } from 'node:crypto'
+import type {
+  CfgCutoffState,
+  GenerateParams,
+  JobState,
+  JobSummary,
+  JobTicket
+} from '../../shared/contract'
+import { StepwiseError } from '../../shared/errors'
+import type { CfgCutoff } from '../../shared/params'
+import type { GenerationRequest, GenerationResult, WorkerEvent } from '../engine/worker-protocol'
+import type { EventHub } from '../events/event-hub'
+import type { HistoryStore } from '../history/history-store'
+import type { ModelRegistry } from '../models/model-registry'
+import { CutoffRequests } from './cutoff-requests'
+import { Job } from './job'
+import type { ResolvedParams } from './job'
+import { resultMetadata, toRgbaImage } from './job-result'
+import { checkAgainstModel } from './model-limits'
+
+/**
+ * What the queue needs from the inference worker; `InferenceWorkerClient`
+ * (main/engine/worker-client.ts) is the implementation. One job at a time: `generate` settles
+ * when the job ends, and a worker that dies fails the running job and restarts on the next one.
+ */
+export interface InferenceWorker {
+  generate(jobId: string, request: GenerationRequest): Promise<GenerationResult>
+  stop(jobId: string): boolean
+  setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): boolean
+  onAny(listener: (event: WorkerEvent) => void): () => void
+  terminate(): Promise<void>
+}
+
+/** Most jobs that may wait at once; more is a runaway script, not a person. */
+export const MAX_WAITING_JOBS = 1000
+
+/** Ended jobs remembered for `stop`/`setCfgCutoff` answers after the fact. */
+const RECENT_JOBS = 200
+
+/** Seeds drawn for random-seed jobs: what fits torch's and A1111's 32-bit seed fields. */
+const SEED_RANGE = 2 ** 32
+
+/** Dependencies of the queue. */
+export interface JobQueueOptions {
+  worker: InferenceWorker
+  models: ModelRegistry
+  history: HistoryStore
+  events: EventHub
+}
+
+/**
+ * The job queue: one job runs in the inference worker, the others wait in order and can be
+ * cancelled. Every job ends exactly once — done, stopped, failed or cancelled — and that end is
+ * the last `job:state` event sent for it. Results of done and stopped runs go to history; a
+ * history failure is reported with the result (`historyError`), never instead of it.
+ */
+export class JobQueue {
+  private readonly waiting: Job[] = []
+  private running: Job | null = null
+  private readonly recent = new Map<string, Job>()
+  private readonly cutoffRequests = new CutoffRequests()
+  private readonly unsubscribe: () => void
+  private closed = false
+  private idle: Promise<void> = Promise.resolve()
+  private markIdle: () => void = () => undefined
+
+  constructor(private readonly options: JobQueueOptions) {
+    this.unsubscribe = options.worker.onAny((event) => this.onWorkerEvent(event))
+  }
+
+  /** Validates against the model, draws the seed, queues. Throws invalid-argument/unavailable. */
+  async generate(input: GenerateParams): Promise<JobTicket> {
+    if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
+    const model = await this.options.models.resolve(input.modelId)
+    const params: ResolvedParams = {
+      ...input,
+      modelId: model.id,
+      seed: input.seed ?? randomInt(SEED_RANGE),
+      numInferenceSteps: input.numInferenceSteps ?? model.defaults.numInferenceSteps,
+      guidanceScale: input.guidanceScale ?? model.defaults.guidanceScale,
+      width: input.width ?? model.defaults.width,
+      height: input.height ?? model.defaults.height,
+      scheduler: input.scheduler ?? model.defaults.scheduler
+    }
+    checkAgainstModel(params, model)
+    if (this.waiting.length >= MAX_WAITING_JOBS) {
+      throw new StepwiseError(
+        'unavailable',
+        `the queue is full (${MAX_WAITING_JOBS} jobs waiting); stop some or wait`
+      )
+    }
+    const position = this.waiting.length + (this.running === null ? 0 : 1)
+    const job = new Job(`job-${randomBytes(6).toString('hex')}`, params, model, position)
+    this.waiting.push(job)
+    this.emitState(job)
+    this.pump()
+    return { jobId: job.id, seed: params.seed, position }
+  }
+
+  /** Running: interrupt at the next step boundary. Waiting: cancel. Ended: no change. */
+  stop(jobId: string): JobSummary {
+    const job = this.find(jobId)
+    if (job.ended) return job.summary()
+    if (job === this.running) {
+      if (!job.stopping) {
+        job.stopping = true
+        this.options.worker.stop(job.id)
+        this.emitState(job)
+      }
+      return job.summary()
+    }
+    this.waiting.splice(this.waiting.indexOf(job), 1)
+    this.end(job, 'cancelled', 'cancelled before it started')
+    this.renumber()
+    return job.summary()
+  }
+
+  /** Moves the running job's live cutoff, or a waiting job's parameter. */
+  async setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): Promise<CfgCutoffState> {
+    const job = this.find(jobId)
+    if (job.ended) {
+      throw new StepwiseError('conflict', `job ${job.id} already ended (${job.state})`)
+    }
+    checkAgainstModel({ ...job.params, cfgCutoff: cutoff }, job.model)
+    if (job !== this.running) {
+      job.params.cfgCutoff = cutoff
+      job.cutoff = { cutoff, cutoffStep: null, locked: false }
+      this.options.events.emit({ type: 'job:cutoff', jobId: job.id, state: { ...job.cutoff } })
+      return { ...job.cutoff }
+    }
+    if (job.cutoff.locked) {
+      throw new StepwiseError(
+        'conflict',
+        `guidance already ended after step ${job.cutoff.cutoffStep}; the cutoff can no longer change`
+      )
+    }
+    const answer = this.cutoffRequests.add(job.id, cutoff)
+    this.options.worker.setCfgCutoff(job.id, cutoff)
+    const report = await answer
+    if (report.refused !== undefined) throw new StepwiseError('conflict', report.refused)
+    return report
+  }
+
+  /** The running job first, then the waiting ones in order. */
+  listJobs(): JobSummary[] {
+    return [...(this.running === null ? [] : [this.running]), ...this.waiting].map((j) =>
+      j.summary()
+    )
+  }
+
+  /**
+   * Cancels waiting jobs, stops the running one (its result is still decoded and stored if it
+   * stops within `graceMs`), then ends the worker thread. The worker is not terminated while a
+   * run is inside onnxruntime if it can be helped: killing a thread mid-`session.run` can take
+   * the whole process down.
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const job of this.waiting.splice(0)) this.end(job, 'cancelled', 'the app is shutting down')
+    const running = this.running
+    if (running !== null) {
+      running.stopping = true
+      this.options.worker.stop(running.id)
+      await Promise.race([this.idle, new Promise((resolve) => setTimeout(resolve, graceMs))])
+    }
+    const idle = this.idle
+    await this.options.worker.terminate()
+    await idle
+    this.unsubscribe()
+  }
+
+  private find(jobId: string): Job {
+    const job =
+      this.running?.id === jobId
+        ? this.running
+        : (this.waiting.find((j) => j.id === jobId) ?? this.recent.get(jobId))
+    if (job === undefined) throw new StepwiseError('not-found', `no job ${JSON.stringify(jobId)}`)
+    return job
+  }
+
+  private pump(): void {
+    if (this.running !== null || this.closed) return
+    const job = this.waiting.shift()
+    if (job === undefined) return
+    this.running = job
+    this.idle = new Promise((resolve) => (this.markIdle = resolve))
+    job.state = 'loading'
+    this.renumber()
+    this.options.worker.generate(job.id, job.request()).then(
+      (result) => this.finish(job, result),
+      (error: unknown) => this.fail(job, error instanceof Error ? error.message : String(error))
+    )
+  }
+
+  private async finish(job: Job, result: GenerationResult): Promise<void> {
+    try {
+      const metadata = resultMetadata(job, result)
+      const first = result.images[0]
+      if (first === undefined) throw new Error('the worker returned no image')
+      const image = toRgbaImage(first)
+      let historyId: string | null = null
+      let historyError: string | undefined
+      try {
+        const entry = await this.options.history.add({
+          params: { ...job.params, cfgCutoff: metadata.cfgCutoff },
+          result: metadata,
+          image,
+          previews: [...job.previews].map(([index, preview]) => ({ index, image: preview }))
+        })
+        historyId = entry.id
+        this.options.events.emit({ type: 'history:changed' })
+      } catch (error) {
+        historyError = error instanceof Error ? error.message : String(error)
+      }
+      this.options.events.emit({
+        type: 'job:done',
+        jobId: job.id,
+        image,
+        result: metadata,
+        historyId,
+        ...(historyError === undefined ? {} : { historyError })
+      })
+      this.end(job, result.interrupted ? 'stopped' : 'done')
+    } catch (error) {
+      this.end(job, 'failed', error instanceof Error ? error.message : String(error))
+    }
+    this.afterRun(job)
+  }
+
+  private fail(job: Job, message: string): void {
+    this.end(job, 'failed', message)
+    this.afterRun(job)
+  }
+
+  private afterRun(job: Job): void {
+    if (this.running === job) this.running = null
+    this.markIdle()
+    this.pump()
+  }
+
+  /** The single place a job ends; a second call for the same job does nothing. */
+  private end(job: Job, state: JobState, message?: string): void {
+    if (job.ended) return
+    job.state = state
+    job.position = null
+    job.stopping = false
+    job.message = message
+    this.cutoffRequests.abandon(job.id, `job ${job.id} ended (${state}) before the cutoff changed`)
+    this.recent.set(job.id, job)
+    if (this.recent.size > RECENT_JOBS) {
+      const oldest = this.recent.keys().next().value
+      if (oldest !== undefined) this.recent.delete(oldest)
+    }
+    this.emitState(job)
+  }
+
+  /** Reports new positions after the line moved. */
+  private renumber(): void {
+    if (this.running !== null) {
+      this.running.position = 0
+      this.emitState(this.running)
+    }
+    const offset = this.running === null ? 0 : 1
+    this.waiting.forEach((job, i) => {
+      if (job.position === i + offset) return
+      job.position = i + offset
+      this.emitState(job)
+    })
+  }
+
+  private emitState(job: Job): void {
+    this.options.events.emit({
+      type: 'job:state',
+      jobId: job.id,
+      state: job.state,
+      position: job.position,
+      stopping: job.stopping,
+      ...(job.message === undefined ? {} : { message: job.message })
+    })
+  }
+
+  private onWorkerEvent(event: WorkerEvent): void {
+    const job = this.running
+    if (job === null || event.jobId !== job.id || job.ended) return
+    switch (event.type) {
+      case 'state':
+        if (job.state !== event.phase) {
+          job.state = event.phase
+          this.emitState(job)
+        }
+        return
+      case 'step': {
+        const { step } = event
+        job.steps.push({ unetMs: step.unetMs, unetBatch: step.unetBatch, cfg: step.cfg })
+        job.numTimesteps = step.total
+        const preview = step.preview === null ? null : toRgbaImage(step.preview)
+        if (preview !== null && job.params.keepPreviews) job.previews.set(step.index, preview)
+        this.options.events.emit({
+          type: 'job:step',
+          jobId: job.id,
+          index: step.index,
+          timestep: step.timestep,
+          total: step.total,
+          ms: step.ms,
+          unetMs: step.unetMs,
+          unetBatch: step.unetBatch,
+          cfg: step.cfg,
+          preview
+        })
+        return
+      }
+      case 'cutoff': {
+        const { refused, ...state } = event.report
+        job.cutoff = state
+        this.cutoffRequests.answer(job.id, event.report)
+        this.options.events.emit({
+          type: 'job:cutoff',
+          jobId: job.id,
+          state: refused === undefined ? state : { ...state, refused }
+        })
+        return
+      }
+      case 'warning':
+        job.warnings.push(event.message)
+        this.options.events.emit({ type: 'job:warning', jobId: job.id, message: event.message })
+        return
+      // done and failed settle the worker's promise, handled in pump().
+      case 'done':
+      case 'failed':
+        return
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import type { ResultMetadata, RgbaImage } from '../../shared/contract'
+import type { GenerationResult, RgbaFrame } from '../engine/worker-protocol'
+import type { Job } from './job'
+import { unetSavedFraction } from './unet-savings'
+
+/** A worker frame (transferred ArrayBuffer) as the contract's image. */
+export function toRgbaImage(frame: RgbaFrame): RgbaImage {
+  return { width: frame.width, height: frame.height, rgba: new Uint8Array(frame.rgba) }
+}
+
+/**
+ * The step index after which guidance was off: the worker's report when it gave one, else read
+ * off the steps (the step before the first unguided one), else null (guided to the end).
+ */
+function cutoffStepOf(job: Job): number | null {
+  if (job.cutoff.cutoffStep !== null && job.cutoff.locked) return job.cutoff.cutoffStep
+  const firstUnguided = job.steps.findIndex((s) => !s.cfg)
+  return firstUnguided > 0 ? firstUnguided - 1 : null
+}
+
+/** What a finished run reports and history stores. */
+export function resultMetadata(job: Job, result: GenerationResult): ResultMetadata {
+  const warnings = [...new Set([...job.warnings, ...result.warnings])]
+  if (result.unetBatchFallback !== undefined) warnings.push(result.unetBatchFallback)
+  return {
+    modelId: job.model.id,
+    modelName: job.model.name,
+    seed: result.seed,
+    width: result.width,
+    height: result.height,
+    scheduler: result.scheduler,
+    useKarrasSigmas: result.useKarrasSigmas,
+    numInferenceSteps: result.numInferenceSteps,
+    numTimesteps: result.numTimesteps,
+    guidanceScale: result.guidanceScale,
+    stepsRun: result.stepsRun,
+    interrupted: result.interrupted,
+    cfgCutoff: result.cfgCutoff,
+    cfgCutoffStep: cutoffStepOf(job),
+    provider: result.provider,
+    totalMs: result.totalMs,
+    unetMs: result.unetMs,
+    unetSavedFraction: unetSavedFraction(job.steps, result.guidanceScale),
+    warnings
+  }
+}

@@ -1,0 +1,89 @@
+import type {
+  CfgCutoffState,
+  GenerateParams,
+  JobState,
+  JobSummary,
+  ModelSummary,
+  RgbaImage
+} from '../../shared/contract'
+import { TERMINAL_JOB_STATES } from '../../shared/contract'
+import type { GenerationRequest } from '../engine/worker-protocol'
+import type { UnetStepCost } from './unet-savings'
+
+/** Parameters with everything the model decides filled in: what actually runs. */
+export type ResolvedParams = GenerateParams &
+  Required<
+    Pick<
+      GenerateParams,
+      'modelId' | 'numInferenceSteps' | 'guidanceScale' | 'width' | 'height' | 'scheduler'
+    >
+  > & { seed: number }
+
+/** One generation as the queue tracks it, from `generate` to its single end. */
+export class Job {
+  state: JobState = 'queued'
+  /** 0 running, k waiting behind k jobs, null once ended. */
+  position: number | null
+  stopping = false
+  /** The worker's last word on the live cutoff. */
+  cutoff: CfgCutoffState
+  readonly steps: UnetStepCost[] = []
+  /** Steps' timestep count (T) as the worker reported it. */
+  numTimesteps: number | null = null
+  /** Kept step previews (only with `keepPreviews`). */
+  readonly previews = new Map<number, RgbaImage>()
+  readonly warnings: string[] = []
+  /** Why the job failed or was cancelled. */
+  message: string | undefined
+
+  constructor(
+    readonly id: string,
+    /** Validated, with the concrete seed, the resolved model id and the model's defaults. */
+    readonly params: ResolvedParams,
+    readonly model: ModelSummary,
+    position: number
+  ) {
+    this.position = position
+    this.cutoff = { cutoff: params.cfgCutoff, cutoffStep: null, locked: false }
+  }
+
+  /** Has the job reached done, stopped, failed or cancelled? */
+  get ended(): boolean {
+    return TERMINAL_JOB_STATES.includes(this.state)
+  }
+
+  /** How the queue shows the job. */
+  summary(): JobSummary {
+    return {
+      jobId: this.id,
+      state: this.state,
+      params: { ...this.params },
+      seed: this.params.seed,
+      position: this.position,
+      stopping: this.stopping
+    }
+  }
+
+  /** The worker's request: everything resolved, nothing left for the worker to guess. */
+  request(): GenerationRequest {
+    const p = this.params
+    return {
+      modelDir: this.model.path,
+      provider: p.provider,
+      prompt: p.prompt,
+      negativePrompt: p.negativePrompt,
+      numInferenceSteps: p.numInferenceSteps,
+      guidanceScale: p.guidanceScale,
+      guidanceRescale: p.guidanceRescale,
+      width: p.width,
+      height: p.height,
+      seed: p.seed,
+      scheduler: p.scheduler,
+      useKarrasSigmas: p.useKarrasSigmas,
+      cfgCutoff: p.cfgCutoff,
+      stopAtStep: p.stopAtStep,
+      previewEvery: p.previewEvery,
+      numImagesPerPrompt: p.numImagesPerPrompt
+    }
+  }
+}
