@@ -1,0 +1,80 @@
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import {
+  AutoPipelineForText2Image,
+  DDIMScheduler,
+  DPMSolverMultistepScheduler,
+  EulerAncestralDiscreteScheduler,
+  EulerDiscreteScheduler,
+  Generator,
+  LCMScheduler,
+  LMSDiscreteScheduler,
+  MultiPipelineCallbacks,
+  PNDMScheduler,
+  PipelineCallback,
+  SD3CFGCutoffCallback,
+  SDCFGCutoffCallback,
+  SDXLCFGCutoffCallback,
+  StableDiffusionPipeline,
+  StableDiffusionXLPipeline,
+  latentsToRGB,
+  rand,
+  randn
+} from './index'
+
+const FIXTURES = path.resolve(__dirname, '../../fixtures/models')
+
+describe('main/engine public API', () => {
+  it('exports the names other code relies on', () => {
+    for (const value of [
+      AutoPipelineForText2Image,
+      StableDiffusionPipeline,
+      StableDiffusionXLPipeline,
+      DPMSolverMultistepScheduler,
+      EulerDiscreteScheduler,
+      EulerAncestralDiscreteScheduler,
+      DDIMScheduler,
+      PNDMScheduler,
+      LMSDiscreteScheduler,
+      LCMScheduler,
+      PipelineCallback,
+      MultiPipelineCallbacks,
+      SDCFGCutoffCallback,
+      SDXLCFGCutoffCallback,
+      SD3CFGCutoffCallback,
+      Generator,
+      randn,
+      rand,
+      latentsToRGB
+    ]) {
+      expect(typeof value).toBe('function')
+    }
+  })
+
+  it('runs the documented example: SDXL, DPM-Solver++ with Karras sigmas, CFG cutoff at 40%', async () => {
+    const pipe = await AutoPipelineForText2Image.fromPretrained(
+      path.join(FIXTURES, 'tiny-sdxl-random'),
+      {
+        executionProviders: ['cpu'],
+        intraOpNumThreads: 1
+      }
+    )
+    pipe.scheduler = DPMSolverMultistepScheduler.fromConfig(pipe.scheduler.config, {
+      use_karras_sigmas: true
+    })
+    const out = await pipe.call({
+      prompt: 'a sports car at the road, best quality, high quality, high detail, 8k resolution',
+      negativePrompt: '',
+      guidanceScale: 6.5,
+      numInferenceSteps: 5,
+      generator: new Generator().manualSeed(2628670641),
+      callbackOnStepEnd: new SDXLCFGCutoffCallback({ cutoffStepRatio: 0.4 })
+    })
+    // int(5 · 0.4) = 2: steps 0…2 with CFG (2 rows), 3…4 without (1 row).
+    expect(out.steps.map((s) => s.unetBatch)).toEqual([2, 2, 2, 1, 1])
+    expect(out.scheduler).toBe('DPMSolverMultistepScheduler')
+    expect(out.images).toHaveLength(1)
+    expect(pipe.guidanceScale).toBe(0)
+    await pipe.release()
+  })
+})
