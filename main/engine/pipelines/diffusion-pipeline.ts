@@ -70,6 +70,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   protected readonly loadWarnings: string[]
   protected models: LoadedModels | null = null
   private currentStepState: StepState | null = null
+  private running = false
 
   protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
     this.folder = folder
@@ -235,6 +236,23 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
    * `numTimesteps`, the loop, then decoding (also after an interrupt).
    */
   protected async generate<O extends OutputType>(
+    o: CallOptions<O>,
+    family: FamilyHooks
+  ): Promise<PipelineOutput<O>> {
+    // The run state lives on the pipeline (as in diffusers), so two overlapping calls would
+    // corrupt each other's guidance scale, interrupt flag and scheduler position.
+    if (this.running) {
+      throw new Error('this pipeline is already running a call; await it before starting another')
+    }
+    this.running = true
+    try {
+      return await this.generateUnguarded(o, family)
+    } finally {
+      this.running = false
+    }
+  }
+
+  private async generateUnguarded<O extends OutputType>(
     o: CallOptions<O>,
     family: FamilyHooks
   ): Promise<PipelineOutput<O>> {

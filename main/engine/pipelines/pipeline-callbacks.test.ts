@@ -326,6 +326,14 @@ describe('callback contract errors', () => {
     expect(order).toEqual(['callback 0', 'step 0', 'callback 1', 'step 1', 'callback 2', 'step 2'])
   })
 
+  it('refuses a second call while one is running on the same pipeline', async () => {
+    const first = pipe.call({ ...base, generator: seeded(), outputType: 'latent' })
+    await expect(pipe.call({ ...base, generator: seeded() })).rejects.toThrow(
+      'this pipeline is already running a call; await it before starting another'
+    )
+    expect((await first).stepsRun).toBe(4)
+  })
+
   it('a callback that ends CFG without halving prompt_embeds gets an explanation', async () => {
     await expect(
       pipe.call({
