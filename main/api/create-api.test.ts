@@ -1,16 +1,17 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { StepwiseEvent } from '../../shared/contract'
 import { decodePng, readPngText } from '../engine/output/png'
 import { sampleResult } from '../history/testdata/sample-result'
 import { dispatch } from '../rpc/dispatch'
 import { InferenceWorkerClient } from '../engine/worker-client'
+import { fixtureModelsDir } from '../models/testdata/fixture-models'
 import { openStepwiseApi } from './create-api'
 import type { MainApi } from './create-api'
 
-const FIXTURES = resolve(__dirname, '../../fixtures/models')
+const FIXTURES = fixtureModelsDir()
 let api: MainApi
 let dataDir: string
 

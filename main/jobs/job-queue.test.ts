@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type {
   GenerateParamsInput,
@@ -16,6 +16,7 @@ import { GenerateParamsSchema } from '../../shared/params'
 import { InferenceWorkerClient } from '../engine/worker-client'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
+import { fixtureModelsDir } from '../models/testdata/fixture-models'
 import { ModelRegistry } from '../models/model-registry'
 import { JobQueue } from './job-queue'
 
@@ -23,7 +24,7 @@ import { JobQueue } from './job-queue'
  * The queue against the real inference worker on the tiny fixture model (a 6-step 64×64 run
  * takes about 100 ms once the sessions are loaded).
  */
-const FIXTURES = resolve(__dirname, '../../fixtures/models')
+const FIXTURES = fixtureModelsDir()
 
 let worker: InferenceWorkerClient
 let events: StepwiseEvent[]

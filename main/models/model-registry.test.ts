@@ -1,11 +1,10 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { StepwiseError } from '../../shared/errors'
 import { modelIdFor, ModelRegistry } from './model-registry'
-
-const FIXTURES = resolve(__dirname, '../../fixtures/models')
+import { FIXTURE_MODELS, fixtureModelsDir } from './testdata/fixture-models'
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'stepwise-models-'))
@@ -13,14 +12,15 @@ function tempDir(): string {
 
 describe('ModelRegistry', () => {
   it('lists the fixture models with family, defaults from their configs and size on disk', async () => {
-    const registry = new ModelRegistry([FIXTURES])
+    const fixtures = fixtureModelsDir()
+    const registry = new ModelRegistry([fixtures])
     const models = await registry.list()
     expect(models.map((m) => m.id)).toEqual(['tiny-sd-random', 'tiny-sdxl-random'])
     const [sd, sdxl] = models
     expect(sd).toMatchObject({
       name: 'tiny-sd-random',
       family: 'sd1',
-      path: join(FIXTURES, 'tiny-sd-random'),
+      path: join(fixtures, 'tiny-sd-random'),
       builtIn: true,
       // sample_size 8 × vae_scale_factor 8; diffusers' SD pipeline defaults; PNDM from its config.
       defaults: {
@@ -41,9 +41,9 @@ describe('ModelRegistry', () => {
 
   it('prefers the shipped model as default and reads stepwise.json', async () => {
     const root = tempDir()
-    cpSync(join(FIXTURES, 'tiny-sd-random'), join(root, 'a-first'), { recursive: true })
+    cpSync(join(FIXTURE_MODELS, 'tiny-sd-random'), join(root, 'a-first'), { recursive: true })
     const shipped = join(root, 'stepwise-shapes-64')
-    cpSync(join(FIXTURES, 'tiny-sd-random'), shipped, { recursive: true })
+    cpSync(join(FIXTURE_MODELS, 'tiny-sd-random'), shipped, { recursive: true })
     writeFileSync(
       join(shipped, 'stepwise.json'),
       JSON.stringify({
@@ -80,20 +80,27 @@ describe('ModelRegistry', () => {
       JSON.stringify({ _class_name: 'FluxPipeline' })
     )
     mkdirSync(join(root, 'not a model'))
-    cpSync(join(FIXTURES, 'tiny-sd-random'), join(root, 'my model (fp32)'), { recursive: true })
-    cpSync(join(FIXTURES, 'tiny-sd-random'), join(other, 'my-model-fp32-'), { recursive: true })
+    cpSync(join(FIXTURE_MODELS, 'tiny-sd-random'), join(root, 'partial'), { recursive: true })
+    rmSync(join(root, 'partial', 'unet', 'model.onnx'))
+    cpSync(join(FIXTURE_MODELS, 'tiny-sd-random'), join(root, 'my model (fp32)'), {
+      recursive: true
+    })
+    cpSync(join(FIXTURE_MODELS, 'tiny-sd-random'), join(other, 'my-model-fp32-'), {
+      recursive: true
+    })
     const skipped: string[] = []
     const registry = new ModelRegistry([root, other, join(root, 'missing')], (m) => skipped.push(m))
     const ids = (await registry.list()).map((m) => m.id)
     expect(ids).toEqual(['my-model-fp32-', 'my-model-fp32--2'])
     await registry.list()
-    expect(skipped).toHaveLength(2)
-    expect(skipped.join('\n')).toMatch(/broken\/model_index.json is not valid JSON/)
-    expect(skipped.join('\n')).toMatch(/names the pipeline "FluxPipeline"/)
+    expect(skipped).toHaveLength(3)
+    expect(skipped.join('\n')).toMatch(/broken: model_index.json is not valid JSON/)
+    expect(skipped.join('\n')).toMatch(/names the pipeline "FluxPipeline", which Stepwise cannot/)
+    expect(skipped.join('\n')).toMatch(/partial: unet\/model.onnx is missing/)
   })
 
   it('refuses unknown model ids with the list of known ones', async () => {
-    const registry = new ModelRegistry([FIXTURES])
+    const registry = new ModelRegistry([fixtureModelsDir()])
     const error = await registry.resolve('../../etc').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StepwiseError)
     expect((error as StepwiseError).code).toBe('invalid-argument')

@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type {
@@ -13,6 +13,7 @@ import type {
 import { decodeMessage, encodeMessage } from '../../shared/wire-codec'
 import type { ServerMessage } from '../../shared/ws-protocol'
 import { InferenceWorkerClient } from '../engine/worker-client'
+import { fixtureModelsDir } from '../models/testdata/fixture-models'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
 import { startBrowserServer } from './browser-server'
@@ -28,7 +29,7 @@ beforeAll(async () => {
     appVersion: '1.2.3',
     mode: 'browser',
     dataDir: mkdtempSync(join(tmpdir(), 'stepwise-server-data-')),
-    modelDirs: [resolve(__dirname, '../../fixtures/models')],
+    modelDirs: [fixtureModelsDir()],
     worker: new InferenceWorkerClient()
   })
   server = await startBrowserServer({ api, events: api.events, rendererDir: dir, port: 0 })
