@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import {
   cpSync,
   existsSync,
@@ -31,9 +31,17 @@ interface CliRun {
   stderr: string
 }
 
-function runCli(args: string[], cwd = scratch): CliRun {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+/** Runs the CLI without blocking this thread (spawnSync would stall Vitest's own messaging). */
+function runCli(args: string[], cwd = scratch): Promise<CliRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd, timeout: 120_000 })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', fail)
+    child.on('close', (code) => done({ code, stdout, stderr }))
+  })
 }
 
 function errorLines(stderr: string): string[] {
@@ -58,19 +66,19 @@ const JSON_KEYS = [
   'output'
 ]
 
-beforeAll(() => {
-  const build = spawnSync(process.execPath, [join(root, 'scripts/ensure-build.mjs')], {
-    cwd: root,
-    encoding: 'utf8'
-  })
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`)
+beforeAll(async () => {
+  const build = spawn(process.execPath, [join(root, 'scripts/ensure-build.mjs')], { cwd: root })
+  let stderr = ''
+  build.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const code = await new Promise<number | null>((done) => build.on('close', done))
+  if (code !== 0) throw new Error(`build failed: ${stderr}`)
 }, 300_000)
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 describe('stepwise generate (built CLI)', () => {
-  it('--json prints exactly one JSON object and writes a PNG with A1111 parameters', () => {
+  it('--json prints exactly one JSON object and writes a PNG with A1111 parameters', async () => {
     const out = join(scratch, 'json', 'cat.png')
-    const r = runCli([
+    const r = await runCli([
       'generate',
       '--model',
       sdModel,
@@ -145,10 +153,10 @@ describe('stepwise generate (built CLI)', () => {
     expect(parsed.fields['Sampler']).toBe('Euler')
   })
 
-  it('--stop-at-step K runs K+1 steps, still decodes, and --previews writes one PNG per step', () => {
+  it('--stop-at-step K runs K+1 steps, still decodes, and --previews writes one PNG per step', async () => {
     const previews = join(scratch, 'previews')
     const out = join(scratch, 'stopped.png')
-    const r = runCli([
+    const r = await runCli([
       'generate',
       '--model',
       sdModel,
@@ -178,8 +186,8 @@ describe('stepwise generate (built CLI)', () => {
     expect(parsed.params.stoppedAtStep).toBe(2)
   })
 
-  it('runs the SDXL fixture with a diffusers class name, Karras sigmas and a 40% CFG cutoff', () => {
-    const r = runCli([
+  it('runs the SDXL fixture with a diffusers class name, Karras sigmas and a 40% CFG cutoff', async () => {
+    const r = await runCli([
       'generate',
       '--model',
       sdxlModel,
@@ -211,14 +219,36 @@ describe('stepwise generate (built CLI)', () => {
     expect(parsed.fields['Schedule type']).toBe('Karras')
   })
 
-  it('writes ./stepwise-<seed>.png by default and never overwrites it', () => {
+  it('writes ./stepwise-<seed>.png by default and never overwrites it', async () => {
     const cwd = mkdtempSync(join(scratch, 'default-'))
     const args = ['generate', '--model', sdModel, '--prompt', 'x', '--steps', '1', '--seed', '11']
-    const first = runCli(args, cwd)
+    const first = await runCli(args, cwd)
     expect(first.code).toBe(0)
     expect(first.stdout).toBe(`${join(cwd, 'stepwise-11.png')}\n`)
     expect(existsSync(join(cwd, 'stepwise-11.png'))).toBe(true)
     expect(defaultOutputPath(11, cwd)).toBe(join(cwd, 'stepwise-11-1.png'))
+  })
+
+  it('gives the same pixels and parameters for the same seed in two processes', async () => {
+    const args = (out: string): string[] => [
+      'generate',
+      '--model',
+      sdxlModel,
+      '--prompt',
+      'a red circle',
+      '--steps',
+      '3',
+      '--seed',
+      '99',
+      '--out',
+      out
+    ]
+    const [a, b] = [join(scratch, 'same-a.png'), join(scratch, 'same-b.png')]
+    expect((await runCli(args(a))).code).toBe(0)
+    expect((await runCli(args(b))).code).toBe(0)
+    const [pa, pb] = [decodePng(readFileSync(a)), decodePng(readFileSync(b))]
+    expect(Buffer.from(pb.data).equals(Buffer.from(pa.data))).toBe(true)
+    expect(pb.text).toEqual(pa.text)
   })
 
   it('Ctrl-C stops at the end of the current step and still writes the image (exit 130)', async () => {
@@ -239,9 +269,14 @@ describe('stepwise generate (built CLI)', () => {
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    let sent = false
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString()
-      if (stderr.includes('step 3/') && !stderr.includes('stopping')) child.kill('SIGINT')
+      // Once: a second Ctrl-C means "quit now".
+      if (!sent && stderr.includes('step 3/')) {
+        sent = true
+        child.kill('SIGINT')
+      }
     })
     const code = await new Promise<number | null>((done) => child.on('close', done))
     expect(code).toBe(130)
@@ -272,8 +307,8 @@ describe('stepwise generate: errors', () => {
     ]
   ]
   for (const [name, args, message] of invalid) {
-    it(`exits 2 with one error line for ${name}`, () => {
-      const r = runCli(args)
+    it(`exits 2 with one error line for ${name}`, async () => {
+      const r = await runCli(args)
       expect(r.code).toBe(2)
       expect(r.stdout).toBe('')
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -281,11 +316,11 @@ describe('stepwise generate: errors', () => {
     })
   }
 
-  it('exits 1 with one error line and no stack trace for a corrupt model file', () => {
+  it('exits 1 with one error line and no stack trace for a corrupt model file', async () => {
     const broken = join(scratch, 'broken-model')
     cpSync(sdModel, broken, { recursive: true })
     writeFileSync(join(broken, 'unet', 'model.onnx'), 'this is not an onnx file')
-    const r = runCli([
+    const r = await runCli([
       'generate',
       '--model',
       broken,
@@ -304,8 +339,8 @@ describe('stepwise generate: errors', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m)
   })
 
-  it('documents every option with examples in --help', () => {
-    const r = runCli(['generate', '--help'])
+  it('documents every option with examples in --help', async () => {
+    const r = await runCli(['generate', '--help'])
     expect(r.code).toBe(0)
     for (const flag of [
       '--model',
@@ -329,7 +364,7 @@ describe('stepwise generate: errors', () => {
       expect(r.stdout).toContain(flag)
     }
     expect(r.stdout).toContain('Examples:')
-    expect(runCli(['--help']).stdout).toContain('generate [options]')
+    expect((await runCli(['--help'])).stdout).toContain('generate [options]')
   })
 })
 

@@ -57,8 +57,9 @@ Callbacks (diffusers semantics; T = the number of timesteps the loop runs):
 Output:
   --out FILE.png            where to write the image (default: ./stepwise-<seed>.png, with -1, -2, …
                             appended rather than overwrite an existing file; --out overwrites)
-  --previews DIR            write DIR/<step index>.png for every step run: the latents->RGB preview
-                            at latent resolution (width/8 x height/8), like the docs' decode_tensors
+  --previews DIR            write DIR/<step index>.png for every step run, like the docs'
+                            decode_tensors: the app's latents->RGB preview (of the scheduler's
+                            predicted x0 where it gives one) at latent resolution (width/8 x height/8)
   --json                    print one JSON object on stdout and nothing else:
                             { model, family, provider, seed, width, height, scheduler,
                               numInferenceSteps, numTimesteps, stepsRun, interrupted,

@@ -154,6 +154,36 @@ describe('InferenceWorkerClient with the real worker', () => {
     expect(stepsOf(events).map((s) => s.unetBatch)).toEqual([2, 2, 2, 1, 1])
   })
 
+  it('gives the same image for the same seed, and another for another seed', async () => {
+    const pixels = async (jobId: string, seed: number): Promise<Buffer> => {
+      const result = await client.generate(jobId, request({ seed, numInferenceSteps: 3 }))
+      return Buffer.from(result.images[0]?.rgba ?? new ArrayBuffer(0))
+    }
+    const first = await pixels('seed-a', 1234)
+    const second = await pixels('seed-b', 1234)
+    const other = await pixels('seed-c', 1235)
+    expect(first.length).toBe(64 * 64 * 4)
+    expect(second.equals(first)).toBe(true)
+    expect(other.equals(first)).toBe(false)
+  })
+
+  it('takes a cutoff sent while the model loads, and refuses an invalid one', async () => {
+    client.release() // so the next job has to load its sessions again
+    const reports: Array<WorkerEventOf<'cutoff'>['report']> = []
+    const off = client.on('cutoff', (e) => {
+      if (e.jobId === 'early-cut') reports.push(e.report)
+    })
+    const events = record(client, 'early-cut')
+    const running = client.generate('early-cut', request({ numInferenceSteps: 5 }))
+    client.setCfgCutoff('early-cut', { ratio: 2 })
+    client.setCfgCutoff('early-cut', { stepIndex: 1 })
+    await running
+    off()
+    expect(reports[0]?.refused).toMatch(/^invalid CFG cutoff: must be a finite number from 0 to 1/)
+    expect(reports[1]).toEqual({ cutoff: { stepIndex: 1 }, cutoffStep: null, locked: false })
+    expect(stepsOf(events).map((s) => s.unetBatch)).toEqual([2, 2, 1, 1, 1])
+  })
+
   it('fails a job with the engine’s message and keeps the worker for the next job', async () => {
     const failures: string[] = []
     const off = client.on('failed', (e) => failures.push(e.message))

@@ -1,5 +1,5 @@
 import type { CfgCutoff, SchedulerClassName } from '../../../shared/params'
-import { SCHEDULER_CLASS_NAMES } from '../../../shared/params'
+import { CfgCutoffSchema, SCHEDULER_CLASS_NAMES } from '../../../shared/params'
 import type { PreviewFrame, RgbaImage } from '../index'
 import {
   createScheduler,
@@ -173,7 +173,16 @@ export function startGeneration(
     stop: () => stopCallback.stop(),
     setCfgCutoff: (cutoff) => {
       if (liveCutoff === null) {
-        pendingCutoff = cutoff
+        // Still loading: keep it for the callback, but check it now, so a bad value is refused
+        // here instead of failing the job when the callback is built.
+        const checked = CfgCutoffSchema.nullable().safeParse(cutoff)
+        if (!checked.success) {
+          return {
+            ...cutoffReport(),
+            refused: `invalid CFG cutoff: ${checked.error.issues[0]?.message}`
+          }
+        }
+        pendingCutoff = checked.data
         return cutoffReport()
       }
       try {
