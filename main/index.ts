@@ -65,7 +65,14 @@ void app.whenReady().then(async () => {
     modelDirs: modelDirs(),
     worker: new InferenceWorkerClient()
   })
-  app.once('will-quit', () => void api.close())
+  // Quit only after the running job has stopped and its result is stored (see JobQueue.close).
+  let closed = false
+  app.on('before-quit', (event) => {
+    if (closed) return
+    event.preventDefault()
+    closed = true
+    void api.close().finally(() => app.quit())
+  })
   registerIpcHandlers(api, isTrusted)
   const delivery = new WindowEventDelivery(api.events, isTrusted)
   createMainWindow(delivery)
