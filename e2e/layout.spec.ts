@@ -2,9 +2,9 @@ import { expect, test } from '@playwright/test'
 import type { Browser, Page } from '@playwright/test'
 import type { ServerProcess } from './fixtures/browser-server'
 import {
-  MODEL_ID,
   expectNoCspViolations,
   openApp,
+  selectTestModel,
   snap,
   startAppServer,
   tempDataDir
@@ -84,7 +84,7 @@ test('light and dark themes follow the system setting', async () => {
   for (const colorScheme of ['light', 'dark'] as const) {
     const page = await browser.newPage({ colorScheme, viewport: { width: 1280, height: 800 } })
     await page.goto(server.url)
-    await expect(page.getByTestId('model-select')).toHaveValue(MODEL_ID)
+    await selectTestModel(page)
     backgrounds.push(await page.evaluate(() => getComputedStyle(document.body).backgroundColor))
     await snap(page, `theme-${colorScheme}`)
     await page.close()

@@ -146,7 +146,9 @@ export function CfgCutoffControl(): JSX.Element {
         <span data-testid="cutoff-predicted">
           {guidance <= 1
             ? 'guidance ≤ 1 is off anyway: nothing to save'
-            : `saves ≈${formatPercent(saving)} of UNet work (predicted)`}
+            : cutoffStep === null
+              ? 'no UNet work saved'
+              : `saves ≈${formatPercent(saving)} of UNet work (predicted)`}
         </span>
       </p>
       {locked && (

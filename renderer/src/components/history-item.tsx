@@ -1,6 +1,8 @@
+import { useRef } from 'react'
 import type { JSX } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
+import { useInView } from '../hooks/use-in-view'
 
 /** Props of {@link HistoryItem}. */
 export interface HistoryItemProps {
@@ -11,11 +13,12 @@ export interface HistoryItemProps {
 
 /** One stored result in the history grid: thumbnail, prompt and the key settings. */
 export function HistoryItem({ entry, selected, onOpen }: HistoryItemProps): JSX.Element {
-  const { url } = useHistoryImage(entry.id)
+  const ref = useRef<HTMLLIElement>(null)
+  const { url } = useHistoryImage(entry.id, undefined, useInView(ref))
   const { result } = entry
   const prompt = entry.params.prompt.trim() === '' ? '(empty prompt)' : entry.params.prompt
   return (
-    <li className="history-item" data-testid="history-item" data-history-id={entry.id}>
+    <li ref={ref} className="history-item" data-testid="history-item" data-history-id={entry.id}>
       <button type="button" aria-pressed={selected} onClick={() => onOpen(entry.id)} title={prompt}>
         {url === null ? (
           <span className="history-thumb thumb-missing" aria-hidden="true" />

@@ -26,6 +26,11 @@ export function LiveCanvas({ jobId, className, label }: LiveCanvasProps): JSX.El
     const painter = new LatestWinsPainter<RgbaImage>((frame) => paintRgba(canvas, frame))
     const latest = previewFrames.latest()
     if (latest !== null) painter.submit(latest.frame)
+    else {
+      // A new job: resizing clears the previous job's last preview.
+      canvas.width = 1
+      canvas.height = 1
+    }
     const unsubscribe = previewFrames.subscribe((_index, frame) => painter.submit(frame))
     return () => {
       unsubscribe()

@@ -17,7 +17,7 @@ export function SeedField(): JSX.Element {
         label={random ? 'Seed (random)' : 'Seed (fixed)'}
         testId="seed-input"
         value={seed}
-        placeholder="random (or -1)"
+        placeholder="random"
         step={1}
         min={-1}
         max={LIMITS.seed.max}

@@ -30,12 +30,17 @@ export function StepGallery(): JSX.Element {
     [inspect, inspected]
   )
 
-  // Follow the newest step unless the user is inspecting an older one.
+  // Follow the newest step unless the user is inspecting an older one. Only the strip scrolls
+  // (never the page or the panes around it, which the user may have scrolled on purpose).
   useEffect(() => {
     const list = listRef.current
     if (list === null || inspected !== null) return
-    const newest = list.querySelector<HTMLElement>('.gallery-item:last-of-type')
-    newest?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' })
+    const items = list.querySelectorAll<HTMLElement>('.gallery-item')
+    const newest = items[items.length - 1]
+    if (newest === undefined) return
+    // The strip is positioned, so each item's offsetLeft is measured from the strip's content.
+    const right = newest.offsetLeft + newest.offsetWidth
+    if (right > list.scrollLeft + list.clientWidth) list.scrollLeft = right - list.clientWidth + 16
   }, [steps.length, inspected])
 
   const onKeyDown = (event: KeyboardEvent<HTMLOListElement>): void => {

@@ -2,10 +2,14 @@ import { useEffect, useState } from 'react'
 import { historyImageUrl } from '../lib/history-images'
 import { useAppStore } from '../store/app-store'
 
-/** The blob URL of a stored picture (final image, or a kept step preview), once fetched. */
+/**
+ * The blob URL of a stored picture (final image, or a kept step preview), once fetched; nothing
+ * is fetched while `enabled` is false.
+ */
 export function useHistoryImage(
   id: string,
-  step?: number
+  step?: number,
+  enabled = true
 ): { url: string | null; error: string | null } {
   const api = useAppStore((s) => s.api)
   const [state, setState] = useState<{ key: string; url: string | null; error: string | null }>({
@@ -15,7 +19,7 @@ export function useHistoryImage(
   })
   const key = `${id}:${step ?? 'final'}`
   useEffect(() => {
-    if (api === null) return
+    if (api === null || !enabled) return
     let cancelled = false
     historyImageUrl(api, step === undefined ? { id } : { id, step }).then(
       (url) => !cancelled && setState({ key, url, error: null }),
@@ -25,6 +29,6 @@ export function useHistoryImage(
     return () => {
       cancelled = true
     }
-  }, [api, id, step, key])
+  }, [api, id, step, key, enabled])
   return state.key === key ? { url: state.url, error: state.error } : { url: null, error: null }
 }

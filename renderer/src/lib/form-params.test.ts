@@ -88,8 +88,9 @@ describe('cutoffFromForm', () => {
 })
 
 describe('valuesFromResult', () => {
-  it('restores the resolved values of a stored result, seed included', () => {
-    const check = checkForm({ ...filled, steps: '', cutoffPercent: 40, keepPreviews: true })
+  it('restores the resolved values of a stored result, seed and final cutoff included', () => {
+    // The request asked for 90 %; the slider moved the running job's cutoff to 40 %.
+    const check = checkForm({ ...filled, steps: '', cutoffPercent: 90, keepPreviews: true })
     if (!check.ok) throw new Error(check.message)
     const values = valuesFromResult(
       check.params,
@@ -101,7 +102,8 @@ describe('valuesFromResult', () => {
         width: 64,
         height: 64,
         scheduler: 'EulerDiscreteScheduler',
-        useKarrasSigmas: false
+        useKarrasSigmas: false,
+        cfgCutoff: { ratio: 0.4 }
       },
       INITIAL_VALUES
     )

@@ -150,12 +150,14 @@ export function valuesFromResult(
     | 'height'
     | 'scheduler'
     | 'useKarrasSigmas'
+    | 'cfgCutoff'
   >,
   current: FormValues
 ): FormValues {
   // The result's resolved values, not the request's: a request that left steps or size to the
-  // model's defaults must still reproduce the same image if those defaults change.
-  const cutoff = params.cfgCutoff
+  // model's defaults must still reproduce the same image if those defaults change, and a cutoff
+  // moved during the run is the one that made the image.
+  const cutoff = result.cfgCutoff
   return {
     ...current,
     modelId: result.modelId,

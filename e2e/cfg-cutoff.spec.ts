@@ -1,0 +1,89 @@
+import { expect, test } from '@playwright/test'
+import type { Browser } from '@playwright/test'
+import type { ServerProcess } from './fixtures/browser-server'
+import {
+  SLOW_RUN,
+  expectStatus,
+  fillForm,
+  galleryItems,
+  galleryState,
+  openApp,
+  snap,
+  startAppServer,
+  tempDataDir
+} from './fixtures/app-page'
+import { launchChromium } from './fixtures/chromium'
+
+let data: ReturnType<typeof tempDataDir>
+let server: ServerProcess
+let browser: Browser
+
+test.beforeAll(async () => {
+  data = tempDataDir()
+  server = await startAppServer(data.dir)
+  browser = await launchChromium()
+})
+
+test.afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+  data?.remove()
+})
+
+test('a 40 % cutoff turns CFG off from the step after index int(0.4·T)', async () => {
+  const page = await openApp(browser, server)
+  // The model's own scheduler: for PNDM the loop has T = N + 1 timesteps, so T comes from the run.
+  await fillForm(page, {
+    prompt: 'a blue square on a red background',
+    steps: '10',
+    guidance: '7.5',
+    cutoffPercent: 40
+  })
+  await expect(page.getByTestId('cutoff-predicted')).toContainText('(predicted)')
+  await page.getByTestId('generate-button').click()
+  await expectStatus(page, 'done')
+
+  const steps = await galleryState(page)
+  const total = steps.length
+  expect(total).toBeGreaterThanOrEqual(10)
+  const cutoffStep = Math.trunc(total * 0.4)
+  expect(steps.map((s) => s.cfg)).toEqual(steps.map((s) => (s.step <= cutoffStep ? 'on' : 'off')))
+  await expect(page.getByTestId('cutoff-measured')).toContainText(
+    `guidance ended after step ${cutoffStep + 1}`
+  )
+  await expect(page.getByTestId('cutoff-measured')).toContainText('(measured)')
+  await snap(page, 'cutoff-40')
+  await page.close()
+})
+
+test('the slider steers the running job until guidance ends, then locks', async () => {
+  const page = await openApp(browser, server)
+  await fillForm(page, {
+    prompt: 'a white triangle on a green background',
+    ...SLOW_RUN,
+    cutoffPercent: 90
+  })
+  const slider = page.getByTestId('cfg-cutoff-slider')
+  await page.getByTestId('generate-button').click()
+  await expect(galleryItems(page).first()).toBeVisible()
+
+  // Move guidance's end from 90 % to 10 % while the job runs: int(500 · 0.1) = step index 50.
+  await slider.fill('10')
+  const cutoffStep = 50
+  await expect(page.getByTestId('cutoff-summary')).toContainText(
+    `Guidance ends after step ${cutoffStep + 1} of 500`
+  )
+  await expect(galleryItems(page).nth(cutoffStep + 1)).toBeVisible({ timeout: 60_000 })
+  await expect(slider).toBeDisabled()
+  await expect(page.getByTestId('cutoff-locked')).toBeVisible()
+  await snap(page, 'cutoff-locked')
+
+  await page.keyboard.press('Escape')
+  await expectStatus(page, 'stopped')
+  const steps = await galleryState(page)
+  expect(steps.length).toBeGreaterThan(cutoffStep + 1)
+  expect(steps.map((s) => s.cfg)).toEqual(steps.map((s) => (s.step <= cutoffStep ? 'on' : 'off')))
+  // The next run may set a cutoff again: the lock belonged to the finished run.
+  await expect(slider).toBeEnabled()
+  await page.close()
+})

@@ -1,0 +1,104 @@
+import { expect, test } from '@playwright/test'
+import type { Browser } from '@playwright/test'
+import type { ServerProcess } from './fixtures/browser-server'
+import {
+  expectNoCspViolations,
+  expectStatus,
+  fillForm,
+  galleryItems,
+  galleryState,
+  openApp,
+  snap,
+  startAppServer,
+  tempDataDir
+} from './fixtures/app-page'
+import { launchChromium } from './fixtures/chromium'
+
+let data: ReturnType<typeof tempDataDir>
+let server: ServerProcess
+let browser: Browser
+
+test.beforeAll(async () => {
+  data = tempDataDir()
+  server = await startAppServer(data.dir)
+  browser = await launchChromium()
+})
+
+test.afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+  data?.remove()
+})
+
+test('a run fills the gallery with one item per step and ends with the decoded image', async () => {
+  const page = await openApp(browser, server)
+  await expectStatus(page, 'idle')
+  await fillForm(page, {
+    prompt: 'a red circle on a blue background',
+    steps: '12',
+    guidance: '7.5',
+    seed: '42',
+    scheduler: 'EulerDiscreteScheduler'
+  })
+  await page.getByTestId('generate-button').click()
+  await expectStatus(page, 'done')
+
+  const steps = await galleryState(page)
+  expect(steps.map((s) => s.step)).toEqual([...Array(12).keys()])
+  expect(steps.every((s) => s.cfg === 'on')).toBe(true)
+  await expect(page.getByTestId('progress')).toContainText('Step 12 of 12')
+  const image = page.getByTestId('final-image')
+  await expect(image).toBeVisible()
+  const width = Number(await page.getByTestId('width-input').inputValue())
+  await expect
+    .poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth))
+    .toBe(width)
+  await expect(page.getByTestId('result-summary')).toContainText('seed 42')
+  await snap(page, 'run-done')
+
+  // Any step can be opened large with its details, and Esc goes back to the result.
+  await galleryItems(page).nth(3).click()
+  await expect(page.getByTestId('step-details')).toContainText('4 of 12')
+  await expect(page.getByTestId('step-details')).toContainText(/CFG\s*on/)
+  await expect(page.getByTestId('final-image')).toHaveCount(0)
+  await snap(page, 'inspect-step')
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('final-image')).toBeVisible()
+  expectNoCspViolations(page)
+  await page.close()
+})
+
+test('Ctrl+Enter generates from the prompt field and the last seed is reused in one click', async () => {
+  const page = await openApp(browser, server)
+  await fillForm(page, { prompt: 'a green triangle on a white background', steps: '4', seed: '' })
+  await page.getByTestId('prompt-input').press('Control+Enter')
+  await expectStatus(page, 'done')
+  await expect(galleryItems(page).first()).toBeVisible()
+  const summary = await page.getByTestId('result-summary').innerText()
+  const seed = /seed (\d+)/.exec(summary)?.[1]
+  expect(seed).toBeDefined()
+  await expect(page.getByTestId('seed-input')).toHaveValue('')
+  await page.getByTestId('seed-reuse').click()
+  await expect(page.getByTestId('seed-input')).toHaveValue(seed ?? '')
+  await page.close()
+})
+
+test('an invalid value shows the specific message, nothing starts, and the app keeps working', async () => {
+  const page = await openApp(browser, server)
+  await fillForm(page, { prompt: 'a red square', steps: '0', width: '65' })
+  await page.getByTestId('generate-button').click()
+  const error = page.getByTestId('error-message')
+  await expect(error).toContainText('numInferenceSteps: must be an integer from 1 to 500 (got 0)')
+  await expect(error).toContainText('width: must be a multiple of 8 from 8 to 2048 (got 65)')
+  await expect(page.getByTestId('steps-input')).toHaveAttribute('aria-invalid', 'true')
+  await expectStatus(page, 'idle')
+  await expect(galleryItems(page)).toHaveCount(0)
+  await snap(page, 'invalid-value')
+
+  await fillForm(page, { steps: '3', width: '64' })
+  await page.getByTestId('generate-button').click()
+  await expectStatus(page, 'done')
+  await expect(error).toHaveCount(0)
+  await expect(galleryItems(page)).not.toHaveCount(0)
+  await page.close()
+})
