@@ -3,6 +3,7 @@ import type { IpcMainInvokeEvent } from 'electron'
 import { OPERATION_NAMES, channelFor } from '../../shared/channels'
 import type { StepwiseOperations } from '../../shared/contract'
 import { dispatch } from '../rpc/dispatch'
+import { senderAllowed } from './sender-check'
 
 /**
  * Registers one `ipcMain.handle` per contract operation. Each handler first checks that the
@@ -15,8 +16,7 @@ export function registerIpcHandlers(
 ): () => void {
   for (const operation of OPERATION_NAMES) {
     ipcMain.handle(channelFor(operation), async (event: IpcMainInvokeEvent, ...args: unknown[]) => {
-      const frame = event.senderFrame
-      if (frame === null || frame.parent !== null || !isTrustedSender(frame.url)) {
+      if (!senderAllowed(event.senderFrame, isTrustedSender)) {
         return {
           ok: false,
           error: { code: 'forbidden', message: 'IPC refused: the sender is not a Stepwise window' }

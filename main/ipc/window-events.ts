@@ -3,6 +3,7 @@ import type { IpcMainEvent, WebContents } from 'electron'
 import { EVENT_ACK_CHANNEL } from '../../shared/channels'
 import type { EventHub } from '../events/event-hub'
 import { IpcEventSender } from './ipc-event-sender'
+import { senderAllowed } from './sender-check'
 
 /**
  * Sends main's events to the app's own windows only, each through its own latest-wins
@@ -13,8 +14,7 @@ export class WindowEventDelivery {
   private readonly senders = new Map<number, IpcEventSender>()
 
   private readonly onAck = (event: IpcMainEvent): void => {
-    const frame = event.senderFrame
-    if (frame === null || frame.parent !== null || !this.isTrustedSender(frame.url)) return
+    if (!senderAllowed(event.senderFrame, this.isTrustedSender)) return
     this.senders.get(event.sender.id)?.acknowledge()
   }
 
