@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
 import { imageParametersFor } from '../engine/output/image-parameters'
@@ -92,6 +93,9 @@ export async function generateCommand(
   io: CliIo,
   interrupts: InterruptSource = processInterrupts
 ): Promise<number> {
+  // onnxruntime logs a failed provider (e.g. `auto` trying CUDA without its libraries) as a
+  // multi-line native error on stderr; the engine reports the fallback as one warning instead.
+  ortEnv.logLevel = 'fatal'
   if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
   if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
   const request = requestOf(options)
