@@ -102,3 +102,25 @@ test('an invalid value shows the specific message, nothing starts, and the app k
   await expect(galleryItems(page)).not.toHaveCount(0)
   await page.close()
 })
+
+test('an error only main can find (a cutoff step past the run) shows main’s own message', async () => {
+  const page = await openApp(browser, server)
+  await fillForm(page, { prompt: 'a red square', steps: '10' })
+  await page.getByTestId('cutoff-mode-step').check()
+  await page.getByTestId('cutoff-step-input').fill('15')
+  await page.getByTestId('generate-button').click()
+  // The schema allows any step index; only main knows the run has 10 steps.
+  await expect(page.getByTestId('error-message')).toContainText(
+    'cfgCutoff.stepIndex: must be below the number of steps (10), got 14'
+  )
+  await expectStatus(page, 'idle')
+  await expect(galleryItems(page)).toHaveCount(0)
+
+  // Corrected, the same form runs, and guidance ends exactly after step 5 (index 4).
+  await page.getByTestId('cutoff-step-input').fill('5')
+  await page.getByTestId('generate-button').click()
+  await expectStatus(page, 'done')
+  const steps = await galleryState(page)
+  expect(steps.map((s) => s.cfg)).toEqual(steps.map((s) => (s.step <= 4 ? 'on' : 'off')))
+  await page.close()
+})

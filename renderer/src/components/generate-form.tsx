@@ -114,15 +114,30 @@ export function GenerateForm(): JSX.Element {
         />
       </div>
       <SchedulerField />
-      <label className="check">
-        <input
-          type="checkbox"
-          data-testid="keep-previews-checkbox"
-          checked={values.keepPreviews}
-          onChange={(e) => set('keepPreviews', e.target.checked)}
+      <div className="field-row previews-row">
+        <NumberField
+          id="preview-every"
+          label="Preview every"
+          testId="preview-every-input"
+          value={values.previewEvery}
+          step={1}
+          min={LIMITS.previewEvery.min}
+          max={LIMITS.previewEvery.max}
+          error={errors.previewEvery}
+          hint="steps (1: every step)"
+          onChange={(v) => set('previewEvery', v)}
+          className="narrow"
         />
-        Keep every step&apos;s preview in history
-      </label>
+        <label className="check align-end">
+          <input
+            type="checkbox"
+            data-testid="keep-previews-checkbox"
+            checked={values.keepPreviews}
+            onChange={(e) => set('keepPreviews', e.target.checked)}
+          />
+          Keep every step&apos;s preview in history
+        </label>
+      </div>
     </form>
   )
 }

@@ -30,7 +30,7 @@ export function SchedulerField(): JSX.Element {
           {SCHEDULER_CLASS_NAMES.map((name) => (
             <option key={name} value={name}>
               {SCHEDULER_LABELS[name]}
-              {name === modelDefault ? ' (model default)' : ''}
+              {name === modelDefault ? ' · default' : ''}
             </option>
           ))}
         </select>

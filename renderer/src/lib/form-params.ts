@@ -32,6 +32,8 @@ export interface FormValues {
   /** Exact mode: the last guided step as a 1-based step number, as typed. */
   cutoffStepNumber: string
   keepPreviews: boolean
+  /** Send a preview every N steps (1: every step). */
+  previewEvery: string
 }
 
 /** Form fields that can carry a validation message. */
@@ -46,6 +48,7 @@ export type FieldName =
   | 'height'
   | 'scheduler'
   | 'cutoff'
+  | 'previewEvery'
 
 const FIELD_OF_PARAM: Record<string, FieldName> = {
   modelId: 'model',
@@ -57,7 +60,8 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
   width: 'width',
   height: 'height',
   scheduler: 'scheduler',
-  cfgCutoff: 'cutoff'
+  cfgCutoff: 'cutoff',
+  previewEvery: 'previewEvery'
 }
 
 /**
@@ -102,7 +106,8 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
     ['numInferenceSteps', values.steps],
     ['guidanceScale', values.guidance],
     ['width', values.width],
-    ['height', values.height]
+    ['height', values.height],
+    ['previewEvery', values.previewEvery]
   ]
   for (const [key, text] of numeric) {
     const value = parseNumberField(text)
@@ -176,6 +181,7 @@ export function valuesFromResult(
       cutoff !== null && 'stepIndex' in cutoff
         ? String(cutoff.stepIndex + 1)
         : current.cutoffStepNumber,
-    keepPreviews: params.keepPreviews
+    keepPreviews: params.keepPreviews,
+    previewEvery: String(params.previewEvery)
   }
 }

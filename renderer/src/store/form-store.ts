@@ -40,7 +40,8 @@ export const INITIAL_VALUES: FormValues = {
   cutoffMode: 'percent',
   cutoffPercent: 100,
   cutoffStepNumber: '',
-  keepPreviews: false
+  keepPreviews: false,
+  previewEvery: '1'
 }
 
 /** The generate form store. */
