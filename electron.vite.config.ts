@@ -40,7 +40,15 @@ export default defineConfig({
     build: {
       outDir: resolve(root, 'out/renderer'),
       minify: true,
-      rollupOptions: { input: resolve(root, 'renderer/index.html') }
+      rollupOptions: {
+        input: resolve(root, 'renderer/index.html'),
+        onwarn(warning, warn) {
+          // zod's sources carry /*#__PURE__*/ comments Rollup cannot place; harmless noise that
+          // would otherwise land on the CLI's stderr whenever it rebuilds on demand.
+          if (warning.code === 'INVALID_ANNOTATION' && warning.id?.includes('node_modules')) return
+          warn(warning)
+        }
+      }
     }
   }
 })
