@@ -1,4 +1,6 @@
+import { useState } from 'react'
 import type { JSX } from 'react'
+import { filterHistory } from '../lib/history-filter'
 import { useHistoryStore } from '../store/history-store'
 import { HistoryDetail } from './history-detail'
 import { HistoryItem } from './history-item'
@@ -11,7 +13,9 @@ export function HistoryPanel(): JSX.Element {
   const error = useHistoryStore((s) => s.error)
   const selectedId = useHistoryStore((s) => s.selectedId)
   const select = useHistoryStore((s) => s.select)
+  const [filter, setFilter] = useState('')
   const selected = entries.find((e) => e.id === selectedId)
+  const shown = filterHistory(entries, filter)
   return (
     <section className="history" aria-labelledby="history-heading" data-testid="history">
       <h2 id="history-heading" className="section-title">
@@ -27,8 +31,19 @@ export function HistoryPanel(): JSX.Element {
       {loaded && entries.length === 0 && (
         <p className="muted">Results appear here, with their parameters, as runs finish.</p>
       )}
+      {entries.length > 1 && (
+        <input
+          type="search"
+          className="history-filter"
+          data-testid="history-filter"
+          aria-label="Filter history by prompt or seed"
+          placeholder="Filter by prompt or seed"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
+      )}
       <ul className="history-grid" aria-label="Stored results">
-        {entries.map((entry) => (
+        {shown.map((entry) => (
           <HistoryItem
             key={entry.id}
             entry={entry}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
 import { cutoffStepFor } from '../lib/cfg-cutoff'
-import { useJobStore } from '../store/job-store'
+import { TERMINAL_STATES, useJobStore } from '../store/job-store'
 import { GalleryItem } from './gallery-item'
 
 /** Slots drawn for steps still to come, so the cutoff marker shows before the run reaches it. */
@@ -56,7 +56,9 @@ export function StepGallery(): JSX.Element {
     listRef.current?.querySelector<HTMLButtonElement>(`[data-step="${next}"] button`)?.focus()
   }
 
-  const pending = Math.max(0, Math.min(total, MAX_PENDING_SLOTS) - steps.length)
+  // Slots only while the run goes: after a stop, the steps that never ran are not worth a tile.
+  const running = live !== null && !TERMINAL_STATES.has(live.state)
+  const pending = running ? Math.max(0, Math.min(total, MAX_PENDING_SLOTS) - steps.length) : 0
   const focusIndex = inspected ?? steps[steps.length - 1]?.index ?? null
   return (
     <section className="gallery-section" aria-labelledby="gallery-heading">
