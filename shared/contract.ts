@@ -23,7 +23,10 @@ import type {
 /** An onnxruntime execution provider and whether this build/machine offers it. */
 export interface ExecutionProviderInfo {
   name: string
+  /** Compiled into this onnxruntime-node build with its native libraries present. */
   available: boolean
+  /** Why it is not available and how to get it (or a caveat about an available one). */
+  reason?: string
 }
 
 /** What this installation can do. */
@@ -31,6 +34,8 @@ export interface Capabilities {
   appVersion: string
   onnxruntimeVersion: string
   executionProviders: ExecutionProviderInfo[]
+  /** What `auto` tries on this machine, in order (always ending with cpu). */
+  autoProviders: string[]
   platform: string
   arch: string
   /** Which front end is talking to main. */

@@ -1,19 +1,18 @@
 import * as ort from 'onnxruntime-node'
 import type { Capabilities, ExecutionProviderInfo } from '../../shared/contract'
-
-/** Execution providers Stepwise knows how to ask onnxruntime for, in preference order. */
-export const KNOWN_EXECUTION_PROVIDERS = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const
+import { autoExecutionProviders, providerAvailability } from '../engine/models'
 
 /**
- * Lists what this onnxruntime-node build offers. A backend counts as available when the
- * binding reports it as bundled (shipped in the package) — CUDA is only present after the
- * optional CUDA install step, so it reports as unavailable on a default install.
+ * What this onnxruntime-node install offers, from the engine's detection (compiled-in backends,
+ * and CUDA only when its optional libraries are installed), with the reason for each provider
+ * that is not available. Listing creates no session, so it is instant and loads no GPU library
+ * into this process.
  */
 export function detectExecutionProviders(): ExecutionProviderInfo[] {
-  const reported = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]))
-  return KNOWN_EXECUTION_PROVIDERS.map((name) => ({
-    name,
-    available: reported.get(name) === true
+  return providerAvailability().map((a) => ({
+    name: a.name,
+    available: a.available,
+    ...(a.reason === null ? {} : { reason: a.reason })
   }))
 }
 
@@ -26,6 +25,7 @@ export function readCapabilities(
     appVersion,
     onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common,
     executionProviders: detectExecutionProviders(),
+    autoProviders: autoExecutionProviders(),
     platform: process.platform,
     arch: process.arch,
     mode

@@ -12,7 +12,9 @@ export function capabilitiesCommand(argv: readonly string[], version: string, io
   }
   io.out(`Stepwise ${caps.appVersion}, onnxruntime ${caps.onnxruntimeVersion}`)
   for (const ep of caps.executionProviders) {
-    io.out(`  ${ep.name.padEnd(8)} ${ep.available ? 'available' : 'not available'}`)
+    const state = ep.available ? 'available' : 'not available'
+    io.out(`  ${ep.name.padEnd(8)} ${state}${ep.reason === undefined ? '' : `: ${ep.reason}`}`)
   }
+  io.out(`  auto = ${caps.autoProviders.join(', then ')}`)
   return 0
 }

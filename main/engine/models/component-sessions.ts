@@ -1,6 +1,7 @@
 import {
   createSessionWithFallback,
   resolveExecutionProviders,
+  unavailableProviders,
   type ExecutionProviderName,
   type SessionSettings
 } from './execution-providers'
@@ -19,7 +20,7 @@ export class ComponentSessions {
   readonly providers: readonly ExecutionProviderName[]
   private readonly settings: SessionSettings
   private readonly pending = new Map<OnnxComponent, Promise<OnnxModel>>()
-  private readonly failedProviders = new Map<ExecutionProviderName, string>()
+  private readonly failedProviders: Map<ExecutionProviderName, string>
   /** Per graph: the provider it got and the failures before it. */
   private readonly fallbacks = new Map<OnnxComponent, string>()
 
@@ -27,6 +28,8 @@ export class ComponentSessions {
     this.folder = folder
     this.settings = settings
     this.providers = resolveExecutionProviders(settings.executionProviders)
+    // Providers this install cannot offer are failures known before any attempt.
+    this.failedProviders = unavailableProviders(this.providers)
   }
 
   /** The session of `component`, creating it on first use. */

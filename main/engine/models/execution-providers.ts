@@ -1,11 +1,17 @@
 import os from 'node:os'
 import { InferenceSession } from 'onnxruntime-node'
+import {
+  PROVIDER_IDS,
+  providerAvailability,
+  type ProviderAvailability,
+  type ProviderId
+} from './provider-availability'
 
 /** Execution providers the engine can ask onnxruntime for. */
-export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const
+export const EXECUTION_PROVIDERS = PROVIDER_IDS
 
 /** An onnxruntime execution provider name. */
-export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number]
+export type ExecutionProviderName = ProviderId
 
 /** Tuning knobs for the sessions; everything has a deliberate default (see {@link sessionOptionsFor}). */
 export interface SessionSettings {
@@ -16,16 +22,32 @@ export interface SessionSettings {
 }
 
 /**
- * The provider order `'auto'` stands for on this platform: the GPU backend the platform's
- * onnxruntime-node build can carry, then CPU. (CUDA needs the optional CUDA install of
- * onnxruntime-node; when it is absent the attempt fails fast and CPU is used, with a warning.)
+ * The GPU providers `'auto'` prefers on each platform, best first: the platform's native GPU API
+ * through onnxruntime's most mature provider for it. WebGPU is never chosen automatically: its
+ * onnxruntime provider is newer, runs fewer operators on the GPU, and on Linux it needs a Vulkan
+ * driver that a failed attempt reports with native warnings; it is there for people who ask.
+ */
+const AUTO_PREFERENCE: Readonly<
+  Partial<Record<NodeJS.Platform, readonly ExecutionProviderName[]>>
+> = {
+  win32: ['dml'],
+  darwin: ['coreml'],
+  linux: ['cuda']
+}
+
+/**
+ * The provider order `'auto'` stands for: the platform's preferred GPU providers that this
+ * install actually offers (see provider-availability.ts: a provider that is not compiled in, or
+ * CUDA without its optional install, is left out, so it is never tried and never warned about),
+ * then CPU.
  */
 export function autoExecutionProviders(
-  platform: NodeJS.Platform = process.platform
+  platform: NodeJS.Platform = process.platform,
+  availability: readonly ProviderAvailability[] = providerAvailability()
 ): ExecutionProviderName[] {
-  if (platform === 'win32') return ['dml', 'cpu']
-  if (platform === 'darwin') return ['coreml', 'cpu']
-  return ['cuda', 'cpu']
+  const offered = new Set(availability.filter((a) => a.available).map((a) => a.name))
+  const preferred = AUTO_PREFERENCE[platform] ?? []
+  return [...preferred.filter((p) => offered.has(p)), 'cpu']
 }
 
 /**
@@ -33,14 +55,16 @@ export function autoExecutionProviders(
  * duplicates are dropped, and `'cpu'` is appended as the fallback.
  */
 export function resolveExecutionProviders(
-  requested: readonly string[] | undefined
+  requested: readonly string[] | undefined,
+  platform: NodeJS.Platform = process.platform,
+  availability: readonly ProviderAvailability[] = providerAvailability()
 ): ExecutionProviderName[] {
   const list = requested === undefined || requested.length === 0 ? ['cpu'] : requested
   const out: ExecutionProviderName[] = []
   for (const name of list) {
     const expanded =
       name === 'auto'
-        ? autoExecutionProviders()
+        ? autoExecutionProviders(platform, availability)
         : (EXECUTION_PROVIDERS as readonly string[]).includes(name)
           ? [name as ExecutionProviderName]
           : null
@@ -65,20 +89,70 @@ export function defaultIntraOpThreads(cores: number = os.availableParallelism())
   return cores > 2 ? cores - 1 : Math.max(1, cores)
 }
 
-/** The session options the engine uses for one provider. */
+/**
+ * Why each of `providers` cannot be used on this install (not compiled in, or CUDA without its
+ * optional libraries), keyed by provider. Sessions treat these as failures already known, so an
+ * explicit request for such a provider falls back to CPU at once, with this reason in the
+ * warning, instead of letting onnxruntime fail (and print native errors) on every graph.
+ */
+export function unavailableProviders(
+  providers: readonly ExecutionProviderName[],
+  availability: readonly ProviderAvailability[] = providerAvailability()
+): Map<ExecutionProviderName, string> {
+  const out = new Map<ExecutionProviderName, string>()
+  for (const p of providers) {
+    const a = availability.find((x) => x.name === p)
+    if (a !== undefined && !a.available)
+      out.set(p, `not available: ${a.reason ?? 'unknown reason'}`)
+  }
+  return out
+}
+
+/** Bit of `coreMlFlags`: compile to an ML Program (float16 support, more operators) instead of a NeuralNetwork. */
+const COREML_FLAG_CREATE_MLPROGRAM = 0x010
+
+/** The provider entry handed to onnxruntime, with its provider-specific options. */
+function providerConfig(provider: ExecutionProviderName): InferenceSession.ExecutionProviderConfig {
+  switch (provider) {
+    case 'coreml':
+      // The ML Program format runs float16 models natively; the older NeuralNetwork format
+      // would cast them or leave many operators to the CPU.
+      return { name: 'coreml', coreMlFlags: COREML_FLAG_CREATE_MLPROGRAM }
+    case 'cuda':
+    case 'dml':
+      // The first (default) adapter; a machine with several GPUs uses the one the OS calls 0.
+      return { name: provider, deviceId: 0 }
+    default:
+      return provider
+  }
+}
+
+/**
+ * The session options the engine uses for one provider. Every choice is deliberate; the
+ * reasons are below and in docs/execution-providers.md.
+ */
 export function sessionOptionsFor(
   provider: ExecutionProviderName,
   settings: SessionSettings
 ): InferenceSession.SessionOptions {
   return {
-    executionProviders: [provider],
+    executionProviders: [providerConfig(provider)],
     // Full graph optimisation (constant folding, operator fusion, layout transforms): the graphs
     // are loaded once and run hundreds of times, so the one-off optimisation cost always pays.
     graphOptimizationLevel: 'all',
     intraOpNumThreads: settings.intraOpNumThreads ?? defaultIntraOpThreads(),
-    // SD graphs are one dependency chain; the parallel executor would only add thread handoffs.
+    // SD graphs are one dependency chain; the parallel executor would only add thread handoffs
+    // (and DirectML requires sequential execution).
     executionMode: 'sequential',
     interOpNumThreads: 1,
+    // The memory pattern plans all intermediate buffers of a run from the first run's shapes;
+    // every denoising step has the same shapes, so later steps allocate nothing. DirectML does
+    // not support it (onnxruntime refuses or ignores it), so it is off there.
+    enableMemPattern: provider !== 'dml',
+    // The CPU arena keeps freed blocks for the next run instead of returning them to the OS: the
+    // UNet runs once per step with the same sizes, so the arena reaches its peak in the first
+    // step and is reused afterwards. It is freed with the session (on a model switch).
+    enableCpuMemArena: true,
     // Errors only: fusions log harmless warnings that would clutter the CLI's stderr.
     logSeverityLevel: 3,
     extra: {
@@ -128,7 +202,7 @@ export async function createSessionWithFallback(
       return { session, provider, failures }
     } catch (error) {
       lastError = error
-      const message = firstLine((error as Error).message ?? String(error))
+      const message = ortErrorSummary((error as Error).message ?? String(error))
       // A CPU failure is about the model file, not the provider: do not remember it.
       if (provider !== 'cpu') knownFailures.set(provider, message)
       failures.push({ provider, message })
@@ -137,7 +211,16 @@ export async function createSessionWithFallback(
   throw lastError ?? new Error(`no execution provider could load ${modelPath}`)
 }
 
-function firstLine(text: string): string {
-  const line = text.split('\n').find((l) => l.trim() !== '') ?? text
+/**
+ * The first line of an onnxruntime error, without the C++ source location and assertion text
+ * that precede the actual reason (`…/webgpu_context.cc:136 … was false. Failed to get a WebGPU
+ * adapter: …` becomes `Failed to get a WebGPU adapter: …`).
+ */
+export function ortErrorSummary(text: string): string {
+  let line = text.split('\n').find((l) => l.trim() !== '') ?? text
+  const located = /^\S+\.(?:cc|cpp|h):\d+ /.test(line)
+  const assertion = line.indexOf(' was false. ')
+  if (located && assertion > 0) line = line.slice(assertion + ' was false. '.length)
+  else if (located) line = line.replace(/^\S+\.(?:cc|cpp|h):\d+ /, '')
   return line.length > 300 ? `${line.slice(0, 300)}…` : line
 }
