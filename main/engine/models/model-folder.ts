@@ -41,6 +41,16 @@ export interface ModelFolder {
   warnings: string[]
 }
 
+/** The PyTorch weight file of a diffusers component folder, if that is what it holds. */
+async function torchWeightsIn(dir: string): Promise<string | null> {
+  const names = await fs.readdir(dir).catch(() => [] as string[])
+  return (
+    names.find((n) =>
+      /^(diffusion_pytorch_model|model|pytorch_model)(\.fp16)?\.(safetensors|bin)$/.test(n)
+    ) ?? null
+  )
+}
+
 /** Path of a component's graph file. */
 export function componentModelPath(dir: string, component: string): string {
   return path.join(dir, component, 'model.onnx')
@@ -78,6 +88,13 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
   for (const component of components) {
     const file = componentModelPath(resolved, component)
     if (!(await fileExists(file))) {
+      const torch = await torchWeightsIn(path.join(resolved, component))
+      if (torch !== null) {
+        throw new ModelLoadError(
+          file,
+          `${component}/model.onnx is missing: ${resolved} is a PyTorch diffusers folder (${component}/${torch}), not an ONNX export; export it with \`optimum-cli export onnx --model <repo or folder> <output folder>\` and add the output folder`
+        )
+      }
       throw new ModelLoadError(
         file,
         `${component}/model.onnx is missing: ${file} does not exist (a ${index.pipelineClass} needs ${components.map((c) => `${c}/model.onnx`).join(', ')})`

@@ -20,6 +20,61 @@ export const KNOWN_PIPELINE_CLASSES: Readonly<Record<string, PipelineClassName>>
   ORTStableDiffusionXLPipeline: 'StableDiffusionXLPipeline'
 }
 
+/**
+ * diffusers / optimum pipeline classes Stepwise recognises but cannot run yet, with the family
+ * name people know them by, so a folder of one is reported as "not supported yet" by name
+ * rather than as an unknown file.
+ */
+export const UNSUPPORTED_PIPELINE_FAMILIES: Readonly<Record<string, string>> = {
+  StableDiffusion3Pipeline: 'Stable Diffusion 3',
+  ORTStableDiffusion3Pipeline: 'Stable Diffusion 3',
+  FluxPipeline: 'Flux',
+  ORTFluxPipeline: 'Flux',
+  LatentConsistencyModelPipeline: 'Latent Consistency Model',
+  ORTLatentConsistencyModelPipeline: 'Latent Consistency Model',
+  StableDiffusionImg2ImgPipeline: 'Stable Diffusion image-to-image',
+  OnnxStableDiffusionImg2ImgPipeline: 'Stable Diffusion image-to-image',
+  ORTStableDiffusionImg2ImgPipeline: 'Stable Diffusion image-to-image',
+  StableDiffusionInpaintPipeline: 'Stable Diffusion inpainting',
+  OnnxStableDiffusionInpaintPipeline: 'Stable Diffusion inpainting',
+  ORTStableDiffusionInpaintPipeline: 'Stable Diffusion inpainting',
+  StableDiffusionXLImg2ImgPipeline: 'SDXL image-to-image / refiner',
+  ORTStableDiffusionXLImg2ImgPipeline: 'SDXL image-to-image / refiner',
+  StableDiffusionXLInpaintPipeline: 'SDXL inpainting',
+  StableDiffusionUpscalePipeline: 'Stable Diffusion upscaler',
+  OnnxStableDiffusionUpscalePipeline: 'Stable Diffusion upscaler',
+  PixArtAlphaPipeline: 'PixArt-α',
+  PixArtSigmaPipeline: 'PixArt-Σ',
+  KandinskyV22Pipeline: 'Kandinsky 2.2',
+  KandinskyV22PriorPipeline: 'Kandinsky 2.2',
+  StableCascadeCombinedPipeline: 'Stable Cascade',
+  AuraFlowPipeline: 'AuraFlow',
+  SanaPipeline: 'Sana',
+  HunyuanDiTPipeline: 'Hunyuan-DiT',
+  StableVideoDiffusionPipeline: 'Stable Video Diffusion'
+}
+
+/** A model folder of a pipeline Stepwise recognises but does not run yet (SD3, Flux, …). */
+export class UnsupportedPipelineError extends ModelLoadError {
+  /** `_class_name` from model_index.json. */
+  readonly pipelineClass: string
+  /** What the family is called, e.g. "Flux"; null for a class Stepwise does not know. */
+  readonly familyName: string | null
+
+  constructor(file: string, pipelineClass: string, familyName: string | null) {
+    const supported = `supported: Stable Diffusion 1.x, 2.x, SD-Turbo, SDXL and SDXL-Turbo text-to-image (${Object.keys(KNOWN_PIPELINE_CLASSES).join(', ')})`
+    super(
+      file,
+      familyName === null
+        ? `${file} names the pipeline "${pipelineClass}", which Stepwise cannot run (${supported})`
+        : `${familyName} is not supported yet: ${file} names the pipeline "${pipelineClass}" (${supported})`
+    )
+    this.name = 'UnsupportedPipelineError'
+    this.pipelineClass = pipelineClass
+    this.familyName = familyName
+  }
+}
+
 /** What `model_index.json` says about a model folder. */
 export interface ModelIndex {
   path: string
@@ -46,9 +101,10 @@ export async function readModelIndex(dir: string): Promise<ModelIndex> {
   }
   const pipelineClass = KNOWN_PIPELINE_CLASSES[className]
   if (pipelineClass === undefined) {
-    throw new ModelLoadError(
+    throw new UnsupportedPipelineError(
       file,
-      `${file} names the pipeline "${className}", which Stepwise cannot run (supported: ${Object.keys(KNOWN_PIPELINE_CLASSES).join(', ')})`
+      className,
+      UNSUPPORTED_PIPELINE_FAMILIES[className] ?? null
     )
   }
   const components = Object.entries(raw)

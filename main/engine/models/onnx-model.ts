@@ -3,18 +3,9 @@ import { Tensor, type InferenceSession } from 'onnxruntime-node'
 import { float16ToFloat32, float32ToFloat16 } from '../tensor/float16'
 import { formatDims, numel } from '../tensor/float-tensor'
 import type { ExecutionProviderName } from './execution-providers'
-import { ModelLoadError } from './model-load-error'
+import { GraphSignature, type TensorIo } from './graph-signature'
 
-/** Element types the engine can feed and read. */
-export type SupportedDtype = 'float32' | 'float16' | 'int32' | 'int64'
-
-/** One input or output of a graph as its metadata declares it. */
-export interface TensorIo {
-  name: string
-  type: SupportedDtype | string
-  /** Numbers are fixed sizes, strings symbolic (dynamic) ones; `[]` is a scalar (or unknown). */
-  shape: readonly (number | string)[]
-}
+export type { SupportedDtype, TensorIo } from './graph-signature'
 
 /** Outputs of one run, converted to float32, plus the time spent inside `session.run`. */
 export interface RunResult {
@@ -31,14 +22,9 @@ const INT_TYPES: readonly string[] = ['int32', 'int64']
  * declares (float32 ↔ float16, ids to int32 or int64, a timestep to a scalar or a 1-element
  * vector), as optimum's ONNX pipelines do, so no exporter's conventions are assumed.
  */
-export class OnnxModel {
-  /** e.g. `unet/model.onnx`, for messages. */
-  readonly label: string
-  readonly path: string
+export class OnnxModel extends GraphSignature {
   /** The provider the session was created with. */
   readonly provider: ExecutionProviderName
-  readonly inputs: ReadonlyMap<string, TensorIo>
-  readonly outputs: ReadonlyMap<string, TensorIo>
   private session: InferenceSession | null
 
   constructor(
@@ -47,68 +33,14 @@ export class OnnxModel {
     label: string,
     provider: ExecutionProviderName
   ) {
+    super(
+      path,
+      label,
+      describe(session.inputNames, session.inputMetadata),
+      describe(session.outputNames, session.outputMetadata)
+    )
     this.session = session
-    this.path = path
-    this.label = label
     this.provider = provider
-    this.inputs = describe(session.inputNames, session.inputMetadata)
-    this.outputs = describe(session.outputNames, session.outputMetadata)
-  }
-
-  /** Input names in graph order. */
-  get inputNames(): string[] {
-    return [...this.inputs.keys()]
-  }
-
-  /** Output names in graph order. */
-  get outputNames(): string[] {
-    return [...this.outputs.keys()]
-  }
-
-  /** The declared input, or a load error naming the graph and what it does have. */
-  input(name: string): TensorIo {
-    const io = this.inputs.get(name)
-    if (io === undefined) {
-      throw new ModelLoadError(
-        this.path,
-        `${this.label} has no input named "${name}" (its inputs: ${this.inputNames.join(', ')})`
-      )
-    }
-    return io
-  }
-
-  /** The size of axis 0 of an input when the graph fixes it, else null (dynamic). */
-  fixedBatch(name: string): number | null {
-    const d = this.input(name).shape[0]
-    return typeof d === 'number' && d > 0 ? d : null
-  }
-
-  /** Load-time check that an input has one of the allowed element types. */
-  requireInputType(name: string, allowed: readonly SupportedDtype[]): void {
-    const io = this.input(name)
-    if (!allowed.includes(io.type as SupportedDtype)) {
-      throw new ModelLoadError(
-        this.path,
-        `${this.label} input "${name}" has type ${io.type}, which Stepwise cannot feed (supported: ${allowed.join(', ')})`
-      )
-    }
-  }
-
-  /** Load-time check that an output is a float tensor the engine can read. */
-  requireFloatOutput(name: string): void {
-    const io = this.outputs.get(name)
-    if (io === undefined) {
-      throw new ModelLoadError(
-        this.path,
-        `${this.label} has no output named "${name}" (its outputs: ${this.outputNames.join(', ')})`
-      )
-    }
-    if (!FLOAT_TYPES.includes(io.type)) {
-      throw new ModelLoadError(
-        this.path,
-        `${this.label} output "${name}" has type ${io.type}, which Stepwise cannot read (supported: float32, float16)`
-      )
-    }
   }
 
   /**
@@ -221,17 +153,12 @@ function toFloat32(t: Tensor, what: string): Tensor {
 function describe(
   names: readonly string[],
   metadata: readonly InferenceSession.ValueMetadata[] | undefined
-): Map<string, TensorIo> {
-  const map = new Map<string, TensorIo>()
-  names.forEach((name, i) => {
+): TensorIo[] {
+  return names.map((name, i) => {
     const md = metadata?.[i]
-    if (md !== undefined && md.isTensor) {
-      map.set(name, { name, type: md.type, shape: md.shape })
-    } else {
-      map.set(name, { name, type: md === undefined ? 'unknown' : 'non-tensor', shape: [] })
-    }
+    if (md !== undefined && md.isTensor) return { name, type: md.type, shape: md.shape }
+    return { name, type: md === undefined ? 'unknown' : 'non-tensor', shape: [] }
   })
-  return map
 }
 
 /** True for a float element type. */

@@ -1,5 +1,5 @@
 import { ModelLoadError } from './model-load-error'
-import type { OnnxModel } from './onnx-model'
+import type { GraphSignature } from './graph-signature'
 
 /** How to feed and read a CLIP text-encoder graph. */
 export interface TextEncoderIo {
@@ -24,7 +24,7 @@ const HIDDEN = /^hidden_states\.(\d+)$/
 
 /** Works out a text encoder's I/O; `needs` says what the pipeline will read, checked now. */
 export function describeTextEncoder(
-  model: OnnxModel,
+  model: GraphSignature,
   needs: { hiddenStates: boolean; lastHiddenState: boolean }
 ): TextEncoderIo {
   const label = model.label

@@ -1,5 +1,5 @@
 import { ModelLoadError } from './model-load-error'
-import type { OnnxModel } from './onnx-model'
+import type { GraphSignature } from './graph-signature'
 
 /** How to feed and read a VAE decoder graph. */
 export interface VaeDecoderIo {
@@ -14,7 +14,7 @@ export interface VaeDecoderIo {
 }
 
 /** Works out a VAE decoder's I/O, with load errors naming what is wrong. */
-export function describeVaeDecoder(model: OnnxModel): VaeDecoderIo {
+export function describeVaeDecoder(model: GraphSignature): VaeDecoderIo {
   const label = model.label
   const inputs = model.inputNames
   const input = inputs.includes('latent_sample')
