@@ -124,3 +124,24 @@ test('an error only main can find (a cutoff step past the run) shows main’s ow
   expect(steps.map((s) => s.cfg)).toEqual(steps.map((s) => (s.step <= 4 ? 'on' : 'off')))
   await page.close()
 })
+
+test('pasted A1111 parameters are read into the form in one click', async () => {
+  const page = await openApp(browser, server)
+  await expect(page.getByTestId('read-parameters')).toBeDisabled()
+  await page
+    .getByTestId('prompt-input')
+    .fill(
+      'a cat in a hat\nNegative prompt: blurry\nSteps: 30, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 77, Size: 64x128'
+    )
+  await page.getByTestId('read-parameters').click()
+  await expect(page.getByTestId('prompt-input')).toHaveValue('a cat in a hat')
+  await expect(page.getByTestId('negative-prompt-input')).toHaveValue('blurry')
+  await expect(page.getByTestId('steps-input')).toHaveValue('30')
+  await expect(page.getByTestId('guidance-input')).toHaveValue('6.5')
+  await expect(page.getByTestId('seed-input')).toHaveValue('77')
+  await expect(page.getByTestId('width-input')).toHaveValue('64')
+  await expect(page.getByTestId('height-input')).toHaveValue('128')
+  await expect(page.getByTestId('scheduler-select')).toHaveValue('DPMSolverMultistepScheduler')
+  await expect(page.getByTestId('karras-checkbox')).toBeChecked()
+  await page.close()
+})

@@ -42,6 +42,7 @@ export const GalleryItem = memo(function GalleryItem({
         aria-pressed={selected}
         tabIndex={focusable ? 0 : -1}
         aria-label={`Step ${step.index + 1} of ${total}, ${formatDuration(step.ms)}, CFG ${cfg}`}
+        title={`Step ${step.index + 1} of ${total} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg} (UNet batch ${step.unetBatch})`}
         onClick={() => onSelect(step.index)}
       >
         {frame === undefined ? (

@@ -4,6 +4,7 @@ import { useFormStore } from '../store/form-store'
 import { generate } from '../store/run-actions'
 import { CfgCutoffControl } from './cfg-cutoff-control'
 import { Field, describedBy } from './field'
+import { InfotextButton } from './infotext-button'
 import { ModelPicker } from './model-picker'
 import { NumberField } from './number-field'
 import { SchedulerField } from './scheduler-field'
@@ -31,7 +32,7 @@ export function GenerateForm(): JSX.Element {
       onSubmit={onSubmit}
     >
       <ModelPicker />
-      <Field htmlFor="prompt" label="Prompt" error={errors.prompt}>
+      <Field htmlFor="prompt" label="Prompt" error={errors.prompt} hint={<InfotextButton />}>
         <textarea
           id="prompt"
           data-testid="prompt-input"
@@ -39,7 +40,7 @@ export function GenerateForm(): JSX.Element {
           value={values.prompt}
           placeholder="a red circle on a blue background"
           aria-invalid={errors.prompt !== undefined}
-          aria-describedby={describedBy('prompt', errors.prompt, undefined)}
+          aria-describedby={describedBy('prompt', errors.prompt, true)}
           onChange={(e) => set('prompt', e.target.value)}
         />
       </Field>

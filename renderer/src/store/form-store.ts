@@ -15,6 +15,8 @@ export interface FormState {
   applyModel(model: ModelSummary): void
   /** Puts a stored result's parameters back into the form, seed included. */
   restore(entry: HistoryEntry): void
+  /** Replaces all values at once (e.g. from pasted A1111 parameters). */
+  replaceValues(values: FormValues): void
   setFieldErrors(errors: Partial<Record<FieldName, string>>): void
   rememberSeed(seed: number): void
 }
@@ -82,6 +84,9 @@ export const useFormStore = create<FormState>()((set) => ({
       values: valuesFromResult(entry.params, entry.result, state.values),
       fieldErrors: {}
     }))
+  },
+  replaceValues(values) {
+    set({ values, fieldErrors: {} })
   },
   setFieldErrors(errors) {
     set({ fieldErrors: errors })
