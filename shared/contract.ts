@@ -54,7 +54,18 @@ export interface ModelDefaults {
   width: number
   height: number
   scheduler: SchedulerClassName
+  /**
+   * Whether classifier-free guidance runs with these defaults: guidance above 1 and a UNet
+   * without a guidance embedding. Turbo models default to guidance 0, so CFG is off.
+   */
+  cfg: boolean
 }
+
+/** Where a model in the list comes from: the app's model folders, or the user's library. */
+export type ModelSource = 'built-in' | 'added' | 'downloaded'
+
+/** Float precision of a model's graphs. */
+export type ModelPrecision = 'fp32' | 'fp16' | 'mixed'
 
 /** A model the user can pick. */
 export interface ModelSummary {
@@ -63,12 +74,60 @@ export interface ModelSummary {
   name: string
   description: string
   family: ModelFamily
+  /** The family as people say it: "SD 1.x", "SD 2.x", "SD-Turbo", "SDXL", "SDXL-Turbo". */
+  familyLabel: string
+  /** A distilled few-step model (SD-Turbo, SDXL-Turbo): defaults are 1 step without guidance. */
+  turbo: boolean
+  /** `_class_name` of its model_index.json. */
+  pipelineClass: string
+  precision: ModelPrecision
   /** Folder on disk, for display. */
   path: string
   defaults: ModelDefaults
   sizeBytes: number
   /** Found in one of the app's configured model folders (shipped or given on the command line). */
   builtIn: boolean
+  /** Built-in, added by the user, or downloaded; only library entries can be removed. */
+  source: ModelSource
+}
+
+/** One ONNX graph of a model, as its file declares it. */
+export interface ModelGraphInfo {
+  component: string
+  sizeBytes: number
+  precision: ModelPrecision
+  inputs: { name: string; type: string; shape: (number | string)[] }[]
+  outputs: { name: string; type: string; shape: (number | string)[] }[]
+}
+
+/** Everything known about one model without loading it. */
+export interface ModelInfo extends ModelSummary {
+  /** optimum's layout, or diffusers' older OnnxStableDiffusionPipeline export. */
+  layout: 'optimum' | 'diffusers-legacy'
+  graphs: ModelGraphInfo[]
+  /** Config oddities (e.g. a VAE without scaling_factor, an fp16 VAE that asks for fp32). */
+  warnings: string[]
+  /** Downloads: where it came from. */
+  repo?: string
+  revision?: string
+}
+
+/** A folder that is in the app's folders or the library but cannot be used now. */
+export interface ModelProblem {
+  /** The library id (removable), or null for a folder inside the app's model folders. */
+  id: string | null
+  path: string
+  source: ModelSource
+  /** What is wrong, naming the file (or the unsupported pipeline). */
+  message: string
+  /** `_class_name` when the folder names a pipeline Stepwise does not run (SD3, Flux, …). */
+  pipelineClass: string | null
+}
+
+/** The models and the folders that could not be used. */
+export interface ModelLibraryListing {
+  models: ModelSummary[]
+  problems: ModelProblem[]
 }
 
 /**
@@ -258,6 +317,76 @@ export interface HistoryChangedEvent {
   type: 'history:changed'
 }
 
+/** `models:changed`: a model was added, downloaded or removed; list again. */
+export interface ModelsChangedEvent {
+  type: 'models:changed'
+}
+
+/** A curated Hub repository offered in the downloads panel. */
+export interface KnownModelInfo {
+  key: string
+  name: string
+  repo: string
+  revision: string
+  familyLabel: string
+  precision: ModelPrecision
+  approxDownloadGB: number
+  /** Set when the export only runs on this provider (e.g. CUDA-only fused operators). */
+  requiresProvider: string | null
+  note: string
+}
+
+/** What to download: a curated key, or a repository (and revision) typed in. */
+export interface DownloadRequest {
+  /** Repository id, e.g. `onnx-community/stable-diffusion-v1-5-ONNX`. */
+  repo: string
+  /** Branch, tag or commit; default `main`. */
+  revision?: string
+  /** Access token for gated repositories: used for this download only, never stored or logged. */
+  token?: string
+}
+
+/** Lifecycle of a download. */
+export type DownloadState = 'running' | 'done' | 'failed' | 'cancelled'
+
+/** A download as the downloads panel shows it. */
+export interface DownloadSummary {
+  /** Opaque id (never a path). */
+  id: string
+  repo: string
+  revision: string
+  /** Destination folder. */
+  dest: string
+  state: DownloadState
+  doneBytes: number
+  /** Null until the file listing is known. */
+  totalBytes: number | null
+  bytesPerSecond: number | null
+  etaSeconds: number | null
+  /** The file being fetched now. */
+  currentFile: string | null
+  /** Failed: why (never the token). Cancelled: partial files are kept for a resume. */
+  message?: string
+  /** Done: the model's id in the library. */
+  modelId?: string
+}
+
+/** `download:update`: a download started, progressed or ended (progress at most a few per second). */
+export interface DownloadUpdateEvent {
+  type: 'download:update'
+  download: DownloadSummary
+}
+
+/** The inference process's memory and what it holds loaded. */
+export interface InferenceStatus {
+  /** Resident set size of the process that runs inference, in bytes. */
+  rssBytes: number
+  /** The model whose sessions are loaded (null: none). */
+  loadedModelPath: string | null
+  /** The provider the loaded sessions asked for. */
+  loadedProvider: string | null
+}
+
 /** Events pushed from main to every connected renderer. */
 export type StepwiseEvent =
   | JobStateEvent
@@ -266,11 +395,46 @@ export type StepwiseEvent =
   | JobWarningEvent
   | JobDoneEvent
   | HistoryChangedEvent
+  | ModelsChangedEvent
+  | DownloadUpdateEvent
 
 /** The operations; each returns a promise because each crosses a process boundary. */
 export interface StepwiseOperations {
   getCapabilities(): Promise<Capabilities>
+  /** Usable models: the app's own, then the user's library. */
   listModels(): Promise<ModelSummary[]>
+  /** Usable models and the folders that could not be used (with the specific reason). */
+  modelLibrary(): Promise<ModelLibraryListing>
+  /**
+   * Checks a folder the user chose and adds it to the library (remembered between runs); an
+   * already listed folder returns its entry. Errors: invalid-argument (not a usable model: which
+   * file is missing, which input or dtype is unexpected, which pipeline is not supported yet).
+   */
+  addModel(path: string): Promise<ModelSummary>
+  /** Forgets a library entry; its files stay. Errors: not-found, invalid-argument (built in). */
+  removeModel(id: string): Promise<void>
+  /** Graphs, layout and warnings of one model. Errors: not-found, invalid-argument. */
+  modelInfo(id: string): Promise<ModelInfo>
+  /**
+   * Electron: the OS folder dialog; resolves the chosen folder or null when cancelled.
+   * Browser mode has no dialog: errors with unavailable (type the path instead).
+   */
+  pickModelFolder(): Promise<string | null>
+  /** The curated ONNX exports on the Hugging Face Hub. */
+  knownModels(): Promise<KnownModelInfo[]>
+  /**
+   * Starts downloading a Hub repository's ONNX pipeline into the data folder (resuming an
+   * earlier partial download of the same repository); progress comes as `download:update`
+   * events, and a finished model joins the library. Errors: invalid-argument, conflict (the
+   * same repository is already downloading).
+   */
+  startDownload(request: DownloadRequest): Promise<DownloadSummary>
+  /** Stops a running download; partial files stay for a resume. Errors: not-found. */
+  cancelDownload(id: string): Promise<DownloadSummary>
+  /** Downloads of this run, newest first. */
+  listDownloads(): Promise<DownloadSummary[]>
+  /** Memory of the inference process and the loaded model. */
+  inferenceStatus(): Promise<InferenceStatus>
   /**
    * Validates against the schema and the chosen model, draws the seed if it is null, and queues
    * the job. Errors: invalid-argument (bad value, unknown model), unavailable (queue full).
@@ -310,6 +474,46 @@ export const IdSchema = z
   .string({ error: 'must be an id string' })
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id of 1–64 letters, digits, "-" or "_"')
 
+/**
+ * A folder path typed, pasted, dropped or picked by the user: absolute (`/…`, `C:\…`, `\\server\…`)
+ * or starting with `~` (the home folder); main's working folder means nothing to a user.
+ */
+export const FolderPathSchema = z
+  .string({ error: 'must be a folder path' })
+  .trim()
+  .min(1, 'must be a folder path')
+  .max(4096, 'must be at most 4096 characters')
+  .refine((p) => !p.includes('\0'), 'must not contain NUL characters')
+  .refine(
+    (p) => /^(\/|~([\\/]|$)|[A-Za-z]:[\\/]|\\\\)/.test(p),
+    'must be an absolute folder path (or start with ~)'
+  )
+
+/** A Hub repository id: `owner/name`, as the Hub allows them. */
+const RepoIdSchema = z
+  .string({ error: 'must be a repository id' })
+  .trim()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/,
+    'must be a Hugging Face repository id like owner/name'
+  )
+
+/** Arguments of `startDownload`. */
+export const DownloadRequestSchema = z.strictObject({
+  repo: RepoIdSchema,
+  revision: z
+    .string({ error: 'must be a branch, tag or commit' })
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, 'must be a branch, tag or commit name')
+    .refine((r) => !r.includes('..'), 'must not contain ".."')
+    .optional(),
+  token: z
+    .string({ error: 'must be text' })
+    .max(512, 'must be at most 512 characters')
+    .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces')
+    .optional()
+})
+
 /** Largest preview step index a history request may name. */
 const MAX_STEP_INDEX = 10_000
 
@@ -317,6 +521,16 @@ const MAX_STEP_INDEX = 10_000
 export const operationArgs = {
   getCapabilities: z.tuple([]),
   listModels: z.tuple([]),
+  modelLibrary: z.tuple([]),
+  addModel: z.tuple([FolderPathSchema]),
+  removeModel: z.tuple([IdSchema]),
+  modelInfo: z.tuple([IdSchema]),
+  pickModelFolder: z.tuple([]),
+  knownModels: z.tuple([]),
+  startDownload: z.tuple([DownloadRequestSchema]),
+  cancelDownload: z.tuple([IdSchema]),
+  listDownloads: z.tuple([]),
+  inferenceStatus: z.tuple([]),
   generate: z.tuple([GenerateParamsSchema]),
   stop: z.tuple([IdSchema]),
   setCfgCutoff: z.tuple([IdSchema, CfgCutoffSchema.nullable()]),

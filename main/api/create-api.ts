@@ -1,8 +1,10 @@
-import { join } from 'node:path'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
 import type {
   Capabilities,
   GenerateParams,
   GenerateParamsInput,
+  InferenceStatus,
   StepwiseApi
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
@@ -12,8 +14,10 @@ import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
 import { JobQueue } from '../jobs/job-queue'
 import type { InferenceWorker } from '../jobs/job-queue'
+import { LIBRARY_FILE, ModelLibrary } from '../models/model-library'
 import { ModelRegistry } from '../models/model-registry'
 import { readCapabilities } from './capabilities'
+import type { DownloadService } from './download-service'
 
 /** What the API implementation needs from its host process. */
 export interface ApiHost {
@@ -27,6 +31,12 @@ export interface ApiHost {
   worker: InferenceWorker
   /** Where to report problems nobody asked about (skipped model folders). */
   log?: (message: string) => void
+  /** Electron: the OS folder dialog (null when cancelled). Absent in browser mode. */
+  pickFolder?: () => Promise<string | null>
+  /** Hub downloads; absent: the download operations answer `unavailable`. */
+  downloads?: (models: ModelRegistry, events: EventHub) => DownloadService
+  /** Memory of the inference process; absent: `inferenceStatus` answers `unavailable`. */
+  inferenceStatus?: () => Promise<InferenceStatus>
 }
 
 /** The main-process API: the contract's operations, its events, and shutdown. */
@@ -38,6 +48,18 @@ export interface MainApi extends StepwiseApi {
   readonly jobs: JobQueue
   /** Stops the running job (storing its result), cancels waiting ones, ends the worker. */
   close(): Promise<void>
+}
+
+/** `~` or `~/…` → the home folder; everything else as given (already checked to be absolute). */
+export function expandFolderPath(path: string): string {
+  const trimmed = path.trim()
+  if (trimmed === '~') return homedir()
+  if (/^~[\\/]/.test(trimmed)) return join(homedir(), trimmed.slice(2))
+  return resolve(trimmed)
+}
+
+function unavailable(what: string): never {
+  throw new StepwiseError('unavailable', what)
 }
 
 /**
@@ -59,7 +81,12 @@ function parseParams(input: GenerateParamsInput): GenerateParams {
 export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
   const log = host.log ?? ((message: string) => console.warn(message))
   const events = new EventHub((error) => log(`event listener failed: ${String(error)}`))
-  const models = new ModelRegistry(host.modelDirs, log)
+  const library = await ModelLibrary.open(join(host.dataDir, LIBRARY_FILE))
+  if (library.notice !== null) log(library.notice)
+  const models = new ModelRegistry({ modelDirs: host.modelDirs, library, onSkip: log })
+  const downloads = host.downloads?.(models, events) ?? null
+  const requireDownloads = (): DownloadService =>
+    downloads ?? unavailable('downloads are not available in this front end')
   const history = await HistoryStore.open(join(host.dataDir, 'history'), host.appVersion)
   if (history.notice !== null) log(history.notice)
   const jobs = new JobQueue({ worker: host.worker, models, history, events })
@@ -71,6 +98,7 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     jobs,
     onEvent: (listener) => events.subscribe(listener),
     async close() {
+      await downloads?.close()
       await jobs.close()
       await history.flush()
     },
@@ -81,6 +109,26 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
       }
     },
     listModels: () => models.list(),
+    modelLibrary: () => models.listing(),
+    async addModel(path) {
+      const summary = await models.add(expandFolderPath(path))
+      events.emit({ type: 'models:changed' })
+      return summary
+    },
+    async removeModel(id) {
+      await models.remove(id)
+      events.emit({ type: 'models:changed' })
+    },
+    modelInfo: (id) => models.info(id),
+    pickModelFolder: () =>
+      host.pickFolder?.() ??
+      unavailable('there is no folder dialog in browser mode; type or paste the folder path'),
+    knownModels: async () => requireDownloads().known(),
+    startDownload: (request) => requireDownloads().start(request),
+    cancelDownload: async (id) => requireDownloads().cancel(id),
+    listDownloads: async () => requireDownloads().list(),
+    inferenceStatus: () =>
+      host.inferenceStatus?.() ?? unavailable('this front end does not report inference memory'),
     generate: (params) => jobs.generate(parseParams(params)),
     stop: async (jobId) => jobs.stop(jobId),
     setCfgCutoff: (jobId, cutoff) => jobs.setCfgCutoff(jobId, cutoff),

@@ -1,32 +1,29 @@
 import { promises as fs } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { ModelDefaults, ModelFamily, ModelSummary } from '../../shared/contract'
-import { resolveSchedulerName } from '../../shared/params'
-import { ModelLoadError, openModelFolder } from '../engine/models'
-import type { ModelFolder } from '../engine/models'
+import type { ModelFamily, ModelInfo, ModelSource, ModelSummary } from '../../shared/contract'
+import { checkModelFolder, ModelLoadError, UnsupportedPipelineError } from '../engine/models'
+import type { ModelFolderCheck } from '../engine/models'
+import { detectFamily, modelDefaults } from './detect-family'
 
 /**
  * What the model picker shows about one model folder. The folder is read and checked by the
- * engine's own {@link openModelFolder} (model_index.json, configs, every graph file the pipeline
- * needs, stepwise.json), so a folder listed here is one the engine will accept; no ONNX session
- * is created, so listing stays instant.
+ * engine's own {@link checkModelFolder} (model_index.json, configs, every graph file the pipeline
+ * needs and each graph's declared inputs and outputs, stepwise.json), so a folder listed here is
+ * one the engine will accept; no ONNX session is created, so listing stays quick.
  */
 
-/** Why a folder is not a usable model (it is then left out of the list). */
+/** Why a folder is not a usable model (it is then left out of the list, with this reason). */
 export class NotAModelError extends Error {
   constructor(
     readonly dir: string,
-    message: string
+    message: string,
+    /** Set when the folder names a pipeline Stepwise does not run yet (SD3, Flux, …). */
+    readonly pipelineClass: string | null = null
   ) {
     super(message)
     this.name = 'NotAModelError'
   }
 }
-
-/** diffusers' pipeline defaults for guidance, used where a model does not say otherwise. */
-const DIFFUSERS_GUIDANCE = { sd: 7.5, sdxl: 5.0 } as const
-/** diffusers' default `num_inference_steps`. */
-const DIFFUSERS_STEPS = 50
 
 /** `family` from stepwise.json, which the engine's reader does not keep. */
 async function declaredFamily(dir: string): Promise<ModelFamily | null> {
@@ -36,30 +33,6 @@ async function declaredFamily(dir: string): Promise<ModelFamily | null> {
     return family === 'sd1' || family === 'sd2' || family === 'sdxl' ? family : null
   } catch {
     return null
-  }
-}
-
-function familyOf(folder: ModelFolder, declared: ModelFamily | null): ModelFamily {
-  if (declared !== null) return declared
-  if (folder.family === 'sdxl') return 'sdxl'
-  // SD 2.x: OpenCLIP-H text encoder, so 1024-wide cross-attention.
-  return folder.unetConfig.raw['cross_attention_dim'] === 1024 ? 'sd2' : 'sd1'
-}
-
-/** The model's defaults exactly as the engine's pipelines derive them when a value is omitted. */
-function defaultsOf(folder: ModelFolder): ModelDefaults {
-  const d = folder.stepwise?.defaults
-  const sample = folder.unetConfig.sampleSize ?? (folder.family === 'sdxl' ? 128 : 64)
-  const [h, w] = Array.isArray(sample) ? sample : [sample, sample]
-  const f = folder.vaeConfig.scaleFactor
-  const named = d?.scheduler ?? folder.schedulerConfig['_class_name']
-  return {
-    numInferenceSteps: d?.numInferenceSteps ?? DIFFUSERS_STEPS,
-    guidanceScale: d?.guidanceScale ?? DIFFUSERS_GUIDANCE[folder.family],
-    width: d?.width ?? w * f,
-    height: d?.height ?? h * f,
-    scheduler:
-      (typeof named === 'string' ? resolveSchedulerName(named) : null) ?? 'EulerDiscreteScheduler'
   }
 }
 
@@ -78,27 +51,77 @@ export async function folderSize(dir: string, depth = 0): Promise<number> {
   return total
 }
 
-/** Reads one model folder; throws {@link NotAModelError} with the engine's reason if unusable. */
-export async function readModelSummary(
-  dir: string,
-  id: string,
-  builtIn: boolean
-): Promise<ModelSummary> {
-  let folder: ModelFolder
+/** Checks a folder, turning the engine's load errors into {@link NotAModelError}. */
+export async function checkFolder(dir: string): Promise<ModelFolderCheck> {
   try {
-    folder = await openModelFolder(dir)
+    return await checkModelFolder(dir)
   } catch (error) {
+    if (error instanceof UnsupportedPipelineError) {
+      throw new NotAModelError(dir, error.message, error.pipelineClass)
+    }
     if (error instanceof ModelLoadError) throw new NotAModelError(dir, error.message)
     throw error
   }
+}
+
+/** How a model is identified and where it came from. */
+export interface ModelOrigin {
+  id: string
+  source: ModelSource
+  /** Extra names that may reveal the family (e.g. the Hub repository it was downloaded from). */
+  names?: readonly string[]
+}
+
+/** The summary of a checked folder. */
+export async function summarize(
+  check: ModelFolderCheck,
+  origin: ModelOrigin
+): Promise<ModelSummary> {
+  const folder = check.folder
+  const family = detectFamily(check, await declaredFamily(folder.dir), origin.names)
   return {
-    id,
-    name: folder.stepwise?.name ?? basename(dir),
+    id: origin.id,
+    name: folder.stepwise?.name ?? basename(folder.dir),
     description: folder.stepwise?.description ?? '',
-    family: familyOf(folder, await declaredFamily(dir)),
+    family: family.family,
+    familyLabel: family.label,
+    turbo: family.turbo,
+    pipelineClass: folder.index.className,
+    precision: check.precision,
     path: folder.dir,
-    defaults: defaultsOf(folder),
-    sizeBytes: await folderSize(dir),
-    builtIn
+    defaults: modelDefaults(check, family),
+    sizeBytes: await folderSize(folder.dir),
+    builtIn: origin.source === 'built-in',
+    source: origin.source
+  }
+}
+
+/** Reads one model folder; throws {@link NotAModelError} with the engine's reason if unusable. */
+export async function readModelSummary(dir: string, origin: ModelOrigin): Promise<ModelSummary> {
+  return summarize(await checkFolder(dir), origin)
+}
+
+/** The summary plus every graph's declared I/O and the load-time warnings. */
+export async function readModelInfo(dir: string, origin: ModelOrigin): Promise<ModelInfo> {
+  const check = await checkFolder(dir)
+  const summary = await summarize(check, origin)
+  const warnings = [...check.folder.warnings]
+  const vae = check.graphs.find((g) => g.component === 'vae_decoder')
+  if (check.folder.vaeConfig.forceUpcast && vae?.precision !== 'fp32') {
+    warnings.push(
+      'vae_decoder/model.onnx is float16 but the VAE config sets force_upcast (diffusers decodes this VAE in float32; an ONNX graph cannot be upcast at run time): replace vae_decoder/ with a float32 export, or use an fp16-fixed VAE, if images come out black'
+    )
+  }
+  return {
+    ...summary,
+    layout: check.legacyLayout ? 'diffusers-legacy' : 'optimum',
+    graphs: check.graphs.map((g) => ({
+      component: g.component,
+      sizeBytes: g.sizeBytes,
+      precision: g.precision,
+      inputs: g.inputs.map((io) => ({ name: io.name, type: io.type, shape: [...io.shape] })),
+      outputs: g.outputs.map((io) => ({ name: io.name, type: io.type, shape: [...io.shape] }))
+    })),
+    warnings
   }
 }
