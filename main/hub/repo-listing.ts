@@ -114,14 +114,21 @@ export async function fetchRepoListing(options: RepoListingOptions): Promise<Rep
   return { repo, revision, commit, files }
 }
 
-interface TreeEntry {
+/** The fields of a tree entry the download reads. */
+export interface TreeEntry {
   path: string
   size: number
   oid?: string
   lfs?: { oid: string; size: number }
+  xetHash?: string
 }
 
-function toRepoFile(entry: TreeEntry): RepoFile {
+/**
+ * A tree entry as a {@link RepoFile}. An LFS file is checked by its sha256; a git file by its
+ * blob id. A Xet-stored file listed without `lfs` gets neither: its `oid` is the blob id of a
+ * pointer, not of the content, so only its size can be checked.
+ */
+export function toRepoFile(entry: TreeEntry): RepoFile {
   const size = entry.lfs?.size ?? entry.size
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new HubError(
@@ -139,7 +146,7 @@ function toRepoFile(entry: TreeEntry): RepoFile {
     }
     return { path: entry.path, size, sha256, gitOid: null }
   }
-  const oid = entry.oid?.toLowerCase() ?? null
+  const oid = entry.xetHash === undefined ? (entry.oid?.toLowerCase() ?? null) : null
   return {
     path: entry.path,
     size,

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_HUB_ENDPOINT, resolveHubEndpoint } from './hub-endpoint'
 import { localPath } from './local-path'
+import { toRepoFile } from './repo-listing'
 import { displayUrl, resolveUrl, validateRepoId, validateRevision } from './repo-ref'
 
 describe('repo ids, revisions and URLs', () => {
@@ -88,5 +89,32 @@ describe('repo ids, revisions and URLs', () => {
       /HF_ENDPOINT "nope" is not a URL/
     )
     expect(() => resolveHubEndpoint('https://x.example/?a=1', {})).toThrow(/must not have a query/)
+  })
+})
+
+describe('toRepoFile', () => {
+  it('checks LFS files by sha256, git files by blob id, Xet files without lfs by size only', () => {
+    const sha = 'A'.repeat(64)
+    expect(
+      toRepoFile({ path: 'u/m.onnx', size: 7, oid: 'b'.repeat(40), lfs: { oid: sha, size: 9 } })
+    ).toEqual({
+      path: 'u/m.onnx',
+      size: 9,
+      sha256: 'a'.repeat(64),
+      gitOid: null
+    })
+    expect(toRepoFile({ path: 'c.json', size: 3, oid: 'c'.repeat(40) })).toEqual({
+      path: 'c.json',
+      size: 3,
+      sha256: null,
+      gitOid: 'c'.repeat(40)
+    })
+    expect(
+      toRepoFile({ path: 'x.bin', size: 3, oid: 'c'.repeat(40), xetHash: 'd'.repeat(64) }).gitOid
+    ).toBeNull()
+    expect(() => toRepoFile({ path: 'x', size: -1 })).toThrow(/invalid size/)
+    expect(() => toRepoFile({ path: 'x', size: 1, lfs: { oid: 'nope', size: 1 } })).toThrow(
+      /not a sha256/
+    )
   })
 })
