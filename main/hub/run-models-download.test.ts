@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DownloadResult } from './download-model'
 import { readDownloadStatus } from './download-state'
 import { KNOWN_ONNX_MODELS } from './known-models'
 import { validateRepoId, validateRevision } from './repo-ref'
@@ -37,14 +38,15 @@ afterAll(async () => {
 
 async function run(
   args: string[],
-  env: Record<string, string> = {}
+  env: Record<string, string> = {},
+  onDownloaded?: (result: DownloadResult) => void
 ): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = []
   const err: string[] = []
   const code = await runModelsDownload(
     args,
     { out: (l) => out.push(l), err: (l) => err.push(l) },
-    { modelsDir: tmp, env: { HF_ENDPOINT: hub.endpoint, ...env }, progressEveryMs: 0 }
+    { modelsDir: tmp, env: { HF_ENDPOINT: hub.endpoint, ...env }, progressEveryMs: 0, onDownloaded }
   )
   return { code, out, err }
 }
@@ -69,9 +71,21 @@ describe('runModelsDownload', () => {
     expect((await readDownloadStatus(dest)).state).toBe('complete')
   })
 
-  it('prints the result as JSON with --json, to --dest', async () => {
+  it('prints the result as JSON with --json, to --dest, after handing it to onDownloaded', async () => {
     const dest = path.join(tmp, 'json-dest')
-    const r = await run(['stepwise/tiny-sd', '--dest', dest, '--json'])
+    const handed: DownloadResult[] = []
+    const r = await run(['stepwise/tiny-sd', '--dest', dest, '--json'], {}, (res) => {
+      handed.push(res)
+    })
+    expect(handed.map((h) => h.dest)).toEqual([dest])
+    const failing = await run(['stepwise/tiny-sd', '--dest', dest], {}, () => {
+      throw new Error('the library is read-only')
+    })
+    expect([failing.code, failing.out, failing.err.at(-1)]).toEqual([
+      EXIT_FAILURE,
+      [],
+      'error: the library is read-only'
+    ])
     expect(r.code).toBe(EXIT_OK)
     expect(r.out).toHaveLength(1)
     const result = JSON.parse(r.out[0] ?? '') as { repo: string; dest: string; files: unknown[] }

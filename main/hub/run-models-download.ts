@@ -1,6 +1,6 @@
 import path from 'node:path'
 import type { DownloadEvent } from './download-events'
-import { downloadModel } from './download-model'
+import { downloadModel, type DownloadResult } from './download-model'
 import { HubError } from './hub-error'
 import { findKnownModel, KNOWN_ONNX_MODELS } from './known-models'
 import { validateRepoId } from './repo-ref'
@@ -21,6 +21,11 @@ export interface ModelsDownloadContext {
   signal?: AbortSignal
   /** Milliseconds between progress lines; default 1000. */
   progressEveryMs?: number
+  /**
+   * Called with the finished download before the result is printed — the place to add the
+   * folder to the model library. A throw is reported as the command's error (exit 1).
+   */
+  onDownloaded?: (result: DownloadResult) => Promise<void> | void
 }
 
 /** Exit codes, as the rest of the CLI uses them. */
@@ -129,6 +134,7 @@ export async function runModelsDownload(
       signal: context.signal,
       onEvent: progress
     })
+    await context.onDownloaded?.(result)
     if (json) {
       io.out(JSON.stringify(result))
     } else {
@@ -142,6 +148,10 @@ export async function runModelsDownload(
       io.err(`error: ${error.message}`)
       if (error.code === 'aborted') return EXIT_CANCELLED
       if (error.code === 'invalid-argument') return EXIT_USAGE
+      return EXIT_FAILURE
+    }
+    if (error instanceof Error) {
+      io.err(`error: ${error.message}`)
       return EXIT_FAILURE
     }
     throw error
