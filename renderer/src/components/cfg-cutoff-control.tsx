@@ -6,13 +6,12 @@ import {
   minLivePercent,
   predictedUnetSaving
 } from '../lib/cfg-cutoff'
-import { cutoffFromForm, parseNumberField } from '../lib/form-params'
+import { parseNumberField, validCutoffFromForm } from '../lib/form-params'
 import { formatPercent } from '../lib/run-stats'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { TERMINAL_STATES, cutoffLocked, useJobStore } from '../store/job-store'
 import { moveLiveCutoff } from '../store/run-actions'
-import type { CfgCutoff } from '../contract'
 import { CutoffStrip } from './cutoff-strip'
 
 /**
@@ -36,11 +35,7 @@ export function CfgCutoffControl(): JSX.Element {
     steps
   )
   const total = running ? live.total : formTotal
-  const formCutoff = cutoffFromForm(values)
-  const validCutoff: CfgCutoff | null =
-    formCutoff === null || typeof Object.values(formCutoff)[0] === 'number'
-      ? (formCutoff as CfgCutoff | null)
-      : null
+  const validCutoff = validCutoffFromForm(values)
   const cutoffStep =
     running && live.cutoff !== null ? live.cutoff.cutoffStep : cutoffStepFor(total, validCutoff)
   const guidanceText = running ? live.params?.guidanceScale : parseNumberField(values.guidance)

@@ -7,6 +7,7 @@ import {
   formToCandidate,
   parseNumberField,
   parseSeedField,
+  validCutoffFromForm,
   valuesFromResult
 } from './form-params'
 
@@ -81,6 +82,7 @@ describe('cutoffFromForm', () => {
     expect(cutoffFromForm({ ...filled, cutoffMode: 'step', cutoffStepNumber: '11' })).toEqual({
       stepIndex: 10
     })
+    expect(validCutoffFromForm({ ...filled, cutoffMode: 'step', cutoffStepNumber: 'x' })).toBeNull()
     const bad = checkForm({ ...filled, cutoffMode: 'step', cutoffStepNumber: '0' })
     expect(bad.ok).toBe(false)
     if (!bad.ok) expect(bad.fieldErrors.cutoff).toMatch(/must be an integer from 0/)

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { GenerateParamsSchema } from '../../../shared/params'
+import { CfgCutoffSchema, GenerateParamsSchema } from '../../../shared/params'
 import { describeZodError } from '../../../shared/validation'
 import type { CfgCutoff, GenerateParams, ResultMetadata, SchedulerClassName } from '../contract'
 
@@ -88,6 +88,12 @@ export function cutoffFromForm(values: FormValues): CfgCutoff | null | { stepInd
   const stepNumber = parseNumberField(values.cutoffStepNumber)
   if (stepNumber === undefined) return null
   return { stepIndex: typeof stepNumber === 'number' ? stepNumber - 1 : stepNumber }
+}
+
+/** The form's cutoff if it is valid (what the strip and the savings can show), else null. */
+export function validCutoffFromForm(values: FormValues): CfgCutoff | null {
+  const parsed = CfgCutoffSchema.nullable().safeParse(cutoffFromForm(values))
+  return parsed.success ? parsed.data : null
 }
 
 /** The unvalidated request the form describes. */
