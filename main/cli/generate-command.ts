@@ -7,6 +7,7 @@ import { imageParametersFor } from '../engine/output/image-parameters'
 import { writePngFile } from '../engine/output/write-png-file'
 import { PipelineCache } from '../engine/worker/pipeline-cache'
 import { startGeneration } from '../engine/worker/run-generation'
+import { readModelSummary } from '../models/read-model-summary'
 import type { GenerationRequest, GenerationResult, StepReport } from '../engine/worker-protocol'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
@@ -98,7 +99,17 @@ export async function generateCommand(
   ortEnv.logLevel = 'fatal'
   if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
   if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
-  const request = requestOf(options)
+  // Values left out take the model's own defaults as the app resolves them (Turbo models: one
+  // step without guidance at 512×512), not diffusers' generic 50 steps at guidance 7.5.
+  const defaults = (await readModelSummary(options.modelDir, { id: 'cli', source: 'added' }))
+    .defaults
+  const request: GenerationRequest = {
+    ...requestOf(options),
+    numInferenceSteps: options.numInferenceSteps ?? defaults.numInferenceSteps,
+    guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
+    width: options.width ?? defaults.width,
+    height: options.height ?? defaults.height
+  }
   const steps: StepReport[] = []
   const cache = new PipelineCache()
   const run = startGeneration(

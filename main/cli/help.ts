@@ -12,6 +12,7 @@ export const MAIN_HELP = `Usage: npm run cli -- <command> [options]
 Commands:
   generate [options]      generate an image with a diffusers ONNX model (see generate --help)
   capabilities [--json]   show the app version, onnxruntime version and execution providers
+  models list|info|add|remove   the model library the app uses (see models --help)
   --help                  show this help
   --version               print the version
 
@@ -79,3 +80,25 @@ Examples:
       --steps 50 --stop-at-step 10 --previews previews/ --out cat.png --json
 
 Exit codes: 0 success, 1 a failure while running, 2 invalid arguments (nothing was run).`
+
+/** `models --help`. */
+export const MODELS_HELP = `Usage: npm run cli -- models <command> [options]
+
+The model library shared with the app: the app's model folders (built in) plus the folders you
+add, remembered in <data folder>/model-library.json.
+
+Commands:
+  models list [--json]          every model (id, family, precision, size, source, path) and the
+                                folders that cannot be used, with the reason
+  models info DIR|ID [--json]   family, defaults, layout and every graph's inputs and outputs;
+                                for an unusable folder, exactly what is wrong (exit code 1)
+  models add DIR [--json]       check a diffusers/optimum ONNX folder and add it to the library
+  models remove ID              forget a library entry (its files stay where they are)
+
+Options:
+  --data-dir DIR     the data folder holding model-library.json (default: the app's own)
+  --models-dir DIR   the built-in models folder (default: the shipped resources/models)
+  --json             print one JSON object on stdout and nothing else
+
+Families: SD 1.x, SD 2.x, SD-Turbo, SDXL, SDXL-Turbo. SD3, Flux, image-to-image and other
+pipelines are reported as not supported yet, naming the pipeline class.`

@@ -31,6 +31,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       const { capabilitiesCommand } = await import('./capabilities-command')
       return capabilitiesCommand(rest, version, io)
     }
+    if (command === 'models') {
+      const { modelsCommand } = await import('./models-command')
+      return await modelsCommand(rest, io)
+    }
     if (command === 'generate') {
       const options = parseGenerateOptions(rest)
       if (options === null) {
@@ -41,7 +45,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       return await generateCommand(options, io)
     }
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)} (allowed: generate, capabilities; see --help)`
+      `unknown command ${JSON.stringify(command)} (allowed: generate, models, capabilities; see --help)`
     )
   } catch (error) {
     if (error instanceof UsageError) {
