@@ -4,6 +4,7 @@ import { version } from '../package.json'
 import { openStepwiseApi } from './api/create-api'
 import { defaultUserDataDir } from './app-paths'
 import { InferenceWorkerClient } from './engine/worker-client'
+import { DownloadManager } from './models/download-manager'
 import { startBrowserServer } from './server/browser-server'
 import { parseServerArgs, SERVER_USAGE } from './server/server-args'
 
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
     mode: 'browser',
     dataDir,
     modelDirs,
-    worker: new InferenceWorkerClient()
+    worker: new InferenceWorkerClient(),
+    downloads: (models, events) => new DownloadManager({ dataDir, models, events })
   })
   const server = await startBrowserServer({
     api,

@@ -125,7 +125,7 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
       unavailable('there is no folder dialog in browser mode; type or paste the folder path'),
     knownModels: async () => requireDownloads().known(),
     startDownload: (request) => requireDownloads().start(request),
-    cancelDownload: async (id) => requireDownloads().cancel(id),
+    cancelDownload: (id) => requireDownloads().cancel(id),
     listDownloads: async () => requireDownloads().list(),
     inferenceStatus: () =>
       host.inferenceStatus?.() ?? unavailable('this front end does not report inference memory'),

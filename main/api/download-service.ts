@@ -8,7 +8,7 @@ import type { DownloadRequest, DownloadSummary, KnownModelInfo } from '../../sha
 export interface DownloadService {
   known(): KnownModelInfo[]
   start(request: DownloadRequest): Promise<DownloadSummary>
-  cancel(id: string): DownloadSummary
+  cancel(id: string): Promise<DownloadSummary>
   list(): DownloadSummary[]
   /** Cancels running downloads (partial files stay for a resume). */
   close(): Promise<void>

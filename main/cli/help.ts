@@ -12,7 +12,8 @@ export const MAIN_HELP = `Usage: npm run cli -- <command> [options]
 Commands:
   generate [options]      generate an image with a diffusers ONNX model (see generate --help)
   capabilities [--json]   show the app version, onnxruntime version and execution providers
-  models list|info|add|remove   the model library the app uses (see models --help)
+  models list|info|add|remove|download   the model library the app uses, and Hub downloads
+                          (see models --help)
   --help                  show this help
   --version               print the version
 
@@ -94,6 +95,10 @@ Commands:
                                 for an unusable folder, exactly what is wrong (exit code 1)
   models add DIR [--json]       check a diffusers/optimum ONNX folder and add it to the library
   models remove ID              forget a library entry (its files stay where they are)
+  models download REPO [--revision R] [--dest DIR] [--token-env VAR]
+                                fetch a Hugging Face Hub repository's ONNX pipeline (progress on
+                                stderr; run again to resume) into <data folder>/models/ and add
+                                it to the library (see models download --help)
 
 Options:
   --data-dir DIR     the data folder holding model-library.json (default: the app's own)

@@ -74,9 +74,13 @@ export async function modelsCommand(argv: readonly string[], io: CliIo): Promise
     io.out(MODELS_HELP)
     return 0
   }
+  if (sub === 'download') {
+    const { modelsDownloadCommand } = await import('./models-download-command')
+    return modelsDownloadCommand(rest, io)
+  }
   if (!['list', 'info', 'add', 'remove'].includes(sub)) {
     throw new UsageError(
-      `unknown models command ${JSON.stringify(sub)} (allowed: list, info, add, remove)`
+      `unknown models command ${JSON.stringify(sub)} (allowed: list, info, add, remove, download)`
     )
   }
   const split = splitArgs(rest)
