@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, session, shell } from 'electron'
 import { openStepwiseApi } from './api/create-api'
+import { utilityWorkerProcess } from './electron-worker-process'
 import { modelDirsFromEnv } from './app-paths'
 import { InferenceWorkerClient } from './engine/worker-client'
 import { registerIpcHandlers } from './ipc/register-handlers'
@@ -63,7 +64,8 @@ void app.whenReady().then(async () => {
     mode: 'electron',
     dataDir: process.env['STEPWISE_DATA_DIR'] ?? app.getPath('userData'),
     modelDirs: modelDirs(),
-    worker: new InferenceWorkerClient()
+    // Inference runs in a utility process: a native crash there fails one job, not the app.
+    worker: new InferenceWorkerClient({ spawn: utilityWorkerProcess })
   })
   // Quit only after the running job has stopped and its result is stored (see JobQueue.close).
   let closed = false

@@ -1,24 +1,28 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ResourceLimits } from 'node:worker_threads'
-import { Worker } from 'node:worker_threads'
 import type { CfgCutoff } from '../../shared/params'
+import { forkWorkerProcess } from './worker/fork-worker-process'
+import { describeExit } from './worker/worker-process'
+import type { WorkerExit, WorkerProcess, WorkerProcessSpawner } from './worker/worker-process'
 import type {
   GenerationRequest,
   GenerationResult,
   WorkerCommand,
-  WorkerEvent
+  WorkerEvent,
+  WorkerMessage
 } from './worker-protocol'
 
 /**
- * The main-process side of the inference worker. onnxruntime-node's `session.run()` blocks the
- * thread that calls it, so generations run in a `worker_threads` worker (./worker.ts) and the
- * main process only sends commands and receives events. One job runs at a time; the app's job
- * queue decides what runs next.
+ * The main-process side of the inference process. onnxruntime-node's `session.run()` blocks
+ * the thread that calls it, and a native abort or out-of-memory inside onnxruntime ends the
+ * whole process it runs in (measured: terminating a worker *thread* inside `session.run`
+ * aborted the app with `terminate called after throwing an instance of 'Napi::Error'`). So
+ * generations run in a child process (./worker.ts) and main only sends commands and receives
+ * events. One job runs at a time; the app's job queue decides what runs next.
  *
- * If the worker dies (a native crash, `process.exit`, `terminate()`), the running job fails with
- * a message saying so, and the next `generate` starts a fresh worker: a crash costs the loaded
- * sessions, never the app.
+ * If the process dies (killed, a native crash, an uncaught error, `process.exit`), the running
+ * job fails with a message saying so, and the next `generate` starts a fresh process: a crash
+ * costs the loaded sessions, never the app. Stopping a job never ends the process.
  */
 
 /** The event of one type, e.g. `WorkerEventOf<'step'>`. */
@@ -42,12 +46,17 @@ export interface InferenceWorkerClientOptions {
   /**
    * The worker's entry file. Default: `worker.js` of the build (beside this file's bundle), or
    * `worker.ts` started through tsx when this file itself runs from TypeScript sources (tests).
-   * A `.ts` file is always started through tsx.
    */
   workerFile?: string
-  /** V8 heap limits for the worker (onnxruntime's tensors live outside the V8 heap). */
-  resourceLimits?: ResourceLimits
+  /**
+   * Starts the process: Node's `child_process.fork` by default; the Electron app injects
+   * `utilityProcess.fork` (main/electron-worker-process.ts).
+   */
+  spawn?: WorkerProcessSpawner
 }
+
+/** How long `terminate` waits for the process to end before killing it outright. */
+const TERMINATE_GRACE_MS = 5000
 
 interface RunningJob {
   jobId: string
@@ -67,12 +76,14 @@ function defaultWorkerFile(): string {
 /** Main-process client of the inference worker. */
 export class InferenceWorkerClient {
   private readonly options: InferenceWorkerClientOptions
-  private worker: Worker | null = null
+  private worker: WorkerProcess | null = null
   private job: RunningJob | null = null
-  /** Set when the worker reported an uncaught error; used as the message when it exits. */
+  /** Set when the process reported an uncaught error; used as the message when it exits. */
   private crashMessage: string | null = null
-  /** Set while `terminate()` is taking the worker down on purpose. */
+  /** Set while `terminate()` is taking the process down on purpose. */
   private terminating = false
+  /** Settles when the current process has exited (null when none runs). */
+  private exited: Promise<void> | null = null
   private readonly listeners = new Map<string, Set<Listener>>()
 
   constructor(options: InferenceWorkerClientOptions = {}) {
@@ -84,9 +95,17 @@ export class InferenceWorkerClient {
     return this.job?.jobId ?? null
   }
 
-  /** The worker's thread id while one is started, else null (diagnostics and tests). */
-  get threadId(): number | null {
-    return this.worker?.threadId ?? null
+  /** The inference process's pid while one is started, else null (diagnostics and tests). */
+  get pid(): number | null {
+    return this.worker?.pid ?? null
+  }
+
+  /**
+   * Starts the inference process now if none runs, e.g. to load the engine before the first
+   * job; `generate` does this itself.
+   */
+  start(): void {
+    this.ensureWorker()
   }
 
   /**
@@ -103,8 +122,8 @@ export class InferenceWorkerClient {
     const worker = this.ensureWorker()
     return new Promise<GenerationResult>((resolve, reject) => {
       this.job = { jobId, resolve, reject }
-      // Keep the process alive only while a job runs; an idle worker must not hold it open.
-      worker.ref()
+      // Keep the host alive only while a job runs; an idle worker must not hold it open.
+      worker.keepHostAlive(true)
       this.post({ type: 'generate', jobId, request })
     })
   }
@@ -148,15 +167,30 @@ export class InferenceWorkerClient {
   }
 
   /**
-   * Stops the worker thread now. A running job fails with "the inference worker was terminated".
-   * The client stays usable: the next `generate` starts a fresh worker.
+   * Ends the inference process (app quit, tests) and waits until it is gone; one that does not
+   * end within 5 s is killed. A running job fails with "the inference process was shut down".
+   * The client stays usable: the next `generate` starts a fresh process.
    */
   async terminate(): Promise<void> {
     const worker = this.worker
-    if (worker === null) return
+    const exited = this.exited
+    if (worker === null || exited === null) return
     this.terminating = true
     try {
-      await worker.terminate()
+      worker.kill()
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), TERMINATE_GRACE_MS)
+      })
+      if ((await Promise.race([exited, timeout])) === 'timeout' && worker.pid !== undefined) {
+        try {
+          process.kill(worker.pid, 'SIGKILL')
+        } catch {
+          // Already gone.
+        }
+        await exited
+      }
+      clearTimeout(timer)
     } finally {
       this.terminating = false
     }
@@ -188,56 +222,54 @@ export class InferenceWorkerClient {
   }
 
   private post(command: WorkerCommand): void {
-    this.worker?.postMessage(command)
+    this.worker?.send(command)
   }
 
-  private ensureWorker(): Worker {
+  private ensureWorker(): WorkerProcess {
     if (this.worker !== null) return this.worker
     const file = this.options.workerFile ?? defaultWorkerFile()
-    const viaTsx = file.endsWith('.ts')
-    const worker = viaTsx
-      ? new Worker(join(__dirname, 'worker', 'tsx-bootstrap.mjs'), {
-          workerData: { tsxEntry: file },
-          resourceLimits: this.options.resourceLimits
-        })
-      : new Worker(file, { resourceLimits: this.options.resourceLimits })
-    worker.unref()
-    worker.on('message', (event: WorkerEvent) => this.onEvent(event))
-    worker.on('error', (error) => {
-      this.crashMessage = `the inference worker crashed: ${error.message}`
+    const worker = (this.options.spawn ?? forkWorkerProcess)(file)
+    worker.keepHostAlive(false)
+    worker.onMessage((message) => this.onMessage(message))
+    this.exited = new Promise((resolve) => {
+      worker.onExit((exit) => {
+        this.onExit(worker, exit)
+        resolve()
+      })
     })
-    worker.on('messageerror', (error) => {
-      this.crashMessage = `the inference worker sent an unreadable message: ${error.message}`
-    })
-    worker.on('exit', (code) => this.onExit(worker, code))
     this.worker = worker
     this.crashMessage = null
     return worker
   }
 
-  private onEvent(event: WorkerEvent): void {
-    const job = this.job
-    const settles = job !== null && event.jobId === job.jobId
-    if (settles && (event.type === 'done' || event.type === 'failed')) {
-      this.job = null
-      this.worker?.unref()
+  private onMessage(message: WorkerMessage): void {
+    if (message.type === 'fatal') {
+      this.crashMessage = `the inference process crashed: ${message.message}`
+      return
     }
-    this.emit(event)
+    const job = this.job
+    const settles = job !== null && message.jobId === job.jobId
+    if (settles && (message.type === 'done' || message.type === 'failed')) {
+      this.job = null
+      this.worker?.keepHostAlive(false)
+    }
+    this.emit(message)
     if (!settles) return
-    if (event.type === 'done') job.resolve(event.result)
-    else if (event.type === 'failed')
-      job.reject(new WorkerJobError(job.jobId, event.message, false))
+    if (message.type === 'done') job.resolve(message.result)
+    else if (message.type === 'failed')
+      job.reject(new WorkerJobError(job.jobId, message.message, false))
   }
 
-  private onExit(worker: Worker, code: number): void {
-    if (this.worker === worker) this.worker = null
+  private onExit(worker: WorkerProcess, exit: WorkerExit): void {
+    if (this.worker !== worker) return
+    this.worker = null
+    this.exited = null
     const job = this.job
     if (job === null) return
     this.job = null
-    const message = this.terminating
-      ? 'the inference worker was terminated'
-      : (this.crashMessage ?? `the inference worker stopped unexpectedly (exit code ${code})`)
-    const full = `${message}; the job was lost, and the next job starts a fresh worker`
+    const full = this.terminating
+      ? 'the inference process was shut down; the job was not finished'
+      : `${this.crashMessage ?? `the inference process stopped unexpectedly (${describeExit(exit)})`}; the job was not finished — try again`
     this.emit({ type: 'failed', jobId: job.jobId, message: full })
     job.reject(new WorkerJobError(job.jobId, full, true))
   }

@@ -1,9 +1,10 @@
 import type { CfgCutoff, ProviderName, SchedulerClassName } from '../../shared/params'
 
 /**
- * Messages between the main process and the inference worker thread. onnxruntime-node's
- * `session.run()` blocks its thread for the whole run, so all inference lives in the worker;
- * main only sends commands and receives events. Pixel buffers are transferred, not copied.
+ * Messages between the main process and the inference process. onnxruntime-node's
+ * `session.run()` blocks its thread for the whole run, and a native crash or abort inside it
+ * ends the whole process, so all inference lives in a child process; main only sends commands
+ * and receives events. Messages are structured clones (ArrayBuffers included).
  */
 
 /** One generation, fully resolved (model folder, concrete seed) by the caller. */
@@ -113,3 +114,10 @@ export type WorkerEvent =
   | { type: 'warning'; jobId: string; message: string }
   | { type: 'done'; jobId: string; result: GenerationResult }
   | { type: 'failed'; jobId: string; message: string }
+
+/**
+ * Everything the inference process sends: the job events, plus `fatal` when the process is
+ * about to die of an uncaught error (the client uses it as the message of the running job's
+ * failure; it is never emitted to listeners).
+ */
+export type WorkerMessage = WorkerEvent | { type: 'fatal'; message: string }

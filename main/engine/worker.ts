@@ -1,33 +1,50 @@
-import { parentPort } from 'node:worker_threads'
 import type { GenerationRun } from './worker/generation-hooks'
+import { openParentChannel } from './worker/parent-channel'
 import { PipelineCache } from './worker/pipeline-cache'
 import { startGeneration } from './worker/run-generation'
 import type { WorkerCommand, WorkerEvent } from './worker-protocol'
 
 /**
- * The inference worker thread (built to out/main/worker.js). onnxruntime-node's `session.run()`
- * blocks its thread, so generations run here and the main process stays responsive. It executes
- * {@link WorkerCommand}s one job at a time and answers with {@link WorkerEvent}s; preview and
- * image pixels are transferred, not copied. Stop and cutoff messages are handled between steps:
- * the denoising loop yields to this thread's event loop before each step.
+ * The inference process (built to out/main/worker.js), started by main with
+ * `utilityProcess.fork` in Electron or `child_process.fork` in Node. onnxruntime-node's
+ * `session.run()` blocks its thread, and a native abort or out-of-memory inside onnxruntime
+ * ends its whole process; here that costs one job, never the app. It executes
+ * {@link WorkerCommand}s one job at a time and answers with {@link WorkerEvent}s. Stop and
+ * cutoff messages are handled between steps: the denoising loop yields to this process's event
+ * loop before each step.
  */
 
-if (parentPort === null) throw new Error('main/engine/worker.ts must run in a worker thread')
-const port = parentPort
+const channel = openParentChannel()
 const cache = new PipelineCache()
 let active: { jobId: string; run: GenerationRun } | null = null
 let releaseAfterJob = false
 
-function send(event: WorkerEvent, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(event, transfer)
+// Pixel buffers are copied by the structured clone; at latent resolution a preview is 16 KiB.
+function send(event: WorkerEvent): void {
+  channel.send(event)
 }
+
+// Main went away (killed, crashed, or quit without ending us): nobody can use our results.
+channel.onParentGone(() => process.exit(0))
+
+// An uncaught error leaves this process in an unknown state: say why, then die; main fails the
+// running job with this message and starts a fresh process for the next one.
+let dying = false
+process.on('uncaughtException', (error) => {
+  if (dying) return
+  dying = true
+  channel.send(
+    { type: 'fatal', message: error instanceof Error ? error.message : String(error) },
+    () => process.exit(70)
+  )
+})
 
 function runJob(jobId: string, command: Extract<WorkerCommand, { type: 'generate' }>): void {
   const run = startGeneration(
     command.request,
     {
       phase: (phase) => send({ type: 'state', jobId, phase }),
-      step: (step) => send({ type: 'step', jobId, step }, step.preview ? [step.preview.rgba] : []),
+      step: (step) => send({ type: 'step', jobId, step }),
       cutoff: (report) => send({ type: 'cutoff', jobId, report }),
       warning: (message) => send({ type: 'warning', jobId, message })
     },
@@ -38,10 +55,7 @@ function runJob(jobId: string, command: Extract<WorkerCommand, { type: 'generate
     .then(
       (result) => {
         active = null
-        send(
-          { type: 'done', jobId, result },
-          result.images.map((image) => image.rgba)
-        )
+        send({ type: 'done', jobId, result })
       },
       (error: unknown) => {
         active = null
@@ -60,7 +74,7 @@ function runJob(jobId: string, command: Extract<WorkerCommand, { type: 'generate
     })
 }
 
-port.on('message', (command: WorkerCommand) => {
+channel.onCommand((command: WorkerCommand) => {
   switch (command.type) {
     case 'generate':
       if (active !== null) {

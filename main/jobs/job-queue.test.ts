@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -249,10 +249,88 @@ describe('JobQueue with the real inference worker', () => {
     expect(queue.listJobs()).toEqual([])
   })
 
-  it('fails the running job when the worker dies and runs the next on a fresh worker', async () => {
-    // A worker of its own, killed while the job is loading. (Killing a worker thread while
-    // onnxruntime-node is inside session.run aborts the whole process: see the report on
-    // main/engine/worker-client.ts; the queue's handling is the same either way.)
+  it('bounds step indices by the scheduler’s timesteps: PNDM runs N + 1, so index N is valid', async () => {
+    // tiny-sd-random's own scheduler is PNDM with skip_prk_steps: 4 steps iterate 5 timesteps.
+    const pndm = { scheduler: 'pndm', numInferenceSteps: 4 }
+    const last = await queue.generate(
+      params({ ...pndm, stopAtStep: 4, cfgCutoff: { stepIndex: 4 } })
+    )
+    await until(ended(last.jobId))
+    // Stopping at the end of the last step: every step ran, and diffusers' flag is set.
+    expect(endsOf(last.jobId)).toEqual(['stopped'])
+    expect(stepsOf(last.jobId).map((s) => s.index)).toEqual([0, 1, 2, 3, 4])
+    expect(doneOf(last.jobId)?.result).toMatchObject({ numTimesteps: 5, stepsRun: 5 })
+    const before = events.length
+    const past = await rejection(queue.generate(params({ ...pndm, stopAtStep: 5 })))
+    expect(past.message).toBe(
+      'tiny-sd-random: stopAtStep: must be below the number of timesteps (PNDMScheduler runs 5 for 4 steps), got 5'
+    )
+    expect(events.length).toBe(before)
+  })
+
+  it('refuses a size too large for memory with the estimate and the limit, before queueing', async () => {
+    const before = events.length
+    const huge = await rejection(queue.generate(params({ width: 2048, height: 2048 })))
+    expect(huge.code).toBe('invalid-argument')
+    expect(huge.message).toMatch(
+      /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB, over the limit of [\d.]+ GiB \(75% of this machine's [\d.]+ GiB\); choose a smaller width and height$/
+    )
+    expect(events.length).toBe(before)
+    expect(queue.listJobs()).toEqual([])
+    // The estimate scales with (h·w)²: 256×256 fits a limit that 2048×2048 is far over.
+    const tight = new JobQueue({
+      worker,
+      models: new ModelRegistry([FIXTURES]),
+      history,
+      events: hub,
+      memoryLimitBytes: 64 * 2 ** 20
+    })
+    const refused = await rejection(tight.generate(params({ width: 512, height: 512 })))
+    expect(refused.message).toMatch(
+      /512×512 is too large for memory: .* over the limit of 0\.1 GiB;/
+    )
+  })
+
+  it('says a model was deleted after it was listed, and the queue goes on', async () => {
+    const models = mkdtempSync(join(tmpdir(), 'stepwise-vanishing-'))
+    cpSync(join(FIXTURES, 'tiny-sd-random'), join(models, 'vanishing'), {
+      recursive: true,
+      dereference: true
+    })
+    symlinkSync(join(FIXTURES, 'tiny-sdxl-random'), join(models, 'other'), 'dir')
+    const own = new JobQueue({ worker, models: new ModelRegistry([models]), history, events: hub })
+    const first = await own.generate(params({ modelId: 'vanishing' }))
+    await until(ended(first.jobId))
+    expect(endsOf(first.jobId)).toEqual(['done'])
+    rmSync(join(models, 'vanishing'), { recursive: true })
+    const before = events.length
+    const gone = await rejection(own.generate(params({ modelId: 'vanishing' })))
+    // The registry re-reads its folders: the model is no longer offered (wording: main/models).
+    expect(gone.code).toBe('invalid-argument')
+    expect(gone.message).toMatch(/"vanishing"/)
+    expect(events.length).toBe(before)
+    // Still loaded in the worker: a job sent there directly is refused too, not run from memory.
+    const direct = await worker
+      .generate('direct-gone', {
+        modelDir: join(models, 'vanishing'),
+        provider: 'cpu',
+        prompt: 'x',
+        negativePrompt: '',
+        numInferenceSteps: 2,
+        guidanceRescale: 0,
+        seed: 1,
+        useKarrasSigmas: false,
+        cfgCutoff: null,
+        stopAtStep: null,
+        previewEvery: 1,
+        numImagesPerPrompt: 1
+      })
+      .catch((e: unknown) => e)
+    expect((direct as Error).message).toMatch(/was deleted or moved after it was loaded/)
+  })
+
+  it('fails the running job when the inference process is killed and runs the next on a fresh one', async () => {
+    // A process of its own, SIGKILLed while the job is denoising (inside onnxruntime).
     const own = new InferenceWorkerClient()
     const ownQueue = new JobQueue({
       worker: own,
@@ -261,21 +339,25 @@ describe('JobQueue with the real inference worker', () => {
       events: hub
     })
     try {
-      const doomed = await ownQueue.generate(params({ numInferenceSteps: 200 }))
+      const doomed = await ownQueue.generate(params({ numInferenceSteps: 400 }))
       const next = await ownQueue.generate(params())
-      const threadBefore = own.threadId
-      expect(threadBefore).not.toBeNull()
-      await own.terminate()
+      await until(() => stepsOf(doomed.jobId).length >= 2)
+      const pidBefore = own.pid
+      expect(pidBefore).not.toBeNull()
+      process.kill(pidBefore as number, 'SIGKILL')
       await until(ended(next.jobId), 120_000)
       expect(endsOf(doomed.jobId)).toEqual(['failed'])
       const failed = events.find(
         (e) => e.type === 'job:state' && e.jobId === doomed.jobId && e.state === 'failed'
       )
       expect(failed).toMatchObject({
-        message: expect.stringMatching(/^the inference worker was terminated; the job was lost/)
+        message:
+          'the inference process stopped unexpectedly (signal SIGKILL); the job was not finished — try again'
       })
+      expect(doneOf(doomed.jobId)).toBeUndefined()
       expect(endsOf(next.jobId)).toEqual(['done'])
-      expect(own.threadId).not.toBe(threadBefore)
+      expect(own.pid).not.toBe(pidBefore)
+      expect(history.list().entries.map((e) => e.params.seed)).toEqual([42])
     } finally {
       await ownQueue.close()
     }

@@ -17,11 +17,13 @@ import { Job } from './job'
 import type { ResolvedParams } from './job'
 import { resultMetadata, toRgbaImage } from './job-result'
 import { checkAgainstModel } from './model-limits'
+import { planRun } from './run-plan'
 
 /**
  * What the queue needs from the inference worker; `InferenceWorkerClient`
- * (main/engine/worker-client.ts) is the implementation. One job at a time: `generate` settles
- * when the job ends, and a worker that dies fails the running job and restarts on the next one.
+ * (main/engine/worker-client.ts, a child process) is the implementation. One job at a time:
+ * `generate` settles when the job ends, and a process that dies fails the running job and
+ * restarts on the next one.
  */
 export interface InferenceWorker {
   generate(jobId: string, request: GenerationRequest): Promise<GenerationResult>
@@ -46,6 +48,8 @@ export interface JobQueueOptions {
   models: ModelRegistry
   history: HistoryStore
   events: EventHub
+  /** Refuse sizes estimated above this many bytes (tests); default: the engine's limit. */
+  memoryLimitBytes?: number
 }
 
 /**
@@ -82,7 +86,9 @@ export class JobQueue {
       height: input.height ?? model.defaults.height,
       scheduler: input.scheduler ?? model.defaults.scheduler
     }
-    checkAgainstModel(params, model)
+    const plan = await planRun(params, model, { memoryLimitBytes: this.options.memoryLimitBytes })
+    checkAgainstModel(params, model, plan.numTimesteps)
+    if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
     if (this.waiting.length >= MAX_WAITING_JOBS) {
       throw new StepwiseError(
         'unavailable',
@@ -90,7 +96,8 @@ export class JobQueue {
       )
     }
     const position = this.waiting.length + (this.running === null ? 0 : 1)
-    const job = new Job(`job-${randomBytes(6).toString('hex')}`, params, model, position)
+    const id = `job-${randomBytes(6).toString('hex')}`
+    const job = new Job(id, params, model, position, plan.numTimesteps)
     this.waiting.push(job)
     this.emitState(job)
     this.pump()
@@ -121,7 +128,7 @@ export class JobQueue {
     if (job.ended) {
       throw new StepwiseError('conflict', `job ${job.id} already ended (${job.state})`)
     }
-    checkAgainstModel({ ...job.params, cfgCutoff: cutoff }, job.model)
+    checkAgainstModel({ ...job.params, cfgCutoff: cutoff }, job.model, job.plannedTimesteps)
     if (job !== this.running) {
       job.params.cfgCutoff = cutoff
       job.cutoff = { cutoff, cutoffStep: null, locked: false }
@@ -150,9 +157,8 @@ export class JobQueue {
 
   /**
    * Cancels waiting jobs, stops the running one (its result is still decoded and stored if it
-   * stops within `graceMs`), then ends the worker thread. The worker is not terminated while a
-   * run is inside onnxruntime if it can be helped: killing a thread mid-`session.run` can take
-   * the whole process down.
+   * stops within `graceMs`), then ends the inference process. Ending it mid-run is safe (it is a
+   * process of its own), but waiting first keeps the running job's partial result.
    */
   async close(graceMs = 10_000): Promise<void> {
     if (this.closed) return

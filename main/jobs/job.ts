@@ -41,7 +41,9 @@ export class Job {
     /** Validated, with the concrete seed, the resolved model id and the model's defaults. */
     readonly params: ResolvedParams,
     readonly model: ModelSummary,
-    position: number
+    position: number,
+    /** T as planned before queueing (./run-plan.ts): bounds step indices of cutoff changes. */
+    readonly plannedTimesteps: number
   ) {
     this.position = position
     this.cutoff = { cutoff: params.cfgCutoff, cutoffStep: null, locked: false }

@@ -3,23 +3,29 @@ import { StepwiseError } from '../../shared/errors'
 import type { ResolvedParams } from './job'
 
 /**
- * Checks the parameters that only make sense against the chosen model and step count, before
- * anything is queued: a step index (CFG cutoff, stop) past the end of the run. Everything else
- * was checked by the schema; what only the graphs can tell is the engine's to report.
+ * Checks the parameters that only make sense against the planned run: a step index (CFG
+ * cutoff, stop) past its last timestep. `numTimesteps` is T, the number of steps the loop
+ * iterates (see ./run-plan.ts): N for most schedulers, N + 1 for PNDM with `skip_prk_steps`, so
+ * index N is valid there. Everything else was checked by the schema; what only the graphs can
+ * tell is the engine's to report.
  */
-export function checkAgainstModel(params: ResolvedParams, model: ModelSummary): void {
+export function checkAgainstModel(
+  params: ResolvedParams,
+  model: ModelSummary,
+  numTimesteps: number
+): void {
   const steps = params.numInferenceSteps
+  const bound =
+    numTimesteps === steps
+      ? `below the number of steps (${steps})`
+      : `below the number of timesteps (${params.scheduler} runs ${numTimesteps} for ${steps} steps)`
   const problems: string[] = []
   const cutoff = params.cfgCutoff
-  if (cutoff !== null && 'stepIndex' in cutoff && cutoff.stepIndex >= steps) {
-    problems.push(
-      `cfgCutoff.stepIndex: must be below the number of steps (${steps}), got ${cutoff.stepIndex}`
-    )
+  if (cutoff !== null && 'stepIndex' in cutoff && cutoff.stepIndex >= numTimesteps) {
+    problems.push(`cfgCutoff.stepIndex: must be ${bound}, got ${cutoff.stepIndex}`)
   }
-  if (params.stopAtStep !== null && params.stopAtStep >= steps) {
-    problems.push(
-      `stopAtStep: must be below the number of steps (${steps}), got ${params.stopAtStep}`
-    )
+  if (params.stopAtStep !== null && params.stopAtStep >= numTimesteps) {
+    problems.push(`stopAtStep: must be ${bound}, got ${params.stopAtStep}`)
   }
   if (problems.length > 0) {
     throw new StepwiseError('invalid-argument', `${model.id}: ${problems.join('; ')}`)

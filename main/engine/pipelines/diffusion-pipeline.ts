@@ -12,6 +12,7 @@ import { formatDims, sameDims } from '../tensor/float-tensor'
 import { runDenoisingLoop, type LoopHost } from './denoising-loop'
 import { checkCallOptions, checkGenerators, prepareLatents } from './generation-helpers'
 import { guidanceScaleEmbedding } from './guidance'
+import { estimateRunMemory, memoryRefusal } from './memory-estimate'
 import type { FamilyHooks } from './family-hooks'
 import { ModelLoader, type LoadedModels } from './loaded-models'
 import type {
@@ -71,9 +72,11 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   protected models: LoadedModels | null = null
   private currentStepState: StepState | null = null
   private running = false
+  private readonly memoryLimit: number | undefined
 
   protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
     this.folder = folder
+    this.memoryLimit = options.memoryLimitBytes
     this.sessions = new ComponentSessions(folder, options)
     this.loader = new ModelLoader(folder, this.sessions)
     const { scheduler, warning } = schedulerFromConfig(
@@ -278,6 +281,15 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     const batchSize = family.batchSize()
     const B = batchSize * resolved.numImagesPerPrompt
     checkGenerators(o.generator, B)
+    // Before any allocation: a size whose activations cannot fit is refused, not attempted.
+    const shape = {
+      height,
+      width,
+      unetRows: B * (resolved.guidanceScale > 1 ? 2 : 1),
+      images: outputType === 'image' ? B : 0
+    }
+    const tooLarge = memoryRefusal(shape, estimateRunMemory(this.folder, shape), this.memoryLimit)
+    if (tooLarge !== null) throw new Error(tooLarge)
 
     this.resetRunState(resolved.guidanceScale, resolved.guidanceRescale, o.clipSkip ?? null)
     const models = await this.ensureModels(outputType === 'image', o.onPhase)

@@ -17,6 +17,11 @@ export type PipelinePhase = 'loading' | 'encoding' | 'denoising' | 'decoding'
 export interface FromPretrainedOptions extends SessionSettings {
   /** Create every session now instead of on first use. Default false (lazy). */
   preload?: boolean
+  /**
+   * Refuse a call whose estimated memory (see pipelines/memory-estimate.ts) is above this many
+   * bytes, before anything is allocated. Default: 75% of this machine's physical memory.
+   */
+  memoryLimitBytes?: number
 }
 
 /** What one denoising step did (no tensors): the record kept in the result. */

@@ -1,6 +1,8 @@
+import { stat } from 'node:fs/promises'
 import type { ProviderName } from '../../../shared/params'
 import type { Scheduler } from '../index'
 import { AutoPipelineForText2Image } from '../index'
+import { ModelLoadError } from '../models/model-load-error'
 
 /** A pipeline as the worker uses it: what `AutoPipelineForText2Image.fromPretrained` returns. */
 export type Text2ImagePipeline = Awaited<
@@ -28,23 +30,33 @@ export class PipelineCache {
     return this.entry !== null && this.key === keyOf(modelDir, provider)
   }
 
-  /** The pipeline for `modelDir` on `provider`, loading it (and freeing another) if needed. */
+  /**
+   * The pipeline for `modelDir` on `provider`, loading it (and freeing another) if needed.
+   * The new folder is read and checked before the loaded pipeline is freed, so a broken folder
+   * (missing files, bad JSON, unknown pipeline) leaves the loaded model as it was. A graph that
+   * onnxruntime cannot read shows only when its session is created, after the previous model's
+   * memory was freed to make room; that model then loads again on its next job.
+   */
   async get(modelDir: string, provider: ProviderName): Promise<CachedPipeline> {
     const key = keyOf(modelDir, provider)
-    if (this.entry !== null && this.key === key) return this.entry
-    await this.release()
-    const entry = AutoPipelineForText2Image.fromPretrained(modelDir, {
+    if (this.entry !== null && this.key === key) {
+      // Loaded sessions would keep running from memory; a folder that is gone must say so.
+      if (!(await isFolder(modelDir))) {
+        await this.release()
+        throw new ModelLoadError(
+          modelDir,
+          `The model folder ${modelDir} was deleted or moved after it was loaded; choose another model or put the folder back`
+        )
+      }
+      return this.entry
+    }
+    const pipe = await AutoPipelineForText2Image.fromPretrained(modelDir, {
       executionProviders: [provider]
-    }).then((pipe) => ({ pipe, modelScheduler: pipe.scheduler }))
+    })
+    await this.release()
+    const entry = Promise.resolve({ pipe, modelScheduler: pipe.scheduler })
     this.key = key
     this.entry = entry
-    // A failed load must not be cached: the next job tries again (the folder may be fixed).
-    entry.catch(() => {
-      if (this.entry === entry) {
-        this.entry = null
-        this.key = null
-      }
-    })
     return entry
   }
 
@@ -64,4 +76,11 @@ export class PipelineCache {
 
 function keyOf(modelDir: string, provider: ProviderName): string {
   return `${provider}\u0000${modelDir}`
+}
+
+async function isFolder(dir: string): Promise<boolean> {
+  return stat(dir).then(
+    (info) => info.isDirectory(),
+    () => false
+  )
 }

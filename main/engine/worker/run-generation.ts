@@ -17,6 +17,7 @@ import type {
   StepReport,
   WorkerPhase
 } from '../worker-protocol'
+import { explainFailure } from './explain-failure'
 import type { GenerationHooks, GenerationRun } from './generation-hooks'
 import type { CachedPipeline, PipelineCache } from './pipeline-cache'
 
@@ -116,7 +117,12 @@ export function startGeneration(
       generator: new Generator().manualSeed(request.seed),
       outputType: 'image',
       callbackOnStepEnd: new MultiPipelineCallbacks([liveCutoff, stopCallback, preview]),
-      onPhase: (p) => phase(p),
+      onPhase: (p) => {
+        // A stop that came while loading or encoding must not let step 0 run: the call cleared
+        // the interrupt flag when it started, and the stop callback only sets it after a step.
+        if (p === 'denoising' && stopCallback.stopRequested) pipe.interrupt = true
+        phase(p)
+      },
       onStepEnd: (info) => {
         const step: StepReport = {
           index: info.index,
@@ -191,6 +197,8 @@ export function startGeneration(
         return { ...liveCutoff.report(), refused: (error as Error).message }
       }
     },
-    result: run()
+    result: run().catch((error: unknown) => {
+      throw explainFailure(error)
+    })
   }
 }
