@@ -7,6 +7,7 @@ import { Field, describedBy } from './field'
 import { InfotextButton } from './infotext-button'
 import { ModelPicker } from './model-picker'
 import { NumberField } from './number-field'
+import { ProviderField } from './provider-field'
 import { SchedulerField } from './scheduler-field'
 import { SeedField } from './seed-field'
 
@@ -115,6 +116,7 @@ export function GenerateForm(): JSX.Element {
         />
       </div>
       <SchedulerField />
+      <ProviderField />
       <div className="field-row previews-row">
         <NumberField
           id="preview-every"

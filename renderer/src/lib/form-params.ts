@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { CfgCutoffSchema, GenerateParamsSchema } from '../../../shared/params'
 import { describeZodError } from '../../../shared/validation'
+import type { ProviderName } from '../../../shared/params'
 import type { CfgCutoff, GenerateParams, ResultMetadata, SchedulerClassName } from '../contract'
 
 /**
@@ -34,6 +35,8 @@ export interface FormValues {
   keepPreviews: boolean
   /** Send a preview every N steps (1: every step). */
   previewEvery: string
+  /** onnxruntime execution provider; `auto` lets main pick the best available one. */
+  provider: ProviderName
 }
 
 /** Form fields that can carry a validation message. */
@@ -104,7 +107,8 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
     seed: parseSeedField(values.seed),
     useKarrasSigmas: values.karras,
     cfgCutoff: cutoffFromForm(values),
-    keepPreviews: values.keepPreviews
+    keepPreviews: values.keepPreviews,
+    provider: values.provider
   }
   if (values.modelId !== '') candidate['modelId'] = values.modelId
   if (values.scheduler !== '') candidate['scheduler'] = values.scheduler
@@ -188,6 +192,7 @@ export function valuesFromResult(
         ? String(cutoff.stepIndex + 1)
         : current.cutoffStepNumber,
     keepPreviews: params.keepPreviews,
-    previewEvery: String(params.previewEvery)
+    previewEvery: String(params.previewEvery),
+    provider: params.provider
   }
 }

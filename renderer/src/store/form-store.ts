@@ -43,7 +43,8 @@ export const INITIAL_VALUES: FormValues = {
   cutoffPercent: 100,
   cutoffStepNumber: '',
   keepPreviews: false,
-  previewEvery: '1'
+  previewEvery: '1',
+  provider: 'auto'
 }
 
 /** The generate form store. */
