@@ -52,6 +52,11 @@ test('a 40 % cutoff turns CFG off from the step after index int(0.4·T)', async 
     `guidance ended after step ${cutoffStep + 1}`
   )
   await expect(page.getByTestId('cutoff-measured')).toContainText('(measured)')
+  // Counted from the UNet batch each step reports: steps after the cutoff ran half the batch.
+  const rows = Math.round(((total - cutoffStep - 1) / (2 * total)) * 1000) / 10
+  await expect(page.getByTestId('cutoff-measured')).toContainText(
+    `${Number.isInteger(rows) ? rows : rows.toFixed(1)} % of UNet batch rows`
+  )
   await snap(page, 'cutoff-40')
   await page.close()
 })

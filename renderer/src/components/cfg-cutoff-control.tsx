@@ -1,5 +1,6 @@
 import type { JSX } from 'react'
 import {
+  batchWorkSaved,
   cutoffFromPercent,
   cutoffStepFor,
   expectedTimesteps,
@@ -160,7 +161,7 @@ export function CfgCutoffControl(): JSX.Element {
           Last run:{' '}
           {measured.cfgCutoffStep === null
             ? 'guidance on every step, nothing saved'
-            : `guidance ended after step ${measured.cfgCutoffStep + 1}, saved ${formatPercent(measured.unetSavedFraction)} of UNet work (measured)`}
+            : `guidance ended after step ${measured.cfgCutoffStep + 1}, saved ${formatPercent(measured.unetSavedFraction)} of UNet time (measured) and ${formatPercent(batchWorkSaved(live?.steps ?? []))} of UNet batch rows`}
         </p>
       )}
     </fieldset>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  batchWorkSaved,
   cutoffFromPercent,
   cutoffStepFor,
   expectedTimesteps,
@@ -84,5 +85,19 @@ describe('cutoffFromPercent', () => {
     expect(cutoffFromPercent(100)).toBeNull()
     expect(cutoffFromPercent(40)).toEqual({ ratio: 0.4 })
     expect(cutoffFromPercent(0)).toEqual({ ratio: 0 })
+  })
+})
+
+describe('batchWorkSaved', () => {
+  it('counts the batch rows the unguided steps did not run', () => {
+    // T = 10, cutoff after index 4: five steps at batch 2, five at batch 1 → 5 of 20 rows saved.
+    const steps = Array.from({ length: 10 }, (_, i) => ({ unetBatch: i <= 4 ? 2 : 1 }))
+    expect(batchWorkSaved(steps)).toBe(0.25)
+    expect(batchWorkSaved(steps)).toBeCloseTo(predictedUnetSaving(10, 4, 7.5), 12)
+  })
+
+  it('is zero without a cutoff or without steps', () => {
+    expect(batchWorkSaved([{ unetBatch: 2 }, { unetBatch: 2 }])).toBe(0)
+    expect(batchWorkSaved([])).toBe(0)
   })
 })

@@ -61,3 +61,15 @@ export function minLivePercent(total: number, lastIndex: number | null): number 
 export function cutoffFromPercent(percent: number): CfgCutoff | null {
   return percent >= 100 ? null : { ratio: percent / 100 }
 }
+
+/**
+ * UNet work a finished run actually saved, counted in batch rows rather than milliseconds (which
+ * a busy machine makes noisy): each step's reported batch against the full CFG batch, the largest
+ * one the run used. 0 when every step ran the same batch.
+ */
+export function batchWorkSaved(steps: readonly { unetBatch: number }[]): number {
+  const full = Math.max(0, ...steps.map((s) => s.unetBatch))
+  if (steps.length === 0 || full === 0) return 0
+  const saved = steps.reduce((sum, s) => sum + (full - s.unetBatch), 0)
+  return saved / (full * steps.length)
+}
