@@ -2,10 +2,13 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, session, shell } from 'electron'
 import { openStepwiseApi } from './api/create-api'
+import { inferenceStatusOf } from './api/inference-status'
 import { utilityWorkerProcess } from './electron-worker-process'
 import { modelDirsFromEnv } from './app-paths'
 import { InferenceWorkerClient } from './engine/worker-client'
+import { pickModelFolder } from './ipc/folder-dialog'
 import { registerIpcHandlers } from './ipc/register-handlers'
+import { DownloadManager } from './models/download-manager'
 import { WindowEventDelivery } from './ipc/window-events'
 import { isAppUrl, lockDownNavigation } from './security'
 import { secureWebPreferences } from './window-options'
@@ -59,13 +62,18 @@ void app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
     callback(false)
   )
+  const dataDir = process.env['STEPWISE_DATA_DIR'] ?? app.getPath('userData')
+  // Inference runs in a utility process: a native crash there fails one job, not the app.
+  const worker = new InferenceWorkerClient({ spawn: utilityWorkerProcess })
   const api = await openStepwiseApi({
     appVersion: app.getVersion(),
     mode: 'electron',
-    dataDir: process.env['STEPWISE_DATA_DIR'] ?? app.getPath('userData'),
+    dataDir,
     modelDirs: modelDirs(),
-    // Inference runs in a utility process: a native crash there fails one job, not the app.
-    worker: new InferenceWorkerClient({ spawn: utilityWorkerProcess })
+    worker,
+    pickFolder: pickModelFolder,
+    downloads: (models, events) => new DownloadManager({ dataDir, models, events }),
+    inferenceStatus: () => inferenceStatusOf(worker)
   })
   // Quit only after the running job has stopped and its result is stored (see JobQueue.close).
   let closed = false

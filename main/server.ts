@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { version } from '../package.json'
 import { openStepwiseApi } from './api/create-api'
+import { inferenceStatusOf } from './api/inference-status'
 import { defaultUserDataDir } from './app-paths'
 import { InferenceWorkerClient } from './engine/worker-client'
 import { DownloadManager } from './models/download-manager'
@@ -36,13 +37,15 @@ async function main(): Promise<void> {
   // The build runs from out/main/; the shipped models sit in resources/models at the repo root.
   const modelDirs =
     args.modelsDirs.length > 0 ? args.modelsDirs : [join(__dirname, '../../resources/models')]
+  const worker = new InferenceWorkerClient()
   const api = await openStepwiseApi({
     appVersion: version,
     mode: 'browser',
     dataDir,
     modelDirs,
-    worker: new InferenceWorkerClient(),
-    downloads: (models, events) => new DownloadManager({ dataDir, models, events })
+    worker,
+    downloads: (models, events) => new DownloadManager({ dataDir, models, events }),
+    inferenceStatus: () => inferenceStatusOf(worker)
   })
   const server = await startBrowserServer({
     api,

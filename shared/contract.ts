@@ -379,12 +379,16 @@ export interface DownloadUpdateEvent {
 
 /** The inference process's memory and what it holds loaded. */
 export interface InferenceStatus {
-  /** Resident set size of the process that runs inference, in bytes. */
-  rssBytes: number
-  /** The model whose sessions are loaded (null: none). */
+  /** Whether the inference process runs (it starts with the first job, and after a crash). */
+  running: boolean
+  /** Resident set size of the process that runs inference, in bytes (null: not running). */
+  rssBytes: number | null
+  /** The model whose pipeline is loaded (null: none). */
   loadedModelPath: string | null
-  /** The provider the loaded sessions asked for. */
+  /** The provider the loaded pipeline asked for. */
   loadedProvider: string | null
+  /** Graphs with a live session and the provider each actually runs on. */
+  loadedComponents: { component: string; provider: string }[]
 }
 
 /** Events pushed from main to every connected renderer. */

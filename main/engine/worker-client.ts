@@ -9,7 +9,8 @@ import type {
   GenerationResult,
   WorkerCommand,
   WorkerEvent,
-  WorkerMessage
+  WorkerMessage,
+  WorkerStatus
 } from './worker-protocol'
 
 /**
@@ -85,6 +86,8 @@ export class InferenceWorkerClient {
   /** Settles when the current process has exited (null when none runs). */
   private exited: Promise<void> | null = null
   private readonly listeners = new Map<string, Set<Listener>>()
+  private readonly statusRequests = new Map<number, (status: WorkerStatus | null) => void>()
+  private nextStatusRequest = 1
 
   constructor(options: InferenceWorkerClientOptions = {}) {
     this.options = options
@@ -242,9 +245,33 @@ export class InferenceWorkerClient {
     return worker
   }
 
+  /**
+   * The inference process's memory (RSS) and loaded model, or null when no process runs (none
+   * has started yet, or it exited) or it did not answer within `timeoutMs` (a step that blocks
+   * longer, or a hung process). Starts no process.
+   */
+  status(timeoutMs = 5000): Promise<WorkerStatus | null> {
+    if (this.worker === null) return Promise.resolve(null)
+    const requestId = this.nextStatusRequest++
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => answer(null), timeoutMs)
+      const answer = (status: WorkerStatus | null): void => {
+        clearTimeout(timer)
+        this.statusRequests.delete(requestId)
+        resolve(status)
+      }
+      this.statusRequests.set(requestId, answer)
+      this.post({ type: 'status', requestId })
+    })
+  }
+
   private onMessage(message: WorkerMessage): void {
     if (message.type === 'fatal') {
       this.crashMessage = `the inference process crashed: ${message.message}`
+      return
+    }
+    if (message.type === 'status') {
+      this.statusRequests.get(message.requestId)?.(message.status)
       return
     }
     const job = this.job
@@ -264,6 +291,7 @@ export class InferenceWorkerClient {
     if (this.worker !== worker) return
     this.worker = null
     this.exited = null
+    for (const answer of [...this.statusRequests.values()]) answer(null)
     const job = this.job
     if (job === null) return
     this.job = null

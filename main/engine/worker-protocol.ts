@@ -38,6 +38,20 @@ export type WorkerCommand =
   | { type: 'set-cfg-cutoff'; jobId: string; cutoff: CfgCutoff | null }
   /** Drops loaded sessions (model switch, memory pressure). */
   | { type: 'release' }
+  /** Asks for a {@link WorkerStatus}; answered with a `status` message carrying `requestId`. */
+  | { type: 'status'; requestId: number }
+
+/** The inference process's memory and what it has loaded. */
+export interface WorkerStatus {
+  /** `process.memoryUsage().rss` of the inference process (onnxruntime's memory included). */
+  rssBytes: number
+  /** The model folder whose pipeline is loaded, or null. */
+  modelDir: string | null
+  /** The provider that pipeline was asked to use. */
+  provider: string | null
+  /** The graphs with a live session, and the provider each actually runs on. */
+  components: { component: string; provider: string }[]
+}
 
 /** Phases of a job as the worker reports them. */
 export type WorkerPhase = 'loading' | 'encoding' | 'denoising' | 'decoding'
@@ -120,4 +134,7 @@ export type WorkerEvent =
  * about to die of an uncaught error (the client uses it as the message of the running job's
  * failure; it is never emitted to listeners).
  */
-export type WorkerMessage = WorkerEvent | { type: 'fatal'; message: string }
+export type WorkerMessage =
+  | WorkerEvent
+  | { type: 'fatal'; message: string }
+  | { type: 'status'; requestId: number; status: WorkerStatus }

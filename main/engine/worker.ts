@@ -104,5 +104,14 @@ channel.onCommand((command: WorkerCommand) => {
       if (active !== null) releaseAfterJob = true
       else void cache.release()
       return
+    case 'status':
+      void cache.loaded().then((loaded) =>
+        channel.send({
+          type: 'status',
+          requestId: command.requestId,
+          status: { rssBytes: process.memoryUsage().rss, ...loaded }
+        })
+      )
+      return
   }
 })

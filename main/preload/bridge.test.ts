@@ -36,6 +36,14 @@ describe('the preload bridge (window.stepwise)', () => {
     expect('invoke' in bridge || 'send' in bridge || 'on' in bridge).toBe(false)
   })
 
+  it('adds pathForFile (the path of a dropped folder) only when the preload provides it', () => {
+    const bridge = createBridge(recordingIpc().ipc, (file: never) => `/dropped/${String(file)}`)
+    expect(Object.keys(bridge).sort()).toEqual(
+      [...OPERATION_NAMES, 'onEvent', 'pathForFile'].sort()
+    )
+    expect((bridge['pathForFile'] as (f: string) => string)('models')).toBe('/dropped/models')
+  })
+
   it('invokes each operation on its own channel with the arguments as given', async () => {
     const { ipc, invoked } = recordingIpc()
     const bridge = createBridge(ipc) as Record<string, (...args: unknown[]) => Promise<unknown>>

@@ -25,7 +25,14 @@ export type BridgeListener = (event: unknown) => void
  *
  * Imports nothing but shared/channels.ts: the sandboxed preload cannot load npm packages.
  */
-export function createBridge(ipc: BridgeIpc): Record<string, (...args: never[]) => unknown> {
+export function createBridge(
+  ipc: BridgeIpc,
+  /**
+   * The file-system path of a File the user dropped on the page (Electron's
+   * `webUtils.getPathForFile`), for "drop a model folder here"; omitted where there is none.
+   */
+  pathForFile?: (file: never) => string
+): Record<string, (...args: never[]) => unknown> {
   const listeners = new Set<BridgeListener>()
   ipc.on(EVENT_CHANNEL, (_event, payload) => {
     for (const listener of [...listeners]) {
@@ -43,6 +50,7 @@ export function createBridge(ipc: BridgeIpc): Record<string, (...args: never[]) 
     const channel = channelFor(operation)
     bridge[operation] = (...args: unknown[]) => ipc.invoke(channel, ...args)
   }
+  if (pathForFile !== undefined) bridge['pathForFile'] = pathForFile
   bridge['onEvent'] = (listener: BridgeListener) => {
     if (typeof listener !== 'function') throw new TypeError('onEvent needs a function')
     listeners.add(listener)

@@ -395,8 +395,11 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     return [...this.loadWarnings, ...this.sessions.warnings]
   }
 
-  /** The providers graphs actually ran on. */
-  protected usedProviders(): ReturnType<ComponentSessions['usedProviders']> {
+  /**
+   * The provider each graph with a live session runs on; empty after `release()` until the next
+   * call creates sessions again (graphs are loaded when a call first needs them).
+   */
+  usedProviders(): ReturnType<ComponentSessions['usedProviders']> {
     return this.sessions.usedProviders()
   }
 }

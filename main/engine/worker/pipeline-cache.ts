@@ -3,6 +3,7 @@ import type { ProviderName } from '../../../shared/params'
 import type { Scheduler } from '../index'
 import { AutoPipelineForText2Image } from '../index'
 import { ModelLoadError } from '../models/model-load-error'
+import type { WorkerStatus } from '../worker-protocol'
 
 /** A pipeline as the worker uses it: what `AutoPipelineForText2Image.fromPretrained` returns. */
 export type Text2ImagePipeline = Awaited<
@@ -58,6 +59,20 @@ export class PipelineCache {
     this.key = key
     this.entry = entry
     return entry
+  }
+
+  /** The loaded model folder and provider, and the graphs whose sessions exist now. */
+  async loaded(): Promise<Omit<WorkerStatus, 'rssBytes'>> {
+    const entry = this.entry
+    if (entry === null || this.key === null)
+      return { modelDir: null, provider: null, components: [] }
+    const [provider, modelDir] = this.key.split('\u0000') as [string, string]
+    const used = await (await entry).pipe.usedProviders()
+    const components = Object.entries(used).map(([component, p]) => ({
+      component,
+      provider: p as string
+    }))
+    return { modelDir, provider, components }
   }
 
   /** Frees the loaded sessions, if any. */
