@@ -45,8 +45,10 @@ Generation (defaults come from the model):
                             or an alias: ${schedulerAliases}
                             (default: the model's scheduler_config.json)
   --karras                  use Karras sigmas (use_karras_sigmas=True)
-  --provider NAME           ${PROVIDER_NAMES.join(', ')} (default: auto = the best available;
-                            falls back to cpu with a warning when the one asked for is missing)
+  --provider NAME           ${PROVIDER_NAMES.join(', ')} (default: auto = the platform's GPU
+                            provider when this install has it, else cpu; a provider that is not
+                            available or fails to load falls back to cpu with a warning saying why;
+                            see npm run cli -- capabilities)
 
 Callbacks (diffusers semantics; T = the number of timesteps the loop runs):
   --cfg-cutoff-ratio R      end classifier-free guidance after step index int(T*R), R in [0, 1]
