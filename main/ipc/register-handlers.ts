@@ -2,28 +2,20 @@ import { ipcMain } from 'electron'
 import type { IpcMainInvokeEvent } from 'electron'
 import { OPERATION_NAMES, channelFor } from '../../shared/channels'
 import type { StepwiseOperations } from '../../shared/contract'
-import { dispatch } from '../rpc/dispatch'
-import { senderAllowed } from './sender-check'
+import { handleIpcCall } from './ipc-call'
 
 /**
- * Registers one `ipcMain.handle` per contract operation. Each handler first checks that the
- * sender is the app's own top-level frame (checklist item 17), then validates the payload
- * through {@link dispatch}.
+ * Registers one `ipcMain.handle` per contract operation; each checks the sender and validates
+ * the payload through {@link handleIpcCall}.
  */
 export function registerIpcHandlers(
   api: StepwiseOperations,
   isTrustedSender: (url: string) => boolean
 ): () => void {
   for (const operation of OPERATION_NAMES) {
-    ipcMain.handle(channelFor(operation), async (event: IpcMainInvokeEvent, ...args: unknown[]) => {
-      if (!senderAllowed(event.senderFrame, isTrustedSender)) {
-        return {
-          ok: false,
-          error: { code: 'forbidden', message: 'IPC refused: the sender is not a Stepwise window' }
-        }
-      }
-      return dispatch(api, operation, args)
-    })
+    ipcMain.handle(channelFor(operation), (event: IpcMainInvokeEvent, ...args: unknown[]) =>
+      handleIpcCall(api, isTrustedSender, operation, event.senderFrame, args)
+    )
   }
   return () => {
     for (const operation of OPERATION_NAMES) ipcMain.removeHandler(channelFor(operation))

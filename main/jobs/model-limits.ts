@@ -1,5 +1,6 @@
 import type { ModelSummary } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
+import { stepIndexProblems } from '../engine/worker/step-index-bounds'
 import type { ResolvedParams } from './job'
 
 /**
@@ -14,19 +15,7 @@ export function checkAgainstModel(
   model: ModelSummary,
   numTimesteps: number
 ): void {
-  const steps = params.numInferenceSteps
-  const bound =
-    numTimesteps === steps
-      ? `below the number of steps (${steps})`
-      : `below the number of timesteps (${params.scheduler} runs ${numTimesteps} for ${steps} steps)`
-  const problems: string[] = []
-  const cutoff = params.cfgCutoff
-  if (cutoff !== null && 'stepIndex' in cutoff && cutoff.stepIndex >= numTimesteps) {
-    problems.push(`cfgCutoff.stepIndex: must be ${bound}, got ${cutoff.stepIndex}`)
-  }
-  if (params.stopAtStep !== null && params.stopAtStep >= numTimesteps) {
-    problems.push(`stopAtStep: must be ${bound}, got ${params.stopAtStep}`)
-  }
+  const problems = stepIndexProblems({ ...params, numTimesteps })
   if (problems.length > 0) {
     throw new StepwiseError('invalid-argument', `${model.id}: ${problems.join('; ')}`)
   }

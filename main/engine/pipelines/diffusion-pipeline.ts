@@ -22,7 +22,7 @@ import type {
   OutputType,
   PipelineOutput
 } from './pipeline-types'
-import { resolveStepEndCallback } from './resolve-callback'
+import { pastEndWarnings, resolveStepEndCallback } from './resolve-callback'
 import { schedulerFromConfig } from './scheduler-factory'
 import { decodeLatents } from './vae-decode'
 
@@ -209,6 +209,15 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
         `unet/config.json sets time_cond_proj_dim ${configured}, but ${unet.model.label} has no timestep_cond input`
       )
     }
+    const inChannels = this.folder.unetConfig.inChannels
+    if (inChannels !== null && unet.io.inChannels !== null && inChannels !== unet.io.inChannels) {
+      // Latents are drawn with the config's channel count; a graph that takes another would
+      // fail inside onnxruntime at step 0 with a dimension error naming no file.
+      throw new ModelLoadError(
+        unet.model.path,
+        `unet/config.json sets in_channels ${inChannels}, but ${unet.model.label} takes ${unet.io.inChannels}-channel samples; the config and the graph belong to different UNets`
+      )
+    }
     if (configured === null && unet.io.hasTimestepCond && unet.io.timestepCondDim === null) {
       throw new ModelLoadError(
         unet.model.path,
@@ -348,7 +357,11 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     })
     this.setCurrentStep(null)
 
-    const warnings = [...this.standingWarnings(), ...encoded.warnings]
+    const warnings = [
+      ...this.standingWarnings(),
+      ...encoded.warnings,
+      ...pastEndWarnings(o.callbackOnStepEnd, timesteps.length)
+    ]
     const fallbacks = [...loop.fallbacks]
     let images: Tensor | RgbaImage[] = tensors.latents as Tensor
     if (outputType === 'image') {

@@ -36,3 +36,27 @@ export function resolveStepEndCallback(
     'callbackOnStepEnd must be a function, a PipelineCallback or a MultiPipelineCallbacks'
   )
 }
+
+/**
+ * diffusers never checks `cutoff_step_index` against the run: an index past the last step
+ * silently never fires. Stepwise runs the same way but says so, once per callback, in the
+ * result's warnings.
+ */
+export function pastEndWarnings(
+  callback: StepEndCallback | null | undefined,
+  numTimesteps: number
+): string[] {
+  const members =
+    callback instanceof MultiPipelineCallbacks
+      ? callback.callbacks
+      : callback instanceof PipelineCallback
+        ? [callback]
+        : []
+  return members.flatMap((c) => {
+    const index = c.config.cutoff_step_index
+    if (typeof index !== 'number' || index < numTimesteps) return []
+    return [
+      `${c.constructor.name}: cutoff_step_index ${index} is past the last step index ${numTimesteps - 1}, so it never acts`
+    ]
+  })
+}

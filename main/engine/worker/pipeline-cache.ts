@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import type { ProviderName } from '../../../shared/params'
 import type { Scheduler } from '../index'
 import { AutoPipelineForText2Image } from '../index'
+import { checkModelFolder } from '../models/check-model-folder'
 import { ModelLoadError } from '../models/model-load-error'
 import type { WorkerStatus } from '../worker-protocol'
 
@@ -33,10 +34,10 @@ export class PipelineCache {
 
   /**
    * The pipeline for `modelDir` on `provider`, loading it (and freeing another) if needed.
-   * The new folder is read and checked before the loaded pipeline is freed, so a broken folder
-   * (missing files, bad JSON, unknown pipeline) leaves the loaded model as it was. A graph that
-   * onnxruntime cannot read shows only when its session is created, after the previous model's
-   * memory was freed to make room; that model then loads again on its next job.
+   * The new folder is read and checked (configs, and each graph's header: inputs, outputs,
+   * completeness) before the loaded pipeline is freed, so a broken folder leaves the loaded model
+   * as it was. What only a session can reveal shows after the previous model's memory was freed
+   * to make room; that model then loads again on its next job.
    */
   async get(modelDir: string, provider: ProviderName): Promise<CachedPipeline> {
     const key = keyOf(modelDir, provider)
@@ -51,6 +52,9 @@ export class PipelineCache {
       }
       return this.entry
     }
+    // Headers only, no session: a truncated or mismatched graph is found before anything loaded
+    // is freed.
+    await checkModelFolder(modelDir)
     const pipe = await AutoPipelineForText2Image.fromPretrained(modelDir, {
       executionProviders: [provider]
     })

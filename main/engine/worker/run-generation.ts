@@ -19,6 +19,7 @@ import type {
 } from '../worker-protocol'
 import { explainFailure } from './explain-failure'
 import type { GenerationHooks, GenerationRun } from './generation-hooks'
+import { stepIndexProblems } from './step-index-bounds'
 import type { CachedPipeline, PipelineCache } from './pipeline-cache'
 
 /**
@@ -55,6 +56,31 @@ function configureScheduler(
     else warn(`${name} has no Karras sigmas option; running it without`)
   }
   cached.pipe.scheduler = createScheduler(name, base.config, overrides)
+}
+
+/**
+ * Refuses a cutoff or stop index the run would never reach, before anything runs (main's queue
+ * checks the same before queueing; this covers the CLI and direct clients of the worker).
+ */
+function checkStepIndices(pipe: CachedPipeline['pipe'], request: GenerationRequest): void {
+  if (request.stopAtStep === null && (request.cfgCutoff === null || 'ratio' in request.cfgCutoff)) {
+    return
+  }
+  const numInferenceSteps = request.numInferenceSteps ?? pipe.defaults.numInferenceSteps
+  // A copy: the pipeline sets its own scheduler's timesteps when the call starts.
+  const probe = createScheduler(
+    pipe.scheduler.className as SchedulerClassName,
+    pipe.scheduler.config
+  )
+  probe.setTimesteps(numInferenceSteps)
+  const problems = stepIndexProblems({
+    cfgCutoff: request.cfgCutoff,
+    stopAtStep: request.stopAtStep,
+    numInferenceSteps,
+    numTimesteps: probe.timesteps.length,
+    scheduler: probe.className
+  })
+  if (problems.length > 0) throw new Error(problems.join('; '))
 }
 
 function isSchedulerName(name: string): name is SchedulerClassName {
@@ -96,6 +122,7 @@ export function startGeneration(
     const cached = await cache.get(request.modelDir, request.provider)
     const { pipe } = cached
     configureScheduler(cached, request, warn)
+    checkStepIndices(pipe, request)
     liveCutoff = new LiveCfgCutoffCallback({ family: pipe.family, cutoff: pendingCutoff })
 
     const previews = new Map<number, RgbaFrame>()
@@ -145,11 +172,6 @@ export function startGeneration(
     })
 
     for (const message of output.warnings) warn(message)
-    if (request.stopAtStep !== null && request.stopAtStep >= output.numTimesteps) {
-      warn(
-        `stop at step ${request.stopAtStep} is past the last step index ${output.numTimesteps - 1}; the run was not stopped early`
-      )
-    }
     const scheduler = output.scheduler
     if (!isSchedulerName(scheduler)) throw new Error(`unexpected scheduler ${scheduler}`)
     const finalCutoff = liveCutoff.report().cutoff
