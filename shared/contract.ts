@@ -281,6 +281,12 @@ export interface JobStepEvent {
   /** Classifier-free guidance was applied in this step. */
   cfg: boolean
   /**
+   * When the step ended in the inference process: epoch ms with sub-ms precision
+   * (`performance.timeOrigin + performance.now()`, comparable across processes on one machine).
+   * The renderer records it with each painted preview, so preview latency can be measured.
+   */
+  endedAt: number
+  /**
    * Latent-resolution preview; null when this step had none or a newer preview superseded it
    * before it could be sent (the connection was still busy with the previous one).
    */

@@ -77,6 +77,13 @@ export interface StepReport {
   unetBatch: number
   /** Whether classifier-free guidance was applied in this step. */
   cfg: boolean
+  /**
+   * When the step ended in the inference process, callbacks and preview included: epoch
+   * milliseconds with sub-millisecond precision (`performance.timeOrigin + performance.now()`),
+   * comparable with the same clock in other processes on this machine (main, the renderer). The
+   * benchmark measures preview latency from it (bench/README.md).
+   */
+  endedAt: number
   /** Latent-resolution preview, or null when previews are off for this step. */
   preview: RgbaFrame | null
 }

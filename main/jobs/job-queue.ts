@@ -312,6 +312,7 @@ export class JobQueue {
           unetMs: step.unetMs,
           unetBatch: step.unetBatch,
           cfg: step.cfg,
+          endedAt: step.endedAt,
           preview
         })
         return

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { CfgCutoff, SchedulerClassName } from '../../../shared/params'
 import { CfgCutoffSchema, SCHEDULER_CLASS_NAMES } from '../../../shared/params'
 import type { PreviewFrame, RgbaImage } from '../index'
@@ -151,6 +152,9 @@ export function startGeneration(
         phase(p)
       },
       onStepEnd: (info) => {
+        // Stamped first, before the report is built and sent: the moment the step (its callbacks
+        // and preview included) ended, on a clock other processes on this machine share.
+        const endedAt = performance.timeOrigin + performance.now()
         const step: StepReport = {
           index: info.index,
           timestep: info.timestep,
@@ -159,6 +163,7 @@ export function startGeneration(
           unetMs: info.unetMs,
           unetBatch: info.unetBatch,
           cfg: info.cfg,
+          endedAt,
           preview: previews.get(info.index) ?? null
         }
         previews.delete(info.index)

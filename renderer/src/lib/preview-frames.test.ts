@@ -10,13 +10,16 @@ const frame = (v: number): { width: number; height: number; rgba: Uint8Array } =
 describe('PreviewFrames', () => {
   it('keeps the live job’s previews, tells listeners, and ignores other jobs', () => {
     const frames = new PreviewFrames()
-    const heard: number[] = []
-    frames.subscribe((index) => heard.push(index))
+    const heard: [number, number][] = []
+    frames.subscribe((index, _frame, endedAt) => heard.push([index, endedAt]))
     frames.reset('a')
-    frames.put('a', 0, frame(1))
-    frames.put('b', 5, frame(2))
-    frames.put('a', 1, frame(3))
-    expect(heard).toEqual([0, 1])
+    frames.put('a', 0, frame(1), 1000.25)
+    frames.put('b', 5, frame(2), 1001)
+    frames.put('a', 1, frame(3), 1002.5)
+    expect(heard).toEqual([
+      [0, 1000.25],
+      [1, 1002.5]
+    ])
     expect(frames.latest()?.index).toBe(1)
     expect(frames.get(5)).toBeUndefined()
     frames.reset('b')

@@ -1,7 +1,7 @@
 import type { RgbaImage } from '../contract'
 
-/** Called when a step's preview arrives. */
-export type FrameListener = (index: number, frame: RgbaImage) => void
+/** Called when a step's preview arrives; `endedAt` is when its step ended (JobStepEvent). */
+export type FrameListener = (index: number, frame: RgbaImage, endedAt: number) => void
 
 /**
  * The live job's step previews, outside React state on purpose: they are pixel buffers that only
@@ -21,10 +21,10 @@ export class PreviewFrames {
   }
 
   /** Stores a preview of the live job and tells listeners; previews of other jobs are ignored. */
-  put(jobId: string, index: number, frame: RgbaImage): void {
+  put(jobId: string, index: number, frame: RgbaImage, endedAt: number): void {
     if (jobId !== this.jobId) return
     this.frames.set(index, frame)
-    for (const listener of this.listeners) listener(index, frame)
+    for (const listener of this.listeners) listener(index, frame, endedAt)
   }
 
   /** The preview of step `index`, if it arrived. */

@@ -56,7 +56,9 @@ export function routeEvents(api: StepwiseApi): () => void {
         return
       }
       case 'job:step': {
-        if (event.preview !== null) previewFrames.put(event.jobId, event.index, event.preview)
+        if (event.preview !== null) {
+          previewFrames.put(event.jobId, event.index, event.preview, event.endedAt)
+        }
         steps.push({
           jobId: event.jobId,
           record: {
