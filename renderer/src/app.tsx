@@ -1,21 +1,27 @@
 import type { JSX } from 'react'
 import { CapabilitiesPanel } from './components/capabilities-panel'
+import { DownloadsPanel } from './components/downloads-panel'
 import { ErrorBanner } from './components/error-banner'
 import { GenerateForm } from './components/generate-form'
 import { HistoryPanel } from './components/history-panel'
+import { LibraryPanel } from './components/library-panel'
 import { LiveView } from './components/live-view'
 import { ProgressPanel } from './components/progress-panel'
 import { QueuePanel } from './components/queue-panel'
 import { RunControls } from './components/run-controls'
 import { StepGallery } from './components/step-gallery'
+import { useFolderDrop } from './hooks/use-folder-drop'
 import { useShortcuts } from './hooks/use-shortcuts'
 
 /**
  * The application: parameters on the left, the live view with its controls and step strip in the
- * centre, queue and history on the right, the installation's facts in the status bar.
+ * centre, queue, history, the model library and downloads on the right, the installation's facts
+ * and the inference process's memory in the status bar. A folder dropped on the window is added
+ * to the model library.
  */
 export function App(): JSX.Element {
   useShortcuts()
+  useFolderDrop()
   return (
     <div className="app">
       <header className="app-header">
@@ -35,6 +41,8 @@ export function App(): JSX.Element {
       <aside className="pane pane-side" aria-label="Queue and history">
         <QueuePanel />
         <HistoryPanel />
+        <LibraryPanel />
+        <DownloadsPanel />
       </aside>
       <CapabilitiesPanel />
     </div>

@@ -4,6 +4,12 @@
  */
 export type {
   Capabilities,
+  DownloadRequest,
+  DownloadSummary,
+  InferenceStatus,
+  KnownModelInfo,
+  ModelLibraryListing,
+  ModelProblem,
   CfgCutoff,
   CfgCutoffState,
   GenerateParams,

@@ -11,6 +11,8 @@ export type PreloadBridge = Record<
   (...args: unknown[]) => Promise<Envelope<unknown>>
 > & {
   onEvent(listener: (event: StepwiseEvent) => void): () => void
+  /** Electron only: the path of a File the user dropped on the window ('' if it has none). */
+  pathForFile?(file: File): string
 }
 
 declare global {

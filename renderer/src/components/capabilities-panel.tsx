@@ -1,5 +1,6 @@
 import type { JSX } from 'react'
 import { useAppStore } from '../store/app-store'
+import { MemoryStatus } from './memory-status'
 
 /** The status bar: versions, front end and execution providers, as the backend reports them. */
 export function CapabilitiesPanel(): JSX.Element {
@@ -41,6 +42,7 @@ export function CapabilitiesPanel(): JSX.Element {
           </li>
         ))}
       </ul>
+      <MemoryStatus />
     </footer>
   )
 }

@@ -1,5 +1,5 @@
 import type { JSX } from 'react'
-import { FAMILY_LABELS, SCHEDULER_LABELS, formatBytes } from '../lib/labels'
+import { SCHEDULER_LABELS, formatBytes } from '../lib/labels'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { Field, describedBy } from './field'
@@ -16,13 +16,14 @@ export function ModelPicker(): JSX.Element {
     modelsError !== null ? (
       `Models unavailable: ${modelsError}`
     ) : model === undefined ? (
-      'No model installed: add one to the models folder.'
+      'No model yet: add a model folder or download one (Models and Downloads, right).'
     ) : (
       <>
-        {FAMILY_LABELS[model.family]} · {model.defaults.width}×{model.defaults.height} ·{' '}
-        {model.defaults.numInferenceSteps} steps · CFG {model.defaults.guidanceScale} ·{' '}
-        {SCHEDULER_LABELS[model.defaults.scheduler]} · {formatBytes(model.sizeBytes)}
-        {model.builtIn ? ' · built in' : ''}{' '}
+        {model.familyLabel} · {model.precision} · {model.defaults.width}×{model.defaults.height} ·{' '}
+        {model.defaults.numInferenceSteps} steps · CFG {model.defaults.guidanceScale}
+        {model.defaults.cfg ? '' : ' (off)'} · {SCHEDULER_LABELS[model.defaults.scheduler]} ·{' '}
+        {formatBytes(model.sizeBytes)} on disk
+        {model.builtIn ? ' · built in' : ` · ${model.source}`}{' '}
         <button type="button" className="link-button" onClick={() => applyModel(model)}>
           Reset to model defaults
         </button>
@@ -44,7 +45,7 @@ export function ModelPicker(): JSX.Element {
         {models.length === 0 && <option value="">No models</option>}
         {models.map((m) => (
           <option key={m.id} value={m.id}>
-            {m.name} ({FAMILY_LABELS[m.family]})
+            {m.name} ({m.familyLabel})
           </option>
         ))}
       </select>

@@ -1,4 +1,4 @@
-import type { ModelFamily, SchedulerClassName } from '../contract'
+import type { SchedulerClassName } from '../contract'
 
 /** The names A1111 and ComfyUI users know the diffusers schedulers by. */
 export const SCHEDULER_LABELS: Record<SchedulerClassName, string> = {
@@ -9,13 +9,6 @@ export const SCHEDULER_LABELS: Record<SchedulerClassName, string> = {
   PNDMScheduler: 'PNDM (PLMS)',
   LMSDiscreteScheduler: 'LMS',
   LCMScheduler: 'LCM'
-}
-
-/** Model family names as people say them. */
-export const FAMILY_LABELS: Record<ModelFamily, string> = {
-  sd1: 'SD 1.x',
-  sd2: 'SD 2.x',
-  sdxl: 'SDXL'
 }
 
 /** A byte count in B, KB, MB or GB. */

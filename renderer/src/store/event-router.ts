@@ -2,9 +2,11 @@ import type { StepwiseApi, StepwiseEvent } from '../contract'
 import { FrameBatcher } from '../lib/frame-batcher'
 import { previewFrames } from '../lib/preview-frames'
 import { useFormStore } from './form-store'
+import { useAppStore } from './app-store'
 import { useHistoryStore } from './history-store'
 import type { StepRecord } from './job-store'
 import { TERMINAL_STATES, takesOverLiveView, useJobStore } from './job-store'
+import { useLibraryStore } from './library-store'
 import { useNoticeStore } from './notice-store'
 import { useQueueStore } from './queue-store'
 import { predictedTotal } from './run-actions'
@@ -44,7 +46,11 @@ export function routeEvents(api: StepwiseApi): () => void {
             event.state
           )
         }
-        if (TERMINAL_STATES.has(event.state)) steps.flush()
+        if (TERMINAL_STATES.has(event.state)) {
+          steps.flush()
+          // A finished job changed what the inference process holds (and its memory).
+          void useLibraryStore.getState().refreshStatus()
+        }
         const store = useJobStore.getState()
         store.applyState(event.jobId, event.state, event.message, performance.now())
         // Another window may have pressed Stop; show it here too.
@@ -100,6 +106,13 @@ export function routeEvents(api: StepwiseApi): () => void {
       }
       case 'history:changed':
         void useHistoryStore.getState().refresh()
+        return
+      case 'models:changed':
+        void useAppStore.getState().refreshModels()
+        void useLibraryStore.getState().refresh()
+        return
+      case 'download:update':
+        useLibraryStore.getState().applyDownload(event.download)
         return
     }
   }
