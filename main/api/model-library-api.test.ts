@@ -116,6 +116,12 @@ describe('provider fallback, end to end', () => {
       check()
     })
     const warning = events.find((e) => e.type === 'job:warning' && e.jobId === ticket.jobId)
+    // The notice comes as soon as loading is done, before the first step, and only once.
+    const ofJob = events.filter((e) => 'jobId' in e && e.jobId === ticket.jobId)
+    const firstStep = ofJob.findIndex((e) => e.type === 'job:step')
+    expect(ofJob.findIndex((e) => e.type === 'job:warning')).toBeLessThan(firstStep)
+    const notices = ofJob.flatMap((e) => (e.type === 'job:warning' ? [e.message] : []))
+    expect(new Set(notices).size).toBe(notices.length)
     expect(warning).toMatchObject({
       message: expect.stringContaining(
         `${missing.name} (not available: ${missing.reason})`

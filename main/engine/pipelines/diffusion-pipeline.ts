@@ -403,6 +403,15 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
   }
 
+  /**
+   * Warnings known before a call ends: the folder's load-time ones and the provider fallbacks
+   * of the sessions created so far (all of a call's graphs once its loading phase is over), so
+   * a host can show a CPU fallback while the run is still going. Results carry them too.
+   */
+  get loadTimeWarnings(): string[] {
+    return this.standingWarnings()
+  }
+
   /** Warnings every result carries: load-time ones and provider fallbacks. */
   protected standingWarnings(): string[] {
     return [...this.loadWarnings, ...this.sessions.warnings]

@@ -109,7 +109,10 @@ export function startGeneration(
     lastPhase = p
     hooks.phase(p)
   }
+  // Each distinct warning is reported once: load-time ones go out as soon as loading is done
+  // and come back with the result.
   const warn = (message: string): void => {
+    if (warnings.includes(message)) return
     warnings.push(message)
     hooks.warning(message)
   }
@@ -149,6 +152,9 @@ export function startGeneration(
         // A stop that came while loading or encoding must not let step 0 run: the call cleared
         // the interrupt flag when it started, and the stop callback only sets it after a step.
         if (p === 'denoising' && stopCallback.stopRequested) pipe.interrupt = true
+        // Loading is over: say now, not after the run, that a graph fell back to the CPU (a
+        // slow SDXL run on CPU should not look like a slow GPU run until it ends).
+        if (p !== 'loading') for (const message of pipe.loadTimeWarnings) warn(message)
         phase(p)
       },
       onStepEnd: (info) => {
