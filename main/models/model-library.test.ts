@@ -188,7 +188,7 @@ describe('family detection and defaults', () => {
     const added = await withLibrary.add(upcast)
     expect((await withLibrary.info(added.id)).warnings).toEqual([
       expect.stringMatching(
-        /^vae_decoder\/model.onnx is float16 but the VAE config sets force_upcast/
+        /^vae_decoder\/model.onnx is float16 and the VAE config sets force_upcast: Stepwise decodes with a float32 copy/
       )
     ])
   })

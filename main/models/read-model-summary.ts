@@ -109,7 +109,7 @@ export async function readModelInfo(dir: string, origin: ModelOrigin): Promise<M
   const vae = check.graphs.find((g) => g.component === 'vae_decoder')
   if (check.folder.vaeConfig.forceUpcast && vae?.precision !== 'fp32') {
     warnings.push(
-      'vae_decoder/model.onnx is float16 but the VAE config sets force_upcast (diffusers decodes this VAE in float32; an ONNX graph cannot be upcast at run time): replace vae_decoder/ with a float32 export, or use an fp16-fixed VAE, if images come out black'
+      "vae_decoder/model.onnx is float16 and the VAE config sets force_upcast: Stepwise decodes with a float32 copy of it made at load time (as diffusers upcasts the VAE), which takes twice the decoder's memory"
     )
   }
   return {

@@ -5,8 +5,10 @@ import {
   type ExecutionProviderName,
   type SessionSettings
 } from './execution-providers'
+import { upcastFloat16Model } from './float32-upcast'
 import { componentModelPath, type ModelFolder, type OnnxComponent } from './model-folder'
 import { ModelLoadError } from './model-load-error'
+import { readOnnxHeader } from './onnx-header'
 import { OnnxModel } from './onnx-model'
 
 /**
@@ -84,6 +86,20 @@ export class ComponentSessions {
     }
   }
 
+  /**
+   * A float32 copy of a float16 VAE decoder whose config sets `force_upcast` (the SDXL VAE
+   * overflows in float16; diffusers decodes it in float32), else undefined: the file as it is.
+   */
+  private async upcastIfAsked(
+    component: OnnxComponent,
+    file: string
+  ): Promise<Uint8Array | undefined> {
+    if (component !== 'vae_decoder' || !this.folder.vaeConfig.forceUpcast) return undefined
+    const header = await readOnnxHeader(file)
+    if (!header.inputs.some((io) => io.type === 'float16')) return undefined
+    return upcastFloat16Model(file)
+  }
+
   private async create(component: OnnxComponent): Promise<OnnxModel> {
     const file = componentModelPath(this.folder.dir, component)
     const label = `${component}/model.onnx`
@@ -93,7 +109,8 @@ export class ComponentSessions {
         file,
         this.providers,
         this.settings,
-        this.failedProviders
+        this.failedProviders,
+        await this.upcastIfAsked(component, file)
       )
     } catch (error) {
       throw new ModelLoadError(file, `${label} could not be loaded: ${(error as Error).message}`, {

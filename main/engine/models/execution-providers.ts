@@ -184,7 +184,23 @@ export async function createSessionWithFallback(
   modelPath: string,
   providers: readonly ExecutionProviderName[],
   settings: SessionSettings,
-  knownFailures: Map<ExecutionProviderName, string>
+  knownFailures: Map<ExecutionProviderName, string>,
+  /** The model's bytes when they differ from the file's (e.g. a float32 upcast of it). */
+  modelBytes?: Uint8Array
+): Promise<CreatedSession> {
+  const create = (options: InferenceSession.SessionOptions): Promise<InferenceSession> =>
+    modelBytes === undefined
+      ? InferenceSession.create(modelPath, options)
+      : InferenceSession.create(modelBytes, options)
+  return tryProviders(modelPath, providers, settings, knownFailures, create)
+}
+
+async function tryProviders(
+  modelPath: string,
+  providers: readonly ExecutionProviderName[],
+  settings: SessionSettings,
+  knownFailures: Map<ExecutionProviderName, string>,
+  create: (options: InferenceSession.SessionOptions) => Promise<InferenceSession>
 ): Promise<CreatedSession> {
   const failures: CreatedSession['failures'] = []
   let lastError: unknown = null
@@ -195,10 +211,7 @@ export async function createSessionWithFallback(
       continue
     }
     try {
-      const session = await InferenceSession.create(
-        modelPath,
-        sessionOptionsFor(provider, settings)
-      )
+      const session = await create(sessionOptionsFor(provider, settings))
       return { session, provider, failures }
     } catch (error) {
       lastError = error

@@ -1,3 +1,5 @@
+import { promises as fs } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { AutoPipelineForText2Image, Generator } from '../index'
@@ -18,11 +20,12 @@ afterAll(async () => {
   for (const p of pipes) await p.release()
 })
 
+/** Generates with a fixture (by name) or a model folder (by path). */
 async function generate(
-  name: string
+  dirOrName: string
 ): Promise<{ image: RgbaImage; provider: string; warnings: string[] }> {
   const pipe = await AutoPipelineForText2Image.fromPretrained(
-    path.join(FIXTURES, name),
+    path.resolve(FIXTURES, dirOrName),
     TEST_SESSION_OPTIONS
   )
   pipes.push(pipe)
@@ -68,5 +71,25 @@ describe('exporter variants of the same model', () => {
     expect(legacy.provider).toBe('cpu')
     expect(Buffer.from(legacy.image.data).equals(Buffer.from(optimum.image.data))).toBe(true)
     expect(legacy.warnings).toContain('The VAE config has no "scaling_factor"; using 0.18215')
+  })
+})
+
+describe('force_upcast with a float16 VAE decoder', () => {
+  it('decodes with a float32 copy of the graph, as diffusers upcasts the VAE, without a warning', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stepwise-upcast-'))
+    await fs.cp(path.join(FIXTURES, 'tiny-sd-fp16'), dir, { recursive: true })
+    const config = path.join(dir, 'vae_decoder', 'config.json')
+    const vae = JSON.parse(await fs.readFile(config, 'utf8')) as Record<string, unknown>
+    await fs.writeFile(config, JSON.stringify({ ...vae, force_upcast: true }))
+    const fp32 = await generate('tiny-sd-random')
+    const plain = await generate('tiny-sd-fp16')
+    const upcast = await generate(dir)
+    // The engine warns whenever it decodes a force_upcast VAE in float16; here it does not.
+    expect(upcast.warnings.filter((w) => w.includes('force_upcast'))).toEqual([])
+    // Same fp16 UNet; only the decoding differs, now in float32: no further from fp32's image.
+    expect(pixelDiff(upcast.image, fp32.image).mean).toBeLessThanOrEqual(
+      pixelDiff(plain.image, fp32.image).mean
+    )
+    await fs.rm(dir, { recursive: true, force: true })
   })
 })
