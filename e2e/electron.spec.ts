@@ -49,7 +49,7 @@ test.describe('Electron mode', () => {
       require: typeof (window as unknown as { require?: unknown }).require,
       process: typeof (window as unknown as { process?: unknown }).process
     }))
-    expect(exposed.api).toEqual([...OPERATION_NAMES, 'onEvent'].sort())
+    expect(exposed.api).toEqual([...OPERATION_NAMES, 'onEvent', 'pathForFile'].sort())
     expect(exposed.require).toBe('undefined')
     expect(exposed.process).toBe('undefined')
     await app.close()

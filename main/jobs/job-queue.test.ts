@@ -227,9 +227,12 @@ describe('JobQueue with the real inference worker', () => {
     expect(cfg).toHaveLength(100)
     const result = doneOf(running.jobId)?.result
     expect(result).toMatchObject({ cfgCutoff: { stepIndex: 80 }, cfgCutoffStep: 80 })
-    // 19 of 100 steps ran at half the batch: roughly 10 % of the UNet time saved.
-    expect(result?.unetSavedFraction).toBeGreaterThan(0.02)
-    expect(result?.unetSavedFraction).toBeLessThan(0.3)
+    // 19 of 100 steps ran at half the batch. The time saved depends on the machine's load, so
+    // it is benchmarked (bench/), not asserted; the work saved is exact.
+    const batches = stepsOf(running.jobId).map((s) => s.unetBatch)
+    expect(batches.slice(0, 81).every((b) => b === 2)).toBe(true)
+    expect(batches.slice(81).every((b) => b === 1)).toBe(true)
+    expect(Number.isFinite(result?.unetSavedFraction)).toBe(true)
     expect(history.get(doneOf(running.jobId)?.historyId ?? '').params.cfgCutoff).toEqual({
       stepIndex: 80
     })
