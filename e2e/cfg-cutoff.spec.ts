@@ -1,6 +1,4 @@
 import { expect, test } from '@playwright/test'
-import type { Browser } from '@playwright/test'
-import type { ServerProcess } from './fixtures/browser-server'
 import {
   SLOW_RUN,
   expectStatus,
@@ -8,30 +6,14 @@ import {
   galleryItems,
   galleryState,
   openApp,
-  snap,
-  startAppServer,
-  tempDataDir
+  snap
 } from './fixtures/app-page'
-import { launchChromium } from './fixtures/chromium'
+import { useAppSession } from './fixtures/app-session'
 
-let data: ReturnType<typeof tempDataDir>
-let server: ServerProcess
-let browser: Browser
-
-test.beforeAll(async () => {
-  data = tempDataDir()
-  server = await startAppServer(data.dir)
-  browser = await launchChromium()
-})
-
-test.afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-  data?.remove()
-})
+const app = useAppSession()
 
 test('a 40 % cutoff turns CFG off from the step after index int(0.4·T)', async () => {
-  const page = await openApp(browser, server)
+  const page = await openApp(app.browser, app.server)
   // The model's own scheduler: for PNDM the loop has T = N + 1 timesteps, so T comes from the run.
   await fillForm(page, {
     prompt: 'a blue square on a red background',
@@ -62,7 +44,7 @@ test('a 40 % cutoff turns CFG off from the step after index int(0.4·T)', async 
 })
 
 test('the slider steers the running job until guidance ends, then locks', async () => {
-  const page = await openApp(browser, server)
+  const page = await openApp(app.browser, app.server)
   await fillForm(page, {
     prompt: 'a white triangle on a green background',
     ...SLOW_RUN,

@@ -1,6 +1,4 @@
 import { expect, test } from '@playwright/test'
-import type { Browser } from '@playwright/test'
-import type { ServerProcess } from './fixtures/browser-server'
 import {
   expectNoCspViolations,
   expectStatus,
@@ -8,30 +6,14 @@ import {
   galleryItems,
   galleryState,
   openApp,
-  snap,
-  startAppServer,
-  tempDataDir
+  snap
 } from './fixtures/app-page'
-import { launchChromium } from './fixtures/chromium'
+import { useAppSession } from './fixtures/app-session'
 
-let data: ReturnType<typeof tempDataDir>
-let server: ServerProcess
-let browser: Browser
-
-test.beforeAll(async () => {
-  data = tempDataDir()
-  server = await startAppServer(data.dir)
-  browser = await launchChromium()
-})
-
-test.afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-  data?.remove()
-})
+const app = useAppSession()
 
 test('a run fills the gallery with one item per step and ends with the decoded image', async () => {
-  const page = await openApp(browser, server)
+  const page = await openApp(app.browser, app.server)
   await expectStatus(page, 'idle')
   await fillForm(page, {
     prompt: 'a red circle on a blue background',
@@ -71,7 +53,7 @@ test('a run fills the gallery with one item per step and ends with the decoded i
 })
 
 test('Ctrl+Enter generates from the prompt field and the last seed is reused in one click', async () => {
-  const page = await openApp(browser, server)
+  const page = await openApp(app.browser, app.server)
   await fillForm(page, { prompt: 'a green triangle on a white background', steps: '4', seed: '' })
   await page.getByTestId('prompt-input').press('Control+Enter')
   await expectStatus(page, 'done')
@@ -86,7 +68,7 @@ test('Ctrl+Enter generates from the prompt field and the last seed is reused in 
 })
 
 test('an invalid value shows the specific message, nothing starts, and the app keeps working', async () => {
-  const page = await openApp(browser, server)
+  const page = await openApp(app.browser, app.server)
   await fillForm(page, { prompt: 'a red square', steps: '0', width: '65' })
   await page.getByTestId('generate-button').click()
   const error = page.getByTestId('error-message')
@@ -106,7 +88,7 @@ test('an invalid value shows the specific message, nothing starts, and the app k
 })
 
 test('an error only main can find (a cutoff step past the run) shows main’s own message', async () => {
-  const page = await openApp(browser, server)
+  const page = await openApp(app.browser, app.server)
   await fillForm(page, { prompt: 'a red square', steps: '10' })
   await page.getByTestId('cutoff-mode-step').check()
   await page.getByTestId('cutoff-step-input').fill('15')
@@ -128,7 +110,7 @@ test('an error only main can find (a cutoff step past the run) shows main’s ow
 })
 
 test('pasted A1111 parameters are read into the form in one click', async () => {
-  const page = await openApp(browser, server)
+  const page = await openApp(app.browser, app.server)
   await expect(page.getByTestId('read-parameters')).toBeDisabled()
   await page
     .getByTestId('prompt-input')

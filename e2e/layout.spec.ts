@@ -1,31 +1,9 @@
 import { expect, test } from '@playwright/test'
-import type { Browser, Page } from '@playwright/test'
-import type { ServerProcess } from './fixtures/browser-server'
-import {
-  expectNoCspViolations,
-  openApp,
-  selectTestModel,
-  snap,
-  startAppServer,
-  tempDataDir
-} from './fixtures/app-page'
-import { launchChromium } from './fixtures/chromium'
+import type { Page } from '@playwright/test'
+import { expectNoCspViolations, openApp, selectTestModel, snap } from './fixtures/app-page'
+import { useAppSession } from './fixtures/app-session'
 
-let data: ReturnType<typeof tempDataDir>
-let server: ServerProcess
-let browser: Browser
-
-test.beforeAll(async () => {
-  data = tempDataDir()
-  server = await startAppServer(data.dir)
-  browser = await launchChromium()
-})
-
-test.afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-  data?.remove()
-})
+const app = useAppSession()
 
 /** Form controls that have no accessible name (label, aria-label or aria-labelledby). */
 function unlabelledControls(page: Page): Promise<string[]> {
@@ -45,7 +23,7 @@ function unlabelledControls(page: Page): Promise<string[]> {
 }
 
 test('every control is labelled and the keyboard reaches the form with a visible focus ring', async () => {
-  const page = await openApp(browser, server)
+  const page = await openApp(app.browser, app.server)
   expect(await unlabelledControls(page)).toEqual([])
   // Model picker, its "reset to defaults" link, then the prompt.
   for (let i = 0; i < 3; i++) await page.keyboard.press('Tab')
@@ -61,11 +39,11 @@ test('every control is labelled and the keyboard reaches the form with a visible
 
 test('at 200 % zoom everything stacks into one column without sideways scrolling', async () => {
   // A 1280×800 window at 200 % zoom lays out like a 640×400 CSS-pixel page at scale 2.
-  const page = await browser.newPage({
+  const page = await app.browser.newPage({
     viewport: { width: 640, height: 400 },
     deviceScaleFactor: 2
   })
-  await page.goto(server.url)
+  await page.goto(app.server.url)
   await expect(page.getByTestId('app-version')).toBeVisible()
   const overflow = await page.evaluate(
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth
@@ -82,8 +60,8 @@ test('at 200 % zoom everything stacks into one column without sideways scrolling
 test('light and dark themes follow the system setting', async () => {
   const backgrounds: string[] = []
   for (const colorScheme of ['light', 'dark'] as const) {
-    const page = await browser.newPage({ colorScheme, viewport: { width: 1280, height: 800 } })
-    await page.goto(server.url)
+    const page = await app.browser.newPage({ colorScheme, viewport: { width: 1280, height: 800 } })
+    await page.goto(app.server.url)
     await selectTestModel(page)
     backgrounds.push(await page.evaluate(() => getComputedStyle(document.body).backgroundColor))
     await snap(page, `theme-${colorScheme}`)

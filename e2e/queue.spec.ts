@@ -1,36 +1,11 @@
 import { expect, test } from '@playwright/test'
-import type { Browser } from '@playwright/test'
-import type { ServerProcess } from './fixtures/browser-server'
-import {
-  SLOW_RUN,
-  expectStatus,
-  fillForm,
-  galleryItems,
-  openApp,
-  snap,
-  startAppServer,
-  tempDataDir
-} from './fixtures/app-page'
-import { launchChromium } from './fixtures/chromium'
+import { SLOW_RUN, expectStatus, fillForm, galleryItems, openApp, snap } from './fixtures/app-page'
+import { useAppSession } from './fixtures/app-session'
 
-let data: ReturnType<typeof tempDataDir>
-let server: ServerProcess
-let browser: Browser
-
-test.beforeAll(async () => {
-  data = tempDataDir()
-  server = await startAppServer(data.dir)
-  browser = await launchChromium()
-})
-
-test.afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-  data?.remove()
-})
+const app = useAppSession()
 
 test('a job waits behind the running one and can be cancelled before it starts', async () => {
-  const page = await openApp(browser, server)
+  const page = await openApp(app.browser, app.server)
   await fillForm(page, { prompt: 'a black circle on a white background', ...SLOW_RUN })
   await page.getByTestId('generate-button').click()
   await expect(galleryItems(page).first()).toBeVisible()
