@@ -69,8 +69,7 @@ Output:
                               numInferenceSteps, numTimesteps, stepsRun, interrupted,
                               steps: [{ index, timestep, ms, unetBatch, cfg }],
                               totalMs, unetMs, output }
-                            (npm prints its own "> stepwise cli" banner on stdout: for clean JSON
-                            run "npm run -s cli -- …" or "node out/main/cli.js …")
+                            (the project's .npmrc keeps npm's own banner off stdout)
   --help                    show this help
 
 Ctrl-C once stops at the end of the current step and still writes the image; twice quits.
@@ -79,7 +78,7 @@ Examples:
   npm run cli -- generate --model resources/models/stepwise-shapes-64 --prompt "a red circle"
   npm run cli -- generate --model fixtures/models/tiny-sdxl-random --prompt "a sports car" \\
       --scheduler dpm++ --karras --guidance 6.5 --steps 25 --cfg-cutoff-ratio 0.4 --seed 42
-  npm run -s cli -- generate --model fixtures/models/tiny-sd-random --prompt "a photo of a cat" \\
+  npm run cli -- generate --model fixtures/models/tiny-sd-random --prompt "a photo of a cat" \\
       --steps 50 --stop-at-step 10 --previews previews/ --out cat.png --json
 
 Exit codes: 0 success, 1 a failure while running, 2 invalid arguments (nothing was run).`
