@@ -1,0 +1,44 @@
+import type { BrowserResult } from './browser-bench'
+import type { BenchMode } from './bench-options'
+import type { CfgCutoffRow, EngineResult } from './engine-bench'
+import type { MachineInfo } from './machine-info'
+import type { PythonReference } from './python-reference'
+
+/** The seven items at one size: the keys the issue names, plus what they were measured on. */
+export interface SizeResult {
+  size: { width: number; height: number; latentWidth: number; latentHeight: number }
+  /** 1. Denoising wall time − time in the UNet's session.run, per step (ms). */
+  loopOverheadMsPerStep: number
+  /** 1. The same as a fraction of the step's wall time. */
+  loopOverheadFraction: number
+  /** 2. Pipeline steps/s with all app callbacks ÷ bare UNet-loop steps/s. */
+  rawLoopRatio: number
+  /** 3. Measured vs predicted saving of each cutoff ratio. */
+  cfgCutoff: CfgCutoffRow[]
+  /** 4. Step end in the inference process → pixels on the canvas (ms). */
+  previewLatencyMs: { p50: number; p95: number }
+  /** 5. Click → "stopped", and one step's time (ms). */
+  stopLatencyMs: { p50: number; stepMs: number }
+  /** 6. Event-loop lag of the main (server) process during a generation, p99 (ms). */
+  mainLoopLagMsP99: number
+  /** 7. RSS growth of the inference process from the first to the last generation (%). */
+  rssGrowthPct: number
+  /** Whether each item met its target (bench/README.md). */
+  targets: Record<string, boolean>
+  details: { engine: EngineResult['details']; browser: BrowserResult['details'] }
+}
+
+/** One benchmark run: the native size at the top level, 512×512 under `at512`. */
+export interface BenchResult extends SizeResult {
+  date: string
+  mode: BenchMode
+  machine: MachineInfo
+  model: { dir: string; id: string; shipped: boolean }
+  at512: SizeResult
+  /** The Python/PyTorch reference loop at 64×64 latents (full runs), or why it was skipped. */
+  pythonReference: PythonReference | { skipped: string }
+  /** The page's clock minus this process's, from the best of 15 round trips (ms). */
+  clockOffsetMs: { offsetMs: number; uncertaintyMs: number }
+  durationS: number
+  notes: string[]
+}

@@ -1,0 +1,54 @@
+import type { BenchResult, SizeResult } from './bench-result'
+import { TARGETS } from './targets'
+
+const f = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v))
+const pct = (v: number): string => `${f(100 * v, 1)} %`
+
+function cells(r: SizeResult): Record<string, string> {
+  return {
+    loopOverheadMsPerStep: `${f(r.loopOverheadMsPerStep, 3)} ms (${pct(r.loopOverheadFraction)} of ${f(r.details.engine.stepMsCfg, 1)} ms)`,
+    rawLoopRatio: f(r.rawLoopRatio, 3),
+    cfgCutoff: r.cfgCutoff
+      .map(
+        (c) =>
+          `${c.ratio}: ${pct(c.measuredSaving)}/${pct(c.predictedSaving)} = ${pct(c.efficiency)}`
+      )
+      .join('; '),
+    previewLatencyMs: `p50 ${f(r.previewLatencyMs.p50, 1)} ms, p95 ${f(r.previewLatencyMs.p95, 1)} ms`,
+    stopLatencyMs: `${f(r.stopLatencyMs.p50, 0)} ms (step ${f(r.stopLatencyMs.stepMs, 1)} ms)`,
+    mainLoopLagMsP99: `${f(r.mainLoopLagMsP99, 1)} ms (idle ${f(r.details.browser.idleLoopLagMsP99, 1)} ms)`,
+    rssGrowthPct: `${f(r.rssGrowthPct, 1)} % (main ${f(r.details.browser.memory.mainRssMiB.growthPct, 1)} %)`
+  }
+}
+
+/** A Markdown table of both sizes against the targets (printed by `npm run bench`, kept in README). */
+export function markdownTable(result: BenchResult): string {
+  const a = cells(result)
+  const b = cells(result.at512)
+  const mark = (met: boolean | undefined): string => (met === true ? '✅' : '❌')
+  const { width, height, latentWidth, latentHeight } = result.size
+  const lines = [
+    `| item | target | ${width}×${height} (${latentWidth}×${latentHeight} latents) | 512×512 (64×64 latents) |`,
+    '| --- | --- | --- | --- |'
+  ]
+  for (const [key, target] of Object.entries(TARGETS)) {
+    lines.push(
+      `| \`${key}\` | ${target.text} | ${mark(result.targets[key])} ${a[key]} | ${mark(result.at512.targets[key])} ${b[key]} |`
+    )
+  }
+  return lines.join('\n')
+}
+
+/** The run's header line: when, where, how busy. */
+export function describeRun(result: BenchResult): string {
+  const m = result.machine
+  const python =
+    'skipped' in result.pythonReference
+      ? `Python reference: ${result.pythonReference.skipped}`
+      : `Python/PyTorch reference loop (torch ${result.pythonReference.torch}, 64×64 latents): ${f(result.pythonReference.loopOverheadMsPerStep, 3)} ms/step outside the model`
+  return [
+    `${result.date} · ${result.mode} · ${result.model.dir} · ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB · ${m.os} · Node ${m.node} · onnxruntime ${m.onnxruntime}`,
+    `load average at start ${m.loadAverageAtStart.join(' ')}, at end ${(m.loadAverageAtEnd ?? []).join(' ')} · ${f(result.durationS, 0)} s`,
+    python
+  ].join('\n')
+}

@@ -1,0 +1,52 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { BENCH_USAGE, parseBenchArgs } from './lib/bench-options'
+import { renderChart } from './lib/chart-svg'
+import { machineSlug } from './lib/machine-info'
+import { describeRun, markdownTable } from './lib/report-table'
+import { runBench } from './lib/run-bench'
+
+/**
+ * `npm run bench -- [options]` (scripts/bench.mjs builds first, then runs this through tsx).
+ * Progress goes to stderr; stdout gets the JSON (--json) or the report table. A full run is
+ * saved as bench/results/<date>-<time>-<machine>.json with its chart beside it (.svg).
+ */
+async function main(): Promise<void> {
+  let options
+  try {
+    options = parseBenchArgs(process.argv.slice(2))
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`)
+    process.exit(2)
+  }
+  if (options === 'help') {
+    console.log(BENCH_USAGE)
+    return
+  }
+  const started = performance.now()
+  const log = (line: string): void =>
+    console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`)
+  const result = await runBench(options, log)
+  const json = JSON.stringify(result, null, 2)
+  if (options.out !== null) writeFileSync(options.out, `${json}\n`)
+  if (options.save) {
+    const dir = join(__dirname, 'results')
+    mkdirSync(dir, { recursive: true })
+    const stamp = result.date.slice(0, 16).replace('T', '-').replace(':', '')
+    const name = `${stamp}-${machineSlug(result.machine)}`
+    writeFileSync(join(dir, `${name}.json`), `${json}\n`)
+    writeFileSync(join(dir, `${name}.svg`), renderChart(result))
+    console.error(`saved bench/results/${name}.json and .svg`)
+  }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+  } else {
+    console.log(`${describeRun(result)}\n\n${markdownTable(result)}`)
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  process.exit(1)
+})
