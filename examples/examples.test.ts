@@ -10,9 +10,17 @@ import { dynamicCfgExample } from './dynamic-cfg'
 import { earlyStoppingExample } from './early-stopping'
 import { officialCallbackExample } from './official-callback'
 
-// Each example runs for real on a fixture model and is held to what the documentation claims.
-const sdModel = resolve(__dirname, '../fixtures/models/tiny-sd-random')
+// Each example runs for real and is held to what the documentation claims: the SD 1.x ones on the
+// shipped default model (trained weights, real pictures), the SDXL ones on the random-weight
+// fixture (no SDXL model ships with the app).
+const sdModel = resolve(__dirname, '../resources/models/stepwise-shapes-64')
 const sdxlModel = resolve(__dirname, '../fixtures/models/tiny-sdxl-random')
+// The shipped model's defaults are chosen after each training run, so they are read, not copied.
+const sdDefaults = (
+  JSON.parse(readFileSync(join(sdModel, 'stepwise.json'), 'utf8')) as {
+    defaults: { num_inference_steps: number; scheduler: string; width: number; height: number }
+  }
+).defaults
 const scratch = mkdtempSync(join(tmpdir(), 'stepwise-examples-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
@@ -41,6 +49,8 @@ describe('examples from the diffusers callback documentation', () => {
     const dir = outDir('early')
     const out = await earlyStoppingExample(sdModel, dir)
     expect(out.numInferenceSteps).toBe(50)
+    // The example passes no size: the model's native 64×64 from its stepwise.json.
+    expect([out.width, out.height]).toEqual([sdDefaults.width, sdDefaults.height])
     expect(out.interrupted).toBe(true)
     expect(out.stepsRun).toBe(11)
     expect(out.steps.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
@@ -64,9 +74,12 @@ describe('examples from the diffusers callback documentation', () => {
   it('dynamic CFG (previous revision): keeping the second half of prompt_embeds at int(0.4·T) halves the batch', async () => {
     const dir = outDir('dynamic')
     const out = await dynamicCfgExample(sdModel, dir)
-    // SD 1.5's PNDM config (skip_prk_steps) iterates N + 1 = 51 timesteps; int(0.4 · 51) = 20.
-    expect(out.numTimesteps).toBe(51)
+    // The example passes no step count or scheduler: the model's defaults, 25 DDIM steps today
+    // (T = N for DDIM, where SD 1.5's PNDM runs N + 1 = 51), so int(0.4 · 25) = 10.
+    expect(out.scheduler).toBe(sdDefaults.scheduler)
+    expect(out.numInferenceSteps).toBe(sdDefaults.num_inference_steps)
     const cutoff = Math.trunc(0.4 * out.numTimesteps)
+    expect(cutoff).toBeGreaterThan(0)
     expect(out.steps.map((s) => s.unetBatch)).toEqual(
       out.steps.map((s) => (s.index <= cutoff ? 2 : 1))
     )
