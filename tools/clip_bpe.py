@@ -174,9 +174,10 @@ class ClipBPE:
     def decode(self, ids: list[int]) -> str:
         inv = {v: k for k, v in self.vocab.items()}
         dec = {v: k for k, v in self.byte_encoder.items()}
-        text = "".join(inv[i] for i in ids if i not in (self.bos_id, self.eos_id))
-        text = text.replace("</w>", " ")
-        return bytearray(dec[c] for c in text if c in dec).decode("utf-8", errors="replace").strip()
+        special = (self.bos_id, self.eos_id, self.pad_id if self.pad_token in (BOS, EOS) else None)
+        words = [inv[i] for i in ids if i not in special]
+        text = "".join(w.replace("</w>", " ") for w in words)
+        return bytearray(dec[c] if c in dec else ord(" ") for c in text).decode("utf-8", errors="replace").strip()
 
 
 def build_vocab_and_merges(words: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]]:

@@ -339,3 +339,64 @@ class Upsample(nn.Module):
 
 def count_params(m: nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
+
+
+class CompactVAEEncoder(nn.Module):
+    """Cheaper AutoencoderKL-like encoder: one ResBlock per level, strided convs that also widen.
+
+    sample [B,3,H,W] -> latent_parameters [B, 2*latent, H/f, W/f], f = 2**(len(channels)-1).
+    """
+
+    def __init__(self, channels=(16, 32, 64, 128), latent_channels=4):
+        super().__init__()
+        self.conv_in = nn.Conv2d(3, channels[0], 3, padding=1)
+        layers = [ResBlock(channels[0], channels[0], None)]
+        for cin, cout in zip(channels[:-1], channels[1:]):
+            layers.append(nn.Conv2d(cin, cout, 3, stride=2, padding=1))
+            layers.append(ResBlock(cout, cout, None))
+        self.body = nn.ModuleList(layers)
+        c = channels[-1]
+        self.norm_out = nn.GroupNorm(groups_for(c), c)
+        self.conv_out = nn.Conv2d(c, 2 * latent_channels, 3, padding=1)
+        self.quant_conv = nn.Conv2d(2 * latent_channels, 2 * latent_channels, 1)
+
+    def forward(self, x):
+        h = self.conv_in(x)
+        for layer in self.body:
+            h = layer(h)
+        return self.quant_conv(self.conv_out(F.silu(self.norm_out(h))))
+
+
+class CompactVAEDecoder(nn.Module):
+    """Cheaper AutoencoderKL-like decoder: ResBlock per level; upsample + conv that also narrows.
+
+    latent_sample [B, latent, h, w] (unscaled) -> sample [B, 3, h*f, w*f].
+    """
+
+    def __init__(self, channels=(16, 32, 64, 128), latent_channels=4):
+        super().__init__()
+        rev = list(reversed(channels))
+        self.post_quant_conv = nn.Conv2d(latent_channels, latent_channels, 1)
+        self.conv_in = nn.Conv2d(latent_channels, rev[0], 3, padding=1)
+        layers = [ResBlock(rev[0], rev[0], None), ResBlock(rev[0], rev[0], None)]
+        for cin, cout in zip(rev[:-1], rev[1:]):
+            layers.append(UpsampleTo(cin, cout))
+            layers.append(ResBlock(cout, cout, None))
+        self.body = nn.ModuleList(layers)
+        self.norm_out = nn.GroupNorm(groups_for(rev[-1]), rev[-1])
+        self.conv_out = nn.Conv2d(rev[-1], 3, 3, padding=1)
+
+    def forward(self, z):
+        h = self.conv_in(self.post_quant_conv(z))
+        for layer in self.body:
+            h = layer(h)
+        return self.conv_out(F.silu(self.norm_out(h)))
+
+
+class UpsampleTo(nn.Module):
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
