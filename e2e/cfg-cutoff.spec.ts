@@ -13,12 +13,15 @@ import { useAppSession } from './fixtures/app-session'
 const app = useAppSession()
 
 test('a 40 % cutoff turns CFG off from the step after index int(0.4·T)', async () => {
-  const page = await openApp(app.browser, app.server)
+  // Wide enough for the gallery to show all ten steps in the screenshot.
+  const page = await openApp(app.browser, app.server, { width: 1600, height: 900 })
   // The model's own scheduler: for PNDM the loop has T = N + 1 timesteps, so T comes from the run.
+  // A prompt of the shipped model and a fixed seed: this run's screenshot is docs/screenshot.png.
   await fillForm(page, {
-    prompt: 'a blue square on a red background',
+    prompt: 'a yellow triangle on a purple background',
     steps: '10',
-    guidance: '7.5',
+    guidance: '5',
+    seed: '7',
     cutoffPercent: 40
   })
   await expect(page.getByTestId('cutoff-predicted')).toContainText('(predicted)')
