@@ -25,6 +25,15 @@ describe('liveStatus', () => {
     )
   })
 
+  it('says a run has stopped as soon as its partial image is decoding', () => {
+    const decoding = liveStatus({ ...base, state: 'decoding', stopping: true, stepsDone: 7 })
+    expect(decoding).toEqual({ kind: 'stopped', text: 'stopped at step 7 of 50 · decoding…' })
+    // Stop pressed during the last step: the loop ran to the end, so the run is not a stopped one.
+    const last = liveStatus({ ...base, state: 'decoding', stopping: true, stepsDone: 50 })
+    expect(last).toEqual({ kind: 'stopping', text: 'stopping…' })
+    expect(liveStatus({ ...base, state: 'decoding', stepsDone: 7 }).kind).toBe('running')
+  })
+
   it('says at which step a stopped run ended', () => {
     const stopped = liveStatus({ ...base, state: 'stopped', stepsRun: 7, interrupted: true })
     expect(stopped).toEqual({ kind: 'stopped', text: 'stopped at step 7 of 50' })

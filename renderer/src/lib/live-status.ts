@@ -51,6 +51,14 @@ export function liveStatus(input: StatusInput | null): LiveStatus {
     const took = input.totalMs === null ? '' : ` in ${formatDuration(input.totalMs)}`
     return { kind: 'done', text: `done${took}` }
   }
+  // A stopped loop decodes its partial image before the job ends (as diffusers does): the run has
+  // stopped once decoding starts, so say so then rather than after the decode and history write.
+  if (state === 'decoding' && input.stopping && input.stepsDone < input.total) {
+    return {
+      kind: 'stopped',
+      text: `stopped at step ${input.stepsDone} of ${input.total} · decoding…`
+    }
+  }
   if (input.stopping) return { kind: 'stopping', text: 'stopping…' }
   return { kind: 'running', text: `running · ${PHASE_LABELS[state]}` }
 }

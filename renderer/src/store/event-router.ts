@@ -46,8 +46,10 @@ export function routeEvents(api: StepwiseApi): () => void {
             event.state
           )
         }
+        // Decoding begins after the last step: the step count must be whole when the status line
+        // says where a stopped run ended.
+        if (event.state === 'decoding' || TERMINAL_STATES.has(event.state)) steps.flush()
         if (TERMINAL_STATES.has(event.state)) {
-          steps.flush()
           // A finished job changed what the inference process holds (and its memory).
           void useLibraryStore.getState().refreshStatus()
         }
