@@ -140,6 +140,32 @@ def save_atomic(obj, path: str) -> None:
     os.replace(tmp, path)
 
 
+def vae_train_step(enc, dec, opt, params, x: torch.Tensor, grad_w: float = 0.0) -> tuple[float, float]:
+    """One VAE step (reparameterised sample, L1 + MSE [+ image-gradient L1] + KL); (PSNR, KL)."""
+    p = enc(x)
+    mean, logvar = p[:, :4], p[:, 4:].clamp(-30, 20)
+    z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+    y = dec(z)
+    rec = F.l1_loss(y, x) + F.mse_loss(y, x)
+    if grad_w:
+        rec = rec + grad_w * grad_l1(y, x)
+    kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).sum(dim=(1, 2, 3)).mean()
+    loss = rec + VAE_KL * kl
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    mse = F.mse_loss(y.detach().clamp(-1, 1), x).item()
+    return 10 * math.log10(4.0 / max(mse, 1e-10)), kl.item()
+
+
+def vae_round_trip(enc, dec, held: torch.Tensor) -> tuple[float, torch.Tensor]:
+    """Held-out PSNR of posterior-mean round trips, and the reconstructions."""
+    with torch.no_grad():
+        y = torch.cat([dec(enc(held[i:i + 64])[:, :4]) for i in range(0, len(held), 64)])
+        return 10 * math.log10(4.0 / F.mse_loss(y.clamp(-1, 1), held).item()), y
+
+
 # ---------------------------------------------------------------- stage: vae
 def stage_vae() -> None:
     torch.manual_seed(SEED)
@@ -159,29 +185,16 @@ def stage_vae() -> None:
         if step <= VAE_STEPS - VAE_FULL_STEPS:  # random 32x32 crops on the 8-pixel grid
             oy, ox = (int(v) * 8 for v in rng.integers(0, 5, size=2))
             x = x[:, :, oy:oy + 32, ox:ox + 32]
-        p = enc(x)
-        mean, logvar = p[:, :4], p[:, 4:].clamp(-30, 20)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
-        y = dec(z)
-        rec = F.l1_loss(y, x) + F.mse_loss(y, x)
-        kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).sum(dim=(1, 2, 3)).mean()
-        loss = rec + VAE_KL * kl
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        mse = F.mse_loss(y.detach().clamp(-1, 1), x).item()
-        acc.append(10 * math.log10(4.0 / max(mse, 1e-10)))
+        psnr_step, kl = vae_train_step(enc, dec, opt, params, x)
+        acc.append(psnr_step)
         if step % 25 == 0:
             adapt_threads()
         if step % 50 == 0:
-            log(f"vae step {step}/{VAE_STEPS} train PSNR {np.mean(acc):.2f} dB kl {kl.item():.1f} "
+            log(f"vae step {step}/{VAE_STEPS} train PSNR {np.mean(acc):.2f} dB kl {kl:.1f} "
                 f"lr {lr:.2e} {step * VAE_BATCH / (time.time() - t0):.0f} samples/s")
             acc = []
     enc.eval(), dec.eval()
-    with torch.no_grad():
-        y = torch.cat([dec(enc(held[i:i + 64])[:, :4]) for i in range(0, len(held), 64)])
-        psnr = 10 * math.log10(4.0 / F.mse_loss(y.clamp(-1, 1), held).item())
+    psnr, _ = vae_round_trip(enc, dec, held)
     log(f"VAE phase 1 done in {time.time() - t0:.0f} s; held-out PSNR (posterior mean) {psnr:.2f} dB")
     save_atomic({"enc": enc.state_dict(), "dec": dec.state_dict(), "psnr": psnr, "seconds": time.time() - t0,
                  "steps": VAE_STEPS}, os.path.join(WORK, "vae_phase1.pt"))
@@ -212,30 +225,17 @@ def stage_vae2(phase: int = 2) -> None:
         for g in opt.param_groups:
             g["lr"] = lr
         x = to_tensor(shapes.random_batch(VAE_BATCH, rng)[0])
-        p = enc(x)
-        mean, logvar = p[:, :4], p[:, 4:].clamp(-30, 20)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
-        y = dec(z)
-        rec = F.l1_loss(y, x) + F.mse_loss(y, x) + grad_w * grad_l1(y, x)
-        kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).sum(dim=(1, 2, 3)).mean()
-        loss = rec + VAE_KL * kl
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        mse = F.mse_loss(y.detach().clamp(-1, 1), x).item()
-        acc.append(10 * math.log10(4.0 / max(mse, 1e-10)))
+        psnr_step, kl = vae_train_step(enc, dec, opt, params, x, grad_w)
+        acc.append(psnr_step)
         if step % 25 == 0:
             adapt_threads()
         if step % 50 == 0:
-            log(f"vae phase {phase} step {step}/{steps} train PSNR {np.mean(acc):.2f} dB kl {kl.item():.1f} "
+            log(f"vae phase {phase} step {step}/{steps} train PSNR {np.mean(acc):.2f} dB kl {kl:.1f} "
                 f"lr {lr:.2e} {step * VAE_BATCH / (time.time() - t0):.1f} samples/s")
             acc = []
     enc.eval(), dec.eval()
-    with torch.no_grad():
-        y = torch.cat([dec(enc(held[i:i + 64])[:, :4]) for i in range(0, len(held), 64)])
-        psnr = 10 * math.log10(4.0 / F.mse_loss(y.clamp(-1, 1), held).item())
-        rec_imgs = ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    psnr, y = vae_round_trip(enc, dec, held)
+    rec_imgs = ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
     _, held_p = shapes.random_batch(256, np.random.default_rng(SEED + 1))
     sc = shapes.score(rec_imgs, held_p)
     secs = ck["seconds"] + time.time() - t0
@@ -341,6 +341,29 @@ def stage_encode(n_images: int = N_TRAIN, seed: int = SEED + 2, out: str = "late
                 os.path.join(WORK, out))
 
 
+def unet_train_step(te, unet, opt, params, ema_params, z_all, ids_all, empty, batch: int,
+                    g: torch.Generator, sqrt_ac, sqrt_1m, ema_decay: float) -> float:
+    """One joint text-encoder + UNet step: epsilon MSE at uniform t with caption dropout, grad clip,
+    then the EMA update. Draws its randomness from g in a fixed order (reproducible resumes)."""
+    n = len(z_all)
+    idx = torch.randint(0, n, (batch,), generator=g)
+    z0 = z_all[idx]
+    ids = ids_all[idx].clone()
+    ids[torch.rand(batch, generator=g) < CAPTION_DROPOUT] = empty
+    t = torch.randint(0, T_TRAIN, (batch,), generator=g)
+    noise = torch.randn(z0.shape, generator=g)
+    zt = sqrt_ac[t][:, None, None, None] * z0 + sqrt_1m[t][:, None, None, None] * noise
+    loss = F.mse_loss(unet(zt, t.float(), te(ids)[0]), noise)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    with torch.no_grad():
+        for pe, p in zip(ema_params, params):
+            pe.mul_(ema_decay).add_(p.detach(), alpha=1 - ema_decay)
+    return loss.item()
+
+
 # ---------------------------------------------------------------- stage: unet
 def lr_at(step: int) -> float:
     if step >= UNET_STEPS:  # phase 2 (the shipped run dipped to 1.6e-4 twice: see docs/default-model.md)
@@ -394,26 +417,9 @@ def stage_unet(phase: int = 1) -> None:
         lr = lr_at(step)
         for pg in opt.param_groups:
             pg["lr"] = lr
-        idx = torch.randint(0, n, (UNET_BATCH,), generator=g)
-        z0 = z_all[idx]
-        ids = ids_all[idx].clone()
-        drop = torch.rand(UNET_BATCH, generator=g) < CAPTION_DROPOUT
-        ids[drop] = empty
-        t = torch.randint(0, T_TRAIN, (UNET_BATCH,), generator=g)
-        noise = torch.randn(z0.shape, generator=g)
-        zt = sqrt_ac[t][:, None, None, None] * z0 + sqrt_1m[t][:, None, None, None] * noise
-        ctx = te(ids)[0]
-        pred = unet(zt, t.float(), ctx)
-        loss = F.mse_loss(pred, noise)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        d = min(EMA_DECAY, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, p in zip(ema_params, params):
-                pe.mul_(d).add_(p.detach(), alpha=1 - d)
-        losses.append(loss.item())
+        d = min(EMA_DECAY, (1 + step) / (10 + step))  # EMA warm-up
+        losses.append(unet_train_step(te, unet, opt, params, ema_params, z_all, ids_all, empty, UNET_BATCH, g,
+                                      sqrt_ac, sqrt_1m, d))
         s = step + 1
         if s % 25 == 0:
             adapt_threads()
@@ -497,22 +503,8 @@ def stage_unet3() -> None:
         lr = lr3_at(step, start)
         for pg in opt.param_groups:
             pg["lr"] = lr * pg["lr_mult"]
-        idx = torch.randint(0, n, (UNET3_BATCH,), generator=g)
-        z0 = z_all[idx]
-        ids = ids_all[idx].clone()
-        ids[torch.rand(UNET3_BATCH, generator=g) < CAPTION_DROPOUT] = empty
-        t = torch.randint(0, T_TRAIN, (UNET3_BATCH,), generator=g)
-        noise = torch.randn(z0.shape, generator=g)
-        zt = sqrt_ac[t][:, None, None, None] * z0 + sqrt_1m[t][:, None, None, None] * noise
-        loss = F.mse_loss(unet(zt, t.float(), te(ids)[0]), noise)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        with torch.no_grad():
-            for pe, p in zip(ema_params, params):
-                pe.mul_(EMA_DECAY).add_(p.detach(), alpha=1 - EMA_DECAY)
-        losses.append(loss.item())
+        losses.append(unet_train_step(te, unet, opt, params, ema_params, z_all, ids_all, empty, UNET3_BATCH, g,
+                                      sqrt_ac, sqrt_1m, EMA_DECAY))
         s = step + 1
         if s % 25 == 0:
             adapt_threads()
