@@ -91,9 +91,21 @@ describe('downloads in the app', () => {
       message: expect.stringMatching(/access token/) as unknown as string
     })
 
+    const big = hub
+      .snapshot('stepwise/tiny-fp16')
+      .files.find((f) => f.path === 'unet/model.onnx_data')
+    if (big === undefined) throw new Error('unet/model.onnx_data missing from the fixture')
     hub.inject({ kind: 'stall', afterBytes: 1000, match: { path: 'unet/model.onnx_data' } })
+    const from = hub.requests.length
     const stalled = await api.startDownload({ repo: 'stepwise/tiny-fp16' })
-    await waitFor(() => updates(stalled.id).some((u) => u.currentFile === 'unet/model.onnx_data'))
+    // Cancel only once the hub has answered that file's content request (the stall is used up):
+    // the client names the file before its request reaches the hub, and a cancel in between
+    // would leave the stall armed for the resume below.
+    await waitFor(() =>
+      hub.requests
+        .slice(from)
+        .some((r) => r.server === 'cdn' && r.path.endsWith(big.sha256) && r.status !== 0)
+    )
     const cancelled = await api.cancelDownload(stalled.id)
     expect(cancelled).toMatchObject({ state: 'cancelled' })
     expect(cancelled.message).toMatch(/partial files are kept/)
