@@ -253,7 +253,9 @@ function defaultModel() {
   if (dir === undefined) return null
   const unet = readJson(path.join(dir, 'unet', 'config.json')) ?? {}
   const sample = Array.isArray(unet.sample_size) ? unet.sample_size[0] : (unet.sample_size ?? 64)
-  return { dir, latent: sample, context: unet.cross_attention_dim ?? 768 }
+  // --latent N times another size (64: 512×512 pixels), where step costs are not launch-bound.
+  const latent = Number(flag('latent', String(sample)))
+  return { dir, latent, context: unet.cross_attention_dim ?? 768 }
 }
 
 function table(result) {
