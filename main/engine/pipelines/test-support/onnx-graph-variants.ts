@@ -1,10 +1,16 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
+import {
+  decodeMessage as decode,
+  encodeMessage as encode,
+  fieldText
+} from '../../models/protobuf-wire'
 
 /**
  * Test support: model-folder variants made from the committed fixtures by editing their ONNX
- * protobuf directly with a minimal wire-format codec — shapes other exporters declare, and the
- * legacy diffusers layout — so the engine's handling of them runs against real graphs.
+ * protobuf directly with the engine's wire-format codec (models/protobuf-wire) — shapes other
+ * exporters declare, and the legacy diffusers layout — so the engine's handling of them runs
+ * against real graphs.
  */
 
 /**
@@ -30,87 +36,6 @@ export async function makeFixedBatchVariant(
   await fs.writeFile(file, rewriteModel(model, new Set(inputs), batch))
 }
 
-interface Field {
-  no: number
-  wire: number
-  /** varint value, or raw bytes for length-delimited/fixed fields */
-  value: bigint | Uint8Array
-}
-
-function readVarint(buf: Uint8Array, pos: number): [bigint, number] {
-  let result = 0n
-  let shift = 0n
-  for (;;) {
-    const b = buf[pos++] as number
-    result |= BigInt(b & 0x7f) << shift
-    if ((b & 0x80) === 0) return [result, pos]
-    shift += 7n
-  }
-}
-
-function writeVarint(value: bigint): number[] {
-  const out: number[] = []
-  let v = value
-  do {
-    let b = Number(v & 0x7fn)
-    v >>= 7n
-    if (v !== 0n) b |= 0x80
-    out.push(b)
-  } while (v !== 0n)
-  return out
-}
-
-function decode(buf: Uint8Array): Field[] {
-  const fields: Field[] = []
-  let pos = 0
-  while (pos < buf.length) {
-    const [key, p1] = readVarint(buf, pos)
-    pos = p1
-    const no = Number(key >> 3n)
-    const wire = Number(key & 7n)
-    if (wire === 0) {
-      const [v, p2] = readVarint(buf, pos)
-      fields.push({ no, wire, value: v })
-      pos = p2
-    } else if (wire === 2) {
-      const [len, p2] = readVarint(buf, pos)
-      const end = p2 + Number(len)
-      fields.push({ no, wire, value: buf.subarray(p2, end) })
-      pos = end
-    } else if (wire === 1 || wire === 5) {
-      const size = wire === 1 ? 8 : 4
-      fields.push({ no, wire, value: buf.subarray(pos, pos + size) })
-      pos += size
-    } else {
-      throw new Error(`unsupported protobuf wire type ${wire}`)
-    }
-  }
-  return fields
-}
-
-function encode(fields: readonly Field[]): Uint8Array {
-  const chunks: Uint8Array[] = []
-  for (const f of fields) {
-    const key = writeVarint(BigInt((f.no << 3) | f.wire))
-    if (f.wire === 0) {
-      chunks.push(Uint8Array.from([...key, ...writeVarint(f.value as bigint)]))
-    } else if (f.wire === 2) {
-      const bytes = f.value as Uint8Array
-      chunks.push(Uint8Array.from([...key, ...writeVarint(BigInt(bytes.length))]), bytes)
-    } else {
-      chunks.push(Uint8Array.from(key), f.value as Uint8Array)
-    }
-  }
-  const total = chunks.reduce((n, c) => n + c.length, 0)
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const c of chunks) {
-    out.set(c, offset)
-    offset += c.length
-  }
-  return out
-}
-
 /** Applies `fn` to every length-delimited field number `no` of a message. */
 function mapMessage(
   buf: Uint8Array,
@@ -125,8 +50,7 @@ function mapMessage(
 }
 
 function nameOf(valueInfo: Uint8Array): string {
-  const f = decode(valueInfo).find((x) => x.no === 1 && x.wire === 2)
-  return f === undefined ? '' : new TextDecoder().decode(f.value as Uint8Array)
+  return fieldText(decode(valueInfo).find((x) => x.no === 1 && x.wire === 2))
 }
 
 function fixFirstDim(valueInfo: Uint8Array, batch: number): Uint8Array {
