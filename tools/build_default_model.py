@@ -364,6 +364,28 @@ def unet_train_step(te, unet, opt, params, ema_params, z_all, ids_all, empty, ba
     return loss.item()
 
 
+def save_training_state(path: str, te, unet, ema_te, ema_unet, opt, g: torch.Generator, step: int, t0: float,
+                        **extra) -> None:
+    """Everything a resumed run needs: weights, EMA weights, optimizer, generator state, step."""
+    save_atomic({"te": te.state_dict(), "unet": unet.state_dict(), "ema_te": ema_te.state_dict(),
+                 "ema_unet": ema_unet.state_dict(), "opt": opt.state_dict(), "gen": g.get_state(),
+                 "step": step, "elapsed": time.time() - t0, **extra}, path)
+
+
+def save_ema(path: str, ema_te, ema_unet, step: int, t0: float, sf: float) -> None:
+    """The EMA weights alone: what evaluation and export load."""
+    save_atomic({"te": ema_te.state_dict(), "unet": ema_unet.state_dict(), "step": step,
+                 "elapsed": time.time() - t0, "scaling_factor": sf}, path)
+
+
+def log_curve(curve_path: str, step: int, t0: float, losses: list[float], lr: float, **extra) -> dict:
+    """Appends one training-curve record (mean loss since the last one) and returns it."""
+    rec = {"step": step, "seconds": round(time.time() - t0, 1), "loss": float(np.mean(losses)), "lr": lr, **extra}
+    with open(curve_path, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    return rec
+
+
 # ---------------------------------------------------------------- stage: unet
 def lr_at(step: int) -> float:
     if step >= UNET_STEPS:  # phase 2 (the shipped run dipped to 1.6e-4 twice: see docs/default-model.md)
@@ -424,26 +446,18 @@ def stage_unet(phase: int = 1) -> None:
         if s % 25 == 0:
             adapt_threads()
         if s % 50 == 0:
-            el = time.time() - t0
-            rec = {"step": s, "seconds": round(el, 1), "loss": float(np.mean(losses)), "lr": lr}
+            rec = log_curve(curve_path, s, t0, losses, lr)
             losses = []
-            with open(curve_path, "a") as f:
-                f.write(json.dumps(rec) + "\n")
             log(f"unet step {s}/{total} loss {rec['loss']:.4f} lr {lr:.2e} "
-                f"{s * UNET_BATCH / el:.0f} samples/s (avg) elapsed {el / 60:.1f} min threads {torch.get_num_threads()}")
+                f"{s * UNET_BATCH / rec['seconds']:.0f} samples/s (avg) elapsed {rec['seconds'] / 60:.1f} min "
+                f"threads {torch.get_num_threads()}")
         if s % 250 == 0 or s == total:
-            save_atomic({"te": te.state_dict(), "unet": unet.state_dict(), "ema_te": ema_te.state_dict(),
-                         "ema_unet": ema_unet.state_dict(), "opt": opt.state_dict(), "gen": g.get_state(),
-                         "step": s, "elapsed": time.time() - t0}, ckpt_path)
+            save_training_state(ckpt_path, te, unet, ema_te, ema_unet, opt, g, s, t0)
         if s % 500 == 0 or s == total:
-            save_atomic({"te": ema_te.state_dict(), "unet": ema_unet.state_dict(), "step": s,
-                         "elapsed": time.time() - t0, "scaling_factor": sf},
-                        os.path.join(WORK, f"ema_{s:05d}.pt"))
+            save_ema(os.path.join(WORK, f"ema_{s:05d}.pt"), ema_te, ema_unet, s, t0, sf)
     if phase == 1:  # keep phase 1's end state for phase 2
         shutil.copyfile(ckpt_path, os.path.join(WORK, "unet_phase1_ckpt.pt"))
-    save_atomic({"te": ema_te.state_dict(), "unet": ema_unet.state_dict(), "step": total,
-                 "elapsed": time.time() - t0, "scaling_factor": sf},
-                os.path.join(WORK, "unet.pt" if phase == 2 else "unet_phase1.pt"))
+    save_ema(os.path.join(WORK, "unet.pt" if phase == 2 else "unet_phase1.pt"), ema_te, ema_unet, total, t0, sf)
     log(f"UNet phase {phase} done: {total} steps in {(time.time() - t0) / 60:.1f} min")
 
 
@@ -509,23 +523,14 @@ def stage_unet3() -> None:
         if s % 25 == 0:
             adapt_threads()
         if s % 50 == 0:
-            el = time.time() - t0
-            rec = {"step": s, "seconds": round(el, 1), "loss": float(np.mean(losses)), "lr": lr,
-                   "batch": UNET3_BATCH}
+            rec = log_curve(curve_path, s, t0, losses, lr, batch=UNET3_BATCH)
             losses = []
-            with open(curve_path, "a") as f:
-                f.write(json.dumps(rec) + "\n")
-            log(f"unet phase 3 step {s}/{total} loss {rec['loss']:.4f} lr {lr:.2e} elapsed {el / 60:.1f} min "
-                f"threads {torch.get_num_threads()}")
+            log(f"unet phase 3 step {s}/{total} loss {rec['loss']:.4f} lr {lr:.2e} "
+                f"elapsed {rec['seconds'] / 60:.1f} min threads {torch.get_num_threads()}")
         if s % 250 == 0 or s == total:
-            save_atomic({"te": te.state_dict(), "unet": unet.state_dict(), "ema_te": ema_te.state_dict(),
-                         "ema_unet": ema_unet.state_dict(), "opt": opt.state_dict(), "gen": g.get_state(),
-                         "step": s, "elapsed": time.time() - t0, "phase3_start": start}, ckpt3)
-            save_atomic({"te": ema_te.state_dict(), "unet": ema_unet.state_dict(), "step": s,
-                         "elapsed": time.time() - t0, "scaling_factor": sf},
-                        os.path.join(WORK, f"ema_{s:05d}.pt"))
-    save_atomic({"te": ema_te.state_dict(), "unet": ema_unet.state_dict(), "step": total,
-                 "elapsed": time.time() - t0, "scaling_factor": sf}, os.path.join(WORK, "unet3.pt"))
+            save_training_state(ckpt3, te, unet, ema_te, ema_unet, opt, g, s, t0, phase3_start=start)
+            save_ema(os.path.join(WORK, f"ema_{s:05d}.pt"), ema_te, ema_unet, s, t0, sf)
+    save_ema(os.path.join(WORK, "unet3.pt"), ema_te, ema_unet, total, t0, sf)
     log(f"UNet phase 3 done: {total} steps in {(time.time() - t0) / 60:.1f} min")
 
 
