@@ -25,10 +25,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_export import describe  # noqa: E402  (the same I/O listing the exports print)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "fixtures", "models")
@@ -151,18 +155,6 @@ def first_consumer(model: onnx.ModelProto, tensor: str, op_type: str) -> onnx.No
         if tensor in node.input and node.op_type == op_type:
             return node
     raise ValueError(f"no {op_type} consumes {tensor}")
-
-
-def describe(path: str) -> list[str]:
-    m = onnx.load(path, load_external_data=False)
-    names = {1: "float32", 6: "int32", 7: "int64", 10: "float16"}
-    lines = []
-    for kind, vals in (("in", m.graph.input), ("out", m.graph.output)):
-        for v in vals:
-            tt = v.type.tensor_type
-            dims = [d.dim_param or str(d.dim_value) for d in tt.shape.dim]
-            lines.append(f"  {kind} {v.name}: {names.get(tt.elem_type, tt.elem_type)} [{', '.join(dims)}]")
-    return lines
 
 
 def copy_tree(rel: str, dest_root: str, skip: tuple[str, ...] = ()) -> None:
@@ -329,7 +321,7 @@ def main() -> None:
         print(os.path.relpath(folder, ROOT))
         for comp in ("text_encoder", "unet", "vae_decoder", "vae_encoder"):
             print(f" {comp}")
-            for line in describe(os.path.join(folder, comp, "model.onnx")):
+            for line in ("  " + d for d in describe(os.path.join(folder, comp, "model.onnx"))):
                 print(line)
         total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(folder) for f in fs)
         print(f" {total / 1e6:.2f} MB")
