@@ -166,37 +166,47 @@ def vae_round_trip(enc, dec, held: torch.Tensor) -> tuple[float, torch.Tensor]:
         return 10 * math.log10(4.0 / F.mse_loss(y.clamp(-1, 1), held).item()), y
 
 
+def vae_loop(enc, dec, rng: np.random.Generator, steps: int, lr_at, label: str, grad_w: float = 0.0,
+             crop_steps: int = 0) -> float:
+    """Trains the VAE on freshly drawn batches for `steps` steps (the first `crop_steps` on random
+    32x32 crops on the 8-pixel grid); lr_at(step) gives the learning rate. Returns the seconds taken."""
+    params = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.AdamW(params, lr=lr_at(1), weight_decay=0.0)
+    t0 = time.time()
+    acc = []
+    for step in range(1, steps + 1):
+        lr = lr_at(step)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x = to_tensor(shapes.random_batch(VAE_BATCH, rng)[0])
+        if step <= crop_steps:
+            oy, ox = (int(v) * 8 for v in rng.integers(0, 5, size=2))
+            x = x[:, :, oy:oy + 32, ox:ox + 32]
+        psnr_step, kl = vae_train_step(enc, dec, opt, params, x, grad_w)
+        acc.append(psnr_step)
+        if step % 25 == 0:
+            adapt_threads()
+        if step % 50 == 0:
+            log(f"{label} step {step}/{steps} train PSNR {np.mean(acc):.2f} dB kl {kl:.1f} "
+                f"lr {lr:.2e} {step * VAE_BATCH / (time.time() - t0):.1f} samples/s")
+            acc = []
+    enc.eval(), dec.eval()
+    return time.time() - t0
+
+
 # ---------------------------------------------------------------- stage: vae
 def stage_vae() -> None:
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
     enc, dec = VAEEncoder(VAE_CH, 4), VAEDecoder(VAE_CH, 4)
     log(f"VAE encoder {count_params(enc)/1e6:.2f} M, decoder {count_params(dec)/1e6:.2f} M params")
-    params = list(enc.parameters()) + list(dec.parameters())
-    opt = torch.optim.AdamW(params, lr=VAE_LR, weight_decay=0.0)
     held = to_tensor(shapes.random_batch(256, np.random.default_rng(SEED + 1))[0])
-    t0 = time.time()
-    acc = []
-    for step in range(1, VAE_STEPS + 1):
-        lr = 1e-4 + 0.5 * (VAE_LR - 1e-4) * (1 + math.cos(math.pi * step / VAE_STEPS))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        x = to_tensor(shapes.random_batch(VAE_BATCH, rng)[0])
-        if step <= VAE_STEPS - VAE_FULL_STEPS:  # random 32x32 crops on the 8-pixel grid
-            oy, ox = (int(v) * 8 for v in rng.integers(0, 5, size=2))
-            x = x[:, :, oy:oy + 32, ox:ox + 32]
-        psnr_step, kl = vae_train_step(enc, dec, opt, params, x)
-        acc.append(psnr_step)
-        if step % 25 == 0:
-            adapt_threads()
-        if step % 50 == 0:
-            log(f"vae step {step}/{VAE_STEPS} train PSNR {np.mean(acc):.2f} dB kl {kl:.1f} "
-                f"lr {lr:.2e} {step * VAE_BATCH / (time.time() - t0):.0f} samples/s")
-            acc = []
-    enc.eval(), dec.eval()
+    seconds = vae_loop(enc, dec, rng, VAE_STEPS,
+                       lambda step: 1e-4 + 0.5 * (VAE_LR - 1e-4) * (1 + math.cos(math.pi * step / VAE_STEPS)),
+                       "vae", crop_steps=VAE_STEPS - VAE_FULL_STEPS)
     psnr, _ = vae_round_trip(enc, dec, held)
-    log(f"VAE phase 1 done in {time.time() - t0:.0f} s; held-out PSNR (posterior mean) {psnr:.2f} dB")
-    save_atomic({"enc": enc.state_dict(), "dec": dec.state_dict(), "psnr": psnr, "seconds": time.time() - t0,
+    log(f"VAE phase 1 done in {seconds:.0f} s; held-out PSNR (posterior mean) {psnr:.2f} dB")
+    save_atomic({"enc": enc.state_dict(), "dec": dec.state_dict(), "psnr": psnr, "seconds": seconds,
                  "steps": VAE_STEPS}, os.path.join(WORK, "vae_phase1.pt"))
 
 
@@ -215,31 +225,16 @@ def stage_vae2(phase: int = 2) -> None:
     enc, dec = VAEEncoder(VAE_CH, 4), VAEDecoder(VAE_CH, 4)
     enc.load_state_dict(ck["enc"])
     dec.load_state_dict(ck["dec"])
-    params = list(enc.parameters()) + list(dec.parameters())
-    opt = torch.optim.AdamW(params, lr=lr0, weight_decay=0.0)
     held = to_tensor(shapes.random_batch(256, np.random.default_rng(SEED + 1))[0])
-    t0 = time.time()
-    acc = []
-    for step in range(1, steps + 1):
-        lr = 0.1 * lr0 + 0.45 * lr0 * (1 + math.cos(math.pi * step / steps))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        x = to_tensor(shapes.random_batch(VAE_BATCH, rng)[0])
-        psnr_step, kl = vae_train_step(enc, dec, opt, params, x, grad_w)
-        acc.append(psnr_step)
-        if step % 25 == 0:
-            adapt_threads()
-        if step % 50 == 0:
-            log(f"vae phase {phase} step {step}/{steps} train PSNR {np.mean(acc):.2f} dB kl {kl:.1f} "
-                f"lr {lr:.2e} {step * VAE_BATCH / (time.time() - t0):.1f} samples/s")
-            acc = []
-    enc.eval(), dec.eval()
+    seconds = vae_loop(enc, dec, rng, steps,
+                       lambda step: 0.1 * lr0 + 0.45 * lr0 * (1 + math.cos(math.pi * step / steps)),
+                       f"vae phase {phase}", grad_w=grad_w)
     psnr, y = vae_round_trip(enc, dec, held)
     rec_imgs = ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
     _, held_p = shapes.random_batch(256, np.random.default_rng(SEED + 1))
     sc = shapes.score(rec_imgs, held_p)
-    secs = ck["seconds"] + time.time() - t0
-    log(f"VAE phase {phase} done in {time.time() - t0:.0f} s (total {secs:.0f} s); held-out PSNR {psnr:.2f} dB; "
+    secs = ck["seconds"] + seconds
+    log(f"VAE phase {phase} done in {seconds:.0f} s (total {secs:.0f} s); held-out PSNR {psnr:.2f} dB; "
         f"checker on reconstructions {sc}")
     save_atomic({"enc": enc.state_dict(), "dec": dec.state_dict(), "psnr": psnr, "seconds": secs,
                  "steps": ck["steps"] + steps, "checker_on_reconstructions": sc},
