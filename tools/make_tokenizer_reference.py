@@ -1,8 +1,8 @@
 """Reference data for the engine's tokenizer and its prompt-text fixing.
 
-    /work/pyenv/bin/python tools/make_tokenizer_reference.py
+    venv/bin/python tools/make_tokenizer_reference.py
 
-Needs ftfy, regex and transformers (the venv described in tools/README.md). Writes:
+Needs ftfy, regex and transformers (a venv, see tools/README.md) and npx (prettier). Writes:
 
 * fixtures/tokenizer-reference.json — for each tokenizer folder (fixtures/models/*/tokenizer*,
   resources/models/*/tokenizer*):
