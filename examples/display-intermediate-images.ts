@@ -10,17 +10,23 @@
  * only reads.
  */
 import { join } from 'node:path'
-import type { CallbackKwargs, PipelineOutput, PipelineRunState, RgbaImage } from '../main/engine'
+import type {
+  CallbackKwargs,
+  FloatTensor,
+  PipelineOutput,
+  PipelineRunState,
+  RgbaImage
+} from '../main/engine'
 import {
   AutoPipelineForText2Image,
   SDXL_DIFFUSERS_DOCS_LATENT_RGB_FACTORS,
+  index,
   latentsToRGB
 } from '../main/engine'
 import { writePngFile } from '../main/engine/output'
-import type { Tensor } from 'onnxruntime-node'
 
-/** The docs' `latents_to_rgb`: one `[4, h, w]` latent image (or the first of a batch) to RGB. */
-export function latentsToRgbDocs(latents: Tensor): RgbaImage {
+/** The docs' `latents_to_rgb`: one `[4, h, w]` latent image to RGB. */
+export function latentsToRgbDocs(latents: FloatTensor): RgbaImage {
   return latentsToRGB(latents, SDXL_DIFFUSERS_DOCS_LATENT_RGB_FACTORS)
 }
 
@@ -34,8 +40,7 @@ function decodeTensors(outDir: string) {
   ): CallbackKwargs => {
     const latents = callbackKwargs.latents
     if (latents === null || latents === undefined) throw new Error('latents were not passed')
-    // latentsToRGB takes the first image of a [B, 4, h, w] batch, like the docs' `latents[0]`.
-    const image = latentsToRgbDocs(latents)
+    const image = latentsToRgbDocs(index(latents, 0))
     writePngFile(join(outDir, `${step}.png`), image)
     return callbackKwargs
   }

@@ -10,18 +10,9 @@
  * `pipeline` instead of its `pipe` argument; the argument is used here.
  */
 import { join } from 'node:path'
-import { Tensor } from 'onnxruntime-node'
 import type { CallbackKwargs, PipelineOutput, PipelineRunState } from '../main/engine'
-import { Generator, StableDiffusionPipeline } from '../main/engine'
+import { Generator, StableDiffusionPipeline, chunk } from '../main/engine'
 import { writePngFile } from '../main/engine/output'
-
-/** `tensor.chunk(2)[-1]`: the second half of a tensor along its first (batch) axis. */
-function secondHalf(tensor: Tensor): Tensor {
-  const [rows = 0, ...rest] = tensor.dims
-  const data = tensor.data as Float32Array
-  const half = data.length / 2
-  return new Tensor('float32', data.slice(half), [rows / 2, ...rest])
-}
 
 function callbackDynamicCfg(
   pipe: PipelineRunState,
@@ -31,11 +22,13 @@ function callbackDynamicCfg(
 ): CallbackKwargs {
   // adjust the batch_size of prompt_embeds according to guidance_scale
   if (stepIndex === Math.trunc(pipe.numTimesteps * 0.4)) {
-    const promptEmbeds = callbackKwargs.prompt_embeds
+    let promptEmbeds = callbackKwargs.prompt_embeds
     if (promptEmbeds === null || promptEmbeds === undefined) return callbackKwargs
+    promptEmbeds = chunk(promptEmbeds, 2).at(-1) ?? promptEmbeds
+
     // update guidance_scale and prompt_embeds
     pipe._guidanceScale = 0.0
-    callbackKwargs.prompt_embeds = secondHalf(promptEmbeds)
+    callbackKwargs.prompt_embeds = promptEmbeds
   }
   return callbackKwargs
 }

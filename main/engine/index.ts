@@ -83,5 +83,23 @@ export type { LatentRgbFactors, PreviewMapping, RgbaImage } from './previews'
 export { ModelLoadError, EXECUTION_PROVIDERS, resolveExecutionProviders } from './models'
 export type { ExecutionProviderName, ModelFamily, SessionSettings } from './models'
 
-// Tensors
+// Tensors: torch's shape helpers on onnxruntime tensors of any numeric type (results of chunk,
+// cat, stack, narrow, slice, select and index own their values; reshape, unsqueeze and squeeze
+// share them, like torch views)
 export type { FloatTensor } from './tensor'
+export {
+  cat,
+  chunk,
+  index,
+  narrow,
+  reshape,
+  select,
+  slice,
+  squeeze,
+  stack,
+  unsqueeze
+} from './tensor'
+
+// Prompt text cleaning, as diffusers' CLIPTokenizer does it with ftfy (the tokenizers' default)
+export { fixText } from './tokenizer/fix-text'
+export type { PromptTextFixing } from './tokenizer/prompt-text'

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClipTokenizer } from './clip-tokenizer'
+import { PROMPT_TEXT_FIXINGS } from './prompt-text'
 
 interface ReferenceFolder {
   model_max_length: number
@@ -10,6 +11,9 @@ interface ReferenceFolder {
   eos_id: number
   pad_id: number
   cases: { text: string; ids: number[] }[]
+  /** Prompts with curly quotes, full-width text, ligatures, a BOM, entities, mojibake…: the ids of
+   * transformers' CLIPTokenizer after each way of cleaning the text (ftfy, CLIP, none). */
+  fixing_cases: { text: string; ids_ftfy: number[]; ids_clip: number[]; ids_none: number[] }[]
 }
 
 const root = path.resolve(__dirname, '../../..')
@@ -61,6 +65,41 @@ describe.each(folders)('tokenizer reference %s', (folder, ref) => {
     expect(tok.padId).toBe(ref.pad_id)
     const { ids } = tok.encodeBatch(ref.cases.map((c) => c.text))
     expect(ids).toEqual(ref.cases.map((c) => c.ids))
+  })
+
+  it.each(PROMPT_TEXT_FIXINGS)(
+    "cleans prompt text like the reference tokenizer in '%s' mode",
+    async (mode) => {
+      const texts = ref.fixing_cases.map((c) => c.text)
+      const expected = ref.fixing_cases.map((c) => c[`ids_${mode}`])
+      const fromJson = await ClipTokenizer.fromFolder(path.join(root, folder), 77, {
+        textFixing: mode
+      })
+      expect(fromJson.encodeBatch(texts).ids).toEqual(expected)
+      const fromVocab = await ClipTokenizer.fromFolder(await withoutTokenizerJson(folder))
+      fromVocab.textFixing = mode
+      expect(fromVocab.encodeBatch(texts).ids).toEqual(expected)
+    }
+  )
+})
+
+describe('prompt text fixing', () => {
+  const folder = path.join(root, 'resources/models/stepwise-shapes-64/tokenizer')
+
+  it("is diffusers' default (transformers' CLIPTokenizer with ftfy) unless told otherwise", async () => {
+    const tok = await ClipTokenizer.fromFolder(folder)
+    expect(tok.textFixing).toBe('ftfy')
+    const plain = tok.encodeUntruncated('"red" circle, fine')
+    expect(tok.encodeUntruncated('\ufeff\u201cＲｅｄ\u201d circle, \ufb01ne')).toEqual(plain)
+    expect(tok.encodeUntruncated('&quot;red&quot; circle, ﬁne')).toEqual(plain)
+    tok.textFixing = 'none'
+    expect(tok.encodeUntruncated('\u201cred\u201d circle, fine')).not.toEqual(plain)
+  })
+
+  it('refuses an unknown mode, naming the allowed ones', async () => {
+    await expect(
+      ClipTokenizer.fromFolder(folder, 77, { textFixing: 'nfkc' as 'none' })
+    ).rejects.toThrow(`textFixing must be one of 'ftfy', 'clip', 'none', not "nfkc"`)
   })
 })
 

@@ -9,6 +9,7 @@ import {
   type JsonObject
 } from '../models/read-json'
 import { buildClipTokenizerJson, parseMerges, type SpecialToken } from './clip-tokenizer-json'
+import { PROMPT_TEXT_FIXINGS, preparePromptText, type PromptTextFixing } from './prompt-text'
 
 /** Token ids of a batch of prompts, each exactly `maxLength` long, and what got cut off. */
 export interface TokenizedBatch {
@@ -20,11 +21,20 @@ export interface TokenizedBatch {
   warnings: string[]
 }
 
+/** Options of {@link ClipTokenizer.fromFolder}. */
+export interface ClipTokenizerOptions {
+  /** How prompt text is cleaned before the BPE; `'ftfy'` (diffusers' default tokenizer) unless given. */
+  textFixing?: PromptTextFixing
+}
+
 /**
  * CLIP's tokenizer as Stable Diffusion pipelines use it: BOS, the BPE tokens, EOS, padded with
  * the configured pad token to `model_max_length` (77), and truncated keeping the final EOS.
- * The BPE itself is `@huggingface/tokenizers`, fed the folder's `tokenizer.json`, or the same
- * object built from `vocab.json` + `merges.txt` when that file is absent.
+ * The text is first cleaned as {@link ClipTokenizer.textFixing} says (by default as diffusers'
+ * `CLIPTokenizer` with ftfy does: mojibake, curly quotes, full-width forms, ligatures, HTML
+ * entities, control characters). The BPE itself is `@huggingface/tokenizers`, fed the folder's
+ * `tokenizer.json`, or the same object built from `vocab.json` + `merges.txt` when that file is
+ * absent.
  */
 export class ClipTokenizer {
   /** Sequence length every prompt is padded/truncated to (`model_max_length`). */
@@ -34,13 +44,24 @@ export class ClipTokenizer {
   /** Id of the pad token (`<|endoftext|>` = EOS in SD 1.x, `!` = 0 in SD 2.x / SDXL's second tokenizer). */
   readonly padId: number
   readonly padToken: string
+  /**
+   * How prompt text is cleaned before the BPE (see {@link PromptTextFixing}); may be changed at
+   * any time, e.g. to `'none'` to tokenize exactly as `CLIPTokenizerFast` does.
+   */
+  textFixing: PromptTextFixing
+  /** Contents of the added tokens (`<|startoftext|>`, `<|endoftext|>`, …), split out before cleaning. */
+  private readonly addedTokens: readonly string[]
   private readonly tokenizer: Tokenizer
 
   private constructor(
     tokenizer: Tokenizer,
-    ids: { bos: number; eos: number; pad: number; padToken: string; maxLength: number }
+    ids: { bos: number; eos: number; pad: number; padToken: string; maxLength: number },
+    addedTokens: readonly string[],
+    textFixing: PromptTextFixing
   ) {
     this.tokenizer = tokenizer
+    this.addedTokens = addedTokens
+    this.textFixing = textFixing
     this.bosId = ids.bos
     this.eosId = ids.eos
     this.padId = ids.pad
@@ -53,7 +74,17 @@ export class ClipTokenizer {
    * `fallbackMaxLength` is used when the config has no usable `model_max_length` (the text
    * encoder's `max_position_embeddings`, 77 for CLIP).
    */
-  static async fromFolder(dir: string, fallbackMaxLength = 77): Promise<ClipTokenizer> {
+  static async fromFolder(
+    dir: string,
+    fallbackMaxLength = 77,
+    options: ClipTokenizerOptions = {}
+  ): Promise<ClipTokenizer> {
+    const textFixing = options.textFixing ?? 'ftfy'
+    if (!PROMPT_TEXT_FIXINGS.includes(textFixing)) {
+      throw new Error(
+        `textFixing must be one of ${PROMPT_TEXT_FIXINGS.map((m) => `'${m}'`).join(', ')}, not ${JSON.stringify(textFixing)}`
+      )
+    }
     const configPath = path.join(dir, 'tokenizer_config.json')
     const config =
       (await readOptionalJsonObject(configPath, 'The tokenizer config')) ?? ({} as JsonObject)
@@ -106,25 +137,40 @@ export class ClipTokenizer {
       return id
     }
     const maxLength = config.model_max_length
-    return new ClipTokenizer(tokenizer, {
-      bos: idOf(bosToken, 'BOS token'),
-      eos: idOf(eosToken, 'EOS token'),
-      pad: idOf(padToken, 'pad token'),
-      padToken,
-      // Configs without a real limit store a huge sentinel (1e30); CLIP's positions are the limit then.
-      maxLength:
-        typeof maxLength === 'number' &&
-        Number.isInteger(maxLength) &&
-        maxLength > 2 &&
-        maxLength <= 1_000_000
-          ? maxLength
-          : fallbackMaxLength
-    })
+    const addedTokens = Array.isArray(tokenizerJson.added_tokens)
+      ? tokenizerJson.added_tokens
+          .map((t) => tokenContent(t))
+          .filter((t): t is string => t !== null && t.length > 0)
+      : [bosToken, eosToken]
+    return new ClipTokenizer(
+      tokenizer,
+      {
+        bos: idOf(bosToken, 'BOS token'),
+        eos: idOf(eosToken, 'EOS token'),
+        pad: idOf(padToken, 'pad token'),
+        padToken,
+        // Configs without a real limit store a huge sentinel (1e30); CLIP's positions are the limit then.
+        maxLength:
+          typeof maxLength === 'number' &&
+          Number.isInteger(maxLength) &&
+          maxLength > 2 &&
+          maxLength <= 1_000_000
+            ? maxLength
+            : fallbackMaxLength
+      },
+      addedTokens,
+      textFixing
+    )
+  }
+
+  /** `text` as the BPE sees it: cleaned as {@link textFixing} says. */
+  prepareText(text: string): string {
+    return preparePromptText(text, this.textFixing, this.addedTokens)
   }
 
   /** The ids of `text` with BOS and EOS, neither padded nor truncated. */
   encodeUntruncated(text: string): number[] {
-    return this.tokenizer.encode(text).ids.map(Number)
+    return this.tokenizer.encode(this.prepareText(text)).ids.map(Number)
   }
 
   /** Decodes ids to text (special tokens kept, like diffusers' `batch_decode` in its warning). */
