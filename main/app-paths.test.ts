@@ -39,7 +39,7 @@ describe('appFilePaths (what the Electron app loads)', () => {
         'linux'
       )
     ).toEqual({
-      inferenceProcess: '/opt/Stepwise/resources/app.asar/out/main/worker.js',
+      inferenceProcess: `/opt/Stepwise/resources/app.asar/${APP_FILES.inferenceProcess}`,
       preload: '/opt/Stepwise/resources/app.asar/out/preload/index.js',
       renderer: '/opt/Stepwise/resources/app.asar/out/renderer/index.html',
       modelsDir: '/opt/Stepwise/resources/models'
@@ -54,7 +54,7 @@ describe('appFilePaths (what the Electron app loads)', () => {
         'win32'
       )
     ).toEqual({
-      inferenceProcess: `${resources}\\app.asar\\out\\main\\worker.js`,
+      inferenceProcess: `${resources}\\app.asar\\${APP_FILES.inferenceProcess.replaceAll('/', '\\')}`,
       preload: `${resources}\\app.asar\\out\\preload\\index.js`,
       renderer: `${resources}\\app.asar\\out\\renderer\\index.html`,
       modelsDir: `${resources}\\models`
@@ -82,7 +82,7 @@ describe('appFilePaths (what the Electron app loads)', () => {
         'linux'
       )
     ).toEqual({
-      inferenceProcess: '/src/stepwise/out/main/worker.js',
+      inferenceProcess: `/src/stepwise/${APP_FILES.inferenceProcess}`,
       preload: '/src/stepwise/out/preload/index.js',
       renderer: '/src/stepwise/out/renderer/index.html',
       modelsDir: '/src/stepwise/resources/models'
