@@ -1,10 +1,9 @@
-import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, session, shell } from 'electron'
 import { openStepwiseApi } from './api/create-api'
 import { inferenceStatusOf } from './api/inference-status'
 import { utilityWorkerProcess } from './electron-worker-process'
-import { modelDirsFromEnv } from './app-paths'
+import { appFilePaths, modelDirsFromEnv } from './app-paths'
 import { InferenceWorkerClient } from './engine/worker-client'
 import { pickModelFolder } from './ipc/folder-dialog'
 import { registerIpcHandlers } from './ipc/register-handlers'
@@ -16,7 +15,13 @@ import { secureWebPreferences } from './window-options'
 // The renderer is sandboxed everywhere, including any window a future feature adds.
 app.enableSandbox()
 
-const rendererFile = join(__dirname, '../renderer/index.html')
+// Resolved from the app's root, as the packaging test resolves them in the built package.
+const files = appFilePaths({
+  isPackaged: app.isPackaged,
+  appPath: app.getAppPath(),
+  resourcesPath: process.resourcesPath
+})
+const rendererFile = files.renderer
 const rendererFileUrl = pathToFileURL(rendererFile).toString()
 const devServerUrl = process.env['ELECTRON_RENDERER_URL']
 const isTrusted = (url: string): boolean => isAppUrl(url, rendererFileUrl, devServerUrl)
@@ -29,7 +34,7 @@ function createMainWindow(delivery: WindowEventDelivery): BrowserWindow {
     minHeight: 520,
     show: false,
     title: 'Stepwise',
-    webPreferences: secureWebPreferences(join(__dirname, '../preload/index.js'))
+    webPreferences: secureWebPreferences(files.preload)
   })
   lockDownNavigation(window.webContents, isTrusted, (url) => void shell.openExternal(url))
   delivery.attach(window.webContents)
@@ -50,11 +55,7 @@ function createMainWindow(delivery: WindowEventDelivery): BrowserWindow {
 function modelDirs(): string[] {
   const fromEnv = modelDirsFromEnv(process.env['STEPWISE_MODELS_DIR'])
   if (fromEnv.length > 0) return fromEnv
-  return [
-    app.isPackaged
-      ? join(process.resourcesPath, 'models')
-      : join(app.getAppPath(), 'resources', 'models')
-  ]
+  return [files.modelsDir]
 }
 
 void app.whenReady().then(async () => {
@@ -64,7 +65,10 @@ void app.whenReady().then(async () => {
   )
   const dataDir = process.env['STEPWISE_DATA_DIR'] ?? app.getPath('userData')
   // Inference runs in a utility process: a native crash there fails one job, not the app.
-  const worker = new InferenceWorkerClient({ spawn: utilityWorkerProcess })
+  const worker = new InferenceWorkerClient({
+    spawn: utilityWorkerProcess,
+    workerFile: files.inferenceProcess
+  })
   const api = await openStepwiseApi({
     appVersion: app.getVersion(),
     mode: 'electron',
