@@ -107,6 +107,17 @@ function validate(className: string, key: string, spec: KeySpec, value: unknown)
 }
 
 /**
+ * The keys of `config` that `className`'s `__init__` has, and only those. diffusers keeps other
+ * classes' keys in `scheduler.config` but a class never reads them (PNDM ignores a DDIM config's
+ * `rescale_betas_zero_snr`), so what a scheduler computes from its config goes through this.
+ */
+export function ownConfig<C extends SchedulerConfig>(className: SchedulerClassName, config: C): C {
+  const own: Record<string, unknown> = {}
+  for (const key of Object.keys(CONFIG_SPECS[className])) own[key] = config[key]
+  return Object.freeze(own) as C
+}
+
+/**
  * Merges a scheduler_config.json object and overrides the way diffusers' `from_config` does, and
  * validates every value this class uses. Override keys may be snake_case (as in the JSON) or
  * camelCase; an override key that no scheduler knows is an error, so a typo cannot pass silently.
