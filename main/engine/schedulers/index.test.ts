@@ -68,8 +68,8 @@ describe('SCHEDULER_CLASSES / createScheduler', () => {
   })
 
   it('refuses an unknown class name', () => {
-    expect(() => createScheduler('HeunDiscreteScheduler' as never, {})).toThrow(
-      /unknown scheduler "HeunDiscreteScheduler" \(allowed: DPMSolverMultistepScheduler, /
+    expect(() => createScheduler('DPMSolverSDEScheduler' as never, {})).toThrow(
+      /unknown scheduler "DPMSolverSDEScheduler" \(allowed: DPMSolverMultistepScheduler, /
     )
   })
 
