@@ -7,7 +7,12 @@ import { f32 } from './numpy-compat'
 import { Scheduler } from './scheduler'
 import type { SchedulerStepOptions, SchedulerStepOutput } from './scheduler'
 import { logF32, sigmasFromAlphasCumprod } from './sigmas'
-import { solverSigmas, solverTimesteps, trainingSigmaMin } from './solver-schedule'
+import {
+  solverIndexForTimestep,
+  solverSigmas,
+  solverTimesteps,
+  trainingSigmaMin
+} from './solver-schedule'
 import type { SolverScheduleConfig } from './solver-schedule'
 import { assertSameDims, floatData, makeTensor } from './tensor-ops'
 import { x0Prediction } from './solver-outputs'
@@ -110,12 +115,7 @@ export class DEISMultistepScheduler extends Scheduler<DEISMultistepSchedulerConf
 
   /** diffusers' multistep rule: a timestep not in the schedule maps to the last step. */
   override indexForTimestep(t: number): number {
-    const matches: number[] = []
-    this.timesteps.forEach((v, i) => {
-      if (v === t) matches.push(i)
-    })
-    if (matches.length === 0) return this.timesteps.length - 1
-    return (matches.length > 1 ? matches[1] : matches[0]) as number
+    return solverIndexForTimestep(this.timesteps, t)
   }
 
   override scaleModelInput(sample: Tensor, _t?: number): Tensor {

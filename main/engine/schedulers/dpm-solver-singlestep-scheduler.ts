@@ -13,6 +13,7 @@ import { logF32, sigmasFromAlphasCumprod } from './sigmas'
 import { epsilonPrediction, x0FromEpsilon, x0Prediction } from './solver-outputs'
 import {
   clippedLastTimestep,
+  solverIndexForTimestep,
   solverSigmas,
   solverTimesteps,
   trainingLambdas,
@@ -166,12 +167,7 @@ export class DPMSolverSinglestepScheduler extends Scheduler<DPMSolverSinglestepS
 
   /** diffusers' multistep rule: a timestep not in the schedule maps to the last step. */
   override indexForTimestep(t: number): number {
-    const matches: number[] = []
-    this.timesteps.forEach((v, i) => {
-      if (v === t) matches.push(i)
-    })
-    if (matches.length === 0) return this.timesteps.length - 1
-    return (matches.length > 1 ? matches[1] : matches[0]) as number
+    return solverIndexForTimestep(this.timesteps, t)
   }
 
   override scaleModelInput(sample: Tensor, _t?: number): Tensor {

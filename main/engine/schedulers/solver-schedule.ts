@@ -28,15 +28,16 @@ export function solverTimesteps(
   spacing: string = config.timestep_spacing
 ): number[] {
   const T = config.num_train_timesteps
+  // DEIS and UniPC space over T; DPM-Solver over the clipped length (the same without a clip).
   if (spacing === 'leading') {
-    const ratio = Math.floor(T / (n + 1))
+    const ratio = Math.floor(lastTimestep / (n + 1))
     return Array.from({ length: n + 1 }, (_, i) => i * ratio)
       .reverse()
       .slice(0, -1)
       .map((t) => t + config.steps_offset)
   }
   if (spacing === 'trailing') {
-    return arange(T, 0, -T / n).map((v) => roundHalfEven(v) - 1)
+    return arange(lastTimestep, 0, -T / n).map((v) => roundHalfEven(v) - 1)
   }
   return linspace(0, lastTimestep - 1, n + 1)
     .map(roundHalfEven)
@@ -99,4 +100,17 @@ export function clippedLastTimestep(lambdaT: Float32Array, clip: number): number
   let clipped = ascending.findIndex((l) => l >= clip)
   if (clipped < 0) clipped = ascending.length
   return lambdaT.length - clipped
+}
+
+/**
+ * The multistep solvers' `index_for_timestep`: the second match where a timestep appears twice,
+ * and a timestep not in the schedule maps to the last step.
+ */
+export function solverIndexForTimestep(timesteps: readonly number[], t: number): number {
+  const matches: number[] = []
+  timesteps.forEach((v, i) => {
+    if (v === t) matches.push(i)
+  })
+  if (matches.length === 0) return timesteps.length - 1
+  return (matches.length > 1 ? matches[1] : matches[0]) as number
 }
