@@ -129,3 +129,45 @@ test('pasted A1111 parameters are read into the form in one click', async () => 
   await expect(page.getByTestId('karras-checkbox')).toBeChecked()
   await page.close()
 })
+
+test('the picker offers every scheduler by its A1111 name; Heun runs 2·N − 1 steps, DPM++ 2M SDE Karras is reported', async () => {
+  const page = await openApp(app.browser, app.server)
+  await expectStatus(page, 'idle')
+  const select = page.getByTestId('scheduler-select')
+  for (const label of [
+    'UniPC',
+    'Heun',
+    'DPM2',
+    'DPM2 a',
+    'DPM++ SDE (singlestep)',
+    'DEIS',
+    'TCD',
+    'DPM++ 2M SDE'
+  ]) {
+    await expect(
+      select.locator('option', {
+        hasText: new RegExp(`^${label.replace(/[+()]/g, '\\$&')}( · default)?$`)
+      })
+    ).toHaveCount(1)
+  }
+  await fillForm(page, {
+    prompt: 'a blue square',
+    steps: '3',
+    seed: '7',
+    scheduler: 'HeunDiscreteScheduler'
+  })
+  await page.getByTestId('provider-select').selectOption('cpu')
+  await page.getByTestId('generate-button').click()
+  await expectStatus(page, 'done')
+  // Heun evaluates the model twice per step after the first: 3 steps are 5 loop iterations.
+  expect((await galleryState(page)).map((s) => s.step)).toEqual([0, 1, 2, 3, 4])
+  await expect(page.getByTestId('result-summary')).toContainText('Heun')
+
+  await select.selectOption({ label: 'DPM++ 2M SDE' })
+  await page.getByTestId('karras-checkbox').check()
+  await page.getByTestId('generate-button').click()
+  await expectStatus(page, 'done')
+  await expect(page.getByTestId('result-summary')).toContainText('DPM++ 2M SDE Karras')
+  expectNoCspViolations(page)
+  await page.close()
+})

@@ -8,6 +8,8 @@ import {
   unquoteA1111Value
 } from './a1111-parameters'
 import { GenerateParamsSchema } from './params'
+import { ALGORITHM_TYPES_OF, SCHEDULER_CLASS_NAMES } from './schedulers'
+import type { SchedulerClassName } from './schedulers'
 
 const base: ImageParameters = {
   prompt: 'a red circle on a blue background',
@@ -15,6 +17,7 @@ const base: ImageParameters = {
   steps: 20,
   scheduler: 'DPMSolverMultistepScheduler',
   useKarrasSigmas: true,
+  algorithmType: 'dpmsolver++',
   guidanceScale: 5,
   seed: 42,
   width: 64,
@@ -119,26 +122,54 @@ describe('round trip through parseA1111Parameters', () => {
   })
 
   it('round-trips every scheduler with and without Karras sigmas, and a CFG cutoff step', () => {
-    const schedulers = [
-      'DPMSolverMultistepScheduler',
-      'EulerDiscreteScheduler',
-      'EulerAncestralDiscreteScheduler',
-      'DDIMScheduler',
-      'PNDMScheduler',
-      'LMSDiscreteScheduler',
-      'LCMScheduler'
-    ] as const
-    for (const scheduler of schedulers) {
-      for (const useKarrasSigmas of [false, true]) {
-        const original: ImageParameters = {
-          ...base,
-          scheduler,
-          useKarrasSigmas,
-          cfgCutoff: { stepIndex: 4 }
+    for (const scheduler of SCHEDULER_CLASS_NAMES) {
+      const algorithms = ALGORITHM_TYPES_OF[scheduler] ?? [undefined]
+      for (const algorithmType of algorithms) {
+        for (const useKarrasSigmas of [false, true]) {
+          const original: ImageParameters = {
+            ...base,
+            scheduler,
+            useKarrasSigmas,
+            cfgCutoff: { stepIndex: 4 }
+          }
+          if (algorithmType === undefined) delete original.algorithmType
+          else original.algorithmType = algorithmType
+          const parsed = parseA1111Parameters(formatA1111Parameters(original))
+          expect(parsed.params, `${scheduler} ${algorithmType}`).toEqual(original)
+          expect(parsed.warnings).toEqual([])
         }
-        expect(parseA1111Parameters(formatA1111Parameters(original)).params).toEqual(original)
       }
     }
+  })
+
+  it('writes A1111 sampler names, the SDE variant of DPM++ 2M included', () => {
+    const sampler = (p: Partial<ImageParameters>): string =>
+      /Sampler: ([^,]+)/.exec(formatA1111Parameters({ ...base, ...p }))?.[1] ?? ''
+    expect(sampler({ algorithmType: 'sde-dpmsolver++' })).toBe('DPM++ 2M SDE')
+    expect(sampler({ algorithmType: 'dpmsolver++' })).toBe('DPM++ 2M')
+    const expected: Partial<Record<SchedulerClassName, string>> = {
+      UniPCMultistepScheduler: 'UniPC',
+      HeunDiscreteScheduler: 'Heun',
+      KDPM2DiscreteScheduler: 'DPM2',
+      KDPM2AncestralDiscreteScheduler: 'DPM2 a',
+      DPMSolverSinglestepScheduler: 'DPM++ SDE',
+      DEISMultistepScheduler: 'DEIS',
+      TCDScheduler: 'TCD',
+      EulerAncestralDiscreteScheduler: 'Euler a',
+      PNDMScheduler: 'PLMS'
+    }
+    for (const [scheduler, name] of Object.entries(expected)) {
+      const text = formatA1111Parameters({
+        ...base,
+        scheduler: scheduler as SchedulerClassName,
+        algorithmType: undefined
+      })
+      expect(text).toContain(`Sampler: ${name}, Schedule type: Karras,`)
+    }
+    // sde-dpmsolver has no A1111 name: the plain name plus Stepwise's own field.
+    const text = formatA1111Parameters({ ...base, algorithmType: 'sde-dpmsolver' })
+    expect(text).toContain('Sampler: DPM++ 2M,')
+    expect(text).toContain('Algorithm type: sde-dpmsolver')
   })
 })
 
@@ -154,6 +185,7 @@ describe('parseA1111Parameters on other tools’ texts', () => {
       steps: 30,
       scheduler: 'DPMSolverMultistepScheduler',
       useKarrasSigmas: true,
+      algorithmType: 'dpmsolver++',
       guidanceScale: 7,
       seed: 123,
       width: 512,
@@ -165,13 +197,49 @@ describe('parseA1111Parameters on other tools’ texts', () => {
     expect(parsed.warnings).toEqual([])
   })
 
+  it('maps A1111 sampler names as diffusers documents them, Karras and SDE included', () => {
+    const read = (sampler: string, extra = ''): Partial<ImageParameters> => {
+      const { params, warnings } = parseA1111Parameters(
+        `x\nSteps: 20, Sampler: ${sampler}${extra}, Seed: 1`
+      )
+      expect(warnings, sampler).toEqual([])
+      const { scheduler, useKarrasSigmas, algorithmType } = params
+      return { scheduler, useKarrasSigmas, algorithmType }
+    }
+    expect(read('DPM++ 2M SDE Karras')).toEqual({
+      scheduler: 'DPMSolverMultistepScheduler',
+      useKarrasSigmas: true,
+      algorithmType: 'sde-dpmsolver++'
+    })
+    expect(read('DPM++ 2M SDE', ', Schedule type: Karras')).toEqual({
+      scheduler: 'DPMSolverMultistepScheduler',
+      useKarrasSigmas: true,
+      algorithmType: 'sde-dpmsolver++'
+    })
+    expect(read('DPM++ SDE')).toMatchObject({
+      scheduler: 'DPMSolverSinglestepScheduler',
+      useKarrasSigmas: false
+    })
+    expect(read('DPM2 a Karras')).toMatchObject({
+      scheduler: 'KDPM2AncestralDiscreteScheduler',
+      useKarrasSigmas: true
+    })
+    expect(read('UniPC').scheduler).toBe('UniPCMultistepScheduler')
+    expect(read('Heun').scheduler).toBe('HeunDiscreteScheduler')
+    expect(read('DPM2').scheduler).toBe('KDPM2DiscreteScheduler')
+    expect(read('TCD').scheduler).toBe('TCDScheduler')
+  })
+
   it('reports fields it cannot use instead of guessing', () => {
     const parsed = parseA1111Parameters(
-      'x\nSteps: many, Sampler: DPM++ SDE, CFG scale: high, Seed: -1, Size: big'
+      'x\nSteps: many, Sampler: DPM adaptive, CFG scale: high, Seed: -1, Size: big, Algorithm type: fast'
     )
     expect(parsed.params).toEqual({ prompt: 'x', negativePrompt: '', useKarrasSigmas: false })
-    expect(parsed.warnings).toHaveLength(5)
-    expect(parsed.warnings.join('\n')).toContain('Sampler: no Stepwise scheduler for "DPM++ SDE"')
+    expect(parsed.warnings).toHaveLength(6)
+    expect(parsed.warnings.join('\n')).toContain(
+      'Sampler: no Stepwise scheduler for "DPM adaptive"'
+    )
+    expect(parsed.warnings.join('\n')).toContain('Algorithm type: unknown algorithm type "fast"')
   })
 
   it('treats text without a fields line as a prompt', () => {
@@ -200,8 +268,20 @@ describe('toGenerateParamsInput', () => {
       seed: 42,
       scheduler: 'DPMSolverMultistepScheduler',
       useKarrasSigmas: true,
+      algorithmType: 'dpmsolver++',
       cfgCutoff: { ratio: 0.4 },
       stopAtStep: 10
+    })
+  })
+
+  it('restores DPM++ 2M SDE Karras from its text', () => {
+    const text = formatA1111Parameters({ ...base, algorithmType: 'sde-dpmsolver++' })
+    expect(text).toContain('Sampler: DPM++ 2M SDE, Schedule type: Karras')
+    const params = GenerateParamsSchema.parse(toGenerateParamsInput(parseA1111Parameters(text)))
+    expect(params).toMatchObject({
+      scheduler: 'DPMSolverMultistepScheduler',
+      useKarrasSigmas: true,
+      algorithmType: 'sde-dpmsolver++'
     })
   })
 })

@@ -1,5 +1,11 @@
-import type { CfgCutoff, GenerateParamsInput, SchedulerClassName } from './params'
-import { SCHEDULER_CLASS_NAMES } from './params'
+import type { CfgCutoff, GenerateParamsInput } from './params'
+import {
+  A1111_SAMPLERS,
+  ALGORITHM_TYPES,
+  SCHEDULER_CLASS_NAMES,
+  a1111SamplerName
+} from './schedulers'
+import type { AlgorithmType, SamplerChoice, SchedulerClassName } from './schedulers'
 
 /**
  * AUTOMATIC1111's "parameters" text (the infotext stored in a PNG `parameters` chunk), written
@@ -10,7 +16,7 @@ import { SCHEDULER_CLASS_NAMES } from './params'
  * ```
  * <prompt, may span lines>
  * Negative prompt: <negative prompt, may span lines>
- * Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 5, Seed: 42, Size: 64x64, Model: …
+ * Steps: 20, Sampler: DPM++ 2M SDE, Schedule type: Karras, CFG scale: 5, Seed: 42, Size: 64x64, Model: …
  * ```
  *
  * A1111's reader strips each prompt line and treats a line starting with "Negative prompt:" as the
@@ -28,6 +34,8 @@ export interface ImageParameters {
   steps: number
   scheduler: SchedulerClassName
   useKarrasSigmas: boolean
+  /** The DPM-Solver `algorithm_type` that ran (DPM-Solver schedulers only). */
+  algorithmType?: AlgorithmType
   guidanceScale: number
   seed: number
   width: number
@@ -58,20 +66,15 @@ export interface ParsedA1111Parameters {
   warnings: string[]
 }
 
-/** A1111's sampler names for the diffusers schedulers Stepwise implements. */
-export const A1111_SAMPLER_NAMES: Readonly<Record<SchedulerClassName, string>> = {
-  DPMSolverMultistepScheduler: 'DPM++ 2M',
-  EulerDiscreteScheduler: 'Euler',
-  EulerAncestralDiscreteScheduler: 'Euler a',
-  DDIMScheduler: 'DDIM',
-  PNDMScheduler: 'PLMS',
-  LMSDiscreteScheduler: 'LMS',
-  LCMScheduler: 'LCM'
-}
+/** A1111's sampler name for each diffusers scheduler Stepwise implements (its plain form). */
+export const A1111_SAMPLER_NAMES: Readonly<Record<SchedulerClassName, string>> = Object.fromEntries(
+  SCHEDULER_CLASS_NAMES.map((name) => [name, a1111SamplerName(name).name])
+) as Record<SchedulerClassName, string>
 
 const NEGATIVE_PREFIX = 'Negative prompt:'
 const EXACT_PROMPT = 'Exact prompt'
 const EXACT_NEGATIVE = 'Exact negative prompt'
+const ALGORITHM = 'Algorithm type'
 
 // A1111's `re_param_code`; keys are ASCII here, so JavaScript's ASCII `\w` matches Python's.
 const PARAM_RE = /\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)/g
@@ -148,9 +151,10 @@ function formatNumber(value: number): string {
 
 /** The `key: value` fields Stepwise writes, in A1111's order, then Stepwise's own. */
 function fieldsOf(p: ImageParameters): Array<[string, string]> {
+  const sampler = a1111SamplerName(p.scheduler, p.algorithmType)
   const fields: Array<[string, string]> = [
     ['Steps', formatNumber(p.steps)],
-    ['Sampler', A1111_SAMPLER_NAMES[p.scheduler]]
+    ['Sampler', sampler.name]
   ]
   if (p.useKarrasSigmas) fields.push(['Schedule type', 'Karras'])
   fields.push(
@@ -163,6 +167,10 @@ function fieldsOf(p: ImageParameters): Array<[string, string]> {
     fields.push(['Guidance rescale', formatNumber(p.guidanceRescale)])
   }
   fields.push(['Scheduler', p.scheduler])
+  // An algorithm type the sampler name does not say (e.g. sde-dpmsolver) gets a field of its own.
+  if (p.algorithmType !== undefined && p.algorithmType !== sampler.algorithmType) {
+    fields.push([ALGORITHM, p.algorithmType])
+  }
   if (p.cfgCutoff != null) {
     if ('ratio' in p.cfgCutoff) fields.push(['CFG cutoff', formatNumber(p.cfgCutoff.ratio)])
     else fields.push(['CFG cutoff step', formatNumber(p.cfgCutoff.stepIndex)])
@@ -191,19 +199,18 @@ export function formatA1111Parameters(p: ImageParameters): string {
   return joinInfotext(p.prompt, p.negativePrompt, fields)
 }
 
-function schedulerFromSampler(
-  sampler: string,
-  scheduleType: string | undefined
-): { scheduler: SchedulerClassName; karras: boolean } | null {
+function samplerOf(sampler: string, scheduleType: string | undefined): SamplerChoice | null {
+  const key = sampler.trim().toLowerCase()
+  const find = (name: string): SamplerChoice | undefined =>
+    Object.entries(A1111_SAMPLERS).find(([n]) => n.toLowerCase() === name)?.[1]
   // A1111 before 1.9 folded the schedule into the sampler name ("DPM++ 2M Karras").
-  const folded = sampler.endsWith(' Karras')
-  const name = folded ? sampler.slice(0, -' Karras'.length) : sampler
-  const entry = Object.entries(A1111_SAMPLER_NAMES).find(([, n]) => n === name)
-  if (entry === undefined) return null
-  return {
-    scheduler: entry[0] as SchedulerClassName,
-    karras: folded || scheduleType?.toLowerCase() === 'karras'
-  }
+  const found = find(key) ?? (key.endsWith(' karras') ? find(key.slice(0, -7)) : undefined)
+  if (found === undefined) return null
+  const karras =
+    found.useKarrasSigmas === true ||
+    key.endsWith(' karras') ||
+    scheduleType?.toLowerCase() === 'karras'
+  return { ...found, useKarrasSigmas: karras }
 }
 
 /** Reads a parameters text written by Stepwise, A1111 or a compatible tool. */
@@ -237,9 +244,7 @@ export function parseA1111Parameters(text: string): ParsedA1111Parameters {
   if (steps !== undefined) params.steps = steps
   const exactScheduler = fields['Scheduler']
   const fromSampler =
-    fields['Sampler'] === undefined
-      ? null
-      : schedulerFromSampler(fields['Sampler'], fields['Schedule type'])
+    fields['Sampler'] === undefined ? null : samplerOf(fields['Sampler'], fields['Schedule type'])
   if (exactScheduler !== undefined) {
     const known = SCHEDULER_CLASS_NAMES.find((name) => name === exactScheduler)
     if (known !== undefined) params.scheduler = known
@@ -252,7 +257,18 @@ export function parseA1111Parameters(text: string): ParsedA1111Parameters {
   }
   if (fields['Sampler'] !== undefined || fields['Schedule type'] !== undefined) {
     params.useKarrasSigmas =
-      fromSampler?.karras ?? fields['Schedule type']?.toLowerCase() === 'karras'
+      fromSampler?.useKarrasSigmas ?? fields['Schedule type']?.toLowerCase() === 'karras'
+  }
+  const algorithm = fields[ALGORITHM]
+  if (algorithm !== undefined) {
+    const known = ALGORITHM_TYPES.find((a) => a === algorithm)
+    if (known !== undefined) params.algorithmType = known
+    else warnings.push(`${ALGORITHM}: unknown algorithm type ${JSON.stringify(algorithm)}`)
+  } else if (
+    fromSampler?.algorithmType !== undefined &&
+    fromSampler.scheduler === params.scheduler
+  ) {
+    params.algorithmType = fromSampler.algorithmType
   }
   const cfg = decimal('CFG scale')
   if (cfg !== undefined) params.guidanceScale = cfg
@@ -300,6 +316,7 @@ export function toGenerateParamsInput(parsed: ParsedA1111Parameters): GeneratePa
   if (p.seed !== undefined) input.seed = p.seed
   if (p.scheduler !== undefined) input.scheduler = p.scheduler
   if (p.useKarrasSigmas !== undefined) input.useKarrasSigmas = p.useKarrasSigmas
+  if (p.algorithmType !== undefined) input.algorithmType = p.algorithmType
   if (p.cfgCutoff !== undefined) input.cfgCutoff = p.cfgCutoff
   if (p.stoppedAtStep !== undefined) input.stopAtStep = p.stoppedAtStep
   return input

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { OperationName } from './channels'
 import { CfgCutoffSchema, GenerateParamsSchema } from './params'
 import type {
+  AlgorithmType,
   CfgCutoff,
   GenerateParams,
   GenerateParamsInput,
@@ -196,6 +197,8 @@ export interface ResultMetadata {
   height: number
   scheduler: SchedulerClassName
   useKarrasSigmas: boolean
+  /** The DPM-Solver `algorithm_type` that ran (DPM-Solver schedulers; absent in older entries). */
+  algorithmType?: AlgorithmType
   numInferenceSteps: number
   /** Timesteps the loop iterated (T); can differ from numInferenceSteps for some schedulers. */
   numTimesteps: number
@@ -562,4 +565,11 @@ export const operationArgs = {
 } satisfies Record<OperationName, z.ZodType<unknown[]>>
 
 /** Parameters after validation, re-exported so UI code needs one import. */
-export type { CfgCutoff, GenerateParams, GenerateParamsInput, ProviderName, SchedulerClassName }
+export type {
+  AlgorithmType,
+  CfgCutoff,
+  GenerateParams,
+  GenerateParamsInput,
+  ProviderName,
+  SchedulerClassName
+}

@@ -1,4 +1,12 @@
 import { z } from 'zod'
+import {
+  A1111_SAMPLERS,
+  ALGORITHM_TYPES,
+  SCHEDULER_ALIASES,
+  SCHEDULER_CLASS_NAMES,
+  resolveSampler
+} from './schedulers'
+import type { SamplerChoice, SchedulerClassName } from './schedulers'
 
 /**
  * Generation parameters: one schema for the UI, IPC, the browser-mode API and the CLI, so a bad
@@ -6,44 +14,16 @@ import { z } from 'zod'
  * (steps, guidance, size, scheduler) are optional here and default to the model's own settings.
  */
 
-/** diffusers' scheduler class names that Stepwise implements. */
-export const SCHEDULER_CLASS_NAMES = [
-  'DPMSolverMultistepScheduler',
-  'EulerDiscreteScheduler',
-  'EulerAncestralDiscreteScheduler',
-  'DDIMScheduler',
-  'PNDMScheduler',
-  'LMSDiscreteScheduler',
-  'LCMScheduler'
-] as const
-
-/** A diffusers scheduler class name. */
-export type SchedulerClassName = (typeof SCHEDULER_CLASS_NAMES)[number]
-
-/** Short names people type, mapped to diffusers class names (case-insensitive). */
-export const SCHEDULER_ALIASES: Readonly<Record<string, SchedulerClassName>> = {
-  dpm: 'DPMSolverMultistepScheduler',
-  'dpm++': 'DPMSolverMultistepScheduler',
-  dpmpp: 'DPMSolverMultistepScheduler',
-  'dpm-solver': 'DPMSolverMultistepScheduler',
-  'dpmsolver++': 'DPMSolverMultistepScheduler',
-  euler: 'EulerDiscreteScheduler',
-  'euler-a': 'EulerAncestralDiscreteScheduler',
-  euler_a: 'EulerAncestralDiscreteScheduler',
-  'euler-ancestral': 'EulerAncestralDiscreteScheduler',
-  ddim: 'DDIMScheduler',
-  pndm: 'PNDMScheduler',
-  plms: 'PNDMScheduler',
-  lms: 'LMSDiscreteScheduler',
-  lcm: 'LCMScheduler'
-}
-
-/** Resolves a class name or alias (any case) to a class name, or null if unknown. */
-export function resolveSchedulerName(name: string): SchedulerClassName | null {
-  const trimmed = name.trim()
-  const exact = SCHEDULER_CLASS_NAMES.find((c) => c.toLowerCase() === trimmed.toLowerCase())
-  return exact ?? SCHEDULER_ALIASES[trimmed.toLowerCase()] ?? null
-}
+export {
+  A1111_SAMPLERS,
+  ALGORITHM_TYPES,
+  ALGORITHM_TYPES_OF,
+  SCHEDULER_ALIASES,
+  SCHEDULER_CLASS_NAMES,
+  resolveSampler,
+  resolveSchedulerName
+} from './schedulers'
+export type { AlgorithmType, SamplerChoice, SchedulerClassName } from './schedulers'
 
 /** Execution providers a user can ask for; `auto` picks the best available one. */
 export const PROVIDER_NAMES = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const
@@ -106,20 +86,49 @@ export const CfgCutoffSchema = z.union([
 /** A CFG cutoff setting. */
 export type CfgCutoff = z.infer<typeof CfgCutoffSchema>
 
-const schedulerName = z.string().transform((name, ctx) => {
-  const resolved = resolveSchedulerName(name)
+const schedulerName = z.string({ error: 'must be text' }).transform((name, ctx) => {
+  const resolved = resolveSampler(name)
   if (resolved === null) {
     ctx.addIssue({
       code: 'custom',
-      message: `unknown scheduler ${show(name)} (allowed: ${SCHEDULER_CLASS_NAMES.join(', ')}, or ${Object.keys(SCHEDULER_ALIASES).join(', ')})`
+      message: `unknown scheduler ${show(name)} (allowed: ${SCHEDULER_CLASS_NAMES.join(', ')}; an alias: ${Object.keys(SCHEDULER_ALIASES).join(', ')}; or an AUTOMATIC1111 sampler name: ${Object.keys(A1111_SAMPLERS).join(', ')})`
     })
     return z.NEVER
   }
   return resolved
 })
 
-/** The parameters of one generation as a UI or API caller sends them. */
-export const GenerateParamsSchema = z.strictObject({
+/**
+ * Applies what a sampler name implies ("DPM++ 2M SDE Karras": Karras sigmas and
+ * `sde-dpmsolver++`) to the parameters; an explicit algorithm type that contradicts the name is
+ * an error rather than a silent choice.
+ */
+function applySamplerChoice<P extends { useKarrasSigmas: boolean; algorithmType?: string }>(
+  choice: SamplerChoice,
+  params: P,
+  ctx: z.RefinementCtx
+): P & { scheduler: SamplerChoice['scheduler'] } {
+  const implied = choice.algorithmType
+  if (
+    implied !== undefined &&
+    params.algorithmType !== undefined &&
+    params.algorithmType !== implied
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['algorithmType'],
+      message: `${show(params.algorithmType)} contradicts the scheduler name, which means ${show(implied)}`
+    })
+  }
+  return {
+    ...params,
+    scheduler: choice.scheduler,
+    useKarrasSigmas: params.useKarrasSigmas || choice.useKarrasSigmas === true,
+    ...(implied === undefined ? {} : { algorithmType: implied })
+  }
+}
+
+const GenerateFields = z.strictObject({
   /** Model id from `listModels()`; the default model when omitted. */
   modelId: z.string().min(1).max(4096).optional(),
   prompt: z
@@ -136,9 +145,22 @@ export const GenerateParamsSchema = z.strictObject({
   height: pixelSize().optional(),
   /** null or omitted: a random seed, reported back with the result. */
   seed: integerIn(LIMITS.seed.min, LIMITS.seed.max).nullable().default(null),
-  /** A diffusers class name or alias; the model's own scheduler when omitted. */
+  /**
+   * A diffusers class name, alias or AUTOMATIC1111 sampler name ("DPM++ 2M SDE Karras"); the
+   * model's own scheduler when omitted. A sampler name also sets what it implies.
+   */
   scheduler: schedulerName.optional(),
   useKarrasSigmas: z.boolean({ error: 'must be true or false' }).default(false),
+  /**
+   * diffusers' `algorithm_type` for the DPM-Solver schedulers (`sde-dpmsolver++` is DPM++ 2M
+   * SDE); the scheduler config's own when omitted.
+   */
+  algorithmType: z
+    .enum(ALGORITHM_TYPES, {
+      error: (iss) =>
+        `unknown algorithm type ${show(iss.input)} (allowed: ${ALGORITHM_TYPES.join(', ')})`
+    })
+    .optional(),
   cfgCutoff: CfgCutoffSchema.nullable().default(null),
   /** Interrupt at the end of this step index (diffusers' early-stopping example). */
   stopAtStep: integerIn(0, LIMITS.steps.max * 2)
@@ -157,6 +179,19 @@ export const GenerateParamsSchema = z.strictObject({
     })
     .default('auto')
 })
+
+/** The parameters of one generation as a UI or API caller sends them. */
+export const GenerateParamsSchema = GenerateFields.transform(
+  (
+    fields,
+    ctx
+  ): Omit<z.output<typeof GenerateFields>, 'scheduler'> & {
+    scheduler?: SchedulerClassName
+  } => {
+    const { scheduler, ...rest } = fields
+    return scheduler === undefined ? rest : applySamplerChoice(scheduler, rest, ctx)
+  }
+)
 
 /** Generation parameters as sent (optional fields may be absent). */
 export type GenerateParamsInput = z.input<typeof GenerateParamsSchema>

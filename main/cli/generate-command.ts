@@ -73,6 +73,7 @@ function requestOf(options: GenerateOptions): GenerationRequest {
     seed: options.seed,
     scheduler: options.scheduler,
     useKarrasSigmas: options.useKarrasSigmas,
+    algorithmType: options.algorithmType,
     cfgCutoff: options.cfgCutoff,
     stopAtStep: options.stopAtStep,
     previewEvery: 1,

@@ -93,6 +93,24 @@ describe('parseGenerateOptions', () => {
     expect(options?.seed).toBeLessThan(2 ** 32)
   })
 
+  it('takes A1111 sampler names with what they imply, and --algorithm-type', () => {
+    expect(parseGenerateOptions([...base, '--scheduler', 'DPM++ 2M SDE Karras'])).toMatchObject({
+      scheduler: 'DPMSolverMultistepScheduler',
+      useKarrasSigmas: true,
+      algorithmType: 'sde-dpmsolver++'
+    })
+    expect(parseGenerateOptions([...base, '--scheduler', 'DPM2 a'])).toMatchObject({
+      scheduler: 'KDPM2AncestralDiscreteScheduler',
+      useKarrasSigmas: false
+    })
+    expect(
+      parseGenerateOptions([...base, '--scheduler', 'dpm++', '--algorithm-type', 'sde-dpmsolver++'])
+    ).toMatchObject({ scheduler: 'DPMSolverMultistepScheduler', algorithmType: 'sde-dpmsolver++' })
+    expect(() => parseGenerateOptions([...base, '--algorithm-type', 'fast'])).toThrow(
+      /^--algorithm-type: unknown algorithm type "fast" \(allowed: /
+    )
+  })
+
   it('takes diffusers class names and aliases in any case, and a cutoff step', () => {
     expect(
       parseGenerateOptions([...base, '--scheduler', 'EulerDiscreteScheduler'])?.scheduler
@@ -155,8 +173,8 @@ describe('parseGenerateOptions', () => {
     ],
     [
       'unknown scheduler',
-      ['--scheduler', 'heun'],
-      '--scheduler: unknown scheduler "heun" (allowed: DPMSolverMultistepScheduler'
+      ['--scheduler', 'magic'],
+      '--scheduler: unknown scheduler "magic" (allowed: DPMSolverMultistepScheduler'
     ],
     [
       'unknown provider',

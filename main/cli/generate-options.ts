@@ -1,7 +1,12 @@
 import { randomInt } from 'node:crypto'
 import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { CfgCutoff, ProviderName, SchedulerClassName } from '../../shared/params'
+import type {
+  AlgorithmType,
+  CfgCutoff,
+  ProviderName,
+  SchedulerClassName
+} from '../../shared/params'
 import { GenerateParamsSchema } from '../../shared/params'
 import type { FlagSpec, ParsedFlags } from './parse-flags'
 import { numberOrText, parseFlags } from './parse-flags'
@@ -19,6 +24,7 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
   { name: 'height', kind: 'value' },
   { name: 'scheduler', kind: 'value' },
   { name: 'karras', kind: 'boolean' },
+  { name: 'algorithm-type', kind: 'value' },
   { name: 'cfg-cutoff-ratio', kind: 'value' },
   { name: 'cfg-cutoff-step', kind: 'value' },
   { name: 'stop-at-step', kind: 'value' },
@@ -45,6 +51,8 @@ export interface GenerateOptions {
   randomSeed: boolean
   scheduler?: SchedulerClassName
   useKarrasSigmas: boolean
+  /** DPM-Solver `algorithm_type` (given, or implied by an A1111 sampler name). */
+  algorithmType?: AlgorithmType
   cfgCutoff: CfgCutoff | null
   stopAtStep: number | null
   /** Absolute folder for per-step previews, or null. */
@@ -66,6 +74,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   height: '--height',
   scheduler: '--scheduler',
   useKarrasSigmas: '--karras',
+  algorithmType: '--algorithm-type',
   'cfgCutoff.ratio': '--cfg-cutoff-ratio',
   'cfgCutoff.stepIndex': '--cfg-cutoff-step',
   stopAtStep: '--stop-at-step',
@@ -146,6 +155,7 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     seed: num(flags, 'seed') ?? null,
     scheduler: text(flags, 'scheduler'),
     useKarrasSigmas: flags.has('karras'),
+    algorithmType: text(flags, 'algorithm-type'),
     cfgCutoff:
       ratio !== undefined ? { ratio } : cutoffStep !== undefined ? { stepIndex: cutoffStep } : null,
     stopAtStep: num(flags, 'stop-at-step') ?? null,
@@ -174,6 +184,7 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     randomSeed: p.seed === null,
     scheduler: p.scheduler,
     useKarrasSigmas: p.useKarrasSigmas,
+    algorithmType: p.algorithmType,
     cfgCutoff: p.cfgCutoff,
     stopAtStep: p.stopAtStep,
     previewsDir: previews === undefined ? null : checkPreviewsDir(previews),

@@ -1,4 +1,6 @@
 import {
+  A1111_SAMPLERS,
+  ALGORITHM_TYPES,
   LIMITS,
   PROVIDER_NAMES,
   SCHEDULER_ALIASES,
@@ -19,9 +21,29 @@ Commands:
 
 Exit codes: 0 success, 1 a failure while running, 2 invalid arguments (nothing was run).`
 
-const schedulerAliases = Object.entries(SCHEDULER_ALIASES)
-  .map(([alias, name]) => `${alias}=${name.replace(/Scheduler$/, '')}`)
-  .join(', ')
+/** Words joined with ", " and wrapped to lines indented for the help's second column. */
+function wrapList(items: readonly string[], indent = 28, width = 100): string {
+  const lines: string[] = []
+  let line = ''
+  for (const item of items) {
+    const next = line === '' ? item : `${line}, ${item}`
+    if (indent + next.length + 1 > width && line !== '') {
+      lines.push(`${line},`)
+      line = item
+    } else {
+      line = next
+    }
+  }
+  if (line !== '') lines.push(line)
+  return lines.join(`\n${' '.repeat(indent)}`)
+}
+
+const schedulerAliases = wrapList(
+  Object.entries(SCHEDULER_ALIASES).map(
+    ([alias, name]) => `${alias}=${name.replace(/Scheduler$/, '')}`
+  )
+)
+const a1111Names = wrapList(Object.keys(A1111_SAMPLERS).map((name) => JSON.stringify(name)))
 
 /** `generate --help`. */
 export const GENERATE_HELP = `Usage: npm run cli -- generate --model DIR --prompt TEXT [options]
@@ -41,10 +63,16 @@ Generation (defaults come from the model):
                             (classifier-free guidance runs when G > 1)
   --seed S                  an integer from 0 to ${LIMITS.seed.max} (default: random, printed)
   --width W, --height H     pixels, multiples of 8 from ${LIMITS.size.min} to ${LIMITS.size.max}
-  --scheduler NAME          a diffusers class name: ${SCHEDULER_CLASS_NAMES.join(', ')}
+  --scheduler NAME          a diffusers class name: ${wrapList(SCHEDULER_CLASS_NAMES)}
                             or an alias: ${schedulerAliases}
+                            or an AUTOMATIC1111 sampler name (quoted; it also sets the Karras
+                            sigmas and algorithm type it implies):
+                            ${a1111Names}
                             (default: the model's scheduler_config.json)
   --karras                  use Karras sigmas (use_karras_sigmas=True)
+  --algorithm-type NAME     the DPM-Solver schedulers' algorithm_type:
+                            ${ALGORITHM_TYPES.join(', ')}
+                            (sde-dpmsolver++ is DPM++ 2M SDE; default: the scheduler config's)
   --provider NAME           ${PROVIDER_NAMES.join(', ')} (default: auto = the platform's GPU
                             provider when this install has it, else cpu; a provider that is not
                             available or fails to load falls back to cpu with a warning saying why;
@@ -78,6 +106,8 @@ Examples:
   npm run cli -- generate --model resources/models/stepwise-shapes-64 --prompt "a red circle"
   npm run cli -- generate --model fixtures/models/tiny-sdxl-random --prompt "a sports car" \\
       --scheduler dpm++ --karras --guidance 6.5 --steps 25 --cfg-cutoff-ratio 0.4 --seed 42
+  npm run cli -- generate --model resources/models/stepwise-shapes-64 --prompt "a blue square" \\
+      --scheduler "DPM++ 2M SDE Karras" --steps 20 --seed 7
   npm run cli -- generate --model fixtures/models/tiny-sd-random --prompt "a photo of a cat" \\
       --steps 50 --stop-at-step 10 --previews previews/ --out cat.png --json
 

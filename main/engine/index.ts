@@ -33,10 +33,19 @@ export type {
   StepRecord
 } from './pipelines'
 
-// Schedulers: the seven diffusers classes (DPMSolverMultistepScheduler, EulerDiscreteScheduler,
+// Schedulers: the diffusers classes (DPMSolverMultistepScheduler, EulerDiscreteScheduler,
 // EulerAncestralDiscreteScheduler, DDIMScheduler, PNDMScheduler, LMSDiscreteScheduler,
-// LCMScheduler), their `Scheduler` base and `createScheduler`, as main/engine/schedulers exports them.
+// LCMScheduler, UniPCMultistepScheduler, HeunDiscreteScheduler, KDPM2DiscreteScheduler,
+// KDPM2AncestralDiscreteScheduler, DPMSolverSinglestepScheduler, DEISMultistepScheduler,
+// TCDScheduler), their `Scheduler` base and `createScheduler`, as main/engine/schedulers exports
+// them; `schedulerForRequest` applies a run's scheduler choice to a model's scheduler.
 export * from './schedulers'
+export {
+  algorithmTypeOf,
+  schedulerForRequest,
+  schedulerFromConfig
+} from './pipelines/scheduler-factory'
+export type { SchedulerRequest } from './pipelines/scheduler-factory'
 
 // Callbacks
 export {

@@ -1,4 +1,9 @@
-import type { CfgCutoff, ProviderName, SchedulerClassName } from '../../shared/params'
+import type {
+  AlgorithmType,
+  CfgCutoff,
+  ProviderName,
+  SchedulerClassName
+} from '../../shared/params'
 
 /**
  * Messages between the main process and the inference process. onnxruntime-node's
@@ -23,6 +28,8 @@ export interface GenerationRequest {
   /** Omitted: the model's own scheduler config. */
   scheduler?: SchedulerClassName
   useKarrasSigmas: boolean
+  /** DPM-Solver `algorithm_type`; omitted: the scheduler config's own. */
+  algorithmType?: AlgorithmType
   cfgCutoff: CfgCutoff | null
   stopAtStep: number | null
   previewEvery: number
@@ -113,6 +120,8 @@ export interface GenerationResult {
   numTimesteps: number
   /** Whether the scheduler used Karras sigmas (asked for, or set in the model's config). */
   useKarrasSigmas: boolean
+  /** The `algorithm_type` that ran, for the DPM-Solver schedulers. */
+  algorithmType?: AlgorithmType
   guidanceScale: number
   stepsRun: number
   interrupted: boolean

@@ -17,6 +17,7 @@ export function imageParametersOf(
     steps: result.numInferenceSteps,
     scheduler: result.scheduler,
     useKarrasSigmas: result.useKarrasSigmas,
+    ...(result.algorithmType === undefined ? {} : { algorithmType: result.algorithmType }),
     guidanceScale: result.guidanceScale,
     seed: result.seed,
     width: result.width,

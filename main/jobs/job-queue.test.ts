@@ -290,6 +290,42 @@ describe('JobQueue with the real inference worker', () => {
     expect(events.length).toBe(before)
   })
 
+  it('plans and runs the second-order and SDE samplers by their A1111 names', async () => {
+    // DPM2 a: 3 steps run 2·3 − 1 = 5 model evaluations, so step index 4 is the last.
+    const dpm2a = { scheduler: 'DPM2 a Karras', numInferenceSteps: 3 }
+    const job = await queue.generate(params({ ...dpm2a, stopAtStep: 4 }))
+    await until(ended(job.jobId))
+    expect(stepsOf(job.jobId).map((s) => s.index)).toEqual([0, 1, 2, 3, 4])
+    expect(doneOf(job.jobId)?.result).toMatchObject({
+      scheduler: 'KDPM2AncestralDiscreteScheduler',
+      useKarrasSigmas: true,
+      numInferenceSteps: 3,
+      numTimesteps: 5,
+      stepsRun: 5
+    })
+    const past = await rejection(queue.generate(params({ ...dpm2a, stopAtStep: 5 })))
+    expect(past.message).toBe(
+      'tiny-sd-random: stopAtStep: must be below the number of timesteps (KDPM2AncestralDiscreteScheduler runs 5 for 3 steps), got 5'
+    )
+    const sde = await queue.generate(
+      params({ scheduler: 'DPM++ 2M SDE Karras', numInferenceSteps: 4 })
+    )
+    await until(ended(sde.jobId))
+    expect(doneOf(sde.jobId)?.result).toMatchObject({
+      scheduler: 'DPMSolverMultistepScheduler',
+      useKarrasSigmas: true,
+      algorithmType: 'sde-dpmsolver++',
+      numTimesteps: 4
+    })
+    const wrong = await rejection(
+      queue.generate(params({ scheduler: 'DPM++ SDE', algorithmType: 'sde-dpmsolver' }))
+    )
+    expect(wrong.code).toBe('invalid-argument')
+    expect(wrong.message).toBe(
+      'tiny-sd-random: scheduler: DPMSolverSinglestepScheduler: algorithm_type "sde-dpmsolver" is not supported (allowed: dpmsolver++, sde-dpmsolver++, dpmsolver)'
+    )
+  })
+
   it('refuses a size too large for memory with the estimate and the limit, before queueing', async () => {
     const before = events.length
     const huge = await rejection(queue.generate(params({ width: 2048, height: 2048 })))

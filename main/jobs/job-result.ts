@@ -30,6 +30,7 @@ export function resultMetadata(job: Job, result: GenerationResult): ResultMetada
     height: result.height,
     scheduler: result.scheduler,
     useKarrasSigmas: result.useKarrasSigmas,
+    ...(result.algorithmType === undefined ? {} : { algorithmType: result.algorithmType }),
     numInferenceSteps: result.numInferenceSteps,
     numTimesteps: result.numTimesteps,
     guidanceScale: result.guidanceScale,

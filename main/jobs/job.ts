@@ -82,6 +82,7 @@ export class Job {
       seed: p.seed,
       scheduler: p.scheduler,
       useKarrasSigmas: p.useKarrasSigmas,
+      algorithmType: p.algorithmType,
       cfgCutoff: p.cfgCutoff,
       stopAtStep: p.stopAtStep,
       previewEvery: p.previewEvery,

@@ -2,8 +2,7 @@ import type { ModelSummary } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import { ModelLoadError, openModelFolder } from '../engine/models'
 import { estimateRunMemory, memoryRefusal } from '../engine/pipelines/memory-estimate'
-import { schedulerFromConfig } from '../engine/pipelines/scheduler-factory'
-import { createScheduler } from '../engine/schedulers'
+import { schedulerForRequest, schedulerFromConfig } from '../engine'
 import type { ResolvedParams } from './job'
 
 /**
@@ -36,20 +35,24 @@ export async function planRun(
     if (!(error instanceof ModelLoadError)) throw error
     throw new StepwiseError('invalid-argument', `${model.id}: ${error.message}`)
   }
-  // The scheduler the worker will build (run-generation.ts): the requested class on the model's
-  // own scheduler config, with Karras sigmas where the class has them.
+  // The scheduler the inference process will build (schedulerForRequest, as run-generation
+  // does): the requested class on the model's own scheduler config, with Karras sigmas and an
+  // algorithm type where the class has them. T comes from its timesteps: 2·N − 1 for the
+  // second-order Heun / KDPM2 schedulers, N + 1 for PNDM with skip_prk_steps.
   const configured = folder.stepwise?.defaults.scheduler ?? folder.schedulerConfig['_class_name']
   const base = schedulerFromConfig(
     typeof configured === 'string' ? configured : null,
     folder.schedulerConfig
   ).scheduler
-  const karras =
-    params.useKarrasSigmas && 'use_karras_sigmas' in createScheduler(params.scheduler).config
-  const scheduler = createScheduler(
-    params.scheduler,
-    base.config,
-    karras ? { use_karras_sigmas: true } : {}
-  )
+  let scheduler
+  try {
+    scheduler = schedulerForRequest(base, params)
+  } catch (error) {
+    throw new StepwiseError(
+      'invalid-argument',
+      `${model.id}: scheduler: ${(error as Error).message}`
+    )
+  }
   try {
     scheduler.setTimesteps(params.numInferenceSteps)
   } catch (error) {

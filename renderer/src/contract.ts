@@ -3,6 +3,7 @@
  * here, so the UI has a single place that follows `shared/contract.ts`.
  */
 export type {
+  AlgorithmType,
   Capabilities,
   DownloadRequest,
   DownloadSummary,

@@ -1,45 +1,38 @@
 #!/usr/bin/env python3
-"""Reference trajectories for main/engine/schedulers, produced by diffusers' own scheduler code.
+"""Reference trajectories for main/engine/schedulers, recorded from diffusers' own scheduler classes.
 
-diffusers is not installed here (and PyPI is out of reach), so this script imports the scheduler
-modules straight from a diffusers source checkout and stands in for the few package-level helpers
-they import (config registration, output dataclass base, logging, `randn_tensor`, and
-`scipy.integrate.quad`, which LMS uses on low-degree polynomials). Those stand-ins are written here
-from the documented behaviour; no diffusers code is copied into this repository.
+Runs the installed diffusers (a source install is fine; see tools/README.md for the venv). Every
+scheduler is built the way a pipeline builds it, `Class.from_config(scheduler_config)`, so the
+recorded config is diffusers' merged config, other classes' keys included.
 
-Usage (Debian's PyTorch, not the `python3` on PATH):
+Usage:
 
-    # a diffusers checkout: a work tree, or a bare git directory (HEAD is used)
-    git clone --bare https://github.com/huggingface/diffusers /tmp/diffusers.git
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tools/reference/make_scheduler_reference.py /tmp/diffusers.git
+    OPENBLAS_NUM_THREADS=1 /work/pyenv/bin/python tools/reference/make_scheduler_reference.py [Class ...]
 
 Writes main/engine/schedulers/fixtures/<SchedulerClass>.json: for each config variant and for 1, 4
 and 25 steps, the timesteps, sigmas and init_noise_sigma after set_timesteps, then a sampling loop
 on a 1x4x8x8 sample (seed-0 latents from torch.randn, scaled by init_noise_sigma; a deterministic
-"model" 0.5 * scaled_input + P / (i + 1) with a fixed pattern P; one generator shared by the
-latents and the step noise, as diffusers pipelines do), recording at every step prev_sample, the scaled
-input (where it differs from the sample) and pred_original_sample / denoised as max |x|, sum, dot
-product with P and selected values, and the 25-step run's final sample in full. Float32 values are written as the shortest decimal
-that rounds back to the same float32.
+"model" 0.5 * scaled_input + P / (i + 1) with a fixed pattern P, i counting loop iterations; one
+generator shared by the latents and the step noise, as diffusers pipelines do), recording at every
+step prev_sample, the scaled input (where it differs from the sample) and the step's x0 prediction
+(pred_original_sample, LCM's denoised, the multistep solvers' data prediction, TCD's
+pred_noised_sample) as max |x|, sum, dot product with P and selected values, and the 25-step run's
+final sample in full. Float32 values are written as the shortest decimal that rounds back to the
+same float32; float64 timesteps (KDPM2 with Karras / exponential sigmas) as float64.
 """
-import dataclasses
-import enum
-import functools
-import importlib
 import inspect
 import json
-import logging
 import os
-import subprocess
 import sys
-import types
+import warnings
 
 import numpy as np
 import torch
 
+import diffusers
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 OUT_DIR = os.path.join(ROOT, "main", "engine", "schedulers", "fixtures")
-WORK_DIR = os.path.join(ROOT, "tools", ".work")
 
 SHAPE = [1, 4, 8, 8]
 NUMEL = 256
@@ -48,140 +41,6 @@ FEW = SELECTED[::2]
 STEP_COUNTS = [1, 4, 25]
 ALPHA_INDICES = [0, 1, 2, 10, 100, 500, 900, 997, 998, 999]
 SEED = 0
-
-
-# ---------------------------------------------------------------------------------------------
-# Locating the scheduler sources
-# ---------------------------------------------------------------------------------------------
-def scheduler_sources(path):
-    """Returns (schedulers_dir, commit) for a work tree or a bare git directory."""
-    tree = os.path.join(path, "src", "diffusers", "schedulers")
-    if os.path.isdir(tree):
-        commit = subprocess.run(
-            ["git", "-C", path, "rev-parse", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
-        return tree, commit or "unknown"
-    commit = subprocess.run(
-        ["git", "--git-dir", path, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    dest = os.path.join(WORK_DIR, "diffusers-" + commit[:12])
-    if not os.path.isdir(os.path.join(dest, "src", "diffusers", "schedulers")):
-        os.makedirs(dest, exist_ok=True)
-        archive = subprocess.run(
-            ["git", "--git-dir", path, "archive", "HEAD", "src/diffusers/schedulers"],
-            capture_output=True, check=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
-    return os.path.join(dest, "src", "diffusers", "schedulers"), commit
-
-
-# ---------------------------------------------------------------------------------------------
-# Stand-ins for the package helpers the scheduler modules import
-# ---------------------------------------------------------------------------------------------
-class _Config(dict):
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError as e:
-            raise AttributeError(name) from e
-
-    def __setattr__(self, name, value):
-        self[name] = value
-
-
-class _ConfigMixin:
-    config_name = "scheduler_config.json"
-    ignore_for_config = []
-
-    def register_to_config(self, **kwargs):
-        merged = dict(self.__dict__.get("_config_store", {}))
-        merged.update(kwargs)
-        self.__dict__["_config_store"] = _Config(merged)
-
-    @property
-    def config(self):
-        return self.__dict__["_config_store"]
-
-
-def _register_to_config(init):
-    """Records every __init__ argument (given or default) as config before __init__ runs."""
-
-    @functools.wraps(init)
-    def wrapper(self, *args, **kwargs):
-        params = list(inspect.signature(init).parameters.values())[1:]
-        values = {p.name: p.default for p in params}
-        values.update(dict(zip([p.name for p in params], args)))
-        values.update(kwargs)
-        defaults = [p.name for p in params if p.name not in kwargs][len(args):]
-        if defaults:
-            values["_use_default_values"] = defaults
-        self.register_to_config(**values)
-        init(self, *args, **kwargs)
-
-    return wrapper
-
-
-class _BaseOutput:
-    pass
-
-
-def _randn_tensor(shape, generator=None, device=None, dtype=None, layout=None):
-    """One torch.randn call for the whole shape, or one [1, ...] call per generator in a list."""
-    if isinstance(generator, list) and len(generator) == 1:
-        generator = generator[0]
-    if isinstance(generator, list):
-        return torch.cat(
-            [torch.randn((1,) + tuple(shape[1:]), generator=g, dtype=dtype) for g in generator]
-        )
-    return torch.randn(tuple(shape), generator=generator, dtype=dtype)
-
-
-def _quad(fn, a, b, **_kwargs):
-    """Gauss-Legendre with 16 nodes: exact for the degree <= 3 polynomials LMS integrates."""
-    nodes, weights = np.polynomial.legendre.leggauss(16)
-    half, mid = (b - a) / 2.0, (a + b) / 2.0
-    total = sum(float(w) * float(fn(half * float(x) + mid)) for x, w in zip(nodes, weights))
-    return total * half, 0.0
-
-
-def install_stand_ins(schedulers_dir):
-    def module(name, **attrs):
-        m = types.ModuleType(name)
-        m.__dict__.update(attrs)
-        sys.modules[name] = m
-        return m
-
-    module("diffusers", __path__=[])
-    module(
-        "diffusers.configuration_utils",
-        ConfigMixin=_ConfigMixin,
-        register_to_config=_register_to_config,
-        FrozenDict=_Config,
-    )
-    module(
-        "diffusers.utils",
-        __path__=[],
-        BaseOutput=_BaseOutput,
-        deprecate=lambda *a, **k: None,
-        is_scipy_available=lambda: True,
-        logging=types.SimpleNamespace(get_logger=logging.getLogger),
-    )
-    module("diffusers.utils.torch_utils", randn_tensor=_randn_tensor)
-    module("diffusers.schedulers", __path__=[schedulers_dir])
-
-    @dataclasses.dataclass
-    class SchedulerOutput(_BaseOutput):
-        prev_sample: torch.Tensor
-
-    module(
-        "diffusers.schedulers.scheduling_utils",
-        KarrasDiffusionSchedulers=enum.Enum("KarrasDiffusionSchedulers", "DDIMScheduler"),
-        SchedulerMixin=type("SchedulerMixin", (), {}),
-        SchedulerOutput=SchedulerOutput,
-    )
-    scipy = module("scipy", __path__=[])
-    scipy.integrate = module("scipy.integrate", quad=_quad)
-    scipy.stats = module("scipy.stats")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,12 +79,16 @@ SMALL_TRAINED = {
 }
 
 
+TCD_SDXL = dict(LCM_SDXL, _class_name="TCDScheduler")
+ZERO_SNR = {"rescale_betas_zero_snr": True}
+
+
 def v(name, base, overrides=None, step_kwargs=None):
     return {"name": name, "config": dict(base, **(overrides or {})), "stepKwargs": step_kwargs or {}}
 
 
 VARIANTS = {
-    "DDIMScheduler": ("scheduling_ddim", [
+    "DDIMScheduler": [
         v("sd15", SD15),
         v("sd21-v", SD21_V),
         v("zero-snr-trailing-v", SD21_V, {"timestep_spacing": "trailing", "rescale_betas_zero_snr": True}),
@@ -234,8 +97,8 @@ VARIANTS = {
         v("eta-1", SD15, None, {"eta": 1.0}),
         v("sample-thresholding", SD15, {"prediction_type": "sample", "thresholding": True, "sample_max_value": 1.5}),
         v("trained-betas-trailing", SMALL_TRAINED, {"timestep_spacing": "trailing"}),
-    ]),
-    "EulerDiscreteScheduler": ("scheduling_euler_discrete", [
+    ],
+    "EulerDiscreteScheduler": [
         v("sdxl", SDXL),
         v("sdxl-karras", SDXL, {"use_karras_sigmas": True}),
         v("sdxl-trailing", SDXL, {"timestep_spacing": "trailing"}),
@@ -247,26 +110,29 @@ VARIANTS = {
         v("zero-snr-trailing-v", SD21_V, {"rescale_betas_zero_snr": True, "timestep_spacing": "trailing"}),
         v("churn", SDXL, None, {"s_churn": 1.0}),
         v("sample-prediction", SD15, {"prediction_type": "sample"}),
-    ]),
-    "EulerAncestralDiscreteScheduler": ("scheduling_euler_ancestral_discrete", [
+    ],
+    "EulerAncestralDiscreteScheduler": [
         v("sd15", SD15),
         v("turbo-trailing", TURBO),
         v("sd21-v-linspace", SD21_V),
         v("zero-snr-trailing-v", SD21_V, {"rescale_betas_zero_snr": True, "timestep_spacing": "trailing"}),
         # (squaredcos_cap_v2 is left out: diffusers' float32 sigma_up / sigma_down give NaN there.)
         v("defaults-leading", {"timestep_spacing": "leading"}),
-    ]),
-    "DPMSolverMultistepScheduler": ("scheduling_dpmsolver_multistep", [
+    ],
+    "DPMSolverMultistepScheduler": [
         v("sd15", SD15),
         v("sdxl", SDXL),
         v("sdxl-karras", SDXL, {"use_karras_sigmas": True}),
         v("sde-karras", SDXL, {"algorithm_type": "sde-dpmsolver++", "use_karras_sigmas": True}),
+        v("sde-heun-trailing", SDXL, {"algorithm_type": "sde-dpmsolver++", "solver_type": "heun", "timestep_spacing": "trailing"}),
+        v("sde-order3-v", SD21_V, {"algorithm_type": "sde-dpmsolver++", "solver_order": 3}),
         v("order3-trailing", SDXL, {"solver_order": 3, "timestep_spacing": "trailing"}),
         v("order3-sigma-min", SD15, {"solver_order": 3, "lower_order_final": False, "final_sigmas_type": "sigma_min"}),
         v("euler-at-final", SDXL, {"euler_at_final": True, "lower_order_final": False}),
         v("heun", SDXL, {"solver_type": "heun"}),
         v("dpmsolver-heun", SD15, {"algorithm_type": "dpmsolver", "solver_type": "heun", "final_sigmas_type": "sigma_min"}),
         v("sde-dpmsolver", SD15, {"algorithm_type": "sde-dpmsolver", "final_sigmas_type": "sigma_min"}),
+        v("sde-dpmsolver-heun-trailing", SDXL, {"algorithm_type": "sde-dpmsolver", "solver_type": "heun", "final_sigmas_type": "sigma_min", "timestep_spacing": "trailing"}),
         v("v-zero-snr-trailing", SD21_V, {"rescale_betas_zero_snr": True, "timestep_spacing": "trailing"}),
         v("lu-lambdas", SDXL, {"use_lu_lambdas": True}),
         v("exponential", SD15, {"use_exponential_sigmas": True}),
@@ -274,28 +140,113 @@ VARIANTS = {
         # (squaredcos_cap_v2 with Karras sigmas is left out: under NumPy 2 its first two
         # timesteps truncate to the same value and diffusers' step index runs off the end.)
         v("cosine-lambda-clipped", {"beta_schedule": "squaredcos_cap_v2", "lambda_min_clipped": -5.1}),
-    ]),
-    "PNDMScheduler": ("scheduling_pndm", [
+    ],
+    "PNDMScheduler": [
         v("sd15", SD15),
         v("prk-defaults", {}),
         v("prk-sd15", SD15, {"skip_prk_steps": False}),
         v("trailing-v", SD21_V, {"timestep_spacing": "trailing"}),
         v("linspace-alpha-one", SD15, {"timestep_spacing": "linspace", "set_alpha_to_one": True}),
-    ]),
-    "LMSDiscreteScheduler": ("scheduling_lms_discrete", [
+        # PNDM has no rescale_betas_zero_snr: diffusers keeps the key in the config and ignores it.
+        v("zero-snr-key-ignored", SD15, ZERO_SNR),
+    ],
+    "LMSDiscreteScheduler": [
         v("sd15", SD15),
         v("karras", SD15, {"use_karras_sigmas": True}),
         v("sd21-v-linspace", SD21_V),
         v("trailing-sample", SD15, {"timestep_spacing": "trailing", "prediction_type": "sample"}),
         v("exponential", SDXL, {"use_exponential_sigmas": True}),
-    ]),
-    "LCMScheduler": ("scheduling_lcm", [
+        v("zero-snr-key-ignored", SD15, ZERO_SNR),
+    ],
+    "LCMScheduler": [
         v("lcm-sdxl", LCM_SDXL),
         v("v-clip-100", LCM_SDXL, {"prediction_type": "v_prediction", "clip_sample": True, "original_inference_steps": 100}),
         v("zero-snr-sample", LCM_SDXL, {"rescale_betas_zero_snr": True, "prediction_type": "sample", "set_alpha_to_one": False}),
         v("thresholding", LCM_SDXL, {"thresholding": True, "prediction_type": "sample"}),
         v("defaults", {}),
-    ]),
+    ],
+    "UniPCMultistepScheduler": [
+        v("sd15", SD15),
+        v("sdxl", SDXL),
+        v("sdxl-karras", SDXL, {"use_karras_sigmas": True}),
+        v("order3-trailing", SDXL, {"solver_order": 3, "timestep_spacing": "trailing"}),
+        v("bh1-sigma-min", SD15, {"solver_type": "bh1", "final_sigmas_type": "sigma_min"}),
+        v("predict-epsilon-sigma-min", SD15, {"predict_x0": False, "final_sigmas_type": "sigma_min"}),
+        v("sd21-v-linspace", SD21_V),
+        v("v-zero-snr-trailing", SD21_V, {"rescale_betas_zero_snr": True, "timestep_spacing": "trailing"}),
+        v("karras-sigma-min", SDXL, {"use_karras_sigmas": True, "final_sigmas_type": "sigma_min", "lower_order_final": False}),
+        v("sigma-min-order3", SD15, {"final_sigmas_type": "sigma_min", "solver_order": 3, "lower_order_final": False}),
+        v("disable-corrector", SD15, {"disable_corrector": [0, 2]}),
+        v("exponential", SD15, {"use_exponential_sigmas": True}),
+        v("sample-thresholding", SD15, {"prediction_type": "sample", "thresholding": True, "sample_max_value": 1.5}),
+        v("midpoint-becomes-bh2", SD15, {"solver_type": "midpoint"}),
+    ],
+    "HeunDiscreteScheduler": [
+        v("sd15", SD15),
+        v("sdxl", SDXL),
+        v("sdxl-karras", SDXL, {"use_karras_sigmas": True}),
+        v("sd21-v-linspace", SD21_V),
+        v("trailing", SD15, {"timestep_spacing": "trailing"}),
+        v("exponential", SD15, {"use_exponential_sigmas": True}),
+        v("sample-clip", SD15, {"prediction_type": "sample", "clip_sample": True, "clip_sample_range": 1.5}),
+        v("defaults", {}),
+        v("zero-snr-key-ignored", SD15, ZERO_SNR),
+    ],
+    "KDPM2DiscreteScheduler": [
+        v("sd15", SD15),
+        v("sdxl", SDXL),
+        v("sdxl-karras", SDXL, {"use_karras_sigmas": True}),
+        v("sd21-v-linspace", SD21_V),
+        v("trailing", SD15, {"timestep_spacing": "trailing"}),
+        v("exponential", SD15, {"use_exponential_sigmas": True}),
+        v("zero-snr-key-ignored", SD15, ZERO_SNR),
+    ],
+    "KDPM2AncestralDiscreteScheduler": [
+        v("sd15", SD15),
+        v("sdxl", SDXL),
+        v("sdxl-karras", SDXL, {"use_karras_sigmas": True}),
+        v("sd21-v-linspace", SD21_V),
+        v("trailing", SD15, {"timestep_spacing": "trailing"}),
+        v("zero-snr-key-ignored", SD15, ZERO_SNR),
+    ],
+    "DPMSolverSinglestepScheduler": [
+        v("sd15", SD15),
+        v("sdxl-karras", SDXL, {"use_karras_sigmas": True}),
+        v("order3", SD15, {"solver_order": 3}),
+        v("order3-heun-karras", SDXL, {"solver_order": 3, "solver_type": "heun", "use_karras_sigmas": True}),
+        v("order1", SD15, {"solver_order": 1}),
+        v("dpmsolver-sigma-min", SD15, {"algorithm_type": "dpmsolver", "final_sigmas_type": "sigma_min"}),
+        v("dpmsolver-order3-heun", SD15, {"algorithm_type": "dpmsolver", "final_sigmas_type": "sigma_min", "solver_order": 3, "solver_type": "heun"}),
+        v("sde-dpmsolver++", SD15, {"algorithm_type": "sde-dpmsolver++"}),
+        v("sde-karras-order3-heun", SDXL, {"algorithm_type": "sde-dpmsolver++", "use_karras_sigmas": True, "solver_order": 3, "solver_type": "heun"}),
+        v("sd21-v", SD21_V),
+        v("sigma-min-no-lower-order-final", SD15, {"final_sigmas_type": "sigma_min", "lower_order_final": False}),
+        v("exponential", SD15, {"use_exponential_sigmas": True}),
+        v("sample-thresholding", SD15, {"prediction_type": "sample", "thresholding": True, "sample_max_value": 1.5}),
+        v("cosine-lambda-clipped", {"beta_schedule": "squaredcos_cap_v2", "lambda_min_clipped": -5.1}),
+        v("zero-snr-key-ignored", SD15, ZERO_SNR),
+    ],
+    "DEISMultistepScheduler": [
+        v("sd15", SD15),
+        v("sdxl", SDXL),
+        v("sdxl-karras", SDXL, {"use_karras_sigmas": True}),
+        v("order3-trailing", SDXL, {"solver_order": 3, "timestep_spacing": "trailing"}),
+        v("order1", SD15, {"solver_order": 1}),
+        v("sd21-v-linspace", SD21_V),
+        v("no-lower-order-final", SD15, {"lower_order_final": False, "solver_order": 3}),
+        v("exponential", SD15, {"use_exponential_sigmas": True}),
+        v("sample-thresholding", SD15, {"prediction_type": "sample", "thresholding": True, "sample_max_value": 1.5}),
+        v("dpmsolver-becomes-deis", SD15, {"algorithm_type": "dpmsolver++", "solver_type": "midpoint"}),
+        v("zero-snr-key-ignored", SD15, ZERO_SNR),
+    ],
+    "TCDScheduler": [
+        v("tcd-sdxl", TCD_SDXL),
+        v("eta-0", TCD_SDXL, None, {"eta": 0.0}),
+        v("eta-1", TCD_SDXL, None, {"eta": 1.0}),
+        v("v-100", TCD_SDXL, {"prediction_type": "v_prediction", "original_inference_steps": 100}),
+        v("zero-snr-sample", TCD_SDXL, {"rescale_betas_zero_snr": True, "prediction_type": "sample", "set_alpha_to_one": False}),
+        v("defaults", {}),
+    ],
 }
 
 
@@ -343,46 +294,59 @@ def model(x, i):
     return 0.5 * x + (1.0 / (i + 1)) * PATTERN
 
 
-def numpy2_sigma_to_t(cls):
-    """Makes `_sigma_to_t` promote like NumPy 2 when this runs under NumPy 1.
-
-    NumPy 1 casts the float64 scalar log(sigma) down to float32 when it meets the float32
-    log-sigma table (value-based casting), NumPy 2 keeps float64. The results differ by ~1e-5 of
-    a timestep, which matters only where diffusers truncates them (DPM-Solver with
-    squaredcos_cap_v2 and Karras sigmas: 998.99999996 -> 998 under NumPy 2, 999 under NumPy 1).
-    Stepwise follows NumPy 2; passing sigma as a one-element float64 array gives the same
-    promotion under NumPy 1.
-    """
-    original = getattr(cls, "_sigma_to_t", None)
-    if original is None or int(np.__version__.split(".")[0]) >= 2:
-        return
-
-    def sigma_to_t(self, sigma, log_sigmas):
-        return original(self, np.array([sigma], dtype=np.float64), log_sigmas)[0]
-
-    cls._sigma_to_t = sigma_to_t
+def randn(generator):
+    return torch.randn(tuple(SHAPE), generator=generator, dtype=torch.float32)
 
 
-def make(cls, config):
-    keys = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    return cls(**{k: val for k, val in config.items() if k in keys})
+def capture_converted(sched):
+    """Keeps the last `convert_model_output` result of a multistep solver (its x0 or epsilon)."""
+    original = sched.convert_model_output
+    store = {}
+
+    def wrapper(*args, **kwargs):
+        store["out"] = original(*args, **kwargs)
+        store["index"] = sched.step_index
+        return store["out"]
+
+    sched.convert_model_output = wrapper
+    return store
+
+
+def converted_to_x0(sched, converted, index, sample):
+    """The data prediction of a multistep solver's converted model output (epsilon-type outputs
+    are turned into x0 with the step's own alpha_t / sigma_t, as the scheduler itself does)."""
+    name = type(sched).__name__
+    cfg = sched.config
+    eps = (
+        (name in ("DPMSolverMultistepScheduler", "DPMSolverSinglestepScheduler") and cfg.algorithm_type in ("dpmsolver", "sde-dpmsolver"))
+        or name == "DEISMultistepScheduler"
+        or (name == "UniPCMultistepScheduler" and not cfg.predict_x0)
+    )
+    if not eps:
+        return converted
+    alpha_t, sigma_t = sched._sigma_to_alpha_sigma_t(sched.sigmas[index])
+    return (sample - sigma_t * converted) / alpha_t
 
 
 def trajectory(cls, variant, steps):
-    sched = make(cls, variant["config"])
+    sched = cls.from_config(variant["config"])
     sched.set_timesteps(steps)
     params = inspect.signature(sched.step).parameters
+    converted = capture_converted(sched) if hasattr(sched, "convert_model_output") else None
     g = torch.Generator("cpu").manual_seed(SEED)
-    latents = _randn_tensor(SHAPE, generator=g, dtype=torch.float32)
+    latents = randn(g)
     latents = latents * sched.init_noise_sigma
+    float64 = sched.timesteps.dtype == torch.float64
     out = {
         "steps": steps,
-        "timesteps": [f32(t) for t in sched.timesteps.tolist()],
+        "timesteps": [float(t) if float64 else f32(t) for t in sched.timesteps.tolist()],
         "initNoiseSigma": f32(sched.init_noise_sigma),
         "order": sched.order,
         "initial": summary(latents),
         "trace": [],
     }
+    if float64:
+        out["timestepsDtype"] = "float64"
     if isinstance(getattr(sched, "sigmas", None), torch.Tensor):
         out["sigmas"] = [f32(s) for s in sched.sigmas.tolist()]
     for i, t in enumerate(sched.timesteps):
@@ -393,21 +357,18 @@ def trajectory(cls, variant, steps):
             kwargs["generator"] = g
         res = sched.step(model(x_in, i), t, latents, **kwargs)
         latents = res.prev_sample
-        rec = {"t": f32(t), "prev": summary(latents)}
+        rec = {"t": float(t) if float64 else f32(t), "prev": summary(latents)}
         if not torch.equal(x_in, latents_before):
             rec["input"] = summary(x_in, FEW)
         if getattr(res, "pred_original_sample", None) is not None:
             rec["x0"] = summary(res.pred_original_sample, FEW)
         if getattr(res, "denoised", None) is not None:
             rec["denoised"] = summary(res.denoised, FEW)
-        if hasattr(sched, "model_outputs") and sched.model_outputs[-1] is not None:
-            # DPM-Solver keeps its converted output: x0 for dpmsolver++, epsilon for dpmsolver,
-            # which is turned into x0 here with the step's own alpha_t / sigma_t.
-            x = sched.model_outputs[-1]
-            if sched.config.algorithm_type in ("dpmsolver", "sde-dpmsolver"):
-                alpha_t, sigma_t = sched._sigma_to_alpha_sigma_t(sched.sigmas[sched.step_index - 1])
-                x = (latents_before - sigma_t * x) / alpha_t
-            rec["denoised"] = summary(x, FEW)
+        if getattr(res, "pred_noised_sample", None) is not None:
+            rec["noised"] = summary(res.pred_noised_sample, FEW)
+        if converted is not None and "out" in converted:
+            x0 = converted_to_x0(sched, converted.pop("out"), converted.pop("index"), latents_before)
+            rec["denoised"] = summary(x0, FEW)
         out["trace"].append(rec)
     if steps == STEP_COUNTS[-1]:
         out["final"] = [f32(x) for x in latents.flatten().tolist()]
@@ -415,18 +376,21 @@ def trajectory(cls, variant, steps):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
+    names = sys.argv[1:] or list(VARIANTS)
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        sys.exit(f"unknown scheduler class {unknown}; known: {', '.join(VARIANTS)}")
     torch.set_num_threads(1)
-    schedulers_dir, commit = scheduler_sources(os.path.abspath(sys.argv[1]))
-    install_stand_ins(schedulers_dir)
+    # The recorded configs trigger diffusers' deprecation and "changing lower_order_final" notes.
+    diffusers.utils.logging.set_verbosity_error()
+    warnings.simplefilter("ignore", FutureWarning)
     os.makedirs(OUT_DIR, exist_ok=True)
-    for class_name, (module_name, variants) in VARIANTS.items():
-        cls = getattr(importlib.import_module("diffusers.schedulers." + module_name), class_name)
-        numpy2_sigma_to_t(cls)
+    for class_name in names:
+        variants = VARIANTS[class_name]
+        cls = getattr(diffusers, class_name)
         entries = []
         for variant in variants:
-            sched = make(cls, variant["config"])
+            sched = cls.from_config(variant["config"])
             cfg = {k: val for k, val in dict(sched.config).items() if k != "trained_betas"}
             cfg["trained_betas"] = None if sched.config.trained_betas is None else "<input>"
             entry = {
@@ -439,16 +403,20 @@ def main():
             }
             for steps in STEP_COUNTS:
                 try:
-                    entry["runs"].append(trajectory(cls, variant, steps))
+                    run = trajectory(cls, variant, steps)
                 except Exception as e:  # diffusers itself refuses some combinations
-                    entry["runs"].append({"steps": steps, "error": f"{type(e).__name__}: {e}"})
+                    run = {"steps": steps, "error": f"{type(e).__name__}: {e}"}
+                try:
+                    json.dumps(run, allow_nan=False)
+                except ValueError:
+                    sys.exit(f"{class_name} {variant['name']} {steps} steps: diffusers gives NaN or infinity; leave the variant out")
+                entry["runs"].append(run)
             entries.append(entry)
         data = {
             "className": class_name,
-            "diffusersCommit": commit,
+            "diffusersVersion": diffusers.__version__,
             "torchVersion": torch.__version__,
             "numpyVersion": np.__version__,
-            "numpyPromotion": "NumPy 2 (_sigma_to_t evaluated in float64)",
             "shape": SHAPE,
             "selected": SELECTED,
             "selectedFew": FEW,

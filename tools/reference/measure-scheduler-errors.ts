@@ -13,9 +13,9 @@ import {
 
 const names = process.argv.length > 2 ? process.argv.slice(2) : [...SCHEDULER_CLASS_NAMES]
 const rows: string[] = [
-  '| scheduler | variant | steps | prev | x0 / denoised | scaled input | final |'
+  '| scheduler | variant | steps | prev | x0 / denoised | noised (TCD) | scaled input | final |'
 ]
-rows.push('|---|---|---|---|---|---|---|')
+rows.push('|---|---|---|---|---|---|---|---|')
 const fmt = (v: number): string => (v === 0 ? '0' : v.toExponential(1))
 for (const name of names) {
   const reference = loadSchedulerReference(name)
@@ -29,7 +29,7 @@ for (const name of names) {
       scheduler.setTimesteps(run.steps)
       const e = replayRun(scheduler, run, reference, variant, 5e-5)
       rows.push(
-        `| ${name} | ${variant.name} | ${run.steps} | ${fmt(e.prev)} | ${fmt(e.x0)} | ${fmt(e.input)} | ${run.final === undefined ? '' : fmt(e.final)} |`
+        `| ${name} | ${variant.name} | ${run.steps} | ${fmt(e.prev)} | ${fmt(e.x0)} | ${fmt(e.noised)} | ${fmt(e.input)} | ${run.final === undefined ? '' : fmt(e.final)} |`
       )
     }
   }

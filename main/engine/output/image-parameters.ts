@@ -18,6 +18,7 @@ export function imageParametersFor(
     steps: result.numInferenceSteps,
     scheduler: result.scheduler,
     useKarrasSigmas: result.useKarrasSigmas,
+    ...(result.algorithmType === undefined ? {} : { algorithmType: result.algorithmType }),
     guidanceScale: result.guidanceScale,
     seed: result.seed,
     width: result.width,

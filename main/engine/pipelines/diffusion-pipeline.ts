@@ -352,7 +352,8 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       unetConditioning: family.unetConditioning,
       timestepCond,
       generator: Array.isArray(o.generator) ? o.generator[0] : (o.generator ?? undefined),
-      eta: o.eta,
+      // diffusers' pipelines default eta to 0.0 and pass it to every step that takes one.
+      eta: o.eta ?? 0,
       onStepEnd: o.onStepEnd
     })
     this.setCurrentStep(null)

@@ -7,7 +7,13 @@ import type { CallbackKwargs, PipelineRunState } from '../callbacks/callback-typ
 import { SDCFGCutoffCallback, SDXLCFGCutoffCallback } from '../callbacks/cfg-cutoff-callbacks'
 import { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
 import { Generator } from '../random/generator'
-import { DDIMScheduler } from '../schedulers'
+import {
+  DDIMScheduler,
+  DPMSolverMultistepScheduler,
+  HeunDiscreteScheduler,
+  KDPM2AncestralDiscreteScheduler
+} from '../schedulers'
+import type { SchedulerClass } from '../schedulers'
 import { zerosLike } from '../tensor/float-tensor'
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import type { StepRecord } from './pipeline-types'
@@ -277,6 +283,58 @@ describe('progress and numTimesteps (spec §6.9)', () => {
     expect(out.numTimesteps).toBe(3)
     expect(progress).toEqual([1, 2, 3])
     await ddim.release()
+  })
+
+  it('second-order Heun / KDPM2 run 2·N − 1 timesteps; callbacks count loop iterations', async () => {
+    const classes: SchedulerClass[] = [HeunDiscreteScheduler, KDPM2AncestralDiscreteScheduler]
+    for (const cls of classes) {
+      const second = await openSd()
+      second.scheduler = cls.fromConfig(second.scheduler.config)
+      const progress: number[] = []
+      const calls: [number, number][] = []
+      const out = await second.call({
+        ...base,
+        numInferenceSteps: 3,
+        generator: seeded(),
+        outputType: 'latent',
+        callbackOnStepEnd: (_p, i, t, kw) => {
+          calls.push([i, t])
+          return kw
+        },
+        onStepEnd: (s) => {
+          progress.push(s.progress.value)
+        }
+      })
+      const timesteps = second.scheduler.timesteps
+      expect(timesteps, cls.name).toHaveLength(5)
+      expect([out.numInferenceSteps, out.numTimesteps, out.stepsRun], cls.name).toEqual([3, 5, 5])
+      // diffusers' loop: i over every timestep; the bar advances every `order` iterations.
+      expect(calls, cls.name).toEqual(timesteps.map((t, i) => [i, t]))
+      expect(progress, cls.name).toEqual([0, 1, 1, 2, 3])
+      expect(values(out.images as Tensor).every(Number.isFinite), cls.name).toBe(true)
+      await second.release()
+    }
+  })
+
+  it('DPM++ 2M SDE draws its noise from the call generator: same seed, same latents', async () => {
+    const sde = await openSd()
+    const run = async (seed: number): Promise<number[]> => {
+      sde.scheduler = DPMSolverMultistepScheduler.fromConfig(sde.scheduler.config, {
+        algorithm_type: 'sde-dpmsolver++',
+        use_karras_sigmas: true
+      })
+      const out = await sde.call({
+        ...base,
+        numInferenceSteps: 4,
+        generator: new Generator().manualSeed(seed),
+        outputType: 'latent'
+      })
+      return values(out.images as Tensor)
+    }
+    const a = await run(5)
+    expect(await run(5)).toEqual(a)
+    expect(await run(6)).not.toEqual(a)
+    await sde.release()
   })
 })
 

@@ -78,7 +78,11 @@ export interface CallOptions<O extends OutputType = OutputType> {
   generator?: Generator | Generator[] | null
   /** Start latents `[B, C, h/8, w/8]` instead of noise (scaled by `initNoiseSigma`, as in diffusers). */
   latents?: Tensor | null
-  /** DDIM's eta (ignored by the other schedulers). */
+  /**
+   * The `eta` of the schedulers whose step takes one (DDIM, TCD; ignored by the others). 0 when
+   * omitted, as diffusers' pipelines pass `eta=0.0`: TCD's own default of 0.3 applies only when
+   * its `step` is called without one, so pass `eta: 0.3` for the TCD paper's setting.
+   */
   eta?: number
   outputType?: O
   promptEmbeds?: Tensor | null

@@ -41,4 +41,40 @@ describe('randnTensor (diffusers randn_tensor)', () => {
       /got 3 generators for a batch of 2/
     )
   })
+
+  it("takes the generator positionally, as diffusers' randn_tensor(shape, generator) is called", () => {
+    const a = randnTensor([1, 4, 8, 8], new Generator().manualSeed(42))
+    const b = randnTensor([1, 4, 8, 8], new Generator().manualSeed(42))
+    expect(Array.from(a.data as Float32Array)).toEqual(Array.from(b.data as Float32Array))
+    const viaOptions = randnTensor([1, 4, 8, 8], { generator: new Generator().manualSeed(42) })
+    expect(Array.from(a.data as Float32Array)).toEqual(Array.from(viaOptions.data as Float32Array))
+    const other = randnTensor([1, 4, 8, 8], new Generator().manualSeed(43))
+    expect(Array.from(other.data as Float32Array)).not.toEqual(Array.from(a.data as Float32Array))
+    // The generator advances: a second draw from the same one differs from the first.
+    const g = new Generator().manualSeed(42)
+    randnTensor([1, 4, 8, 8], g)
+    const second = randnTensor([1, 4, 8, 8], g)
+    expect(Array.from(second.data as Float32Array)).not.toEqual(Array.from(a.data as Float32Array))
+  })
+
+  it('takes a list of generators positionally too', () => {
+    const seeds = [3, 4]
+    const a = randnTensor(
+      [2, 4, 4, 4],
+      seeds.map((s) => new Generator().manualSeed(s))
+    )
+    const b = randnTensor([2, 4, 4, 4], {
+      generator: seeds.map((s) => new Generator().manualSeed(s))
+    })
+    expect(Array.from(a.data as Float32Array)).toEqual(Array.from(b.data as Float32Array))
+  })
+
+  it('refuses a second argument that is neither a generator nor options', () => {
+    expect(() => randnTensor([2, 2], 42 as never)).toThrow(
+      /randnTensor: the second argument must be a Generator, a list of Generators or \{ generator \} \(got number\)/
+    )
+    expect(() => randnTensor([2, 2], { generator: 7 } as never)).toThrow(
+      /options.generator is not a Generator/
+    )
+  })
 })

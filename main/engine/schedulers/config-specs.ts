@@ -21,6 +21,10 @@ export type KeySpec =
       unsupported?: Readonly<Record<string, string>>
     }
   | { kind: 'betas'; default: null }
+  /** A list of non-negative integers (UniPC's `disable_corrector`). */
+  | { kind: 'intList'; default: readonly number[] }
+  /** A key Stepwise accepts only as null (UniPC's `solver_p`), with the reason. */
+  | { kind: 'null'; default: null; reason: string }
 
 /** The key specs of one scheduler class, in diffusers' `__init__` order. */
 export type ConfigSpec = Readonly<Record<string, KeySpec>>
@@ -54,13 +58,54 @@ const NOT_BETA: KeySpec = {
   reason: 'beta sigmas (scipy.stats.beta) are not implemented'
 }
 
+const NOT_FLOW: KeySpec = {
+  kind: 'bool',
+  default: false,
+  supported: [false],
+  reason: 'flow-matching sigmas are not implemented'
+}
+
+const NOT_DYNAMIC_SHIFTING: KeySpec = {
+  kind: 'bool',
+  default: false,
+  supported: [false],
+  reason: 'dynamic shifting is for flow-matching models, not implemented'
+}
+
+const FLOW_PREDICTION = {
+  flow_prediction: 'flow-matching models need use_flow_sigmas, which is not implemented'
+}
+
+/** The sigma-schedule switches of the sigma-based classes. */
+const sigmaScheduleKeys: Record<string, KeySpec> = {
+  use_karras_sigmas: { kind: 'bool', default: false },
+  use_exponential_sigmas: { kind: 'bool', default: false },
+  use_beta_sigmas: NOT_BETA
+}
+
+/** The flow-matching keys of the multistep solvers, accepted only with their defaults. */
+const flowKeys: Record<string, KeySpec> = {
+  use_flow_sigmas: NOT_FLOW,
+  flow_shift: { kind: 'number', default: 1.0 }
+}
+
+const LEARNED_VARIANCE: KeySpec = {
+  kind: 'enum',
+  default: null,
+  allowed: [],
+  unsupported: {
+    learned: 'learned-variance models are not supported',
+    learned_range: 'learned-variance models are not supported'
+  }
+}
+
 const thresholdingKeys: Record<string, KeySpec> = {
   thresholding: { kind: 'bool', default: false },
   dynamic_thresholding_ratio: { kind: 'number', default: 0.995 },
   sample_max_value: { kind: 'number', default: 1.0 }
 }
 
-/** Config specs of the seven schedulers, keyed by diffusers class name. */
+/** Config specs of the schedulers, keyed by diffusers class name. */
 export const CONFIG_SPECS: Readonly<Record<SchedulerClassName, ConfigSpec>> = {
   DDIMScheduler: {
     ...betaKeys(),
@@ -102,9 +147,7 @@ export const CONFIG_SPECS: Readonly<Record<SchedulerClassName, ConfigSpec>> = {
   DPMSolverMultistepScheduler: {
     ...betaKeys(),
     solver_order: { kind: 'int', default: 2, min: 1 },
-    prediction_type: prediction(['epsilon', 'sample', 'v_prediction'], {
-      flow_prediction: 'flow-matching models need use_flow_sigmas, which is not implemented'
-    }),
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction'], FLOW_PREDICTION),
     ...thresholdingKeys,
     algorithm_type: {
       kind: 'enum',
@@ -124,33 +167,14 @@ export const CONFIG_SPECS: Readonly<Record<SchedulerClassName, ConfigSpec>> = {
     use_exponential_sigmas: { kind: 'bool', default: false },
     use_beta_sigmas: NOT_BETA,
     use_lu_lambdas: { kind: 'bool', default: false },
-    use_flow_sigmas: {
-      kind: 'bool',
-      default: false,
-      supported: [false],
-      reason: 'flow-matching sigmas are not implemented'
-    },
-    flow_shift: { kind: 'number', default: 1.0 },
+    ...flowKeys,
     final_sigmas_type: { kind: 'enum', default: 'zero', allowed: ['zero', 'sigma_min'] },
     lambda_min_clipped: { kind: 'number', default: -Infinity },
-    variance_type: {
-      kind: 'enum',
-      default: null,
-      allowed: [],
-      unsupported: {
-        learned: 'learned-variance models are not supported',
-        learned_range: 'learned-variance models are not supported'
-      }
-    },
+    variance_type: LEARNED_VARIANCE,
     timestep_spacing: spacing('linspace'),
     steps_offset: { kind: 'int', default: 0, min: 0 },
     rescale_betas_zero_snr: { kind: 'bool', default: false },
-    use_dynamic_shifting: {
-      kind: 'bool',
-      default: false,
-      supported: [false],
-      reason: 'dynamic shifting is for flow-matching models, not implemented'
-    },
+    use_dynamic_shifting: NOT_DYNAMIC_SHIFTING,
     time_shift_type: { kind: 'enum', default: 'exponential', allowed: ['exponential'] }
   },
   PNDMScheduler: {
@@ -171,6 +195,128 @@ export const CONFIG_SPECS: Readonly<Record<SchedulerClassName, ConfigSpec>> = {
     steps_offset: { kind: 'int', default: 0, min: 0 }
   },
   LCMScheduler: {
+    ...betaKeys(0.00085, 0.012, 'scaled_linear'),
+    original_inference_steps: { kind: 'int', default: 50, min: 1 },
+    clip_sample: { kind: 'bool', default: false },
+    clip_sample_range: { kind: 'number', default: 1.0 },
+    set_alpha_to_one: { kind: 'bool', default: true },
+    steps_offset: { kind: 'int', default: 0, min: 0 },
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction']),
+    ...thresholdingKeys,
+    timestep_spacing: spacing('leading'),
+    timestep_scaling: { kind: 'number', default: 10.0 },
+    rescale_betas_zero_snr: { kind: 'bool', default: false }
+  },
+  UniPCMultistepScheduler: {
+    ...betaKeys(),
+    solver_order: { kind: 'int', default: 2, min: 1 },
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction'], FLOW_PREDICTION),
+    ...thresholdingKeys,
+    predict_x0: { kind: 'bool', default: true },
+    solver_type: {
+      kind: 'enum',
+      default: 'bh2',
+      allowed: ['bh1', 'bh2'],
+      aliases: { midpoint: 'bh2', heun: 'bh2', logrho: 'bh2' }
+    },
+    lower_order_final: { kind: 'bool', default: true },
+    disable_corrector: { kind: 'intList', default: [] },
+    solver_p: {
+      kind: 'null',
+      default: null,
+      reason: 'a separate predictor scheduler (solver_p) is not supported'
+    },
+    ...sigmaScheduleKeys,
+    ...flowKeys,
+    timestep_spacing: spacing('linspace'),
+    steps_offset: { kind: 'int', default: 0, min: 0 },
+    final_sigmas_type: { kind: 'enum', default: 'zero', allowed: ['zero', 'sigma_min'] },
+    rescale_betas_zero_snr: { kind: 'bool', default: false },
+    use_dynamic_shifting: NOT_DYNAMIC_SHIFTING,
+    time_shift_type: { kind: 'enum', default: 'exponential', allowed: ['exponential'] },
+    sigma_min: { kind: 'optionalNumber', default: null },
+    sigma_max: { kind: 'optionalNumber', default: null },
+    shift_terminal: { kind: 'null', default: null, reason: 'it needs use_flow_sigmas' }
+  },
+  HeunDiscreteScheduler: {
+    ...betaKeys(0.00085, 0.012, 'linear'),
+    prediction_type: prediction(['epsilon', 'v_prediction', 'sample']),
+    ...sigmaScheduleKeys,
+    clip_sample: { kind: 'bool', default: false },
+    clip_sample_range: { kind: 'number', default: 1.0 },
+    timestep_spacing: spacing('linspace'),
+    steps_offset: { kind: 'int', default: 0, min: 0 }
+  },
+  KDPM2DiscreteScheduler: {
+    ...betaKeys(0.00085, 0.012, 'linear'),
+    ...sigmaScheduleKeys,
+    prediction_type: prediction(['epsilon', 'v_prediction'], {
+      sample: 'diffusers raises NotImplementedError for it'
+    }),
+    timestep_spacing: spacing('linspace'),
+    steps_offset: { kind: 'int', default: 0, min: 0 }
+  },
+  KDPM2AncestralDiscreteScheduler: {
+    ...betaKeys(0.00085, 0.012, 'linear'),
+    ...sigmaScheduleKeys,
+    prediction_type: prediction(['epsilon', 'v_prediction'], {
+      sample: 'diffusers raises NotImplementedError for it'
+    }),
+    timestep_spacing: spacing('linspace'),
+    steps_offset: { kind: 'int', default: 0, min: 0 }
+  },
+  DPMSolverSinglestepScheduler: {
+    ...betaKeys(),
+    solver_order: { kind: 'int', default: 2, min: 1 },
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction'], FLOW_PREDICTION),
+    ...thresholdingKeys,
+    algorithm_type: {
+      kind: 'enum',
+      default: 'dpmsolver++',
+      allowed: ['dpmsolver', 'dpmsolver++', 'sde-dpmsolver++'],
+      aliases: { deis: 'dpmsolver++' }
+    },
+    solver_type: {
+      kind: 'enum',
+      default: 'midpoint',
+      allowed: ['midpoint', 'heun'],
+      aliases: { logrho: 'midpoint', bh1: 'midpoint', bh2: 'midpoint' }
+    },
+    lower_order_final: { kind: 'bool', default: false },
+    ...sigmaScheduleKeys,
+    ...flowKeys,
+    final_sigmas_type: { kind: 'enum', default: 'zero', allowed: ['zero', 'sigma_min'] },
+    lambda_min_clipped: { kind: 'number', default: -Infinity },
+    variance_type: LEARNED_VARIANCE,
+    use_dynamic_shifting: NOT_DYNAMIC_SHIFTING,
+    time_shift_type: { kind: 'enum', default: 'exponential', allowed: ['exponential'] }
+  },
+  DEISMultistepScheduler: {
+    ...betaKeys(),
+    solver_order: { kind: 'int', default: 2, min: 1 },
+    prediction_type: prediction(['epsilon', 'sample', 'v_prediction'], FLOW_PREDICTION),
+    ...thresholdingKeys,
+    algorithm_type: {
+      kind: 'enum',
+      default: 'deis',
+      allowed: ['deis'],
+      aliases: { dpmsolver: 'deis', 'dpmsolver++': 'deis' }
+    },
+    solver_type: {
+      kind: 'enum',
+      default: 'logrho',
+      allowed: ['logrho'],
+      aliases: { midpoint: 'logrho', heun: 'logrho', bh1: 'logrho', bh2: 'logrho' }
+    },
+    lower_order_final: { kind: 'bool', default: true },
+    ...sigmaScheduleKeys,
+    ...flowKeys,
+    timestep_spacing: spacing('linspace'),
+    steps_offset: { kind: 'int', default: 0, min: 0 },
+    use_dynamic_shifting: NOT_DYNAMIC_SHIFTING,
+    time_shift_type: { kind: 'enum', default: 'exponential', allowed: ['exponential'] }
+  },
+  TCDScheduler: {
     ...betaKeys(0.00085, 0.012, 'scaled_linear'),
     original_inference_steps: { kind: 'int', default: 50, min: 1 },
     clip_sample: { kind: 'bool', default: false },

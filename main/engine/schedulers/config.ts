@@ -27,7 +27,7 @@ export interface SchedulerConfig {
   readonly [key: string]: unknown
 }
 
-/** Every config key any of the seven schedulers knows. */
+/** Every config key any scheduler knows. */
 export const KNOWN_CONFIG_KEYS: ReadonlySet<string> = new Set(
   Object.values(CONFIG_SPECS).flatMap((spec) => Object.keys(spec))
 )
@@ -103,7 +103,33 @@ function validate(className: string, key: string, spec: KeySpec, value: unknown)
         fail('must be an array of numbers or null')
       }
       return Object.freeze([...(value as number[])])
+    case 'intList':
+      if (
+        !Array.isArray(value) ||
+        !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0)
+      ) {
+        fail('must be a list of step indices (integers >= 0)')
+      }
+      return Object.freeze([...(value as number[])])
+    case 'null':
+      if (value !== null) {
+        throw new Error(
+          `${className}: ${key} ${showValue(value)} is not supported: ${spec.reason} (allowed: null)`
+        )
+      }
+      return null
   }
+}
+
+/**
+ * The keys of `config` that `className`'s `__init__` has, and only those. diffusers keeps other
+ * classes' keys in `scheduler.config` but a class never reads them (PNDM ignores a DDIM config's
+ * `rescale_betas_zero_snr`), so what a scheduler computes from its config goes through this.
+ */
+export function ownConfig<C extends SchedulerConfig>(className: SchedulerClassName, config: C): C {
+  const own: Record<string, unknown> = {}
+  for (const key of Object.keys(CONFIG_SPECS[className])) own[key] = config[key]
+  return Object.freeze(own) as C
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 } from './dpm-solver-updates'
 import type { DpmAlgorithm, DpmSolverType, UpdateInput } from './dpm-solver-updates'
 import { checkOneSigmaSchedule } from './euler-discrete-scheduler'
-import { arange, f32, interpOnIndexGrid, linspace, roundHalfEven } from './numpy-compat'
+import { f32, interpOnIndexGrid, roundHalfEven } from './numpy-compat'
 import { Scheduler } from './scheduler'
 import type { SchedulerStepOptions, SchedulerStepOutput } from './scheduler'
 import {
@@ -21,6 +21,12 @@ import {
   sigmaToT,
   sigmasFromAlphasCumprod
 } from './sigmas'
+import {
+  clippedLastTimestep,
+  solverIndexForTimestep,
+  solverTimesteps,
+  trainingLambdas
+} from './solver-schedule'
 import { assertSameDims, floatData, makeTensor } from './tensor-ops'
 import { dynamicThreshold } from './thresholding'
 
@@ -88,11 +94,7 @@ export class DPMSolverMultistepScheduler extends Scheduler<DPMSolverMultistepSch
         `DPMSolverMultistepScheduler: final_sigmas_type "zero" is not supported for algorithm_type "${cfg.algorithm_type}" (allowed: sigma_min)`
       )
     }
-    this.lambdaT = this.alphasCumprod.map((a) => {
-      const alpha = f32(Math.sqrt(a))
-      const sigma = f32(Math.sqrt(f32(1 - a)))
-      return f32(f32(Math.log(alpha)) - f32(Math.log(sigma)))
-    })
+    this.lambdaT = trainingLambdas(this.alphasCumprod)
     this.trainSigmas = sigmasFromAlphasCumprod(this.alphasCumprod)
     this.sigmas = Array.from(this.trainSigmas)
     const T = cfg.num_train_timesteps
@@ -100,36 +102,12 @@ export class DPMSolverMultistepScheduler extends Scheduler<DPMSolverMultistepSch
     this.modelOutputs = new Array<Float32Array | null>(cfg.solver_order).fill(null)
   }
 
-  private lastTimestep(): number {
-    // torch.searchsorted over the ascending (flipped) lambdas: the first index >= the clip.
-    const clip = this.config.lambda_min_clipped
-    const ascending = Array.from(this.lambdaT).reverse()
-    let clipped = ascending.findIndex((l) => l >= clip)
-    if (clipped < 0) clipped = ascending.length
-    return this.config.num_train_timesteps - clipped
-  }
-
   override setTimesteps(numInferenceSteps: number): void {
     this.checkNumInferenceSteps(numInferenceSteps)
     const cfg = this.config
     const n = numInferenceSteps
-    const T = cfg.num_train_timesteps
-    const last = this.lastTimestep()
-    let timesteps: number[]
-    if (cfg.timestep_spacing === 'linspace') {
-      timesteps = linspace(0, last - 1, n + 1)
-        .map(roundHalfEven)
-        .reverse()
-        .slice(0, -1)
-    } else if (cfg.timestep_spacing === 'leading') {
-      const ratio = Math.floor(last / (n + 1))
-      timesteps = Array.from({ length: n + 1 }, (_, i) => i * ratio)
-        .reverse()
-        .slice(0, -1)
-        .map((t) => t + cfg.steps_offset)
-    } else {
-      timesteps = arange(last, 0, -T / n).map((v) => roundHalfEven(v) - 1)
-    }
+    const last = clippedLastTimestep(this.lambdaT, cfg.lambda_min_clipped)
+    let timesteps = solverTimesteps(cfg, n, last)
 
     const train = this.trainSigmas
     const logSigmas = logF32(train)
@@ -170,12 +148,7 @@ export class DPMSolverMultistepScheduler extends Scheduler<DPMSolverMultistepSch
 
   /** diffusers' DPM-Solver rule: a timestep not in the schedule maps to the last step. */
   override indexForTimestep(t: number): number {
-    const matches: number[] = []
-    this.timesteps.forEach((v, i) => {
-      if (v === t) matches.push(i)
-    })
-    if (matches.length === 0) return this.timesteps.length - 1
-    return (matches.length > 1 ? matches[1] : matches[0]) as number
+    return solverIndexForTimestep(this.timesteps, t)
   }
 
   override scaleModelInput(sample: Tensor, _t?: number): Tensor {

@@ -5,6 +5,7 @@ import { Generator } from '../random/generator'
 import { randn } from '../random/distributions'
 import {
   createScheduler,
+  DDIMScheduler,
   DPMSolverMultistepScheduler,
   EulerAncestralDiscreteScheduler,
   EulerDiscreteScheduler,
@@ -67,8 +68,8 @@ describe('SCHEDULER_CLASSES / createScheduler', () => {
   })
 
   it('refuses an unknown class name', () => {
-    expect(() => createScheduler('HeunDiscreteScheduler' as never, {})).toThrow(
-      /unknown scheduler "HeunDiscreteScheduler" \(allowed: DPMSolverMultistepScheduler, /
+    expect(() => createScheduler('DPMSolverSDEScheduler' as never, {})).toThrow(
+      /unknown scheduler "DPMSolverSDEScheduler" \(allowed: DPMSolverMultistepScheduler, /
     )
   })
 
@@ -97,6 +98,24 @@ describe('SCHEDULER_CLASSES / createScheduler', () => {
     expect(Array.from(c)).not.toEqual(
       Array.from(run(new EulerAncestralDiscreteScheduler(SDXL), 4, 7))
     )
+  })
+
+  it('ignores config keys a class does not have, as diffusers does (PNDM / LMS and zero SNR)', () => {
+    // A DDIM config with zero-terminal-SNR rescaling, given to classes without that key: the
+    // key stays in the config (diffusers keeps it too) but must not change their schedule.
+    const ddim = DDIMScheduler.fromConfig({ ...SDXL, rescale_betas_zero_snr: true })
+    for (const name of ['PNDMScheduler', 'LMSDiscreteScheduler'] as const) {
+      const withKey = createScheduler(name, ddim.config)
+      const without = createScheduler(name, { ...SDXL })
+      expect(withKey.config.rescale_betas_zero_snr, name).toBe(true)
+      expect(Array.from(withKey.alphasCumprod), name).toEqual(Array.from(without.alphasCumprod))
+      const latents = run(withKey, 4, 3)
+      expect(
+        latents.every((v) => Number.isFinite(v)),
+        name
+      ).toBe(true)
+      expect(Array.from(latents), name).toEqual(Array.from(run(without, 4, 3)))
+    }
   })
 
   it('refuses to step past the last timestep', () => {

@@ -5,13 +5,20 @@
 import type { SchedulerClassName } from '../../../shared/params'
 import type { SchedulerConfigInput } from './config'
 import { DDIMScheduler } from './ddim-scheduler'
+import { DEISMultistepScheduler } from './deis-multistep-scheduler'
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep-scheduler'
+import { DPMSolverSinglestepScheduler } from './dpm-solver-singlestep-scheduler'
 import { EulerAncestralDiscreteScheduler } from './euler-ancestral-discrete-scheduler'
 import { EulerDiscreteScheduler } from './euler-discrete-scheduler'
+import { HeunDiscreteScheduler } from './heun-discrete-scheduler'
+import { KDPM2AncestralDiscreteScheduler } from './kdpm2-ancestral-discrete-scheduler'
+import { KDPM2DiscreteScheduler } from './kdpm2-discrete-scheduler'
 import { LCMScheduler } from './lcm-scheduler'
 import { LMSDiscreteScheduler } from './lms-discrete-scheduler'
 import { PNDMScheduler } from './pndm-scheduler'
 import type { Scheduler } from './scheduler'
+import { TCDScheduler } from './tcd-scheduler'
+import { UniPCMultistepScheduler } from './unipc-multistep-scheduler'
 
 export { Scheduler } from './scheduler'
 export type { SchedulerStepOptions, SchedulerStepOutput } from './scheduler'
@@ -30,6 +37,20 @@ export { LMSDiscreteScheduler } from './lms-discrete-scheduler'
 export type { LMSDiscreteSchedulerConfig } from './lms-discrete-scheduler'
 export { PNDMScheduler } from './pndm-scheduler'
 export type { PNDMSchedulerConfig } from './pndm-scheduler'
+export { UniPCMultistepScheduler } from './unipc-multistep-scheduler'
+export type { UniPCMultistepSchedulerConfig } from './unipc-multistep-scheduler'
+export { HeunDiscreteScheduler } from './heun-discrete-scheduler'
+export type { HeunDiscreteSchedulerConfig } from './heun-discrete-scheduler'
+export { KDPM2DiscreteScheduler } from './kdpm2-discrete-scheduler'
+export type { KDPM2DiscreteSchedulerConfig } from './kdpm2-discrete-scheduler'
+export { KDPM2AncestralDiscreteScheduler } from './kdpm2-ancestral-discrete-scheduler'
+export type { KDPM2AncestralDiscreteSchedulerConfig } from './kdpm2-ancestral-discrete-scheduler'
+export { DPMSolverSinglestepScheduler } from './dpm-solver-singlestep-scheduler'
+export type { DPMSolverSinglestepSchedulerConfig } from './dpm-solver-singlestep-scheduler'
+export { DEISMultistepScheduler } from './deis-multistep-scheduler'
+export type { DEISMultistepSchedulerConfig } from './deis-multistep-scheduler'
+export { TCDScheduler } from './tcd-scheduler'
+export type { TCDSchedulerConfig } from './tcd-scheduler'
 
 /** A scheduler class: `new Cls(config, overrides)` and `Cls.fromConfig(config, overrides)`. */
 export interface SchedulerClass {
@@ -37,7 +58,7 @@ export interface SchedulerClass {
   fromConfig(config: SchedulerConfigInput, overrides?: SchedulerConfigInput): Scheduler
 }
 
-/** The seven scheduler classes keyed by diffusers class name. */
+/** The scheduler classes keyed by diffusers class name. */
 export const SCHEDULER_CLASSES: Readonly<Record<SchedulerClassName, SchedulerClass>> = {
   DPMSolverMultistepScheduler,
   EulerDiscreteScheduler,
@@ -45,7 +66,14 @@ export const SCHEDULER_CLASSES: Readonly<Record<SchedulerClassName, SchedulerCla
   DDIMScheduler,
   PNDMScheduler,
   LMSDiscreteScheduler,
-  LCMScheduler
+  LCMScheduler,
+  UniPCMultistepScheduler,
+  HeunDiscreteScheduler,
+  KDPM2DiscreteScheduler,
+  KDPM2AncestralDiscreteScheduler,
+  DPMSolverSinglestepScheduler,
+  DEISMultistepScheduler,
+  TCDScheduler
 }
 
 /**

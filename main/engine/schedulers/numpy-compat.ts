@@ -61,10 +61,10 @@ export function interpOnIndexGrid(x: number, fp: ArrayLike<number>): number {
 }
 
 /**
- * `torch.linspace(start, end, steps, dtype=torch.float32)` on the CPU: single-precision step,
- * the first half counted up from `start` and the second half down from `end`, in the 8-wide
- * vector chunks torch's AVX2 kernel writes (each chunk is `base + k·step`), the tail in scalar.
- * Bit-exact with torch 1.13's AVX2 build; other builds may differ in the last bit of a few values.
+ * `torch.linspace(start, end, steps, dtype=torch.float32)` on the CPU as PyTorch 2 computes it:
+ * a single-precision step, then every element `start + step·i` (first half) or
+ * `end − step·(steps − 1 − i)` (second half) rounded once. Bit-exact with torch 2.13's CPU build
+ * (AVX2 and AVX-512 alike); torch 1.x's vectorised kernel differed in the last bit of some values.
  */
 export function torchLinspaceF32(start: number, end: number, steps: number): Float32Array {
   const out = new Float32Array(steps)
@@ -77,19 +77,10 @@ export function torchLinspaceF32(start: number, end: number, steps: number): Flo
   }
   const step = f32(f32(e - s) / f32(steps - 1))
   const halfway = Math.floor(steps / 2)
-  // The compiler fuses `start + step * idx` into one FMA (single rounding); step·idx is exact in
-  // double, so rounding the double expression once reproduces it.
-  const scalar = (idx: number): number =>
-    idx < halfway ? f32(s + step * idx) : f32(e - step * (steps - idx - 1))
-  const width = 8
-  let i = 0
-  // torch's vectorized loop writes two vectors per iteration while two whole vectors fit.
-  for (; i + 2 * width <= steps; i += 2 * width) {
-    for (const chunk of [i, i + width]) {
-      const base = scalar(chunk)
-      for (let k = 0; k < width; k++) out[chunk + k] = k === 0 ? base : f32(base + f32(k * step))
-    }
+  // step·i is exact in double for these sizes, so rounding the double expression once is the
+  // kernel's fused multiply-add.
+  for (let i = 0; i < steps; i++) {
+    out[i] = i < halfway ? f32(s + step * i) : f32(e - step * (steps - i - 1))
   }
-  for (; i < steps; i++) out[i] = scalar(i)
   return out
 }

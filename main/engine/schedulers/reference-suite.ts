@@ -13,6 +13,13 @@ import type { Scheduler } from './scheduler'
 /** diffusers' tolerance target: |ours − diffusers| ≤ 5e-5 · max |diffusers| at every step. */
 export const REFERENCE_TOLERANCE = 5e-5
 
+/**
+ * Relative tolerance of recorded sigmas. PyTorch 2's float32 `sqrt` (MKL) is not correctly
+ * rounded: a fifth of `alphas_cumprod.sqrt()` differs by one ulp from IEEE sqrt, which
+ * `rescale_betas_zero_snr`'s subtraction near t = T amplifies to ~2e-6 in a few sigmas.
+ */
+const SIGMA_TOLERANCE = 4e-6
+
 function close(actual: number, expected: number, relative: number): boolean {
   return Math.abs(actual - expected) <= relative * Math.max(Math.abs(expected), 1e-12)
 }
@@ -44,7 +51,7 @@ export function describeDiffusersReference(
   options: ReferenceSuiteOptions = {}
 ): void {
   const reference = loadSchedulerReference(className)
-  describe(`${className} against diffusers ${reference.diffusersCommit.slice(0, 10)}`, () => {
+  describe(`${className} against diffusers ${reference.diffusersVersion}`, () => {
     for (const variant of reference.variants) {
       describe(variant.name, () => {
         it('fills the config like diffusers', () => {
@@ -84,7 +91,9 @@ export function describeDiffusersReference(
           it(`${run.steps} steps: timesteps, sigmas, init_noise_sigma and order`, () => {
             const scheduler = create(variant.input)
             scheduler.setTimesteps(run.steps)
-            const timesteps = (run.timesteps ?? []).map((t) => Math.fround(t))
+            const recorded = run.timesteps ?? []
+            const timesteps =
+              run.timestepsDtype === 'float64' ? recorded : recorded.map((t) => Math.fround(t))
             if (options.timestepTolerance === undefined) {
               expect(scheduler.timesteps).toEqual(timesteps)
             } else {
@@ -95,7 +104,7 @@ export function describeDiffusersReference(
               expect(sigmas.length).toBe(run.sigmas.length)
               run.sigmas.forEach((s, i) => {
                 expect(
-                  close(sigmas[i] as number, s, 1e-6),
+                  close(sigmas[i] as number, s, SIGMA_TOLERANCE),
                   `sigma ${i}: ${sigmas[i]} vs ${s}`
                 ).toBe(true)
               })
@@ -112,6 +121,7 @@ export function describeDiffusersReference(
             expect(errors.prev).toBeLessThanOrEqual(REFERENCE_TOLERANCE)
             expect(errors.input).toBeLessThanOrEqual(REFERENCE_TOLERANCE)
             expect(errors.x0).toBeLessThanOrEqual(REFERENCE_TOLERANCE)
+            expect(errors.noised).toBeLessThanOrEqual(REFERENCE_TOLERANCE)
             expect(errors.final).toBeLessThanOrEqual(REFERENCE_TOLERANCE)
           })
         }

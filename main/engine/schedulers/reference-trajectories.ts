@@ -9,7 +9,7 @@ import type { Scheduler, SchedulerStepOptions } from './scheduler'
 import { floatData, makeTensor } from './tensor-ops'
 
 /**
- * Test support: replays the sampling loops recorded from diffusers by
+ * Test support: replays the sampling loops recorded from diffusers' scheduler classes by
  * tools/reference/make_scheduler_reference.py on a Stepwise scheduler and measures the error at
  * every step. Not used by the app.
  */
@@ -24,6 +24,8 @@ export interface TraceStep {
   input?: Summary
   x0?: Summary
   denoised?: Summary
+  /** TCD's `pred_noised_sample`. */
+  noised?: Summary
 }
 
 /** One recorded run: set_timesteps(steps) and the loop, or the error diffusers raised. */
@@ -31,6 +33,8 @@ export interface ReferenceRun {
   steps: number
   error?: string
   timesteps?: number[]
+  /** "float64" where diffusers' timesteps are float64 (KDPM2 with Karras / exponential sigmas). */
+  timestepsDtype?: 'float64'
   sigmas?: number[]
   initNoiseSigma?: number
   order?: number
@@ -52,7 +56,7 @@ export interface ReferenceVariant {
 /** A fixtures/<Class>.json file. */
 export interface SchedulerReference {
   className: string
-  diffusersCommit: string
+  diffusersVersion: string
   torchVersion: string
   numpyVersion: string
   shape: number[]
@@ -105,6 +109,8 @@ export interface RunErrors {
   prev: number
   input: number
   x0: number
+  /** TCD's pred_noised_sample. */
+  noised: number
   final: number
   /** Steps whose summary (max |x|, sum, dot with P) disagreed beyond the tolerance. */
   summaryFailures: string[]
@@ -162,7 +168,14 @@ export function replayRun(
     noise.map((v) => f32(v * sigma0)),
     reference.shape
   )
-  const errors: RunErrors = { prev: 0, input: 0, x0: 0, final: 0, summaryFailures: [] }
+  const errors: RunErrors = {
+    prev: 0,
+    input: 0,
+    x0: 0,
+    noised: 0,
+    final: 0,
+    summaryFailures: []
+  }
   const extra = stepOptions(variant.stepKwargs)
   if (scheduler.timesteps.length !== trace.length) {
     throw new Error(`${scheduler.timesteps.length} timesteps, reference has ${trace.length}`)
@@ -212,6 +225,23 @@ export function replayRun(
           pattern,
           tolerance,
           `step ${i} x0`,
+          errors.summaryFailures
+        )
+      )
+    }
+    if (ref.noised !== undefined) {
+      if (out.predNoisedSample === undefined) {
+        throw new Error(`step ${i}: no predNoisedSample in the step output`)
+      }
+      errors.noised = Math.max(
+        errors.noised,
+        compareSummary(
+          floatData(out.predNoisedSample, 'noised'),
+          ref.noised,
+          reference.selectedFew,
+          pattern,
+          tolerance,
+          `step ${i} noised`,
           errors.summaryFailures
         )
       )

@@ -1,7 +1,7 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { SchedulerClassName } from '../../../shared/params'
 import type { Generator } from '../random/generator'
-import { resolveConfig } from './config'
+import { ownConfig, resolveConfig } from './config'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
 
 /**
@@ -40,8 +40,13 @@ export interface SchedulerStepOutput {
   prevSample: Tensor
   /** The model's estimate of the clean sample x0 (DDIM, Euler, Euler ancestral, LMS). */
   predOriginalSample?: Tensor
-  /** LCM's denoised sample; DPM-Solver's data prediction for this step (extension). */
+  /**
+   * LCM's denoised sample; as a Stepwise extension, the step's data (x0) prediction of the
+   * schedulers whose diffusers output has none (DPM-Solver, UniPC, DEIS, TCD).
+   */
   denoised?: Tensor
+  /** TCD's `pred_noised_sample`. */
+  predNoisedSample?: Tensor
 }
 
 /**
@@ -85,10 +90,13 @@ export abstract class Scheduler<C extends SchedulerConfig = SchedulerConfig> {
     className: SchedulerClassName,
     input: SchedulerConfigInput,
     overrides: SchedulerConfigInput | undefined,
+    /** Builds the training schedule from the class's own config keys only. */
     schedule: (config: C) => { betas: Float32Array; alphasCumprod: Float32Array }
   ) {
     this.config = resolveConfig(className, input, overrides) as C
-    const { betas, alphasCumprod } = schedule(this.config)
+    // Only the class's own keys: another class's key in the config (e.g. rescale_betas_zero_snr
+    // in a DDIM config given to PNDM) must not change the schedule, as in diffusers.
+    const { betas, alphasCumprod } = schedule(ownConfig(className, this.config))
     this.betas = betas
     this.alphasCumprod = alphasCumprod
   }

@@ -1,15 +1,18 @@
 import { performance } from 'node:perf_hooks'
-import type { CfgCutoff, SchedulerClassName } from '../../../shared/params'
+import type { AlgorithmType, CfgCutoff, SchedulerClassName } from '../../../shared/params'
 import { CfgCutoffSchema, SCHEDULER_CLASS_NAMES } from '../../../shared/params'
 import type { PreviewFrame, RgbaImage } from '../index'
 import {
+  algorithmTypeOf,
   createScheduler,
   Generator,
   LiveCfgCutoffCallback,
   MultiPipelineCallbacks,
   PreviewCallback,
+  schedulerForRequest,
   StopCallback
 } from '../index'
+import type { Scheduler } from '../index'
 import type {
   CutoffReport,
   GenerationRequest,
@@ -37,26 +40,16 @@ export function toFrame(image: RgbaImage): RgbaFrame {
   return { width: image.width, height: image.height, rgba: rgba as ArrayBuffer }
 }
 
-/** Sets the job's scheduler: the model's own unless the request names one; Karras on request. */
+/**
+ * Sets the job's scheduler: the model's own unless the request names one; Karras sigmas and a
+ * DPM-Solver algorithm type on request.
+ */
 function configureScheduler(
   cached: CachedPipeline,
   request: GenerationRequest,
   warn: (message: string) => void
 ): void {
-  const base = cached.modelScheduler
-  if (request.scheduler === undefined && !request.useKarrasSigmas) {
-    cached.pipe.scheduler = base
-    return
-  }
-  const name = request.scheduler ?? base.className
-  const overrides: Record<string, unknown> = {}
-  if (request.useKarrasSigmas) {
-    // diffusers ignores config keys a class does not have; say so instead of silently. A config
-    // built from nothing has exactly the class's own keys (a model's config may carry others).
-    if ('use_karras_sigmas' in createScheduler(name).config) overrides.use_karras_sigmas = true
-    else warn(`${name} has no Karras sigmas option; running it without`)
-  }
-  cached.pipe.scheduler = createScheduler(name, base.config, overrides)
+  cached.pipe.scheduler = schedulerForRequest(cached.modelScheduler, request, warn)
 }
 
 /**
@@ -82,6 +75,11 @@ function checkStepIndices(pipe: CachedPipeline['pipe'], request: GenerationReque
     scheduler: probe.className
   })
   if (problems.length > 0) throw new Error(problems.join('; '))
+}
+
+function optionalAlgorithmType(scheduler: Scheduler): { algorithmType?: AlgorithmType } {
+  const algorithmType = algorithmTypeOf(scheduler)
+  return algorithmType === undefined ? {} : { algorithmType }
 }
 
 function isSchedulerName(name: string): name is SchedulerClassName {
@@ -196,6 +194,7 @@ export function startGeneration(
       numInferenceSteps: output.numInferenceSteps,
       numTimesteps: output.numTimesteps,
       useKarrasSigmas: pipe.scheduler.config.use_karras_sigmas === true,
+      ...optionalAlgorithmType(pipe.scheduler),
       guidanceScale: output.guidanceScale,
       stepsRun: output.stepsRun,
       interrupted: output.interrupted,

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react'
 import type { JSX } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
-import { SCHEDULER_LABELS } from '../lib/labels'
+import { samplerLabel } from '../lib/labels'
 import { formatDuration, formatPercent } from '../lib/run-stats'
 import { useFormStore } from '../store/form-store'
 import { useHistoryStore } from '../store/history-store'
@@ -36,10 +36,7 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
     ],
     ['Guidance', String(result.guidanceScale)],
     ['Size', `${result.width}×${result.height}`],
-    [
-      'Scheduler',
-      `${SCHEDULER_LABELS[result.scheduler]}${result.useKarrasSigmas ? ' Karras' : ''}`
-    ],
+    ['Scheduler', samplerLabel(result)],
     [
       'CFG cutoff',
       result.cfgCutoffStep === null

@@ -1,7 +1,7 @@
 import type { JSX } from 'react'
 import { useObjectUrl } from '../hooks/use-object-url'
 import { usePersistentFlag } from '../hooks/use-persistent-flag'
-import { SCHEDULER_LABELS } from '../lib/labels'
+import { samplerLabel } from '../lib/labels'
 import { previewFrames } from '../lib/preview-frames'
 import { formatDuration } from '../lib/run-stats'
 import { useJobStore } from '../store/job-store'
@@ -63,9 +63,8 @@ export function LiveView(): JSX.Element {
         {result.interrupted
           ? `Stopped at step ${result.stepsRun} of ${result.numTimesteps}: partially denoised, decoded`
           : 'Final image'}{' '}
-        · {result.width}×{result.height} · seed {result.seed} · {SCHEDULER_LABELS[result.scheduler]}
-        {result.useKarrasSigmas ? ' Karras' : ''} · {formatDuration(result.totalMs)} on{' '}
-        {result.provider}
+        · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
+        {formatDuration(result.totalMs)} on {result.provider}
       </span>
     )
   } else {

@@ -3,12 +3,35 @@ import { SCHEDULER_CLASS_NAMES } from '../../../shared/params'
 import { SCHEDULER_LABELS } from '../lib/labels'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
-import type { SchedulerClassName } from '../contract'
+import type { AlgorithmType, SchedulerClassName } from '../contract'
 import { Field, describedBy } from './field'
 
-/** The scheduler (sampler) and its Karras-sigmas option. */
+/** The picker's entries: every class, plus DPM++ 2M SDE (DPM-Solver with sde-dpmsolver++). */
+const SDE_VALUE = 'DPMSolverMultistepScheduler|sde-dpmsolver++'
+
+function pickerValue(
+  scheduler: SchedulerClassName | '',
+  algorithmType: AlgorithmType | ''
+): string {
+  return scheduler === 'DPMSolverMultistepScheduler' && algorithmType === 'sde-dpmsolver++'
+    ? SDE_VALUE
+    : scheduler
+}
+
+function parsePickerValue(value: string): {
+  scheduler: SchedulerClassName | ''
+  algorithmType: AlgorithmType | ''
+} {
+  if (value === SDE_VALUE) {
+    return { scheduler: 'DPMSolverMultistepScheduler', algorithmType: 'sde-dpmsolver++' }
+  }
+  return { scheduler: value as SchedulerClassName | '', algorithmType: '' }
+}
+
+/** The scheduler (sampler, with A1111's names) and its Karras-sigmas option. */
 export function SchedulerField(): JSX.Element {
   const scheduler = useFormStore((s) => s.values.scheduler)
+  const algorithmType = useFormStore((s) => s.values.algorithmType)
   const karras = useFormStore((s) => s.values.karras)
   const modelId = useFormStore((s) => s.values.modelId)
   const error = useFormStore((s) => s.fieldErrors.scheduler)
@@ -22,17 +45,30 @@ export function SchedulerField(): JSX.Element {
         <select
           id="scheduler"
           data-testid="scheduler-select"
-          value={scheduler}
+          value={pickerValue(scheduler, algorithmType)}
           aria-describedby={describedBy('scheduler', error, undefined)}
-          onChange={(e) => set('scheduler', e.target.value as SchedulerClassName | '')}
+          onChange={(e) => {
+            const picked = parsePickerValue(e.target.value)
+            set('scheduler', picked.scheduler)
+            set('algorithmType', picked.algorithmType)
+          }}
         >
           <option value="">Model default</option>
-          {SCHEDULER_CLASS_NAMES.map((name) => (
-            <option key={name} value={name}>
+          {SCHEDULER_CLASS_NAMES.map((name) => [
+            <option key={name} value={name} title={name}>
               {SCHEDULER_LABELS[name]}
               {name === modelDefault ? ' · default' : ''}
-            </option>
-          ))}
+            </option>,
+            name === 'DPMSolverMultistepScheduler' ? (
+              <option
+                key={SDE_VALUE}
+                value={SDE_VALUE}
+                title="DPMSolverMultistepScheduler, algorithm_type sde-dpmsolver++"
+              >
+                DPM++ 2M SDE
+              </option>
+            ) : null
+          ])}
         </select>
       </Field>
       <label className="check align-end">

@@ -64,6 +64,13 @@ describe('expectedTimesteps', () => {
     expect(expectedTimesteps('EulerDiscreteScheduler', 50)).toBe(50)
     expect(expectedTimesteps(null, 20)).toBe(20)
   })
+
+  it('counts 2·N − 1 model evaluations for the second-order Heun and KDPM2 schedulers', () => {
+    expect(expectedTimesteps('HeunDiscreteScheduler', 25)).toBe(49)
+    expect(expectedTimesteps('KDPM2DiscreteScheduler', 1)).toBe(1)
+    expect(expectedTimesteps('KDPM2AncestralDiscreteScheduler', 4)).toBe(7)
+    expect(expectedTimesteps('UniPCMultistepScheduler', 20)).toBe(20)
+  })
 })
 
 describe('minLivePercent', () => {

@@ -37,11 +37,20 @@ export function predictedUnetSaving(
 /**
  * How many timesteps the denoising loop will iterate (T) for `steps` inference steps, before the
  * engine reports it. diffusers' PNDM with `skip_prk_steps` (every SD model's config) repeats its
- * second-to-last timestep, so it iterates N + 1; the other implemented schedulers iterate N.
- * During a run the engine's own `total` replaces this estimate.
+ * second-to-last timestep, so it iterates N + 1; the second-order Heun and KDPM2 schedulers
+ * evaluate the model twice per step except the first, 2·N − 1; the others iterate N. During a
+ * run the engine's own `total` replaces this estimate.
  */
 export function expectedTimesteps(scheduler: SchedulerClassName | null, steps: number): number {
-  return scheduler === 'PNDMScheduler' ? steps + 1 : steps
+  if (scheduler === 'PNDMScheduler') return steps + 1
+  if (
+    scheduler === 'HeunDiscreteScheduler' ||
+    scheduler === 'KDPM2DiscreteScheduler' ||
+    scheduler === 'KDPM2AncestralDiscreteScheduler'
+  ) {
+    return 2 * steps - 1
+  }
+  return steps
 }
 
 /**

@@ -89,6 +89,45 @@ describe('cutoffFromForm', () => {
   })
 })
 
+describe('the DPM++ 2M SDE choice', () => {
+  it('sends the algorithm type with the scheduler and restores it from a result', () => {
+    const check = checkForm({
+      ...filled,
+      scheduler: 'DPMSolverMultistepScheduler',
+      algorithmType: 'sde-dpmsolver++',
+      karras: true
+    })
+    if (!check.ok) throw new Error(check.message)
+    expect(check.params).toMatchObject({
+      scheduler: 'DPMSolverMultistepScheduler',
+      algorithmType: 'sde-dpmsolver++',
+      useKarrasSigmas: true
+    })
+    expect(formToCandidate({ ...filled, algorithmType: '' })).not.toHaveProperty('algorithmType')
+    const values = valuesFromResult(
+      check.params,
+      {
+        modelId: 'stepwise-shapes-64',
+        seed: 1,
+        numInferenceSteps: 20,
+        guidanceScale: 7.5,
+        width: 64,
+        height: 64,
+        scheduler: 'DPMSolverMultistepScheduler',
+        useKarrasSigmas: true,
+        algorithmType: 'sde-dpmsolver++',
+        cfgCutoff: null
+      },
+      INITIAL_VALUES
+    )
+    expect(values).toMatchObject({
+      scheduler: 'DPMSolverMultistepScheduler',
+      algorithmType: 'sde-dpmsolver++',
+      karras: true
+    })
+  })
+})
+
 describe('valuesFromResult', () => {
   it('restores the resolved values of a stored result, seed and final cutoff included', () => {
     // The request asked for 90 %; the slider moved the running job's cutoff to 40 %.

@@ -2,7 +2,13 @@ import type { z } from 'zod'
 import { CfgCutoffSchema, GenerateParamsSchema } from '../../../shared/params'
 import { describeZodError } from '../../../shared/validation'
 import type { ProviderName } from '../../../shared/params'
-import type { CfgCutoff, GenerateParams, ResultMetadata, SchedulerClassName } from '../contract'
+import type {
+  AlgorithmType,
+  CfgCutoff,
+  GenerateParams,
+  ResultMetadata,
+  SchedulerClassName
+} from '../contract'
 
 /**
  * The generate form as typed text, and its conversion to the parameters main validates. The UI
@@ -27,6 +33,8 @@ export interface FormValues {
   /** Empty: the model's own scheduler. */
   scheduler: SchedulerClassName | ''
   karras: boolean
+  /** DPM-Solver algorithm type ("DPM++ 2M SDE"); empty: the scheduler config's own. */
+  algorithmType: AlgorithmType | ''
   cutoffMode: CutoffMode
   /** Slider position, 0–100; 100 = guidance on every step. */
   cutoffPercent: number
@@ -112,6 +120,7 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
   }
   if (values.modelId !== '') candidate['modelId'] = values.modelId
   if (values.scheduler !== '') candidate['scheduler'] = values.scheduler
+  if (values.algorithmType !== '') candidate['algorithmType'] = values.algorithmType
   const numeric: [string, string][] = [
     ['numInferenceSteps', values.steps],
     ['guidanceScale', values.guidance],
@@ -165,6 +174,7 @@ export function valuesFromResult(
     | 'height'
     | 'scheduler'
     | 'useKarrasSigmas'
+    | 'algorithmType'
     | 'cfgCutoff'
   >,
   current: FormValues
@@ -185,6 +195,7 @@ export function valuesFromResult(
     height: String(result.height),
     scheduler: result.scheduler,
     karras: result.useKarrasSigmas,
+    algorithmType: result.algorithmType ?? '',
     cutoffMode: cutoff !== null && 'stepIndex' in cutoff ? 'step' : 'percent',
     cutoffPercent: cutoff !== null && 'ratio' in cutoff ? Math.round(cutoff.ratio * 100) : 100,
     cutoffStepNumber:

@@ -35,6 +35,8 @@ export function readInfotext(text: string, current: FormValues): InfotextReading
     height: p.height === undefined ? current.height : String(p.height),
     scheduler: p.scheduler ?? current.scheduler,
     karras: p.useKarrasSigmas ?? current.karras,
+    // A named sampler without an algorithm type runs its config's own.
+    algorithmType: p.algorithmType ?? (p.scheduler === undefined ? current.algorithmType : ''),
     cutoffMode: cutoff !== null && 'stepIndex' in cutoff ? 'step' : 'percent',
     cutoffPercent: cutoff !== null && 'ratio' in cutoff ? Math.round(cutoff.ratio * 100) : 100,
     cutoffStepNumber:

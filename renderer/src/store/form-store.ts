@@ -39,6 +39,7 @@ export const INITIAL_VALUES: FormValues = {
   height: '',
   scheduler: '',
   karras: false,
+  algorithmType: '',
   cutoffMode: 'percent',
   cutoffPercent: 100,
   cutoffStepNumber: '',
@@ -75,7 +76,8 @@ export const useFormStore = create<FormState>()((set) => ({
         guidance: String(model.defaults.guidanceScale),
         width: String(model.defaults.width),
         height: String(model.defaults.height),
-        scheduler: model.defaults.scheduler
+        scheduler: model.defaults.scheduler,
+        algorithmType: ''
       },
       fieldErrors: {}
     }))

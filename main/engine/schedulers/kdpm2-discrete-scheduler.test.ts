@@ -1,0 +1,12 @@
+import { KDPM2DiscreteScheduler } from './kdpm2-discrete-scheduler'
+import { describeDiffusersReference } from './reference-suite'
+
+// Fractional timesteps from sigmas (Karras / exponential, and KDPM2's midpoints, which diffusers
+// derives in float32) may differ from NumPy's by an ulp of its float32 log.
+describeDiffusersReference(
+  'KDPM2DiscreteScheduler',
+  (config) => new KDPM2DiscreteScheduler(config),
+  {
+    timestepTolerance: 1e-3
+  }
+)
