@@ -14,9 +14,9 @@ import type { CallbackKwargs, PipelineOutput, PipelineRunState, RgbaImage } from
 import {
   AutoPipelineForText2Image,
   SDXL_DIFFUSERS_DOCS_LATENT_RGB_FACTORS,
-  latentsToRGB
+  latentsToRGB,
+  writePngFile
 } from '../main/engine'
-import { writePngFile } from '../main/engine/output'
 import type { Tensor } from 'onnxruntime-node'
 
 /** The docs' `latents_to_rgb`: one `[4, h, w]` latent image (or the first of a batch) to RGB. */

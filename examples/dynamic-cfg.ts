@@ -12,8 +12,7 @@
 import { join } from 'node:path'
 import { Tensor } from 'onnxruntime-node'
 import type { CallbackKwargs, PipelineOutput, PipelineRunState } from '../main/engine'
-import { Generator, StableDiffusionPipeline } from '../main/engine'
-import { writePngFile } from '../main/engine/output'
+import { Generator, StableDiffusionPipeline, writePngFile } from '../main/engine'
 
 /** `tensor.chunk(2)[-1]`: the second half of a tensor along its first (batch) axis. */
 function secondHalf(tensor: Tensor): Tensor {

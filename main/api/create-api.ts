@@ -13,9 +13,9 @@ import { describeZodError } from '../../shared/validation'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
 import { JobQueue } from '../jobs/job-queue'
-import type { InferenceWorker } from '../jobs/job-queue'
-import { LIBRARY_FILE, ModelLibrary } from '../models/model-library'
-import { ModelRegistry } from '../models/model-registry'
+import type { InferenceRunner } from '../jobs/job-queue'
+import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
+import { ModelRegistry } from '../model-library/model-registry'
 import { readCapabilities } from './capabilities'
 import type { DownloadService } from './download-service'
 
@@ -27,8 +27,8 @@ export interface ApiHost {
   dataDir: string
   /** Folders whose subfolders are models (the shipped one first). */
   modelDirs: readonly string[]
-  /** The inference worker (main/engine/worker-client.ts's InferenceWorkerClient). */
-  worker: InferenceWorker
+  /** The inference process (main/inference/client/inference-client.ts's InferenceClient). */
+  inference: InferenceRunner
   /** Where to report problems nobody asked about (skipped model folders). */
   log?: (message: string) => void
   /** Electron: the OS folder dialog (null when cancelled). Absent in browser mode. */
@@ -46,7 +46,7 @@ export interface MainApi extends StepwiseApi {
   readonly models: ModelRegistry
   readonly history: HistoryStore
   readonly jobs: JobQueue
-  /** Stops the running job (storing its result), cancels waiting ones, ends the worker. */
+  /** Stops the running job (storing its result), cancels waiting ones, ends the inference process. */
   close(): Promise<void>
 }
 
@@ -89,7 +89,7 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     downloads ?? unavailable('downloads are not available in this front end')
   const history = await HistoryStore.open(join(host.dataDir, 'history'), host.appVersion)
   if (history.notice !== null) log(history.notice)
-  const jobs = new JobQueue({ worker: host.worker, models, history, events })
+  const jobs = new JobQueue({ inference: host.inference, models, history, events })
 
   return {
     events,

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { InferenceSession, Tensor } from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
-import { float16ToFloat32, float32ToFloat16 } from '../engine/tensor/float16'
+import { float16ToFloat32, float32ToFloat16 } from '../engine'
 import { fixtureModel } from './test-hub/hub-test-helpers'
 
 /**

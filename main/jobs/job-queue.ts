@@ -8,10 +8,10 @@ import type {
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import type { CfgCutoff } from '../../shared/params'
-import type { GenerationRequest, GenerationResult, WorkerEvent } from '../engine/worker-protocol'
+import type { GenerationRequest, GenerationResult, InferenceEvent } from '../inference/protocol'
 import type { EventHub } from '../events/event-hub'
 import type { HistoryStore } from '../history/history-store'
-import type { ModelRegistry } from '../models/model-registry'
+import type { ModelRegistry } from '../model-library/model-registry'
 import { CutoffRequests } from './cutoff-requests'
 import { Job } from './job'
 import type { ResolvedParams } from './job'
@@ -20,16 +20,16 @@ import { checkAgainstModel } from './model-limits'
 import { planRun } from './run-plan'
 
 /**
- * What the queue needs from the inference worker; `InferenceWorkerClient`
- * (main/engine/worker-client.ts, a child process) is the implementation. One job at a time:
+ * What the queue needs from the inference process; `InferenceClient`
+ * (main/inference/client/inference-client.ts, a child process) is the implementation. One job at a time:
  * `generate` settles when the job ends, and a process that dies fails the running job and
  * restarts on the next one.
  */
-export interface InferenceWorker {
+export interface InferenceRunner {
   generate(jobId: string, request: GenerationRequest): Promise<GenerationResult>
   stop(jobId: string): boolean
   setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): boolean
-  onAny(listener: (event: WorkerEvent) => void): () => void
+  onAny(listener: (event: InferenceEvent) => void): () => void
   terminate(): Promise<void>
 }
 
@@ -44,7 +44,7 @@ const SEED_RANGE = 2 ** 32
 
 /** Dependencies of the queue. */
 export interface JobQueueOptions {
-  worker: InferenceWorker
+  inference: InferenceRunner
   models: ModelRegistry
   history: HistoryStore
   events: EventHub
@@ -53,7 +53,7 @@ export interface JobQueueOptions {
 }
 
 /**
- * The job queue: one job runs in the inference worker, the others wait in order and can be
+ * The job queue: one job runs in the inference process, the others wait in order and can be
  * cancelled. Every job ends exactly once — done, stopped, failed or cancelled — and that end is
  * the last `job:state` event sent for it. Results of done and stopped runs go to history; a
  * history failure is reported with the result (`historyError`), never instead of it.
@@ -69,7 +69,7 @@ export class JobQueue {
   private markIdle: () => void = () => undefined
 
   constructor(private readonly options: JobQueueOptions) {
-    this.unsubscribe = options.worker.onAny((event) => this.onWorkerEvent(event))
+    this.unsubscribe = options.inference.onAny((event) => this.onInferenceEvent(event))
   }
 
   /** Validates against the model, draws the seed, queues. Throws invalid-argument/unavailable. */
@@ -111,7 +111,7 @@ export class JobQueue {
     if (job === this.running) {
       if (!job.stopping) {
         job.stopping = true
-        this.options.worker.stop(job.id)
+        this.options.inference.stop(job.id)
         this.emitState(job)
       }
       return job.summary()
@@ -142,7 +142,7 @@ export class JobQueue {
       )
     }
     const answer = this.cutoffRequests.add(job.id, cutoff)
-    this.options.worker.setCfgCutoff(job.id, cutoff)
+    this.options.inference.setCfgCutoff(job.id, cutoff)
     const report = await answer
     if (report.refused !== undefined) throw new StepwiseError('conflict', report.refused)
     return report
@@ -167,11 +167,11 @@ export class JobQueue {
     const running = this.running
     if (running !== null) {
       running.stopping = true
-      this.options.worker.stop(running.id)
+      this.options.inference.stop(running.id)
       await Promise.race([this.idle, new Promise((resolve) => setTimeout(resolve, graceMs))])
     }
     const idle = this.idle
-    await this.options.worker.terminate()
+    await this.options.inference.terminate()
     await idle
     this.unsubscribe()
   }
@@ -193,7 +193,7 @@ export class JobQueue {
     this.idle = new Promise((resolve) => (this.markIdle = resolve))
     job.state = 'loading'
     this.renumber()
-    this.options.worker.generate(job.id, job.request()).then(
+    this.options.inference.generate(job.id, job.request()).then(
       (result) => this.finish(job, result),
       (error: unknown) => this.fail(job, error instanceof Error ? error.message : String(error))
     )
@@ -203,7 +203,7 @@ export class JobQueue {
     try {
       const metadata = resultMetadata(job, result)
       const first = result.images[0]
-      if (first === undefined) throw new Error('the worker returned no image')
+      if (first === undefined) throw new Error('the inference process returned no image')
       const image = toRgbaImage(first)
       let historyId: string | null = null
       let historyError: string | undefined
@@ -286,7 +286,7 @@ export class JobQueue {
     })
   }
 
-  private onWorkerEvent(event: WorkerEvent): void {
+  private onInferenceEvent(event: InferenceEvent): void {
     const job = this.running
     if (job === null || event.jobId !== job.id || job.ended) return
     switch (event.type) {
@@ -332,7 +332,7 @@ export class JobQueue {
         job.warnings.push(event.message)
         this.options.events.emit({ type: 'job:warning', jobId: job.id, message: event.message })
         return
-      // done and failed settle the worker's promise, handled in pump().
+      // done and failed settle the inference promise, handled in pump().
       case 'done':
       case 'failed':
         return

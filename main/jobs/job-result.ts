@@ -1,15 +1,15 @@
 import type { ResultMetadata, RgbaImage } from '../../shared/contract'
-import type { GenerationResult, RgbaFrame } from '../engine/worker-protocol'
+import type { GenerationResult, RgbaFrame } from '../inference/protocol'
 import type { Job } from './job'
 import { unetSavedFraction } from './unet-savings'
 
-/** A worker frame (transferred ArrayBuffer) as the contract's image. */
+/** A frame from the inference process (a transferred ArrayBuffer) as the contract's image. */
 export function toRgbaImage(frame: RgbaFrame): RgbaImage {
   return { width: frame.width, height: frame.height, rgba: new Uint8Array(frame.rgba) }
 }
 
 /**
- * The step index after which guidance was off: the worker's report when it gave one, else read
+ * The step index after which guidance was off: the inference process's report when it gave one, else read
  * off the steps (the step before the first unguided one), else null (guided to the end).
  */
 function cutoffStepOf(job: Job): number | null {

@@ -7,7 +7,7 @@ import type {
   RgbaImage
 } from '../../shared/contract'
 import { TERMINAL_JOB_STATES } from '../../shared/contract'
-import type { GenerationRequest } from '../engine/worker-protocol'
+import type { GenerationRequest } from '../inference/protocol'
 import type { UnetStepCost } from './unet-savings'
 
 /** Parameters with everything the model decides filled in: what actually runs. */
@@ -25,10 +25,10 @@ export class Job {
   /** 0 running, k waiting behind k jobs, null once ended. */
   position: number | null
   stopping = false
-  /** The worker's last word on the live cutoff. */
+  /** The inference process's last word on the live cutoff. */
   cutoff: CfgCutoffState
   readonly steps: UnetStepCost[] = []
-  /** Steps' timestep count (T) as the worker reported it. */
+  /** Steps' timestep count (T) as the inference process reported it. */
   numTimesteps: number | null = null
   /** Kept step previews (only with `keepPreviews`). */
   readonly previews = new Map<number, RgbaImage>()
@@ -66,7 +66,7 @@ export class Job {
     }
   }
 
-  /** The worker's request: everything resolved, nothing left for the worker to guess. */
+  /** The inference request: everything resolved, nothing left for the inference process to guess. */
   request(): GenerationRequest {
     const p = this.params
     return {

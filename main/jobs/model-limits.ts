@@ -1,6 +1,6 @@
 import type { ModelSummary } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
-import { stepIndexProblems } from '../engine/worker/step-index-bounds'
+import { stepIndexProblems } from './step-index-bounds'
 import type { ResolvedParams } from './job'
 
 /**

@@ -1,9 +1,9 @@
 import type { ModelSummary } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
-import { ModelLoadError, openModelFolder } from '../engine/models'
-import { estimateRunMemory, memoryRefusal } from '../engine/pipelines/memory-estimate'
-import { schedulerFromConfig } from '../engine/pipelines/scheduler-factory'
-import { createScheduler } from '../engine/schedulers'
+import { ModelLoadError, openModelFolder } from '../engine'
+import { estimateRunMemory, memoryRefusal } from '../engine'
+import { schedulerFromConfig } from '../engine'
+import { createScheduler } from '../engine'
 import type { ResolvedParams } from './job'
 
 /**

@@ -12,8 +12,8 @@ import type {
 } from '../../shared/contract'
 import { decodeMessage, encodeMessage } from '../../shared/wire-codec'
 import type { ServerMessage } from '../../shared/ws-protocol'
-import { InferenceWorkerClient } from '../engine/worker-client'
-import { fixtureModelsDir } from '../models/testdata/fixture-models'
+import { InferenceClient } from '../inference/client/inference-client'
+import { fixtureModelsDir } from '../model-library/testdata/fixture-models'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
 import { startBrowserServer } from './browser-server'
@@ -30,7 +30,7 @@ beforeAll(async () => {
     mode: 'browser',
     dataDir: mkdtempSync(join(tmpdir(), 'stepwise-server-data-')),
     modelDirs: [fixtureModelsDir()],
-    worker: new InferenceWorkerClient()
+    inference: new InferenceClient()
   })
   server = await startBrowserServer({ api, events: api.events, rendererDir: dir, port: 0 })
 })

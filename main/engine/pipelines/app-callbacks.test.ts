@@ -113,7 +113,7 @@ describe('StopCallback', () => {
       outputType: 'latent',
       callbackOnStepEnd: stop,
       onStepEnd: (info) => {
-        // What the worker does when a "stop" message arrives during step 1.
+        // What the inference process does when a "stop" message arrives during step 1.
         if (info.index === 1) stop.stop()
       }
     })

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { CfgCutoff, SchedulerClassName } from '../../../shared/params'
 import { CfgCutoffSchema, SCHEDULER_CLASS_NAMES } from '../../../shared/params'
-import type { PreviewFrame, RgbaImage } from '../index'
+import type { PreviewFrame, RgbaImage } from '../../engine'
 import {
   createScheduler,
   Generator,
@@ -9,24 +9,24 @@ import {
   MultiPipelineCallbacks,
   PreviewCallback,
   StopCallback
-} from '../index'
+} from '../../engine'
+import { stepIndexProblems } from '../../jobs/step-index-bounds'
 import type {
   CutoffReport,
   GenerationRequest,
   GenerationResult,
+  InferencePhase,
   RgbaFrame,
-  StepReport,
-  WorkerPhase
-} from '../worker-protocol'
+  StepReport
+} from '../protocol'
 import { explainFailure } from './explain-failure'
 import type { GenerationHooks, GenerationRun } from './generation-hooks'
-import { stepIndexProblems } from './step-index-bounds'
 import type { CachedPipeline, PipelineCache } from './pipeline-cache'
 
 /**
  * One generation from a {@link GenerationRequest}: load (or reuse) the pipeline, set the
  * scheduler, seed the generator, attach Stepwise's callbacks (live CFG cutoff, stop, previews),
- * run, and report every step. Used by the worker thread and, in-process, by the CLI.
+ * run, and report every step. Used by the inference process and, in-process, by the CLI.
  */
 
 /** Copies pixels into an ArrayBuffer of exactly their size, so it can be transferred alone. */
@@ -61,7 +61,8 @@ function configureScheduler(
 
 /**
  * Refuses a cutoff or stop index the run would never reach, before anything runs (main's queue
- * checks the same before queueing; this covers the CLI and direct clients of the worker).
+ * checks the same before queueing; this covers the CLI and direct clients of the inference
+ * process).
  */
 function checkStepIndices(pipe: CachedPipeline['pipe'], request: GenerationRequest): void {
   if (request.stopAtStep === null && (request.cfgCutoff === null || 'ratio' in request.cfgCutoff)) {
@@ -100,11 +101,11 @@ export function startGeneration(
   const stopCallback = new StopCallback({ stopAtStepIndex: request.stopAtStep })
   let liveCutoff: LiveCfgCutoffCallback | null = null
   let pendingCutoff: CfgCutoff | null = request.cfgCutoff
-  let lastPhase: WorkerPhase | null = null
+  let lastPhase: InferencePhase | null = null
   let lastLocked = false
   const warnings: string[] = []
 
-  const phase = (p: WorkerPhase): void => {
+  const phase = (p: InferencePhase): void => {
     if (p === lastPhase) return
     lastPhase = p
     hooks.phase(p)

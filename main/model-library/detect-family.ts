@@ -1,6 +1,6 @@
 import type { ModelDefaults, ModelFamily } from '../../shared/contract'
 import { resolveSchedulerName } from '../../shared/params'
-import type { ModelFolderCheck } from '../engine/models'
+import type { ModelFolderCheck } from '../engine'
 
 /**
  * Which Stable Diffusion family a checked model folder is, and the defaults that suit it, read

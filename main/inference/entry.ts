@@ -1,15 +1,15 @@
-import type { GenerationRun } from './worker/generation-hooks'
-import { openParentChannel } from './worker/parent-channel'
-import { PipelineCache } from './worker/pipeline-cache'
-import { startGeneration } from './worker/run-generation'
-import type { WorkerCommand, WorkerEvent } from './worker-protocol'
+import type { GenerationRun } from './host/generation-hooks'
+import { openParentChannel } from './host/parent-channel'
+import { PipelineCache } from './host/pipeline-cache'
+import { startGeneration } from './host/run-generation'
+import type { InferenceCommand, InferenceEvent } from './protocol'
 
 /**
- * The inference process (built to out/main/worker.js), started by main with
+ * The inference process (built to out/main/inference.js), started by main with
  * `utilityProcess.fork` in Electron or `child_process.fork` in Node. onnxruntime-node's
  * `session.run()` blocks its thread, and a native abort or out-of-memory inside onnxruntime
  * ends its whole process; here that costs one job, never the app. It executes
- * {@link WorkerCommand}s one job at a time and answers with {@link WorkerEvent}s. Stop and
+ * {@link InferenceCommand}s one job at a time and answers with {@link InferenceEvent}s. Stop and
  * cutoff messages are handled between steps: the denoising loop yields to this process's event
  * loop before each step.
  */
@@ -20,7 +20,7 @@ let active: { jobId: string; run: GenerationRun } | null = null
 let releaseAfterJob = false
 
 // Pixel buffers are copied by the structured clone; at latent resolution a preview is 16 KiB.
-function send(event: WorkerEvent): void {
+function send(event: InferenceEvent): void {
   channel.send(event)
 }
 
@@ -39,7 +39,7 @@ process.on('uncaughtException', (error) => {
   )
 })
 
-function runJob(jobId: string, command: Extract<WorkerCommand, { type: 'generate' }>): void {
+function runJob(jobId: string, command: Extract<InferenceCommand, { type: 'generate' }>): void {
   const run = startGeneration(
     command.request,
     {
@@ -74,7 +74,7 @@ function runJob(jobId: string, command: Extract<WorkerCommand, { type: 'generate
     })
 }
 
-channel.onCommand((command: WorkerCommand) => {
+channel.onCommand((command: InferenceCommand) => {
   switch (command.type) {
     case 'generate':
       if (active !== null) {
@@ -82,7 +82,7 @@ channel.onCommand((command: WorkerCommand) => {
         send({
           type: 'failed',
           jobId: command.jobId,
-          message: `the inference worker is busy with job ${active.jobId}`
+          message: `the inference process is busy with job ${active.jobId}`
         })
         return
       }

@@ -1,4 +1,5 @@
 import type { CfgCutoff, ProviderName, SchedulerClassName } from '../../shared/params'
+import type { PipelinePhase } from '../engine'
 
 /**
  * Messages between the main process and the inference process. onnxruntime-node's
@@ -29,8 +30,8 @@ export interface GenerationRequest {
   numImagesPerPrompt: number
 }
 
-/** Commands main sends to the worker. */
-export type WorkerCommand =
+/** Commands main sends to the inference process. */
+export type InferenceCommand =
   | { type: 'generate'; jobId: string; request: GenerationRequest }
   /** Sets the interrupt flag; honoured at the top of the next step (diffusers semantics). */
   | { type: 'stop'; jobId: string }
@@ -38,11 +39,11 @@ export type WorkerCommand =
   | { type: 'set-cfg-cutoff'; jobId: string; cutoff: CfgCutoff | null }
   /** Drops loaded sessions (model switch, memory pressure). */
   | { type: 'release' }
-  /** Asks for a {@link WorkerStatus}; answered with a `status` message carrying `requestId`. */
+  /** Asks for an {@link InferenceProcessStatus}; answered with a `status` message carrying `requestId`. */
   | { type: 'status'; requestId: number }
 
 /** The inference process's memory and what it has loaded. */
-export interface WorkerStatus {
+export interface InferenceProcessStatus {
   /** `process.memoryUsage().rss` of the inference process (onnxruntime's memory included). */
   rssBytes: number
   /** The model folder whose pipeline is loaded, or null. */
@@ -53,8 +54,8 @@ export interface WorkerStatus {
   components: { component: string; provider: string }[]
 }
 
-/** Phases of a job as the worker reports them. */
-export type WorkerPhase = 'loading' | 'encoding' | 'denoising' | 'decoding'
+/** Phases of a job as the inference process reports them: the pipeline's own phases. */
+export type InferencePhase = PipelinePhase
 
 /** RGBA pixels; `rgba.byteLength === width * height * 4`. */
 export interface RgbaFrame {
@@ -88,7 +89,7 @@ export interface StepReport {
   preview: RgbaFrame | null
 }
 
-/** What the worker reports about the live CFG cutoff. */
+/** What the inference process reports about the live CFG cutoff. */
 export interface CutoffReport {
   /** The cutoff now in force (null: guidance until the end). */
   cutoff: CfgCutoff | null
@@ -127,9 +128,9 @@ export interface GenerationResult {
   warnings: string[]
 }
 
-/** Events the worker sends to main. */
-export type WorkerEvent =
-  | { type: 'state'; jobId: string; phase: WorkerPhase }
+/** Events the inference process sends to main about a job. */
+export type InferenceEvent =
+  | { type: 'state'; jobId: string; phase: InferencePhase }
   | { type: 'step'; jobId: string; step: StepReport }
   | { type: 'cutoff'; jobId: string; report: CutoffReport }
   | { type: 'warning'; jobId: string; message: string }
@@ -141,7 +142,7 @@ export type WorkerEvent =
  * about to die of an uncaught error (the client uses it as the message of the running job's
  * failure; it is never emitted to listeners).
  */
-export type WorkerMessage =
-  | WorkerEvent
+export type InferenceMessage =
+  | InferenceEvent
   | { type: 'fatal'; message: string }
-  | { type: 'status'; requestId: number; status: WorkerStatus }
+  | { type: 'status'; requestId: number; status: InferenceProcessStatus }

@@ -1,24 +1,24 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CfgCutoff } from '../../shared/params'
-import { forkWorkerProcess } from './worker/fork-worker-process'
-import { describeExit } from './worker/worker-process'
-import type { WorkerExit, WorkerProcess, WorkerProcessSpawner } from './worker/worker-process'
+import type { CfgCutoff } from '../../../shared/params'
 import type {
   GenerationRequest,
   GenerationResult,
-  WorkerCommand,
-  WorkerEvent,
-  WorkerMessage,
-  WorkerStatus
-} from './worker-protocol'
+  InferenceCommand,
+  InferenceEvent,
+  InferenceMessage,
+  InferenceProcessStatus
+} from '../protocol'
+import { forkInferenceProcess } from './fork-inference-process'
+import { describeExit } from './inference-process'
+import type { InferenceProcess, InferenceProcessSpawner, ProcessExit } from './inference-process'
 
 /**
  * The main-process side of the inference process. onnxruntime-node's `session.run()` blocks
  * the thread that calls it, and a native abort or out-of-memory inside onnxruntime ends the
  * whole process it runs in (measured: terminating a worker *thread* inside `session.run`
  * aborted the app with `terminate called after throwing an instance of 'Napi::Error'`). So
- * generations run in a child process (./worker.ts) and main only sends commands and receives
+ * generations run in a child process (../entry.ts) and main only sends commands and receives
  * events. One job runs at a time; the app's job queue decides what runs next.
  *
  * If the process dies (killed, a native crash, an uncaught error, `process.exit`), the running
@@ -26,34 +26,38 @@ import type {
  * costs the loaded sessions, never the app. Stopping a job never ends the process.
  */
 
-/** The event of one type, e.g. `WorkerEventOf<'step'>`. */
-export type WorkerEventOf<K extends WorkerEvent['type']> = Extract<WorkerEvent, { type: K }>
+/** The event of one type, e.g. `InferenceEventOf<'step'>`. */
+export type InferenceEventOf<K extends InferenceEvent['type']> = Extract<
+  InferenceEvent,
+  { type: K }
+>
 
-/** Why a job failed; `crashed` is true when the worker itself went away. */
-export class WorkerJobError extends Error {
+/** Why a job failed; `crashed` is true when the inference process itself went away. */
+export class InferenceJobError extends Error {
   readonly jobId: string
   readonly crashed: boolean
 
   constructor(jobId: string, message: string, crashed: boolean) {
     super(message)
-    this.name = 'WorkerJobError'
+    this.name = 'InferenceJobError'
     this.jobId = jobId
     this.crashed = crashed
   }
 }
 
-/** Options of {@link InferenceWorkerClient}. */
-export interface InferenceWorkerClientOptions {
+/** Options of {@link InferenceClient}. */
+export interface InferenceClientOptions {
   /**
-   * The worker's entry file. Default: `worker.js` of the build (beside this file's bundle), or
-   * `worker.ts` started through tsx when this file itself runs from TypeScript sources (tests).
+   * The inference process's entry file. Default: `inference.js` of the build (beside this
+   * file's bundle), or `main/inference/entry.ts` started through tsx when this file itself runs
+   * from TypeScript sources (tests).
    */
-  workerFile?: string
+  entryFile?: string
   /**
    * Starts the process: Node's `child_process.fork` by default; the Electron app injects
-   * `utilityProcess.fork` (main/electron-worker-process.ts).
+   * `utilityProcess.fork` (./utility-inference-process.ts).
    */
-  spawn?: WorkerProcessSpawner
+  spawn?: InferenceProcessSpawner
 }
 
 /** How long `terminate` waits for the process to end before killing it outright. */
@@ -62,22 +66,26 @@ const TERMINATE_GRACE_MS = 5000
 interface RunningJob {
   jobId: string
   resolve: (result: GenerationResult) => void
-  reject: (error: WorkerJobError) => void
+  reject: (error: InferenceJobError) => void
 }
 
-type Listener = (event: WorkerEvent) => void
+type Listener = (event: InferenceEvent) => void
 
-/** Finds the built worker: next to this file, or one folder up when bundled into a chunk. */
-function defaultWorkerFile(): string {
-  if (__filename.endsWith('.ts')) return join(__dirname, 'worker.ts')
-  const candidates = [join(__dirname, 'worker.js'), join(__dirname, '..', 'worker.js')]
+/**
+ * Finds the inference process's entry: the TypeScript source beside this folder when running
+ * from sources, else the built `inference.js` next to this file's bundle, or one folder up when
+ * bundled into a chunk.
+ */
+function defaultEntryFile(): string {
+  if (__filename.endsWith('.ts')) return join(__dirname, '..', 'entry.ts')
+  const candidates = [join(__dirname, 'inference.js'), join(__dirname, '..', 'inference.js')]
   return candidates.find((c) => existsSync(c)) ?? (candidates[0] as string)
 }
 
-/** Main-process client of the inference worker. */
-export class InferenceWorkerClient {
-  private readonly options: InferenceWorkerClientOptions
-  private worker: WorkerProcess | null = null
+/** Main-process client of the inference process. */
+export class InferenceClient {
+  private readonly options: InferenceClientOptions
+  private child: InferenceProcess | null = null
   private job: RunningJob | null = null
   /** Set when the process reported an uncaught error; used as the message when it exits. */
   private crashMessage: string | null = null
@@ -86,21 +94,24 @@ export class InferenceWorkerClient {
   /** Settles when the current process has exited (null when none runs). */
   private exited: Promise<void> | null = null
   private readonly listeners = new Map<string, Set<Listener>>()
-  private readonly statusRequests = new Map<number, (status: WorkerStatus | null) => void>()
+  private readonly statusRequests = new Map<
+    number,
+    (status: InferenceProcessStatus | null) => void
+  >()
   private nextStatusRequest = 1
 
-  constructor(options: InferenceWorkerClientOptions = {}) {
+  constructor(options: InferenceClientOptions = {}) {
     this.options = options
   }
 
-  /** The id of the job the worker is running, or null when idle. */
+  /** The id of the job the inference process is running, or null when idle. */
   get runningJobId(): string | null {
     return this.job?.jobId ?? null
   }
 
   /** The inference process's pid while one is started, else null (diagnostics and tests). */
   get pid(): number | null {
-    return this.worker?.pid ?? null
+    return this.child?.pid ?? null
   }
 
   /**
@@ -108,25 +119,27 @@ export class InferenceWorkerClient {
    * job; `generate` does this itself.
    */
   start(): void {
-    this.ensureWorker()
+    this.ensureProcess()
   }
 
   /**
    * Starts a generation. Resolves with the result (also sent as a `done` event) or rejects with
-   * a {@link WorkerJobError} (also sent as a `failed` event). Throws at once if a job is running:
+   * an {@link InferenceJobError} (also sent as a `failed` event). Throws at once if a job is running:
    * the caller queues.
    */
   generate(jobId: string, request: GenerationRequest): Promise<GenerationResult> {
     if (this.job !== null) {
       return Promise.reject(
-        new Error(`the inference worker is busy with job ${this.job.jobId}; queue ${jobId} instead`)
+        new Error(
+          `the inference process is busy with job ${this.job.jobId}; queue ${jobId} instead`
+        )
       )
     }
-    const worker = this.ensureWorker()
+    const child = this.ensureProcess()
     return new Promise<GenerationResult>((resolve, reject) => {
       this.job = { jobId, resolve, reject }
-      // Keep the host alive only while a job runs; an idle worker must not hold it open.
-      worker.keepHostAlive(true)
+      // Keep the host alive only while a job runs; an idle process must not hold it open.
+      child.keepHostAlive(true)
       this.post({ type: 'generate', jobId, request })
     })
   }
@@ -151,21 +164,21 @@ export class InferenceWorkerClient {
     return true
   }
 
-  /** Drops the worker's loaded sessions (after the running job, if any). */
+  /** Drops the inference process's loaded sessions (after the running job, if any). */
   release(): void {
-    if (this.worker !== null) this.post({ type: 'release' })
+    if (this.child !== null) this.post({ type: 'release' })
   }
 
   /** Listens to one event type; returns the unsubscribe function. */
-  on<K extends WorkerEvent['type']>(
+  on<K extends InferenceEvent['type']>(
     type: K,
-    listener: (event: WorkerEventOf<K>) => void
+    listener: (event: InferenceEventOf<K>) => void
   ): () => void {
     return this.addListener(type, listener as Listener)
   }
 
   /** Listens to every event; returns the unsubscribe function. */
-  onAny(listener: (event: WorkerEvent) => void): () => void {
+  onAny(listener: (event: InferenceEvent) => void): () => void {
     return this.addListener('*', listener)
   }
 
@@ -175,19 +188,19 @@ export class InferenceWorkerClient {
    * The client stays usable: the next `generate` starts a fresh process.
    */
   async terminate(): Promise<void> {
-    const worker = this.worker
+    const child = this.child
     const exited = this.exited
-    if (worker === null || exited === null) return
+    if (child === null || exited === null) return
     this.terminating = true
     try {
-      worker.kill()
+      child.kill()
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), TERMINATE_GRACE_MS)
       })
-      if ((await Promise.race([exited, timeout])) === 'timeout' && worker.pid !== undefined) {
+      if ((await Promise.race([exited, timeout])) === 'timeout' && child.pid !== undefined) {
         try {
-          process.kill(worker.pid, 'SIGKILL')
+          process.kill(child.pid, 'SIGKILL')
         } catch {
           // Already gone.
         }
@@ -211,38 +224,38 @@ export class InferenceWorkerClient {
     }
   }
 
-  private emit(event: WorkerEvent): void {
+  private emit(event: InferenceEvent): void {
     for (const key of [event.type, '*']) {
       for (const listener of this.listeners.get(key) ?? []) {
         try {
           listener(event)
         } catch (error) {
           // A faulty listener must not stop the others or leave the job unsettled.
-          console.error('inference worker listener failed:', error)
+          console.error('inference event listener failed:', error)
         }
       }
     }
   }
 
-  private post(command: WorkerCommand): void {
-    this.worker?.send(command)
+  private post(command: InferenceCommand): void {
+    this.child?.send(command)
   }
 
-  private ensureWorker(): WorkerProcess {
-    if (this.worker !== null) return this.worker
-    const file = this.options.workerFile ?? defaultWorkerFile()
-    const worker = (this.options.spawn ?? forkWorkerProcess)(file)
-    worker.keepHostAlive(false)
-    worker.onMessage((message) => this.onMessage(message))
+  private ensureProcess(): InferenceProcess {
+    if (this.child !== null) return this.child
+    const file = this.options.entryFile ?? defaultEntryFile()
+    const child = (this.options.spawn ?? forkInferenceProcess)(file)
+    child.keepHostAlive(false)
+    child.onMessage((message) => this.onMessage(message))
     this.exited = new Promise((resolve) => {
-      worker.onExit((exit) => {
-        this.onExit(worker, exit)
+      child.onExit((exit) => {
+        this.onExit(child, exit)
         resolve()
       })
     })
-    this.worker = worker
+    this.child = child
     this.crashMessage = null
-    return worker
+    return child
   }
 
   /**
@@ -250,12 +263,12 @@ export class InferenceWorkerClient {
    * has started yet, or it exited) or it did not answer within `timeoutMs` (a step that blocks
    * longer, or a hung process). Starts no process.
    */
-  status(timeoutMs = 5000): Promise<WorkerStatus | null> {
-    if (this.worker === null) return Promise.resolve(null)
+  status(timeoutMs = 5000): Promise<InferenceProcessStatus | null> {
+    if (this.child === null) return Promise.resolve(null)
     const requestId = this.nextStatusRequest++
     return new Promise((resolve) => {
       const timer = setTimeout(() => answer(null), timeoutMs)
-      const answer = (status: WorkerStatus | null): void => {
+      const answer = (status: InferenceProcessStatus | null): void => {
         clearTimeout(timer)
         this.statusRequests.delete(requestId)
         resolve(status)
@@ -265,7 +278,7 @@ export class InferenceWorkerClient {
     })
   }
 
-  private onMessage(message: WorkerMessage): void {
+  private onMessage(message: InferenceMessage): void {
     if (message.type === 'fatal') {
       this.crashMessage = `the inference process crashed: ${message.message}`
       return
@@ -278,18 +291,18 @@ export class InferenceWorkerClient {
     const settles = job !== null && message.jobId === job.jobId
     if (settles && (message.type === 'done' || message.type === 'failed')) {
       this.job = null
-      this.worker?.keepHostAlive(false)
+      this.child?.keepHostAlive(false)
     }
     this.emit(message)
     if (!settles) return
     if (message.type === 'done') job.resolve(message.result)
     else if (message.type === 'failed')
-      job.reject(new WorkerJobError(job.jobId, message.message, false))
+      job.reject(new InferenceJobError(job.jobId, message.message, false))
   }
 
-  private onExit(worker: WorkerProcess, exit: WorkerExit): void {
-    if (this.worker !== worker) return
-    this.worker = null
+  private onExit(child: InferenceProcess, exit: ProcessExit): void {
+    if (this.child !== child) return
+    this.child = null
     this.exited = null
     for (const answer of [...this.statusRequests.values()]) answer(null)
     const job = this.job
@@ -299,6 +312,6 @@ export class InferenceWorkerClient {
       ? 'the inference process was shut down; the job was not finished'
       : `${this.crashMessage ?? `the inference process stopped unexpectedly (${describeExit(exit)})`}; the job was not finished — try again`
     this.emit({ type: 'failed', jobId: job.jobId, message: full })
-    job.reject(new WorkerJobError(job.jobId, full, true))
+    job.reject(new InferenceJobError(job.jobId, full, true))
   }
 }

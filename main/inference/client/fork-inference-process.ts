@@ -1,17 +1,17 @@
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import type { WorkerCommand, WorkerMessage } from '../worker-protocol'
-import type { WorkerExit, WorkerProcess, WorkerProcessSpawner } from './worker-process'
+import type { InferenceCommand, InferenceMessage } from '../protocol'
+import type { InferenceProcess, InferenceProcessSpawner, ProcessExit } from './inference-process'
 
 /**
  * Starts the inference process with Node's `child_process.fork` (browser-mode server, tests).
  * `serialization: 'advanced'` sends structured clones, so ArrayBuffers and typed arrays arrive
  * as such. A `.ts` entry (tests, development) starts through tsx. Electron uses
- * `utilityProcess.fork` instead (main/electron-worker-process.ts): with the RunAsNode fuse off,
+ * `utilityProcess.fork` instead (./utility-inference-process.ts): with the RunAsNode fuse off,
  * the packaged app's binary cannot be forked as Node.
  */
-export const forkWorkerProcess: WorkerProcessSpawner = (entryFile) => {
+export const forkInferenceProcess: InferenceProcessSpawner = (entryFile) => {
   const viaTsx = entryFile.endsWith('.ts')
   const child = viaTsx
     ? fork(join(__dirname, 'tsx-bootstrap.mjs'), [entryFile], { serialization: 'advanced' })
@@ -19,10 +19,10 @@ export const forkWorkerProcess: WorkerProcessSpawner = (entryFile) => {
   return wrapChildProcess(child)
 }
 
-function wrapChildProcess(child: ChildProcess): WorkerProcess {
-  const exitListeners: Array<(exit: WorkerExit) => void> = []
+function wrapChildProcess(child: ChildProcess): InferenceProcess {
+  const exitListeners: Array<(exit: ProcessExit) => void> = []
   let exited = false
-  const reportExit = (exit: WorkerExit): void => {
+  const reportExit = (exit: ProcessExit): void => {
     if (exited) return
     exited = true
     for (const listener of exitListeners) listener(exit)
@@ -37,11 +37,11 @@ function wrapChildProcess(child: ChildProcess): WorkerProcess {
     get pid() {
       return child.pid
     },
-    send(command: WorkerCommand) {
+    send(command: InferenceCommand) {
       if (child.connected) child.send(command)
     },
     onMessage(listener) {
-      child.on('message', (message) => listener(message as WorkerMessage))
+      child.on('message', (message) => listener(message as InferenceMessage))
     },
     onExit(listener) {
       exitListeners.push(listener)

@@ -1,12 +1,13 @@
 import type { CfgCutoff } from '../../../shared/params'
-import type { CutoffReport, GenerationResult, StepReport, WorkerPhase } from '../worker-protocol'
+import type { CutoffReport, GenerationResult, InferencePhase, StepReport } from '../protocol'
 
 /**
- * How a generation reports while it runs. The worker forwards these as messages; the CLI, which
+ * How a generation reports while it runs. The inference process forwards these as messages; the
+ * CLI, which
  * runs generations in-process, prints and saves them. Same code path, two front ends.
  */
 export interface GenerationHooks {
-  phase(phase: WorkerPhase): void
+  phase(phase: InferencePhase): void
   /** One finished step; `step.preview.rgba` is a fresh buffer the hook may transfer. */
   step(step: StepReport): void
   /** The live CFG cutoff changed state (set, refused, locked). */

@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { ModelFamily, ModelInfo, ModelSource, ModelSummary } from '../../shared/contract'
-import { checkModelFolder, ModelLoadError, UnsupportedPipelineError } from '../engine/models'
-import type { ModelFolderCheck } from '../engine/models'
+import { checkModelFolder, ModelLoadError, UnsupportedPipelineError } from '../engine'
+import type { ModelFolderCheck } from '../engine'
 import { detectFamily, modelDefaults } from './detect-family'
 
 /**

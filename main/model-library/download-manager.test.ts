@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DownloadSummary, StepwiseEvent } from '../../shared/contract'
 import { openStepwiseApi, type MainApi } from '../api/create-api'
-import { InferenceWorkerClient } from '../engine/worker-client'
+import { InferenceClient } from '../inference/client/inference-client'
 import { fixtureModel, waitFor } from '../hub/test-hub/hub-test-helpers'
 import { startTestHub, type TestHub } from '../hub/test-hub/test-hub-server'
 import { DownloadManager } from './download-manager'
@@ -27,7 +27,7 @@ beforeAll(async () => {
     mode: 'browser',
     dataDir,
     modelDirs: [],
-    worker: new InferenceWorkerClient(),
+    inference: new InferenceClient(),
     downloads: (models, hubEvents) =>
       new DownloadManager({
         dataDir,

@@ -1,4 +1,4 @@
-import type { CfgCutoff } from '../../../shared/params'
+import type { CfgCutoff } from '../../shared/params'
 
 /** What {@link stepIndexProblems} checks: the run's step-index settings and its length. */
 export interface StepIndexSettings {
@@ -15,7 +15,7 @@ export interface StepIndexSettings {
 /**
  * Step indices (CFG cutoff, stop) that the run would never reach, one sentence each, with the
  * bound: indices go from 0 to T − 1. Shared by main's queue (before a job is queued) and the
- * worker (CLI and direct clients), so both say the same thing.
+ * inference host (CLI and direct clients), so both say the same thing.
  */
 export function stepIndexProblems(s: StepIndexSettings): string[] {
   const bound =

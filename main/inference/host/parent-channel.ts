@@ -1,17 +1,17 @@
-import type { WorkerCommand, WorkerMessage } from '../worker-protocol'
+import type { InferenceCommand, InferenceMessage } from '../protocol'
 
 /**
  * The inference process's line to main, whichever way it was started: Electron's
  * `utilityProcess.fork` gives the child `process.parentPort` (messages arrive as
  * `{ data }` events), Node's `child_process.fork` gives it `process.send` and `'message'`.
- * Both carry structured clones, so the worker code above this adapter is the same in both.
+ * Both carry structured clones, so the code above this adapter is the same in both.
  */
 export interface ParentChannel {
   /** Which transport was found (diagnostics and tests). */
   readonly kind: 'utility-process' | 'fork'
   /** Sends a message; `sent` is called once it has left this process (or could not). */
-  send(message: WorkerMessage, sent?: () => void): void
-  onCommand(handler: (command: WorkerCommand) => void): void
+  send(message: InferenceMessage, sent?: () => void): void
+  onCommand(handler: (command: InferenceCommand) => void): void
   /** Called when main goes away (fork only: a utility process is ended by Electron itself). */
   onParentGone(handler: () => void): void
 }
@@ -40,7 +40,7 @@ export function openParentChannel(): ParentChannel {
   const send = process.send?.bind(process)
   if (send === undefined) {
     throw new Error(
-      'the inference worker must be started as a child process (utilityProcess.fork or child_process.fork with an IPC channel)'
+      'the inference process must be started as a child process (utilityProcess.fork or child_process.fork with an IPC channel)'
     )
   }
   return {
@@ -57,7 +57,8 @@ export function openParentChannel(): ParentChannel {
         sent?.()
       }
     },
-    onCommand: (handler) => process.on('message', (command) => handler(command as WorkerCommand)),
+    onCommand: (handler) =>
+      process.on('message', (command) => handler(command as InferenceCommand)),
     onParentGone: (handler) => process.on('disconnect', handler)
   }
 }

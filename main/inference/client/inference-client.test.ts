@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { WorkerEventOf } from './worker-client'
-import { InferenceWorkerClient, WorkerJobError } from './worker-client'
-import type { GenerationRequest, StepReport, WorkerEvent } from './worker-protocol'
+import type { InferenceEventOf } from './inference-client'
+import { InferenceClient, InferenceJobError } from './inference-client'
+import type { GenerationRequest, StepReport, InferenceEvent } from '../protocol'
 
 // Real inference processes running real onnxruntime sessions on the fixture models.
-const sdModel = resolve(__dirname, '../../fixtures/models/tiny-sd-random')
-const sdxlModel = resolve(__dirname, '../../fixtures/models/tiny-sdxl-random')
-const harness = resolve(__dirname, 'worker/exit-harness.fixture.ts')
+const sdModel = resolve(__dirname, '../../../fixtures/models/tiny-sd-random')
+const sdxlModel = resolve(__dirname, '../../../fixtures/models/tiny-sdxl-random')
+const harness = resolve(__dirname, 'exit-harness.fixture.ts')
 
 function request(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
   return {
@@ -35,22 +35,22 @@ function request(overrides: Partial<GenerationRequest> = {}): GenerationRequest 
 }
 
 /** Collects every event of one job. */
-function record(client: InferenceWorkerClient, jobId: string): WorkerEvent[] {
-  const events: WorkerEvent[] = []
+function record(client: InferenceClient, jobId: string): InferenceEvent[] {
+  const events: InferenceEvent[] = []
   client.onAny((e) => {
     if (e.jobId === jobId) events.push(e)
   })
   return events
 }
 
-function stepsOf(events: WorkerEvent[]): StepReport[] {
-  return events.filter((e): e is WorkerEventOf<'step'> => e.type === 'step').map((e) => e.step)
+function stepsOf(events: InferenceEvent[]): StepReport[] {
+  return events.filter((e): e is InferenceEventOf<'step'> => e.type === 'step').map((e) => e.step)
 }
 
-const client = new InferenceWorkerClient()
+const client = new InferenceClient()
 afterAll(() => client.terminate())
 
-describe('InferenceWorkerClient with the real worker', () => {
+describe('InferenceClient with the real inference process', () => {
   it('streams phases, one step event per step with its preview, then the image', async () => {
     const events = record(client, 'job-1')
     const result = await client.generate('job-1', request())
@@ -103,7 +103,7 @@ describe('InferenceWorkerClient with the real worker', () => {
     const result = await client.generate('stop-1', request({ numInferenceSteps: 30 }))
     off()
     expect(result.interrupted).toBe(true)
-    // The stop lands at the next step boundary the worker reaches after the message arrives.
+    // The stop lands at the next step boundary the inference process reaches after the message arrives.
     expect(result.stepsRun).toBeGreaterThanOrEqual(3)
     expect(result.stepsRun).toBeLessThan(30)
     expect(stepsOf(events)).toHaveLength(result.stepsRun)
@@ -112,7 +112,7 @@ describe('InferenceWorkerClient with the real worker', () => {
   })
 
   it('moves the CFG cutoff before its step, and refuses once guidance has ended', async () => {
-    const reports: Array<WorkerEventOf<'cutoff'>['report']> = []
+    const reports: Array<InferenceEventOf<'cutoff'>['report']> = []
     const off = client.on('cutoff', (e) => {
       if (e.jobId === 'cut-1') reports.push(e.report)
     })
@@ -171,7 +171,7 @@ describe('InferenceWorkerClient with the real worker', () => {
 
   it('takes a cutoff sent while the model loads, and refuses an invalid one', async () => {
     client.release() // so the next job has to load its sessions again
-    const reports: Array<WorkerEventOf<'cutoff'>['report']> = []
+    const reports: Array<InferenceEventOf<'cutoff'>['report']> = []
     const off = client.on('cutoff', (e) => {
       if (e.jobId === 'early-cut') reports.push(e.report)
     })
@@ -199,7 +199,7 @@ describe('InferenceWorkerClient with the real worker', () => {
     expect(phases).toEqual(['loading', 'encoding', 'denoising', 'decoding'])
   })
 
-  it('fails a job with the engine’s message and keeps the worker for the next job', async () => {
+  it('fails a job with the engine’s message and keeps the process for the next job', async () => {
     const failures: string[] = []
     const off = client.on('failed', (e) => failures.push(e.message))
     const pid = client.pid
@@ -207,17 +207,17 @@ describe('InferenceWorkerClient with the real worker', () => {
       .generate('bad-1', request({ modelDir: resolve(__dirname, 'no-such-model') }))
       .catch((e: unknown) => e)
     off()
-    expect(error).toBeInstanceOf(WorkerJobError)
-    expect((error as WorkerJobError).crashed).toBe(false)
-    expect((error as WorkerJobError).message).toContain('no-such-model')
-    expect(failures).toEqual([(error as WorkerJobError).message])
+    expect(error).toBeInstanceOf(InferenceJobError)
+    expect((error as InferenceJobError).crashed).toBe(false)
+    expect((error as InferenceJobError).message).toContain('no-such-model')
+    expect(failures).toEqual([(error as InferenceJobError).message])
     expect(client.pid).toBe(pid) // an engine error is not a crash: same process
   })
 
   it('refuses a second job while one runs (main queues)', async () => {
     const first = client.generate('busy-1', request({ numInferenceSteps: 2 }))
     await expect(client.generate('busy-2', request())).rejects.toThrow(
-      'the inference worker is busy with job busy-1; queue busy-2 instead'
+      'the inference process is busy with job busy-1; queue busy-2 instead'
     )
     await first
   })
@@ -261,7 +261,7 @@ describe('InferenceWorkerClient with the real worker', () => {
 
 describe('inference process deaths', () => {
   it('SIGKILL mid-denoising fails that job with a message; main stays up; the next job works', async () => {
-    const dying = new InferenceWorkerClient()
+    const dying = new InferenceClient()
     try {
       let killedPid: number | null = null
       const off = dying.on('step', (e) => {
@@ -275,9 +275,9 @@ describe('inference process deaths', () => {
         .catch((e: unknown) => e)
       off()
       expect(killedPid).not.toBeNull()
-      expect(error).toBeInstanceOf(WorkerJobError)
-      expect((error as WorkerJobError).crashed).toBe(true)
-      expect((error as WorkerJobError).message).toBe(
+      expect(error).toBeInstanceOf(InferenceJobError)
+      expect((error as InferenceJobError).crashed).toBe(true)
+      expect((error as InferenceJobError).message).toBe(
         'the inference process stopped unexpectedly (signal SIGKILL); the job was not finished — try again'
       )
       // Exactly one end, and it is the failure; the run was really in its denoising phase.
@@ -297,7 +297,7 @@ describe('inference process deaths', () => {
   })
 
   it('stop never ends the process; terminate does, failing the running job', async () => {
-    const own = new InferenceWorkerClient()
+    const own = new InferenceClient()
     try {
       const off = own.on('step', (e) => {
         if (e.jobId === 'stop-keep' && e.step.index === 1) own.stop('stop-keep')
@@ -313,7 +313,7 @@ describe('inference process deaths', () => {
         .generate('term-1', request({ numInferenceSteps: 400 }))
         .catch((e: unknown) => e)
       offTerminate()
-      expect((error as WorkerJobError).message).toBe(
+      expect((error as InferenceJobError).message).toBe(
         'the inference process was shut down; the job was not finished'
       )
       expect(own.pid).toBeNull()
@@ -331,7 +331,7 @@ describe('inference process deaths', () => {
   it.skipIf(!canLimit)(
     'session creation out of memory fails the job with a message; main and the client stay up',
     async () => {
-      const limited = new InferenceWorkerClient()
+      const limited = new InferenceClient()
       try {
         await limited.generate('warm', request({ numInferenceSteps: 1 }))
         limited.release()
@@ -344,9 +344,9 @@ describe('inference process deaths', () => {
         const error = await limited
           .generate('oom-1', request({ modelDir: sdxlModel, numInferenceSteps: 2 }))
           .catch((e: unknown) => e)
-        expect(error).toBeInstanceOf(WorkerJobError)
-        const message = (error as WorkerJobError).message
-        if ((error as WorkerJobError).crashed) {
+        expect(error).toBeInstanceOf(InferenceJobError)
+        const message = (error as InferenceJobError).message
+        if ((error as InferenceJobError).crashed) {
           // The limit hit V8 first: the process died; that is one failed job, nothing more.
           expect(message).toMatch(
             /^the inference process stopped unexpectedly \(signal SIG[A-Z]+\)/
@@ -371,7 +371,7 @@ describe('inference process deaths', () => {
   )
 
   it('reports process.exit and uncaught errors inside the process, then restarts it', async () => {
-    const crashing = new InferenceWorkerClient({ workerFile: harness })
+    const crashing = new InferenceClient({ entryFile: harness })
     try {
       const stopOnFirstStep = crashing.on('step', (e) => {
         if (e.step.index === 0) crashing.stop(e.jobId)
@@ -379,15 +379,15 @@ describe('inference process deaths', () => {
       const exited = await crashing
         .generate('exit:7', request({ numInferenceSteps: 30 }))
         .catch((e: unknown) => e)
-      expect(exited).toBeInstanceOf(WorkerJobError)
-      expect((exited as WorkerJobError).message).toBe(
+      expect(exited).toBeInstanceOf(InferenceJobError)
+      expect((exited as InferenceJobError).message).toBe(
         'the inference process stopped unexpectedly (exit code 7); the job was not finished — try again'
       )
       const thrown = await crashing
-        .generate('throw:boom in worker', request({ numInferenceSteps: 30 }))
+        .generate('throw:boom in the child', request({ numInferenceSteps: 30 }))
         .catch((e: unknown) => e)
-      expect((thrown as WorkerJobError).message).toBe(
-        'the inference process crashed: boom in worker; the job was not finished — try again'
+      expect((thrown as InferenceJobError).message).toBe(
+        'the inference process crashed: boom in the child; the job was not finished — try again'
       )
       stopOnFirstStep()
       const next = await crashing.generate('after-crash', request({ numInferenceSteps: 2 }))

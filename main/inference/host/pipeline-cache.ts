@@ -1,12 +1,10 @@
 import { stat } from 'node:fs/promises'
 import type { ProviderName } from '../../../shared/params'
-import type { Scheduler } from '../index'
-import { AutoPipelineForText2Image } from '../index'
-import { checkModelFolder } from '../models/check-model-folder'
-import { ModelLoadError } from '../models/model-load-error'
-import type { WorkerStatus } from '../worker-protocol'
+import type { Scheduler } from '../../engine'
+import { AutoPipelineForText2Image, checkModelFolder, ModelLoadError } from '../../engine'
+import type { InferenceProcessStatus } from '../protocol'
 
-/** A pipeline as the worker uses it: what `AutoPipelineForText2Image.fromPretrained` returns. */
+/** A pipeline as the inference host uses it: what `AutoPipelineForText2Image.fromPretrained` returns. */
 export type Text2ImagePipeline = Awaited<
   ReturnType<typeof AutoPipelineForText2Image.fromPretrained>
 >
@@ -66,7 +64,7 @@ export class PipelineCache {
   }
 
   /** The loaded model folder and provider, and the graphs whose sessions exist now. */
-  async loaded(): Promise<Omit<WorkerStatus, 'rssBytes'>> {
+  async loaded(): Promise<Omit<InferenceProcessStatus, 'rssBytes'>> {
     const entry = this.entry
     if (entry === null || this.key === null)
       return { modelDir: null, provider: null, components: [] }

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Generator } from '../index'
+import { Generator } from '../../engine'
 import { PipelineCache } from './pipeline-cache'
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/models')
