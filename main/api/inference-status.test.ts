@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStateEvent } from '../../shared/contract'
 import { InferenceClient } from '../inference/client/inference-client'
-import { fixtureModelsDir } from '../model-library/testdata/fixture-models'
+import { fixtureModelsDir } from '../../testing/fixture-models'
 import { openStepwiseApi, type MainApi } from './create-api'
 import { inferenceStatusOf } from './inference-status'
 

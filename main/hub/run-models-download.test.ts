@@ -13,8 +13,8 @@ import {
   formatDuration,
   runModelsDownload
 } from './run-models-download'
-import { fixtureModel, makeTempDir, removeTempDir } from './test-hub/hub-test-helpers'
-import { startTestHub, type TestHub } from './test-hub/test-hub-server'
+import { fixtureModel, makeTempDir, removeTempDir } from '../../testing/test-hub/hub-test-helpers'
+import { startTestHub, type TestHub } from '../../testing/test-hub/test-hub-server'
 
 const TOKEN = 'hf_cli_token_0123456789'
 

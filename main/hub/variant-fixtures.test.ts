@@ -3,7 +3,7 @@ import path from 'node:path'
 import { InferenceSession, Tensor } from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
 import { float16ToFloat32, float32ToFloat16 } from '../engine'
-import { fixtureModel } from './test-hub/hub-test-helpers'
+import { fixtureModel } from '../../testing/test-hub/hub-test-helpers'
 
 /**
  * The variant fixtures the hub tests serve (made by tools/make_variant_fixtures.py from

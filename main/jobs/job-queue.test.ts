@@ -16,7 +16,7 @@ import { GenerateParamsSchema } from '../../shared/params'
 import { InferenceClient } from '../inference/client/inference-client'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
-import { fixtureModelsDir } from '../model-library/testdata/fixture-models'
+import { fixtureModelsDir } from '../../testing/fixture-models'
 import { ModelRegistry } from '../model-library/model-registry'
 import { JobQueue } from './job-queue'
 

@@ -7,7 +7,6 @@ import type {
   ModelPrecision
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
-import type { DownloadService } from '../api/download-service'
 import type { EventHub } from '../events/event-hub'
 import {
   defaultFolderName,
@@ -58,8 +57,11 @@ export interface DownloadManagerOptions {
   env?: Readonly<Record<string, string | undefined>>
 }
 
-/** The app's downloads; see the file comment. */
-export class DownloadManager implements DownloadService {
+/**
+ * The app's downloads; see the file comment. main/api states what it needs of them as its
+ * `DownloadService` (checked where main/index.ts and main/server.ts pass this in).
+ */
+export class DownloadManager {
   private readonly downloads: Running[] = []
 
   constructor(private readonly options: DownloadManagerOptions) {}

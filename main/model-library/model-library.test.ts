@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { StepwiseError } from '../../shared/errors'
 import { LIBRARY_FILE, ModelLibrary } from './model-library'
 import { ModelRegistry } from './model-registry'
-import { FIXTURE_MODELS, fixtureModelsDir } from './testdata/fixture-models'
+import { FIXTURE_MODELS, fixtureModelsDir } from '../../testing/fixture-models'
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'stepwise-library-'))

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { StepwiseError } from '../../shared/errors'
 import { modelIdFor, ModelRegistry } from './model-registry'
-import { FIXTURE_MODELS, fixtureModelsDir } from './testdata/fixture-models'
+import { FIXTURE_MODELS, fixtureModelsDir } from '../../testing/fixture-models'
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'stepwise-models-'))

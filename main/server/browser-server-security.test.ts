@@ -8,7 +8,7 @@ import WebSocket from 'ws'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
 import { InferenceClient } from '../inference/client/inference-client'
-import { sampleResult } from '../history/testdata/sample-result'
+import { sampleResult } from '../../testing/history/sample-result'
 import { startBrowserServer } from './browser-server'
 import type { BrowserServer } from './browser-server'
 

@@ -13,7 +13,7 @@ import type {
 import { decodeMessage, encodeMessage } from '../../shared/wire-codec'
 import type { ServerMessage } from '../../shared/ws-protocol'
 import { InferenceClient } from '../inference/client/inference-client'
-import { fixtureModelsDir } from '../model-library/testdata/fixture-models'
+import { fixtureModelsDir } from '../../testing/fixture-models'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
 import { startBrowserServer } from './browser-server'

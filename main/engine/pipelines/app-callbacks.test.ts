@@ -11,7 +11,7 @@ import { SDXL_LATENT_RGB_FACTORS } from '../previews/latent-rgb-factors'
 import { Generator } from '../random/generator'
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import type { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
-import { openSd, openSdxl } from './test-support/fixtures'
+import { openSd, openSdxl } from '../testing/pipeline-fixtures'
 
 /** Stepwise's own callbacks (previews, stop, live CFG cutoff) in real runs. */
 let sd: StableDiffusionPipeline

@@ -11,7 +11,7 @@ import { DDIMScheduler } from '../schedulers'
 import { zerosLike } from '../tensor/float-tensor'
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import type { StepRecord } from './pipeline-types'
-import { openSd, SD_DIR, values } from './test-support/fixtures'
+import { openSd, SD_DIR, values } from '../testing/pipeline-fixtures'
 
 /** Tests ported from diffusers' pipeline tests and the spec's §6 list, on the SD fixture. */
 let pipe: StableDiffusionPipeline

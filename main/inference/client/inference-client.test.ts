@@ -10,7 +10,7 @@ import type { GenerationRequest, StepReport, InferenceEvent } from '../protocol'
 // Real inference processes running real onnxruntime sessions on the fixture models.
 const sdModel = resolve(__dirname, '../../../fixtures/models/tiny-sd-random')
 const sdxlModel = resolve(__dirname, '../../../fixtures/models/tiny-sdxl-random')
-const harness = resolve(__dirname, 'exit-harness.fixture.ts')
+const harness = resolve(__dirname, '../../../testing/inference-exit-harness.ts')
 
 function request(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
   return {

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import type { SchedulerConfigInput } from './config'
-import { loadSchedulerReference, replayRun, reviveConfigValue } from './reference-trajectories'
-import type { ReferenceRun } from './reference-trajectories'
-import type { Scheduler } from './scheduler'
+import type { SchedulerConfigInput } from '../schedulers/config'
+import {
+  loadSchedulerReference,
+  replayRun,
+  reviveConfigValue
+} from './scheduler-reference-trajectories'
+import type { ReferenceRun } from './scheduler-reference-trajectories'
+import type { Scheduler } from '../schedulers/scheduler'
 
 /**
  * Test support: the diffusers cross-check every scheduler's test file runs — for each recorded

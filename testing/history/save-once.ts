@@ -1,6 +1,6 @@
 // Child process for the read-only test: opens a history and stores one result, then prints the
 // outcome as JSON. Runs as an unprivileged user when the tests run as root (root ignores modes).
-import { HistoryStore } from '../history-store'
+import { HistoryStore } from '../../main/history/history-store'
 import { sampleResult } from './sample-result'
 
 const [dir] = process.argv.slice(2)

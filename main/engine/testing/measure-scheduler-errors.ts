@@ -2,14 +2,11 @@
  * Prints the worst per-step error of every scheduler / config variant / step count against the
  * diffusers reference fixtures (relative to the reference tensor's max |x|):
  *
- *     npx tsx tools/reference/measure-scheduler-errors.ts [ClassName ...]
+ *     npx tsx main/engine/testing/measure-scheduler-errors.ts [ClassName ...]
  */
-import { SCHEDULER_CLASS_NAMES } from '../../shared/params'
-import { createScheduler } from '../../main/engine/schedulers'
-import {
-  loadSchedulerReference,
-  replayRun
-} from '../../main/engine/schedulers/reference-trajectories'
+import { SCHEDULER_CLASS_NAMES } from '../../../shared/params'
+import { createScheduler } from '../schedulers'
+import { loadSchedulerReference, replayRun } from './scheduler-reference-trajectories'
 
 const names = process.argv.length > 2 ? process.argv.slice(2) : [...SCHEDULER_CLASS_NAMES]
 const rows: string[] = [

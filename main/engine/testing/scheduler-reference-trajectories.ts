@@ -3,10 +3,10 @@ import { join } from 'node:path'
 import type { Tensor } from 'onnxruntime-node'
 import { Generator } from '../random/generator'
 import { randnTensor } from '../random/randn-tensor'
-import type { SchedulerConfigInput } from './config'
-import { f32 } from './numpy-compat'
-import type { Scheduler, SchedulerStepOptions } from './scheduler'
-import { floatData, makeTensor } from './tensor-ops'
+import type { SchedulerConfigInput } from '../schedulers/config'
+import { f32 } from '../schedulers/numpy-compat'
+import type { Scheduler, SchedulerStepOptions } from '../schedulers/scheduler'
+import { floatData, makeTensor } from '../schedulers/tensor-ops'
 
 /**
  * Test support: replays the sampling loops recorded from diffusers by
@@ -64,7 +64,7 @@ export interface SchedulerReference {
 
 /** Reads the diffusers reference data of one scheduler class. */
 export function loadSchedulerReference(className: string): SchedulerReference {
-  const path = join(__dirname, 'fixtures', `${className}.json`)
+  const path = join(__dirname, '..', 'schedulers', 'fixtures', `${className}.json`)
   return JSON.parse(readFileSync(path, 'utf8')) as SchedulerReference
 }
 

@@ -1,13 +1,11 @@
-import path from 'node:path'
 import type { Tensor } from 'onnxruntime-node'
-import { StableDiffusionPipeline } from '../stable-diffusion-pipeline'
-import { StableDiffusionXLPipeline } from '../stable-diffusion-xl-pipeline'
-import { float32Data } from '../../tensor/float-tensor'
+import { SD_DIR, SDXL_DIR } from '../../../testing/fixture-models'
+import { StableDiffusionPipeline } from '../pipelines/stable-diffusion-pipeline'
+import { StableDiffusionXLPipeline } from '../pipelines/stable-diffusion-xl-pipeline'
+import { float32Data } from '../tensor/float-tensor'
 
 /** Test support: the committed fixture models and small helpers for pipeline tests. */
-export const FIXTURES = path.resolve(__dirname, '../../../../fixtures/models')
-export const SD_DIR = path.join(FIXTURES, 'tiny-sd-random')
-export const SDXL_DIR = path.join(FIXTURES, 'tiny-sdxl-random')
+export { SD_DIR, SDXL_DIR }
 
 /** One thread per session: the test machine has two cores and test files run in parallel. */
 export const TEST_SESSION_OPTIONS = { executionProviders: ['cpu'] as ['cpu'], intraOpNumThreads: 1 }

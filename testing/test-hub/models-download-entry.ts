@@ -1,12 +1,12 @@
 /**
  * `models download` as a process of its own, until the CLI wires the command:
  *
- *   node --import tsx main/hub/test-hub/models-download-entry.ts REPO --dest DIR [--endpoint URL]
+ *   node --import tsx testing/test-hub/models-download-entry.ts REPO --dest DIR [--endpoint URL]
  *
  * The restart test kills it mid-file to check that a new process resumes from the `.part` file;
  * e2e and bench scripts can use it against the test hub (see serve.ts). Ctrl-C cancels cleanly.
  */
-import { runModelsDownload } from '../run-models-download'
+import { runModelsDownload } from '../../main/hub/run-models-download'
 
 async function main(): Promise<void> {
   const controller = new AbortController()

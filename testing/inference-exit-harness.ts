@@ -1,8 +1,8 @@
-import '../entry'
-import { openParentChannel } from '../host/parent-channel'
+import '../main/inference/entry'
+import { openParentChannel } from '../main/inference/host/parent-channel'
 
 /**
- * Test harness around the real inference process (../entry.ts runs unchanged): a `stop` for a
+ * Test harness around the real inference process (main/inference/entry.ts runs unchanged): a `stop` for a
  * job whose id is `exit:<code>` makes the process call `process.exit(code)`, and
  * `throw:<text>` throws an uncaught error, so the client's crash handling is tested against
  * real process deaths.

@@ -1,6 +1,6 @@
 // Child process for the crash test: rewrites a history index atomically in a loop until killed.
-import { writeFileAtomic } from '../atomic-write'
-import { serializeHistoryIndex } from '../history-index'
+import { writeFileAtomic } from '../../main/history/atomic-write'
+import { serializeHistoryIndex } from '../../main/history/history-index'
 import { sampleResult } from './sample-result'
 
 const [path] = process.argv.slice(2)

@@ -1,5 +1,5 @@
-import type { GenerateParams, ResultMetadata, RgbaImage } from '../../../shared/contract'
-import type { NewHistoryResult } from '../history-store'
+import type { GenerateParams, ResultMetadata, RgbaImage } from '../../shared/contract'
+import type { NewHistoryResult } from '../../main/history/history-store'
 
 /** A solid-colour RGBA image. */
 export function solidImage(width: number, height: number, value: number): RgbaImage {

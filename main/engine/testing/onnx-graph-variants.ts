@@ -4,7 +4,7 @@ import {
   decodeMessage as decode,
   encodeMessage as encode,
   fieldText
-} from '../../models/protobuf-wire'
+} from '../models/protobuf-wire'
 
 /**
  * Test support: model-folder variants made from the committed fixtures by editing their ONNX

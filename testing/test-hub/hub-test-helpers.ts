@@ -1,13 +1,13 @@
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { DownloadEvent } from '../download-events'
-import type { RetryOptions } from '../retry-policy'
+import type { DownloadEvent } from '../../main/hub/download-events'
+import type { RetryOptions } from '../../main/hub/retry-policy'
 
 /** Helpers shared by the hub tests (not used by the app). */
 
 /** The repository root. */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..')
+export const REPO_ROOT = path.resolve(__dirname, '..', '..')
 
 /** A fixture model folder by name, e.g. `tiny-sd-random`. */
 export function fixtureModel(name: string): string {

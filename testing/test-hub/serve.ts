@@ -1,7 +1,7 @@
 /**
  * Runs the test hub as a process, for e2e tests, benchmarks and trying the download by hand:
  *
- *   node --import tsx main/hub/test-hub/serve.ts \
+ *   node --import tsx testing/test-hub/serve.ts \
  *     --repo stepwise/tiny-sd=fixtures/models/tiny-sd-random \
  *     [--repo stepwise/tiny-sd@onnx=fixtures/models/tiny-sd-legacy] \
  *     [--gated stepwise/tiny-sd=hf_token] [--port 0] [--fault '{"kind":"cut","afterBytes":100000}']

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { SD_DIR, SDXL_DIR } from './fixtures'
+import { SD_DIR, SDXL_DIR } from './fixture-models'
 
 /**
  * Test support: broken copies of the fixture models, built in a temporary folder at test time
