@@ -46,6 +46,32 @@ test('a 40 % cutoff turns CFG off from the step after index int(0.4·T)', async 
   await page.close()
 })
 
+test('before a run, the cutoff is placed on T as main plans it, which is what then runs', async () => {
+  const page = await openApp(app.browser, app.server)
+  // PNDM iterates more timesteps than steps (N + 1 with skip_prk_steps, more with its Runge-Kutta
+  // warm-up): only the model's scheduler config says how many, and main reads it.
+  await fillForm(page, {
+    prompt: 'a red square on a white background',
+    steps: '10',
+    scheduler: 'PNDMScheduler',
+    cutoffPercent: 50
+  })
+  const summary = page.getByTestId('cutoff-summary')
+  await expect(summary).toContainText(/Guidance ends after step \d+ of \d+/)
+  const [, after, of] = /after step (\d+) of (\d+)/.exec(await summary.innerText()) ?? []
+  const total = Number(of)
+  expect(total).toBeGreaterThan(10)
+  expect(Number(after)).toBe(Math.trunc(total * 0.5) + 1)
+
+  await page.getByTestId('generate-button').click()
+  await expectStatus(page, 'done')
+  const steps = await galleryState(page)
+  expect(steps).toHaveLength(total)
+  const cutoffStep = Number(after) - 1
+  expect(steps.map((s) => s.cfg)).toEqual(steps.map((s) => (s.step <= cutoffStep ? 'on' : 'off')))
+  await page.close()
+})
+
 test('the slider steers the running job until guidance ends, then locks', async () => {
   const page = await openApp(app.browser, app.server)
   await fillForm(page, {

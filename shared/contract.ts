@@ -148,16 +148,43 @@ export type JobState =
 /** The states after which nothing more happens to a job. */
 export const TERMINAL_JOB_STATES: readonly JobState[] = ['done', 'stopped', 'failed', 'cancelled']
 
-/** Returned by `generate`: the job and the seed it will use (drawn now when random). */
-export interface JobTicket {
+/** Whether nothing more happens to a job in `state` (done, stopped, failed or cancelled). */
+export function isTerminalJobState(state: JobState): boolean {
+  return TERMINAL_JOB_STATES.includes(state)
+}
+
+/**
+ * What a run will do, as main plans it before queueing (the same plan the inference process
+ * follows): the answer of `planRun`, and part of every ticket and job summary.
+ */
+export interface RunPlanInfo {
+  /** Timesteps the denoising loop will iterate (T): the bound of step indices (0 … T − 1). */
+  numTimesteps: number
+  /**
+   * Index of the last step with classifier-free guidance, or null (guidance to the end). For a
+   * running job, the cutoff in force as last reported (it can move until guidance has ended).
+   */
+  cfgCutoffStep: number | null
+}
+
+/** The answer of `planRun`: the plan and the parameters it resolved. */
+export interface RunPlanSummary extends RunPlanInfo {
+  /** Steps asked for (N), the model's default filled in. */
+  numInferenceSteps: number
+  /** The scheduler that will run. */
+  scheduler: SchedulerClassName
+}
+
+/** Returned by `generate`: the job, the seed it will use (drawn now when random) and its plan. */
+export interface JobTicket extends RunPlanInfo {
   jobId: string
   seed: number
   /** 0 when it runs at once, k when k jobs are ahead of it. */
   position: number
 }
 
-/** A queued or running job as the queue shows it. */
-export interface JobSummary {
+/** A queued or running job as the queue shows it, with its plan. */
+export interface JobSummary extends RunPlanInfo {
   jobId: string
   state: JobState
   /** The validated parameters, with the concrete seed and the resolved model id. */
@@ -446,6 +473,11 @@ export interface StepwiseOperations {
   /** Memory of the inference process and the loaded model. */
   inferenceStatus(): Promise<InferenceStatus>
   /**
+   * What `generate` with these parameters would run, without queueing it: T and where guidance
+   * ends. Validates as `generate` does. Errors: invalid-argument (bad value, unknown model).
+   */
+  planRun(params: GenerateParamsInput): Promise<RunPlanSummary>
+  /**
    * Validates against the schema and the chosen model, draws the seed if it is null, and queues
    * the job. Errors: invalid-argument (bad value, unknown model), unavailable (queue full).
    */
@@ -541,6 +573,7 @@ export const operationArgs = {
   cancelDownload: z.tuple([IdSchema]),
   listDownloads: z.tuple([]),
   inferenceStatus: z.tuple([]),
+  planRun: z.tuple([GenerateParamsSchema]),
   generate: z.tuple([GenerateParamsSchema]),
   stop: z.tuple([IdSchema]),
   setCfgCutoff: z.tuple([IdSchema, CfgCutoffSchema.nullable()]),

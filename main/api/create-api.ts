@@ -66,10 +66,13 @@ function unavailable(what: string): never {
  * The schema applied again: dispatch already parsed what came from a renderer (parsing is
  * idempotent), and in-process callers (tests, tools) get the same checks and defaults.
  */
-function parseParams(input: GenerateParamsInput): GenerateParams {
+function parseParams(
+  operation: 'generate' | 'planRun',
+  input: GenerateParamsInput
+): GenerateParams {
   const parsed = GenerateParamsSchema.safeParse(input)
   if (!parsed.success) {
-    throw new StepwiseError('invalid-argument', describeZodError('generate', parsed.error))
+    throw new StepwiseError('invalid-argument', describeZodError(operation, parsed.error))
   }
   return parsed.data
 }
@@ -129,7 +132,8 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     listDownloads: async () => requireDownloads().list(),
     inferenceStatus: () =>
       host.inferenceStatus?.() ?? unavailable('this front end does not report inference memory'),
-    generate: (params) => jobs.generate(parseParams(params)),
+    planRun: (params) => jobs.plan(parseParams('planRun', params)),
+    generate: (params) => jobs.generate(parseParams('generate', params)),
     stop: async (jobId) => jobs.stop(jobId),
     setCfgCutoff: (jobId, cutoff) => jobs.setCfgCutoff(jobId, cutoff),
     listJobs: async () => jobs.listJobs(),

@@ -119,6 +119,8 @@ export interface GenerationResult {
   interrupted: boolean
   /** The CFG cutoff in force when the run ended (it may have been changed while running). */
   cfgCutoff: CfgCutoff | null
+  /** Index of the last step that ran with guidance before the cutoff ended it, or null. */
+  cfgCutoffStep: number | null
   /** The execution provider the sessions actually ran on. */
   provider: string
   /** Set when the UNet could not run with a reduced batch after a CFG cutoff. */

@@ -201,13 +201,14 @@ describe('JobQueue with the real inference process', () => {
   it('forwards cutoff changes to the running job and refuses them once guidance ended', async () => {
     const running = await queue.generate(params({ numInferenceSteps: 100 }))
     const waiting = await queue.generate(params({ numInferenceSteps: 10 }))
-    // A waiting job's parameter is replaced.
+    // A waiting job's parameter is replaced, and its planned cutoff step with it.
     expect(await queue.setCfgCutoff(waiting.jobId, { stepIndex: 2 })).toEqual({
       cutoff: { stepIndex: 2 },
-      cutoffStep: null,
+      cutoffStep: 2,
       locked: false
     })
     expect(queue.listJobs()[1]?.params.cfgCutoff).toEqual({ stepIndex: 2 })
+    expect(queue.listJobs()[1]?.cfgCutoffStep).toBe(2)
     expect((await rejection(queue.setCfgCutoff(waiting.jobId, { stepIndex: 10 }))).message).toMatch(
       /cfgCutoff.stepIndex: must be below the number of steps \(10\), got 10/
     )
@@ -288,6 +289,28 @@ describe('JobQueue with the real inference process', () => {
       'tiny-sd-random: stopAtStep: must be below the number of timesteps (PNDMScheduler runs 5 for 4 steps), got 5'
     )
     expect(events.length).toBe(before)
+  })
+
+  it('plans T and the cutoff step once, and hands them out with the plan, ticket and summary', async () => {
+    // PNDM with skip_prk_steps: 10 steps iterate 11 timesteps; int(11 · 0.5) = 5.
+    const settings = { scheduler: 'pndm', numInferenceSteps: 10, cfgCutoff: { ratio: 0.5 } }
+    expect(await queue.plan(params(settings))).toEqual({
+      numInferenceSteps: 10,
+      scheduler: 'PNDMScheduler',
+      numTimesteps: 11,
+      cfgCutoffStep: 5
+    })
+    const ticket = await queue.generate(params(settings))
+    expect(ticket).toMatchObject({ numTimesteps: 11, cfgCutoffStep: 5 })
+    expect(queue.listJobs().find((j) => j.jobId === ticket.jobId)).toMatchObject({
+      numTimesteps: 11,
+      cfgCutoffStep: 5
+    })
+    await until(ended(ticket.jobId))
+    expect(stepsOf(ticket.jobId).map((s) => s.total)).toEqual(Array(11).fill(11))
+    expect(doneOf(ticket.jobId)?.result).toMatchObject({ numTimesteps: 11, cfgCutoffStep: 5 })
+    // Guidance to the end: no cutoff step, and nothing refused by planning alone.
+    expect((await queue.plan(params({ cfgCutoff: null }))).cfgCutoffStep).toBeNull()
   })
 
   it('refuses a size too large for memory with the estimate and the limit, before queueing', async () => {

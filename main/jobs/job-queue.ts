@@ -1,13 +1,17 @@
 import { randomBytes, randomInt } from 'node:crypto'
+import { cutoffStepIndex } from '../../shared/cfg-cutoff'
 import type {
   CfgCutoffState,
   GenerateParams,
   JobState,
   JobSummary,
-  JobTicket
+  JobTicket,
+  ModelSummary,
+  RunPlanSummary
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import type { CfgCutoff } from '../../shared/params'
+import { ModelLoadError } from '../engine'
 import type { GenerationRequest, GenerationResult, InferenceEvent } from '../inference/protocol'
 import type { EventHub } from '../events/event-hub'
 import type { HistoryStore } from '../history/history-store'
@@ -16,8 +20,8 @@ import { CutoffRequests } from './cutoff-requests'
 import { Job } from './job'
 import type { ResolvedParams } from './job'
 import { resultMetadata, toRgbaImage } from './job-result'
-import { checkAgainstModel } from './model-limits'
-import { planRun } from './run-plan'
+import { checkStepIndices, planRun, RunPlanError } from './run-plan'
+import type { RunPlan } from './run-plan'
 
 /**
  * What the queue needs from the inference process; `InferenceClient`
@@ -72,22 +76,21 @@ export class JobQueue {
     this.unsubscribe = options.inference.onAny((event) => this.onInferenceEvent(event))
   }
 
+  /** What `generate(input)` would run, without queueing it. Throws invalid-argument. */
+  async plan(input: GenerateParams): Promise<RunPlanSummary> {
+    const { params, plan } = await this.resolveAndPlan(input)
+    return {
+      numInferenceSteps: params.numInferenceSteps,
+      scheduler: plan.schedulerName,
+      numTimesteps: plan.numTimesteps,
+      cfgCutoffStep: plan.cutoffStep
+    }
+  }
+
   /** Validates against the model, draws the seed, queues. Throws invalid-argument/unavailable. */
   async generate(input: GenerateParams): Promise<JobTicket> {
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
-    const model = await this.options.models.resolve(input.modelId)
-    const params: ResolvedParams = {
-      ...input,
-      modelId: model.id,
-      seed: input.seed ?? randomInt(SEED_RANGE),
-      numInferenceSteps: input.numInferenceSteps ?? model.defaults.numInferenceSteps,
-      guidanceScale: input.guidanceScale ?? model.defaults.guidanceScale,
-      width: input.width ?? model.defaults.width,
-      height: input.height ?? model.defaults.height,
-      scheduler: input.scheduler ?? model.defaults.scheduler
-    }
-    const plan = await planRun(params, model, { memoryLimitBytes: this.options.memoryLimitBytes })
-    checkAgainstModel(params, model, plan.numTimesteps)
+    const { params, model, plan } = await this.resolveAndPlan(input)
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
     if (this.waiting.length >= MAX_WAITING_JOBS) {
       throw new StepwiseError(
@@ -97,11 +100,17 @@ export class JobQueue {
     }
     const position = this.waiting.length + (this.running === null ? 0 : 1)
     const id = `job-${randomBytes(6).toString('hex')}`
-    const job = new Job(id, params, model, position, plan.numTimesteps)
+    const job = new Job(id, params, model, position, plan)
     this.waiting.push(job)
     this.emitState(job)
     this.pump()
-    return { jobId: job.id, seed: params.seed, position }
+    return {
+      jobId: job.id,
+      seed: params.seed,
+      position,
+      numTimesteps: plan.numTimesteps,
+      cfgCutoffStep: plan.cutoffStep
+    }
   }
 
   /** Running: interrupt at the next step boundary. Waiting: cancel. Ended: no change. */
@@ -128,10 +137,13 @@ export class JobQueue {
     if (job.ended) {
       throw new StepwiseError('conflict', `job ${job.id} already ended (${job.state})`)
     }
-    checkAgainstModel({ ...job.params, cfgCutoff: cutoff }, job.model, job.plannedTimesteps)
+    const { numTimesteps, schedulerName } = job.plan
+    refuseUnplannable(job.model, () =>
+      checkStepIndices({ ...job.params, cfgCutoff: cutoff }, numTimesteps, schedulerName)
+    )
     if (job !== this.running) {
       job.params.cfgCutoff = cutoff
-      job.cutoff = { cutoff, cutoffStep: null, locked: false }
+      job.cutoff = { cutoff, cutoffStep: cutoffStepIndex(numTimesteps, cutoff), locked: false }
       this.options.events.emit({ type: 'job:cutoff', jobId: job.id, state: { ...job.cutoff } })
       return { ...job.cutoff }
     }
@@ -174,6 +186,26 @@ export class JobQueue {
     await this.options.inference.terminate()
     await idle
     this.unsubscribe()
+  }
+
+  /** The model's defaults filled in, the seed drawn, and the run planned on the model folder. */
+  private async resolveAndPlan(
+    input: GenerateParams
+  ): Promise<{ params: ResolvedParams; model: ModelSummary; plan: RunPlan }> {
+    const model = await this.options.models.resolve(input.modelId)
+    const params: ResolvedParams = {
+      ...input,
+      modelId: model.id,
+      seed: input.seed ?? randomInt(SEED_RANGE),
+      numInferenceSteps: input.numInferenceSteps ?? model.defaults.numInferenceSteps,
+      guidanceScale: input.guidanceScale ?? model.defaults.guidanceScale,
+      width: input.width ?? model.defaults.width,
+      height: input.height ?? model.defaults.height,
+      scheduler: input.scheduler ?? model.defaults.scheduler
+    }
+    const limit = { memoryLimitBytes: this.options.memoryLimitBytes }
+    const plan = await refuseUnplannable(model, () => planRun(model.path, params, limit))
+    return { params, model, plan }
   }
 
   private find(jobId: string): Job {
@@ -299,7 +331,6 @@ export class JobQueue {
       case 'step': {
         const { step } = event
         job.steps.push({ unetMs: step.unetMs, unetBatch: step.unetBatch, cfg: step.cfg })
-        job.numTimesteps = step.total
         const preview = step.preview === null ? null : toRgbaImage(step.preview)
         if (preview !== null && job.params.keepPreviews) job.previews.set(step.index, preview)
         this.options.events.emit({
@@ -337,5 +368,24 @@ export class JobQueue {
       case 'failed':
         return
     }
+  }
+}
+
+/**
+ * Runs a planning step; a run that cannot be planned (or a model folder that cannot be read) is
+ * refused as invalid-argument, naming the model.
+ */
+function refuseUnplannable<T>(model: ModelSummary, plan: () => T): T {
+  const refuse = (error: unknown): never => {
+    if (error instanceof RunPlanError || error instanceof ModelLoadError) {
+      throw new StepwiseError('invalid-argument', `${model.id}: ${error.message}`)
+    }
+    throw error
+  }
+  try {
+    const result = plan()
+    return (result instanceof Promise ? result.catch(refuse) : result) as T
+  } catch (error) {
+    return refuse(error)
   }
 }

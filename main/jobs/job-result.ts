@@ -8,16 +8,6 @@ export function toRgbaImage(frame: RgbaFrame): RgbaImage {
   return { width: frame.width, height: frame.height, rgba: new Uint8Array(frame.rgba) }
 }
 
-/**
- * The step index after which guidance was off: the inference process's report when it gave one, else read
- * off the steps (the step before the first unguided one), else null (guided to the end).
- */
-function cutoffStepOf(job: Job): number | null {
-  if (job.cutoff.cutoffStep !== null && job.cutoff.locked) return job.cutoff.cutoffStep
-  const firstUnguided = job.steps.findIndex((s) => !s.cfg)
-  return firstUnguided > 0 ? firstUnguided - 1 : null
-}
-
 /** What a finished run reports and history stores. */
 export function resultMetadata(job: Job, result: GenerationResult): ResultMetadata {
   const warnings = [...new Set([...job.warnings, ...result.warnings])]
@@ -36,7 +26,7 @@ export function resultMetadata(job: Job, result: GenerationResult): ResultMetada
     stepsRun: result.stepsRun,
     interrupted: result.interrupted,
     cfgCutoff: result.cfgCutoff,
-    cfgCutoffStep: cutoffStepOf(job),
+    cfgCutoffStep: result.cfgCutoffStep,
     provider: result.provider,
     totalMs: result.totalMs,
     unetMs: result.unetMs,

@@ -24,7 +24,10 @@ export type {
   ModelSummary,
   ResultMetadata,
   RgbaImage,
+  RunPlanInfo,
+  RunPlanSummary,
   SchedulerClassName,
   StepwiseApi,
   StepwiseEvent
 } from '../../shared/contract'
+export { isTerminalJobState } from '../../shared/contract'

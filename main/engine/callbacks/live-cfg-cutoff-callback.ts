@@ -1,3 +1,4 @@
+import { ratioStepIndex } from '../../../shared/cfg-cutoff'
 import type { CallbackKwargs, PipelineRunState } from './callback-types'
 import { keepConditionalHalf } from './keep-conditional-half'
 import { PipelineCallback } from './pipeline-callback'
@@ -110,7 +111,7 @@ export class LiveCfgCutoffCallback extends PipelineCallback {
     const c = this.cutoff
     if (c === null) return null
     if ('stepIndex' in c) return c.stepIndex
-    return this.numTimesteps === null ? null : Math.trunc(this.numTimesteps * c.ratio)
+    return this.numTimesteps === null ? null : ratioStepIndex(this.numTimesteps, c.ratio)
   }
 
   private effectiveStep(): number | null {

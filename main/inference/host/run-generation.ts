@@ -1,16 +1,16 @@
 import { performance } from 'node:perf_hooks'
-import type { CfgCutoff, SchedulerClassName } from '../../../shared/params'
-import { CfgCutoffSchema, SCHEDULER_CLASS_NAMES } from '../../../shared/params'
+import type { CfgCutoff } from '../../../shared/params'
+import { CfgCutoffSchema } from '../../../shared/params'
 import type { PreviewFrame, RgbaImage } from '../../engine'
 import {
-  createScheduler,
   Generator,
   LiveCfgCutoffCallback,
   MultiPipelineCallbacks,
   PreviewCallback,
   StopCallback
 } from '../../engine'
-import { stepIndexProblems } from '../../jobs/step-index-bounds'
+import { checkStepIndices, planSchedule } from '../../jobs/run-plan'
+import type { SchedulePlan } from '../../jobs/run-plan'
 import type {
   CutoffReport,
   GenerationRequest,
@@ -37,56 +37,19 @@ export function toFrame(image: RgbaImage): RgbaFrame {
   return { width: image.width, height: image.height, rgba: rgba as ArrayBuffer }
 }
 
-/** Sets the job's scheduler: the model's own unless the request names one; Karras on request. */
-function configureScheduler(
-  cached: CachedPipeline,
-  request: GenerationRequest,
-  warn: (message: string) => void
-): void {
-  const base = cached.modelScheduler
-  if (request.scheduler === undefined && !request.useKarrasSigmas) {
-    cached.pipe.scheduler = base
-    return
-  }
-  const name = request.scheduler ?? base.className
-  const overrides: Record<string, unknown> = {}
-  if (request.useKarrasSigmas) {
-    // diffusers ignores config keys a class does not have; say so instead of silently. A config
-    // built from nothing has exactly the class's own keys (a model's config may carry others).
-    if ('use_karras_sigmas' in createScheduler(name).config) overrides.use_karras_sigmas = true
-    else warn(`${name} has no Karras sigmas option; running it without`)
-  }
-  cached.pipe.scheduler = createScheduler(name, base.config, overrides)
-}
-
 /**
- * Refuses a cutoff or stop index the run would never reach, before anything runs (main's queue
- * checks the same before queueing; this covers the CLI and direct clients of the inference
- * process).
+ * Plans the run on the loaded pipeline (main/jobs/run-plan.ts, as main's queue planned it
+ * before queueing) and sets its scheduler. Refuses a cutoff or stop index the run would never
+ * reach before anything runs: main's queue checked the same, this covers the CLI and direct
+ * clients of the inference process.
  */
-function checkStepIndices(pipe: CachedPipeline['pipe'], request: GenerationRequest): void {
-  if (request.stopAtStep === null && (request.cfgCutoff === null || 'ratio' in request.cfgCutoff)) {
-    return
-  }
-  const numInferenceSteps = request.numInferenceSteps ?? pipe.defaults.numInferenceSteps
-  // A copy: the pipeline sets its own scheduler's timesteps when the call starts.
-  const probe = createScheduler(
-    pipe.scheduler.className as SchedulerClassName,
-    pipe.scheduler.config
-  )
-  probe.setTimesteps(numInferenceSteps)
-  const problems = stepIndexProblems({
-    cfgCutoff: request.cfgCutoff,
-    stopAtStep: request.stopAtStep,
-    numInferenceSteps,
-    numTimesteps: probe.timesteps.length,
-    scheduler: probe.className
-  })
-  if (problems.length > 0) throw new Error(problems.join('; '))
-}
-
-function isSchedulerName(name: string): name is SchedulerClassName {
-  return (SCHEDULER_CLASS_NAMES as readonly string[]).includes(name)
+function applyPlan(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
+  const numInferenceSteps = request.numInferenceSteps ?? cached.pipe.defaults.numInferenceSteps
+  const settings = { ...request, numInferenceSteps }
+  const plan = planSchedule(cached.modelScheduler, settings)
+  checkStepIndices(settings, plan.numTimesteps, plan.schedulerName)
+  cached.pipe.scheduler = plan.scheduler
+  return plan
 }
 
 /**
@@ -126,8 +89,8 @@ export function startGeneration(
     if (!cache.has(request.modelDir, request.provider)) phase('loading')
     const cached = await cache.get(request.modelDir, request.provider)
     const { pipe } = cached
-    configureScheduler(cached, request, warn)
-    checkStepIndices(pipe, request)
+    const plan = applyPlan(cached, request)
+    for (const message of plan.warnings) warn(message)
     liveCutoff = new LiveCfgCutoffCallback({ family: pipe.family, cutoff: pendingCutoff })
 
     const previews = new Map<number, RgbaFrame>()
@@ -184,23 +147,22 @@ export function startGeneration(
     })
 
     for (const message of output.warnings) warn(message)
-    const scheduler = output.scheduler
-    if (!isSchedulerName(scheduler)) throw new Error(`unexpected scheduler ${scheduler}`)
-    const finalCutoff = liveCutoff.report().cutoff
+    const finalCutoff = liveCutoff.report()
     return {
       images: output.images.map(toFrame),
       family: pipe.family,
       seed: request.seed,
       width: output.width,
       height: output.height,
-      scheduler,
+      scheduler: plan.schedulerName,
       numInferenceSteps: output.numInferenceSteps,
       numTimesteps: output.numTimesteps,
-      useKarrasSigmas: pipe.scheduler.config.use_karras_sigmas === true,
+      useKarrasSigmas: plan.useKarrasSigmas,
       guidanceScale: output.guidanceScale,
       stepsRun: output.stepsRun,
       interrupted: output.interrupted,
-      cfgCutoff: finalCutoff,
+      cfgCutoff: finalCutoff.cutoff,
+      cfgCutoffStep: finalCutoff.locked ? finalCutoff.cutoffStep : null,
       provider: output.provider,
       ...(output.unetBatchFallback !== null ? { unetBatchFallback: output.unetBatchFallback } : {}),
       totalMs: output.totalMs,
