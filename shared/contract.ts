@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { OperationName } from './channels'
 import { CfgCutoffSchema, GenerateParamsSchema } from './params'
+import type { StepMetrics, StepReport } from './steps'
 import type {
   CfgCutoff,
   GenerateParams,
@@ -291,28 +292,14 @@ export interface JobStateEvent {
   message?: string
 }
 
-/** `job:step`: one denoising step ended. Metadata always arrives; previews are latest-wins. */
-export interface JobStepEvent {
+/**
+ * `job:step`: one denoising step ended (shared/steps.ts: index, timestep, T, times, UNet batch,
+ * guidance, and `endedAt`, which the renderer records with each painted preview so preview
+ * latency can be measured). Metadata always arrives; previews are latest-wins.
+ */
+export interface JobStepEvent extends StepReport {
   type: 'job:step'
   jobId: string
-  index: number
-  timestep: number
-  /** Timesteps in the loop (T). */
-  total: number
-  /** Wall time of the whole step. */
-  ms: number
-  /** Time in the UNet. */
-  unetMs: number
-  /** Batch the UNet ran with (2B with CFG, B without). */
-  unetBatch: number
-  /** Classifier-free guidance was applied in this step. */
-  cfg: boolean
-  /**
-   * When the step ended in the inference process: epoch ms with sub-ms precision
-   * (`performance.timeOrigin + performance.now()`, comparable across processes on one machine).
-   * The renderer records it with each painted preview, so preview latency can be measured.
-   */
-  endedAt: number
   /**
    * Latent-resolution preview; null when this step had none or a newer preview superseded it
    * before it could be sent (the connection was still busy with the previous one).
@@ -594,5 +581,13 @@ export const operationArgs = {
   ])
 } satisfies Record<OperationName, z.ZodType<unknown[]>>
 
-/** Parameters after validation, re-exported so UI code needs one import. */
-export type { CfgCutoff, GenerateParams, GenerateParamsInput, ProviderName, SchedulerClassName }
+/** Parameters and step reports, re-exported so UI code needs one import. */
+export type {
+  CfgCutoff,
+  GenerateParams,
+  GenerateParamsInput,
+  ProviderName,
+  SchedulerClassName,
+  StepMetrics,
+  StepReport
+}

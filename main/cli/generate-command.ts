@@ -7,7 +7,7 @@ import { writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
 import { startGeneration } from '../inference/host/run-generation'
-import type { GenerationRequest, GenerationResult, StepReport } from '../inference/protocol'
+import type { GenerationRequest, GenerationResult, InferenceStep } from '../inference/protocol'
 import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
@@ -81,7 +81,7 @@ function requestOf(options: GenerateOptions): GenerationRequest {
   }
 }
 
-function formatStep(step: StepReport): string {
+function formatStep(step: InferenceStep): string {
   const guidance = step.cfg ? 'cfg' : 'no cfg'
   return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch} (${guidance})`
 }
@@ -112,7 +112,7 @@ export async function generateCommand(
     width: options.width ?? defaults.width,
     height: options.height ?? defaults.height
   }
-  const steps: StepReport[] = []
+  const steps: InferenceStep[] = []
   const cache = new PipelineCache()
   const run = startGeneration(
     request,

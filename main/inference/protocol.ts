@@ -1,4 +1,5 @@
 import type { CfgCutoff, ProviderName, SchedulerClassName } from '../../shared/params'
+import type { StepReport } from '../../shared/steps'
 import type { PipelinePhase } from '../engine'
 
 /**
@@ -64,27 +65,8 @@ export interface RgbaFrame {
   rgba: ArrayBuffer
 }
 
-/** One finished denoising step. */
-export interface StepReport {
-  index: number
-  timestep: number
-  /** Number of timesteps the loop iterates (T). */
-  total: number
-  /** Wall time of the whole step (UNet, guidance, scheduler, callbacks). */
-  ms: number
-  /** Time inside the UNet's `session.run`. */
-  unetMs: number
-  /** Batch the UNet actually ran with (2B with CFG, B without). */
-  unetBatch: number
-  /** Whether classifier-free guidance was applied in this step. */
-  cfg: boolean
-  /**
-   * When the step ended in the inference process, callbacks and preview included: epoch
-   * milliseconds with sub-millisecond precision (`performance.timeOrigin + performance.now()`),
-   * comparable with the same clock in other processes on this machine (main, the renderer). The
-   * benchmark measures preview latency from it (bench/README.md).
-   */
-  endedAt: number
+/** One finished denoising step as the inference process sends it: its report and preview. */
+export interface InferenceStep extends StepReport {
   /** Latent-resolution preview, or null when previews are off for this step. */
   preview: RgbaFrame | null
 }
@@ -133,7 +115,7 @@ export interface GenerationResult {
 /** Events the inference process sends to main about a job. */
 export type InferenceEvent =
   | { type: 'state'; jobId: string; phase: InferencePhase }
-  | { type: 'step'; jobId: string; step: StepReport }
+  | { type: 'step'; jobId: string; step: InferenceStep }
   | { type: 'cutoff'; jobId: string; report: CutoffReport }
   | { type: 'warning'; jobId: string; message: string }
   | { type: 'done'; jobId: string; result: GenerationResult }

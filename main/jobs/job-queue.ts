@@ -329,23 +329,11 @@ export class JobQueue {
         }
         return
       case 'step': {
-        const { step } = event
-        job.steps.push({ unetMs: step.unetMs, unetBatch: step.unetBatch, cfg: step.cfg })
-        const preview = step.preview === null ? null : toRgbaImage(step.preview)
-        if (preview !== null && job.params.keepPreviews) job.previews.set(step.index, preview)
-        this.options.events.emit({
-          type: 'job:step',
-          jobId: job.id,
-          index: step.index,
-          timestep: step.timestep,
-          total: step.total,
-          ms: step.ms,
-          unetMs: step.unetMs,
-          unetBatch: step.unetBatch,
-          cfg: step.cfg,
-          endedAt: step.endedAt,
-          preview
-        })
+        const { preview: frame, ...report } = event.step
+        job.steps.push({ unetMs: report.unetMs, unetBatch: report.unetBatch, cfg: report.cfg })
+        const preview = frame === null ? null : toRgbaImage(frame)
+        if (preview !== null && job.params.keepPreviews) job.previews.set(report.index, preview)
+        this.options.events.emit({ type: 'job:step', jobId: job.id, ...report, preview })
         return
       }
       case 'cutoff': {

@@ -27,6 +27,7 @@ export type {
   RunPlanInfo,
   RunPlanSummary,
   SchedulerClassName,
+  StepReport,
   StepwiseApi,
   StepwiseEvent
 } from '../../shared/contract'

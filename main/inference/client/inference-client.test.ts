@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { InferenceEventOf } from './inference-client'
 import { InferenceClient, InferenceJobError } from './inference-client'
-import type { GenerationRequest, StepReport, InferenceEvent } from '../protocol'
+import type { GenerationRequest, InferenceStep, InferenceEvent } from '../protocol'
 
 // Real inference processes running real onnxruntime sessions on the fixture models.
 const sdModel = resolve(__dirname, '../../../fixtures/models/tiny-sd-random')
@@ -43,7 +43,7 @@ function record(client: InferenceClient, jobId: string): InferenceEvent[] {
   return events
 }
 
-function stepsOf(events: InferenceEvent[]): StepReport[] {
+function stepsOf(events: InferenceEvent[]): InferenceStep[] {
   return events.filter((e): e is InferenceEventOf<'step'> => e.type === 'step').map((e) => e.step)
 }
 

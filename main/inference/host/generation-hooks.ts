@@ -1,5 +1,5 @@
 import type { CfgCutoff } from '../../../shared/params'
-import type { CutoffReport, GenerationResult, InferencePhase, StepReport } from '../protocol'
+import type { CutoffReport, GenerationResult, InferencePhase, InferenceStep } from '../protocol'
 
 /**
  * How a generation reports while it runs. The inference process forwards these as messages; the
@@ -9,7 +9,7 @@ import type { CutoffReport, GenerationResult, InferencePhase, StepReport } from 
 export interface GenerationHooks {
   phase(phase: InferencePhase): void
   /** One finished step; `step.preview.rgba` is a fresh buffer the hook may transfer. */
-  step(step: StepReport): void
+  step(step: InferenceStep): void
   /** The live CFG cutoff changed state (set, refused, locked). */
   cutoff(report: CutoffReport): void
   warning(message: string): void

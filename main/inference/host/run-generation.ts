@@ -17,7 +17,7 @@ import type {
   GenerationResult,
   InferencePhase,
   RgbaFrame,
-  StepReport
+  InferenceStep
 } from '../protocol'
 import { explainFailure } from './explain-failure'
 import type { GenerationHooks, GenerationRun } from './generation-hooks'
@@ -125,7 +125,7 @@ export function startGeneration(
         // Stamped first, before the report is built and sent: the moment the step (its callbacks
         // and preview included) ended, on a clock other processes on this machine share.
         const endedAt = performance.timeOrigin + performance.now()
-        const step: StepReport = {
+        const step: InferenceStep = {
           index: info.index,
           timestep: info.timestep,
           total: info.numTimesteps,

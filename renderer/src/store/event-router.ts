@@ -5,7 +5,7 @@ import { previewFrames } from '../lib/preview-frames'
 import { useFormStore } from './form-store'
 import { useAppStore } from './app-store'
 import { useHistoryStore } from './history-store'
-import type { StepRecord } from './job-store'
+import type { LiveStep } from './job-store'
 import { takesOverLiveView, useJobStore } from './job-store'
 import { useLibraryStore } from './library-store'
 import { useNoticeStore } from './notice-store'
@@ -19,8 +19,8 @@ import { useQueueStore } from './queue-store'
  * @returns the unsubscribe function
  */
 export function routeEvents(api: StepwiseApi): () => void {
-  const steps = new FrameBatcher<{ jobId: string; record: StepRecord }>((items) => {
-    const byJob = new Map<string, StepRecord[]>()
+  const steps = new FrameBatcher<{ jobId: string; record: LiveStep }>((items) => {
+    const byJob = new Map<string, LiveStep[]>()
     for (const { jobId, record } of items) {
       const list = byJob.get(jobId) ?? []
       list.push(record)

@@ -6,18 +6,12 @@ import type {
   GenerateParams,
   JobState,
   ResultMetadata,
-  RgbaImage
+  RgbaImage,
+  StepReport
 } from '../contract'
 
 /** One finished denoising step as the gallery shows it (the pixels live in previewFrames). */
-export interface StepRecord {
-  index: number
-  timestep: number
-  total: number
-  ms: number
-  unetMs: number
-  unetBatch: number
-  cfg: boolean
+export interface LiveStep extends Omit<StepReport, 'endedAt'> {
   hasPreview: boolean
 }
 
@@ -32,7 +26,7 @@ export interface LiveJob {
   stopping: boolean
   /** When each phase began (ms since page load), for phase durations. */
   phaseStartedAt: Partial<Record<JobState, number>>
-  steps: StepRecord[]
+  steps: LiveStep[]
   /** T: as main planned it (the job's ticket or summary), then as the engine reports it. */
   total: number
   cutoff: CfgCutoffState | null
@@ -58,7 +52,7 @@ export interface JobStoreState {
     state?: JobState
   ): void
   applyState(jobId: string, state: JobState, message: string | undefined, at: number): void
-  addSteps(jobId: string, steps: StepRecord[]): void
+  addSteps(jobId: string, steps: LiveStep[]): void
   applyCutoff(jobId: string, cutoff: CfgCutoffState): void
   applyDone(
     jobId: string,
