@@ -204,7 +204,7 @@ export interface RgbaImage {
   rgba: Uint8Array
 }
 
-/** The live CFG cutoff of a job, as the worker last reported it. */
+/** The live CFG cutoff of a job, as the inference process last reported it. */
 export interface CfgCutoffState {
   cutoff: CfgCutoff | null
   /** Step index after which guidance ends, or null (guidance until the end, or not known yet). */
@@ -307,7 +307,7 @@ export interface JobStepEvent extends StepReport {
   preview: RgbaImage | null
 }
 
-/** `job:cutoff`: the worker's view of the live CFG cutoff changed (or a change was refused). */
+/** `job:cutoff`: the inference process's view of the live CFG cutoff changed (or a change was refused). */
 export interface JobCutoffEvent {
   type: 'job:cutoff'
   jobId: string

@@ -92,7 +92,7 @@ export {
 } from './models'
 export type {
   ExecutionProviderName,
-  ModelFamily,
+  PipelineFamily,
   ModelFolder,
   ModelFolderCheck,
   GraphCheck,

@@ -1,6 +1,6 @@
 import type { CfgCutoff, ProviderName, SchedulerClassName } from '../../shared/params'
 import type { StepReport } from '../../shared/steps'
-import type { PipelinePhase } from '../engine'
+import type { PipelineFamily, PipelinePhase } from '../engine'
 
 /**
  * Messages between the main process and the inference process. onnxruntime-node's
@@ -86,8 +86,8 @@ export interface CutoffReport {
 /** The outcome of a finished (or stopped) generation. */
 export interface GenerationResult {
   images: RgbaFrame[]
-  /** The pipeline family that ran: `sd` (StableDiffusionPipeline) or `sdxl`. */
-  family: string
+  /** The pipeline that ran: `sd` (StableDiffusionPipeline) or `sdxl`. */
+  family: PipelineFamily
   seed: number
   width: number
   height: number

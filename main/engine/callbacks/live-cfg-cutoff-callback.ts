@@ -2,6 +2,7 @@ import { ratioStepIndex } from '../../../shared/cfg-cutoff'
 import type { CallbackKwargs, PipelineRunState } from './callback-types'
 import { keepConditionalHalf } from './keep-conditional-half'
 import { PipelineCallback } from './pipeline-callback'
+import type { PipelineFamily } from '../models/model-index'
 
 /** Where guidance ends: after step index `int(T · ratio)`, after an exact index, or never (null). */
 export type LiveCfgCutoff = { ratio: number } | { stepIndex: number } | null
@@ -24,7 +25,7 @@ export interface LiveCfgCutoffReport {
 /** Options of {@link LiveCfgCutoffCallback}. */
 export interface LiveCfgCutoffCallbackOptions {
   /** Which conditioning tensors to halve: SD's `prompt_embeds`, or SDXL's three. */
-  family: 'sd' | 'sdxl'
+  family: PipelineFamily
   /** The initial cutoff (default null: none). */
   cutoff?: LiveCfgCutoff
 }
@@ -42,7 +43,7 @@ const TENSOR_INPUTS = {
  * A callback instance serves one run at a time; a run starting again at step 0 unlocks it.
  */
 export class LiveCfgCutoffCallback extends PipelineCallback {
-  readonly family: 'sd' | 'sdxl'
+  readonly family: PipelineFamily
   private cutoff: LiveCfgCutoff
   private numTimesteps: number | null = null
   private lastStep = -1

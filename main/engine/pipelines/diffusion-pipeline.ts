@@ -15,6 +15,7 @@ import { guidanceScaleEmbedding } from './guidance'
 import { estimateRunMemory, memoryRefusal } from './memory-estimate'
 import type { FamilyHooks } from './family-hooks'
 import { ModelLoader, type LoadedModels } from './loaded-models'
+import type { PipelineFamily } from '../models/model-index'
 import type {
   CallOptions,
   FromPretrainedOptions,
@@ -61,7 +62,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   readonly folder: ModelFolder
 
   /** `'sd'` or `'sdxl'`. */
-  abstract readonly family: 'sd' | 'sdxl'
+  abstract readonly family: PipelineFamily
   /** diffusers' `_callback_tensor_inputs`: the names a callback may request and replace. */
   abstract readonly callbackTensorInputs: readonly string[]
 

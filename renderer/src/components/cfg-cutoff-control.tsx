@@ -18,7 +18,7 @@ import { CutoffStrip } from './cutoff-strip'
 
 /**
  * Where classifier-free guidance ends, as a share of the steps or an exact step. Before a run it is
- * a parameter; during a run it steers the worker's live cutoff until guidance has ended, and then
+ * a parameter; during a run it steers the inference process's live cutoff until guidance has ended, and then
  * locks (guidance cannot come back). It shows the UNet work saved: predicted, then measured.
  */
 export function CfgCutoffControl(): JSX.Element {

@@ -88,7 +88,7 @@ describe('cutoffLocked', () => {
     expect(cutoffLocked(live())).toBe(true)
   })
 
-  it('follows the worker’s own report and unlocks when the run ends', () => {
+  it('follows the inference process’s own report and unlocks when the run ends', () => {
     const store = useJobStore.getState()
     store.begin('a', 1, params, 10, 'denoising')
     store.applyCutoff('a', { cutoff: { ratio: 0.4 }, cutoffStep: 4, locked: true })

@@ -175,7 +175,7 @@ export function takesOverLiveView(live: LiveJob | null, jobId: string, state: Jo
 }
 
 /**
- * Whether the live job's cutoff can no longer move: guidance has ended (the worker says so, or
+ * Whether the live job's cutoff can no longer move: guidance has ended (the inference process says so, or
  * the run has finished the cutoff step). Finished jobs do not lock the control for the next run.
  */
 export function cutoffLocked(live: LiveJob | null): boolean {

@@ -76,7 +76,7 @@ const sendCutoff = latestWinsCaller(
 )
 
 /**
- * Applies a new cutoff to the running job (the worker replaces its live cutoff callback), unless
+ * Applies a new cutoff to the running job (the inference process replaces its live cutoff callback), unless
  * guidance has already ended: it cannot come back, so the control is locked then.
  */
 export function moveLiveCutoff(cutoff: CfgCutoff | null): void {
