@@ -108,8 +108,16 @@ export type { MemoryEstimate, RunShape } from './pipelines/memory-estimate'
 // The scheduler a model folder's config names (with the Stepwise default when it names none)
 export { schedulerFromConfig } from './pipelines/scheduler-factory'
 
-// Image output: PNG files with text chunks (the A1111 `parameters` chunk among them)
-export { encodePng, decodePng, readPngText, writePngFile } from './output'
+// Image output: PNG files with text chunks (the A1111 `parameters` chunk among them), and the
+// atomic file writer they use (whole new file or the old one, never a mix)
+export {
+  encodePng,
+  decodePng,
+  readPngText,
+  writePngFile,
+  writeFileAtomic,
+  removeLeftoverTempFiles
+} from './output'
 export type { DecodedPng } from './output'
 
 // Tensors

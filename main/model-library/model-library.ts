@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
-import { removeLeftoverTempFiles, writeFileAtomic } from '../history/atomic-write'
+import { removeLeftoverTempFiles, writeFileAtomic } from '../engine'
 
 /**
  * The model folders a user added (or downloaded), remembered between runs in one small JSON file

@@ -1,5 +1,5 @@
 // Child process for the crash test: rewrites a history index atomically in a loop until killed.
-import { writeFileAtomic } from '../../main/history/atomic-write'
+import { writeFileAtomic } from '../../main/engine'
 import { serializeHistoryIndex } from '../../main/history/history-index'
 import { sampleResult } from './sample-result'
 
