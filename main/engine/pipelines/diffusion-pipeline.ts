@@ -23,6 +23,7 @@ import type {
   OutputType,
   PipelineOutput
 } from './pipeline-types'
+import { promptBatchSize } from './pipeline-loading'
 import { pastEndWarnings, resolveStepEndCallback } from './resolve-callback'
 import { schedulerFromConfig } from './scheduler-factory'
 import { decodeLatents } from './vae-decode'
@@ -288,7 +289,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
     checkCallOptions(o, resolved)
     const outputType: OutputType = o.outputType ?? 'image'
-    const batchSize = family.batchSize()
+    const batchSize = promptBatchSize(o.prompt, o.promptEmbeds)
     const B = batchSize * resolved.numImagesPerPrompt
     checkGenerators(o.generator, B)
     // Before any allocation: a size whose activations cannot fit is refused, not attempted.
