@@ -19,6 +19,7 @@ import { EXIT_FAILURE, UsageError } from './usage-error'
  * and the other way round.
  */
 
+/** Flags every `models` subcommand takes. */
 const COMMON: readonly FlagSpec[] = [
   { name: 'json', kind: 'boolean' },
   { name: 'data-dir', kind: 'value' },

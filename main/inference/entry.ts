@@ -14,6 +14,7 @@ import type { InferenceCommand, InferenceEvent } from './protocol'
  * loop before each step.
  */
 
+/** The line to main, and the pipeline kept loaded between jobs. */
 const channel = openParentChannel()
 const cache = new PipelineCache()
 let active: { jobId: string; run: GenerationRun } | null = null

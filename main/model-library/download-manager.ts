@@ -26,6 +26,7 @@ import type { ModelRegistry } from './model-registry'
  * is not kept in the summary, the events, the library or any log.
  */
 
+/** How the downloads panel names each curated family. */
 const FAMILY_LABELS: Readonly<Record<KnownModelFamily, string>> = {
   sd1: 'SD 1.x',
   sd2: 'SD 2.x',

@@ -244,7 +244,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   }
 
   /**
-   * The text-to-image call shared by SD and SDXL, in diffusers' order (spec §2.2): callback
+   * The text-to-image call shared by SD and SDXL, in the order of diffusers' `StableDiffusionPipeline.__call__`: callback
    * override, defaults, input checks (before any model runs), run-state reset, prompt encoding
    * with the CFG flag as it is now, timesteps, latents × `initNoiseSigma`, `timestep_cond`,
    * `numTimesteps`, the loop, then decoding (also after an interrupt).

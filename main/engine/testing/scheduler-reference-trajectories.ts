@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import type { Tensor } from 'onnxruntime-node'
 import { Generator } from '../random/generator'
 import { randnTensor } from '../random/randn-tensor'
-import type { SchedulerConfigInput } from '../schedulers/config'
 import { f32 } from '../schedulers/numpy-compat'
 import type { Scheduler, SchedulerStepOptions } from '../schedulers/scheduler'
 import { floatData, makeTensor } from '../schedulers/tensor-ops'
@@ -232,9 +231,4 @@ export function reviveConfigValue(value: unknown): unknown {
   if (value === '-Infinity') return -Infinity
   if (value === 'Infinity') return Infinity
   return value
-}
-
-/** The recorded input config, as a scheduler_config.json object. */
-export function variantInput(variant: ReferenceVariant): SchedulerConfigInput {
-  return variant.input
 }
