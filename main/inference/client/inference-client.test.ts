@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { InferenceEventOf } from './inference-client'
 import { InferenceClient, InferenceJobError } from './inference-client'
@@ -222,40 +221,29 @@ describe('InferenceClient with the real inference process', () => {
     await first
   })
 
-  it('keeps the main event loop responsive and previews streaming while the process computes', async () => {
-    const histogram = monitorEventLoopDelay({ resolution: 10 })
-    const events = record(client, 'lag-1')
-    // Arrival times of step events here, in main: they must come while the run goes on, not
-    // all at the end.
-    const arrivals: number[] = []
+  it('streams each step and its preview to main while the process computes the next ones', async () => {
+    // Main handles the first step's message while the run goes on (its event loop is free:
+    // session.run blocks the inference process, not main), so a stop sent from that handler
+    // lands at one of the next step boundaries, not after the last step. How long main's loop
+    // waits meanwhile is measured by the benchmark (bench/README.md), not judged here.
+    const events = record(client, 'stream-1')
     const off = client.on('step', (e) => {
-      if (e.jobId === 'lag-1') arrivals.push(performance.now())
+      if (e.jobId === 'stream-1' && e.step.index === 0) client.stop('stream-1')
     })
-    // A 10 ms timer counts how often main's loop got to run. Were session.run on this thread,
-    // the loop would run about once per step (between steps) and the timer would tick about as
-    // often as there are steps.
-    let ticks = 0
-    const timer = setInterval(() => ticks++, 10)
-    histogram.enable()
-    const started = performance.now()
-    await client.generate('lag-1', request({ width: 256, height: 256, numInferenceSteps: 8 }))
-    const finished = performance.now()
-    histogram.disable()
-    clearInterval(timer)
+    const result = await client.generate(
+      'stream-1',
+      request({ width: 256, height: 256, numInferenceSteps: 30 })
+    )
     off()
     const steps = stepsOf(events)
-    const computeMs = steps.reduce((sum, s) => sum + s.ms, 0)
-    // Loose on purpose: no timing pass/fail on a shared 2-core machine (measured there at load
-    // average ≈ 11: mean lag 16–63 ms, max 130–470 ms, against max 27 ms for an idle process).
-    expect(ticks).toBeGreaterThan(3 * steps.length)
-    expect(histogram.max / 1e6).toBeLessThan(finished - started)
-    expect(computeMs).toBeGreaterThan(0)
+    expect(client.pid).not.toBe(process.pid)
+    expect(result.interrupted).toBe(true)
+    expect(result.stepsRun).toBeLessThan(30)
+    expect(steps.map((s) => s.index)).toEqual([...Array(result.stepsRun).keys()])
     expect(steps.every((s) => s.preview?.rgba.byteLength === 32 * 32 * 4)).toBe(true)
-    expect(arrivals).toHaveLength(8)
-    // Previews stream: the first reached main while the later steps were still to run (at
-    // least half of their measured time before the end), not in a burst at the end.
-    const laterMs = steps.slice(1).reduce((sum, s) => sum + s.ms, 0)
-    expect(finished - (arrivals[0] as number)).toBeGreaterThan(laterMs / 2)
+    // One message per step, in order, each before the result.
+    const order = events.map((e) => e.type).filter((t) => t === 'step' || t === 'done')
+    expect(order).toEqual([...Array<string>(result.stepsRun).fill('step'), 'done'])
   })
 })
 
