@@ -6,7 +6,7 @@ const root = __dirname
 /**
  * One build for every process. The main bundle has several entries because the same engine
  * serves three front ends (Electron, the browser-mode server and the CLI) and the inference
- * worker must be its own file for `new Worker(path)`.
+ * process must be its own file for `utilityProcess.fork(path)` / `child_process.fork(path)`.
  */
 export default defineConfig({
   main: {
@@ -18,7 +18,7 @@ export default defineConfig({
           index: resolve(root, 'main/index.ts'),
           server: resolve(root, 'main/server.ts'),
           cli: resolve(root, 'main/cli.ts'),
-          worker: resolve(root, 'main/engine/worker.ts')
+          inference: resolve(root, 'main/inference/entry.ts')
         }
       }
     }

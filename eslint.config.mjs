@@ -3,6 +3,12 @@ import globals from 'globals'
 import reactHooks from 'eslint-plugin-react-hooks'
 import tseslint from 'typescript-eslint'
 
+/** Any path into main/engine other than its index. */
+const ENGINE_INTERNALS = {
+  regex: '(^|/)engine/(?!index$).+',
+  message: 'Import the engine through main/engine (its index.ts), never a file behind it.'
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -69,6 +75,33 @@ export default tseslint.config(
               message: 'main/engine is a plain library and must not import electron.'
             }
           ]
+        }
+      ]
+    }
+  },
+  {
+    // The engine's public surface is main/engine/index.ts; what lies behind it may change.
+    files: ['**/*.{ts,mjs}'],
+    ignores: ['main/engine/**', 'renderer/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [ENGINE_INTERNALS] }]
+    }
+  },
+  {
+    // The inference process loads this folder; Electron's main-process modules do not exist there.
+    files: ['main/inference/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message:
+                'main/inference runs in the child process too; main/index.ts injects what needs electron.'
+            }
+          ],
+          patterns: [ENGINE_INTERNALS]
         }
       ]
     }

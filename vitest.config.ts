@@ -6,6 +6,7 @@ export default defineConfig({
     include: [
       'main/**/*.test.ts',
       'shared/**/*.test.ts',
+      'testing/**/*.test.ts',
       'renderer/**/*.test.{ts,tsx}',
       'examples/**/*.test.ts',
       'bench/**/*.test.ts',

@@ -46,31 +46,62 @@ test('a 40 % cutoff turns CFG off from the step after index int(0.4·T)', async 
   await page.close()
 })
 
+test('before a run, the cutoff is placed on T as main plans it, which is what then runs', async () => {
+  const page = await openApp(app.browser, app.server)
+  // PNDM iterates more timesteps than steps (N + 1 with skip_prk_steps, more with its Runge-Kutta
+  // warm-up): only the model's scheduler config says how many, and main reads it.
+  await fillForm(page, {
+    prompt: 'a red square on a white background',
+    steps: '10',
+    scheduler: 'PNDMScheduler',
+    cutoffPercent: 50
+  })
+  // Until main's plan is in, the control counts the 10 steps; then it shows T.
+  const summary = page.getByTestId('cutoff-summary')
+  const shown = async (): Promise<[number, number]> => {
+    const [, after, of] = /after step (\d+) of (\d+)/.exec(await summary.innerText()) ?? []
+    return [Number(after), Number(of)]
+  }
+  await expect.poll(async () => (await shown())[1]).toBeGreaterThan(10)
+  const [after, total] = await shown()
+  expect(after).toBe(Math.trunc(total * 0.5) + 1)
+
+  await page.getByTestId('generate-button').click()
+  await expectStatus(page, 'done')
+  const steps = await galleryState(page)
+  expect(steps).toHaveLength(total)
+  const cutoffStep = after - 1
+  expect(steps.map((s) => s.cfg)).toEqual(steps.map((s) => (s.step <= cutoffStep ? 'on' : 'off')))
+  await page.close()
+})
+
 test('the slider steers the running job until guidance ends, then locks', async () => {
   const page = await openApp(app.browser, app.server)
   await fillForm(page, {
     prompt: 'a white triangle on a green background',
     ...SLOW_RUN,
-    cutoffPercent: 90
+    cutoffPercent: 100
   })
   const slider = page.getByTestId('cfg-cutoff-slider')
   await page.getByTestId('generate-button').click()
   await expect(galleryItems(page).first()).toBeVisible()
 
-  // Move guidance's end from 90 % to a step well ahead of where the run is now, whatever the
-  // machine's speed: p % of T = 500 steps puts the cutoff at index int(500 · p / 100) = 5p.
+  // Guidance runs to the end until the slider moves its end to a step ahead of where the run is
+  // now: p % of T = 500 steps is index int(500 · p / 100) = 5p.
   const states = await galleryState(page)
   const now = states[states.length - 1]?.step ?? 0
-  expect(now).toBeLessThan(250)
-  const percent = Math.ceil((now + 100) / 5)
-  const cutoffStep = 5 * percent
+  const percent = Math.min(99, Math.ceil((now + 100) / 5))
+  const requested = 5 * percent
   await slider.fill(String(percent))
-  await expect(page.getByTestId('cutoff-summary')).toContainText(
-    `Guidance ends after step ${cutoffStep + 1} of 500`
-  )
-  await expect(galleryItems(page).nth(cutoffStep + 1)).toBeVisible({ timeout: 60_000 })
+  // Guidance ends at the requested step or, had the run passed it before the change landed, at
+  // the step after the change (the engine's rule): never before it was asked to. Then it locks.
+  await expect(page.getByTestId('cutoff-locked')).toBeVisible({ timeout: 60_000 })
   await expect(slider).toBeDisabled()
-  await expect(page.getByTestId('cutoff-locked')).toBeVisible()
+  const summary = await page.getByTestId('cutoff-summary').innerText()
+  const [, after] = /Guidance ends after step (\d+) of 500/.exec(summary) ?? []
+  const cutoffStep = Number(after) - 1
+  expect(cutoffStep).toBeGreaterThanOrEqual(requested)
+  await expect(galleryItems(page).nth(cutoffStep + 1)).toBeVisible({ timeout: 60_000 })
   await snap(page, 'cutoff-locked')
 
   await page.keyboard.press('Escape')

@@ -35,7 +35,7 @@ function startHub(): Promise<{ process: ChildProcess; endpoint: string }> {
     [
       '--import',
       'tsx',
-      join(ROOT, 'main/hub/test-hub/serve.ts'),
+      join(ROOT, 'testing/test-hub/serve.ts'),
       '--repo',
       `stepwise/tiny-fp16=${join(FIXTURES, 'tiny-sd-fp16')}`
     ],

@@ -21,9 +21,9 @@ import {
   AutoPipelineForText2Image,
   SDXL_DIFFUSERS_DOCS_LATENT_RGB_FACTORS,
   index,
-  latentsToRGB
+  latentsToRGB,
+  writePngFile
 } from '../main/engine'
-import { writePngFile } from '../main/engine/output'
 
 /** The docs' `latents_to_rgb`: one `[4, h, w]` latent image to RGB. */
 export function latentsToRgbDocs(latents: FloatTensor): RgbaImage {

@@ -11,8 +11,7 @@
  */
 import { join } from 'node:path'
 import type { CallbackKwargs, PipelineOutput, PipelineRunState } from '../main/engine'
-import { Generator, StableDiffusionPipeline, chunk } from '../main/engine'
-import { writePngFile } from '../main/engine/output'
+import { Generator, StableDiffusionPipeline, chunk, writePngFile } from '../main/engine'
 
 function callbackDynamicCfg(
   pipe: PipelineRunState,

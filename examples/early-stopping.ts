@@ -9,8 +9,7 @@
  */
 import { join } from 'node:path'
 import type { CallbackKwargs, PipelineOutput, PipelineRunState } from '../main/engine'
-import { StableDiffusionPipeline } from '../main/engine'
-import { writePngFile } from '../main/engine/output'
+import { StableDiffusionPipeline, writePngFile } from '../main/engine'
 
 function interruptCallback(
   pipeline: PipelineRunState,

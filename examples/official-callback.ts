@@ -14,9 +14,9 @@ import {
   DPMSolverMultistepScheduler,
   Generator,
   SDXLCFGCutoffCallback,
-  StableDiffusionXLPipeline
+  StableDiffusionXLPipeline,
+  writePngFile
 } from '../main/engine'
-import { writePngFile } from '../main/engine/output'
 
 /** Runs the example on an SDXL model folder and writes `official_callback.png` into `outDir`. */
 export async function officialCallbackExample(

@@ -46,7 +46,7 @@ export function modelDirsFromEnv(
  */
 export const APP_FILES = {
   main: 'out/main/index.js',
-  inferenceProcess: 'out/main/worker.js',
+  inferenceProcess: 'out/main/inference.js',
   preload: 'out/preload/index.js',
   renderer: 'out/renderer/index.html'
 } as const

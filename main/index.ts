@@ -1,13 +1,13 @@
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, session, shell } from 'electron'
+import { app, BrowserWindow, session, shell, utilityProcess } from 'electron'
 import { openStepwiseApi } from './api/create-api'
 import { inferenceStatusOf } from './api/inference-status'
-import { utilityWorkerProcess } from './electron-worker-process'
 import { appFilePaths, modelDirsFromEnv } from './app-paths'
-import { InferenceWorkerClient } from './engine/worker-client'
+import { InferenceClient } from './inference/client/inference-client'
+import { utilityInferenceProcess } from './inference/client/utility-inference-process'
 import { pickModelFolder } from './ipc/folder-dialog'
 import { registerIpcHandlers } from './ipc/register-handlers'
-import { DownloadManager } from './models/download-manager'
+import { DownloadManager } from './model-library/download-manager'
 import { WindowEventDelivery } from './ipc/window-events'
 import { isAppUrl, lockDownNavigation } from './security'
 import { secureWebPreferences } from './window-options'
@@ -65,19 +65,21 @@ void app.whenReady().then(async () => {
   )
   const dataDir = process.env['STEPWISE_DATA_DIR'] ?? app.getPath('userData')
   // Inference runs in a utility process: a native crash there fails one job, not the app.
-  const worker = new InferenceWorkerClient({
-    spawn: utilityWorkerProcess,
-    workerFile: files.inferenceProcess
+  const inference = new InferenceClient({
+    spawn: utilityInferenceProcess((file, args, options) =>
+      utilityProcess.fork(file, args, options)
+    ),
+    entryFile: files.inferenceProcess
   })
   const api = await openStepwiseApi({
     appVersion: app.getVersion(),
     mode: 'electron',
     dataDir,
     modelDirs: modelDirs(),
-    worker,
+    inference,
     pickFolder: pickModelFolder,
     downloads: (models, events) => new DownloadManager({ dataDir, models, events }),
-    inferenceStatus: () => inferenceStatusOf(worker)
+    inferenceStatus: () => inferenceStatusOf(inference)
   })
   // Quit only after the running job has stopped and its result is stored (see JobQueue.close).
   let closed = false

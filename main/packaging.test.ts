@@ -34,7 +34,7 @@ const ENTRY_POINTS = [
   'out/main/index.js',
   'out/main/server.js',
   'out/main/cli.js',
-  'out/main/worker.js',
+  'out/main/inference.js',
   'out/preload/index.js',
   'out/renderer/index.html'
 ]

@@ -4,8 +4,8 @@ import { version } from '../package.json'
 import { openStepwiseApi } from './api/create-api'
 import { inferenceStatusOf } from './api/inference-status'
 import { defaultUserDataDir } from './app-paths'
-import { InferenceWorkerClient } from './engine/worker-client'
-import { DownloadManager } from './models/download-manager'
+import { InferenceClient } from './inference/client/inference-client'
+import { DownloadManager } from './model-library/download-manager'
 import { startBrowserServer } from './server/browser-server'
 import { parseServerArgs, SERVER_USAGE } from './server/server-args'
 
@@ -37,15 +37,15 @@ async function main(): Promise<void> {
   // The build runs from out/main/; the shipped models sit in resources/models at the repo root.
   const modelDirs =
     args.modelsDirs.length > 0 ? args.modelsDirs : [join(__dirname, '../../resources/models')]
-  const worker = new InferenceWorkerClient()
+  const inference = new InferenceClient()
   const api = await openStepwiseApi({
     appVersion: version,
     mode: 'browser',
     dataDir,
     modelDirs,
-    worker,
+    inference,
     downloads: (models, events) => new DownloadManager({ dataDir, models, events }),
-    inferenceStatus: () => inferenceStatusOf(worker)
+    inferenceStatus: () => inferenceStatusOf(inference)
   })
   const server = await startBrowserServer({
     api,

@@ -18,6 +18,7 @@ export const OPERATION_NAMES = [
   'cancelDownload',
   'listDownloads',
   'inferenceStatus',
+  'planRun',
   'generate',
   'stop',
   'setCfgCutoff',

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { OperationName } from './channels'
 import { CfgCutoffSchema, GenerateParamsSchema } from './params'
+import type { StepMetrics, StepReport } from './steps'
 import type {
   AlgorithmType,
   CfgCutoff,
@@ -149,16 +150,43 @@ export type JobState =
 /** The states after which nothing more happens to a job. */
 export const TERMINAL_JOB_STATES: readonly JobState[] = ['done', 'stopped', 'failed', 'cancelled']
 
-/** Returned by `generate`: the job and the seed it will use (drawn now when random). */
-export interface JobTicket {
+/** Whether nothing more happens to a job in `state` (done, stopped, failed or cancelled). */
+export function isTerminalJobState(state: JobState): boolean {
+  return TERMINAL_JOB_STATES.includes(state)
+}
+
+/**
+ * What a run will do, as main plans it before queueing (the same plan the inference process
+ * follows): the answer of `planRun`, and part of every ticket and job summary.
+ */
+export interface RunPlanInfo {
+  /** Timesteps the denoising loop will iterate (T): the bound of step indices (0 … T − 1). */
+  numTimesteps: number
+  /**
+   * Index of the last step with classifier-free guidance, or null (guidance to the end). For a
+   * running job, the cutoff in force as last reported (it can move until guidance has ended).
+   */
+  cfgCutoffStep: number | null
+}
+
+/** The answer of `planRun`: the plan and the parameters it resolved. */
+export interface RunPlanSummary extends RunPlanInfo {
+  /** Steps asked for (N), the model's default filled in. */
+  numInferenceSteps: number
+  /** The scheduler that will run. */
+  scheduler: SchedulerClassName
+}
+
+/** Returned by `generate`: the job, the seed it will use (drawn now when random) and its plan. */
+export interface JobTicket extends RunPlanInfo {
   jobId: string
   seed: number
   /** 0 when it runs at once, k when k jobs are ahead of it. */
   position: number
 }
 
-/** A queued or running job as the queue shows it. */
-export interface JobSummary {
+/** A queued or running job as the queue shows it, with its plan. */
+export interface JobSummary extends RunPlanInfo {
   jobId: string
   state: JobState
   /** The validated parameters, with the concrete seed and the resolved model id. */
@@ -177,7 +205,7 @@ export interface RgbaImage {
   rgba: Uint8Array
 }
 
-/** The live CFG cutoff of a job, as the worker last reported it. */
+/** The live CFG cutoff of a job, as the inference process last reported it. */
 export interface CfgCutoffState {
   cutoff: CfgCutoff | null
   /** Step index after which guidance ends, or null (guidance until the end, or not known yet). */
@@ -267,28 +295,14 @@ export interface JobStateEvent {
   message?: string
 }
 
-/** `job:step`: one denoising step ended. Metadata always arrives; previews are latest-wins. */
-export interface JobStepEvent {
+/**
+ * `job:step`: one denoising step ended (shared/steps.ts: index, timestep, T, times, UNet batch,
+ * guidance, and `endedAt`, which the renderer records with each painted preview so preview
+ * latency can be measured). Metadata always arrives; previews are latest-wins.
+ */
+export interface JobStepEvent extends StepReport {
   type: 'job:step'
   jobId: string
-  index: number
-  timestep: number
-  /** Timesteps in the loop (T). */
-  total: number
-  /** Wall time of the whole step. */
-  ms: number
-  /** Time in the UNet. */
-  unetMs: number
-  /** Batch the UNet ran with (2B with CFG, B without). */
-  unetBatch: number
-  /** Classifier-free guidance was applied in this step. */
-  cfg: boolean
-  /**
-   * When the step ended in the inference process: epoch ms with sub-ms precision
-   * (`performance.timeOrigin + performance.now()`, comparable across processes on one machine).
-   * The renderer records it with each painted preview, so preview latency can be measured.
-   */
-  endedAt: number
   /**
    * Latent-resolution preview; null when this step had none or a newer preview superseded it
    * before it could be sent (the connection was still busy with the previous one).
@@ -296,7 +310,7 @@ export interface JobStepEvent {
   preview: RgbaImage | null
 }
 
-/** `job:cutoff`: the worker's view of the live CFG cutoff changed (or a change was refused). */
+/** `job:cutoff`: the inference process's view of the live CFG cutoff changed (or a change was refused). */
 export interface JobCutoffEvent {
   type: 'job:cutoff'
   jobId: string
@@ -449,6 +463,11 @@ export interface StepwiseOperations {
   /** Memory of the inference process and the loaded model. */
   inferenceStatus(): Promise<InferenceStatus>
   /**
+   * What `generate` with these parameters would run, without queueing it: T and where guidance
+   * ends. Validates as `generate` does. Errors: invalid-argument (bad value, unknown model).
+   */
+  planRun(params: GenerateParamsInput): Promise<RunPlanSummary>
+  /**
    * Validates against the schema and the chosen model, draws the seed if it is null, and queues
    * the job. Errors: invalid-argument (bad value, unknown model), unavailable (queue full).
    */
@@ -544,6 +563,7 @@ export const operationArgs = {
   cancelDownload: z.tuple([IdSchema]),
   listDownloads: z.tuple([]),
   inferenceStatus: z.tuple([]),
+  planRun: z.tuple([GenerateParamsSchema]),
   generate: z.tuple([GenerateParamsSchema]),
   stop: z.tuple([IdSchema]),
   setCfgCutoff: z.tuple([IdSchema, CfgCutoffSchema.nullable()]),
@@ -564,12 +584,14 @@ export const operationArgs = {
   ])
 } satisfies Record<OperationName, z.ZodType<unknown[]>>
 
-/** Parameters after validation, re-exported so UI code needs one import. */
+/** Parameters and step reports, re-exported so UI code needs one import. */
 export type {
   AlgorithmType,
   CfgCutoff,
   GenerateParams,
   GenerateParamsInput,
   ProviderName,
-  SchedulerClassName
+  SchedulerClassName,
+  StepMetrics,
+  StepReport
 }

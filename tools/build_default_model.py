@@ -26,6 +26,7 @@ import shutil
 import json
 import math
 import os
+import subprocess
 import sys
 import time
 
@@ -675,6 +676,12 @@ def stage_previews() -> None:
         f.write("\n")
 
 
+def stage_evaluate() -> None:
+    """tools/evaluate_model.py, as its own process: it imports this module, never the reverse."""
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "evaluate_model.py")],
+                   check=True)
+
+
 STAGES = {"vae": ("vae_phase1.pt", stage_vae), "vae2": ("vae_phase2.pt", stage_vae2),
           "vae3": ("vae.pt", lambda: stage_vae2(3)), "decoder": ("vae_decoder.pt", stage_decoder),
           "decoder2": ("vae_decoder2.pt", lambda: stage_decoder(2)),
@@ -682,7 +689,8 @@ STAGES = {"vae": ("vae_phase1.pt", stage_vae), "vae2": ("vae_phase2.pt", stage_v
           "unet2": ("unet.pt", lambda: stage_unet(2)),
           "encode2": ("latents_more.pt", lambda: stage_encode(N_TRAIN_MORE, SEED + 12, "latents_more.pt")),
           "unet3": ("unet3.pt", stage_unet3),
-          "export": (None, stage_export), "previews": (None, stage_previews), "evaluate": (None, None)}
+          "export": (None, stage_export), "previews": (None, stage_previews),
+          "evaluate": (None, stage_evaluate)}
 
 
 def main() -> None:
@@ -703,11 +711,7 @@ def main() -> None:
             log(f"stage {name}: cached ({out})")
             continue
         log(f"stage {name}: start")
-        if name == "evaluate":
-            import evaluate_model
-            evaluate_model.main([])
-        else:
-            fn()
+        fn()
         log(f"stage {name}: done")
 
 

@@ -1,6 +1,7 @@
 import type { Browser, Page } from '@playwright/test'
 import { fillForm } from '../../e2e/fixtures/app-page'
 import type { JobState, JobStepEvent, StepwiseEvent } from '../../shared/contract'
+import { isTerminalJobState } from '../../shared/contract'
 import { PAINT_MARK_PREFIX, parsePaintMarkName } from '../../shared/paint-marks'
 import type { ApiSocket } from './api-socket'
 import type { AppServer } from './app-server'
@@ -28,7 +29,6 @@ export interface PageJob {
 
 // `performance` here is the global one on purpose: functions passed to page.evaluate are
 // serialised into the page, where an imported binding would not exist.
-const TERMINAL: readonly JobState[] = ['done', 'stopped', 'failed', 'cancelled']
 
 /** The form settings of a benchmark run in the page (the runs of app-runs.ts, in the UI). */
 export interface PageRunSettings {
@@ -89,7 +89,7 @@ export function watchNextJob(socket: ApiSocket): {
   const unsubscribe = socket.onEvent((event: StepwiseEvent) => {
     const now = performance.timeOrigin + performance.now()
     if (event.type === 'job:state') {
-      if (job === null && !TERMINAL.includes(event.state)) {
+      if (job === null && !isTerminalJobState(event.state)) {
         job = { jobId: event.jobId, state: event.state, steps: [], stateAt: {} }
         onStart(event.jobId)
       }
@@ -97,7 +97,7 @@ export function watchNextJob(socket: ApiSocket): {
         job.state = event.state
         job.stateAt[event.state] ??= now
         if (event.stopping) job.stateAt.stopping ??= now
-        if (TERMINAL.includes(event.state)) {
+        if (isTerminalJobState(event.state)) {
           unsubscribe()
           onEnd(job)
         }

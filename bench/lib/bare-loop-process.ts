@@ -19,6 +19,7 @@ import type { RunConfig } from './run-config'
  * is removed before anything is timed.
  */
 
+/** A UNet run's inputs by name. */
 type Feeds = Record<string, Tensor>
 type RunFn = (this: InferenceSession, feeds: Feeds, ...rest: unknown[]) => Promise<unknown>
 

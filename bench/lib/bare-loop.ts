@@ -14,7 +14,7 @@ export interface BareLoopPass {
 
 /**
  * The parent side of the bare loop (see bare-loop-process.ts): a child process started through
- * the same tsx bootstrap the engine's tests use for worker.ts, with structured-clone messages.
+ * the same tsx bootstrap the tests use for the inference process's entry.ts, with structured-clone messages.
  */
 export class BareLoop {
   private readonly child: ChildProcess
@@ -23,7 +23,7 @@ export class BareLoop {
 
   constructor() {
     this.child = fork(
-      join(ROOT, 'main/engine/worker/tsx-bootstrap.mjs'),
+      join(ROOT, 'main/inference/client/tsx-bootstrap.mjs'),
       [join(__dirname, 'bare-loop-process.ts')],
       { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }
     )

@@ -6,6 +6,7 @@ import type { BenchResult, SizeResult } from './bench-result'
  * the latencies against their targets.
  */
 
+/** The chart's size in SVG units. */
 const W = 900
 const H = 330
 const COLORS = { unet: '#4e79a7', overhead: '#e15759', measured: '#59a14f', predicted: '#bab0ac' }

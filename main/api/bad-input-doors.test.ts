@@ -8,11 +8,11 @@ import type { StepwiseEvent } from '../../shared/contract'
 import type { Envelope } from '../../shared/errors'
 import { decodeMessage, encodeMessage } from '../../shared/wire-codec'
 import type { ServerMessage } from '../../shared/ws-protocol'
-import { makeBrokenModels } from '../engine/pipelines/test-support/broken-models'
-import type { BrokenModel } from '../engine/pipelines/test-support/broken-models'
-import { InferenceWorkerClient } from '../engine/worker-client'
+import { makeBrokenModels } from '../../testing/broken-models'
+import type { BrokenModel } from '../../testing/broken-models'
+import { InferenceClient } from '../inference/client/inference-client'
 import { handleIpcCall } from '../ipc/ipc-call'
-import { fixtureModelsDir } from '../models/testdata/fixture-models'
+import { fixtureModelsDir } from '../../testing/fixture-models'
 import { startBrowserServer } from '../server/browser-server'
 import type { BrowserServer } from '../server/browser-server'
 import { openStepwiseApi } from './create-api'
@@ -31,9 +31,9 @@ const APP_URL = 'file:///app/out/renderer/index.html'
 const appFrame = { url: APP_URL, parent: null }
 
 let api: MainApi
-let worker: InferenceWorkerClient
+let inference: InferenceClient
 /** The inference process's own phases: 'loading' only when it has to create sessions. */
-const workerPhases: Array<{ jobId: string; phase: string }> = []
+const inferencePhases: Array<{ jobId: string; phase: string }> = []
 let server: BrowserServer
 let socket: WebSocket
 let broken: BrokenModel[]
@@ -51,10 +51,10 @@ beforeAll(async () => {
     mode: 'browser',
     dataDir: mkdtempSync(join(tmpdir(), 'stepwise-doors-')),
     modelDirs: [models],
-    worker: (worker = new InferenceWorkerClient()),
+    inference: (inference = new InferenceClient()),
     log: () => undefined
   })
-  worker.on('state', (e) => workerPhases.push({ jobId: e.jobId, phase: e.phase }))
+  inference.on('state', (e) => inferencePhases.push({ jobId: e.jobId, phase: e.phase }))
   api.onEvent((e) => events.push(e))
   server = await startBrowserServer({ api, events: api.events, rendererDir, port: 0 })
   socket = new WebSocket(`ws://127.0.0.1:${server.port}/rpc?token=${server.token}`, {
@@ -119,7 +119,7 @@ async function runJob(
   await until(endOf(jobId))
   return {
     events: events.filter((e) => 'jobId' in e && e.jobId === jobId),
-    loaded: workerPhases.some((p) => p.jobId === jobId && p.phase === 'loading')
+    loaded: inferencePhases.some((p) => p.jobId === jobId && p.phase === 'loading')
   }
 }
 

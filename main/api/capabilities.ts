@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node'
 import type { Capabilities, ExecutionProviderInfo } from '../../shared/contract'
-import { autoExecutionProviders, providerAvailability } from '../engine/models'
+import { autoExecutionProviders, providerAvailability } from '../engine'
 
 /**
  * What this onnxruntime-node install offers, from the engine's detection (compiled-in backends,

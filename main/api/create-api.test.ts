@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { StepwiseEvent } from '../../shared/contract'
-import { decodePng, readPngText } from '../engine/output/png'
-import { sampleResult } from '../history/testdata/sample-result'
+import { decodePng, readPngText } from '../engine'
+import { sampleResult } from '../../testing/history/sample-result'
 import { dispatch } from '../rpc/dispatch'
-import { InferenceWorkerClient } from '../engine/worker-client'
-import { fixtureModelsDir } from '../models/testdata/fixture-models'
+import { InferenceClient } from '../inference/client/inference-client'
+import { fixtureModelsDir } from '../../testing/fixture-models'
 import { openStepwiseApi } from './create-api'
 import type { MainApi } from './create-api'
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
     mode: 'browser',
     dataDir,
     modelDirs: [FIXTURES],
-    worker: new InferenceWorkerClient()
+    inference: new InferenceClient()
   })
 })
 

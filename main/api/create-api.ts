@@ -13,9 +13,9 @@ import { describeZodError } from '../../shared/validation'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
 import { JobQueue } from '../jobs/job-queue'
-import type { InferenceWorker } from '../jobs/job-queue'
-import { LIBRARY_FILE, ModelLibrary } from '../models/model-library'
-import { ModelRegistry } from '../models/model-registry'
+import type { InferenceRunner } from '../jobs/job-queue'
+import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
+import { ModelRegistry } from '../model-library/model-registry'
 import { readCapabilities } from './capabilities'
 import type { DownloadService } from './download-service'
 
@@ -27,8 +27,8 @@ export interface ApiHost {
   dataDir: string
   /** Folders whose subfolders are models (the shipped one first). */
   modelDirs: readonly string[]
-  /** The inference worker (main/engine/worker-client.ts's InferenceWorkerClient). */
-  worker: InferenceWorker
+  /** The inference process (main/inference/client/inference-client.ts's InferenceClient). */
+  inference: InferenceRunner
   /** Where to report problems nobody asked about (skipped model folders). */
   log?: (message: string) => void
   /** Electron: the OS folder dialog (null when cancelled). Absent in browser mode. */
@@ -46,7 +46,7 @@ export interface MainApi extends StepwiseApi {
   readonly models: ModelRegistry
   readonly history: HistoryStore
   readonly jobs: JobQueue
-  /** Stops the running job (storing its result), cancels waiting ones, ends the worker. */
+  /** Stops the running job (storing its result), cancels waiting ones, ends the inference process. */
   close(): Promise<void>
 }
 
@@ -66,10 +66,13 @@ function unavailable(what: string): never {
  * The schema applied again: dispatch already parsed what came from a renderer (parsing is
  * idempotent), and in-process callers (tests, tools) get the same checks and defaults.
  */
-function parseParams(input: GenerateParamsInput): GenerateParams {
+function parseParams(
+  operation: 'generate' | 'planRun',
+  input: GenerateParamsInput
+): GenerateParams {
   const parsed = GenerateParamsSchema.safeParse(input)
   if (!parsed.success) {
-    throw new StepwiseError('invalid-argument', describeZodError('generate', parsed.error))
+    throw new StepwiseError('invalid-argument', describeZodError(operation, parsed.error))
   }
   return parsed.data
 }
@@ -89,7 +92,7 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     downloads ?? unavailable('downloads are not available in this front end')
   const history = await HistoryStore.open(join(host.dataDir, 'history'), host.appVersion)
   if (history.notice !== null) log(history.notice)
-  const jobs = new JobQueue({ worker: host.worker, models, history, events })
+  const jobs = new JobQueue({ inference: host.inference, models, history, events })
 
   return {
     events,
@@ -129,7 +132,8 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     listDownloads: async () => requireDownloads().list(),
     inferenceStatus: () =>
       host.inferenceStatus?.() ?? unavailable('this front end does not report inference memory'),
-    generate: (params) => jobs.generate(parseParams(params)),
+    planRun: (params) => jobs.plan(parseParams('planRun', params)),
+    generate: (params) => jobs.generate(parseParams('generate', params)),
     stop: async (jobId) => jobs.stop(jobId),
     setCfgCutoff: (jobId, cutoff) => jobs.setCfgCutoff(jobId, cutoff),
     listJobs: async () => jobs.listJobs(),

@@ -1,7 +1,7 @@
 import type { DownloadRequest, DownloadSummary, KnownModelInfo } from '../../shared/contract'
 
 /**
- * What the API needs from the Hub downloads (main/models/download-manager.ts implements it over
+ * What the API needs from the Hub downloads (main/model-library/download-manager.ts implements it over
  * main/hub). Kept as an interface so front ends without downloads (tests, tools) can leave it
  * out; their download operations then answer `unavailable`.
  */

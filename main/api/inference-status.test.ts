@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStateEvent } from '../../shared/contract'
-import { InferenceWorkerClient } from '../engine/worker-client'
-import { fixtureModelsDir } from '../models/testdata/fixture-models'
+import { InferenceClient } from '../inference/client/inference-client'
+import { fixtureModelsDir } from '../../testing/fixture-models'
 import { openStepwiseApi, type MainApi } from './create-api'
 import { inferenceStatusOf } from './inference-status'
 
 let api: MainApi
-const worker = new InferenceWorkerClient()
+const inference = new InferenceClient()
 const models = fixtureModelsDir(['tiny-sd-random', 'tiny-sdxl-random'])
 
 beforeAll(async () => {
@@ -18,8 +18,8 @@ beforeAll(async () => {
     mode: 'browser',
     dataDir: mkdtempSync(join(tmpdir(), 'stepwise-status-')),
     modelDirs: [models],
-    worker,
-    inferenceStatus: () => inferenceStatusOf(worker)
+    inference,
+    inferenceStatus: () => inferenceStatusOf(inference)
   })
 })
 afterAll(async () => api.close())

@@ -1,9 +1,9 @@
 import type { InferenceStatus } from '../../shared/contract'
-import type { WorkerStatus } from '../engine/worker-protocol'
+import type { InferenceProcessStatus } from '../inference/protocol'
 
-/** What {@link inferenceStatusOf} needs: `InferenceWorkerClient.status()`. */
+/** What {@link inferenceStatusOf} needs: `InferenceClient.status()`. */
 export interface StatusSource {
-  status(): Promise<WorkerStatus | null>
+  status(): Promise<InferenceProcessStatus | null>
 }
 
 /**

@@ -3,9 +3,9 @@ import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobDoneEvent, StepwiseEvent } from '../../shared/contract'
-import { InferenceWorkerClient } from '../engine/worker-client'
-import { providerAvailability } from '../engine/models'
-import { FIXTURE_MODELS, fixtureModelsDir } from '../models/testdata/fixture-models'
+import { InferenceClient } from '../inference/client/inference-client'
+import { providerAvailability } from '../engine'
+import { FIXTURE_MODELS, fixtureModelsDir } from '../../testing/fixture-models'
 import { dispatch } from '../rpc/dispatch'
 import { expandFolderPath, openStepwiseApi } from './create-api'
 import type { MainApi } from './create-api'
@@ -21,7 +21,7 @@ beforeAll(async () => {
     mode: 'browser',
     dataDir,
     modelDirs: [fixtureModelsDir(['tiny-sd-random'])],
-    worker: new InferenceWorkerClient()
+    inference: new InferenceClient()
   })
   api.onEvent((e) => events.push(e))
 })

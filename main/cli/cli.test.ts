@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseA1111Parameters } from '../../shared/a1111-parameters'
-import { decodePng, readPngText } from '../engine/output/png'
-import { InferenceWorkerClient } from '../engine/worker-client'
+import { decodePng, readPngText } from '../engine'
+import { InferenceClient } from '../inference/client/inference-client'
 import type { GenerateJson } from './generate-command'
 import { defaultOutputPath } from './generate-command'
 
@@ -368,9 +368,9 @@ describe('stepwise generate: errors', () => {
   })
 })
 
-describe('the built worker bundle', () => {
-  it('out/main/worker.js runs a job through the client', async () => {
-    const client = new InferenceWorkerClient({ workerFile: join(root, 'out/main/worker.js') })
+describe('the built inference process bundle', () => {
+  it('out/main/inference.js runs a job through the client', async () => {
+    const client = new InferenceClient({ entryFile: join(root, 'out/main/inference.js') })
     try {
       const result = await client.generate('bundle-1', {
         modelDir: sdModel,

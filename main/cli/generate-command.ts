@@ -1,22 +1,23 @@
 import { existsSync, mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
-import { imageParametersFor } from '../engine/output/image-parameters'
-import { writePngFile } from '../engine/output/write-png-file'
-import { PipelineCache } from '../engine/worker/pipeline-cache'
-import { startGeneration } from '../engine/worker/run-generation'
-import { readModelSummary } from '../models/read-model-summary'
-import type { GenerationRequest, GenerationResult, StepReport } from '../engine/worker-protocol'
+import { writePngFile } from '../engine'
+import { imageParametersOf } from '../history/image-parameters'
+import { PipelineCache } from '../inference/host/pipeline-cache'
+import { startGeneration } from '../inference/host/run-generation'
+import type { GenerationRequest, GenerationResult, InferenceStep } from '../inference/protocol'
+import { modelIdFor } from '../model-library/model-registry'
+import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
 
 /**
  * `generate`: one text-to-image run, in this process. The CLI has no UI to keep responsive, so
- * the worker thread buys nothing here; running in-process keeps start-up short and errors
- * direct. It uses the same `startGeneration` as the worker, so both front ends run the same
- * code, callbacks included.
+ * a separate inference process buys nothing here; running in-process keeps start-up short and
+ * errors direct. It uses the same `startGeneration` as the inference process, so both front
+ * ends run the same code, callbacks included.
  */
 
 /** The JSON object `--json` prints (and nothing else on stdout). */
@@ -81,7 +82,7 @@ function requestOf(options: GenerateOptions): GenerationRequest {
   }
 }
 
-function formatStep(step: StepReport): string {
+function formatStep(step: InferenceStep): string {
   const guidance = step.cfg ? 'cfg' : 'no cfg'
   return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch} (${guidance})`
 }
@@ -102,8 +103,9 @@ export async function generateCommand(
   if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
   // Values left out take the model's own defaults as the app resolves them (Turbo models: one
   // step without guidance at 512×512), not diffusers' generic 50 steps at guidance 7.5.
-  const defaults = (await readModelSummary(options.modelDir, { id: 'cli', source: 'added' }))
-    .defaults
+  // The id the app gives this folder, so the PNG's `Model` restores to it there too.
+  const modelId = modelIdFor(basename(resolve(options.modelDir)), new Set())
+  const { defaults } = await readModelSummary(options.modelDir, { id: modelId, source: 'added' })
   const request: GenerationRequest = {
     ...requestOf(options),
     numInferenceSteps: options.numInferenceSteps ?? defaults.numInferenceSteps,
@@ -111,7 +113,7 @@ export async function generateCommand(
     width: options.width ?? defaults.width,
     height: options.height ?? defaults.height
   }
-  const steps: StepReport[] = []
+  const steps: InferenceStep[] = []
   const cache = new PipelineCache()
   const run = startGeneration(
     request,
@@ -158,7 +160,7 @@ export async function generateCommand(
   if (image === undefined) throw new Error('the pipeline returned no image')
   const output = options.out ?? defaultOutputPath(result.seed)
   const parameters = formatA1111Parameters(
-    imageParametersFor(request, result, `Stepwise ${version}`)
+    imageParametersOf({ ...request, modelId }, result, version)
   )
   writePngFile(
     output,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ModelInfo, ModelLibraryListing } from '../../shared/contract'
-import { FIXTURE_MODELS, fixtureModelsDir } from '../models/testdata/fixture-models'
+import { FIXTURE_MODELS, fixtureModelsDir } from '../../testing/fixture-models'
 import type { CliIo } from './cli-io'
 import { runCli } from './run-cli'
 

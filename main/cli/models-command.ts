@@ -2,9 +2,9 @@ import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { defaultUserDataDir } from '../app-paths'
 import { expandFolderPath } from '../api/create-api'
-import { LIBRARY_FILE, ModelLibrary } from '../models/model-library'
-import { ModelRegistry } from '../models/model-registry'
-import { NotAModelError, readModelInfo } from '../models/read-model-summary'
+import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
+import { ModelRegistry } from '../model-library/model-registry'
+import { NotAModelError, readModelInfo } from '../model-library/read-model-summary'
 import type { ModelInfo } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import type { CliIo } from './cli-io'
@@ -19,6 +19,7 @@ import { EXIT_FAILURE, UsageError } from './usage-error'
  * and the other way round.
  */
 
+/** Flags every `models` subcommand takes. */
 const COMMON: readonly FlagSpec[] = [
   { name: 'json', kind: 'boolean' },
   { name: 'data-dir', kind: 'value' },

@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path'
 import { defaultUserDataDir } from '../app-paths'
 import { runModelsDownload, MODELS_DOWNLOAD_HELP } from '../hub'
-import { LIBRARY_FILE, ModelLibrary } from '../models/model-library'
-import { ModelRegistry } from '../models/model-registry'
+import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
+import { ModelRegistry } from '../model-library/model-registry'
 import type { CliIo } from './cli-io'
 import { UsageError } from './usage-error'
 

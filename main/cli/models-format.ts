@@ -1,3 +1,4 @@
+import { formatBytes } from '../../shared/format-bytes'
 import type {
   ModelGraphInfo,
   ModelInfo,
@@ -6,18 +7,6 @@ import type {
 } from '../../shared/contract'
 
 /** Human-readable text for `models list` and `models info`. */
-
-/** Bytes as people read them: 4.8 MB, 2.1 GB. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
-}
 
 /** One line of defaults: "1 step, guidance 0 (no CFG), 512×512, EulerDiscreteScheduler". */
 export function formatDefaults(model: ModelSummary): string {

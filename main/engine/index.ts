@@ -88,13 +88,51 @@ export {
 } from './previews'
 export type { LatentRgbFactors, PreviewMapping, RgbaImage } from './previews'
 
-// Models
-export { ModelLoadError, EXECUTION_PROVIDERS, resolveExecutionProviders } from './models'
-export type { ExecutionProviderName, ModelFamily, SessionSettings } from './models'
+// Model folders: reading and checking one without loading it, and execution providers
+export {
+  ModelLoadError,
+  UnsupportedPipelineError,
+  openModelFolder,
+  checkModelFolder,
+  EXECUTION_PROVIDERS,
+  resolveExecutionProviders,
+  autoExecutionProviders,
+  providerAvailability
+} from './models'
+export type {
+  ExecutionProviderName,
+  PipelineFamily,
+  ModelFolder,
+  ModelFolderCheck,
+  GraphCheck,
+  FloatPrecision,
+  ProviderAvailability,
+  SessionSettings
+} from './models'
+
+// Memory: a run's peak estimated before anything is allocated, and the refusal when too large
+export { estimateRunMemory, memoryRefusal, defaultMemoryLimit } from './pipelines/memory-estimate'
+export type { MemoryEstimate, RunShape } from './pipelines/memory-estimate'
+
+// The scheduler a model folder's config names (with the Stepwise default when it names none)
+export { schedulerFromConfig } from './pipelines/scheduler-factory'
+
+// Image output: PNG files with text chunks (the A1111 `parameters` chunk among them), and the
+// atomic file writer they use (whole new file or the old one, never a mix)
+export {
+  encodePng,
+  decodePng,
+  readPngText,
+  writePngFile,
+  writeFileAtomic,
+  removeLeftoverTempFiles
+} from './output'
+export type { DecodedPng } from './output'
 
 // Tensors: torch's shape helpers on onnxruntime tensors of any numeric type (results of chunk,
 // cat, stack, narrow, slice, select and index own their values; reshape, unsqueeze and squeeze
-// share them, like torch views)
+// share them, like torch views), and float16 conversion
+export { float16ToFloat32, float32ToFloat16 } from './tensor'
 export type { FloatTensor } from './tensor'
 export {
   cat,

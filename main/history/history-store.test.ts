@@ -13,11 +13,11 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseA1111Parameters } from '../../shared/a1111-parameters'
 import { StepwiseError } from '../../shared/errors'
-import { decodePng, readPngText } from '../engine/output/png'
+import { decodePng, readPngText } from '../engine'
 import { describeWriteFailure } from './history-files'
 import { readHistoryIndex } from './history-index'
 import { HistoryStore } from './history-store'
-import { sampleResult } from './testdata/sample-result'
+import { sampleResult } from '../../testing/history/sample-result'
 
 let dir: string
 
@@ -185,7 +185,7 @@ describe('HistoryStore', () => {
     for (let round = 0; round < 3; round++) {
       const child = spawn(
         process.execPath,
-        ['--import', TSX, join(__dirname, 'testdata/index-writer.ts'), index],
+        ['--import', TSX, join(__dirname, '../../testing/history/index-writer.ts'), index],
         { stdio: ['ignore', 'pipe', 'inherit'] }
       )
       await new Promise<void>((resolve, reject) => {
@@ -220,7 +220,7 @@ describe('HistoryStore', () => {
     // Root ignores file modes, so the save runs as an unprivileged user there.
     const asRoot = process.getuid?.() === 0
     const out = await runScript(
-      'testdata/save-once.ts',
+      '../../testing/history/save-once.ts',
       [dir],
       asRoot ? { uid: 65534, gid: 65534 } : {}
     )

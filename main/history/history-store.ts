@@ -10,11 +10,10 @@ import type {
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
-import { encodePng } from '../engine/output/png'
-import { removeLeftoverTempFiles, writeFileAtomic } from './atomic-write'
+import { encodePng, removeLeftoverTempFiles, writeFileAtomic } from '../engine'
 import { describeWriteFailure, HistoryFiles } from './history-files'
 import { readHistoryIndex, serializeHistoryIndex } from './history-index'
-import { imageParametersOf } from './history-parameters'
+import { imageParametersOf } from './image-parameters'
 
 /** One result to store. */
 export interface NewHistoryResult {
@@ -97,7 +96,11 @@ export class HistoryStore {
         previewSteps: input.previews.map((p) => p.index).sort((a, b) => a - b)
       }
       const parameters = formatA1111Parameters(
-        imageParametersOf(input.params, input.result, this.appVersion)
+        imageParametersOf(
+          { ...input.params, modelId: input.result.modelId },
+          input.result,
+          this.appVersion
+        )
       )
       try {
         await fs.mkdir(this.files.imagesDir, { recursive: true })

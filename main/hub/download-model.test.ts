@@ -12,8 +12,8 @@ import {
   listTree,
   makeTempDir,
   removeTempDir
-} from './test-hub/hub-test-helpers'
-import { startTestHub, type TestHub } from './test-hub/test-hub-server'
+} from '../../testing/test-hub/hub-test-helpers'
+import { startTestHub, type TestHub } from '../../testing/test-hub/test-hub-server'
 
 // What a real repository carries besides the ONNX export; none of it may be downloaded.
 const EXTRAS: Record<string, string> = {

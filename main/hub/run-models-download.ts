@@ -1,3 +1,4 @@
+import { formatBytes } from '../../shared/format-bytes'
 import path from 'node:path'
 import type { DownloadEvent } from './download-events'
 import { downloadModel, type DownloadResult } from './download-model'
@@ -256,18 +257,6 @@ function progressPrinter(io: ModelsDownloadIo, everyMs: number): (event: Downloa
         break
     }
   }
-}
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`
 }
 
 /** 125 → "2m05s". */

@@ -1,9 +1,9 @@
 import type { CfgCutoffState } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import type { CfgCutoff } from '../../shared/params'
-import type { CutoffReport } from '../engine/worker-protocol'
+import type { CutoffReport } from '../inference/protocol'
 
-/** How long a cutoff change may wait for the worker's answer (it answers between steps). */
+/** How long a cutoff change may wait for the inference process's answer (given between steps). */
 export const CUTOFF_ANSWER_TIMEOUT_MS = 30_000
 
 interface Pending {
@@ -19,14 +19,14 @@ function sameCutoff(a: CfgCutoff | null, b: CfgCutoff | null): boolean {
 }
 
 /**
- * Pairs `setCfgCutoff` calls with the worker's cutoff reports. The worker answers each change
+ * Pairs `setCfgCutoff` calls with the inference process's cutoff reports. It answers each change
  * with a report, but also reports on its own (guidance ended: locked), so a call is answered by
  * the first report that either refuses a change or shows the requested cutoff in force.
  */
 export class CutoffRequests {
   private readonly pending: Pending[] = []
 
-  /** Registers a change; settles with the worker's answer. */
+  /** Registers a change; settles with the inference process's answer. */
   add(jobId: string, requested: CfgCutoff | null): Promise<CfgCutoffState> {
     return new Promise((resolve, reject) => {
       const entry: Pending = {
@@ -39,7 +39,7 @@ export class CutoffRequests {
           reject(
             new StepwiseError(
               'unavailable',
-              `the inference worker did not answer the cutoff change within ${CUTOFF_ANSWER_TIMEOUT_MS / 1000} s`
+              `the inference process did not answer the cutoff change within ${CUTOFF_ANSWER_TIMEOUT_MS / 1000} s`
             )
           )
         }, CUTOFF_ANSWER_TIMEOUT_MS)
@@ -48,7 +48,7 @@ export class CutoffRequests {
     })
   }
 
-  /** Offers a worker report to the oldest matching request of that job. */
+  /** Offers a cutoff report to the oldest matching request of that job. */
   answer(jobId: string, report: CutoffReport): void {
     const entry = this.pending.find(
       (p) =>

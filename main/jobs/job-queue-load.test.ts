@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobState, JobTicket, StepwiseEvent } from '../../shared/contract'
 import { TERMINAL_JOB_STATES } from '../../shared/contract'
 import { GenerateParamsSchema } from '../../shared/params'
-import { InferenceWorkerClient } from '../engine/worker-client'
+import { InferenceClient } from '../inference/client/inference-client'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
-import { fixtureModelsDir } from '../models/testdata/fixture-models'
-import { ModelRegistry } from '../models/model-registry'
+import { fixtureModelsDir } from '../../testing/fixture-models'
+import { ModelRegistry } from '../model-library/model-registry'
 import { JobQueue } from './job-queue'
 
 /**
@@ -21,14 +21,14 @@ import { JobQueue } from './job-queue'
  */
 
 const COUNT = 100
-let worker: InferenceWorkerClient
+let inference: InferenceClient
 let queue: JobQueue
 let hub: EventHub
 let history: HistoryStore
 const events: StepwiseEvent[] = []
 
 beforeAll(async () => {
-  worker = new InferenceWorkerClient()
+  inference = new InferenceClient()
   hub = new EventHub((error) => {
     throw error
   })
@@ -36,7 +36,7 @@ beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-load-'))
   history = await HistoryStore.open(join(dataDir, 'history'), '0.1.0-test')
   queue = new JobQueue({
-    worker,
+    inference,
     models: new ModelRegistry([fixtureModelsDir()]),
     history,
     events: hub
@@ -158,7 +158,7 @@ describe('JobQueue under load', () => {
     const next = random(20240611)
     // Warm-up: both models loaded once, V8 and onnxruntime arenas grown.
     const warm = await round(0, 10, next)
-    const pid = worker.pid
+    const pid = inference.pid
     expect(pid).not.toBeNull()
     const children = childPids()
     const handles = process.getActiveResourcesInfo().length
@@ -192,7 +192,7 @@ describe('JobQueue under load', () => {
     expect(hub.size).toBe(1)
 
     // No leaks: the same single inference process (never restarted, nothing else spawned)…
-    expect(worker.pid).toBe(pid)
+    expect(inference.pid).toBe(pid)
     if (children !== null) {
       expect(children).toContain(pid)
       expect(childPids()).toEqual(children)

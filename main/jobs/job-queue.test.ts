@@ -13,20 +13,20 @@ import type {
 import { TERMINAL_JOB_STATES } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import { GenerateParamsSchema } from '../../shared/params'
-import { InferenceWorkerClient } from '../engine/worker-client'
+import { InferenceClient } from '../inference/client/inference-client'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
-import { fixtureModelsDir } from '../models/testdata/fixture-models'
-import { ModelRegistry } from '../models/model-registry'
+import { fixtureModelsDir } from '../../testing/fixture-models'
+import { ModelRegistry } from '../model-library/model-registry'
 import { JobQueue } from './job-queue'
 
 /**
- * The queue against the real inference worker on the tiny fixture model (a 6-step 64×64 run
+ * The queue against the real inference process on the tiny fixture model (a 6-step 64×64 run
  * takes about 100 ms once the sessions are loaded).
  */
 const FIXTURES = fixtureModelsDir()
 
-let worker: InferenceWorkerClient
+let inference: InferenceClient
 let events: StepwiseEvent[]
 let hub: EventHub
 let history: HistoryStore
@@ -34,7 +34,7 @@ let queue: JobQueue
 let dataDir: string
 
 beforeAll(async () => {
-  worker = new InferenceWorkerClient()
+  inference = new InferenceClient()
   hub = new EventHub((error) => {
     throw error
   })
@@ -45,7 +45,7 @@ beforeEach(async () => {
   events = []
   dataDir = mkdtempSync(join(tmpdir(), 'stepwise-queue-'))
   history = await HistoryStore.open(join(dataDir, 'history'), '0.1.0-test')
-  queue = new JobQueue({ worker, models: new ModelRegistry([FIXTURES]), history, events: hub })
+  queue = new JobQueue({ inference, models: new ModelRegistry([FIXTURES]), history, events: hub })
 })
 
 afterAll(async () => {
@@ -104,7 +104,7 @@ async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<S
   throw new Error('expected a rejection')
 }
 
-describe('JobQueue with the real inference worker', () => {
+describe('JobQueue with the real inference process', () => {
   it('runs one job at a time in order, reporting positions, and stores each result', async () => {
     const a = await queue.generate(params())
     const b = await queue.generate(params({ prompt: 'a blue square', seed: null }))
@@ -201,13 +201,14 @@ describe('JobQueue with the real inference worker', () => {
   it('forwards cutoff changes to the running job and refuses them once guidance ended', async () => {
     const running = await queue.generate(params({ numInferenceSteps: 100 }))
     const waiting = await queue.generate(params({ numInferenceSteps: 10 }))
-    // A waiting job's parameter is replaced.
+    // A waiting job's parameter is replaced, and its planned cutoff step with it.
     expect(await queue.setCfgCutoff(waiting.jobId, { stepIndex: 2 })).toEqual({
       cutoff: { stepIndex: 2 },
-      cutoffStep: null,
+      cutoffStep: 2,
       locked: false
     })
     expect(queue.listJobs()[1]?.params.cfgCutoff).toEqual({ stepIndex: 2 })
+    expect(queue.listJobs()[1]?.cfgCutoffStep).toBe(2)
     expect((await rejection(queue.setCfgCutoff(waiting.jobId, { stepIndex: 10 }))).message).toMatch(
       /cfgCutoff.stepIndex: must be below the number of steps \(10\), got 10/
     )
@@ -326,6 +327,28 @@ describe('JobQueue with the real inference worker', () => {
     )
   })
 
+  it('plans T and the cutoff step once, and hands them out with the plan, ticket and summary', async () => {
+    // PNDM with skip_prk_steps: 10 steps iterate 11 timesteps; int(11 · 0.5) = 5.
+    const settings = { scheduler: 'pndm', numInferenceSteps: 10, cfgCutoff: { ratio: 0.5 } }
+    expect(await queue.plan(params(settings))).toEqual({
+      numInferenceSteps: 10,
+      scheduler: 'PNDMScheduler',
+      numTimesteps: 11,
+      cfgCutoffStep: 5
+    })
+    const ticket = await queue.generate(params(settings))
+    expect(ticket).toMatchObject({ numTimesteps: 11, cfgCutoffStep: 5 })
+    expect(queue.listJobs().find((j) => j.jobId === ticket.jobId)).toMatchObject({
+      numTimesteps: 11,
+      cfgCutoffStep: 5
+    })
+    await until(ended(ticket.jobId))
+    expect(stepsOf(ticket.jobId).map((s) => s.total)).toEqual(Array(11).fill(11))
+    expect(doneOf(ticket.jobId)?.result).toMatchObject({ numTimesteps: 11, cfgCutoffStep: 5 })
+    // Guidance to the end: no cutoff step, and nothing refused by planning alone.
+    expect((await queue.plan(params({ cfgCutoff: null }))).cfgCutoffStep).toBeNull()
+  })
+
   it('refuses a size too large for memory with the estimate and the limit, before queueing', async () => {
     const before = events.length
     const huge = await rejection(queue.generate(params({ width: 2048, height: 2048 })))
@@ -337,7 +360,7 @@ describe('JobQueue with the real inference worker', () => {
     expect(queue.listJobs()).toEqual([])
     // The estimate scales with (h·w)²: 256×256 fits a limit that 2048×2048 is far over.
     const tight = new JobQueue({
-      worker,
+      inference,
       models: new ModelRegistry([FIXTURES]),
       history,
       events: hub,
@@ -356,19 +379,24 @@ describe('JobQueue with the real inference worker', () => {
       dereference: true
     })
     symlinkSync(join(FIXTURES, 'tiny-sdxl-random'), join(models, 'other'), 'dir')
-    const own = new JobQueue({ worker, models: new ModelRegistry([models]), history, events: hub })
+    const own = new JobQueue({
+      inference,
+      models: new ModelRegistry([models]),
+      history,
+      events: hub
+    })
     const first = await own.generate(params({ modelId: 'vanishing' }))
     await until(ended(first.jobId))
     expect(endsOf(first.jobId)).toEqual(['done'])
     rmSync(join(models, 'vanishing'), { recursive: true })
     const before = events.length
     const gone = await rejection(own.generate(params({ modelId: 'vanishing' })))
-    // The registry re-reads its folders: the model is no longer offered (wording: main/models).
+    // The registry re-reads its folders: the model is no longer offered (wording: main/model-library).
     expect(gone.code).toBe('invalid-argument')
     expect(gone.message).toMatch(/"vanishing"/)
     expect(events.length).toBe(before)
-    // Still loaded in the worker: a job sent there directly is refused too, not run from memory.
-    const direct = await worker
+    // Still loaded in the inference process: a job sent there directly is refused too, not run from memory.
+    const direct = await inference
       .generate('direct-gone', {
         modelDir: join(models, 'vanishing'),
         provider: 'cpu',
@@ -389,9 +417,9 @@ describe('JobQueue with the real inference worker', () => {
 
   it('fails the running job when the inference process is killed and runs the next on a fresh one', async () => {
     // A process of its own, SIGKILLed while the job is denoising (inside onnxruntime).
-    const own = new InferenceWorkerClient()
+    const own = new InferenceClient()
     const ownQueue = new JobQueue({
-      worker: own,
+      inference: own,
       models: new ModelRegistry([FIXTURES]),
       history,
       events: hub

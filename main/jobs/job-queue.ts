@@ -1,35 +1,39 @@
 import { randomBytes, randomInt } from 'node:crypto'
+import { cutoffStepIndex } from '../../shared/cfg-cutoff'
 import type {
   CfgCutoffState,
   GenerateParams,
   JobState,
   JobSummary,
-  JobTicket
+  JobTicket,
+  ModelSummary,
+  RunPlanSummary
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import type { CfgCutoff } from '../../shared/params'
-import type { GenerationRequest, GenerationResult, WorkerEvent } from '../engine/worker-protocol'
+import { ModelLoadError } from '../engine'
+import type { GenerationRequest, GenerationResult, InferenceEvent } from '../inference/protocol'
 import type { EventHub } from '../events/event-hub'
 import type { HistoryStore } from '../history/history-store'
-import type { ModelRegistry } from '../models/model-registry'
+import type { ModelRegistry } from '../model-library/model-registry'
 import { CutoffRequests } from './cutoff-requests'
 import { Job } from './job'
 import type { ResolvedParams } from './job'
 import { resultMetadata, toRgbaImage } from './job-result'
-import { checkAgainstModel } from './model-limits'
-import { planRun } from './run-plan'
+import { checkStepIndices, planRun, RunPlanError } from './run-plan'
+import type { RunPlan } from './run-plan'
 
 /**
- * What the queue needs from the inference worker; `InferenceWorkerClient`
- * (main/engine/worker-client.ts, a child process) is the implementation. One job at a time:
+ * What the queue needs from the inference process; `InferenceClient`
+ * (main/inference/client/inference-client.ts, a child process) is the implementation. One job at a time:
  * `generate` settles when the job ends, and a process that dies fails the running job and
  * restarts on the next one.
  */
-export interface InferenceWorker {
+export interface InferenceRunner {
   generate(jobId: string, request: GenerationRequest): Promise<GenerationResult>
   stop(jobId: string): boolean
   setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): boolean
-  onAny(listener: (event: WorkerEvent) => void): () => void
+  onAny(listener: (event: InferenceEvent) => void): () => void
   terminate(): Promise<void>
 }
 
@@ -44,7 +48,7 @@ const SEED_RANGE = 2 ** 32
 
 /** Dependencies of the queue. */
 export interface JobQueueOptions {
-  worker: InferenceWorker
+  inference: InferenceRunner
   models: ModelRegistry
   history: HistoryStore
   events: EventHub
@@ -53,7 +57,7 @@ export interface JobQueueOptions {
 }
 
 /**
- * The job queue: one job runs in the inference worker, the others wait in order and can be
+ * The job queue: one job runs in the inference process, the others wait in order and can be
  * cancelled. Every job ends exactly once — done, stopped, failed or cancelled — and that end is
  * the last `job:state` event sent for it. Results of done and stopped runs go to history; a
  * history failure is reported with the result (`historyError`), never instead of it.
@@ -69,25 +73,24 @@ export class JobQueue {
   private markIdle: () => void = () => undefined
 
   constructor(private readonly options: JobQueueOptions) {
-    this.unsubscribe = options.worker.onAny((event) => this.onWorkerEvent(event))
+    this.unsubscribe = options.inference.onAny((event) => this.onInferenceEvent(event))
+  }
+
+  /** What `generate(input)` would run, without queueing it. Throws invalid-argument. */
+  async plan(input: GenerateParams): Promise<RunPlanSummary> {
+    const { params, plan } = await this.resolveAndPlan(input)
+    return {
+      numInferenceSteps: params.numInferenceSteps,
+      scheduler: plan.schedulerName,
+      numTimesteps: plan.numTimesteps,
+      cfgCutoffStep: plan.cutoffStep
+    }
   }
 
   /** Validates against the model, draws the seed, queues. Throws invalid-argument/unavailable. */
   async generate(input: GenerateParams): Promise<JobTicket> {
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
-    const model = await this.options.models.resolve(input.modelId)
-    const params: ResolvedParams = {
-      ...input,
-      modelId: model.id,
-      seed: input.seed ?? randomInt(SEED_RANGE),
-      numInferenceSteps: input.numInferenceSteps ?? model.defaults.numInferenceSteps,
-      guidanceScale: input.guidanceScale ?? model.defaults.guidanceScale,
-      width: input.width ?? model.defaults.width,
-      height: input.height ?? model.defaults.height,
-      scheduler: input.scheduler ?? model.defaults.scheduler
-    }
-    const plan = await planRun(params, model, { memoryLimitBytes: this.options.memoryLimitBytes })
-    checkAgainstModel(params, model, plan.numTimesteps)
+    const { params, model, plan } = await this.resolveAndPlan(input)
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
     if (this.waiting.length >= MAX_WAITING_JOBS) {
       throw new StepwiseError(
@@ -97,11 +100,17 @@ export class JobQueue {
     }
     const position = this.waiting.length + (this.running === null ? 0 : 1)
     const id = `job-${randomBytes(6).toString('hex')}`
-    const job = new Job(id, params, model, position, plan.numTimesteps)
+    const job = new Job(id, params, model, position, plan)
     this.waiting.push(job)
     this.emitState(job)
     this.pump()
-    return { jobId: job.id, seed: params.seed, position }
+    return {
+      jobId: job.id,
+      seed: params.seed,
+      position,
+      numTimesteps: plan.numTimesteps,
+      cfgCutoffStep: plan.cutoffStep
+    }
   }
 
   /** Running: interrupt at the next step boundary. Waiting: cancel. Ended: no change. */
@@ -111,7 +120,7 @@ export class JobQueue {
     if (job === this.running) {
       if (!job.stopping) {
         job.stopping = true
-        this.options.worker.stop(job.id)
+        this.options.inference.stop(job.id)
         this.emitState(job)
       }
       return job.summary()
@@ -128,10 +137,13 @@ export class JobQueue {
     if (job.ended) {
       throw new StepwiseError('conflict', `job ${job.id} already ended (${job.state})`)
     }
-    checkAgainstModel({ ...job.params, cfgCutoff: cutoff }, job.model, job.plannedTimesteps)
+    const { numTimesteps, schedulerName } = job.plan
+    refuseUnplannable(job.model, () =>
+      checkStepIndices({ ...job.params, cfgCutoff: cutoff }, numTimesteps, schedulerName)
+    )
     if (job !== this.running) {
       job.params.cfgCutoff = cutoff
-      job.cutoff = { cutoff, cutoffStep: null, locked: false }
+      job.cutoff = { cutoff, cutoffStep: cutoffStepIndex(numTimesteps, cutoff), locked: false }
       this.options.events.emit({ type: 'job:cutoff', jobId: job.id, state: { ...job.cutoff } })
       return { ...job.cutoff }
     }
@@ -142,7 +154,7 @@ export class JobQueue {
       )
     }
     const answer = this.cutoffRequests.add(job.id, cutoff)
-    this.options.worker.setCfgCutoff(job.id, cutoff)
+    this.options.inference.setCfgCutoff(job.id, cutoff)
     const report = await answer
     if (report.refused !== undefined) throw new StepwiseError('conflict', report.refused)
     return report
@@ -167,13 +179,33 @@ export class JobQueue {
     const running = this.running
     if (running !== null) {
       running.stopping = true
-      this.options.worker.stop(running.id)
+      this.options.inference.stop(running.id)
       await Promise.race([this.idle, new Promise((resolve) => setTimeout(resolve, graceMs))])
     }
     const idle = this.idle
-    await this.options.worker.terminate()
+    await this.options.inference.terminate()
     await idle
     this.unsubscribe()
+  }
+
+  /** The model's defaults filled in, the seed drawn, and the run planned on the model folder. */
+  private async resolveAndPlan(
+    input: GenerateParams
+  ): Promise<{ params: ResolvedParams; model: ModelSummary; plan: RunPlan }> {
+    const model = await this.options.models.resolve(input.modelId)
+    const params: ResolvedParams = {
+      ...input,
+      modelId: model.id,
+      seed: input.seed ?? randomInt(SEED_RANGE),
+      numInferenceSteps: input.numInferenceSteps ?? model.defaults.numInferenceSteps,
+      guidanceScale: input.guidanceScale ?? model.defaults.guidanceScale,
+      width: input.width ?? model.defaults.width,
+      height: input.height ?? model.defaults.height,
+      scheduler: input.scheduler ?? model.defaults.scheduler
+    }
+    const limit = { memoryLimitBytes: this.options.memoryLimitBytes }
+    const plan = await refuseUnplannable(model, () => planRun(model.path, params, limit))
+    return { params, model, plan }
   }
 
   private find(jobId: string): Job {
@@ -193,7 +225,7 @@ export class JobQueue {
     this.idle = new Promise((resolve) => (this.markIdle = resolve))
     job.state = 'loading'
     this.renumber()
-    this.options.worker.generate(job.id, job.request()).then(
+    this.options.inference.generate(job.id, job.request()).then(
       (result) => this.finish(job, result),
       (error: unknown) => this.fail(job, error instanceof Error ? error.message : String(error))
     )
@@ -203,7 +235,7 @@ export class JobQueue {
     try {
       const metadata = resultMetadata(job, result)
       const first = result.images[0]
-      if (first === undefined) throw new Error('the worker returned no image')
+      if (first === undefined) throw new Error('the inference process returned no image')
       const image = toRgbaImage(first)
       let historyId: string | null = null
       let historyError: string | undefined
@@ -286,7 +318,7 @@ export class JobQueue {
     })
   }
 
-  private onWorkerEvent(event: WorkerEvent): void {
+  private onInferenceEvent(event: InferenceEvent): void {
     const job = this.running
     if (job === null || event.jobId !== job.id || job.ended) return
     switch (event.type) {
@@ -297,24 +329,11 @@ export class JobQueue {
         }
         return
       case 'step': {
-        const { step } = event
-        job.steps.push({ unetMs: step.unetMs, unetBatch: step.unetBatch, cfg: step.cfg })
-        job.numTimesteps = step.total
-        const preview = step.preview === null ? null : toRgbaImage(step.preview)
-        if (preview !== null && job.params.keepPreviews) job.previews.set(step.index, preview)
-        this.options.events.emit({
-          type: 'job:step',
-          jobId: job.id,
-          index: step.index,
-          timestep: step.timestep,
-          total: step.total,
-          ms: step.ms,
-          unetMs: step.unetMs,
-          unetBatch: step.unetBatch,
-          cfg: step.cfg,
-          endedAt: step.endedAt,
-          preview
-        })
+        const { preview: frame, ...report } = event.step
+        job.steps.push({ unetMs: report.unetMs, unetBatch: report.unetBatch, cfg: report.cfg })
+        const preview = frame === null ? null : toRgbaImage(frame)
+        if (preview !== null && job.params.keepPreviews) job.previews.set(report.index, preview)
+        this.options.events.emit({ type: 'job:step', jobId: job.id, ...report, preview })
         return
       }
       case 'cutoff': {
@@ -332,10 +351,29 @@ export class JobQueue {
         job.warnings.push(event.message)
         this.options.events.emit({ type: 'job:warning', jobId: job.id, message: event.message })
         return
-      // done and failed settle the worker's promise, handled in pump().
+      // done and failed settle the inference promise, handled in pump().
       case 'done':
       case 'failed':
         return
     }
+  }
+}
+
+/**
+ * Runs a planning step; a run that cannot be planned (or a model folder that cannot be read) is
+ * refused as invalid-argument, naming the model.
+ */
+function refuseUnplannable<T>(model: ModelSummary, plan: () => T): T {
+  const refuse = (error: unknown): never => {
+    if (error instanceof RunPlanError || error instanceof ModelLoadError) {
+      throw new StepwiseError('invalid-argument', `${model.id}: ${error.message}`)
+    }
+    throw error
+  }
+  try {
+    const result = plan()
+    return (result instanceof Promise ? result.catch(refuse) : result) as T
+  } catch (error) {
+    return refuse(error)
   }
 }

@@ -1,21 +1,11 @@
 import type { ResultMetadata, RgbaImage } from '../../shared/contract'
-import type { GenerationResult, RgbaFrame } from '../engine/worker-protocol'
+import type { GenerationResult, RgbaFrame } from '../inference/protocol'
 import type { Job } from './job'
 import { unetSavedFraction } from './unet-savings'
 
-/** A worker frame (transferred ArrayBuffer) as the contract's image. */
+/** A frame from the inference process (a transferred ArrayBuffer) as the contract's image. */
 export function toRgbaImage(frame: RgbaFrame): RgbaImage {
   return { width: frame.width, height: frame.height, rgba: new Uint8Array(frame.rgba) }
-}
-
-/**
- * The step index after which guidance was off: the worker's report when it gave one, else read
- * off the steps (the step before the first unguided one), else null (guided to the end).
- */
-function cutoffStepOf(job: Job): number | null {
-  if (job.cutoff.cutoffStep !== null && job.cutoff.locked) return job.cutoff.cutoffStep
-  const firstUnguided = job.steps.findIndex((s) => !s.cfg)
-  return firstUnguided > 0 ? firstUnguided - 1 : null
 }
 
 /** What a finished run reports and history stores. */
@@ -37,7 +27,7 @@ export function resultMetadata(job: Job, result: GenerationResult): ResultMetada
     stepsRun: result.stepsRun,
     interrupted: result.interrupted,
     cfgCutoff: result.cfgCutoff,
-    cfgCutoffStep: cutoffStepOf(job),
+    cfgCutoffStep: result.cfgCutoffStep,
     provider: result.provider,
     totalMs: result.totalMs,
     unetMs: result.unetMs,

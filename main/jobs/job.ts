@@ -6,8 +6,9 @@ import type {
   ModelSummary,
   RgbaImage
 } from '../../shared/contract'
-import { TERMINAL_JOB_STATES } from '../../shared/contract'
-import type { GenerationRequest } from '../engine/worker-protocol'
+import { isTerminalJobState } from '../../shared/contract'
+import type { GenerationRequest } from '../inference/protocol'
+import type { RunPlan } from './run-plan'
 import type { UnetStepCost } from './unet-savings'
 
 /** Parameters with everything the model decides filled in: what actually runs. */
@@ -25,11 +26,9 @@ export class Job {
   /** 0 running, k waiting behind k jobs, null once ended. */
   position: number | null
   stopping = false
-  /** The worker's last word on the live cutoff. */
+  /** The inference process's last word on the live cutoff. */
   cutoff: CfgCutoffState
   readonly steps: UnetStepCost[] = []
-  /** Steps' timestep count (T) as the worker reported it. */
-  numTimesteps: number | null = null
   /** Kept step previews (only with `keepPreviews`). */
   readonly previews = new Map<number, RgbaImage>()
   readonly warnings: string[] = []
@@ -42,16 +41,16 @@ export class Job {
     readonly params: ResolvedParams,
     readonly model: ModelSummary,
     position: number,
-    /** T as planned before queueing (./run-plan.ts): bounds step indices of cutoff changes. */
-    readonly plannedTimesteps: number
+    /** The run as planned before queueing (./run-plan.ts). */
+    readonly plan: RunPlan
   ) {
     this.position = position
-    this.cutoff = { cutoff: params.cfgCutoff, cutoffStep: null, locked: false }
+    this.cutoff = { cutoff: params.cfgCutoff, cutoffStep: plan.cutoffStep, locked: false }
   }
 
   /** Has the job reached done, stopped, failed or cancelled? */
   get ended(): boolean {
-    return TERMINAL_JOB_STATES.includes(this.state)
+    return isTerminalJobState(this.state)
   }
 
   /** How the queue shows the job. */
@@ -62,11 +61,13 @@ export class Job {
       params: { ...this.params },
       seed: this.params.seed,
       position: this.position,
-      stopping: this.stopping
+      stopping: this.stopping,
+      numTimesteps: this.plan.numTimesteps,
+      cfgCutoffStep: this.cutoff.cutoffStep
     }
   }
 
-  /** The worker's request: everything resolved, nothing left for the worker to guess. */
+  /** The inference request: everything resolved, nothing left for the inference process to guess. */
   request(): GenerationRequest {
     const p = this.params
     return {

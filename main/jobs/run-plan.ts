@@ -1,19 +1,138 @@
-import type { ModelSummary } from '../../shared/contract'
-import { StepwiseError } from '../../shared/errors'
-import { ModelLoadError, openModelFolder } from '../engine/models'
-import { estimateRunMemory, memoryRefusal } from '../engine/pipelines/memory-estimate'
-import { schedulerForRequest, schedulerFromConfig } from '../engine'
-import type { ResolvedParams } from './job'
+import { cutoffStepIndex } from '../../shared/cfg-cutoff'
+import type { AlgorithmType, CfgCutoff, SchedulerClassName } from '../../shared/params'
+import { SCHEDULER_CLASS_NAMES } from '../../shared/params'
+import {
+  algorithmTypeOf,
+  createScheduler,
+  estimateRunMemory,
+  memoryRefusal,
+  openModelFolder,
+  schedulerForRequest,
+  schedulerFromConfig
+} from '../engine'
+import type { Scheduler } from '../engine'
 
 /**
- * What a job will do, worked out in main before it is queued, from the model folder as it is
- * now: how many timesteps its scheduler iterates (T, which bounds step indices: PNDM with
- * `skip_prk_steps` runs N + 1 for N steps) and whether its size fits in memory. A job that cannot
- * run is refused here, with the same message the engine would give, before it changes anything.
+ * The one plan of a run: which scheduler runs, how many timesteps its loop iterates (T), which
+ * step indices exist, where guidance ends, and whether the run fits in memory. Main plans a job
+ * before queueing it (and answers `planRun` with it); the inference host plans the same run
+ * again on the loaded pipeline, so both decide the same way. It imports only the engine and
+ * shared code: it runs in the inference process too, where electron does not exist.
  */
-export interface RunPlan {
-  /** Timesteps the denoising loop will iterate (T). */
+
+/** A run's settings that the plan reads, the model's defaults filled in. */
+export interface ScheduleSettings {
+  /** Omitted: the model's own scheduler class. */
+  scheduler?: SchedulerClassName
+  useKarrasSigmas: boolean
+  /** DPM-Solver's `algorithm_type` (e.g. the SDE variants); omitted: the model's own. */
+  algorithmType?: AlgorithmType
+  /** Steps asked for (N). */
+  numInferenceSteps: number
+  cfgCutoff: CfgCutoff | null
+  stopAtStep: number | null
+}
+
+/** What {@link planSchedule} decides. */
+export interface SchedulePlan {
+  /** The scheduler to run: `base` itself when the run changes nothing, else a new one. */
+  scheduler: Scheduler
+  schedulerName: SchedulerClassName
+  /** Whether the scheduler runs with Karras sigmas (asked for, or set in the model's config). */
+  useKarrasSigmas: boolean
+  /** The `algorithm_type` it runs with, for the classes that have one (DPM-Solver). */
+  algorithmType: AlgorithmType | undefined
+  /** Timesteps the loop iterates (T): N for most schedulers, N + 1 for PNDM with skip_prk_steps. */
   numTimesteps: number
+  /** The index of the last guided step, or null (guidance to the end). */
+  cutoffStep: number | null
+  /** What the run does differently from what was asked, in the user's terms. */
+  warnings: string[]
+}
+
+/** A run that cannot be planned; the message names the setting, as the user gave it. */
+export class RunPlanError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'RunPlanError'
+  }
+}
+
+function isSchedulerName(name: string): name is SchedulerClassName {
+  return (SCHEDULER_CLASS_NAMES as readonly string[]).includes(name)
+}
+
+/**
+ * Plans the scheduler of a run on a model whose own scheduler is `base`: the requested class on
+ * the model's scheduler config (the model's own scheduler when none is requested), with Karras
+ * sigmas and an algorithm type where the class has them, and T from its timesteps (2·N − 1 for the
+ * second-order Heun / KDPM2 schedulers, N + 1 for PNDM with skip_prk_steps). Throws {@link RunPlanError} for a
+ * step count the scheduler refuses.
+ */
+export function planSchedule(base: Scheduler, settings: ScheduleSettings): SchedulePlan {
+  const name = settings.scheduler ?? base.className
+  if (!isSchedulerName(name)) throw new RunPlanError(`unexpected scheduler ${name}`)
+  const warnings: string[] = []
+  let scheduler: Scheduler
+  try {
+    scheduler = schedulerForRequest(base, settings, (message) => warnings.push(message))
+  } catch (error) {
+    throw new RunPlanError(`scheduler: ${(error as Error).message}`)
+  }
+  // A copy: the pipeline sets its own scheduler's timesteps when the call starts.
+  const probe = createScheduler(name, scheduler.config)
+  try {
+    probe.setTimesteps(settings.numInferenceSteps)
+  } catch (error) {
+    throw new RunPlanError(`numInferenceSteps: ${(error as Error).message}`)
+  }
+  const numTimesteps = probe.timesteps.length
+  return {
+    scheduler,
+    schedulerName: name,
+    useKarrasSigmas: scheduler.config.use_karras_sigmas === true,
+    algorithmType: algorithmTypeOf(scheduler),
+    numTimesteps,
+    cutoffStep: cutoffStepIndex(numTimesteps, settings.cfgCutoff),
+    warnings
+  }
+}
+
+/**
+ * Throws {@link RunPlanError} for step indices (CFG cutoff, stop) that a loop of `numTimesteps`
+ * would never reach, one sentence each, with the bound: indices go from 0 to T − 1.
+ */
+export function checkStepIndices(
+  settings: Pick<ScheduleSettings, 'cfgCutoff' | 'stopAtStep' | 'numInferenceSteps'>,
+  numTimesteps: number,
+  schedulerName: string
+): void {
+  const bound =
+    numTimesteps === settings.numInferenceSteps
+      ? `below the number of steps (${settings.numInferenceSteps})`
+      : `below the number of timesteps (${schedulerName} runs ${numTimesteps} for ${settings.numInferenceSteps} steps)`
+  const problems: string[] = []
+  const cutoff = settings.cfgCutoff
+  if (cutoff !== null && 'stepIndex' in cutoff && cutoff.stepIndex >= numTimesteps) {
+    problems.push(`cfgCutoff.stepIndex: must be ${bound}, got ${cutoff.stepIndex}`)
+  }
+  if (settings.stopAtStep !== null && settings.stopAtStep >= numTimesteps) {
+    problems.push(`stopAtStep: must be ${bound}, got ${settings.stopAtStep}`)
+  }
+  if (problems.length > 0) throw new RunPlanError(problems.join('; '))
+}
+
+/** A run's settings that {@link planRun} reads. */
+export interface RunSettings extends ScheduleSettings {
+  width: number
+  height: number
+  guidanceScale: number
+  numImagesPerPrompt: number
+}
+
+/** What {@link planRun} decides: the schedule, and the memory the run is estimated to need. */
+export interface RunPlan extends SchedulePlan {
+  estimatedBytes: number
 }
 
 /** Options of {@link planRun}. */
@@ -22,53 +141,34 @@ export interface PlanOptions {
   memoryLimitBytes?: number
 }
 
-/** Plans `params` on `model`; throws invalid-argument naming what is wrong. */
+/**
+ * Plans a run on the model folder as it is now, before anything is loaded: the schedule (on the
+ * scheduler the folder configures, as the pipeline will load it), the memory check, then the step
+ * indices. Throws {@link RunPlanError} (or the engine's `ModelLoadError` for a folder that cannot
+ * be read) naming what is wrong, before the run changes anything.
+ */
 export async function planRun(
-  params: ResolvedParams,
-  model: ModelSummary,
+  modelDir: string,
+  settings: RunSettings,
   options: PlanOptions = {}
 ): Promise<RunPlan> {
-  let folder
-  try {
-    folder = await openModelFolder(model.path)
-  } catch (error) {
-    if (!(error instanceof ModelLoadError)) throw error
-    throw new StepwiseError('invalid-argument', `${model.id}: ${error.message}`)
-  }
-  // The scheduler the inference process will build (schedulerForRequest, as run-generation
-  // does): the requested class on the model's own scheduler config, with Karras sigmas and an
-  // algorithm type where the class has them. T comes from its timesteps: 2·N − 1 for the
-  // second-order Heun / KDPM2 schedulers, N + 1 for PNDM with skip_prk_steps.
+  const folder = await openModelFolder(modelDir)
   const configured = folder.stepwise?.defaults.scheduler ?? folder.schedulerConfig['_class_name']
   const base = schedulerFromConfig(
     typeof configured === 'string' ? configured : null,
     folder.schedulerConfig
   ).scheduler
-  let scheduler
-  try {
-    scheduler = schedulerForRequest(base, params)
-  } catch (error) {
-    throw new StepwiseError(
-      'invalid-argument',
-      `${model.id}: scheduler: ${(error as Error).message}`
-    )
-  }
-  try {
-    scheduler.setTimesteps(params.numInferenceSteps)
-  } catch (error) {
-    throw new StepwiseError(
-      'invalid-argument',
-      `${model.id}: numInferenceSteps: ${(error as Error).message}`
-    )
-  }
-  const images = params.numImagesPerPrompt
+  const schedule = planSchedule(base, settings)
+  const images = settings.numImagesPerPrompt
   const shape = {
-    width: params.width,
-    height: params.height,
-    unetRows: images * (params.guidanceScale > 1 ? 2 : 1),
+    width: settings.width,
+    height: settings.height,
+    unetRows: images * (settings.guidanceScale > 1 ? 2 : 1),
     images
   }
-  const tooLarge = memoryRefusal(shape, estimateRunMemory(folder, shape), options.memoryLimitBytes)
-  if (tooLarge !== null) throw new StepwiseError('invalid-argument', `${model.id}: ${tooLarge}`)
-  return { numTimesteps: scheduler.timesteps.length }
+  const estimate = estimateRunMemory(folder, shape)
+  const tooLarge = memoryRefusal(shape, estimate, options.memoryLimitBytes)
+  if (tooLarge !== null) throw new RunPlanError(tooLarge)
+  checkStepIndices(settings, schedule.numTimesteps, schedule.schedulerName)
+  return { ...schedule, estimatedBytes: estimate.bytes }
 }

@@ -1,11 +1,7 @@
-/** What one finished step cost in the UNet. */
-export interface UnetStepCost {
-  /** Time inside the UNet's `session.run`. */
-  unetMs: number
-  /** Batch it ran with: 2B while classifier-free guidance is on, B after the cutoff. */
-  unetBatch: number
-  cfg: boolean
-}
+import type { StepMetrics } from '../../shared/steps'
+
+/** What one finished step cost in the UNet (its batch: 2B with guidance, B after the cutoff). */
+export type UnetStepCost = Pick<StepMetrics, 'unetMs' | 'unetBatch' | 'cfg'>
 
 /**
  * The fraction of UNet time a CFG cutoff saved, measured: 1 − spent / fullCfg, where `spent` is

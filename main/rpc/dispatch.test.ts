@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { InferenceWorkerClient } from '../engine/worker-client'
+import { InferenceClient } from '../inference/client/inference-client'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
 import { dispatch } from './dispatch'
@@ -15,7 +15,7 @@ beforeAll(async () => {
     mode: 'browser',
     dataDir: mkdtempSync(join(tmpdir(), 'stepwise-dispatch-')),
     modelDirs: [],
-    worker: new InferenceWorkerClient()
+    inference: new InferenceClient()
   })
 })
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
-import { InferenceWorkerClient } from '../engine/worker-client'
-import { sampleResult } from '../history/testdata/sample-result'
+import { InferenceClient } from '../inference/client/inference-client'
+import { sampleResult } from '../../testing/history/sample-result'
 import { startBrowserServer } from './browser-server'
 import type { BrowserServer } from './browser-server'
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
     mode: 'browser',
     dataDir: join(root, 'data'),
     modelDirs: [],
-    worker: new InferenceWorkerClient(),
+    inference: new InferenceClient(),
     log: () => undefined
   })
   await api.history.add(sampleResult('a stored image'))

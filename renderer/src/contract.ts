@@ -25,7 +25,11 @@ export type {
   ModelSummary,
   ResultMetadata,
   RgbaImage,
+  RunPlanInfo,
+  RunPlanSummary,
   SchedulerClassName,
+  StepReport,
   StepwiseApi,
   StepwiseEvent
 } from '../../shared/contract'
+export { isTerminalJobState } from '../../shared/contract'

@@ -1,5 +1,6 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { LatentRgbFactors } from '../previews/latent-rgb-factors'
+import type { PipelineFamily } from '../models/model-index'
 
 /**
  * The tensors a step-end callback receives and may replace, under diffusers' names
@@ -50,7 +51,7 @@ export interface PipelineRunState {
   /** The interrupt flag, checked at the top of every step. */
   interrupt: boolean
   /** `'sd'` (1.x/2.x) or `'sdxl'`. */
-  readonly family: 'sd' | 'sdxl'
+  readonly family: PipelineFamily
   /** The names `callbackOnStepEndTensorInputs` may contain for this pipeline. */
   readonly callbackTensorInputs: readonly string[]
   /** The step that just ran, while callbacks run; null outside the loop. */

@@ -1,6 +1,8 @@
+import { ratioStepIndex } from '../../../shared/cfg-cutoff'
 import type { CallbackKwargs, PipelineRunState } from './callback-types'
 import { keepConditionalHalf } from './keep-conditional-half'
 import { PipelineCallback } from './pipeline-callback'
+import type { PipelineFamily } from '../models/model-index'
 
 /** Where guidance ends: after step index `int(T · ratio)`, after an exact index, or never (null). */
 export type LiveCfgCutoff = { ratio: number } | { stepIndex: number } | null
@@ -23,7 +25,7 @@ export interface LiveCfgCutoffReport {
 /** Options of {@link LiveCfgCutoffCallback}. */
 export interface LiveCfgCutoffCallbackOptions {
   /** Which conditioning tensors to halve: SD's `prompt_embeds`, or SDXL's three. */
-  family: 'sd' | 'sdxl'
+  family: PipelineFamily
   /** The initial cutoff (default null: none). */
   cutoff?: LiveCfgCutoff
 }
@@ -41,7 +43,7 @@ const TENSOR_INPUTS = {
  * A callback instance serves one run at a time; a run starting again at step 0 unlocks it.
  */
 export class LiveCfgCutoffCallback extends PipelineCallback {
-  readonly family: 'sd' | 'sdxl'
+  readonly family: PipelineFamily
   private cutoff: LiveCfgCutoff
   private numTimesteps: number | null = null
   private lastStep = -1
@@ -110,7 +112,7 @@ export class LiveCfgCutoffCallback extends PipelineCallback {
     const c = this.cutoff
     if (c === null) return null
     if ('stepIndex' in c) return c.stepIndex
-    return this.numTimesteps === null ? null : Math.trunc(this.numTimesteps * c.ratio)
+    return this.numTimesteps === null ? null : ratioStepIndex(this.numTimesteps, c.ratio)
   }
 
   private effectiveStep(): number | null {

@@ -14,7 +14,7 @@ const BOTH_OR_NONE =
   'Either cutoff_step_ratio or cutoff_step_index should be provided, not both or none.'
 const RATIO = 'cutoff_step_ratio must be a float between 0.0 and 1.0.'
 
-describe('PipelineCallback constructor validation (spec §1.1)', () => {
+describe('PipelineCallback constructor validation', () => {
   const cases: [string, PipelineCallbackOptions | undefined, string | null][] = [
     ['X()', undefined, null],
     ['X(cutoff_step_ratio=0.4)', { cutoffStepRatio: 0.4 }, null],

@@ -1,3 +1,4 @@
+import { ratioStepIndex } from '../../../shared/cfg-cutoff'
 import type { CallbackKwargs, PipelineRunState } from './callback-types'
 
 /** Constructor options of {@link PipelineCallback}: diffusers' two cutoff arguments. */
@@ -72,10 +73,10 @@ export class PipelineCallback {
 
 /**
  * The step index at which a cutoff callback acts: `cutoff_step_index` if set, else
- * `int(num_timesteps * cutoff_step_ratio)` — truncation of the double product, so T = 100,
- * ratio 0.29 gives 28, as in Python.
+ * `int(num_timesteps * cutoff_step_ratio)` (shared/cfg-cutoff.ts: T = 100, ratio 0.29 gives 28,
+ * as in Python). An index at or past T never comes, so the callback never acts.
  */
 export function cutoffStepFor(config: PipelineCallbackConfig, numTimesteps: number): number {
   if (config.cutoff_step_index !== null) return config.cutoff_step_index
-  return Math.trunc(numTimesteps * (config.cutoff_step_ratio ?? 1))
+  return ratioStepIndex(numTimesteps, config.cutoff_step_ratio ?? 1)
 }

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { ModelLoadError } from './model-load-error'
-import type { ModelFamily } from './model-index'
+import type { PipelineFamily } from './model-index'
 import {
   optionalBoolean,
   optionalNumber,
@@ -96,7 +96,7 @@ export function parseUnetConfig(raw: JsonObject | null, file: string): UnetConfi
  */
 export function resolveScalingFactor(
   configured: number | null,
-  family: ModelFamily,
+  family: PipelineFamily,
   forceUpcast: boolean
 ): number {
   if (configured !== null) return configured
@@ -107,7 +107,7 @@ export function resolveScalingFactor(
 export function parseVaeConfig(
   raw: JsonObject | null,
   file: string,
-  family: ModelFamily
+  family: PipelineFamily
 ): VaeConfig {
   const obj = raw ?? {}
   const configured = optionalNumber(obj, 'scaling_factor', file)

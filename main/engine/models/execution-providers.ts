@@ -80,9 +80,9 @@ export function resolveExecutionProviders(
 }
 
 /**
- * Default intra-op thread count. On more than two cores one core is left free: inference runs
- * in a worker thread of the Electron main process, and the main process and the renderer still
- * have to paint previews and answer the UI between steps. On one or two cores reserving a core
+ * Default intra-op thread count. On more than two cores one core is left free: while inference
+ * runs (in a process of its own, in the app), the main process and the renderer still have to
+ * paint previews and answer the UI between steps. On one or two cores reserving a core
  * would halve throughput, so all are used.
  */
 export function defaultIntraOpThreads(cores: number = os.availableParallelism()): number {

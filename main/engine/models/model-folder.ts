@@ -10,7 +10,7 @@ import {
   type VaeConfig
 } from './component-configs'
 import { ModelLoadError } from './model-load-error'
-import { readModelIndex, type ModelFamily, type ModelIndex } from './model-index'
+import { readModelIndex, type PipelineFamily, type ModelIndex } from './model-index'
 import { fileExists, readJsonObject, type JsonObject } from './read-json'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
@@ -26,7 +26,7 @@ export type OnnxComponent = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_de
 export interface ModelFolder {
   dir: string
   index: ModelIndex
-  family: ModelFamily
+  family: PipelineFamily
   /** The graphs this pipeline runs, in load order. */
   components: OnnxComponent[]
   /** Tokenizer folder names, paired with `textEncoders` by position. */

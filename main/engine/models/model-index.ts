@@ -2,8 +2,12 @@ import path from 'node:path'
 import { ModelLoadError } from './model-load-error'
 import { readJsonObject, type JsonObject } from './read-json'
 
-/** Which denoising loop a model needs. */
-export type ModelFamily = 'sd' | 'sdxl'
+/**
+ * Which pipeline runs a model: diffusers' StableDiffusionPipeline (`sd`: SD 1.x and 2.x) or
+ * StableDiffusionXLPipeline (`sdxl`). The app's `ModelFamily` (shared/contract.ts) is another
+ * thing: it tells SD 1.x from SD 2.x for people.
+ */
+export type PipelineFamily = 'sd' | 'sdxl'
 
 /** The pipeline classes Stepwise runs, by diffusers name. */
 export type PipelineClassName = 'StableDiffusionPipeline' | 'StableDiffusionXLPipeline'
@@ -81,7 +85,7 @@ export interface ModelIndex {
   /** `_class_name` as written. */
   className: string
   pipelineClass: PipelineClassName
-  family: ModelFamily
+  family: PipelineFamily
   /** The legacy diffusers ONNX layout (`OnnxStableDiffusionPipeline`, no per-component configs). */
   legacyOnnx: boolean
   /** SDXL: encode an absent negative prompt as zeros (diffusers' `force_zeros_for_empty_prompt`). */

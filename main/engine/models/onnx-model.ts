@@ -13,9 +13,6 @@ export interface RunResult {
   ms: number
 }
 
-const FLOAT_TYPES: readonly string[] = ['float32', 'float16']
-const INT_TYPES: readonly string[] = ['int32', 'int64']
-
 /**
  * One ONNX graph in an onnxruntime session. Its inputs are described by the session's own
  * metadata, and {@link OnnxModel.run} converts every feed to the element type and rank the graph
@@ -159,14 +156,4 @@ function describe(
     if (md !== undefined && md.isTensor) return { name, type: md.type, shape: md.shape }
     return { name, type: md === undefined ? 'unknown' : 'non-tensor', shape: [] }
   })
-}
-
-/** True for a float element type. */
-export function isFloatType(type: string): boolean {
-  return FLOAT_TYPES.includes(type)
-}
-
-/** True for an integer id element type. */
-export function isIntType(type: string): boolean {
-  return INT_TYPES.includes(type)
 }

@@ -1,5 +1,5 @@
 import { ModelLoadError } from './model-load-error'
-import type { ModelFamily } from './model-index'
+import type { PipelineFamily } from './model-index'
 import type { GraphSignature } from './graph-signature'
 
 /** How to feed and read a UNet graph, worked out from its metadata at load time. */
@@ -29,7 +29,7 @@ const TEXT_TIME_INPUTS = ['text_embeds', 'time_ids'] as const
  * A missing input, an input the pipeline cannot feed, or an unsupported element type is a
  * {@link ModelLoadError} naming it.
  */
-export function describeUnet(model: GraphSignature, family: ModelFamily): UnetIo {
+export function describeUnet(model: GraphSignature, family: PipelineFamily): UnetIo {
   const label = model.label
   for (const name of BASE_INPUTS) {
     if (!model.inputs.has(name)) {

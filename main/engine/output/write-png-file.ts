@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { writeFileAtomicSync } from './atomic-write'
 import type { RgbaImage } from './png'
 import { encodePng } from './png'
 
@@ -14,12 +15,5 @@ export function writePngFile(
   text: Readonly<Record<string, string>> = {}
 ): void {
   mkdirSync(dirname(path), { recursive: true })
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`
-  try {
-    writeFileSync(temp, encodePng(image, text))
-    renameSync(temp, path)
-  } catch (error) {
-    rmSync(temp, { force: true })
-    throw error
-  }
+  writeFileAtomicSync(path, encodePng(image, text))
 }

@@ -11,7 +11,7 @@ import { SDXL_LATENT_RGB_FACTORS } from '../previews/latent-rgb-factors'
 import { Generator } from '../random/generator'
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import type { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
-import { openSd, openSdxl } from './test-support/fixtures'
+import { openSd, openSdxl } from '../testing/pipeline-fixtures'
 
 /** Stepwise's own callbacks (previews, stop, live CFG cutoff) in real runs. */
 let sd: StableDiffusionPipeline
@@ -113,7 +113,7 @@ describe('StopCallback', () => {
       outputType: 'latent',
       callbackOnStepEnd: stop,
       onStepEnd: (info) => {
-        // What the worker does when a "stop" message arrives during step 1.
+        // What the inference process does when a "stop" message arrives during step 1.
         if (info.index === 1) stop.stop()
       }
     })

@@ -6,8 +6,8 @@ import { SDCFGCutoffCallback } from '../callbacks/cfg-cutoff-callbacks'
 import { Generator } from '../random/generator'
 import { AutoPipelineForText2Image } from './auto-pipeline'
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline'
-import { makeBrokenModels, type BrokenModel } from './test-support/broken-models'
-import { openSd, TEST_SESSION_OPTIONS } from './test-support/fixtures'
+import { makeBrokenModels, type BrokenModel } from '../../../testing/broken-models'
+import { openSd, TEST_SESSION_OPTIONS } from '../testing/pipeline-fixtures'
 
 /**
  * The library door: bad model folders and bad call options get a specific error (what is wrong,

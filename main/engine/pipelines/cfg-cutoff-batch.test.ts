@@ -9,8 +9,8 @@ import { DDIMScheduler } from '../schedulers'
 import { sliceRows } from '../tensor/batch'
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import type { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
-import { makeFixedBatchVariant } from './test-support/onnx-graph-variants'
-import { openSd, openSdxl, relativeDiff, SD_DIR } from './test-support/fixtures'
+import { makeFixedBatchVariant } from '../testing/onnx-graph-variants'
+import { openSd, openSdxl, relativeDiff, SD_DIR } from '../testing/pipeline-fixtures'
 
 /**
  * CFG cutoff with more than one image, and with graphs whose batch size is fixed. The reference

@@ -66,8 +66,8 @@ export interface LoopResult {
 const NULLABLE = new Set(['negative_prompt_embeds'])
 
 /**
- * diffusers' denoising loop (spec §2.3). Per step: skip if interrupted (`continue` semantics);
- * read the CFG flag and guidance scale afresh; run the UNet on `[latents, latents]` (2B rows) with
+ * diffusers' denoising loop (the `for i, t in enumerate(timesteps)` of its `__call__`). Per
+ * step: skip if interrupted (`continue` semantics); read the CFG flag and guidance scale afresh; run the UNet on `[latents, latents]` (2B rows) with
  * CFG or on the latents alone (B rows) without; guide and optionally rescale; scheduler step; then
  * the callback with the requested tensors, whose returned tensors are written back. Before each
  * step the loop yields to the event loop, so a stop or cutoff message that arrived meanwhile is

@@ -8,7 +8,7 @@ import { createScheduler } from '../schedulers'
 import type { SchedulerClassName } from '../../../shared/params'
 import type { DiffusionPipeline } from './diffusion-pipeline'
 import type { SDXLCallOptions, StepEndCallback } from './pipeline-types'
-import { openSd, openSdxl, relativeDiff } from './test-support/fixtures'
+import { openSd, openSdxl, relativeDiff } from '../testing/pipeline-fixtures'
 
 /**
  * End-to-end agreement with diffusers: `fixtures/diffusers-reference.json` holds the final latents

@@ -15,6 +15,7 @@ import { guidanceScaleEmbedding } from './guidance'
 import { estimateRunMemory, memoryRefusal } from './memory-estimate'
 import type { FamilyHooks } from './family-hooks'
 import { ModelLoader, type LoadedModels } from './loaded-models'
+import type { PipelineFamily } from '../models/model-index'
 import type {
   CallOptions,
   FromPretrainedOptions,
@@ -22,6 +23,7 @@ import type {
   OutputType,
   PipelineOutput
 } from './pipeline-types'
+import { promptBatchSize } from './pipeline-loading'
 import { pastEndWarnings, resolveStepEndCallback } from './resolve-callback'
 import { schedulerFromConfig } from './scheduler-factory'
 import { decodeLatents } from './vae-decode'
@@ -61,7 +63,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   readonly folder: ModelFolder
 
   /** `'sd'` or `'sdxl'`. */
-  abstract readonly family: 'sd' | 'sdxl'
+  abstract readonly family: PipelineFamily
   /** diffusers' `_callback_tensor_inputs`: the names a callback may request and replace. */
   abstract readonly callbackTensorInputs: readonly string[]
 
@@ -242,7 +244,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   }
 
   /**
-   * The text-to-image call shared by SD and SDXL, in diffusers' order (spec §2.2): callback
+   * The text-to-image call shared by SD and SDXL, in the order of diffusers' `StableDiffusionPipeline.__call__`: callback
    * override, defaults, input checks (before any model runs), run-state reset, prompt encoding
    * with the CFG flag as it is now, timesteps, latents × `initNoiseSigma`, `timestep_cond`,
    * `numTimesteps`, the loop, then decoding (also after an interrupt).
@@ -287,7 +289,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
     checkCallOptions(o, resolved)
     const outputType: OutputType = o.outputType ?? 'image'
-    const batchSize = family.batchSize()
+    const batchSize = promptBatchSize(o.prompt, o.promptEmbeds)
     const B = batchSize * resolved.numImagesPerPrompt
     checkGenerators(o.generator, B)
     // Before any allocation: a size whose activations cannot fit is refused, not attempted.

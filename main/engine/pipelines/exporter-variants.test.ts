@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { AutoPipelineForText2Image, Generator } from '../index'
 import type { RgbaImage } from '../previews'
-import { TEST_SESSION_OPTIONS } from './test-support/fixtures'
+import { TEST_SESSION_OPTIONS } from '../testing/pipeline-fixtures'
 
 /**
  * The two other exporters' conventions, as real model folders: optimum's fp16 export

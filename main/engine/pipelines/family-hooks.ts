@@ -6,8 +6,6 @@ import type { LoadedModels } from './loaded-models'
 export interface FamilyHooks {
   /** diffusers' `check_inputs` for this family (size, callback tensor names, prompts, embeddings). */
   checkInputs(args: { height: number; width: number; tensorInputs: readonly string[] }): void
-  /** Number of prompts (1 for a string, the list length, or the embeddings' batch). */
-  batchSize(): number
   /** Encodes the prompts into the loop's named conditioning tensors (CFG-doubled when on). */
   encode(
     models: LoadedModels,

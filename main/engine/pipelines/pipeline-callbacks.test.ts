@@ -17,9 +17,9 @@ import type { SchedulerClass } from '../schedulers'
 import { zerosLike } from '../tensor/float-tensor'
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import type { StepRecord } from './pipeline-types'
-import { openSd, SD_DIR, values } from './test-support/fixtures'
+import { openSd, SD_DIR, values } from '../testing/pipeline-fixtures'
 
-/** Tests ported from diffusers' pipeline tests and the spec's §6 list, on the SD fixture. */
+/** Tests ported from diffusers' pipeline and callback tests, on the SD fixture. */
 let pipe: StableDiffusionPipeline
 let tmp = ''
 beforeAll(async () => {
@@ -161,7 +161,7 @@ describe('interrupt (diffusers test_pipeline_interrupt)', () => {
   })
 })
 
-describe('CFG cutoff (spec §6.7)', () => {
+describe('CFG cutoff', () => {
   it('runs the UNet with 2B rows through the cutoff step and B after; guidance 0 until the next call', async () => {
     const steps: StepRecord[] = []
     await pipe.call({
@@ -205,7 +205,7 @@ describe('CFG cutoff (spec §6.7)', () => {
     expect(out.steps.map((s) => s.unetBatch)).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 1, 1])
   })
 
-  it('rejects a callback made for another pipeline before any model runs (spec §1.3 caveat 6)', async () => {
+  it('rejects a callback made for another pipeline before any model runs', async () => {
     // A folder whose UNet is garbage: if any graph were loaded first, that error would win.
     const broken = path.join(tmp, 'broken-unet')
     await fs.cp(SD_DIR, broken, { recursive: true })
@@ -250,7 +250,7 @@ describe('CFG cutoff (spec §6.7)', () => {
   })
 })
 
-describe('progress and numTimesteps (spec §6.9)', () => {
+describe('progress and numTimesteps', () => {
   it('PNDM iterates N + 1 timesteps and advances the progress bar N times', async () => {
     const progress: number[] = []
     const out = await pipe.call({

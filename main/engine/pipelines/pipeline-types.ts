@@ -1,4 +1,5 @@
 import type { Tensor } from 'onnxruntime-node'
+import type { StepMetrics } from '../../../shared/steps'
 import type { StepEndCallbackFn } from '../callbacks/callback-types'
 import type { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
 import type { PipelineCallback } from '../callbacks/pipeline-callback'
@@ -24,20 +25,11 @@ export interface FromPretrainedOptions extends SessionSettings {
   memoryLimitBytes?: number
 }
 
-/** What one denoising step did (no tensors): the record kept in the result. */
-export interface StepRecord {
-  /** Loop index i (0 … T−1). */
-  index: number
-  /** The scheduler's timestep value. */
-  timestep: number
-  /** Wall time of the whole step: UNet, guidance, scheduler, callbacks. */
-  ms: number
-  /** Time inside the UNet's `session.run` (all chunks of the step). */
-  unetMs: number
-  /** Rows the UNet computed: 2B with CFG, B without (more if its batch is fixed). */
-  unetBatch: number
-  /** Whether classifier-free guidance was applied in this step. */
-  cfg: boolean
+/**
+ * What one denoising step did (no tensors): the record kept in the result. `unetBatch` can exceed
+ * 2B for a UNet exported with a fixed batch.
+ */
+export interface StepRecord extends StepMetrics {
   /** The guidance scale read at the start of this step. */
   guidanceScale: number
 }

@@ -9,7 +9,7 @@ import { sliceRows } from '../tensor/batch'
 import { AutoPipelineForText2Image } from './auto-pipeline'
 import { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
-import { makeLegacyOnnxLayout } from './test-support/onnx-graph-variants'
+import { makeLegacyOnnxLayout } from '../testing/onnx-graph-variants'
 import {
   openSd,
   relativeDiff,
@@ -17,7 +17,7 @@ import {
   SDXL_DIR,
   TEST_SESSION_OPTIONS,
   values
-} from './test-support/fixtures'
+} from '../testing/pipeline-fixtures'
 
 let pipe: StableDiffusionPipeline
 let tmp = ''

@@ -1,11 +1,11 @@
 import type { Tensor } from 'onnxruntime-node'
-import { openModelFolder, type ModelFolder } from '../models/model-folder'
-import { ModelLoadError } from '../models/model-load-error'
+import type { ModelFolder } from '../models/model-folder'
 import { concatBatch } from '../tensor/batch'
-import { checkInputs, isPromptValue, tensorOption } from './check-inputs'
+import { checkInputs, tensorOption } from './check-inputs'
 import { DiffusionPipeline } from './diffusion-pipeline'
 import type { FamilyHooks } from './family-hooks'
 import type { LoopTensors } from './denoising-loop'
+import { openFolderFor, preloadIfAsked } from './pipeline-loading'
 import type {
   CallOptions,
   FromPretrainedOptions,
@@ -13,7 +13,6 @@ import type {
   PipelineOutput
 } from './pipeline-types'
 import { encodeSdPrompt } from './sd-prompt-encoder'
-import { batchOf } from '../tensor/batch'
 
 const SD_TENSOR_INPUTS = ['latents', 'prompt_embeds', 'negative_prompt_embeds'] as const
 
@@ -42,14 +41,7 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionPipeline> {
-    const folder = await openModelFolder(modelDir)
-    if (folder.family !== 'sd') {
-      throw new ModelLoadError(
-        folder.index.path,
-        `${folder.index.path} names ${folder.index.className}; open it with StableDiffusionXLPipeline or AutoPipelineForText2Image`
-      )
-    }
-    return StableDiffusionPipeline.create(folder, options)
+    return StableDiffusionPipeline.create(await openFolderFor('sd', modelDir), options)
   }
 
   /** @internal Builds the pipeline on an opened folder (used by AutoPipelineForText2Image). */
@@ -57,9 +49,7 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionPipeline> {
-    const pipe = new StableDiffusionPipeline(folder, options)
-    if (options.preload === true) await pipe.load()
-    return pipe
+    return preloadIfAsked(new StableDiffusionPipeline(folder, options), options)
   }
 
   /** Generates images (diffusers' `__call__`). */
@@ -89,12 +79,6 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
           )
         }
       },
-      batchSize: () =>
-        typeof prompt === 'string'
-          ? 1
-          : isPromptValue(prompt)
-            ? prompt.length
-            : batchOf(promptEmbeds as Tensor),
       encode: async (models, args) => {
         const encoded = await encodeSdPrompt({
           pair: models.encoders[0] as NonNullable<(typeof models.encoders)[0]>,

@@ -4,7 +4,7 @@ import { Generator } from '../random/generator'
 import { zerosLike } from '../tensor/float-tensor'
 import type { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
 import type { PipelineOutput, SDXLCallOptions } from './pipeline-types'
-import { openSdxl, relativeDiff, values } from './test-support/fixtures'
+import { openSdxl, relativeDiff, values } from '../testing/pipeline-fixtures'
 
 let pipe: StableDiffusionXLPipeline
 beforeAll(async () => {

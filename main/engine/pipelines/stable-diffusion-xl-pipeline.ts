@@ -1,12 +1,12 @@
 import type { Tensor } from 'onnxruntime-node'
-import { openModelFolder, type ModelFolder } from '../models/model-folder'
-import { ModelLoadError } from '../models/model-load-error'
+import type { ModelFolder } from '../models/model-folder'
 import { roundHalfEven } from '../previews/latents-to-rgb'
 import { batchOf, concatBatch } from '../tensor/batch'
-import { checkInputs, isPromptValue, tensorOption } from './check-inputs'
+import { checkInputs, tensorOption } from './check-inputs'
 import type { LoopTensors } from './denoising-loop'
 import { DiffusionPipeline } from './diffusion-pipeline'
 import type { FamilyHooks } from './family-hooks'
+import { openFolderFor, preloadIfAsked } from './pipeline-loading'
 import type {
   FromPretrainedOptions,
   OutputType,
@@ -40,14 +40,7 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionXLPipeline> {
-    const folder = await openModelFolder(modelDir)
-    if (folder.family !== 'sdxl') {
-      throw new ModelLoadError(
-        folder.index.path,
-        `${folder.index.path} names ${folder.index.className}; open it with StableDiffusionPipeline or AutoPipelineForText2Image`
-      )
-    }
-    return StableDiffusionXLPipeline.create(folder, options)
+    return StableDiffusionXLPipeline.create(await openFolderFor('sdxl', modelDir), options)
   }
 
   /** @internal Builds the pipeline on an opened folder (used by AutoPipelineForText2Image). */
@@ -55,9 +48,7 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionXLPipeline> {
-    const pipe = new StableDiffusionXLPipeline(folder, options)
-    if (options.preload === true) await pipe.load()
-    return pipe
+    return preloadIfAsked(new StableDiffusionXLPipeline(folder, options), options)
   }
 
   /** Generates images (diffusers' `__call__`). */
@@ -90,12 +81,6 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
           allowedTensorInputs: SDXL_TENSOR_INPUTS,
           sdxl: true
         }),
-      batchSize: () =>
-        typeof prompt === 'string'
-          ? 1
-          : isPromptValue(prompt)
-            ? prompt.length
-            : batchOf(promptEmbeds as Tensor),
       encode: async (models, args) => {
         const cfg = args.doClassifierFreeGuidance
         const encoded = await encodeSdxlPrompt({

@@ -5,6 +5,7 @@
  * one job.
  */
 
+/** MT19937's state size (N) and middle offset (M), in 32-bit words. */
 const N = 624
 const M = 397
 const MATRIX_A = 0x9908b0df

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { Tensor } from 'onnxruntime-node'
 import { Generator } from '../random/generator'
 import { DDIMScheduler } from './ddim-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference('DDIMScheduler', (config) => new DDIMScheduler(config))
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Tensor } from 'onnxruntime-node'
 import { DPMSolverMultistepScheduler } from './dpm-solver-multistep-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference(
   'DPMSolverMultistepScheduler',

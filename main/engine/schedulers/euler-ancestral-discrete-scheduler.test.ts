@@ -1,5 +1,5 @@
 import { EulerAncestralDiscreteScheduler } from './euler-ancestral-discrete-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference(
   'EulerAncestralDiscreteScheduler',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EulerDiscreteScheduler } from './euler-discrete-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference(
   'EulerDiscreteScheduler',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { LCMScheduler } from './lcm-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference('LCMScheduler', (config) => new LCMScheduler(config))
 

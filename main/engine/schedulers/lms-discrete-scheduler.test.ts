@@ -1,5 +1,5 @@
 import { LMSDiscreteScheduler } from './lms-discrete-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference('LMSDiscreteScheduler', (config) => new LMSDiscreteScheduler(config), {
   timestepTolerance: 1e-3

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { PNDMScheduler } from './pndm-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference('PNDMScheduler', (config) => new PNDMScheduler(config))
 

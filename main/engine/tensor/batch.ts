@@ -8,6 +8,7 @@ import { float32Data, floatTensor, formatDims, numel, type FloatTensor } from '.
  * chunks.
  */
 
+/** Elements in one batch row: the product of every axis but the first. */
 function rowSize(t: Tensor): number {
   if (t.dims.length === 0) throw new Error('a scalar tensor has no batch axis')
   return numel(t.dims.slice(1))

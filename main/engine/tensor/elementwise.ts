@@ -10,27 +10,6 @@ export function scaleTensor(t: Tensor, s: number): FloatTensor {
   return floatTensor(out, t.dims)
 }
 
-function binary(a: Tensor, b: Tensor, op: (x: number, y: number) => number): FloatTensor {
-  if (!sameDims(a.dims, b.dims)) {
-    throw new Error(`shapes ${formatDims(a.dims)} and ${formatDims(b.dims)} differ`)
-  }
-  const x = float32Data(a)
-  const y = float32Data(b)
-  const out = new Float32Array(x.length)
-  for (let i = 0; i < x.length; i++) out[i] = op(x[i] as number, y[i] as number)
-  return floatTensor(out, a.dims)
-}
-
-/** `a + b` for equal shapes. */
-export function addTensors(a: Tensor, b: Tensor): FloatTensor {
-  return binary(a, b, (x, y) => x + y)
-}
-
-/** `a - b` for equal shapes. */
-export function subTensors(a: Tensor, b: Tensor): FloatTensor {
-  return binary(a, b, (x, y) => x - y)
-}
-
 /** Largest `|a - b|` over all elements (shapes must match). */
 export function maxAbsDiff(a: Tensor, b: Tensor): number {
   if (!sameDims(a.dims, b.dims)) {
@@ -40,13 +19,5 @@ export function maxAbsDiff(a: Tensor, b: Tensor): number {
   const y = float32Data(b)
   let m = 0
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs((x[i] as number) - (y[i] as number)))
-  return m
-}
-
-/** Largest `|t|` over all elements. */
-export function maxAbs(t: Tensor): number {
-  const x = float32Data(t)
-  let m = 0
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] as number))
   return m
 }

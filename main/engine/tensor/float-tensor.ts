@@ -52,11 +52,6 @@ export function float32Data(t: Tensor, what = 'tensor'): Float32Array {
   return t.data
 }
 
-/** A deep copy (new data buffer) of a float32 tensor. */
-export function cloneTensor(t: Tensor): FloatTensor {
-  return new Tensor('float32', float32Data(t).slice(), t.dims)
-}
-
 /** True when two dims lists are equal. */
 export function sameDims(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i])

@@ -4,6 +4,7 @@
  * so the engine keeps float32 everywhere and converts only when feeding or reading such a model.
  */
 
+/** One float32 and its bits, for reading a number's IEEE-754 representation. */
 const f32 = new Float32Array(1)
 const u32 = new Uint32Array(f32.buffer)
 

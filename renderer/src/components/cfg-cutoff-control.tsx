@@ -1,9 +1,9 @@
 import type { JSX } from 'react'
+import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
+import { isTerminalJobState } from '../contract'
 import {
   batchWorkSaved,
   cutoffFromPercent,
-  cutoffStepFor,
-  expectedTimesteps,
   minLivePercent,
   predictedUnetSaving
 } from '../lib/cfg-cutoff'
@@ -11,13 +11,14 @@ import { parseNumberField, validCutoffFromForm } from '../lib/form-params'
 import { formatPercent } from '../lib/run-stats'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
-import { TERMINAL_STATES, cutoffLocked, useJobStore } from '../store/job-store'
+import { cutoffLocked, useJobStore } from '../store/job-store'
 import { moveLiveCutoff } from '../store/run-actions'
+import { useRunPlanStore } from '../store/run-plan-store'
 import { CutoffStrip } from './cutoff-strip'
 
 /**
  * Where classifier-free guidance ends, as a share of the steps or an exact step. Before a run it is
- * a parameter; during a run it steers the worker's live cutoff until guidance has ended, and then
+ * a parameter; during a run it steers the inference process's live cutoff until guidance has ended, and then
  * locks (guidance cannot come back). It shows the UNet work saved: predicted, then measured.
  */
 export function CfgCutoffControl(): JSX.Element {
@@ -27,18 +28,16 @@ export function CfgCutoffControl(): JSX.Element {
   const model = useAppStore((s) => s.models.find((m) => m.id === values.modelId))
   const live = useJobStore((s) => s.live)
   const locked = useJobStore((s) => cutoffLocked(s.live))
+  const plannedTimesteps = useRunPlanStore((s) => s.numTimesteps)
 
-  const running = live !== null && !TERMINAL_STATES.has(live.state)
+  const running = live !== null && !isTerminalJobState(live.state)
   const formSteps = parseNumberField(values.steps)
   const steps = typeof formSteps === 'number' ? formSteps : (model?.defaults.numInferenceSteps ?? 0)
-  const formTotal = expectedTimesteps(
-    values.scheduler === '' ? (model?.defaults.scheduler ?? null) : values.scheduler,
-    steps
-  )
-  const total = running ? live.total : formTotal
+  // Before a run: T as main plans it for the form (the step count until its answer is in).
+  const total = running ? live.total : (plannedTimesteps ?? steps)
   const validCutoff = validCutoffFromForm(values)
   const cutoffStep =
-    running && live.cutoff !== null ? live.cutoff.cutoffStep : cutoffStepFor(total, validCutoff)
+    running && live.cutoff !== null ? live.cutoff.cutoffStep : cutoffStepIndex(total, validCutoff)
   const guidanceText = running ? live.params?.guidanceScale : parseNumberField(values.guidance)
   const guidance =
     typeof guidanceText === 'number' ? guidanceText : (model?.defaults.guidanceScale ?? 0)

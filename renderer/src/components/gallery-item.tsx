@@ -2,12 +2,12 @@ import { memo } from 'react'
 import type { JSX } from 'react'
 import { previewFrames } from '../lib/preview-frames'
 import { formatDuration } from '../lib/run-stats'
-import type { StepRecord } from '../store/job-store'
+import type { LiveStep } from '../store/job-store'
 import { RgbaCanvas } from './rgba-canvas'
 
 /** Props of {@link GalleryItem}. */
 export interface GalleryItemProps {
-  step: StepRecord
+  step: LiveStep
   total: number
   selected: boolean
   /** Guidance ends after this step: the strip draws its marker here. */

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import type { FormEvent, JSX } from 'react'
 import type { ModelSummary } from '../contract'
-import { formatBytes } from '../lib/labels'
+import { formatBytes } from '../../../shared/format-bytes'
 import { useAppStore } from '../store/app-store'
 import { useLibraryStore } from '../store/library-store'
 

@@ -1,6 +1,6 @@
 import { useEffect } from 'react'
 import type { JSX } from 'react'
-import { formatBytes } from '../lib/labels'
+import { formatBytes } from '../../../shared/format-bytes'
 import { useAppStore } from '../store/app-store'
 import { useLibraryStore } from '../store/library-store'
 

@@ -1,5 +1,6 @@
 import type { JSX } from 'react'
-import { SCHEDULER_LABELS, formatBytes } from '../lib/labels'
+import { formatBytes } from '../../../shared/format-bytes'
+import { SCHEDULER_LABELS } from '../lib/labels'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { Field, describedBy } from './field'

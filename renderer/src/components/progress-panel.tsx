@@ -1,8 +1,9 @@
 import type { JSX } from 'react'
 import type { JobState } from '../contract'
+import { isTerminalJobState } from '../contract'
 import { PHASE_LABELS } from '../lib/live-status'
 import { etaMs, formatDuration, formatRate, stepRate } from '../lib/run-stats'
-import { TERMINAL_STATES, useJobStore } from '../store/job-store'
+import { useJobStore } from '../store/job-store'
 
 const PHASES: JobState[] = ['loading', 'encoding', 'denoising', 'decoding']
 
@@ -13,7 +14,7 @@ export function ProgressPanel(): JSX.Element {
   const total = live?.total ?? 0
   const done = steps.length
   const rate = stepRate(steps)
-  const finished = live !== null && TERMINAL_STATES.has(live.state)
+  const finished = live !== null && isTerminalJobState(live.state)
   const eta = finished ? null : etaMs(done, total, rate.msPerStep)
   const phaseIndex = live === null ? -1 : PHASES.indexOf(live.state)
   return (

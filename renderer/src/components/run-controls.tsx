@@ -1,7 +1,8 @@
 import type { JSX } from 'react'
+import { isTerminalJobState } from '../contract'
 import { useLiveStatus } from '../hooks/use-live-status'
 import { useAppStore } from '../store/app-store'
-import { TERMINAL_STATES, useJobStore } from '../store/job-store'
+import { useJobStore } from '../store/job-store'
 import { generate, stopLive } from '../store/run-actions'
 
 const isMac = /Mac|iPhone|iPad/.test(navigator.platform)
@@ -11,7 +12,7 @@ export function RunControls(): JSX.Element {
   const connected = useAppStore((s) => s.api !== null && s.capabilities !== null)
   const live = useJobStore((s) => s.live)
   const status = useLiveStatus()
-  const running = live !== null && !TERMINAL_STATES.has(live.state)
+  const running = live !== null && !isTerminalJobState(live.state)
   const stopping = live?.stopping === true
   return (
     <div className="run-controls">

@@ -1,10 +1,10 @@
 import type { JSX } from 'react'
-import type { StepRecord } from '../store/job-store'
+import type { LiveStep } from '../store/job-store'
 import { formatDuration } from '../lib/run-stats'
 
 /** Props of {@link StepDetails}. */
 export interface StepDetailsProps {
-  step: StepRecord
+  step: LiveStep
   total: number
 }
 

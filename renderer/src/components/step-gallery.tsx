@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
-import { cutoffStepFor } from '../lib/cfg-cutoff'
-import { TERMINAL_STATES, useJobStore } from '../store/job-store'
+import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
+import { isTerminalJobState } from '../contract'
+import { useJobStore } from '../store/job-store'
 import { GalleryItem } from './gallery-item'
 
 /** Slots drawn for steps still to come, so the cutoff marker shows before the run reaches it. */
@@ -23,7 +24,7 @@ export function StepGallery(): JSX.Element {
       ? null
       : live.cutoff !== null
         ? live.cutoff.cutoffStep
-        : (live.result?.cfgCutoffStep ?? cutoffStepFor(total, live.params?.cfgCutoff ?? null))
+        : (live.result?.cfgCutoffStep ?? cutoffStepIndex(total, live.params?.cfgCutoff ?? null))
 
   const onSelect = useCallback(
     (index: number) => inspect(inspected === index ? null : index),
@@ -57,7 +58,7 @@ export function StepGallery(): JSX.Element {
   }
 
   // Slots only while the run goes: after a stop, the steps that never ran are not worth a tile.
-  const running = live !== null && !TERMINAL_STATES.has(live.state)
+  const running = live !== null && !isTerminalJobState(live.state)
   const pending = running ? Math.max(0, Math.min(total, MAX_PENDING_SLOTS) - steps.length) : 0
   const focusIndex = inspected ?? steps[steps.length - 1]?.index ?? null
   return (

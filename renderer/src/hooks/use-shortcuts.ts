@@ -1,5 +1,6 @@
 import { useEffect } from 'react'
-import { TERMINAL_STATES, useJobStore } from '../store/job-store'
+import { isTerminalJobState } from '../contract'
+import { useJobStore } from '../store/job-store'
 import { generate, stopLive } from '../store/run-actions'
 
 /**
@@ -16,7 +17,7 @@ export function useShortcuts(): void {
       }
       if (event.key !== 'Escape' || event.defaultPrevented) return
       const { live, inspectedStep, inspect } = useJobStore.getState()
-      if (live !== null && !TERMINAL_STATES.has(live.state)) {
+      if (live !== null && !isTerminalJobState(live.state)) {
         event.preventDefault()
         void stopLive()
       } else if (inspectedStep !== null) {

@@ -2,45 +2,9 @@ import { describe, expect, it } from 'vitest'
 import {
   batchWorkSaved,
   cutoffFromPercent,
-  cutoffStepFor,
-  expectedTimesteps,
-  isGuidedStep,
   minLivePercent,
   predictedUnetSaving
 } from './cfg-cutoff'
-
-describe('cutoffStepFor', () => {
-  it('is int(T · ratio), as diffusers computes it', () => {
-    expect(cutoffStepFor(25, { ratio: 0.4 })).toBe(10)
-    expect(cutoffStepFor(10, { ratio: 0.4 })).toBe(4)
-    expect(cutoffStepFor(51, { ratio: 0.4 })).toBe(20)
-    // 0.29 · 100 is 28.999999999999996 in IEEE doubles: truncation gives 28, not 29.
-    expect(cutoffStepFor(100, { ratio: 0.29 })).toBe(28)
-    expect(cutoffStepFor(7, { ratio: 0 })).toBe(0)
-  })
-
-  it('takes an exact step index as it is', () => {
-    expect(cutoffStepFor(30, { stepIndex: 10 })).toBe(10)
-  })
-
-  it('is null when the callback would never fire', () => {
-    expect(cutoffStepFor(20, null)).toBeNull()
-    expect(cutoffStepFor(20, { ratio: 1 })).toBeNull()
-    expect(cutoffStepFor(20, { stepIndex: 20 })).toBeNull()
-  })
-})
-
-describe('isGuidedStep', () => {
-  it('guides steps up to and including the cutoff step', () => {
-    const cutoff = cutoffStepFor(10, { ratio: 0.4 })
-    const flags = Array.from({ length: 10 }, (_, i) => isGuidedStep(i, cutoff))
-    expect(flags).toEqual([true, true, true, true, true, false, false, false, false, false])
-  })
-
-  it('guides every step without a cutoff', () => {
-    expect(isGuidedStep(99, null)).toBe(true)
-  })
-})
 
 describe('predictedUnetSaving', () => {
   it('is the share of unguided steps times the batch halving', () => {
@@ -55,21 +19,6 @@ describe('predictedUnetSaving', () => {
     expect(predictedUnetSaving(10, 9, 7.5)).toBe(0)
     expect(predictedUnetSaving(10, 4, 1)).toBe(0)
     expect(predictedUnetSaving(0, 0, 7.5)).toBe(0)
-  })
-})
-
-describe('expectedTimesteps', () => {
-  it('counts the repeated PNDM timestep and N for the others', () => {
-    expect(expectedTimesteps('PNDMScheduler', 50)).toBe(51)
-    expect(expectedTimesteps('EulerDiscreteScheduler', 50)).toBe(50)
-    expect(expectedTimesteps(null, 20)).toBe(20)
-  })
-
-  it('counts 2·N − 1 model evaluations for the second-order Heun and KDPM2 schedulers', () => {
-    expect(expectedTimesteps('HeunDiscreteScheduler', 25)).toBe(49)
-    expect(expectedTimesteps('KDPM2DiscreteScheduler', 1)).toBe(1)
-    expect(expectedTimesteps('KDPM2AncestralDiscreteScheduler', 4)).toBe(7)
-    expect(expectedTimesteps('UniPCMultistepScheduler', 20)).toBe(20)
   })
 })
 

@@ -1,23 +1,12 @@
-import type { CfgCutoff, SchedulerClassName } from '../contract'
+import { ratioStepIndex } from '../../../shared/cfg-cutoff'
+import type { CfgCutoff } from '../contract'
 
 /**
- * CFG-cutoff arithmetic, exactly as diffusers' cutoff callbacks do it: the callback fires at the
- * *end* of step index `cutoffStep`, so steps 0…cutoffStep run with guidance and the steps after it
- * without. A ratio becomes `int(T · ratio)`, which `Math.trunc` reproduces for IEEE doubles.
+ * What the CFG-cutoff control shows: the slider's limits and the UNet work saved. Where guidance
+ * ends (the cutoff step) comes from main's plan and reports, or from shared/cfg-cutoff.ts, the
+ * one formula for it: the callback acts at the *end* of step index `cutoffStep`, so steps
+ * 0…cutoffStep run with guidance and the steps after it without.
  */
-
-/** Where guidance ends for a loop of `total` timesteps, or null when it never ends. */
-export function cutoffStepFor(total: number, cutoff: CfgCutoff | null): number | null {
-  if (cutoff === null) return null
-  const step = 'ratio' in cutoff ? Math.trunc(total * cutoff.ratio) : cutoff.stepIndex
-  // The callback compares `step_index == cutoff_step`; a step the loop never reaches never fires.
-  return step >= 0 && step < total ? step : null
-}
-
-/** Whether step `index` runs with classifier-free guidance under a cutoff at `cutoffStep`. */
-export function isGuidedStep(index: number, cutoffStep: number | null): boolean {
-  return cutoffStep === null || index <= cutoffStep
-}
 
 /**
  * UNet work a cutoff saves, as a fraction of the work without it: each step after the cutoff runs
@@ -35,25 +24,6 @@ export function predictedUnetSaving(
 }
 
 /**
- * How many timesteps the denoising loop will iterate (T) for `steps` inference steps, before the
- * engine reports it. diffusers' PNDM with `skip_prk_steps` (every SD model's config) repeats its
- * second-to-last timestep, so it iterates N + 1; the second-order Heun and KDPM2 schedulers
- * evaluate the model twice per step except the first, 2·N − 1; the others iterate N. During a
- * run the engine's own `total` replaces this estimate.
- */
-export function expectedTimesteps(scheduler: SchedulerClassName | null, steps: number): number {
-  if (scheduler === 'PNDMScheduler') return steps + 1
-  if (
-    scheduler === 'HeunDiscreteScheduler' ||
-    scheduler === 'KDPM2DiscreteScheduler' ||
-    scheduler === 'KDPM2AncestralDiscreteScheduler'
-  ) {
-    return 2 * steps - 1
-  }
-  return steps
-}
-
-/**
  * The smallest slider percentage whose cutoff step still lies ahead of a run that has finished
  * step `lastIndex`: a cutoff at or before a finished step would never fire, so the live slider
  * may not go below it.
@@ -61,7 +31,7 @@ export function expectedTimesteps(scheduler: SchedulerClassName | null, steps: n
 export function minLivePercent(total: number, lastIndex: number | null): number {
   if (lastIndex === null || total <= 0) return 0
   for (let percent = 0; percent <= 100; percent++) {
-    if (Math.trunc((total * percent) / 100) > lastIndex) return percent
+    if (ratioStepIndex(total, percent / 100) > lastIndex) return percent
   }
   return 100
 }

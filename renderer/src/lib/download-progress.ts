@@ -1,5 +1,5 @@
 import type { DownloadSummary } from '../contract'
-import { formatBytes } from './labels'
+import { formatBytes } from '../../../shared/format-bytes'
 
 /** Seconds as people read an ETA: 45 s, 3 min 05 s, 1 h 02 min. */
 export function formatEta(seconds: number): string {

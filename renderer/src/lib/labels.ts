@@ -28,15 +28,3 @@ export function samplerLabel(result: {
     result.scheduler === 'DPMSolverMultistepScheduler' && result.algorithmType === 'sde-dpmsolver++'
   return `${sde ? 'DPM++ 2M SDE' : SCHEDULER_LABELS[result.scheduler]}${result.useKarrasSigmas ? ' Karras' : ''}`
 }
-
-/** A byte count in B, KB, MB or GB. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
-}

@@ -1,7 +1,7 @@
 /**
  * Wraps an async call so that at most one is in flight and, of the calls requested meanwhile,
  * only the newest runs next. Used for the CFG-cutoff slider: dragging fires many changes, and
- * only the last position matters to the worker.
+ * only the last position matters to the inference process.
  */
 export function latestWinsCaller<A, R>(
   call: (arg: A) => Promise<R>,

@@ -1,15 +1,15 @@
 import type { StepwiseApi, StepwiseEvent } from '../contract'
+import { isTerminalJobState } from '../contract'
 import { FrameBatcher } from '../lib/frame-batcher'
 import { previewFrames } from '../lib/preview-frames'
 import { useFormStore } from './form-store'
 import { useAppStore } from './app-store'
 import { useHistoryStore } from './history-store'
-import type { StepRecord } from './job-store'
-import { TERMINAL_STATES, takesOverLiveView, useJobStore } from './job-store'
+import type { LiveStep } from './job-store'
+import { takesOverLiveView, useJobStore } from './job-store'
 import { useLibraryStore } from './library-store'
 import { useNoticeStore } from './notice-store'
 import { useQueueStore } from './queue-store'
-import { predictedTotal } from './run-actions'
 
 /**
  * Delivers main's events to the stores. Step previews go to the canvases directly (previewFrames);
@@ -19,8 +19,8 @@ import { predictedTotal } from './run-actions'
  * @returns the unsubscribe function
  */
 export function routeEvents(api: StepwiseApi): () => void {
-  const steps = new FrameBatcher<{ jobId: string; record: StepRecord }>((items) => {
-    const byJob = new Map<string, StepRecord[]>()
+  const steps = new FrameBatcher<{ jobId: string; record: LiveStep }>((items) => {
+    const byJob = new Map<string, LiveStep[]>()
     for (const { jobId, record } of items) {
       const list = byJob.get(jobId) ?? []
       list.push(record)
@@ -42,21 +42,21 @@ export function routeEvents(api: StepwiseApi): () => void {
             event.jobId,
             summary?.seed ?? null,
             summary?.params ?? null,
-            summary === undefined ? 0 : predictedTotal(summary.params),
+            summary?.numTimesteps ?? 0,
             event.state
           )
         }
         // Decoding begins after the last step: the step count must be whole when the status line
         // says where a stopped run ended.
-        if (event.state === 'decoding' || TERMINAL_STATES.has(event.state)) steps.flush()
-        if (TERMINAL_STATES.has(event.state)) {
+        if (event.state === 'decoding' || isTerminalJobState(event.state)) steps.flush()
+        if (isTerminalJobState(event.state)) {
           // A finished job changed what the inference process holds (and its memory).
           void useLibraryStore.getState().refreshStatus()
         }
         const store = useJobStore.getState()
         store.applyState(event.jobId, event.state, event.message, performance.now())
         // Another window may have pressed Stop; show it here too.
-        if (event.stopping && !TERMINAL_STATES.has(event.state)) store.markStopping(event.jobId)
+        if (event.stopping && !isTerminalJobState(event.state)) store.markStopping(event.jobId)
         if (event.state === 'failed' && useJobStore.getState().live?.jobId === event.jobId) {
           useNoticeStore.getState().showError(event.message ?? 'The job failed.')
         }

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { GenerateParamsSchema } from '../../../shared/params'
-import type { LiveJob, StepRecord } from './job-store'
+import type { LiveJob, LiveStep } from './job-store'
 import { cutoffLocked, takesOverLiveView, useJobStore } from './job-store'
 
 const params = GenerateParamsSchema.parse({
@@ -9,7 +9,7 @@ const params = GenerateParamsSchema.parse({
   cfgCutoff: { ratio: 0.4 }
 })
 
-function step(index: number, cfg = true): StepRecord {
+function step(index: number, cfg = true): LiveStep {
   return {
     index,
     timestep: 999 - index * 100,
@@ -88,7 +88,7 @@ describe('cutoffLocked', () => {
     expect(cutoffLocked(live())).toBe(true)
   })
 
-  it('follows the worker’s own report and unlocks when the run ends', () => {
+  it('follows the inference process’s own report and unlocks when the run ends', () => {
     const store = useJobStore.getState()
     store.begin('a', 1, params, 10, 'denoising')
     store.applyCutoff('a', { cutoff: { ratio: 0.4 }, cutoffStep: 4, locked: true })

@@ -1,22 +1,17 @@
 import { create } from 'zustand'
-import { cutoffStepFor } from '../lib/cfg-cutoff'
+import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
+import { isTerminalJobState } from '../contract'
 import type {
   CfgCutoffState,
   GenerateParams,
   JobState,
   ResultMetadata,
-  RgbaImage
+  RgbaImage,
+  StepReport
 } from '../contract'
 
 /** One finished denoising step as the gallery shows it (the pixels live in previewFrames). */
-export interface StepRecord {
-  index: number
-  timestep: number
-  total: number
-  ms: number
-  unetMs: number
-  unetBatch: number
-  cfg: boolean
+export interface LiveStep extends Omit<StepReport, 'endedAt'> {
   hasPreview: boolean
 }
 
@@ -31,8 +26,8 @@ export interface LiveJob {
   stopping: boolean
   /** When each phase began (ms since page load), for phase durations. */
   phaseStartedAt: Partial<Record<JobState, number>>
-  steps: StepRecord[]
-  /** T as the engine reports it, or the prediction before the first step. */
+  steps: LiveStep[]
+  /** T: as main planned it (the job's ticket or summary), then as the engine reports it. */
   total: number
   cutoff: CfgCutoffState | null
   result: ResultMetadata | null
@@ -53,11 +48,11 @@ export interface JobStoreState {
     jobId: string,
     seed: number | null,
     params: GenerateParams | null,
-    expectedTotal: number,
+    numTimesteps: number,
     state?: JobState
   ): void
   applyState(jobId: string, state: JobState, message: string | undefined, at: number): void
-  addSteps(jobId: string, steps: StepRecord[]): void
+  addSteps(jobId: string, steps: LiveStep[]): void
   applyCutoff(jobId: string, cutoff: CfgCutoffState): void
   applyDone(
     jobId: string,
@@ -71,17 +66,9 @@ export interface JobStoreState {
   inspect(index: number | null): void
 }
 
-/** Job states after which nothing more happens to a job. */
-export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
-  'done',
-  'stopped',
-  'failed',
-  'cancelled'
-])
-
 /** Whether a job is past queueing and not yet finished. */
 export function isActive(state: JobState): boolean {
-  return state !== 'queued' && !TERMINAL_STATES.has(state)
+  return state !== 'queued' && !isTerminalJobState(state)
 }
 
 function update(
@@ -97,7 +84,7 @@ function update(
 export const useJobStore = create<JobStoreState>()((set) => ({
   live: null,
   inspectedStep: null,
-  begin(jobId, seed, params, expectedTotal, state = 'queued') {
+  begin(jobId, seed, params, numTimesteps, state = 'queued') {
     set((s) => {
       if (s.live?.jobId === jobId) {
         // Events of this job came before the reply that named it: keep what they brought.
@@ -107,7 +94,7 @@ export const useJobStore = create<JobStoreState>()((set) => ({
             ...s.live,
             seed: seed ?? s.live.seed,
             params: params ?? s.live.params,
-            total: steps.length > 0 ? s.live.total : expectedTotal
+            total: steps.length > 0 ? s.live.total : numTimesteps
           }
         }
       }
@@ -121,7 +108,7 @@ export const useJobStore = create<JobStoreState>()((set) => ({
           stopping: false,
           phaseStartedAt: {},
           steps: [],
-          total: expectedTotal,
+          total: numTimesteps,
           cutoff: null,
           result: null,
           finalImage: null,
@@ -138,7 +125,7 @@ export const useJobStore = create<JobStoreState>()((set) => ({
       update(s.live, jobId, (job) => ({
         state,
         failure: state === 'failed' ? (message ?? 'the job failed') : job.failure,
-        stopping: TERMINAL_STATES.has(state) ? false : job.stopping,
+        stopping: isTerminalJobState(state) ? false : job.stopping,
         phaseStartedAt: { ...job.phaseStartedAt, [state]: job.phaseStartedAt[state] ?? at }
       }))
     )
@@ -182,22 +169,22 @@ export const useJobStore = create<JobStoreState>()((set) => ({
  * that is only waiting; a running job is never replaced.
  */
 export function takesOverLiveView(live: LiveJob | null, jobId: string, state: JobState): boolean {
-  if (live?.jobId === jobId || TERMINAL_STATES.has(state)) return false
-  if (live === null || TERMINAL_STATES.has(live.state)) return true
+  if (live?.jobId === jobId || isTerminalJobState(state)) return false
+  if (live === null || isTerminalJobState(live.state)) return true
   return isActive(state) && live.state === 'queued'
 }
 
 /**
- * Whether the live job's cutoff can no longer move: guidance has ended (the worker says so, or
+ * Whether the live job's cutoff can no longer move: guidance has ended (the inference process says so, or
  * the run has finished the cutoff step). Finished jobs do not lock the control for the next run.
  */
 export function cutoffLocked(live: LiveJob | null): boolean {
-  if (live === null || TERMINAL_STATES.has(live.state)) return false
+  if (live === null || isTerminalJobState(live.state)) return false
   if (live.cutoff?.locked === true) return true
   const step =
     live.cutoff !== null
       ? live.cutoff.cutoffStep
-      : cutoffStepFor(live.total, live.params?.cfgCutoff ?? null)
+      : cutoffStepIndex(live.total, live.params?.cfgCutoff ?? null)
   const last = live.steps[live.steps.length - 1]
   return step !== null && last !== undefined && last.index >= step
 }

@@ -1,11 +1,11 @@
-import type { CfgCutoff, CfgCutoffState, GenerateParams } from '../contract'
-import { expectedTimesteps } from '../lib/cfg-cutoff'
+import type { CfgCutoff, CfgCutoffState } from '../contract'
+import { isTerminalJobState } from '../contract'
 import { checkForm } from '../lib/form-params'
 import { latestWinsCaller } from '../lib/latest-wins-caller'
 import { previewFrames } from '../lib/preview-frames'
-import { defaultModel, useAppStore } from './app-store'
+import { useAppStore } from './app-store'
 import { useFormStore } from './form-store'
-import { TERMINAL_STATES, cutoffLocked, takesOverLiveView, useJobStore } from './job-store'
+import { cutoffLocked, takesOverLiveView, useJobStore } from './job-store'
 import { messageOf, useNoticeStore } from './notice-store'
 import { useQueueStore } from './queue-store'
 
@@ -13,17 +13,6 @@ import { useQueueStore } from './queue-store'
  * What the Generate, Stop and cutoff controls do. They live outside the components so the keyboard
  * shortcuts and the buttons share one implementation.
  */
-
-/** T for a request before the engine reports it, from the request or the model's defaults. */
-export function predictedTotal(params: GenerateParams): number {
-  const app = useAppStore.getState()
-  const model =
-    params.modelId === undefined
-      ? defaultModel(app)
-      : (app.models.find((m) => m.id === params.modelId) ?? null)
-  const steps = params.numInferenceSteps ?? model?.defaults.numInferenceSteps ?? 0
-  return expectedTimesteps(params.scheduler ?? model?.defaults.scheduler ?? null, steps)
-}
 
 /**
  * Validates the form (with main's schema) and queues a job. Invalid input is reported in the
@@ -53,7 +42,7 @@ export async function generate(): Promise<boolean> {
     const jobs = useJobStore.getState()
     if (jobs.live?.jobId === ticket.jobId || takesOverLiveView(jobs.live, ticket.jobId, 'queued')) {
       if (jobs.live?.jobId !== ticket.jobId) previewFrames.reset(ticket.jobId)
-      jobs.begin(ticket.jobId, ticket.seed, check.params, predictedTotal(check.params))
+      jobs.begin(ticket.jobId, ticket.seed, check.params, ticket.numTimesteps)
     }
     void useQueueStore.getState().refresh()
     return true
@@ -67,7 +56,7 @@ export async function generate(): Promise<boolean> {
 export async function stopLive(): Promise<void> {
   const api = useAppStore.getState().api
   const live = useJobStore.getState().live
-  if (api === null || live === null || TERMINAL_STATES.has(live.state) || live.stopping) return
+  if (api === null || live === null || isTerminalJobState(live.state) || live.stopping) return
   useJobStore.getState().markStopping(live.jobId)
   try {
     await api.stop(live.jobId)
@@ -87,11 +76,11 @@ const sendCutoff = latestWinsCaller(
 )
 
 /**
- * Applies a new cutoff to the running job (the worker replaces its live cutoff callback), unless
+ * Applies a new cutoff to the running job (the inference process replaces its live cutoff callback), unless
  * guidance has already ended: it cannot come back, so the control is locked then.
  */
 export function moveLiveCutoff(cutoff: CfgCutoff | null): void {
   const live = useJobStore.getState().live
-  if (live === null || TERMINAL_STATES.has(live.state) || cutoffLocked(live)) return
+  if (live === null || isTerminalJobState(live.state) || cutoffLocked(live)) return
   sendCutoff({ jobId: live.jobId, cutoff })
 }

@@ -1,0 +1,118 @@
+import type { GenerationRun } from './host/generation-hooks'
+import { openParentChannel } from './host/parent-channel'
+import { PipelineCache } from './host/pipeline-cache'
+import { startGeneration } from './host/run-generation'
+import type { InferenceCommand, InferenceEvent } from './protocol'
+
+/**
+ * The inference process (built to out/main/inference.js), started by main with
+ * `utilityProcess.fork` in Electron or `child_process.fork` in Node. onnxruntime-node's
+ * `session.run()` blocks its thread, and a native abort or out-of-memory inside onnxruntime
+ * ends its whole process; here that costs one job, never the app. It executes
+ * {@link InferenceCommand}s one job at a time and answers with {@link InferenceEvent}s. Stop and
+ * cutoff messages are handled between steps: the denoising loop yields to this process's event
+ * loop before each step.
+ */
+
+/** The line to main, and the pipeline kept loaded between jobs. */
+const channel = openParentChannel()
+const cache = new PipelineCache()
+let active: { jobId: string; run: GenerationRun } | null = null
+let releaseAfterJob = false
+
+// Pixel buffers are copied by the structured clone; at latent resolution a preview is 16 KiB.
+function send(event: InferenceEvent): void {
+  channel.send(event)
+}
+
+// Main went away (killed, crashed, or quit without ending us): nobody can use our results.
+channel.onParentGone(() => process.exit(0))
+
+// An uncaught error leaves this process in an unknown state: say why, then die; main fails the
+// running job with this message and starts a fresh process for the next one.
+let dying = false
+process.on('uncaughtException', (error) => {
+  if (dying) return
+  dying = true
+  channel.send(
+    { type: 'fatal', message: error instanceof Error ? error.message : String(error) },
+    () => process.exit(70)
+  )
+})
+
+function runJob(jobId: string, command: Extract<InferenceCommand, { type: 'generate' }>): void {
+  const run = startGeneration(
+    command.request,
+    {
+      phase: (phase) => send({ type: 'state', jobId, phase }),
+      step: (step) => send({ type: 'step', jobId, step }),
+      cutoff: (report) => send({ type: 'cutoff', jobId, report }),
+      warning: (message) => send({ type: 'warning', jobId, message })
+    },
+    cache
+  )
+  active = { jobId, run }
+  run.result
+    .then(
+      (result) => {
+        active = null
+        send({ type: 'done', jobId, result })
+      },
+      (error: unknown) => {
+        active = null
+        send({
+          type: 'failed',
+          jobId,
+          message: error instanceof Error ? error.message : String(error)
+        })
+      }
+    )
+    .finally(() => {
+      if (releaseAfterJob) {
+        releaseAfterJob = false
+        void cache.release()
+      }
+    })
+}
+
+channel.onCommand((command: InferenceCommand) => {
+  switch (command.type) {
+    case 'generate':
+      if (active !== null) {
+        // Main queues jobs; a second one here is a bug there, answered rather than dropped.
+        send({
+          type: 'failed',
+          jobId: command.jobId,
+          message: `the inference process is busy with job ${active.jobId}`
+        })
+        return
+      }
+      runJob(command.jobId, command)
+      return
+    case 'stop':
+      if (active?.jobId === command.jobId) active.run.stop()
+      return
+    case 'set-cfg-cutoff':
+      if (active?.jobId === command.jobId) {
+        send({
+          type: 'cutoff',
+          jobId: command.jobId,
+          report: active.run.setCfgCutoff(command.cutoff)
+        })
+      }
+      return
+    case 'release':
+      if (active !== null) releaseAfterJob = true
+      else void cache.release()
+      return
+    case 'status':
+      void cache.loaded().then((loaded) =>
+        channel.send({
+          type: 'status',
+          requestId: command.requestId,
+          status: { rssBytes: process.memoryUsage().rss, ...loaded }
+        })
+      )
+      return
+  }
+})

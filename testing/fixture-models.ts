@@ -1,0 +1,22 @@
+import { mkdtempSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+/** The repository's fixture model folders. */
+export const FIXTURE_MODELS = resolve(__dirname, '../fixtures/models')
+/** The tiny random-weight SD 1.x fixture. */
+export const SD_DIR = join(FIXTURE_MODELS, 'tiny-sd-random')
+/** The tiny random-weight SDXL fixture. */
+export const SDXL_DIR = join(FIXTURE_MODELS, 'tiny-sdxl-random')
+
+/**
+ * A models folder holding exactly the named fixture models (as links), so tests do not depend
+ * on which other fixtures exist.
+ */
+export function fixtureModelsDir(
+  names: readonly string[] = ['tiny-sd-random', 'tiny-sdxl-random']
+): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stepwise-fixture-models-'))
+  for (const name of names) symlinkSync(join(FIXTURE_MODELS, name), join(dir, name), 'dir')
+  return dir
+}
