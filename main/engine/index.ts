@@ -68,20 +68,46 @@ export type {
 // Random numbers
 export { Generator, randn, rand, randnTensor } from './random'
 
-// Previews
+// Previews: the linear latent → RGB tables, and the preview methods (linear, tiny decoder, the
+// VAE every N steps) that PreviewCallback and `pipeline.previews` use.
 export {
   latentsToRGB,
   SD1_LATENT_RGB_FACTORS,
   SDXL_LATENT_RGB_FACTORS,
   SD3_LATENT_RGB_FACTORS,
   SDXL_DIFFUSERS_DOCS_LATENT_RGB_FACTORS,
-  latentRgbFactorsForFamily
+  latentRgbFactorsForFamily,
+  PREVIEW_METHOD_NAMES,
+  parsePreviewMethod,
+  checkPreviewMethod,
+  toPreviewMethod,
+  formatPreviewMethod,
+  previewMethodAtStep,
+  PreviewRenderer
 } from './previews'
-export type { LatentRgbFactors, PreviewMapping, RgbaImage } from './previews'
+export type {
+  LatentRgbFactors,
+  PreviewMapping,
+  RgbaImage,
+  PreviewMethod,
+  PreviewMethodName,
+  RenderedPreview
+} from './previews'
 
 // Models
-export { ModelLoadError, EXECUTION_PROVIDERS, resolveExecutionProviders } from './models'
-export type { ExecutionProviderName, ModelFamily, SessionSettings } from './models'
+export {
+  ModelLoadError,
+  EXECUTION_PROVIDERS,
+  resolveExecutionProviders,
+  findModelPreviewDecoder,
+  resolvePreviewDecoder
+} from './models'
+export type {
+  ExecutionProviderName,
+  ModelFamily,
+  SessionSettings,
+  PreviewDecoderSource
+} from './models'
 
 // Tensors
 export type { FloatTensor } from './tensor'

@@ -58,7 +58,7 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
     options: FromPretrainedOptions
   ): Promise<StableDiffusionPipeline> {
     const pipe = new StableDiffusionPipeline(folder, options)
-    if (options.preload === true) await pipe.load()
+    await pipe.init(options)
     return pipe
   }
 

@@ -56,7 +56,7 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
     options: FromPretrainedOptions
   ): Promise<StableDiffusionXLPipeline> {
     const pipe = new StableDiffusionXLPipeline(folder, options)
-    if (options.preload === true) await pipe.load()
+    await pipe.init(options)
     return pipe
   }
 
