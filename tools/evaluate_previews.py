@@ -16,7 +16,8 @@ final image, at full resolution (linear previews upsampled 8x nearest, as the ap
 8x8 (every picture averaged over 8x8 blocks), and the share of step-5/10/15 previews whose foreground
 and background colours tools/shapes.check_image reads as the prompt's. Also the issue's check: "a green
 square on a white background", 8 seeds, the first step from which every later preview reads green on white.
-Writes tools/.work/preview_decoder/eval_previews.json.
+Writes tools/.work/preview_decoder/eval_previews.json; --figure writes docs/default-model-previews.png
+instead (three prompts, each method's previews of every third step and the final image).
 """
 
 from __future__ import annotations
@@ -114,16 +115,50 @@ def sample_with_x0(model: ShippedModel, prompts, seeds, steps, guidance, chunk=1
     return np.concatenate(finals), np.concatenate(x0s, axis=1)
 
 
+def save_figure(model: ShippedModel, prev: Previewer, path: str, steps: int, guidance: float) -> None:
+    """Rows: prompt x method; columns: the previews of steps 0, 3, ..., 24, then the final image."""
+    from PIL import Image, ImageDraw
+    cases = [("green", "square", "white", 0), ("red", "circle", "blue", 1), ("yellow", "triangle", "purple", 2)]
+    cols = list(range(0, steps, 3))
+    cell, pad, label_w, head_h = 64, 4, 150, 16
+    rows = len(cases) * len(METHODS)
+    canvas = Image.new("RGB", (label_w + (len(cols) + 1) * (cell + pad), head_h + rows * (cell + pad)), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for c, i in enumerate(cols):
+        draw.text((label_w + c * (cell + pad) + 2, 2), f"step {i}", fill=(0, 0, 0))
+    draw.text((label_w + len(cols) * (cell + pad) + 2, 2), "final", fill=(0, 0, 0))
+    for k, (fg, shape, bg, seed) in enumerate(cases):
+        kept: list[np.ndarray] = []
+        final = model.sample([shapes.caption(fg, shape, bg)], [seed], steps, guidance,
+                             on_step=lambda _i, _t, _l, x0: kept.append(x0))
+        image = to_uint8(model.vae_decode(final))[0]
+        for m, method in enumerate(METHODS):
+            y = head_h + (k * len(METHODS) + m) * (cell + pad)
+            draw.text((2, y + 20), f"{fg} {shape} on {bg}" if m == 0 else "", fill=(0, 0, 0))
+            draw.text((2, y + 34), method, fill=(0, 0, 0))
+            for c, i in enumerate(cols):
+                tile = full_res(prev(method, kept[i]))[0]
+                canvas.paste(Image.fromarray(tile), (label_w + c * (cell + pad), y))
+            canvas.paste(Image.fromarray(image), (label_w + len(cols) * (cell + pad), y))
+    canvas.save(path)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--prompts", type=int, default=168)
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--steps", type=int, default=25)
     ap.add_argument("--guidance", type=float, default=5.0)
+    ap.add_argument("--figure", action="store_true", help="only write docs/default-model-previews.png")
     a = ap.parse_args(argv)
     t0 = time.time()
     model = ShippedModel()
     prev = Previewer(model)
+    if a.figure:
+        out = os.path.join(ROOT, "docs", "default-model-previews.png")
+        save_figure(model, prev, out, a.steps, a.guidance)
+        print(f"wrote {out}")
+        return
     ps = prompt_set(a.prompts, 11)
     prompts = [p["caption"] for p in ps for _ in range(a.seeds)]
     params = [p for p in ps for _ in range(a.seeds)]
