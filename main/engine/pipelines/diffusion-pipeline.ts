@@ -6,6 +6,7 @@ import type { ModelFolder } from '../models/model-folder'
 import { ModelLoadError } from '../models/model-load-error'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
+import { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
 import type { RgbaImage } from '../previews/latents-to-rgb'
 import { formatDims, sameDims } from '../tensor/float-tensor'
@@ -61,6 +62,12 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   scheduler: Scheduler
   /** The model folder as read at load time. */
   readonly folder: ModelFolder
+  /**
+   * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
+   * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
+   * decoder sessions are created on first use and freed by {@link release}.
+   */
+  readonly previews: PreviewRenderer
 
   /** `'sd'` or `'sdxl'`. */
   abstract readonly family: PipelineFamily
@@ -81,6 +88,13 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     this.memoryLimit = options.memoryLimitBytes
     this.sessions = new ComponentSessions(folder, options)
     this.loader = new ModelLoader(folder, this.sessions)
+    this.previews = new PreviewRenderer(
+      this.sessions,
+      folder.vaeConfig,
+      folder.previewDecoder,
+      () => this.latentRgbFactors,
+      folder.dir
+    )
     const { scheduler, warning } = schedulerFromConfig(
       folder.stepwise?.defaults.scheduler ?? stringOrNull(folder.schedulerConfig._class_name),
       folder.schedulerConfig
@@ -173,12 +187,20 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
   }
 
+  /** @internal What `fromPretrained` does after construction: the preview decoder, preloading. */
+  protected async init(options: FromPretrainedOptions): Promise<void> {
+    if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
+      await this.previews.setTinyDecoder(options.previewDecoder)
+    }
+    if (options.preload === true) await this.load()
+  }
+
   /** Creates every session now (e.g. during an app's "loading" phase). */
   async load(): Promise<void> {
     this.models = await this.loader.load(true)
   }
 
-  /** Frees all sessions; a later call creates them again. */
+  /** Frees all sessions (the preview decoders' too); a later call creates them again. */
   async release(): Promise<void> {
     this.models = null
     await this.sessions.release()
