@@ -11,9 +11,24 @@ import { parseNumberField, validCutoffFromForm } from '../lib/form-params'
 import { formatPercent } from '../lib/run-stats'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
-import { TERMINAL_STATES, cutoffLocked, useJobStore } from '../store/job-store'
+import { cutoffLocked, useJobStore } from '../store/job-store'
+import { selectLastStepIndex, selectRunning, selectStepsDone } from '../store/live-selectors'
 import { moveLiveCutoff } from '../store/run-actions'
 import { CutoffStrip } from './cutoff-strip'
+
+/** The cutoff strip with the live run's progress: the only part of the control that follows steps. */
+function LiveCutoffStrip({
+  total,
+  cutoffStep,
+  running
+}: {
+  total: number
+  cutoffStep: number | null
+  running: boolean
+}): JSX.Element {
+  const done = useJobStore((s) => (running ? selectStepsDone(s) : 0))
+  return <CutoffStrip total={total} cutoffStep={cutoffStep} done={done} />
+}
 
 /**
  * Where classifier-free guidance ends, as a share of the steps or an exact step. Before a run it is
@@ -25,26 +40,29 @@ export function CfgCutoffControl(): JSX.Element {
   const error = useFormStore((s) => s.fieldErrors.cutoff)
   const set = useFormStore((s) => s.set)
   const model = useAppStore((s) => s.models.find((m) => m.id === values.modelId))
-  const live = useJobStore((s) => s.live)
+  const running = useJobStore(selectRunning)
+  const liveTotal = useJobStore((s) => s.live?.total ?? 0)
+  const liveCutoff = useJobStore((s) => s.live?.cutoff ?? null)
+  const liveGuidance = useJobStore((s) => s.live?.params?.guidanceScale)
+  const measured = useJobStore((s) => s.live?.result ?? null)
+  // Counted once the run has a result (the steps no longer change then).
+  const rowsSaved = useJobStore((s) => (s.live?.result == null ? 0 : batchWorkSaved(s.live.steps)))
   const locked = useJobStore((s) => cutoffLocked(s.live))
 
-  const running = live !== null && !TERMINAL_STATES.has(live.state)
   const formSteps = parseNumberField(values.steps)
   const steps = typeof formSteps === 'number' ? formSteps : (model?.defaults.numInferenceSteps ?? 0)
   const formTotal = expectedTimesteps(
     values.scheduler === '' ? (model?.defaults.scheduler ?? null) : values.scheduler,
     steps
   )
-  const total = running ? live.total : formTotal
+  const total = running ? liveTotal : formTotal
   const validCutoff = validCutoffFromForm(values)
   const cutoffStep =
-    running && live.cutoff !== null ? live.cutoff.cutoffStep : cutoffStepFor(total, validCutoff)
-  const guidanceText = running ? live.params?.guidanceScale : parseNumberField(values.guidance)
+    running && liveCutoff !== null ? liveCutoff.cutoffStep : cutoffStepFor(total, validCutoff)
+  const guidanceText = running ? liveGuidance : parseNumberField(values.guidance)
   const guidance =
     typeof guidanceText === 'number' ? guidanceText : (model?.defaults.guidanceScale ?? 0)
   const saving = predictedUnetSaving(total, cutoffStep, guidance)
-  const lastIndex = running ? (live.steps[live.steps.length - 1]?.index ?? null) : null
-  const minPercent = running ? minLivePercent(total, lastIndex) : 0
   const sliderPercent =
     values.cutoffMode === 'percent'
       ? values.cutoffPercent
@@ -53,7 +71,11 @@ export function CfgCutoffControl(): JSX.Element {
         : Math.round(((cutoffStep + 1) / total) * 100)
 
   const onSlide = (raw: number): void => {
-    // A cutoff at a step that already ran would never fire: keep it ahead of the run.
+    // A cutoff at a step that already ran would never fire: keep it ahead of the run. Where the
+    // run is now is read when the slider moves, not rendered on every step.
+    const minPercent = running
+      ? minLivePercent(total, selectLastStepIndex(useJobStore.getState()))
+      : 0
     const percent = Math.max(raw, minPercent)
     set('cutoffPercent', percent)
     if (running) moveLiveCutoff(cutoffFromPercent(percent))
@@ -70,7 +92,6 @@ export function CfgCutoffControl(): JSX.Element {
     cutoffStep === null
       ? 'Guidance on every step'
       : `Guidance ends after step ${cutoffStep + 1} of ${total}`
-  const measured = live?.result ?? null
   return (
     <fieldset className="cutoff-control" aria-describedby="cutoff-summary">
       <legend>CFG cutoff</legend>
@@ -134,7 +155,7 @@ export function CfgCutoffControl(): JSX.Element {
           />
         )}
       </div>
-      <CutoffStrip total={total} cutoffStep={cutoffStep} done={running ? live.steps.length : 0} />
+      <LiveCutoffStrip total={total} cutoffStep={cutoffStep} running={running} />
       <p id="cutoff-summary" className="cutoff-summary" data-testid="cutoff-summary">
         {summary}
         {cutoffStep !== null && <> (diffusers cutoff_step_index {cutoffStep})</>}
@@ -152,8 +173,8 @@ export function CfgCutoffControl(): JSX.Element {
           Locked: guidance has ended for this run and cannot come back.
         </p>
       )}
-      {running && live.cutoff?.refused !== undefined && (
-        <p className="field-error">{live.cutoff.refused}</p>
+      {running && liveCutoff?.refused !== undefined && (
+        <p className="field-error">{liveCutoff.refused}</p>
       )}
       {error !== undefined && <p className="field-error">{error}</p>}
       {measured !== null && (
@@ -161,7 +182,7 @@ export function CfgCutoffControl(): JSX.Element {
           Last run:{' '}
           {measured.cfgCutoffStep === null
             ? 'guidance on every step, nothing saved'
-            : `guidance ended after step ${measured.cfgCutoffStep + 1}, saved ${formatPercent(measured.unetSavedFraction)} of UNet time (measured) and ${formatPercent(batchWorkSaved(live?.steps ?? []))} of UNet batch rows`}
+            : `guidance ended after step ${measured.cfgCutoffStep + 1}, saved ${formatPercent(measured.unetSavedFraction)} of UNet time (measured) and ${formatPercent(rowsSaved)} of UNet batch rows`}
         </p>
       )}
     </fieldset>

@@ -1,43 +1,40 @@
-import { useCallback, useEffect, useRef } from 'react'
+import { useEffect, useRef } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
-import { cutoffStepFor } from '../lib/cfg-cutoff'
-import { TERMINAL_STATES, useJobStore } from '../store/job-store'
+import { useJobStore } from '../store/job-store'
+import {
+  selectRunning,
+  selectShownCutoffStep,
+  selectSteps,
+  selectTotal
+} from '../store/live-selectors'
 import { GalleryItem } from './gallery-item'
-
-/** Slots drawn for steps still to come, so the cutoff marker shows before the run reaches it. */
-const MAX_PENDING_SLOTS = 500
+import { PendingSteps } from './pending-steps'
 
 /**
- * The step strip: one item per finished step, filling in as the steps end, with a marker where
- * guidance ends. Arrow keys move between steps and open each for inspection.
+ * The step strip: one item per finished step, filling in as the steps end, then the steps still
+ * to come as one element, with a marker where guidance ends. Arrow keys move between steps and
+ * open each for inspection.
  */
 export function StepGallery(): JSX.Element {
-  const live = useJobStore((s) => s.live)
+  const steps = useJobStore(selectSteps)
+  const total = useJobStore(selectTotal)
+  const cutoffStep = useJobStore(selectShownCutoffStep)
+  const running = useJobStore(selectRunning)
   const inspected = useJobStore((s) => s.inspectedStep)
   const inspect = useJobStore((s) => s.inspect)
+  // A store action: the same function for the store's life, so tiles' memo holds.
+  const toggleInspect = useJobStore((s) => s.toggleInspect)
   const listRef = useRef<HTMLOListElement>(null)
-  const steps = live?.steps ?? []
-  const total = live?.total ?? 0
-  const cutoffStep =
-    live === null
-      ? null
-      : live.cutoff !== null
-        ? live.cutoff.cutoffStep
-        : (live.result?.cfgCutoffStep ?? cutoffStepFor(total, live.params?.cfgCutoff ?? null))
-
-  const onSelect = useCallback(
-    (index: number) => inspect(inspected === index ? null : index),
-    [inspect, inspected]
-  )
 
   // Follow the newest step unless the user is inspecting an older one. Only the strip scrolls
   // (never the page or the panes around it, which the user may have scrolled on purpose).
   useEffect(() => {
     const list = listRef.current
     if (list === null || inspected !== null) return
-    const items = list.querySelectorAll<HTMLElement>('.gallery-item')
-    const newest = items[items.length - 1]
-    if (newest === undefined) return
+    // The newest tile is the last child, or the one before the steps still to come.
+    const last = list.lastElementChild
+    const newest = last?.classList.contains('gallery-pending') ? last.previousElementSibling : last
+    if (!(newest instanceof HTMLElement)) return
     // The strip is positioned, so each item's offsetLeft is measured from the strip's content.
     const right = newest.offsetLeft + newest.offsetWidth
     if (right > list.scrollLeft + list.clientWidth) list.scrollLeft = right - list.clientWidth + 16
@@ -56,9 +53,9 @@ export function StepGallery(): JSX.Element {
     listRef.current?.querySelector<HTMLButtonElement>(`[data-step="${next}"] button`)?.focus()
   }
 
-  // Slots only while the run goes: after a stop, the steps that never ran are not worth a tile.
-  const running = live !== null && !TERMINAL_STATES.has(live.state)
-  const pending = running ? Math.max(0, Math.min(total, MAX_PENDING_SLOTS) - steps.length) : 0
+  // The steps to come only while the run goes: after a stop, the steps that never ran are not
+  // worth drawing.
+  const pending = running ? Math.max(0, total - steps.length) : 0
   const focusIndex = inspected ?? steps[steps.length - 1]?.index ?? null
   return (
     <section className="gallery-section" aria-labelledby="gallery-heading">
@@ -84,21 +81,12 @@ export function StepGallery(): JSX.Element {
             selected={inspected === step.index}
             cutoffAfter={cutoffStep === step.index}
             focusable={focusIndex === step.index}
-            onSelect={onSelect}
+            onSelect={toggleInspect}
           />
         ))}
-        {Array.from({ length: pending }, (_, i) => {
-          const index = steps.length + i
-          return (
-            <li
-              key={`slot-${index}`}
-              className={`gallery-slot${cutoffStep === index ? ' cutoff-after' : ''}${
-                cutoffStep !== null && index > cutoffStep ? ' cfg-off' : ''
-              }`}
-              aria-hidden="true"
-            />
-          )
-        })}
+        {pending > 0 && (
+          <PendingSteps first={steps.length} count={pending} cutoffStep={cutoffStep} />
+        )}
       </ol>
     </section>
   )
