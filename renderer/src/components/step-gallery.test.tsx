@@ -28,12 +28,12 @@ function record(index: number, cutoffStep: number | null = null, total = 10): St
 }
 
 /** Runs steps `from`…`to − 1` of job `a` through the store as the router does (previews first). */
-function finishSteps(from: number, to: number, cutoffStep: number | null = null): void {
+function finishSteps(from: number, to: number, cutoffStep: number | null = null, total = 10): void {
   act(() => {
     const records: StepRecord[] = []
     for (let i = from; i < to; i++) {
       previewFrames.put('a', i, previewOf(i), 0)
-      records.push(record(i, cutoffStep))
+      records.push(record(i, cutoffStep, total))
     }
     useJobStore.getState().addSteps('a', records)
   })
@@ -148,6 +148,24 @@ describe('StepGallery', () => {
     expect(useJobStore.getState().inspectedStep).toBeNull()
     // The tiles' callback is the store's own action: one function for the store's life.
     expect(useJobStore.getState().toggleInspect).toBe(toggle)
+  })
+
+  it('keeps one tile per step, in order, across the groups a long run is drawn in', () => {
+    render(<StepGallery />)
+    start(paramsWith({ stepIndex: 35 }, 60), 60)
+    for (let from = 0; from < 45; from += 7) finishSteps(from, Math.min(45, from + 7), 35, 60)
+    expect(items().map((item) => Number(item.dataset['step']))).toEqual([...Array(45).keys()])
+    expect(items().filter((item) => item.classList.contains('cutoff-after'))).toHaveLength(1)
+    expect(items()[35]?.classList.contains('cutoff-after')).toBe(true)
+    expect(pending()?.dataset['steps']).toBe('15')
+
+    act(() => useJobStore.getState().inspect(33))
+    const pressed = items().filter((item) => item.querySelector('[aria-pressed="true"]') !== null)
+    expect(pressed.map((item) => item.dataset['step'])).toEqual(['33'])
+    fireEvent.keyDown(screen.getByTestId('gallery'), { key: 'End' })
+    expect(useJobStore.getState().inspectedStep).toBe(44)
+    const inTabOrder = items().filter((item) => item.querySelector('[tabindex="0"]') !== null)
+    expect(inTabOrder.map((item) => item.dataset['step'])).toEqual(['44'])
   })
 
   it('shows a tile’s preview when it arrives after the step’s record', () => {

@@ -1,5 +1,6 @@
-import { useEffect, useRef } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
+import type { StepRecord } from '../store/job-store'
 import { useJobStore } from '../store/job-store'
 import {
   selectRunning,
@@ -7,8 +8,20 @@ import {
   selectSteps,
   selectTotal
 } from '../store/live-selectors'
-import { GalleryItem } from './gallery-item'
+import { createGrouper } from '../lib/step-groups'
+import { GalleryGroup } from './gallery-group'
 import { PendingSteps } from './pending-steps'
+
+/** Tiles per memoised group: a frame compares about steps/GROUP_SIZE groups, not every tile. */
+const GROUP_SIZE = 32
+
+/** `value` if a group of steps from `first` to `last` holds that step index, else null. */
+function within(value: number | null, group: readonly StepRecord[]): number | null {
+  const first = group[0]?.index
+  const last = group[group.length - 1]?.index
+  if (value === null || first === undefined || last === undefined) return null
+  return value >= first && value <= last ? value : null
+}
 
 /**
  * The step strip: one item per finished step, filling in as the steps end, then the steps still
@@ -25,6 +38,8 @@ export function StepGallery(): JSX.Element {
   // A store action: the same function for the store's life, so tiles' memo holds.
   const toggleInspect = useJobStore((s) => s.toggleInspect)
   const listRef = useRef<HTMLOListElement>(null)
+  const [grouper] = useState(() => createGrouper<StepRecord>(GROUP_SIZE))
+  const groups = useMemo(() => grouper(steps), [grouper, steps])
 
   // Follow the newest step unless the user is inspecting an older one. Only the strip scrolls
   // (never the page or the panes around it, which the user may have scrolled on purpose).
@@ -73,14 +88,14 @@ export function StepGallery(): JSX.Element {
         aria-label="Finished steps (arrow keys move between them)"
         onKeyDown={onKeyDown}
       >
-        {steps.map((step) => (
-          <GalleryItem
-            key={step.index}
-            step={step}
+        {groups.map((group, g) => (
+          <GalleryGroup
+            key={g}
+            steps={group}
             total={total}
-            selected={inspected === step.index}
-            cutoffAfter={cutoffStep === step.index}
-            focusable={focusIndex === step.index}
+            selected={within(inspected, group)}
+            cutoffAfter={within(cutoffStep, group)}
+            focusable={within(focusIndex, group)}
             onSelect={toggleInspect}
           />
         ))}
