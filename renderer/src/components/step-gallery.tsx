@@ -15,7 +15,7 @@ import { PendingSteps } from './pending-steps'
 /** Tiles per memoised group: a frame compares about steps/GROUP_SIZE groups, not every tile. */
 const GROUP_SIZE = 32
 
-/** `value` if a group of steps from `first` to `last` holds that step index, else null. */
+/** `value` if it is the index of a step in `group`, else null: other groups see no change. */
 function within(value: number | null, group: readonly StepRecord[]): number | null {
   const first = group[0]?.index
   const last = group[group.length - 1]?.index
