@@ -16,6 +16,7 @@ export const OPERATION_NAMES = [
   'knownModels',
   'startDownload',
   'cancelDownload',
+  'dismissDownload',
   'listDownloads',
   'inferenceStatus',
   'planRun',
@@ -23,10 +24,15 @@ export const OPERATION_NAMES = [
   'stop',
   'setCfgCutoff',
   'listJobs',
+  'liveJob',
+  'countTokens',
   'historyList',
   'historyGet',
   'historyDelete',
-  'historyImage'
+  'historyImage',
+  'showHistoryFile',
+  'loadFormState',
+  'saveFormState'
 ] as const
 
 /** An operation name of the API. */

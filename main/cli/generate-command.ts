@@ -3,15 +3,19 @@ import { basename, join, resolve } from 'node:path'
 import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
+import { paramLabel } from '../../shared/labels'
 import { writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
+import { planRun, RunPlanError } from '../jobs/run-plan'
 import { startGeneration } from '../inference/host/run-generation'
 import type { GenerationRequest, GenerationResult, InferenceStep } from '../inference/protocol'
 import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
+import { FLAG_OF_FIELD } from './generate-options'
+import { UsageError } from './usage-error'
 
 /**
  * `generate`: one text-to-image run, in this process. The CLI has no UI to keep responsive, so
@@ -88,6 +92,28 @@ function formatStep(step: InferenceStep): string {
 }
 
 /**
+ * Plans the run on the model folder before anything loads, as the app's queue does: a cutoff or
+ * stop index past the last step, a step count the scheduler refuses, or a size too large for
+ * memory is a usage error (exit 2), named by its flag.
+ */
+async function refuseUnplannable(request: GenerationRequest): Promise<void> {
+  try {
+    await planRun(request.modelDir, {
+      ...request,
+      numInferenceSteps: request.numInferenceSteps as number,
+      guidanceScale: request.guidanceScale as number,
+      width: request.width as number,
+      height: request.height as number
+    })
+  } catch (error) {
+    // A setting that names a step the run never reaches is a usage error; a run too large for
+    // this machine's memory is not the command line's fault (exit 1, as when it ran out).
+    if (!(error instanceof RunPlanError) || error.problems.some((p) => p.param === null)) throw error
+    throw new UsageError(error.describe((param) => FLAG_OF_FIELD[param] ?? paramLabel(param)))
+  }
+}
+
+/**
  * Runs `generate` with validated options. Ctrl-C once stops at the end of the current step
  * and still writes the image (exit code 130); a second Ctrl-C quits at once.
  */
@@ -113,6 +139,7 @@ export async function generateCommand(
     width: options.width ?? defaults.width,
     height: options.height ?? defaults.height
   }
+  await refuseUnplannable(request)
   const steps: InferenceStep[] = []
   const cache = new PipelineCache()
   const run = startGeneration(

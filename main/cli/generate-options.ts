@@ -9,6 +9,7 @@ import type {
 } from '../../shared/params'
 import { GenerateParamsSchema } from '../../shared/params'
 import type { FlagSpec, ParsedFlags } from './parse-flags'
+import { looksLikePath } from './path-arg'
 import { numberOrText, parseFlags } from './parse-flags'
 import { UsageError } from './usage-error'
 
@@ -37,8 +38,13 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
 
 /** A validated `generate` command line. */
 export interface GenerateOptions {
-  /** Absolute path of the model folder. */
+  /**
+   * Absolute path of the model folder. When `--model` named a library id instead, the id
+   * ({@link libraryId}) until `resolveLibraryModel` (./model-folders.ts) puts its folder here.
+   */
   modelDir: string
+  /** The library id `--model` named, or null when it named a folder. */
+  libraryId: string | null
   prompt: string
   negativePrompt: string
   /** Omitted: the model's default. */
@@ -64,7 +70,7 @@ export interface GenerateOptions {
 }
 
 /** Where each schema field comes from on the command line, for messages. */
-const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   prompt: '--prompt',
   negativePrompt: '--negative-prompt',
   numInferenceSteps: '--steps',
@@ -137,7 +143,9 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   if (flags.has('help')) return null
   const model = text(flags, 'model')
   const prompt = text(flags, 'prompt')
-  if (model === undefined) throw new UsageError('--model DIR is required (a diffusers ONNX folder)')
+  if (model === undefined) {
+    throw new UsageError('--model DIR is required (a diffusers ONNX folder, or a library id)')
+  }
   if (prompt === undefined) throw new UsageError('--prompt TEXT is required')
   const ratio = num(flags, 'cfg-cutoff-ratio')
   const cutoffStep = num(flags, 'cfg-cutoff-step')
@@ -171,8 +179,10 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   const p = parsed.data
   const previews = text(flags, 'previews')
   const out = text(flags, 'out')
+  const isPath = looksLikePath(model)
   return {
-    modelDir: checkModelDir(model),
+    modelDir: isPath ? checkModelDir(model) : model,
+    libraryId: isPath ? null : model,
     prompt: p.prompt,
     negativePrompt: p.negativePrompt,
     numInferenceSteps: p.numInferenceSteps,

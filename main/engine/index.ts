@@ -113,6 +113,7 @@ export {
   resolveExecutionProviders,
   autoExecutionProviders,
   providerAvailability,
+  probeWebGpuAdapter,
   findModelPreviewDecoder,
   resolvePreviewDecoder
 } from './models'
@@ -124,6 +125,7 @@ export type {
   GraphCheck,
   FloatPrecision,
   ProviderAvailability,
+  WebGpuAdapterProbe,
   SessionSettings,
   PreviewDecoderSource
 } from './models'
@@ -161,6 +163,16 @@ export {
   stack,
   unsqueeze
 } from './tensor'
+
+// The CLIP tokenizer, and prompt lengths against the model's limit (the app's token counter)
+export { ClipTokenizer } from './tokenizer/clip-tokenizer'
+export {
+  isTruncationWarning,
+  loadPromptTokenizer,
+  promptLength,
+  truncationNotice
+} from './tokenizer/prompt-length'
+export type { PromptLength } from './tokenizer/prompt-length'
 
 // Prompt text cleaning, as diffusers' CLIPTokenizer does it with ftfy (the tokenizers' default)
 export { fixText } from './tokenizer/fix-text'

@@ -6,6 +6,7 @@ import type {
   JobState,
   JobSummary,
   JobTicket,
+  LiveJobSnapshot,
   ModelSummary,
   RunPlanSummary
 } from '../../shared/contract'
@@ -35,6 +36,8 @@ export interface InferenceRunner {
   setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): boolean
   onAny(listener: (event: InferenceEvent) => void): () => void
   terminate(): Promise<void>
+  /** Frees the loaded sessions (after the running job); optional for runners without any. */
+  release?(): void
 }
 
 /** Most jobs that may wait at once; more is a runaway script, not a person. */
@@ -165,6 +168,23 @@ export class JobQueue {
     return [...(this.running === null ? [] : [this.running]), ...this.waiting].map((j) =>
       j.summary()
     )
+  }
+
+  /**
+   * The running job as a page that connects mid-run needs it: its summary, the steps so far, the
+   * newest preview, the live cutoff and the warnings; null when nothing runs. Taken at once, so
+   * the events sent after it continue exactly where it ends.
+   */
+  liveJob(): LiveJobSnapshot | null {
+    const job = this.running
+    if (job === null || job.ended) return null
+    return {
+      job: job.summary(),
+      steps: job.reports.map((r) => ({ ...r })),
+      preview: job.latestPreview === null ? null : { ...job.latestPreview },
+      cutoff: { ...job.cutoff },
+      warnings: [...job.warnings]
+    }
   }
 
   /**
@@ -333,6 +353,7 @@ export class JobQueue {
         job.steps.push({ unetMs: report.unetMs, unetBatch: report.unetBatch, cfg: report.cfg })
         const preview = frame === null ? null : toRgbaImage(frame)
         if (preview !== null && job.params.keepPreviews) job.previews.set(report.index, preview)
+        job.recordStep(report, preview)
         this.options.events.emit({ type: 'job:step', jobId: job.id, ...report, preview })
         return
       }

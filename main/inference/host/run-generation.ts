@@ -2,12 +2,17 @@ import { performance } from 'node:perf_hooks'
 import type { CfgCutoff } from '../../../shared/params'
 import { CfgCutoffSchema } from '../../../shared/params'
 import type { PreviewFrame, RgbaImage } from '../../engine'
+import type { ClipTokenizer } from '../../engine'
 import {
   Generator,
+  isTruncationWarning,
   LiveCfgCutoffCallback,
+  loadPromptTokenizer,
   MultiPipelineCallbacks,
   PreviewCallback,
-  StopCallback
+  promptLength,
+  StopCallback,
+  truncationNotice
 } from '../../engine'
 import { checkStepIndices, planSchedule } from '../../jobs/run-plan'
 import type { SchedulePlan } from '../../jobs/run-plan'
@@ -52,6 +57,31 @@ function applyPlan(cached: CachedPipeline, request: GenerationRequest): Schedule
   return plan
 }
 
+/** The last model's prompt tokenizer, for the truncation notices (tokenizers hold no native memory). */
+let promptTokenizer: { modelDir: string; tokenizer: Promise<ClipTokenizer> } | null = null
+
+/**
+ * Short notices for a prompt or negative prompt longer than the model reads. They replace the
+ * engine's diffusers-worded warning, which quotes the whole dropped text (thousands of characters
+ * for a pasted essay, replacement characters when a cut falls inside an emoji) and says nothing
+ * about the negative prompt, which is cut all the same.
+ */
+async function truncationNotices(request: GenerationRequest, cfg: boolean): Promise<string[]> {
+  if (promptTokenizer?.modelDir !== request.modelDir) {
+    const tokenizer = loadPromptTokenizer(request.modelDir)
+    tokenizer.catch(() => (promptTokenizer = null))
+    promptTokenizer = { modelDir: request.modelDir, tokenizer }
+  }
+  const tokenizer = await promptTokenizer.tokenizer
+  const notices = [truncationNotice('The prompt', promptLength(tokenizer, request.prompt))]
+  if (cfg) {
+    notices.push(
+      truncationNotice('The negative prompt', promptLength(tokenizer, request.negativePrompt))
+    )
+  }
+  return notices.filter((n): n is string => n !== null)
+}
+
 /**
  * Starts a generation. The returned controls work from the moment it is called: a stop or a
  * cutoff change that arrives while the model is loading applies when the loop starts.
@@ -76,7 +106,7 @@ export function startGeneration(
   // Each distinct warning is reported once: load-time ones go out as soon as loading is done
   // and come back with the result.
   const warn = (message: string): void => {
-    if (warnings.includes(message)) return
+    if (isTruncationWarning(message) || warnings.includes(message)) return
     warnings.push(message)
     hooks.warning(message)
   }
@@ -91,6 +121,8 @@ export function startGeneration(
     const { pipe } = cached
     const plan = applyPlan(cached, request)
     for (const message of plan.warnings) warn(message)
+    const guidance = request.guidanceScale ?? pipe.defaults.guidanceScale
+    for (const message of await truncationNotices(request, guidance > 1)) warn(message)
     liveCutoff = new LiveCfgCutoffCallback({ family: pipe.family, cutoff: pendingCutoff })
 
     const previews = new Map<number, RgbaFrame>()

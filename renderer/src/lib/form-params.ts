@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { CfgCutoffSchema, GenerateParamsSchema } from '../../../shared/params'
+import { paramLabel } from '../../../shared/labels'
 import { describeZodError } from '../../../shared/validation'
 import type { ProviderName } from '../../../shared/params'
 import type {
@@ -82,6 +83,9 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
 export function parseNumberField(text: string): number | string | undefined {
   const trimmed = text.trim()
   if (trimmed === '') return undefined
+  // An integer a double cannot hold exactly stays text: the message then quotes what was typed
+  // (2^64 would otherwise read back as 18446744073709552000).
+  if (/^[+-]?\d+$/.test(trimmed) && !Number.isSafeInteger(Number(trimmed))) return trimmed
   return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(trimmed) ? Number(trimmed) : trimmed
 }
 
@@ -140,13 +144,45 @@ export type FormCheck =
   | { ok: true; params: GenerateParams }
   | { ok: false; message: string; fieldErrors: Partial<Record<FieldName, string>> }
 
-/** Validates the form with main's schema; on failure, says what is wrong per field. */
-export function checkForm(values: FormValues): FormCheck {
+/**
+ * What is wrong with the exact-step cutoff field, in the field's own 1-based terms: a whole step
+ * number from 1 to `total` (T, the steps the run will have); null when it is fine or empty.
+ */
+export function cutoffStepError(text: string, total: number): string | null {
+  const trimmed = text.trim()
+  if (trimmed === '') return null
+  const allowed = `must be a whole step number from 1 to ${total}`
+  if (!/^\d+$/.test(trimmed)) {
+    const got = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(trimmed) ? trimmed : JSON.stringify(trimmed)
+    return `${allowed} (got ${got})`
+  }
+  const n = Number(trimmed)
+  return n >= 1 && n <= total ? null : `${allowed} (got ${trimmed})`
+}
+
+/**
+ * Validates the form with main's schema; on failure, says what is wrong per field. `total` is
+ * T as main plans it for the form (the step count until that answer is in), which bounds the
+ * exact-step cutoff.
+ */
+export function checkForm(values: FormValues, total?: number | null): FormCheck {
+  if (values.cutoffMode === 'step') {
+    const steps = parseNumberField(values.steps)
+    const bound = total ?? (typeof steps === 'number' ? steps : null)
+    const error = bound === null ? null : cutoffStepError(values.cutoffStepNumber, bound)
+    if (error !== null) {
+      return {
+        ok: false,
+        message: `Cannot generate: CFG cutoff step: ${error}`,
+        fieldErrors: { cutoff: error }
+      }
+    }
+  }
   const parsed = GenerateParamsSchema.safeParse(formToCandidate(values))
   if (parsed.success) return { ok: true, params: parsed.data }
   return {
     ok: false,
-    message: describeZodError('Cannot generate', parsed.error),
+    message: describeZodError('Cannot generate', parsed.error, paramLabel),
     fieldErrors: fieldErrorsOf(parsed.error)
   }
 }
