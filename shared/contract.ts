@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { OperationName } from './channels'
+import { parseHubUrl } from './hub-url'
 import { CfgCutoffSchema, GenerateParamsSchema } from './params'
 import type { StepMetrics, StepReport } from './steps'
 import type {
@@ -600,21 +601,42 @@ const RepoIdSchema = z
     'must be a Hugging Face repository id like owner/name'
   )
 
+/**
+ * A pasted Hub page URL in `repo` becomes the repository it names, and its revision (`/tree/fp16`)
+ * unless one is given.
+ */
+function readPastedHubUrl(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  const request = value as Record<string, unknown>
+  const ref = typeof request['repo'] === 'string' ? parseHubUrl(request['repo']) : null
+  if (ref === null) return value
+  return {
+    ...request,
+    repo: ref.repo,
+    ...(request['revision'] === undefined && ref.revision !== undefined
+      ? { revision: ref.revision }
+      : {})
+  }
+}
+
 /** Arguments of `startDownload`. */
-export const DownloadRequestSchema = z.strictObject({
-  repo: RepoIdSchema,
-  revision: z
-    .string({ error: 'must be a branch, tag or commit' })
-    .trim()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, 'must be a branch, tag or commit name')
-    .refine((r) => !r.includes('..'), 'must not contain ".."')
-    .optional(),
-  token: z
-    .string({ error: 'must be text' })
-    .max(512, 'must be at most 512 characters')
-    .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces')
-    .optional()
-})
+export const DownloadRequestSchema = z.preprocess(
+  readPastedHubUrl,
+  z.strictObject({
+    repo: RepoIdSchema,
+    revision: z
+      .string({ error: 'must be a branch, tag or commit' })
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, 'must be a branch, tag or commit name')
+      .refine((r) => !r.includes('..'), 'must not contain ".."')
+      .optional(),
+    token: z
+      .string({ error: 'must be text' })
+      .max(512, 'must be at most 512 characters')
+      .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces')
+      .optional()
+  })
+)
 
 /** Most fields a saved form may have, and the longest text one may hold. */
 const FORM_STATE_LIMITS = { fields: 64, chars: 20_000 } as const
@@ -624,7 +646,9 @@ export const FormStateSchema = z
   .record(
     z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,39}$/, 'must be a field name'),
     z.union([
-      z.string().max(FORM_STATE_LIMITS.chars, `must be at most ${FORM_STATE_LIMITS.chars} characters`),
+      z
+        .string()
+        .max(FORM_STATE_LIMITS.chars, `must be at most ${FORM_STATE_LIMITS.chars} characters`),
       z.number().refine(Number.isFinite, 'must be a finite number'),
       z.boolean()
     ])

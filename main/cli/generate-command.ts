@@ -108,7 +108,8 @@ async function refuseUnplannable(request: GenerationRequest): Promise<void> {
   } catch (error) {
     // A setting that names a step the run never reaches is a usage error; a run too large for
     // this machine's memory is not the command line's fault (exit 1, as when it ran out).
-    if (!(error instanceof RunPlanError) || error.problems.some((p) => p.param === null)) throw error
+    if (!(error instanceof RunPlanError) || error.problems.some((p) => p.param === null))
+      throw error
     throw new UsageError(error.describe((param) => FLAG_OF_FIELD[param] ?? paramLabel(param)))
   }
 }
@@ -125,7 +126,6 @@ export async function generateCommand(
   // onnxruntime logs a failed provider (e.g. `auto` trying CUDA without its libraries) as a
   // multi-line native error on stderr; the engine reports the fallback as one warning instead.
   ortEnv.logLevel = 'fatal'
-  if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
   if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
   // Values left out take the model's own defaults as the app resolves them (Turbo models: one
   // step without guidance at 512×512), not diffusers' generic 50 steps at guidance 7.5.
@@ -140,6 +140,7 @@ export async function generateCommand(
     height: options.height ?? defaults.height
   }
   await refuseUnplannable(request)
+  if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
   const steps: InferenceStep[] = []
   const cache = new PipelineCache()
   const run = startGeneration(

@@ -323,7 +323,7 @@ describe('JobQueue with the real inference process', () => {
     )
     expect(wrong.code).toBe('invalid-argument')
     expect(wrong.message).toBe(
-      'tiny-sd-random: scheduler: DPMSolverSinglestepScheduler: algorithm_type "sde-dpmsolver" is not supported (allowed: dpmsolver++, sde-dpmsolver++, dpmsolver)'
+      'tiny-sd-random: Scheduler: DPMSolverSinglestepScheduler: algorithm_type "sde-dpmsolver" is not supported (allowed: dpmsolver++, sde-dpmsolver++, dpmsolver)'
     )
   })
 
@@ -472,7 +472,12 @@ describe('JobQueue with the real inference process', () => {
     expect(snapshot?.job).toMatchObject({ jobId: job.jobId, state: 'denoising', numTimesteps: 200 })
     // Exactly the steps sent before it, in order, and the preview of the newest of them.
     expect(snapshot?.steps.map((s) => s.index)).toEqual(sent.map((s) => s.index))
-    const { preview: _preview, type: _type, jobId: _jobId, ...firstReport } = sent[0] as JobStepEvent
+    const {
+      preview: _preview,
+      type: _type,
+      jobId: _jobId,
+      ...firstReport
+    } = sent[0] as JobStepEvent
     expect(snapshot?.steps[0]).toEqual(firstReport)
     const newest = sent[sent.length - 1] as JobStepEvent
     expect(snapshot?.preview?.index).toBe(newest.index)
@@ -480,5 +485,21 @@ describe('JobQueue with the real inference process', () => {
     expect(snapshot?.cutoff).toEqual({ cutoff: null, cutoffStep: null, locked: false })
     await until(ended(job.jobId))
     expect(queue.liveJob()).toBeNull()
+  })
+
+  it('stores every image of a run that makes several, each as its own history entry', async () => {
+    const job = await queue.generate(params({ numImagesPerPrompt: 2 }))
+    await until(ended(job.jobId))
+    const done = doneOf(job.jobId)
+    expect(done?.batch).toHaveLength(2)
+    expect(done?.result).toMatchObject({ batchIndex: 0, batchSize: 2, seed: 42 })
+    const ids = done?.batch?.map((b) => b.historyId) ?? []
+    expect(done?.historyId).toBe(ids[0])
+    const stored = history.list().entries
+    expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort())
+    expect(stored.map((e) => e.result.batchIndex).sort()).toEqual([0, 1])
+    // Two images of one batch: different noise, different pictures.
+    const [a, b] = done?.batch ?? []
+    expect(Buffer.from(a?.image.rgba ?? []).equals(Buffer.from(b?.image.rgba ?? []))).toBe(false)
   })
 })

@@ -8,6 +8,7 @@ import type {
   JobTicket,
   LiveJobSnapshot,
   ModelSummary,
+  RgbaImage,
   RunPlanSummary
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
@@ -254,30 +255,42 @@ export class JobQueue {
   private async finish(job: Job, result: GenerationResult): Promise<void> {
     try {
       const metadata = resultMetadata(job, result)
-      const first = result.images[0]
-      if (first === undefined) throw new Error('the inference process returned no image')
-      const image = toRgbaImage(first)
-      let historyId: string | null = null
+      if (result.images.length === 0) throw new Error('the inference process returned no image')
+      const images = result.images.map(toRgbaImage)
+      // Each image of a batch is a history entry of its own; kept previews go with the first.
+      const stored: { image: RgbaImage; historyId: string | null }[] = []
       let historyError: string | undefined
-      try {
-        const entry = await this.options.history.add({
-          params: { ...job.params, cfgCutoff: metadata.cfgCutoff },
-          result: metadata,
-          image,
-          previews: [...job.previews].map(([index, preview]) => ({ index, image: preview }))
-        })
-        historyId = entry.id
-        this.options.events.emit({ type: 'history:changed' })
-      } catch (error) {
-        historyError = error instanceof Error ? error.message : String(error)
+      for (const [index, image] of images.entries()) {
+        const batch = images.length > 1 ? { batchIndex: index, batchSize: images.length } : {}
+        try {
+          const entry = await this.options.history.add({
+            params: { ...job.params, cfgCutoff: metadata.cfgCutoff },
+            result: { ...metadata, ...batch },
+            image,
+            previews:
+              index === 0
+                ? [...job.previews].map(([step, preview]) => ({ index: step, image: preview }))
+                : []
+          })
+          stored.push({ image, historyId: entry.id })
+        } catch (error) {
+          historyError ??= error instanceof Error ? error.message : String(error)
+          stored.push({ image, historyId: null })
+        }
       }
+      if (stored.some((s) => s.historyId !== null)) {
+        this.options.events.emit({ type: 'history:changed' })
+      }
+      const first = stored[0] as { image: RgbaImage; historyId: string | null }
       this.options.events.emit({
         type: 'job:done',
         jobId: job.id,
-        image,
-        result: metadata,
-        historyId,
-        ...(historyError === undefined ? {} : { historyError })
+        image: first.image,
+        result:
+          images.length > 1 ? { ...metadata, batchIndex: 0, batchSize: images.length } : metadata,
+        historyId: first.historyId,
+        ...(historyError === undefined ? {} : { historyError }),
+        ...(images.length > 1 ? { batch: stored } : {})
       })
       this.end(job, result.interrupted ? 'stopped' : 'done')
     } catch (error) {
