@@ -55,7 +55,10 @@ export function readCapabilities(
     appVersion,
     onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common,
     executionProviders: detectExecutionProviders(webgpu),
-    autoProviders: autoExecutionProviders(process.platform, withAdapter(providerAvailability(), webgpu)),
+    autoProviders: autoExecutionProviders(
+      process.platform,
+      withAdapter(providerAvailability(), webgpu)
+    ),
     platform: process.platform,
     arch: process.arch,
     mode

@@ -200,7 +200,10 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
 export const FORM_STATE_FILE = 'form-state.json'
 
 /** Runs the WebGPU probe once; a probe that fails is reported as "not found", with why. */
-function probeOnce(probe: () => Promise<WebGpuProbe>, log: (m: string) => void): Promise<WebGpuProbe> {
+function probeOnce(
+  probe: () => Promise<WebGpuProbe>,
+  log: (m: string) => void
+): Promise<WebGpuProbe> {
   return probe().catch((error: unknown) => {
     const reason = `the WebGPU check failed: ${error instanceof Error ? error.message : String(error)}`
     log(reason)

@@ -81,7 +81,10 @@ describe('models commands of the built CLI', () => {
 describe('generate: step indices and seeds are checked before the model loads', () => {
   const base = ['generate', '--model', shipped, '--prompt', 'a red circle', '--steps', '25']
   for (const [flag, message] of [
-    ['--cfg-cutoff-step', 'error: --cfg-cutoff-step: must be below the number of steps (25), got 99'],
+    [
+      '--cfg-cutoff-step',
+      'error: --cfg-cutoff-step: must be below the number of steps (25), got 99'
+    ],
     ['--stop-at-step', 'error: --stop-at-step: must be below the number of steps (25), got 99']
   ] as const) {
     it(`${flag} 99 of 25 exits 2 with one line and no loading`, async () => {

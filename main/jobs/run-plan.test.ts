@@ -52,9 +52,7 @@ describe('planSchedule', () => {
   it('refuses a step count the scheduler cannot run, naming the setting', () => {
     const base = createScheduler('EulerDiscreteScheduler')
     expect(() => planSchedule(base, { ...settings, numInferenceSteps: 5000 })).toThrow(RunPlanError)
-    expect(() => planSchedule(base, { ...settings, numInferenceSteps: 5000 })).toThrow(
-      /^Steps: /
-    )
+    expect(() => planSchedule(base, { ...settings, numInferenceSteps: 5000 })).toThrow(/^Steps: /)
   })
 })
 

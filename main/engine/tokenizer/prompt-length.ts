@@ -19,8 +19,9 @@ export async function loadPromptTokenizer(modelDir: string): Promise<ClipTokeniz
   const tokenizer = folder.tokenizers[0] ?? 'tokenizer'
   const encoder = folder.textEncoders[0] as 'text_encoder' | 'text_encoder_2' | undefined
   const positions =
-    (encoder === undefined ? undefined : folder.textEncoderConfigs[encoder]?.maxPositionEmbeddings) ??
-    77
+    (encoder === undefined
+      ? undefined
+      : folder.textEncoderConfigs[encoder]?.maxPositionEmbeddings) ?? 77
   return ClipTokenizer.fromFolder(path.join(modelDir, tokenizer), positions)
 }
 

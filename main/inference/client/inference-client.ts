@@ -303,9 +303,7 @@ export class InferenceClient {
       child.onMessage((message) => {
         if (message.type === 'webgpu') answer(message.found, message.reason)
       })
-      child.onExit((exit) =>
-        answer(false, `the WebGPU check ended early (${describeExit(exit)})`)
-      )
+      child.onExit((exit) => answer(false, `the WebGPU check ended early (${describeExit(exit)})`))
       child.send({ type: 'probe-webgpu', requestId: 1 })
     })
   }
