@@ -7,6 +7,7 @@ export type {
   Capabilities,
   DownloadRequest,
   DownloadSummary,
+  FormStateRecord,
   InferenceStatus,
   KnownModelInfo,
   ModelLibraryListing,
@@ -21,6 +22,7 @@ export type {
   JobState,
   JobSummary,
   JobTicket,
+  LiveJobSnapshot,
   ModelFamily,
   ModelSummary,
   ResultMetadata,
@@ -30,6 +32,7 @@ export type {
   SchedulerClassName,
   StepReport,
   StepwiseApi,
-  StepwiseEvent
+  StepwiseEvent,
+  TokenCount
 } from '../../shared/contract'
 export { isTerminalJobState } from '../../shared/contract'

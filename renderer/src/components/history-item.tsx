@@ -3,6 +3,7 @@ import type { JSX } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
 import { useInView } from '../hooks/use-in-view'
+import { samplerLabel } from '../lib/labels'
 
 /** Props of {@link HistoryItem}. */
 export interface HistoryItemProps {
@@ -37,6 +38,9 @@ export const HistoryItem = memo(function HistoryItem({
               ? `stopped ${result.stepsRun}/${result.numTimesteps}`
               : `${result.numInferenceSteps} steps`}{' '}
             · seed {result.seed}
+          </span>
+          <span className="muted" data-testid="history-item-settings">
+            {samplerLabel(result)} · CFG {result.guidanceScale}
           </span>
         </span>
       </button>

@@ -2,10 +2,12 @@ import { useState } from 'react'
 import type { JSX } from 'react'
 import { filterHistory } from '../lib/history-filter'
 import { useHistoryStore } from '../store/history-store'
-import { HistoryDetail } from './history-detail'
 import { HistoryItem } from './history-item'
 
-/** Every stored result, newest first; one can be opened, restored or deleted. */
+/**
+ * Every stored result, newest first, filtered by prompt or seed; one opens in the main view
+ * (history-detail-pane.tsx), where it can be viewed, saved, restored or deleted.
+ */
 export function HistoryPanel(): JSX.Element {
   const entries = useHistoryStore((s) => s.entries)
   const loaded = useHistoryStore((s) => s.loaded)
@@ -15,7 +17,6 @@ export function HistoryPanel(): JSX.Element {
   // A store action: one function for the store's life, so the memoised tiles stay put.
   const toggleSelected = useHistoryStore((s) => s.toggleSelected)
   const [filter, setFilter] = useState('')
-  const selected = entries.find((e) => e.id === selectedId)
   const shown = filterHistory(entries, filter)
   return (
     <section className="history" aria-labelledby="history-heading" data-testid="history">
@@ -28,7 +29,6 @@ export function HistoryPanel(): JSX.Element {
         </p>
       )}
       {error !== null && <p className="field-error">History unavailable: {error}</p>}
-      {selected !== undefined && <HistoryDetail key={selected.id} entry={selected} />}
       {loaded && entries.length === 0 && (
         <p className="muted">Results appear here, with their parameters, as runs finish.</p>
       )}
@@ -42,6 +42,11 @@ export function HistoryPanel(): JSX.Element {
           value={filter}
           onChange={(e) => setFilter(e.target.value)}
         />
+      )}
+      {entries.length > 0 && shown.length === 0 && (
+        <p className="muted" role="status" data-testid="history-filter-empty">
+          No stored result matches “{filter.trim()}” (prompt or seed).
+        </p>
       )}
       <ul className="history-grid" aria-label="Stored results">
         {shown.map((entry) => (

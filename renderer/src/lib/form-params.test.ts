@@ -86,7 +86,11 @@ describe('checkForm', () => {
 })
 
 describe('the exact-step cutoff field', () => {
-  const exact = (text: string): FormValues => ({ ...filled, cutoffMode: 'step', cutoffStepNumber: text })
+  const exact = (text: string): FormValues => ({
+    ...filled,
+    cutoffMode: 'step',
+    cutoffStepNumber: text
+  })
 
   it('takes whole step numbers from 1 to T, 1-based as typed', () => {
     expect(cutoffStepError('1', 20)).toBeNull()
@@ -127,7 +131,8 @@ describe('cutoffFromForm', () => {
     expect(validCutoffFromForm({ ...filled, cutoffMode: 'step', cutoffStepNumber: 'x' })).toBeNull()
     const bad = checkForm({ ...filled, cutoffMode: 'step', cutoffStepNumber: '0' })
     expect(bad.ok).toBe(false)
-    if (!bad.ok) expect(bad.fieldErrors.cutoff).toBe('must be a whole step number from 1 to 20 (got 0)')
+    if (!bad.ok)
+      expect(bad.fieldErrors.cutoff).toBe('must be a whole step number from 1 to 20 (got 0)')
   })
 })
 

@@ -46,6 +46,10 @@ export interface FormValues {
   previewEvery: string
   /** onnxruntime execution provider; `auto` lets main pick the best available one. */
   provider: ProviderName
+  /** How many runs one Generate queues, with seeds s, s + 1, … */
+  batchCount: string
+  /** Images each run makes (diffusers' `num_images_per_prompt`). */
+  imagesPerPrompt: string
 }
 
 /** Form fields that can carry a validation message. */
@@ -61,6 +65,8 @@ export type FieldName =
   | 'scheduler'
   | 'cutoff'
   | 'previewEvery'
+  | 'batchCount'
+  | 'imagesPerPrompt'
 
 const FIELD_OF_PARAM: Record<string, FieldName> = {
   modelId: 'model',
@@ -73,7 +79,8 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
   height: 'height',
   scheduler: 'scheduler',
   cfgCutoff: 'cutoff',
-  previewEvery: 'previewEvery'
+  previewEvery: 'previewEvery',
+  numImagesPerPrompt: 'imagesPerPrompt'
 }
 
 /**
@@ -130,7 +137,8 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
     ['guidanceScale', values.guidance],
     ['width', values.width],
     ['height', values.height],
-    ['previewEvery', values.previewEvery]
+    ['previewEvery', values.previewEvery],
+    ['numImagesPerPrompt', values.imagesPerPrompt]
   ]
   for (const [key, text] of numeric) {
     const value = parseNumberField(text)
@@ -143,6 +151,25 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
 export type FormCheck =
   | { ok: true; params: GenerateParams }
   | { ok: false; message: string; fieldErrors: Partial<Record<FieldName, string>> }
+
+/** Most runs one Generate may queue. */
+export const MAX_BATCH_COUNT = 100
+
+/** What is wrong with the batch count field (a whole number of runs), or null. */
+export function batchCountError(text: string): string | null {
+  const trimmed = text.trim()
+  if (trimmed === '') return null
+  const n = Number(trimmed)
+  return /^\d+$/.test(trimmed) && n >= 1 && n <= MAX_BATCH_COUNT
+    ? null
+    : `must be a whole number from 1 to ${MAX_BATCH_COUNT} (got ${/^[+-]?(\d+\.?\d*|\.\d+)$/.test(trimmed) ? trimmed : JSON.stringify(trimmed)})`
+}
+
+/** The number of runs the batch count field asks for (1 when empty). */
+export function batchCountOf(values: FormValues): number {
+  const trimmed = values.batchCount.trim()
+  return trimmed === '' ? 1 : Number(trimmed)
+}
 
 /**
  * What is wrong with the exact-step cutoff field, in the field's own 1-based terms: a whole step
@@ -166,6 +193,14 @@ export function cutoffStepError(text: string, total: number): string | null {
  * exact-step cutoff.
  */
 export function checkForm(values: FormValues, total?: number | null): FormCheck {
+  const batch = batchCountError(values.batchCount)
+  if (batch !== null) {
+    return {
+      ok: false,
+      message: `Cannot generate: Batch count: ${batch}`,
+      fieldErrors: { batchCount: batch }
+    }
+  }
   if (values.cutoffMode === 'step') {
     const steps = parseNumberField(values.steps)
     const bound = total ?? (typeof steps === 'number' ? steps : null)
@@ -240,6 +275,7 @@ export function valuesFromResult(
         : current.cutoffStepNumber,
     keepPreviews: params.keepPreviews,
     previewEvery: String(params.previewEvery),
-    provider: params.provider
+    provider: params.provider,
+    imagesPerPrompt: String(params.numImagesPerPrompt)
   }
 }
