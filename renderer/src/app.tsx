@@ -1,5 +1,6 @@
 import type { JSX } from 'react'
 import { CapabilitiesPanel } from './components/capabilities-panel'
+import { ConnectionBanner } from './components/connection-banner'
 import { DownloadsPanel } from './components/downloads-panel'
 import { ErrorBanner } from './components/error-banner'
 import { GenerateForm } from './components/generate-form'
@@ -34,6 +35,7 @@ export function App(): JSX.Element {
       </aside>
       <main className="pane pane-live">
         <RunControls />
+        <ConnectionBanner />
         <ErrorBanner />
         <ProgressPanel />
         <MainView />

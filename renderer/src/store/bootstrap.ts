@@ -1,5 +1,5 @@
 import type { ConnectionAware } from '../api/ws-client'
-import type { StepwiseApi } from '../contract'
+import type { FormStateRecord, StepwiseApi } from '../contract'
 import { formRecord, valuesFromRecord } from '../lib/form-state'
 import { previewFrames } from '../lib/preview-frames'
 import { defaultModel, useAppStore } from './app-store'
@@ -32,8 +32,8 @@ export async function adoptRunningJob(api: StepwiseApi): Promise<void> {
 }
 
 /** Puts the saved form back (kept across reloads and restarts); false when none was saved. */
-async function restoreForm(api: StepwiseApi): Promise<boolean> {
-  const saved = await api.loadFormState().catch(() => null)
+async function restoreForm(reading: Promise<FormStateRecord | null>): Promise<boolean> {
+  const saved = await reading
   if (saved === null) return false
   const form = useFormStore.getState()
   const values = valuesFromRecord(saved, form.values)
@@ -90,8 +90,10 @@ export async function bootstrap(api: StepwiseApi & Partial<ConnectionAware>): Pr
     useAppStore.getState().setConnection(state)
     if (state === 'connected') void resync(api)
   })
+  // Read alongside the models, so the saved form is in place as soon as the picker can be used.
+  const savedForm = api.loadFormState().catch(() => null)
   await useAppStore.getState().connect(api)
-  const restored = await restoreForm(api)
+  const restored = await restoreForm(savedForm)
   const model = defaultModel(useAppStore.getState())
   if (!restored && model !== null && useFormStore.getState().values.modelId === '') {
     useFormStore.getState().applyModel(model)
