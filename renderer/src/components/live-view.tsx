@@ -142,7 +142,9 @@ export function LiveView(): JSX.Element {
           {prompt}
         </p>
       )}
-      <div className="stage-frame">{body}</div>
+      <div className="stage-frame" data-testid="stage-frame">
+        {body}
+      </div>
       {batch.length > 1 && inspected === undefined && (
         <ul className="batch-strip" aria-label="Images of this run">
           {batch.map((b, i) => (
