@@ -6,6 +6,7 @@ import {
   galleryItems,
   galleryState,
   openApp,
+  selectTestModel,
   snap,
   startAppServer,
   tempDataDir
@@ -115,6 +116,32 @@ test('the page says at once that the server has gone, and that a restarted one h
     await page.goto(server.url)
     await expect(page.getByTestId('app-version')).toBeVisible()
     await expect(page.getByTestId('connection-lost')).toHaveCount(0)
+    await page.close()
+  } finally {
+    await server.stop()
+    data.remove()
+  }
+})
+
+test('during the first run the status bar shows the inference process, and no request fails (favicon)', async () => {
+  const data = tempDataDir()
+  const server = await startAppServer(data.dir)
+  try {
+    const page = await app.browser.newPage({ viewport: { width: 1440, height: 900 } })
+    const failed: string[] = []
+    page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`)
+    })
+    await page.goto(server.url)
+    await selectTestModel(page)
+    await expect(page.getByTestId('memory-status')).toContainText('not started')
+    await fillForm(page, { prompt: 'a yellow square on a red background', ...SLOW_RUN })
+    await page.getByTestId('generate-button').click()
+    await expect(galleryItems(page).first()).toBeVisible()
+    await expect(page.getByTestId('memory-status')).not.toContainText('not started')
+    await page.getByTestId('stop-button').click()
+    await expectStatus(page, 'stopped')
+    expect(failed).toEqual([])
     await page.close()
   } finally {
     await server.stop()
