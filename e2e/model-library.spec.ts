@@ -162,3 +162,21 @@ test('a download from the hub shows progress, joins the library; a bad repositor
   await expect(page.getByTestId('library-meta-stepwise--tiny-fp16')).toContainText('downloaded')
   await snap(page, 'download-done')
 })
+
+test('a failed download can be retried and dismissed; a pasted Hub page URL names the repository', async () => {
+  const page = await open()
+  await page
+    .getByTestId('download-repo-input')
+    .fill('https://huggingface.co/stepwise/missing/tree/main')
+  await page.getByTestId('download-start-button').click()
+  const failed = page.locator('[data-testid^="download-dl-"][data-state="failed"]')
+  await expect(failed).toHaveCount(1, { timeout: 60_000 })
+  await expect(failed).toContainText('stepwise/missing')
+  const firstId = await failed.getAttribute('data-testid')
+  await failed.getByRole('button', { name: 'Retry' }).click()
+  // The retry replaces the entry and fails the same way.
+  await expect(page.locator(`[data-testid="${firstId}"]`)).toHaveCount(0)
+  await expect(failed).toHaveCount(1, { timeout: 60_000 })
+  await failed.getByRole('button', { name: /Dismiss/ }).click()
+  await expect(failed).toHaveCount(0)
+})
