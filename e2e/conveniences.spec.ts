@@ -110,6 +110,11 @@ test('the form is kept across reloads', async () => {
   await expect(page.getByTestId('steps-input')).toHaveValue('7')
   await expect(page.getByTestId('guidance-input')).toHaveValue('3.5')
   await expect(page.getByTestId('batch-count-input')).toHaveValue('3')
+  // A prompt past the model's limit: counted as typed, with a short warning.
+  await page.getByTestId('prompt-input').fill('red '.repeat(100))
+  await expect(page.getByTestId('prompt-token-count')).toContainText(
+    /^102 \/ \d+ tokens · too long: the model ignores the last \d+ of this prompt$/
+  )
   await page.getByTestId('form-reset').click()
   await expect(page.getByTestId('prompt-input')).toHaveValue('')
   await expect(page.getByTestId('batch-count-input')).toHaveValue('1')

@@ -126,6 +126,10 @@ test('adding a model folder by path: specific refusals, then the model is added,
   await expect(
     again.getByTestId('model-select').locator('option[value="tiny-sd-legacy"]')
   ).toHaveCount(0)
+  // Its sessions were freed: no page's status bar keeps it as loaded.
+  for (const p of [page, again]) {
+    await expect(p.getByTestId('memory-status')).toContainText('no model loaded')
+  }
   expectNoCspViolations(page)
 })
 
