@@ -48,6 +48,14 @@ test('a result can be viewed full size with zoom, saved, opened from History in 
     page.getByTestId('result-save').click()
   ])
   expect(saved.suggestedFilename()).toBe('stepwise-321.png')
+  // Copied as a PNG.
+  await page
+    .context()
+    .grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.server.origin })
+  await page.getByTestId('result-copy').click()
+  await expect(page.getByTestId('result-action-status')).toHaveText('Copied to the clipboard')
+  const types = await page.evaluate(async () => (await navigator.clipboard.read())[0]?.types ?? [])
+  expect(types).toContain('image/png')
 
   // History: the tile says scheduler and guidance; the detail opens in the main view.
   const tile = page.getByTestId('history-item').first()
@@ -74,6 +82,19 @@ test('a result can be viewed full size with zoom, saved, opened from History in 
   await expect(page.getByTestId('prompt-input')).toHaveValue(prompt)
   await expect(page.getByTestId('steps-input')).toHaveValue('4')
   await expect(page.getByTestId('seed-input')).toHaveValue('321')
+
+  // The same file dropped on the form.
+  await fillForm(page, { prompt: 'something else again', steps: '8' })
+  const bytes = [...readFileSync(png)]
+  const dataTransfer = await page.evaluateHandle((data) => {
+    const transfer = new DataTransfer()
+    transfer.items.add(new File([new Uint8Array(data)], 'dropped.png', { type: 'image/png' }))
+    return transfer
+  }, bytes)
+  await page.getByTestId('prompt-input').dispatchEvent('drop', { dataTransfer })
+  await expect(page.getByTestId('png-info-status')).toContainText('dropped.png')
+  await expect(page.getByTestId('prompt-input')).toHaveValue(prompt)
+  await expect(page.getByTestId('steps-input')).toHaveValue('4')
   await page.close()
 })
 
