@@ -83,5 +83,15 @@ export type { LatentRgbFactors, PreviewMapping, RgbaImage } from './previews'
 export { ModelLoadError, EXECUTION_PROVIDERS, resolveExecutionProviders } from './models'
 export type { ExecutionProviderName, ModelFamily, SessionSettings } from './models'
 
+// Graph passes at load (attention fusion, float32 upcast): what ran, per graph
+export { fuseAttention, previewGraphPasses, GRAPH_PASS_NAMES, ATTENTION_TOLERANCE } from './models'
+export type {
+  AttentionFusion,
+  GraphPassCheck,
+  GraphPassName,
+  GraphPassPreview,
+  GraphPassReport
+} from './models'
+
 // Tensors
 export type { FloatTensor } from './tensor'

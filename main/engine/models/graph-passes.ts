@@ -1,11 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import { env as ortEnv } from 'onnxruntime-node'
-import { describeMisses, fuseAttentionIn, isFloat16Graph } from './attention-fusion'
+import {
+  describeMisses,
+  fuseAttentionIn,
+  isFloat16Graph,
+  type AttentionFusion
+} from './attention-fusion'
 import type { ExecutionProviderName } from './execution-providers'
 import { upcastFloat16Model } from './float32-upcast'
 import { checkFeeds, relativeDifference } from './graph-pass-check'
 import { graphFingerprint, type GraphPassCache, type GraphPassVerdict } from './graph-pass-cache'
-import type { ModelFolder, OnnxComponent } from './model-folder'
+import { componentModelPath, type ModelFolder, type OnnxComponent } from './model-folder'
 import { readOnnxHeader } from './onnx-header'
 import { decodeOnnxModel } from './onnx-graph'
 import type { OnnxModel } from './onnx-model'
@@ -185,45 +190,15 @@ export async function createModelWithGraphPasses(ctx: GraphPassContext): Promise
   const reports: GraphPassReport[] = []
   const upcast = await upcastPass(ctx, null)
   if (upcast.report !== null) reports.push(upcast.report)
-  let bytes = upcast.bytes
+  const bytes = upcast.bytes
 
-  if (!ATTENTION_COMPONENTS.includes(ctx.component)) {
+  const plan = await planAttention(ctx, bytes)
+  if (plan === null) return { model: await ctx.createModel(bytes), reports }
+  if (plan.kind === 'skip') {
+    reports.push(plan.report)
     return { model: await ctx.createModel(bytes), reports }
   }
-  const notFused = async (summary: string): Promise<GraphPassResult> => {
-    reports.push(attentionReport(ctx.component, false, `attention not fused: ${summary}`))
-    return { model: await ctx.createModel(bytes), reports }
-  }
-  if (!ctx.fuseAttention) return notFused('turned off')
-  if (ctx.provider !== 'cpu') {
-    return notFused(`it runs on ${ctx.provider} (the fusion is for the CPU provider)`)
-  }
-
-  const source = bytes ?? new Uint8Array(await readFile(ctx.file))
-  let decoded
-  try {
-    decoded = decodeOnnxModel(source)
-  } catch (error) {
-    return notFused(`the graph could not be read (${(error as Error).message})`)
-  }
-  if (isFloat16Graph(decoded)) {
-    return notFused('the graph computes in float16 (the fusion is for float32 graphs on the CPU)')
-  }
-  const fusion = fuseAttentionIn(decoded, ctx.component === 'unet' ? numHeadsHint(ctx.folder) : {})
-  const counts = { found: fusion.found, fused: fusion.fused }
-  if (fusion.bytes === null) {
-    const why =
-      fusion.found === 0 ? 'no attention found' : describeMisses(fusion.misses) || 'nothing matched'
-    reports.push(attentionReport(ctx.component, false, `attention not fused: ${why}`, counts))
-    return { model: await ctx.createModel(bytes), reports }
-  }
-
-  const salt = `attention-fusion/${ATTENTION_PASS_VERSION}/onnxruntime-${ortEnv.versions.common}`
-  const fingerprint = await graphFingerprint(
-    ctx.file,
-    source,
-    `${salt}/${bytes === null ? 'file' : 'upcast'}`
-  )
+  const { fusion, fingerprint, counts } = plan
   const cached = await ctx.cache.get(fingerprint)
   let verdict: GraphPassVerdict
   let model: OnnxModel | null = null
@@ -250,17 +225,151 @@ export async function createModelWithGraphPasses(ctx: GraphPassContext): Promise
     )
     return { model: await ctx.createModel(bytes), reports }
   }
-  bytes = fusion.bytes
+  reports.push(attentionReport(ctx.component, true, fusedSummary(fusion), { ...counts, check }))
+  return { model: model ?? (await ctx.createModel(fusion.bytes)), reports }
+}
+
+function fusedSummary(fusion: AttentionFusion): string {
   const partial = fusion.misses.length > 0 ? `; ${describeMisses(fusion.misses)}` : ''
-  reports.push(
-    attentionReport(
-      ctx.component,
-      true,
-      `attention fused (${fusion.fused} of ${fusion.found}${partial})`,
-      { ...counts, check }
-    )
+  return `attention fused (${fusion.fused} of ${fusion.found}${partial})`
+}
+
+type AttentionPlan =
+  | { kind: 'skip'; report: GraphPassReport }
+  | {
+      kind: 'fuse'
+      fusion: AttentionFusion & { bytes: Uint8Array }
+      fingerprint: string
+      counts: { found: number; fused: number }
+    }
+
+/**
+ * Everything before the check: whether the attention pass applies to this graph, and if so its
+ * rewrite and the fingerprint its verdict is cached under. Null for graphs it never touches.
+ */
+async function planAttention(
+  ctx: Pick<GraphPassContext, 'component' | 'file' | 'folder' | 'provider' | 'fuseAttention'>,
+  bytes: Uint8Array | null
+): Promise<AttentionPlan | null> {
+  if (!ATTENTION_COMPONENTS.includes(ctx.component)) return null
+  const skip = (summary: string, extra: Partial<GraphPassReport> = {}): AttentionPlan => ({
+    kind: 'skip',
+    report: attentionReport(ctx.component, false, `attention not fused: ${summary}`, extra)
+  })
+  if (!ctx.fuseAttention) return skip('turned off')
+  if (ctx.provider !== 'cpu') {
+    return skip(`it runs on ${ctx.provider} (the fusion is for the CPU provider)`)
+  }
+  const source = bytes ?? new Uint8Array(await readFile(ctx.file))
+  let decoded
+  try {
+    decoded = decodeOnnxModel(source)
+  } catch (error) {
+    return skip(`the graph could not be read (${(error as Error).message})`)
+  }
+  if (isFloat16Graph(decoded)) {
+    return skip('the graph computes in float16 (the fusion is for float32 graphs on the CPU)')
+  }
+  const fusion = fuseAttentionIn(decoded, ctx.component === 'unet' ? numHeadsHint(ctx.folder) : {})
+  const counts = { found: fusion.found, fused: fusion.fused }
+  if (fusion.bytes === null) {
+    const why =
+      fusion.found === 0 ? 'no attention found' : describeMisses(fusion.misses) || 'nothing matched'
+    return skip(why, counts)
+  }
+  const salt = `attention-fusion/${ATTENTION_PASS_VERSION}/onnxruntime-${ortEnv.versions.common}`
+  const fingerprint = await graphFingerprint(
+    ctx.file,
+    source,
+    `${salt}/${bytes === null ? 'file' : 'upcast'}`
   )
-  return { model: model ?? (await ctx.createModel(bytes)), reports }
+  return {
+    kind: 'fuse',
+    fusion: fusion as AttentionFusion & { bytes: Uint8Array },
+    fingerprint,
+    counts
+  }
+}
+
+/** What the passes would do to one graph, read from its files alone (no session, no check). */
+export interface GraphPassPreview {
+  component: OnnxComponent
+  pass: GraphPassName
+  /** True when the pass will be used at load (for attention: once its check has passed). */
+  willApply: boolean
+  /** e.g. "attention fused (32 of 32)", "attention fusable (32 of 32), checked at first load". */
+  summary: string
+  found?: number
+  fused?: number
+  /** The cached check verdict, when `graphPassCacheDir` holds one. */
+  check?: GraphPassCheck
+}
+
+/**
+ * Previews the attention pass on a model folder's UNet for `provider` (default CPU) without
+ * creating a session: what `models info` and the model picker show before a model is loaded.
+ * With the host's `cache`, a verdict from an earlier load is included.
+ */
+export async function previewGraphPasses(
+  folder: ModelFolder,
+  options: {
+    provider?: ExecutionProviderName
+    fuseAttention?: boolean
+    cache?: GraphPassCache
+  } = {}
+): Promise<GraphPassPreview[]> {
+  const component: OnnxComponent = 'unet'
+  const file = componentModelPath(folder.dir, component)
+  const plan = await planAttention(
+    {
+      component,
+      file,
+      folder,
+      provider: options.provider ?? 'cpu',
+      fuseAttention: options.fuseAttention !== false
+    },
+    null
+  )
+  if (plan === null) return []
+  if (plan.kind === 'skip') {
+    const r = plan.report
+    return [
+      {
+        component,
+        pass: r.pass,
+        willApply: false,
+        summary: r.summary,
+        found: r.found,
+        fused: r.fused
+      }
+    ]
+  }
+  const verdict = options.cache === undefined ? null : await options.cache.get(plan.fingerprint)
+  const base = { component, pass: 'attention-fusion' as const, ...plan.counts }
+  if (verdict === null) {
+    return [
+      {
+        ...base,
+        willApply: true,
+        summary: `${fusedSummary(plan.fusion).replace('attention fused', 'attention fusable')}, checked at first load`
+      }
+    ]
+  }
+  const check: GraphPassCheck = {
+    passed: verdict.passed,
+    maxRelativeDifference: verdict.maxRelativeDifference,
+    source: 'cache'
+  }
+  return [
+    {
+      ...base,
+      willApply: verdict.passed,
+      check,
+      summary: verdict.passed
+        ? fusedSummary(plan.fusion)
+        : `attention not fused: ${verdict.reason ?? 'its check failed'}; the graph runs as exported`
+    }
+  ]
 }
 
 /**
