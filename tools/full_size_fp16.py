@@ -67,6 +67,23 @@ def convert(model: onnx.ModelProto, int32_ids: bool) -> None:
     graph.ClearField("value_info")
 
 
+def load_with_weights(path: str) -> onnx.ModelProto:
+    """``onnx.load`` with external weights read here: onnx >= 1.17 refuses data files with more
+    than one hard link, and make_full_size_models.py hard-links components into model folders."""
+    model = onnx.load(path, load_external_data=False)
+    base = os.path.dirname(os.path.abspath(path))
+    for t in model.graph.initializer:
+        if t.data_location != TensorProto.EXTERNAL:
+            continue
+        info = {e.key: e.value for e in t.external_data}
+        with open(os.path.join(base, info["location"]), "rb") as f:
+            f.seek(int(info.get("offset", "0")))
+            t.raw_data = f.read(int(info["length"])) if "length" in info else f.read()
+        del t.external_data[:]
+        t.data_location = TensorProto.DEFAULT
+    return model
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("src")
@@ -74,7 +91,7 @@ def main() -> None:
     p.add_argument("--data", default=None, help="external weights file name (all tensors in one file)")
     p.add_argument("--int32-ids", action="store_true")
     a = p.parse_args()
-    model = onnx.load(a.src)
+    model = load_with_weights(a.src)
     convert(model, a.int32_ids)
     os.makedirs(os.path.dirname(os.path.abspath(a.dst)), exist_ok=True)
     if a.data is None:

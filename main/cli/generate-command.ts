@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
+import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
 import { imageParametersFor } from '../engine/output/image-parameters'
 import { writePngFile } from '../engine/output/write-png-file'
@@ -111,7 +112,11 @@ export async function generateCommand(
     height: options.height ?? defaults.height
   }
   const steps: StepReport[] = []
-  const cache = new PipelineCache()
+  // Check verdicts of graph passes are kept in the app's data folder, so that a model's
+  // attention check runs on its first CLI (or app) load only.
+  const cache = new PipelineCache({
+    graphPassCacheDir: join(defaultUserDataDir(), GRAPH_PASS_CACHE_FOLDER)
+  })
   const run = startGeneration(
     request,
     {

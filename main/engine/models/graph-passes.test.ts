@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fuseAttention } from './attention-fusion'
 import { createSessionWithFallback, type ExecutionProviderName } from './execution-providers'
 import { FolderGraphPassCache, MemoryGraphPassCache, type GraphPassCache } from './graph-pass-cache'
-import { createModelWithGraphPasses, type GraphPassContext } from './graph-passes'
+import {
+  createModelWithGraphPasses,
+  previewGraphPasses,
+  type GraphPassContext
+} from './graph-passes'
 import { componentModelPath, openModelFolder, type ModelFolder } from './model-folder'
 import { decodeOnnxModel } from './onnx-graph'
 import { OnnxModel } from './onnx-model'
@@ -176,5 +180,29 @@ describe('check verdicts kept in a folder', () => {
     await later.model.release()
     expect(later.reports[0]?.check?.source).toBe('cache')
     expect(loads).toEqual(['rewritten'])
+  })
+})
+
+describe('previews without a session (models info)', () => {
+  it('says what will happen, and what an earlier load found', async () => {
+    const cache = new MemoryGraphPassCache()
+    expect(await previewGraphPasses(sd, { cache })).toEqual([
+      expect.objectContaining({
+        component: 'unet',
+        willApply: true,
+        summary: 'attention fusable (14 of 14), checked at first load'
+      })
+    ])
+    const loaded = await createModelWithGraphPasses(context(cache, []))
+    await loaded.model.release()
+    expect(await previewGraphPasses(sd, { cache })).toEqual([
+      expect.objectContaining({ willApply: true, summary: 'attention fused (14 of 14)' })
+    ])
+    expect(await previewGraphPasses(sd, { cache, provider: 'cuda' })).toEqual([
+      expect.objectContaining({
+        willApply: false,
+        summary: 'attention not fused: it runs on cuda (the fusion is for the CPU provider)'
+      })
+    ])
   })
 })
