@@ -113,7 +113,8 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const job = JSON.parse(process.argv[2] ?? '{}') as RealScaleJob
+  // argv: node, tsx-bootstrap.mjs, this file, the job.
+  const job = JSON.parse(process.argv[3] ?? '{}') as RealScaleJob
   try {
     if (job.kind === 'unet') await unetRuns(job)
     else await pipelineRun(job)

@@ -30,7 +30,7 @@ export interface RealScaleOptions {
   capGiB: number
   /** UNet runs per configuration (the first includes onnxruntime's first-run planning). */
   runs: number
-  /** Also make whole generations (2 steps at 512², 1 step at 768²). */
+  /** Also make whole generations at each size (2 steps up to 512², 1 step above). */
   pipeline: boolean
   threads: number | undefined
   json: boolean
@@ -223,6 +223,13 @@ export interface RealScaleResult {
   durationS: number
 }
 
+interface PipelinePlan {
+  size: number
+  steps: number
+  attention: 'fused' | 'exported'
+  memoryPattern: boolean
+}
+
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null
   const s = [...xs].sort((a, b) => a - b)
@@ -273,6 +280,7 @@ export async function runRealScale(
     cap
   )
   const checked = check.messages.find((m) => m.type === 'loaded')
+  if (check.stopped !== null) throw new Error(`the first load failed: ${check.stopped}`)
   log(
     `  ${checked?.type === 'loaded' ? `${passSummaries(checked.graphPasses).join('; ')} in ${(checked.loadMs / 1000).toFixed(0)} s` : check.stopped}`
   )
@@ -318,18 +326,17 @@ export async function runRealScale(
   }
   const pipeline: PipelineRow[] = []
   if (o.pipeline) {
-    const plans: {
-      size: number
-      steps: number
-      attention: 'fused' | 'exported'
-      memoryPattern: boolean
-    }[] = [
-      { size: 512, steps: 2, attention: 'fused', memoryPattern: false },
-      { size: 512, steps: 2, attention: 'fused', memoryPattern: true },
-      { size: 512, steps: 2, attention: 'exported', memoryPattern: false },
-      { size: 768, steps: 1, attention: 'fused', memoryPattern: false },
-      { size: 768, steps: 1, attention: 'fused', memoryPattern: true }
-    ]
+    // The issue's runs: 2 steps at 512² (and at any size up to it), 1 step above; fused with the
+    // memory pattern off and on, and the exported graph at the smallest size for comparison.
+    const plans: PipelinePlan[] = o.sizes.flatMap((size, k) => {
+      const steps = size <= 512 ? 2 : 1
+      const rows: PipelinePlan[] = [
+        { size, steps, attention: 'fused', memoryPattern: false },
+        { size, steps, attention: 'fused', memoryPattern: true }
+      ]
+      if (k === 0) rows.push({ size, steps, attention: 'exported', memoryPattern: false })
+      return rows
+    })
     const latents = new Map<string, number[]>()
     for (const p of plans) {
       const label = `generation ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'}, attention ${p.attention}, memory pattern ${p.memoryPattern ? 'on' : 'off'}`
