@@ -4,7 +4,7 @@ import { app, BrowserWindow, session, shell } from 'electron'
 import { openStepwiseApi } from './api/create-api'
 import { inferenceStatusOf } from './api/inference-status'
 import { utilityWorkerProcess } from './electron-worker-process'
-import { modelDirsFromEnv } from './app-paths'
+import { GRAPH_PASS_CACHE_FOLDER, modelDirsFromEnv } from './app-paths'
 import { InferenceWorkerClient } from './engine/worker-client'
 import { pickModelFolder } from './ipc/folder-dialog'
 import { registerIpcHandlers } from './ipc/register-handlers'
@@ -63,6 +63,8 @@ void app.whenReady().then(async () => {
     callback(false)
   )
   const dataDir = process.env['STEPWISE_DATA_DIR'] ?? app.getPath('userData')
+  // The inference process inherits it: graph-pass check verdicts live in the data folder.
+  process.env['STEPWISE_GRAPH_PASS_CACHE_DIR'] = join(dataDir, GRAPH_PASS_CACHE_FOLDER)
   // Inference runs in a utility process: a native crash there fails one job, not the app.
   const worker = new InferenceWorkerClient({ spawn: utilityWorkerProcess })
   const api = await openStepwiseApi({

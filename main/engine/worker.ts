@@ -15,7 +15,11 @@ import type { WorkerCommand, WorkerEvent } from './worker-protocol'
  */
 
 const channel = openParentChannel()
-const cache = new PipelineCache()
+// Set by main (the data folder's graph-pass-cache/): a model's attention check runs on its first
+// load only, not on every start of this process.
+const cache = new PipelineCache({
+  graphPassCacheDir: process.env['STEPWISE_GRAPH_PASS_CACHE_DIR'] || undefined
+})
 let active: { jobId: string; run: GenerationRun } | null = null
 let releaseAfterJob = false
 
