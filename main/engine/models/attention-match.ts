@@ -1,11 +1,17 @@
 import { GraphConstants } from './graph-constants'
 import {
-  implicitInputs,
-  ONNX_FLOAT,
-  tensorValues,
-  type OnnxGraphModel,
-  type OnnxNode
-} from './onnx-graph'
+  findHeadPath,
+  isFloatCast,
+  K_TEMPLATES,
+  perm,
+  QV_TEMPLATES,
+  type HeadPath,
+  type Step
+} from './attention-head-path'
+import { GraphIndex } from './graph-index'
+import { tensorValues, type OnnxGraphModel, type OnnxNode } from './onnx-graph'
+
+export { GraphIndex } from './graph-index'
 
 /**
  * Finds scaled-dot-product attention in an exported graph, as torch's exporters write it:
@@ -59,107 +65,10 @@ export interface AttentionMatchOptions {
   numHeadsHint?: number
 }
 
-type Layout = '3d' | '4d'
-
-/** Producers and consumers of every tensor, subgraph uses included. */
-export class GraphIndex {
-  readonly producer = new Map<string, OnnxNode>()
-  readonly consumers = new Map<string, OnnxNode[]>()
-  readonly graphOutputs: Set<string>
-
-  constructor(readonly model: OnnxGraphModel) {
-    this.graphOutputs = new Set(model.outputs)
-    for (const n of model.nodes) {
-      for (const o of n.outputs) this.producer.set(o, n)
-      for (const i of [...n.inputs, ...implicitInputs(n)]) {
-        if (i === '') continue
-        const list = this.consumers.get(i)
-        if (list === undefined) this.consumers.set(i, [n])
-        else list.push(n)
-      }
-    }
-  }
-
-  /**
-   * How many times a tensor's values are read (a graph output counts as a read). `Shape` nodes
-   * read only its shape; they die with the attention they size, or keep it alive, in which case
-   * the rewrite notices and leaves that attention alone.
-   */
-  uses(tensor: string): number {
-    const readers = (this.consumers.get(tensor) ?? []).filter((n) => n.opType !== 'Shape')
-    return readers.length + (this.graphOutputs.has(tensor) ? 1 : 0)
-  }
-
-  /** The one node that reads a tensor's values (see {@link uses}), if there is exactly one. */
-  reader(tensor: string): OnnxNode | null {
-    const readers = (this.consumers.get(tensor) ?? []).filter((n) => n.opType !== 'Shape')
-    return readers.length === 1 && !this.graphOutputs.has(tensor) ? (readers[0] as OnnxNode) : null
-  }
-}
-
 class Miss extends Error {}
 
 const fail = (reason: string): never => {
   throw new Miss(reason)
-}
-
-function perm(node: OnnxNode): string {
-  return (node.attributes.get('perm')?.ints ?? []).join(',')
-}
-
-function isFloatCast(node: OnnxNode): boolean {
-  return node.opType === 'Cast' && node.domain === '' && node.attributes.get('to')?.i === ONNX_FLOAT
-}
-
-/** One structural step a head path must take, from the MatMul back to the projection. */
-interface Step {
-  op: 'Transpose' | 'Reshape'
-  perm?: string
-}
-
-const QV_TEMPLATES: readonly { layout: Layout; steps: Step[] }[] = [
-  { layout: '4d', steps: [{ op: 'Transpose', perm: '0,2,1,3' }, { op: 'Reshape' }] },
-  {
-    layout: '3d',
-    steps: [{ op: 'Reshape' }, { op: 'Transpose', perm: '0,2,1,3' }, { op: 'Reshape' }]
-  }
-]
-
-const K_TEMPLATES: readonly { layout: Layout; steps: Step[] }[] = [
-  { layout: '4d', steps: [{ op: 'Transpose', perm: '0,2,3,1' }, { op: 'Reshape' }] },
-  {
-    layout: '4d',
-    steps: [
-      { op: 'Transpose', perm: '0,1,3,2' },
-      { op: 'Transpose', perm: '0,2,1,3' },
-      { op: 'Reshape' }
-    ]
-  },
-  {
-    layout: '3d',
-    steps: [
-      { op: 'Transpose', perm: '0,2,1' },
-      { op: 'Reshape' },
-      { op: 'Transpose', perm: '0,2,1,3' },
-      { op: 'Reshape' }
-    ]
-  }
-]
-
-/** A head path matched against a template: its nodes (MatMul side first) and scale factors. */
-interface HeadPath {
-  layout: Layout
-  /** Tensors after each node of the path, from the projection side: split, …, the MatMul input. */
-  nodes: OnnxNode[]
-  /** The Reshape that splits channels into heads. */
-  split: OnnxNode
-  /** The merge Reshape of the 3-D layout. */
-  merge: OnnxNode | null
-  source: string
-  /** Scalar factors met on the way: [tensor, multiply (true) or divide (false)]. */
-  factors: [string, boolean][]
-  /** Every tensor on the path, MatMul side first, with the node that produced it. */
-  tensors: { tensor: string; node: OnnxNode }[]
 }
 
 class Matcher {
@@ -174,52 +83,6 @@ class Matcher {
 
   private producer(t: string): OnnxNode | null {
     return this.index.producer.get(t) ?? null
-  }
-
-  /** Follows casts and scalar scaling back from `start` along `steps`; backtracks over Mul operands. */
-  private walk(start: string, steps: readonly Step[], layout: Layout): HeadPath | null {
-    const go = (
-      t: string,
-      k: number,
-      nodes: OnnxNode[],
-      factors: [string, boolean][],
-      tensors: { tensor: string; node: OnnxNode }[]
-    ): HeadPath | null => {
-      if (k === steps.length) {
-        const split = nodes[nodes.length - 1] as OnnxNode
-        const merge = layout === '3d' ? (nodes.find((n) => n.opType === 'Reshape') ?? null) : null
-        return { layout, nodes, split, merge, source: t, factors, tensors }
-      }
-      const n = this.producer(t)
-      if (n === null || n.domain !== '') return null
-      const step = steps[k] as Step
-      const here = [...tensors, { tensor: t, node: n }]
-      if (isFloatCast(n)) return go(n.inputs[0] ?? '', k, nodes, factors, here)
-      if (n.opType === 'Mul') {
-        return (
-          go(n.inputs[0] ?? '', k, nodes, [...factors, [n.inputs[1] ?? '', true]], here) ??
-          go(n.inputs[1] ?? '', k, nodes, [...factors, [n.inputs[0] ?? '', true]], here)
-        )
-      }
-      if (n.opType === 'Div') {
-        return go(n.inputs[0] ?? '', k, nodes, [...factors, [n.inputs[1] ?? '', false]], here)
-      }
-      if (n.opType !== step.op) return null
-      if (step.perm !== undefined && perm(n) !== step.perm) return null
-      return go(n.inputs[0] ?? '', k + 1, [...nodes, n], factors, here)
-    }
-    return go(start, 0, [], [], [])
-  }
-
-  private headPath(
-    start: string,
-    templates: readonly { layout: Layout; steps: Step[] }[]
-  ): HeadPath | null {
-    for (const t of templates) {
-      const p = this.walk(start, t.steps, t.layout)
-      if (p !== null) return p
-    }
-    return null
   }
 
   /** True when `t` is all zeros: a zero constant, a zero-filled ConstantOfShape, or such × 0. */
@@ -321,11 +184,11 @@ class Matcher {
     if (context === null) fail('the attention probabilities do not reach a MatMul')
     const pv = context as OnnxNode
 
-    const q = this.headPath(qk.inputs[0] ?? '', QV_TEMPLATES)
+    const q = findHeadPath(this.index, qk.inputs[0] ?? '', QV_TEMPLATES)
     if (q === null) fail('the query is not split into heads as [batch, sequence, heads, head_dim]')
-    const k = this.headPath(qk.inputs[1] ?? '', K_TEMPLATES)
+    const k = findHeadPath(this.index, qk.inputs[1] ?? '', K_TEMPLATES)
     if (k === null) fail('the key is not split into heads and transposed as attention does')
-    const v = this.headPath(pv.inputs[1] ?? '', QV_TEMPLATES)
+    const v = findHeadPath(this.index, pv.inputs[1] ?? '', QV_TEMPLATES)
     if (v === null) fail('the value is not split into heads as [batch, sequence, heads, head_dim]')
     const [qp, kp, vp] = [q as HeadPath, k as HeadPath, v as HeadPath]
     if (qp.layout !== kp.layout || qp.layout !== vp.layout) {
