@@ -4,12 +4,9 @@ import { performance } from 'node:perf_hooks'
 import { BENCH_USAGE, parseBenchArgs } from './lib/bench-options'
 import { renderChart } from './lib/chart-svg'
 import { machineSlug } from './lib/machine-info'
-import {
-  parseRealScaleArgs,
-  REAL_SCALE_USAGE,
-  realScaleTable,
-  runRealScale
-} from './lib/real-scale'
+import { runRealScale } from './lib/real-scale'
+import { parseRealScaleArgs, REAL_SCALE_USAGE } from './lib/real-scale-options'
+import { realScaleTable } from './lib/real-scale-report'
 import { describeRun, markdownTable } from './lib/report-table'
 import { runBench } from './lib/run-bench'
 

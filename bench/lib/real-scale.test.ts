@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseRealScaleArgs, runChild, runRealScale, type RealScaleOptions } from './real-scale'
+import { runChild, runRealScale } from './real-scale'
+import { parseRealScaleArgs, type RealScaleOptions } from './real-scale-options'
 
 /**
  * The `--real-scale` machinery on the tiny fixture model (the full-size export is never built
