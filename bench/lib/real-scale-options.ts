@@ -17,8 +17,13 @@ export interface RealScaleOptions {
   capGiB: number
   /** UNet runs per configuration (the first includes onnxruntime's first-run planning). */
   runs: number
+  /** Time UNet runs per configuration. */
+  unet: boolean
   /** Also make whole generations at each size (2 steps up to 512², 1 step above). */
   pipeline: boolean
+  /** Which attention variants and memory-pattern settings to measure. */
+  attention: ('fused' | 'exported')[]
+  memoryPattern: boolean[]
   threads: number | undefined
   json: boolean
   save: boolean
@@ -26,7 +31,8 @@ export interface RealScaleOptions {
 }
 
 export const REAL_SCALE_USAGE = `Usage: npm run bench -- --real-scale [--model DIR] [--sizes 512,768] [--cap-gib 12]
-                                     [--runs 3] [--no-pipeline] [--threads N] [--json] [--out FILE] [--no-save]
+                                     [--runs 3] [--no-unet | --no-pipeline] [--attention fused|exported]
+                                     [--memory-pattern on|off] [--threads N] [--json] [--out FILE] [--no-save]
 
 Time and peak RSS per UNet run of a full-size SD 1.5 export, attention fused vs as exported,
 memory pattern off and on, and whole CLI-like generations. Results: bench/results/*-real-scale.json.
@@ -35,7 +41,10 @@ memory pattern off and on, and whole CLI-like generations. Results: bench/result
   --sizes LIST   image sizes (square), default 512,768
   --cap-gib N    memory cap per measurement process, default 12 (a process over it is killed)
   --runs N       UNet runs per configuration, default 3
+  --no-unet      skip the UNet-only runs
   --no-pipeline  skip the whole-generation runs
+  --attention V  only this variant (default both)
+  --memory-pattern on|off  only this setting (default both)
   --threads N    intra-op threads (default: the engine's)
 
 ${HOW_TO_BUILD}`
@@ -47,7 +56,10 @@ export function parseRealScaleArgs(argv: readonly string[]): RealScaleOptions | 
     sizes: [512, 768],
     capGiB: 12,
     runs: 3,
+    unet: true,
     pipeline: true,
+    attention: ['fused', 'exported'],
+    memoryPattern: [false, true],
     threads: undefined,
     json: false,
     save: true,
@@ -96,6 +108,23 @@ export function parseRealScaleArgs(argv: readonly string[]): RealScaleOptions | 
       case '--no-pipeline':
         o.pipeline = false
         break
+      case '--no-unet':
+        o.unet = false
+        break
+      case '--attention': {
+        const v = value()
+        if (v !== 'fused' && v !== 'exported') {
+          throw new Error(`--attention: ${v} is not fused or exported`)
+        }
+        o.attention = [v]
+        break
+      }
+      case '--memory-pattern': {
+        const v = value()
+        if (v !== 'on' && v !== 'off') throw new Error(`--memory-pattern: ${v} is not on or off`)
+        o.memoryPattern = [v === 'on']
+        break
+      }
       case '--json':
         o.json = true
         break

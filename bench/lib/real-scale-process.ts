@@ -13,8 +13,12 @@ import type { RealScaleJob, RealScaleMessage } from './real-scale-protocol'
  * parent as they happen, so a run the parent kills at its memory cap still leaves what it did.
  */
 
-function send(message: RealScaleMessage): void {
-  process.send?.(message)
+/** Sends a report; resolves once it is written, so none is lost when the process ends. */
+function send(message: RealScaleMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send === undefined) resolve()
+    else process.send(message, () => resolve())
+  })
 }
 
 /** Resident and peak-resident bytes of this process (Linux /proc; zeros elsewhere). */
@@ -42,7 +46,7 @@ async function unetRuns(job: RealScaleJob): Promise<void> {
   const sessions = new ComponentSessions(folder, job.settings)
   const start = performance.now()
   const unet = await sessions.get('unet')
-  send({
+  await send({
     type: 'loaded',
     loadMs: performance.now() - start,
     graphPasses: sessions.graphPasses,
@@ -68,7 +72,7 @@ async function unetRuns(job: RealScaleJob): Promise<void> {
     const data = Object.values(out.outputs)[0]?.data as Float32Array
     let maxAbs = 0
     for (const v of data) maxAbs = Math.max(maxAbs, Math.abs(v))
-    send({ type: 'run', run, ms, maxAbsOutput: maxAbs, ...memory() })
+    await send({ type: 'run', run, ms, maxAbsOutput: maxAbs, ...memory() })
   }
   await sessions.release()
 }
@@ -79,7 +83,7 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
     ...job.settings,
     preload: true
   })
-  send({
+  await send({
     type: 'loaded',
     loadMs: performance.now() - start,
     graphPasses: pipe.graphPasses,
@@ -98,10 +102,10 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
     generator: new Generator().manualSeed(42),
     onStepEnd: (info) => {
       latents = Float32Array.from(info.latents.data as Float32Array)
-      send({ type: 'step', index: info.index, ms: info.ms, ...memory() })
+      void send({ type: 'step', index: info.index, ms: info.ms, ...memory() })
     }
   })
-  send({
+  await send({
     type: 'pipeline',
     ms: performance.now() - t,
     unetMs: out.unetMs,
@@ -118,9 +122,9 @@ async function main(): Promise<void> {
   try {
     if (job.kind === 'unet') await unetRuns(job)
     else await pipelineRun(job)
-    send({ type: 'done', ...memory() })
+    await send({ type: 'done', ...memory() })
   } catch (error) {
-    send({ type: 'error', message: (error as Error).message })
+    await send({ type: 'error', message: (error as Error).message })
   }
   process.disconnect?.()
 }

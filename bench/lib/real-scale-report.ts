@@ -18,8 +18,8 @@ export function realScaleTable(r: RealScaleResult): string {
   if (r.pipeline.length > 0) {
     lines.push(
       '',
-      '| generation | attention | memory pattern | total (s) | steps (ms) | peak RSS (GiB) | vs exported |',
-      '|---|---|---|---|---|---|---|'
+      '| generation | attention | memory pattern | total (s) | steps (ms) | peak RSS before decode (GiB) | peak RSS (GiB) | vs exported |',
+      '|---|---|---|---|---|---|---|---|'
     )
     for (const p of r.pipeline) {
       const diff =
@@ -27,7 +27,7 @@ export function realScaleTable(r: RealScaleResult): string {
           ? '–'
           : p.relativeDifferenceToExported.toExponential(1)
       lines.push(
-        `| ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'} | ${p.attention} | ${p.memoryPattern ? 'on' : 'off'} | ${p.totalS ?? p.stopped ?? '–'} | ${p.stepMs.join(', ')} | ${p.peakRssGiB} | ${diff} |`
+        `| ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'} | ${p.attention} | ${p.memoryPattern ? 'on' : 'off'} | ${p.totalS ?? p.stopped ?? '–'} | ${p.stepMs.join(', ')} | ${p.peakRssDenoisingGiB ?? '–'} | ${p.peakRssGiB} | ${diff} |`
       )
     }
   }

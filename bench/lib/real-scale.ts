@@ -96,6 +96,8 @@ export interface PipelineRow {
   totalS: number | null
   stepMs: number[]
   peakRssGiB: number
+  /** Peak RSS up to the end of the last denoising step (before the VAE decode). */
+  peakRssDenoisingGiB: number | null
   /** max |latents − exported graph's latents| / max |exported latents|, when both ran. */
   relativeDifferenceToExported: number | null
   stopped: string | null
@@ -107,6 +109,11 @@ export interface RealScaleResult {
   machine: MachineInfo
   model: { dir: string; exportInfo: unknown }
   capGiB: number
+  /**
+   * The first fused load of this export (exactness check included: the exported and the fused
+   * UNet loaded one after the other), or null when it was cached already / not measured.
+   */
+  firstLoad: { loadS: number; peakRssGiB: number; graphPasses: string[] } | null
   unet: UnetRow[]
   pipeline: PipelineRow[]
   durationS: number
@@ -155,27 +162,38 @@ export async function runRealScale(
   const unet: UnetRow[] = []
   // The first fused load runs the exactness check (two extra session loads); do it once here so
   // that every measured process below takes the verdict from the cache.
-  log('exactness check of the fused UNet (first load of this export)')
-  const check = await runChild(
-    {
-      kind: 'unet',
-      modelDir: o.modelDir,
-      settings: settingsFor(o, true, false),
-      width: 512,
-      height: 512,
-      batch: 2,
-      runs: 0
-    },
-    cap
-  )
-  const checked = check.messages.find((m) => m.type === 'loaded')
-  if (check.stopped !== null) throw new Error(`the first load failed: ${check.stopped}`)
-  log(
-    `  ${checked?.type === 'loaded' ? `${passSummaries(checked.graphPasses).join('; ')} in ${(checked.loadMs / 1000).toFixed(0)} s` : check.stopped}`
-  )
+  let firstLoad: RealScaleResult['firstLoad'] = null
+  if (o.attention.includes('fused')) {
+    log('exactness check of the fused UNet (first load of this export)')
+    const check = await runChild(
+      {
+        kind: 'unet',
+        modelDir: o.modelDir,
+        settings: settingsFor(o, true, false),
+        width: 512,
+        height: 512,
+        batch: 2,
+        runs: 0
+      },
+      cap
+    )
+    const checked = check.messages.find((m) => m.type === 'loaded')
+    if (check.stopped !== null) throw new Error(`the first load failed: ${check.stopped}`)
+    if (checked?.type === 'loaded') {
+      firstLoad = {
+        loadS: Math.round(checked.loadMs / 100) / 10,
+        peakRssGiB: gib(Math.max(check.polledPeakRssBytes, checked.peakRssBytes)),
+        graphPasses: passSummaries(checked.graphPasses)
+      }
+      log(
+        `  ${firstLoad.graphPasses.join('; ')}: ${firstLoad.loadS} s, peak ${firstLoad.peakRssGiB} GiB`
+      )
+    }
+  }
   for (const size of o.sizes) {
-    for (const attention of ['fused', 'exported'] as const) {
-      for (const memoryPattern of [false, true]) {
+    if (!o.unet) break
+    for (const attention of o.attention) {
+      for (const memoryPattern of o.memoryPattern) {
         const label = `${size}² batch 2, attention ${attention}, memory pattern ${memoryPattern ? 'on' : 'off'}`
         log(label)
         const outcome = await runChild(
@@ -219,11 +237,20 @@ export async function runRealScale(
     // memory pattern off and on, and the exported graph at the smallest size for comparison.
     const plans: PipelinePlan[] = o.sizes.flatMap((size, k) => {
       const steps = size <= 512 ? 2 : 1
-      const rows: PipelinePlan[] = [
-        { size, steps, attention: 'fused', memoryPattern: false },
-        { size, steps, attention: 'fused', memoryPattern: true }
-      ]
-      if (k === 0) rows.push({ size, steps, attention: 'exported', memoryPattern: false })
+      const rows: PipelinePlan[] = []
+      if (o.attention.includes('fused')) {
+        for (const memoryPattern of o.memoryPattern) {
+          rows.push({ size, steps, attention: 'fused', memoryPattern })
+        }
+      }
+      if (o.attention.includes('exported') && (k === 0 || !o.attention.includes('fused'))) {
+        rows.push({
+          size,
+          steps,
+          attention: 'exported',
+          memoryPattern: o.memoryPattern[0] ?? false
+        })
+      }
       return rows
     })
     const latents = new Map<string, number[]>()
@@ -244,6 +271,7 @@ export async function runRealScale(
       )
       const done = outcome.messages.find((m) => m.type === 'pipeline')
       const peaks = outcome.messages.flatMap((m) => ('peakRssBytes' in m ? [m.peakRssBytes] : []))
+      const stepPeaks = outcome.messages.flatMap((m) => (m.type === 'step' ? [m.peakRssBytes] : []))
       const key = `${p.size}/${p.steps}`
       if (done?.type === 'pipeline' && p.attention === 'exported') latents.set(key, done.latents)
       pipeline.push({
@@ -251,6 +279,7 @@ export async function runRealScale(
         totalS: done?.type === 'pipeline' ? Math.round(done.ms / 100) / 10 : null,
         stepMs: done?.type === 'pipeline' ? done.stepsMs.map(Math.round) : [],
         peakRssGiB: gib(Math.max(outcome.polledPeakRssBytes, ...peaks)),
+        peakRssDenoisingGiB: stepPeaks.length === 0 ? null : gib(Math.max(...stepPeaks)),
         relativeDifferenceToExported: null,
         stopped: outcome.stopped
       })
@@ -274,6 +303,7 @@ export async function runRealScale(
     machine: { ...machine, loadAverageAtEnd: loadAverage() },
     model: { dir: o.modelDir, exportInfo },
     capGiB: o.capGiB,
+    firstLoad,
     unet,
     pipeline,
     durationS: Math.round((Date.now() - started) / 1000)
