@@ -164,9 +164,9 @@ export function sessionOptionsFor(
     // The memory pattern plans all intermediate buffers of a run from the first run's shapes, so
     // later runs of the same shapes allocate nothing. On the CPU it costs more than it saves:
     // measured on a full-size SD 1.5 UNet it raises peak RSS (512² generation 5.74 vs 5.37 GiB
-    // fused; exported UNet 9.78 vs 6.58 GiB) and the exported UNet's second run took 16.3 s
-    // instead of 9.7 s (bench/README.md, real scale). So it is off on the CPU unless asked for,
-    // on for GPU providers, and always off on DirectML, which does not support it.
+    // fused; exported UNet 9.78 vs 6.58 GiB; bench/README.md, real scale), and issue 18 measured
+    // the exported UNet's second run at 16.3 s with it against 9.7 s without. So it is off on
+    // the CPU unless asked for, on for GPU providers, and always off on DirectML (unsupported).
     enableMemPattern:
       provider === 'dml' ? false : (settings.enableMemPattern ?? provider !== 'cpu'),
     // The CPU arena keeps freed blocks for the next run instead of returning them to the OS: the
