@@ -135,6 +135,28 @@ describe('graph passes at load', () => {
     expect(loads).toEqual(['exported'])
   })
 
+  it('does not remember a fused graph that failed to load: the next load checks again', async () => {
+    const cache = new MemoryGraphPassCache()
+    const loads: ('exported' | 'rewritten')[] = []
+    const ctx = context(cache, loads, {
+      createModel: (bytes) => {
+        loads.push(bytes === null ? 'exported' : 'rewritten')
+        if (bytes !== null) return Promise.reject(new Error('Failed to allocate memory'))
+        return load(componentModelPath(sd.dir, 'unet'))
+      }
+    })
+    for (let attempt = 0; attempt < 2; attempt++) {
+      loads.length = 0
+      const result = await createModelWithGraphPasses(ctx)
+      await result.model.release()
+      expect(result.reports[0]?.summary).toBe(
+        'attention not fused: the fused graph could not be loaded (Failed to allocate memory); the graph runs as exported'
+      )
+      expect(result.reports[0]?.check?.source).toBe('run')
+      expect(loads).toEqual(['exported', 'rewritten', 'exported'])
+    }
+  })
+
   it('says why it did not try: turned off, another provider, a float16 graph', async () => {
     const loads: ('exported' | 'rewritten')[] = []
     const cache = new MemoryGraphPassCache()

@@ -135,7 +135,7 @@ async function runCheck(
   ctx: GraphPassContext,
   before: Uint8Array | null,
   after: Uint8Array
-): Promise<{ verdict: GraphPassVerdict; model: OnnxModel | null }> {
+): Promise<{ verdict: GraphPassVerdict; model: OnnxModel | null; transient?: boolean }> {
   const checkedAt = new Date().toISOString()
   const failed = (
     reason: string,
@@ -160,7 +160,11 @@ async function runCheck(
   try {
     candidate = await ctx.createModel(after)
   } catch (error) {
-    return failed(`the fused graph could not be loaded (${(error as Error).message})`)
+    // Not remembered: it may be passing (memory), and the next load tries again.
+    return {
+      ...failed(`the fused graph could not be loaded (${(error as Error).message})`),
+      transient: true
+    }
   }
   try {
     const got = (await candidate.run(feeds)).outputs
@@ -207,7 +211,7 @@ export async function createModelWithGraphPasses(ctx: GraphPassContext): Promise
     const checked = await runCheck(ctx, bytes, fusion.bytes)
     verdict = checked.verdict
     model = checked.model
-    await ctx.cache.set(fingerprint, verdict)
+    if (checked.transient !== true) await ctx.cache.set(fingerprint, verdict)
   }
   const check: GraphPassCheck = {
     passed: verdict.passed,
