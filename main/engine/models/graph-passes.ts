@@ -264,6 +264,11 @@ async function planAttention(
   if (ctx.provider !== 'cpu') {
     return skip(`it runs on ${ctx.provider} (the fusion is for the CPU provider)`)
   }
+  const float16 = 'the graph computes in float16 (the fusion is for float32 graphs on the CPU)'
+  // A float16 graph is known from its header, before its (maybe gigabytes of inline) bytes are read.
+  if (bytes === null && (await readOnnxHeader(ctx.file)).inputs.some((i) => i.type === 'float16')) {
+    return skip(float16)
+  }
   const source = bytes ?? new Uint8Array(await readFile(ctx.file))
   let decoded
   try {
@@ -271,9 +276,7 @@ async function planAttention(
   } catch (error) {
     return skip(`the graph could not be read (${(error as Error).message})`)
   }
-  if (isFloat16Graph(decoded)) {
-    return skip('the graph computes in float16 (the fusion is for float32 graphs on the CPU)')
-  }
+  if (isFloat16Graph(decoded)) return skip(float16)
   const fusion = fuseAttentionIn(decoded, ctx.component === 'unet' ? numHeadsHint(ctx.folder) : {})
   const counts = { found: fusion.found, fused: fusion.fused }
   if (fusion.bytes === null) {
