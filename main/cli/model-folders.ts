@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { defaultUserDataDir } from '../app-paths'
+import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
 import { ModelRegistry } from '../model-library/model-registry'
 import { UsageError } from './usage-error'
@@ -27,12 +27,13 @@ export async function openModelRegistry(
   dataDir: string | undefined,
   modelsDir: string | undefined
 ): Promise<{ registry: ModelRegistry; notice: string | null }> {
-  const library = await ModelLibrary.open(
-    join(dataDir === undefined ? defaultUserDataDir() : resolve(dataDir), LIBRARY_FILE)
-  )
+  const dir = dataDir === undefined ? defaultUserDataDir() : resolve(dataDir)
+  const library = await ModelLibrary.open(join(dir, LIBRARY_FILE))
   const registry = new ModelRegistry({
     modelDirs: [modelsDir === undefined ? shippedModelsDir() : resolve(modelsDir)],
-    library
+    library,
+    // Check verdicts kept in the data folder, as the app keeps them (`models info` reports them).
+    graphPassCacheDir: join(dir, GRAPH_PASS_CACHE_FOLDER)
   })
   return { registry, notice: library.notice }
 }

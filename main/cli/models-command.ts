@@ -140,5 +140,9 @@ async function infoOfFolder(registry: ModelRegistry, arg: string): Promise<Model
   const listed = (await registry.list()).find((m) => m.path === dir)
   if (listed !== undefined) return registry.info(listed.id)
   // No id: only library entries have one (`models add` gives it one).
-  return readModelInfo(dir, { id: '', source: 'added' })
+  return readModelInfo(
+    dir,
+    { id: '', source: 'added' },
+    { graphPassCacheDir: registry.graphPassCacheDir }
+  )
 }
