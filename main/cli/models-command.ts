@@ -4,6 +4,10 @@ import { defaultUserDataDir } from '../app-paths'
 import { expandFolderPath } from '../api/create-api'
 import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
 import { ModelRegistry } from '../model-library/model-registry'
+import {
+  PREVIEW_DECODERS_FOLDER,
+  PreviewDecoderShelf
+} from '../model-library/preview-decoder-shelf'
 import { NotAModelError, readModelInfo } from '../model-library/read-model-summary'
 import type { ModelInfo } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
@@ -37,12 +41,12 @@ async function openRegistry(
 ): Promise<{ registry: ModelRegistry; notice: string | null }> {
   const dataDir = flags.get('data-dir')
   const modelsDir = flags.get('models-dir')
-  const library = await ModelLibrary.open(
-    join(typeof dataDir === 'string' ? resolve(dataDir) : defaultUserDataDir(), LIBRARY_FILE)
-  )
+  const data = typeof dataDir === 'string' ? resolve(dataDir) : defaultUserDataDir()
+  const library = await ModelLibrary.open(join(data, LIBRARY_FILE))
   const registry = new ModelRegistry({
     modelDirs: [typeof modelsDir === 'string' ? resolve(modelsDir) : shippedModelsDir()],
-    library
+    library,
+    previewDecoders: new PreviewDecoderShelf(join(data, PREVIEW_DECODERS_FOLDER))
   })
   return { registry, notice: library.notice }
 }

@@ -4,6 +4,7 @@ import type { ModelFamily, ModelInfo, ModelSource, ModelSummary } from '../../sh
 import { checkModelFolder, ModelLoadError, UnsupportedPipelineError } from '../engine'
 import type { ModelFolderCheck } from '../engine'
 import { detectFamily, modelDefaults } from './detect-family'
+import { modelPreviews } from './model-previews'
 
 /**
  * What the model picker shows about one model folder. The folder is read and checked by the
@@ -92,7 +93,8 @@ export async function summarize(
     defaults: modelDefaults(check, family),
     sizeBytes: await folderSize(folder.dir),
     builtIn: origin.source === 'built-in',
-    source: origin.source
+    source: origin.source,
+    previews: modelPreviews(family.family, folder.previewDecoder)
   }
 }
 
