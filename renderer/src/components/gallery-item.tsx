@@ -1,6 +1,7 @@
 import { memo } from 'react'
 import type { JSX } from 'react'
 import { previewFrames } from '../lib/preview-frames'
+import { describeStepPreview } from '../lib/preview-methods'
 import { formatDuration } from '../lib/run-stats'
 import type { LiveStep } from '../store/job-store'
 import { RgbaCanvas } from './rgba-canvas'
@@ -36,13 +37,14 @@ export const GalleryItem = memo(function GalleryItem({
       data-testid="gallery-item"
       data-step={step.index}
       data-cfg={cfg}
+      data-preview-method={step.previewMethod ?? 'none'}
     >
       <button
         type="button"
         aria-pressed={selected}
         tabIndex={focusable ? 0 : -1}
         aria-label={`Step ${step.index + 1} of ${total}, ${formatDuration(step.ms)}, CFG ${cfg}`}
-        title={`Step ${step.index + 1} of ${total} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg} (UNet batch ${step.unetBatch})`}
+        title={`Step ${step.index + 1} of ${total} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg} (UNet batch ${step.unetBatch}) · preview ${describeStepPreview(step.previewMethod, step.previewMs)}`}
         onClick={() => onSelect(step.index)}
       >
         {frame === undefined ? (

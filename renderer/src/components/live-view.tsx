@@ -6,6 +6,7 @@ import { previewFrames } from '../lib/preview-frames'
 import { formatDuration } from '../lib/run-stats'
 import { useJobStore } from '../store/job-store'
 import { LiveCanvas } from './live-canvas'
+import { PreviewMethodPicker } from './preview-method-picker'
 import { RgbaCanvas } from './rgba-canvas'
 import { StepDetails } from './step-details'
 
@@ -78,10 +79,15 @@ export function LiveView(): JSX.Element {
         }
       />
     )
+    const frame = last === undefined ? undefined : previewFrames.get(last.index)
     caption =
       last === undefined
         ? 'Waiting for the first step…'
-        : `Step ${last.index + 1} of ${live.total} · latent-resolution preview`
+        : `Step ${last.index + 1} of ${live.total} · ${
+            last.previewMethod === undefined
+              ? 'no preview'
+              : `${last.previewMethod} preview${frame === undefined ? '' : ` ${frame.width}×${frame.height}`}`
+          }`
   }
 
   return (
@@ -89,14 +95,21 @@ export function LiveView(): JSX.Element {
       <div className="stage-frame">{body}</div>
       <div className="stage-caption">
         <div className="stage-caption-text">{caption}</div>
-        <label className="check small">
-          <input
-            type="checkbox"
-            checked={pixelated}
-            onChange={(e) => setPixelated(e.target.checked)}
-          />
-          Show preview pixels
-        </label>
+        <div className="stage-options">
+          <PreviewMethodPicker />
+          <label
+            className="check small"
+            title="Draw small previews with hard pixel edges instead of smoothing them when enlarged"
+          >
+            <input
+              type="checkbox"
+              data-testid="pixelated-toggle"
+              checked={pixelated}
+              onChange={(e) => setPixelated(e.target.checked)}
+            />
+            Sharp pixels (no smoothing)
+          </label>
+        </div>
       </div>
       {live !== null && live.warnings.length > 0 && (
         <ul className="warnings" aria-label="Warnings" data-testid="warnings">
