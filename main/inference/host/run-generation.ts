@@ -125,7 +125,7 @@ export function startGeneration(
         if (p !== 'loading') for (const message of pipe.loadTimeWarnings) warn(message)
         phase(p)
       },
-      onStepEnd: (info) => {
+      onStepEnd: async (info) => {
         // Stamped first, before the report is built and sent: the moment the step (its callbacks
         // and preview included) ended, on a clock other processes on this machine share.
         const endedAt = performance.timeOrigin + performance.now()
@@ -143,7 +143,7 @@ export function startGeneration(
           preview: frame === undefined ? null : toFrame(frame)
         }
         previews.delete(info.index)
-        hooks.step(step)
+        await hooks.step(step)
         const report = cutoffReport()
         if (report.locked !== lastLocked) {
           lastLocked = report.locked
