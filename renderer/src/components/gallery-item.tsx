@@ -6,6 +6,12 @@ import { formatDuration } from '../lib/run-stats'
 import type { LiveStep } from '../store/job-store'
 import { RgbaCanvas } from './rgba-canvas'
 
+/**
+ * Tiles show previews at most this many pixels a side: full-size previews (tiny, VAE) are 512×512
+ * on real models, and a strip of such canvases costs the page a megabyte of pixels per tile.
+ */
+const THUMB_MAX_PX = 128
+
 /** Props of {@link GalleryItem}. */
 export interface GalleryItemProps {
   step: LiveStep
@@ -52,7 +58,7 @@ export const GalleryItem = memo(function GalleryItem({
         {frame === undefined ? (
           <span className="thumb thumb-missing" aria-hidden="true" />
         ) : (
-          <RgbaCanvas image={frame} className="thumb" />
+          <RgbaCanvas image={frame} className="thumb" maxSize={THUMB_MAX_PX} />
         )}
         <span className="gallery-caption" aria-hidden="true">
           <span className="gallery-step">{step.index + 1}</span>
