@@ -45,7 +45,10 @@ main-process event-loop lag and memory growth, at the model's native size and at
   --out FILE     also write the JSON to FILE
   --no-save      do not save a full run under bench/results/
   --previews-only  only what each preview method (linear, tiny, vae) costs per step and its
-                 preview latency, at both sizes (saved as bench/results/<…>-previews.json)`
+                 preview latency, at both sizes (saved as bench/results/<…>-previews.json)
+
+  --real-scale   the full-size measurements instead (a full-size SD 1.5 export: UNet time and
+                 peak RSS, attention fused vs as exported); see --real-scale --help`
 
 /** Parses the command line; throws with a message naming the problem. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {

@@ -79,6 +79,8 @@ export interface ModelRegistryOptions {
   onSkip?: (message: string) => void
   /** Downloaded TAESD decoders, attached to the models of their family; null: none. */
   previewDecoders?: PreviewDecoderShelf | null
+  /** The folder of graph-pass check verdicts (the engine's `graphPassCacheDir`), for `info`. */
+  graphPassCacheDir?: string
 }
 
 /**
@@ -94,6 +96,8 @@ export class ModelRegistry {
   private readonly library: ModelLibrary | null
   private readonly shelf: PreviewDecoderShelf | null
   private readonly onSkip: (message: string) => void
+  /** See {@link ModelRegistryOptions.graphPassCacheDir}. */
+  readonly graphPassCacheDir: string | undefined
   private readonly reported = new Set<string>()
   private readonly cache = new Map<string, { stamp: string; summary: ModelSummary }>()
 
@@ -109,6 +113,7 @@ export class ModelRegistry {
     this.library = o.library ?? null
     this.shelf = o.previewDecoders ?? null
     this.onSkip = o.onSkip ?? (() => undefined)
+    this.graphPassCacheDir = o.graphPassCacheDir
   }
 
   /** The configured model folders. */
@@ -190,7 +195,9 @@ export class ModelRegistry {
     const entry = this.library?.get(id)
     try {
       const info = withDecoder(
-        await readModelInfo(candidate.dir, candidate.origin),
+        await readModelInfo(candidate.dir, candidate.origin, {
+          graphPassCacheDir: this.graphPassCacheDir
+        }),
         await this.previewDecoders()
       )
       return {
