@@ -82,8 +82,19 @@ function expectPreviewMethods(r: Record<string, unknown>): void {
       expect(Object.keys(m.previewLatencyMs as object).sort()).toEqual(['max', 'p50', 'p95'])
     }
   }
+  // Fidelity: every step's preview against the final image, per method, on the shipped model.
+  const fidelity = r.fidelity as { steps: number; methods: Array<Record<string, unknown>> }
+  expect(fidelity.methods.map((m) => m.method)).toEqual(['linear', 'tiny', 'vae'])
+  for (const m of fidelity.methods) {
+    const mad = m.meanAbsDiffByStep as unknown[]
+    expect(mad).toHaveLength(fidelity.steps)
+    mad.forEach((v, i) => expectFinite(v, `previewMethods.fidelity.${String(m.method)}[${i}]`))
+    expect((m.colourAccuracy as Array<{ step: number }>).map((a) => a.step)).toEqual([5, 10, 15])
+    expect(m.greenOnWhiteFromStep).toHaveLength(1)
+  }
   expect(Object.keys(r.targets as object).sort()).toEqual([
     'tinyAddsUnder5PctAt512',
+    'tinyGreenOnWhiteFromMiddle',
     'tinyLatencyP95Under33Ms'
   ])
 }

@@ -7,6 +7,11 @@ import { paramsFor } from './app-runs'
 import { fillRunForm, openAppPage, readPaints, waitForStatus, watchNextJob } from './app-page'
 import type { BenchMode, BenchOptions } from './bench-options'
 import { startAppServer } from './app-server'
+import {
+  previewFidelityTable,
+  runPreviewFidelity,
+  type PreviewFidelityResult
+} from './preview-fidelity'
 import { median, percentile, round } from './stats'
 
 /**
@@ -14,7 +19,9 @@ import { median, percentile, round } from './stats'
  * 512×512, and how long its previews take to reach the live canvas. Runs against the app as it
  * ships (a browser-mode server of its own, its inference process, the built renderer in headless
  * Chromium), with the same settings as the other items (EulerDiscreteScheduler, guidance 7.5, a
- * preview every step, CPU). See bench/README.md, "Preview methods".
+ * preview every step, CPU). Fidelity (how closely previews show the final image) is measured on
+ * the shipped model in this process first (preview-fidelity.ts). See bench/README.md, "Preview
+ * methods".
  */
 
 /** One method at one size. */
@@ -44,14 +51,21 @@ export interface PreviewMethodRow {
   reportedSteps: number
 }
 
-/** Both sizes, and the issue's two targets for `tiny`. */
+/** Both sizes, fidelity, and the issue's two targets for `tiny`. */
 export interface PreviewMethodsResult {
   sizes: Array<{ width: number; height: number; methods: PreviewMethodRow[] }>
+  /** How closely each method's previews show the final image; null on other models than the shipped one. */
+  fidelity: PreviewFidelityResult | null
   targets: {
     /** `tiny` adds < 5 % to a 512×512 step (addedFraction). */
     tinyAddsUnder5PctAt512: boolean | null
     /** `tiny` previews reach the canvas with p95 < 33 ms, at both sizes. */
     tinyLatencyP95Under33Ms: boolean | null
+    /**
+     * On the shipped model, "a green square on a white background" previews green on white from
+     * the middle step on with `tiny`, in every seed (the issue's done-when); null on other models.
+     */
+    tinyGreenOnWhiteFromMiddle: boolean | null
   }
   notes: string[]
 }
@@ -180,6 +194,8 @@ export async function runPreviewMethodsBench(
   log: (line: string) => void
 ): Promise<PreviewMethodsResult> {
   const modelId = basename(options.modelDir)
+  // In this process and before the app's server starts, so neither measurement waits on the other.
+  const fidelity = await runPreviewFidelity(options.modelDir, options.mode, log)
   const [server, browser] = await Promise.all([
     startAppServer(dirname(options.modelDir)),
     launchChromium()
@@ -268,13 +284,21 @@ export async function runPreviewMethodsBench(
   }
   const tiny = sizes.map((s) => s.methods.find((m) => m.method === 'tiny'))
   const tiny512 = tiny[1]
+  const tinyFidelity = fidelity?.methods.find((m) => m.method === 'tiny')
   return {
     sizes,
+    fidelity,
     targets: {
       tinyAddsUnder5PctAt512: tiny512 === undefined ? null : tiny512.addedFraction < 0.05,
       tinyLatencyP95Under33Ms: tiny.every((t) => t === undefined)
         ? null
-        : tiny.every((t) => t === undefined || t.previewLatencyMs.p95 < 33)
+        : tiny.every((t) => t === undefined || t.previewLatencyMs.p95 < 33),
+      tinyGreenOnWhiteFromMiddle:
+        fidelity === null || tinyFidelity === undefined
+          ? null
+          : tinyFidelity.greenOnWhiteFromStep.every(
+              (s) => s !== null && s <= Math.floor(fidelity.steps / 2)
+            )
     },
     notes: [
       'EulerDiscreteScheduler, guidance 7.5 (UNet batch 2), a preview every step, CPU execution provider',
@@ -296,6 +320,14 @@ export function previewMethodsTable(result: PreviewMethodsResult): string {
         `| ${s.width}×${s.height} | \`${r.method}\` | ${r.previewSize.width}×${r.previewSize.height} | ${r.previewMs.p50.toFixed(2)} ms (${r.previewMsRuns.map((v) => v.toFixed(2)).join(' / ')}) | ${(100 * r.addedFraction).toFixed(1)} % | ${r.stepMs.toFixed(1)} ms | ${r.deliveryMs.p50.toFixed(1)} / ${r.deliveryMs.p95.toFixed(1)} ms | ${r.previewLatencyMs.p50.toFixed(1)} / ${r.previewLatencyMs.p95.toFixed(1)} ms |`
       )
     }
+  }
+  if (result.fidelity !== null) {
+    lines.push(
+      '',
+      `Fidelity (${result.fidelity.prompts} prompts × ${result.fidelity.seeds} seeds at the model's defaults; mean absolute difference to the final image per step, 0–255 levels; final images read right: ${(100 * result.fidelity.finalColourAccuracy).toFixed(0)} %):`,
+      '',
+      previewFidelityTable(result.fidelity)
+    )
   }
   return lines.join('\n')
 }
