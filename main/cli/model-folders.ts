@@ -3,6 +3,10 @@ import { dirname, join, resolve } from 'node:path'
 import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
 import { ModelRegistry } from '../model-library/model-registry'
+import {
+  PREVIEW_DECODERS_FOLDER,
+  PreviewDecoderShelf
+} from '../model-library/preview-decoder-shelf'
 import { UsageError } from './usage-error'
 
 /** Where the CLI finds models: the app's library and its model folders, as the app does. */
@@ -32,6 +36,7 @@ export async function openModelRegistry(
   const registry = new ModelRegistry({
     modelDirs: [modelsDir === undefined ? shippedModelsDir() : resolve(modelsDir)],
     library,
+    previewDecoders: new PreviewDecoderShelf(join(dir, PREVIEW_DECODERS_FOLDER)),
     // Check verdicts kept in the data folder, as the app keeps them (`models info` reports them).
     graphPassCacheDir: join(dir, GRAPH_PASS_CACHE_FOLDER)
   })

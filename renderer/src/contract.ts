@@ -25,6 +25,7 @@ export type {
   LiveJobSnapshot,
   ModelFamily,
   ModelSummary,
+  PreviewMethodName,
   ResultMetadata,
   RgbaImage,
   RunPlanInfo,
