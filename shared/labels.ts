@@ -25,6 +25,7 @@ export const PARAM_LABELS: Readonly<Record<string, string>> = {
   'cfgCutoff.stepIndex': 'CFG cutoff step index',
   stopAtStep: 'Stop at step',
   previewEvery: 'Preview every',
+  previewMethod: 'Preview method',
   numImagesPerPrompt: 'Images per prompt',
   keepPreviews: 'Keep previews',
   provider: 'Execution provider'

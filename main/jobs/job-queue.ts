@@ -12,6 +12,7 @@ import type {
   RunPlanSummary
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
+import { paramLabel } from '../../shared/labels'
 import type { CfgCutoff } from '../../shared/params'
 import { ModelLoadError } from '../engine'
 import type { GenerationRequest, GenerationResult, InferenceEvent } from '../inference/protocol'
@@ -407,7 +408,7 @@ function checkPreviewMethod(model: ModelSummary, method: string | undefined): vo
       : `download ${offer.name} (${offer.repo}) in the Models panel, or put a decoder at preview_decoder/model.onnx in its folder`
   throw new StepwiseError(
     'invalid-argument',
-    `previewMethod: ${model.id} has no tiny preview decoder, so it cannot preview with "tiny" (it offers ${model.previews.methods.join(', ')}); ${how}`
+    `${paramLabel('previewMethod')}: ${model.id} has no tiny preview decoder, so it cannot preview with "tiny" (it offers ${model.previews.methods.join(', ')}); ${how}`
   )
 }
 
