@@ -20,6 +20,17 @@ export {
   DiffusionPipeline
 } from './pipelines'
 export type {
+  StableDiffusionCallOptions,
+  SDEncodePromptOptions,
+  SDPromptEmbeds
+} from './pipelines/stable-diffusion-pipeline'
+export type {
+  StableDiffusionXLCallOptions,
+  SDXLEncodePromptOptions,
+  SDXLPromptEmbeds
+} from './pipelines/stable-diffusion-xl-pipeline'
+export { PipelineComponent, VaeComponent } from './pipelines/pipeline-components'
+export type {
   CallOptions,
   SDXLCallOptions,
   FromPretrainedOptions,
@@ -61,6 +72,8 @@ export {
 } from './callbacks'
 export type {
   CallbackKwargs,
+  SDTensorInput,
+  SDXLTensorInput,
   PipelineRunState,
   StepState,
   StepEndCallbackFn,
@@ -113,9 +126,6 @@ export type {
 // Memory: a run's peak estimated before anything is allocated, and the refusal when too large
 export { estimateRunMemory, memoryRefusal, defaultMemoryLimit } from './pipelines/memory-estimate'
 export type { MemoryEstimate, RunShape } from './pipelines/memory-estimate'
-
-// The scheduler a model folder's config names (with the Stepwise default when it names none)
-export { schedulerFromConfig } from './pipelines/scheduler-factory'
 
 // Image output: PNG files with text chunks (the A1111 `parameters` chunk among them), and the
 // atomic file writer they use (whole new file or the old one, never a mix)

@@ -12,6 +12,7 @@ import {
 import { ModelLoadError } from './model-load-error'
 import { readModelIndex, type PipelineFamily, type ModelIndex } from './model-index'
 import { fileExists, readJsonObject, type JsonObject } from './read-json'
+import { sizeMultipleOf, unetDownsamplings } from './size-multiple'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
 /** The ONNX graphs a text-to-image pipeline runs. */
@@ -37,6 +38,12 @@ export interface ModelFolder {
   textEncoderConfigs: Partial<Record<'text_encoder' | 'text_encoder_2', TextEncoderConfig>>
   schedulerConfig: JsonObject
   stepwise: StepwiseModelInfo | null
+  /**
+   * Widths and heights must be multiples of this many pixels: the VAE scale factor times 2 per
+   * down-sampling of the UNet (16 for the shipped model, 64 for SD 1.x/2.x, 32 for SDXL); see
+   * size-multiple.ts.
+   */
+  sizeMultiple: number
   /** Things the user should know (e.g. a fallback VAE scale); reported with every result. */
   warnings: string[]
 }
@@ -134,6 +141,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     'The scheduler config'
   )
   const stepwise = await readStepwiseInfo(resolved)
+  const downsamplings = await unetDownsamplings(unetConfig, componentModelPath(resolved, 'unet'))
   return {
     dir: resolved,
     index,
@@ -146,6 +154,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     textEncoderConfigs,
     schedulerConfig,
     stepwise,
+    sizeMultiple: sizeMultipleOf(vaeConfig.scaleFactor, downsamplings),
     warnings: [...vaeConfig.warnings]
   }
 }

@@ -23,7 +23,8 @@ const PIPELINE_CLASS: Readonly<Record<PipelineFamily, string>> = {
  */
 export async function openFolderFor(
   family: PipelineFamily,
-  modelDir: string
+  modelDir: string,
+  _options: FromPretrainedOptions = {}
 ): Promise<ModelFolder> {
   const folder = await openModelFolder(modelDir)
   if (folder.family !== family) {
@@ -35,11 +36,15 @@ export async function openFolderFor(
   return folder
 }
 
-/** Creates every session now when `options.preload` asks; otherwise the first call does. */
-export async function preloadIfAsked<P extends { load(): Promise<void> }>(
+/**
+ * Finishes creating a pipeline: reads its tokenizers, and creates every session now when
+ * `options.preload` asks (otherwise the first call does).
+ */
+export async function preloadIfAsked<P extends { prepare(): Promise<void>; load(): Promise<void> }>(
   pipe: P,
   options: FromPretrainedOptions
 ): Promise<P> {
+  await pipe.prepare()
   if (options.preload === true) await pipe.load()
   return pipe
 }

@@ -1,12 +1,13 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { StepMetrics } from '../../../shared/steps'
-import type { StepEndCallbackFn } from '../callbacks/callback-types'
+import type { PipelineRunState, StepEndCallbackFn } from '../callbacks/callback-types'
 import type { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
 import type { PipelineCallback } from '../callbacks/pipeline-callback'
 import type { ExecutionProviderName, SessionSettings } from '../models/execution-providers'
 import type { OnnxComponent } from '../models/model-folder'
 import type { RgbaImage } from '../previews/latents-to-rgb'
 import type { Generator } from '../random/generator'
+import type { PromptTextFixing } from '../tokenizer/prompt-text'
 
 /** `'image'`: RGBA pictures; `'latent'`: the final latents as a Tensor (diffusers' `"latent"`). */
 export type OutputType = 'image' | 'latent'
@@ -18,6 +19,12 @@ export type PipelinePhase = 'loading' | 'encoding' | 'denoising' | 'decoding'
 export interface FromPretrainedOptions extends SessionSettings {
   /** Create every session now instead of on first use. Default false (lazy). */
   preload?: boolean
+  /**
+   * How the tokenizers clean prompt text before CLIP's BPE: `'ftfy'` (default, as diffusers'
+   * `CLIPTokenizer` with ftfy), `'clip'` (as OpenAI CLIP's training tokenizer) or `'none'` (as
+   * `CLIPTokenizerFast`). A call's own `textFixing` overrides it for that call.
+   */
+  textFixing?: PromptTextFixing
   /**
    * Refuse a call whose estimated memory (see pipelines/memory-estimate.ts) is above this many
    * bytes, before anything is allocated. Default: 75% of this machine's physical memory.
@@ -49,11 +56,25 @@ export interface StepEndInfo extends StepRecord {
   progress: { value: number; total: number }
 }
 
-/** A callback in any of diffusers' three forms. */
-export type StepEndCallback = StepEndCallbackFn | PipelineCallback | MultiPipelineCallbacks
+/**
+ * A callback in any of diffusers' three forms. `P` and `N` type a plain function's `pipeline`
+ * and kwargs (the pipeline class and its tensor names).
+ */
+export type StepEndCallback<
+  P extends PipelineRunState = PipelineRunState,
+  N extends string = string
+> = StepEndCallbackFn<P, N> | PipelineCallback | MultiPipelineCallbacks
 
-/** Call options shared by the SD and SDXL pipelines (diffusers' `__call__` arguments, camelCase). */
-export interface CallOptions<O extends OutputType = OutputType> {
+/**
+ * Call options shared by the SD and SDXL pipelines (diffusers' `__call__` arguments, camelCase).
+ * `P` is the pipeline a plain callback receives and `N` its tensor names; each pipeline's `call`
+ * fills them in ({@link StableDiffusionPipeline}: `SDTensorInput`).
+ */
+export interface CallOptions<
+  O extends OutputType = OutputType,
+  P extends PipelineRunState = PipelineRunState,
+  N extends string = string
+> {
   /** One prompt, or a list for a batch. */
   prompt?: string | string[] | null
   negativePrompt?: string | string[] | null
@@ -80,9 +101,14 @@ export interface CallOptions<O extends OutputType = OutputType> {
   promptEmbeds?: Tensor | null
   negativePromptEmbeds?: Tensor | null
   clipSkip?: number | null
-  callbackOnStepEnd?: StepEndCallback | null
-  /** Names of tensors passed to a plain-function callback; default `['latents']`. */
-  callbackOnStepEndTensorInputs?: string[]
+  /** How prompt text is cleaned for this call; default the pipeline's (see `FromPretrainedOptions`). */
+  textFixing?: PromptTextFixing
+  callbackOnStepEnd?: StepEndCallback<P, N> | null
+  /**
+   * Names of tensors passed to a plain-function callback; default `['latents']`. A
+   * `PipelineCallback` brings its own list instead, as in diffusers.
+   */
+  callbackOnStepEndTensorInputs?: readonly N[]
   /**
    * Observation hook, called after each step that ran (after the callbacks), with timings, UNet
    * batch, CFG flag and tensors. It cannot change the run (use `callbackOnStepEnd` for that).
@@ -93,7 +119,11 @@ export interface CallOptions<O extends OutputType = OutputType> {
 }
 
 /** SDXL-only call options. */
-export interface SDXLCallOptions<O extends OutputType = OutputType> extends CallOptions<O> {
+export interface SDXLCallOptions<
+  O extends OutputType = OutputType,
+  P extends PipelineRunState = PipelineRunState,
+  N extends string = string
+> extends CallOptions<O, P, N> {
   prompt2?: string | string[] | null
   negativePrompt2?: string | string[] | null
   pooledPromptEmbeds?: Tensor | null
