@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path'
 import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
+import { sizeMultipleIssue } from '../../shared/size-multiple'
 import { writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
@@ -12,6 +13,7 @@ import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
+import { UsageError } from './usage-error'
 
 /**
  * `generate`: one text-to-image run, in this process. The CLI has no UI to keep responsive, so
@@ -112,6 +114,11 @@ export async function generateCommand(
     guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
     width: options.width ?? defaults.width,
     height: options.height ?? defaults.height
+  }
+  // An argument error (exit 2), found from the model's configs before anything is loaded.
+  for (const name of ['width', 'height'] as const) {
+    const issue = sizeMultipleIssue(request[name], defaults.sizeMultiple)
+    if (issue !== null) throw new UsageError(`--${name}: ${issue}`)
   }
   const steps: InferenceStep[] = []
   const cache = new PipelineCache()
