@@ -117,7 +117,7 @@ export async function generateCommand(
   }
   // An argument error (exit 2), found from the model's configs before anything is loaded.
   for (const name of ['width', 'height'] as const) {
-    const issue = sizeMultipleIssue(request[name], defaults.sizeMultiple)
+    const issue = sizeMultipleIssue(request[name] ?? defaults[name], defaults.sizeMultiple)
     if (issue !== null) throw new UsageError(`--${name}: ${issue}`)
   }
   const steps: InferenceStep[] = []
