@@ -157,6 +157,43 @@ export {
   unsqueeze
 } from './tensor'
 
+// The Hugging Face Hub: downloads of ONNX pipelines (resumable, verified) and the Hugging Face
+// cache that `fromPretrained('owner/name')` reads and fills
+export {
+  downloadModel,
+  snapshotDownload,
+  defaultHubCacheDir,
+  repoCacheDir,
+  HubError,
+  DEFAULT_HUB_ENDPOINT,
+  resolveHubEndpoint,
+  COMPLETE_MARKER,
+  MANIFEST_FILE,
+  PART_SUFFIX,
+  readDownloadStatus,
+  selectPipelineFiles,
+  ONNX_COMPONENTS,
+  validateRepoId,
+  validateRevision
+} from './hub'
+export type {
+  DownloadDest,
+  DownloadModelOptions,
+  DownloadResult,
+  DownloadEvent,
+  PlannedFile,
+  HubErrorCode,
+  CompleteMarker,
+  DownloadManifest,
+  DownloadStatus,
+  FileSelection,
+  SkipReason,
+  RepoFile,
+  RetryOptions,
+  SnapshotDownloadOptions,
+  SnapshotLocation
+} from './hub'
+
 // Prompt text cleaning, as diffusers' CLIPTokenizer does it with ftfy (the tokenizers' default)
 export { fixText } from './tokenizer/fix-text'
 export type { PromptTextFixing } from './tokenizer/prompt-text'

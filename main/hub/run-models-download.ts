@@ -1,10 +1,8 @@
 import { formatBytes } from '../../shared/format-bytes'
 import path from 'node:path'
-import type { DownloadEvent } from './download-events'
-import { downloadModel, type DownloadResult } from './download-model'
-import { HubError } from './hub-error'
+import { downloadModel, HubError, validateRepoId } from '../engine'
+import type { DownloadEvent, DownloadResult } from '../engine'
 import { findKnownModel, KNOWN_ONNX_MODELS } from './known-models'
-import { validateRepoId } from './repo-ref'
 
 /** Where `models download` writes: stdout for results, stderr for progress and errors. */
 export interface ModelsDownloadIo {

@@ -19,7 +19,7 @@ import {
 import type { ModelRegistry } from './model-registry'
 
 /**
- * Hub downloads for the app: runs main/hub's `downloadModel` into `<data folder>/models/`,
+ * Hub downloads for the app: runs the engine's `downloadModel` into `<data folder>/models/`,
  * turns its events into `download:update` events (progress at most a few times a second), and
  * adds each finished model to the library as a downloaded model. Starting a repository again
  * resumes its partial files. The access token is handed to the download and nowhere else: it

@@ -3,6 +3,7 @@ import type { StepMetrics } from '../../../shared/steps'
 import type { PipelineRunState, StepEndCallbackFn } from '../callbacks/callback-types'
 import type { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
 import type { PipelineCallback } from '../callbacks/pipeline-callback'
+import type { DownloadEvent } from '../hub/download-events'
 import type { ExecutionProviderName, SessionSettings } from '../models/execution-providers'
 import type { OnnxComponent } from '../models/model-folder'
 import type { RgbaImage } from '../previews/latents-to-rgb'
@@ -15,7 +16,11 @@ export type OutputType = 'image' | 'latent'
 /** Phases of a call, for progress display. */
 export type PipelinePhase = 'loading' | 'encoding' | 'denoising' | 'decoding'
 
-/** Options of `fromPretrained`. */
+/**
+ * Options of `fromPretrained(nameOrPath, options)`. `nameOrPath` is a model folder, or a Hugging
+ * Face Hub id (`owner/name`) when no such folder exists: its ONNX pipeline is then taken from the
+ * Hugging Face cache, or downloaded into it (`revision`, `token`, `cacheDir`).
+ */
 export interface FromPretrainedOptions extends SessionSettings {
   /** Create every session now instead of on first use. Default false (lazy). */
   preload?: boolean
@@ -30,6 +35,19 @@ export interface FromPretrainedOptions extends SessionSettings {
    * bytes, before anything is allocated. Default: 75% of this machine's physical memory.
    */
   memoryLimitBytes?: number
+  /** For a Hub id: the branch, tag or commit. Default `main`. */
+  revision?: string
+  /** For a Hub id: an access token for gated or private repositories; default `HF_TOKEN`. */
+  token?: string
+  /**
+   * For a Hub id: the Hugging Face cache folder; default `HF_HUB_CACHE`, else `HF_HOME/hub`,
+   * else `~/.cache/huggingface/hub`.
+   */
+  cacheDir?: string
+  /** For a Hub id: use only a snapshot already in the cache, never the network. */
+  localFilesOnly?: boolean
+  /** For a Hub id: download progress (`resolved`, `plan`, `progress`, `file-done`, `complete`). */
+  onDownload?: (event: DownloadEvent) => void
 }
 
 /**
