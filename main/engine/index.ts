@@ -130,6 +130,7 @@ export type { MemoryEstimate, RunShape } from './pipelines/memory-estimate'
 // Image output: PNG files with text chunks (the A1111 `parameters` chunk among them), and the
 // atomic file writer they use (whole new file or the old one, never a mix)
 export {
+  saveImage,
   encodePng,
   decodePng,
   readPngText,
@@ -138,6 +139,10 @@ export {
   removeLeftoverTempFiles
 } from './output'
 export type { DecodedPng } from './output'
+
+// onnxruntime's Tensor, the engine's tensor type (re-exported so that a project needs no direct
+// dependency on onnxruntime-node to make one)
+export { Tensor } from 'onnxruntime-node'
 
 // Tensors: torch's shape helpers on onnxruntime tensors of any numeric type (results of chunk,
 // cat, stack, narrow, slice, select and index own their values; reshape, unsqueeze and squeeze
