@@ -1,13 +1,15 @@
 /**
- * Stepwise's diffusion engine: diffusers' text-to-image pipelines, schedulers, seeds and
- * step-end callbacks over onnxruntime-node, named as in diffusers (camelCase). It imports
- * nothing from Electron.
+ * Stepwise's diffusion engine, the npm package `@stepwise/engine`: diffusers' text-to-image
+ * pipelines, schedulers, seeds and step-end callbacks over onnxruntime-node, named as in
+ * diffusers (camelCase), with its Hugging Face Hub client. It imports nothing from Electron.
+ * Everything a user needs is exported here (docs/library.md).
  *
  * ```ts
- * const pipe = await AutoPipelineForText2Image.fromPretrained(modelDir, { executionProviders: ['cpu'] })
+ * const pipe = await AutoPipelineForText2Image.fromPretrained(modelDirOrHubId)
  * pipe.scheduler = DPMSolverMultistepScheduler.fromConfig(pipe.scheduler.config, { use_karras_sigmas: true })
  * const out = await pipe.call({ prompt, generator: new Generator().manualSeed(42),
- *   callbackOnStepEnd: new SDXLCFGCutoffCallback({ cutoffStepRatio: 0.4 }) })
+ *   callbackOnStepEnd: new SDCFGCutoffCallback({ cutoffStepRatio: 0.4 }) })
+ * await saveImage(out.images[0], 'out.png')
  * await pipe.release()
  * ```
  */
