@@ -4,7 +4,15 @@
 //
 //   node scripts/build-engine-package.mjs        (npm run build:engine)
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs'
 import { builtinModules } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,12 +43,18 @@ async function bundle(format, outDir, fileName) {
       // The bundle is Node code: no browser polyfills, no asset copying.
       copyPublicDir: false,
       ssr: true,
-      lib: { entry: join(root, 'main', 'engine', 'index.ts'), formats: [format], fileName: () => fileName },
+      lib: {
+        entry: join(root, 'main', 'engine', 'index.ts'),
+        formats: [format],
+        fileName: () => fileName
+      },
       rollupOptions: {
         external: (id) => {
           if (id.startsWith('.') || id.startsWith('/') || id.includes(':\\')) return false
           if (isExternal(id)) return true
-          throw new Error(`main/engine imports ${id}, which packages/engine/package.json does not list as a dependency`)
+          throw new Error(
+            `main/engine imports ${id}, which packages/engine/package.json does not list as a dependency`
+          )
         },
         output: { exports: 'named', entryFileNames: fileName }
       }
@@ -102,7 +116,11 @@ writeFileSync(join(dist, 'cjs', 'package.json'), '{ "type": "commonjs" }\n')
 const tmp = join(dist, '.types-tmp')
 execFileSync(
   process.execPath,
-  [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(pkgDir, 'tsconfig.build.json')],
+  [
+    join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    join(pkgDir, 'tsconfig.build.json')
+  ],
   { stdio: 'inherit' }
 )
 placeTypes(tmp, join(dist, 'types'))
