@@ -20,6 +20,10 @@ import {
   StableDiffusionPipeline,
   StableDiffusionXLPipeline,
   latentsToRGB,
+  parsePreviewMethod,
+  formatPreviewMethod,
+  PreviewRenderer,
+  resolvePreviewDecoder,
   rand,
   randn,
   randnTensor,
@@ -80,7 +84,11 @@ describe('main/engine public API', () => {
       HubError,
       PipelineComponent,
       UniPCMultistepScheduler,
-      TCDScheduler
+      TCDScheduler,
+      parsePreviewMethod,
+      formatPreviewMethod,
+      PreviewRenderer,
+      resolvePreviewDecoder
     ]) {
       expect(typeof value).toBe('function')
     }

@@ -2,6 +2,7 @@ import type { Tensor } from 'onnxruntime-node'
 import type { LatentRgbFactors } from '../previews/latent-rgb-factors'
 import type { PipelineFamily } from '../models/model-index'
 import type { Scheduler } from '../schedulers/scheduler'
+import type { PreviewRenderer } from '../previews/preview-renderer'
 
 /**
  * The tensor names `StableDiffusionPipeline` hands to step-end callbacks (diffusers'
@@ -78,6 +79,12 @@ export interface PipelineRunState {
   readonly latentRgbFactors: LatentRgbFactors
   /** The scheduler running the loop (`pipeline.scheduler` in diffusers' callbacks). */
   readonly scheduler: Scheduler
+  /**
+   * Makes previews by each method (linear table, tiny decoder, the model's VAE) with the
+   * pipeline's sessions. Stepwise's pipelines always have one; a hand-made run state without it
+   * can only preview with `linear`.
+   */
+  readonly previews?: PreviewRenderer
 }
 
 /**

@@ -13,10 +13,15 @@ import { ModelLoadError } from './model-load-error'
 import { readModelIndex, type PipelineFamily, type ModelIndex } from './model-index'
 import { fileExists, readJsonObject, type JsonObject } from './read-json'
 import { sizeMultipleOf, unetDownsamplings } from './size-multiple'
+import { findModelPreviewDecoder, type PreviewDecoderSource } from './preview-decoder-source'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
-/** The ONNX graphs a text-to-image pipeline runs. */
-export type OnnxComponent = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder'
+/**
+ * The ONNX graphs a text-to-image pipeline runs; `preview_decoder` is the optional tiny
+ * (TAESD-class) decoder of previews, loaded only when a preview asks for it.
+ */
+export type OnnxComponent =
+  'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'preview_decoder'
 
 /**
  * A diffusers/optimum ONNX model folder, read and checked but with no session created yet:
@@ -28,7 +33,7 @@ export interface ModelFolder {
   dir: string
   index: ModelIndex
   family: PipelineFamily
-  /** The graphs this pipeline runs, in load order. */
+  /** The graphs this pipeline runs, in load order (never the optional preview decoder). */
   components: OnnxComponent[]
   /** Tokenizer folder names, paired with `textEncoders` by position. */
   tokenizers: string[]
@@ -44,6 +49,8 @@ export interface ModelFolder {
    * size-multiple.ts.
    */
   sizeMultiple: number
+  /** The folder's own tiny preview decoder (`preview_decoder/model.onnx`), if it has one. */
+  previewDecoder: PreviewDecoderSource | null
   /** Things the user should know (e.g. a fallback VAE scale); reported with every result. */
   warnings: string[]
 }
@@ -142,6 +149,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
   )
   const stepwise = await readStepwiseInfo(resolved)
   const downsamplings = await unetDownsamplings(unetConfig, componentModelPath(resolved, 'unet'))
+  const previewDecoder = await findModelPreviewDecoder(resolved)
   return {
     dir: resolved,
     index,
@@ -155,6 +163,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     schedulerConfig,
     stepwise,
     sizeMultiple: sizeMultipleOf(vaeConfig.scaleFactor, downsamplings),
+    previewDecoder,
     warnings: [...vaeConfig.warnings]
   }
 }

@@ -7,6 +7,7 @@ import { describeVaeDecoder } from '../models/vae-decoder-io'
 import { ModelLoadError } from '../models/model-load-error'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
+import { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
 import type { RgbaImage } from '../previews/latents-to-rgb'
 import { sameDims } from '../tensor/float-tensor'
@@ -73,6 +74,12 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   readonly unet: PipelineComponent
   /** The VAE decoder and its config (`pipe.vae.config.scaling_factor`, `pipe.vae.decode(z)`). */
   readonly vae: VaeComponent
+  /**
+   * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
+   * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
+   * decoder sessions are created on first use and freed by {@link release}.
+   */
+  readonly previews: PreviewRenderer
 
   /** `'sd'` or `'sdxl'`. */
   abstract readonly family: PipelineFamily
@@ -99,6 +106,13 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     this.loader = new ModelLoader(folder, this.sessions, options.textFixing)
     this.unet = new PipelineComponent('unet', folder.unetConfig.raw, this.sessions)
     this.vae = new VaeComponent(folder.vaeConfig.raw, this.sessions, folder.vaeConfig)
+    this.previews = new PreviewRenderer(
+      this.sessions,
+      folder.vaeConfig,
+      folder.previewDecoder,
+      () => this.latentRgbFactors,
+      folder.dir
+    )
     const { scheduler, warning } = schedulerFromConfig(
       folder.stepwise?.defaults.scheduler ?? stringOrNull(folder.schedulerConfig._class_name),
       folder.schedulerConfig
@@ -191,14 +205,6 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
   }
 
-  /**
-   * @internal Reads the tokenizers (they hold no native memory, so `pipe.tokenizer` is there at
-   * once, as in diffusers); `fromPretrained` calls it.
-   */
-  async prepare(): Promise<void> {
-    this.tokenizers = await this.loader.loadTokenizers()
-  }
-
   /** A text encoder of this model as a component, or null where the folder has none. */
   protected encoderComponent(name: 'text_encoder' | 'text_encoder_2'): PipelineComponent | null {
     if (!this.folder.textEncoders.includes(name)) return null
@@ -223,12 +229,25 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     return (await decodeLatents(model, io, this.folder.vaeConfig, latents)).images
   }
 
+  /**
+   * @internal What `fromPretrained` does after construction: the tokenizers, the preview decoder,
+   * preloading.
+   */
+  protected async init(options: FromPretrainedOptions): Promise<void> {
+    // Tokenizers hold no native memory: read now, so `pipe.tokenizer` is there at once.
+    this.tokenizers = await this.loader.loadTokenizers()
+    if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
+      await this.previews.setTinyDecoder(options.previewDecoder)
+    }
+    if (options.preload === true) await this.load()
+  }
+
   /** Creates every session now (e.g. during an app's "loading" phase). */
   async load(): Promise<void> {
     this.models = await this.loader.load(true)
   }
 
-  /** Frees all sessions; a later call creates them again. */
+  /** Frees all sessions (the preview decoders' too); a later call creates them again. */
   async release(): Promise<void> {
     this.models = null
     await this.sessions.release()

@@ -75,19 +75,6 @@ export async function resolvePretrained(
   }
 }
 
-/**
- * Finishes creating a pipeline: reads its tokenizers, and creates every session now when
- * `options.preload` asks (otherwise the first call does).
- */
-export async function preloadIfAsked<P extends { prepare(): Promise<void>; load(): Promise<void> }>(
-  pipe: P,
-  options: FromPretrainedOptions
-): Promise<P> {
-  await pipe.prepare()
-  if (options.preload === true) await pipe.load()
-  return pipe
-}
-
 /** The number of prompts of a call: 1 for a string, the list's length, else the embeddings' batch. */
 export function promptBatchSize(prompt: unknown, promptEmbeds: Tensor | null | undefined): number {
   if (typeof prompt === 'string') return 1

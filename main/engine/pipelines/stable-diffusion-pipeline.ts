@@ -9,7 +9,7 @@ import { DiffusionPipeline } from './diffusion-pipeline'
 import type { FamilyHooks } from './family-hooks'
 import type { LoopTensors } from './denoising-loop'
 import type { PipelineComponent } from './pipeline-components'
-import { openFolderFor, preloadIfAsked } from './pipeline-loading'
+import { openFolderFor } from './pipeline-loading'
 import type {
   CallOptions,
   FromPretrainedOptions,
@@ -110,7 +110,9 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionPipeline> {
-    return preloadIfAsked(new StableDiffusionPipeline(folder, options), options)
+    const pipe = new StableDiffusionPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /**

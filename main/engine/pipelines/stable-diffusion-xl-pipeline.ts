@@ -10,7 +10,7 @@ import type { LoopTensors } from './denoising-loop'
 import { DiffusionPipeline } from './diffusion-pipeline'
 import type { FamilyHooks } from './family-hooks'
 import type { PipelineComponent } from './pipeline-components'
-import { openFolderFor, preloadIfAsked } from './pipeline-loading'
+import { openFolderFor } from './pipeline-loading'
 import type {
   FromPretrainedOptions,
   OutputType,
@@ -114,7 +114,9 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionXLPipeline> {
-    return preloadIfAsked(new StableDiffusionXLPipeline(folder, options), options)
+    const pipe = new StableDiffusionXLPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /**
