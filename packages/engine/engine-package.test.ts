@@ -154,9 +154,11 @@ describe('the engine package, installed from its tarball into an empty project',
     )
     expect(outside).toEqual([])
     // No Electron app, renderer, models or sources in it.
-    expect(engine.files.some((f) => /renderer|electron|\.onnx|\/main\/|\.test\./.test(f))).toBe(
-      false
-    )
+    expect(
+      engine.files.filter((f) =>
+        /(^|\/)(renderer|e2e|resources)\/|electron|\.onnx$|\/main\/|\.test\./.test(f)
+      )
+    ).toEqual([])
   })
 
   it('resolves from the project’s own node_modules, as ES module and as CommonJS', async () => {
