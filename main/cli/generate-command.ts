@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
+import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
 import { sizeMultipleIssue } from '../../shared/size-multiple'
 import { writePngFile } from '../engine'
@@ -121,7 +122,11 @@ export async function generateCommand(
     if (issue !== null) throw new UsageError(`--${name}: ${issue}`)
   }
   const steps: InferenceStep[] = []
-  const cache = new PipelineCache()
+  // Check verdicts of graph passes are kept in the app's data folder, so that a model's
+  // attention check runs on its first CLI (or app) load only.
+  const cache = new PipelineCache({
+    graphPassCacheDir: join(defaultUserDataDir(), GRAPH_PASS_CACHE_FOLDER)
+  })
   const run = startGeneration(
     request,
     {
