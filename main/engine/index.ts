@@ -217,6 +217,7 @@ export {
   PART_SUFFIX,
   readDownloadStatus,
   selectPipelineFiles,
+  selectPreviewDecoderFiles,
   ONNX_COMPONENTS,
   validateRepoId,
   validateRevision

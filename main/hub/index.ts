@@ -14,7 +14,8 @@ export {
   PART_SUFFIX,
   readDownloadStatus,
   selectPipelineFiles,
-  ONNX_COMPONENTS
+  ONNX_COMPONENTS,
+  selectPreviewDecoderFiles
 } from '../engine'
 export type {
   DownloadModelOptions,
@@ -31,6 +32,12 @@ export type {
   RetryOptions
 } from '../engine'
 export { KNOWN_ONNX_MODELS, findKnownModel } from './known-models'
+export {
+  KNOWN_PREVIEW_DECODERS,
+  findKnownPreviewDecoder,
+  previewDecoderForFamily
+} from './known-preview-decoders'
+export type { KnownPreviewDecoder, PreviewDecoderFamily } from './known-preview-decoders'
 export type { KnownModel, KnownModelFamily } from './known-models'
 export {
   runModelsDownload,

@@ -44,6 +44,11 @@ export interface FormValues {
   keepPreviews: boolean
   /** Send a preview every N steps (1: every step). */
   previewEvery: string
+  /**
+   * How previews are made (`linear`, `tiny`, `vae`, `vae:N`); empty: the model's default (`tiny`
+   * where it has a tiny decoder). Picking a model goes back to its default.
+   */
+  previewMethod: string
   /** onnxruntime execution provider; `auto` lets main pick the best available one. */
   provider: ProviderName
 }
@@ -61,6 +66,7 @@ export type FieldName =
   | 'scheduler'
   | 'cutoff'
   | 'previewEvery'
+  | 'previewMethod'
 
 const FIELD_OF_PARAM: Record<string, FieldName> = {
   modelId: 'model',
@@ -73,7 +79,8 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
   height: 'height',
   scheduler: 'scheduler',
   cfgCutoff: 'cutoff',
-  previewEvery: 'previewEvery'
+  previewEvery: 'previewEvery',
+  previewMethod: 'previewMethod'
 }
 
 /**
@@ -122,6 +129,7 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
   if (values.modelId !== '') candidate['modelId'] = values.modelId
   if (values.scheduler !== '') candidate['scheduler'] = values.scheduler
   if (values.algorithmType !== '') candidate['algorithmType'] = values.algorithmType
+  if (values.previewMethod !== '') candidate['previewMethod'] = values.previewMethod
   const numeric: [string, string][] = [
     ['numInferenceSteps', values.steps],
     ['guidanceScale', values.guidance],
@@ -227,6 +235,7 @@ export function valuesFromResult(
         : current.cutoffStepNumber,
     keepPreviews: params.keepPreviews,
     previewEvery: String(params.previewEvery),
+    previewMethod: params.previewMethod ?? '',
     provider: params.provider
   }
 }
