@@ -5,6 +5,7 @@ import { version } from '../../package.json'
 import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
 import { paramLabel } from '../../shared/labels'
+import { sizeMultipleIssue } from '../../shared/size-multiple'
 import { ModelLoadError, resolvePreviewDecoder, writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
@@ -192,6 +193,11 @@ export async function generateCommand(
     guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
     width: options.width ?? defaults.width,
     height: options.height ?? defaults.height
+  }
+  // An argument error (exit 2), found from the model's configs before anything is loaded.
+  for (const name of ['width', 'height'] as const) {
+    const issue = sizeMultipleIssue(request[name] ?? defaults[name], defaults.sizeMultiple)
+    if (issue !== null) throw new UsageError(`--${name}: ${issue}`)
   }
   await refuseUnplannable(request)
   if (options.randomSeed) io.err(`seed ${options.seed} (random)`)

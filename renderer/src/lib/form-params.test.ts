@@ -8,6 +8,7 @@ import {
   formToCandidate,
   parseNumberField,
   parseSeedField,
+  sizeHint,
   validCutoffFromForm,
   valuesFromResult
 } from './form-params'
@@ -78,6 +79,23 @@ describe('checkForm', () => {
     expect(check.message).not.toMatch(/numInferenceSteps|guidanceScale/)
   })
 
+  it('refuses a size the model’s UNet cannot halve next to the field (issue 13: 72 px crashed)', () => {
+    const check = checkForm({ ...filled, width: '72', height: '88' }, { sizeMultiple: 16 })
+    expect(check.ok).toBe(false)
+    if (check.ok) return
+    expect(check.fieldErrors.width).toBe(
+      'must be a multiple of 16 for this model, whose UNet halves the latent image evenly only at such sizes (got 72; try 64 or 80)'
+    )
+    expect(check.fieldErrors.height).toMatch(
+      /^must be a multiple of 16 .*\(got 88; try 80 or 96\)$/
+    )
+    expect(check.message).toMatch(/^Cannot generate: Width: must be a multiple of 16 .*; Height: /)
+    expect(checkForm({ ...filled, width: '80' }, { sizeMultiple: 16 }).ok).toBe(true)
+    // Left empty, the size is the model's default, which fits it.
+    expect(checkForm({ ...filled, width: '' }, { sizeMultiple: 16 }).ok).toBe(true)
+    expect(sizeHint(16)).toBe('multiple of 16')
+  })
+
   it('lets unset model-dependent fields fall back to the model’s defaults', () => {
     const candidate = formToCandidate({ ...filled, steps: '', width: '' })
     expect(candidate).not.toHaveProperty('numInferenceSteps')
@@ -96,7 +114,7 @@ describe('the exact-step cutoff field', () => {
     expect(cutoffStepError('1', 20)).toBeNull()
     expect(cutoffStepError('20', 20)).toBeNull()
     expect(cutoffStepError('', 20)).toBeNull()
-    const check = checkForm(exact('20'), 20)
+    const check = checkForm(exact('20'), { total: 20 })
     expect(check.ok && check.params.cfgCutoff).toEqual({ stepIndex: 19 })
   })
 
@@ -109,7 +127,7 @@ describe('the exact-step cutoff field', () => {
     ] as const) {
       const message = `must be a whole step number from 1 to 20 (got ${got})`
       expect(cutoffStepError(text, 20)).toBe(message)
-      const check = checkForm(exact(text), 20)
+      const check = checkForm(exact(text), { total: 20 })
       expect(check.ok).toBe(false)
       if (check.ok) continue
       expect(check.fieldErrors.cutoff).toBe(message)

@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import { CfgCutoffSchema, GenerateParamsSchema } from '../../../shared/params'
 import { paramLabel } from '../../../shared/labels'
 import { describeZodError } from '../../../shared/validation'
+import { sizeMultipleIssue } from '../../../shared/size-multiple'
 import type { ProviderName } from '../../../shared/params'
 import type {
   AlgorithmType,
@@ -196,11 +197,15 @@ export function cutoffStepError(text: string, total: number): string | null {
 }
 
 /**
- * Validates the form with main's schema; on failure, says what is wrong per field. `total` is
- * T as main plans it for the form (the step count until that answer is in), which bounds the
- * exact-step cutoff.
+ * Validates the form with main's schema, then the size against the model's size multiple (main's
+ * run plan refuses the same sizes with the same words); on failure, says what is wrong per field.
+ * `model.total` is T as main plans it for the form (the step count until that answer is in),
+ * which bounds the exact-step cutoff.
  */
-export function checkForm(values: FormValues, total?: number | null): FormCheck {
+export function checkForm(
+  values: FormValues,
+  model: { sizeMultiple?: number | undefined; total?: number | null } = {}
+): FormCheck {
   const batch = batchCountError(values.batchCount)
   if (batch !== null) {
     return {
@@ -211,7 +216,7 @@ export function checkForm(values: FormValues, total?: number | null): FormCheck 
   }
   if (values.cutoffMode === 'step') {
     const steps = parseNumberField(values.steps)
-    const bound = total ?? (typeof steps === 'number' ? steps : null)
+    const bound = model.total ?? (typeof steps === 'number' ? steps : null)
     const error = bound === null ? null : cutoffStepError(values.cutoffStepNumber, bound)
     if (error !== null) {
       return {
@@ -222,12 +227,33 @@ export function checkForm(values: FormValues, total?: number | null): FormCheck 
     }
   }
   const parsed = GenerateParamsSchema.safeParse(formToCandidate(values))
-  if (parsed.success) return { ok: true, params: parsed.data }
-  return {
-    ok: false,
-    message: describeZodError('Cannot generate', parsed.error, paramLabel),
-    fieldErrors: fieldErrorsOf(parsed.error)
+  if (!parsed.success) {
+    return {
+      ok: false,
+      message: describeZodError('Cannot generate', parsed.error, paramLabel),
+      fieldErrors: fieldErrorsOf(parsed.error)
+    }
   }
+  const fieldErrors: Partial<Record<FieldName, string>> = {}
+  const multiple = model.sizeMultiple
+  for (const name of ['width', 'height'] as const) {
+    const value = parsed.data[name]
+    const issue =
+      multiple === undefined || value === undefined ? null : sizeMultipleIssue(value, multiple)
+    if (issue !== null) fieldErrors[name] = issue
+  }
+  const problems = Object.entries(fieldErrors).map(
+    ([name, issue]) => `${paramLabel(name)}: ${issue}`
+  )
+  if (problems.length > 0) {
+    return { ok: false, message: `Cannot generate: ${problems.join('; ')}`, fieldErrors }
+  }
+  return { ok: true, params: parsed.data }
+}
+
+/** The hint under the size fields: the model's size multiple (nothing before a model is known). */
+export function sizeHint(sizeMultiple: number | undefined): string | undefined {
+  return sizeMultiple === undefined ? undefined : `multiple of ${sizeMultiple}`
 }
 
 function fieldErrorsOf(error: z.ZodError): Partial<Record<FieldName, string>> {

@@ -39,7 +39,11 @@ export async function generate(): Promise<boolean> {
     return false
   }
   const form = useFormStore.getState()
-  const check = checkForm(form.values, useRunPlanStore.getState().numTimesteps)
+  const model = useAppStore.getState().models.find((m) => m.id === form.values.modelId)
+  const check = checkForm(form.values, {
+    sizeMultiple: model?.defaults.sizeMultiple,
+    total: useRunPlanStore.getState().numTimesteps
+  })
   if (!check.ok) {
     form.setFieldErrors(check.fieldErrors)
     notices.showError(check.message)
