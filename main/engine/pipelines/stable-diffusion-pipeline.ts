@@ -53,13 +53,14 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
   }
 
   /** Generates images (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(options: CallOptions<O>): Promise<PipelineOutput<O>> {
+  call<O extends OutputType = 'image'>(asked: CallOptions<O>): Promise<PipelineOutput<O>> {
+    const options = this.callOptions(asked)
     const prompt = options.prompt ?? null
     const negativePrompt = options.negativePrompt ?? null
     const promptEmbeds = tensorOption(options.promptEmbeds, 'promptEmbeds')
     const negativePromptEmbeds = tensorOption(options.negativePromptEmbeds, 'negativePromptEmbeds')
     const hooks: FamilyHooks = {
-      checkInputs: ({ height, width, tensorInputs }) => {
+      checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot }) => {
         checkInputs({
           height,
           width,
@@ -69,7 +70,8 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
           negativePromptEmbeds,
           callbackOnStepEndTensorInputs: tensorInputs,
           allowedTensorInputs: SD_TENSOR_INPUTS,
-          sdxl: false
+          sdxl: false,
+          promptsFromSnapshot
         })
         if (options.clipSkip !== undefined && options.clipSkip !== null) {
           // diffusers applies the encoder's final LayerNorm to an earlier hidden state; ONNX
@@ -102,6 +104,6 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
       },
       unetConditioning: (tensors) => ({ encoder_hidden_states: tensors.prompt_embeds as Tensor })
     }
-    return this.generate(options, hooks)
+    return this.generate(options, hooks, asked)
   }
 }

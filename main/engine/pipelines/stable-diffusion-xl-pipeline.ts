@@ -52,7 +52,8 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
   }
 
   /** Generates images (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(options: SDXLCallOptions<O>): Promise<PipelineOutput<O>> {
+  call<O extends OutputType = 'image'>(asked: SDXLCallOptions<O>): Promise<PipelineOutput<O>> {
+    const options = this.callOptions(asked)
     const prompt = options.prompt ?? null
     const prompt2 = options.prompt2 ?? null
     const negativePrompt = options.negativePrompt ?? null
@@ -65,7 +66,7 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
       'negativePooledPromptEmbeds'
     )
     const hooks: FamilyHooks = {
-      checkInputs: ({ height, width, tensorInputs }) =>
+      checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot }) =>
         checkInputs({
           height,
           width,
@@ -79,7 +80,8 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
           negativePooledPromptEmbeds,
           callbackOnStepEndTensorInputs: tensorInputs,
           allowedTensorInputs: SDXL_TENSOR_INPUTS,
-          sdxl: true
+          sdxl: true,
+          promptsFromSnapshot
         }),
       encode: async (models, args) => {
         const cfg = args.doClassifierFreeGuidance
@@ -143,6 +145,6 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
       },
       beforeLoop: () => this.scheduler.setBeginIndex(0)
     }
-    return this.generate(options, hooks)
+    return this.generate(options, hooks, asked)
   }
 }
