@@ -270,7 +270,7 @@ export abstract class DiffusionPipeline
       condDim === null ? null : guidanceScaleEmbedding(resolved.guidanceScale, condDim, B)
     this._numTimesteps = timesteps.length
     if (snap === null) family.beforeLoop?.()
-    const params = snapshotParams(o, resolved)
+    const params = snapshotParams(o, { ...resolved, eta: o.eta ?? 0 })
     const capture = (step: number): RunSnapshot =>
       captureRunSnapshot(
         {

@@ -53,7 +53,7 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
   }
 
   /** Generates images (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(asked: CallOptions<O>): Promise<PipelineOutput<O>> {
+  async call<O extends OutputType = 'image'>(asked: CallOptions<O>): Promise<PipelineOutput<O>> {
     const options = this.callOptions(asked)
     const prompt = options.prompt ?? null
     const negativePrompt = options.negativePrompt ?? null

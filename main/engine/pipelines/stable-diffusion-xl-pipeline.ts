@@ -52,7 +52,9 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
   }
 
   /** Generates images (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(asked: SDXLCallOptions<O>): Promise<PipelineOutput<O>> {
+  async call<O extends OutputType = 'image'>(
+    asked: SDXLCallOptions<O>
+  ): Promise<PipelineOutput<O>> {
     const options = this.callOptions(asked)
     const prompt = options.prompt ?? null
     const prompt2 = options.prompt2 ?? null
