@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path'
 import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
-import { writePngFile } from '../engine'
+import { serializeRunSnapshot, writeFileAtomic, writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
 import { startGeneration } from '../inference/host/run-generation'
@@ -33,10 +33,21 @@ export interface GenerateJson {
   numTimesteps: number
   stepsRun: number
   interrupted: boolean
-  steps: Array<{ index: number; timestep: number; ms: number; unetBatch: number; cfg: boolean }>
+  steps: Array<{
+    index: number
+    timestep: number
+    ms: number
+    unetBatch: number
+    cfg: boolean
+    guidanceScale: number
+  }>
   totalMs: number
   unetMs: number
   output: string
+  /** A run continued with --resume: the step it continued after, its parent's seed and prompt. */
+  resumedFrom: { step: number; parentSeed: number; parentPrompt: string } | null
+  /** Where --save-state wrote the run state, or null. */
+  savedState: string | null
 }
 
 /** Lets tests replace the process's Ctrl-C handling; see {@link generateCommand}. */
@@ -76,14 +87,17 @@ function requestOf(options: GenerateOptions): GenerationRequest {
     useKarrasSigmas: options.useKarrasSigmas,
     algorithmType: options.algorithmType,
     cfgCutoff: options.cfgCutoff,
+    cfgInterval: options.cfgInterval,
     stopAtStep: options.stopAtStep,
     previewEvery: 1,
-    numImagesPerPrompt: 1
+    numImagesPerPrompt: 1,
+    ...(options.resume === null ? {} : { resumeFrom: options.resume.snapshot }),
+    ...(options.saveState === null ? {} : { keepSnapshots: 'last' as const })
   }
 }
 
 function formatStep(step: InferenceStep): string {
-  const guidance = step.cfg ? 'cfg' : 'no cfg'
+  const guidance = step.cfg ? `cfg ${step.guidanceScale}` : 'no cfg'
   return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch} (${guidance})`
 }
 
@@ -167,6 +181,30 @@ export async function generateCommand(
     { width: image.width, height: image.height, data: new Uint8Array(image.rgba) },
     { parameters }
   )
+  let savedState: string | null = null
+  const state = result.snapshots[result.snapshots.length - 1]
+  if (options.saveState !== null) {
+    if (state === undefined) {
+      io.err('warning: no step ran, so there is no run state to save')
+    } else {
+      await writeFileAtomic(options.saveState, serializeRunSnapshot(state))
+      savedState = options.saveState
+      io.err(`saved the run state after step ${state.step + 1} to ${options.saveState}`)
+    }
+  }
+  const resumedFrom =
+    options.resume === null || result.resumedFromStep === null
+      ? null
+      : {
+          step: result.resumedFromStep,
+          parentSeed: options.resume.parent.seed ?? result.seed,
+          parentPrompt:
+            options.resume.parent.prompt ??
+            (typeof options.resume.snapshot.params.prompt === 'string'
+              ? options.resume.snapshot.params.prompt
+              : '')
+        }
+  if (resumedFrom !== null) io.err(`continued after step ${resumedFrom.step + 1}`)
   const summary =
     `${result.stepsRun}/${result.numTimesteps} steps${result.interrupted ? ' (interrupted)' : ''}` +
     ` in ${(result.totalMs / 1000).toFixed(2)} s (UNet ${(result.unetMs / 1000).toFixed(2)} s),` +
@@ -191,11 +229,14 @@ export async function generateCommand(
         timestep: s.timestep,
         ms: s.ms,
         unetBatch: s.unetBatch,
-        cfg: s.cfg
+        cfg: s.cfg,
+        guidanceScale: s.guidanceScale
       })),
       totalMs: result.totalMs,
       unetMs: result.unetMs,
-      output
+      output,
+      resumedFrom,
+      savedState
     }
     io.out(JSON.stringify(json))
   } else {

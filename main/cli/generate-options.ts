@@ -4,12 +4,20 @@ import { join, resolve } from 'node:path'
 import type {
   AlgorithmType,
   CfgCutoff,
+  CfgInterval,
   ProviderName,
   SchedulerClassName
 } from '../../shared/params'
 import { GenerateParamsSchema } from '../../shared/params'
 import type { FlagSpec, ParsedFlags } from './parse-flags'
 import { numberOrText, parseFlags } from './parse-flags'
+import {
+  checkResumeFlags,
+  checkSaveState,
+  parseIntervalFlag,
+  readResume,
+  type ResumeSource
+} from './resume-options'
 import { UsageError } from './usage-error'
 
 /** The `generate` command's flags, in the order `--help` lists them. */
@@ -27,7 +35,11 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
   { name: 'algorithm-type', kind: 'value' },
   { name: 'cfg-cutoff-ratio', kind: 'value' },
   { name: 'cfg-cutoff-step', kind: 'value' },
+  { name: 'cfg-interval', kind: 'value' },
+  { name: 'cfg-interval-steps', kind: 'value' },
   { name: 'stop-at-step', kind: 'value' },
+  { name: 'save-state', kind: 'value' },
+  { name: 'resume', kind: 'value' },
   { name: 'previews', kind: 'value' },
   { name: 'out', kind: 'value' },
   { name: 'provider', kind: 'value' },
@@ -54,7 +66,13 @@ export interface GenerateOptions {
   /** DPM-Solver `algorithm_type` (given, or implied by an A1111 sampler name). */
   algorithmType?: AlgorithmType
   cfgCutoff: CfgCutoff | null
+  /** Guidance only inside this window (`--cfg-interval`, `--cfg-interval-steps`), or null. */
+  cfgInterval: CfgInterval | null
   stopAtStep: number | null
+  /** Absolute path to write the run state to (`--save-state`), or null. */
+  saveState: string | null
+  /** The run state to continue from (`--resume`), or null. */
+  resume: ResumeSource | null
   /** Absolute folder for per-step previews, or null. */
   previewsDir: string | null
   /** Absolute output path, or null for the default `stepwise-<seed>.png` in the working folder. */
@@ -77,6 +95,11 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   algorithmType: '--algorithm-type',
   'cfgCutoff.ratio': '--cfg-cutoff-ratio',
   'cfgCutoff.stepIndex': '--cfg-cutoff-step',
+  cfgInterval: '--cfg-interval',
+  'cfgInterval.startRatio': '--cfg-interval',
+  'cfgInterval.endRatio': '--cfg-interval',
+  'cfgInterval.startStepIndex': '--cfg-interval-steps',
+  'cfgInterval.endStepIndex': '--cfg-interval-steps',
   stopAtStep: '--stop-at-step',
   provider: '--provider'
 }
@@ -135,31 +158,57 @@ function checkPreviewsDir(dir: string): string {
 export function parseGenerateOptions(argv: readonly string[]): GenerateOptions | null {
   const flags = parseFlags(argv, GENERATE_FLAGS, 'generate')
   if (flags.has('help')) return null
-  const model = text(flags, 'model')
-  const prompt = text(flags, 'prompt')
-  if (model === undefined) throw new UsageError('--model DIR is required (a diffusers ONNX folder)')
+  const resumeFile = text(flags, 'resume')
+  const resume = resumeFile === undefined ? null : readResume(resumeFile)
+  const parent = resume?.parent ?? {}
+  const model = text(flags, 'model') ?? parentModel(resume)
+  const prompt = text(flags, 'prompt') ?? parent.prompt
+  if (model === undefined) {
+    throw new UsageError(
+      resume === null || parent.modelDir === undefined
+        ? '--model DIR is required (a diffusers ONNX folder)'
+        : `--model DIR is required: the saved run state's model folder ${parent.modelDir} is not there`
+    )
+  }
   if (prompt === undefined) throw new UsageError('--prompt TEXT is required')
   const ratio = num(flags, 'cfg-cutoff-ratio')
   const cutoffStep = num(flags, 'cfg-cutoff-step')
   if (ratio !== undefined && cutoffStep !== undefined) {
     throw new UsageError('use either --cfg-cutoff-ratio or --cfg-cutoff-step, not both')
   }
+  const intervalRatios = text(flags, 'cfg-interval')
+  const intervalSteps = text(flags, 'cfg-interval-steps')
+  if (intervalRatios !== undefined && intervalSteps !== undefined) {
+    throw new UsageError('use either --cfg-interval or --cfg-interval-steps, not both')
+  }
+  const cfgCutoff =
+    ratio !== undefined
+      ? { ratio }
+      : cutoffStep !== undefined
+        ? { stepIndex: cutoffStep }
+        : (parent.cfgCutoff ?? null)
+  const cfgInterval =
+    intervalRatios !== undefined
+      ? parseIntervalFlag(intervalRatios, 'cfg-interval')
+      : intervalSteps !== undefined
+        ? parseIntervalFlag(intervalSteps, 'cfg-interval-steps')
+        : (parent.cfgInterval ?? null)
 
   const parsed = GenerateParamsSchema.safeParse({
     prompt,
-    negativePrompt: text(flags, 'negative-prompt') ?? '',
+    negativePrompt: text(flags, 'negative-prompt') ?? parent.negativePrompt ?? '',
     numInferenceSteps: num(flags, 'steps'),
-    guidanceScale: num(flags, 'guidance'),
+    guidanceScale: num(flags, 'guidance') ?? parent.guidanceScale,
     width: num(flags, 'width'),
     height: num(flags, 'height'),
     seed: num(flags, 'seed') ?? null,
     scheduler: text(flags, 'scheduler'),
     useKarrasSigmas: flags.has('karras'),
     algorithmType: text(flags, 'algorithm-type'),
-    cfgCutoff:
-      ratio !== undefined ? { ratio } : cutoffStep !== undefined ? { stepIndex: cutoffStep } : null,
+    cfgCutoff,
+    cfgInterval,
     stopAtStep: num(flags, 'stop-at-step') ?? null,
-    provider: text(flags, 'provider') ?? 'auto'
+    provider: text(flags, 'provider') ?? parent.provider ?? 'auto'
   })
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -171,6 +220,27 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   const p = parsed.data
   const previews = text(flags, 'previews')
   const out = text(flags, 'out')
+  const saveState = text(flags, 'save-state')
+  if (resume !== null) {
+    checkResumeFlags(
+      {
+        numInferenceSteps: p.numInferenceSteps,
+        width: p.width,
+        height: p.height,
+        scheduler: flags.has('scheduler') ? p.scheduler : undefined,
+        algorithmType: flags.has('algorithm-type') ? p.algorithmType : undefined,
+        seed: p.seed ?? undefined,
+        useKarrasSigmas: p.useKarrasSigmas
+      },
+      parent
+    )
+    if (p.stopAtStep !== null && p.stopAtStep <= resume.snapshot.step) {
+      throw new UsageError(
+        `--stop-at-step: the resumed run starts after step index ${resume.snapshot.step}; stop at a later step (got ${p.stopAtStep})`
+      )
+    }
+  }
+  if (resume !== null) return resumedOptions()
   return {
     modelDir: checkModelDir(model),
     prompt: p.prompt,
@@ -186,10 +256,48 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     useKarrasSigmas: p.useKarrasSigmas,
     algorithmType: p.algorithmType,
     cfgCutoff: p.cfgCutoff,
+    cfgInterval: p.cfgInterval,
     stopAtStep: p.stopAtStep,
+    saveState: saveState === undefined ? null : checkSaveState(saveState),
+    resume: null,
     previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
     out: out === undefined ? null : checkOut(out),
     provider: p.provider,
     json: flags.has('json')
   }
+
+  /** A resumed run: what was not given is the parent's, as the snapshot keeps it. */
+  function resumedOptions(): GenerateOptions {
+    const from = resume as ResumeSource
+    return {
+      modelDir: checkModelDir(model as string),
+      prompt: p.prompt,
+      negativePrompt: p.negativePrompt,
+      numInferenceSteps: p.numInferenceSteps ?? parent.numInferenceSteps,
+      guidanceScale: p.guidanceScale,
+      width: p.width ?? parent.width,
+      height: p.height ?? parent.height,
+      seed: parent.seed ?? p.seed ?? 0,
+      randomSeed: false,
+      scheduler: (flags.has('scheduler') ? p.scheduler : undefined) ?? parent.scheduler,
+      useKarrasSigmas: parent.useKarrasSigmas ?? p.useKarrasSigmas,
+      algorithmType:
+        (flags.has('algorithm-type') ? p.algorithmType : undefined) ?? parent.algorithmType,
+      cfgCutoff: p.cfgCutoff,
+      cfgInterval: p.cfgInterval,
+      stopAtStep: p.stopAtStep,
+      saveState: saveState === undefined ? null : checkSaveState(saveState),
+      resume: from,
+      previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
+      out: out === undefined ? null : checkOut(out),
+      provider: p.provider,
+      json: flags.has('json')
+    }
+  }
+}
+
+/** The model folder a saved run state names, when it is still there. */
+function parentModel(resume: ResumeSource | null): string | undefined {
+  const dir = resume?.parent.modelDir
+  return dir !== undefined && existsSync(dir) ? dir : undefined
 }

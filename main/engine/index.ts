@@ -97,7 +97,10 @@ export {
   RunSnapshotError,
   RUN_SNAPSHOT_FORMAT,
   RUN_SNAPSHOT_VERSION,
-  READABLE_RUN_SNAPSHOT_VERSIONS
+  READABLE_RUN_SNAPSHOT_VERSIONS,
+  modelIdentity,
+  checkSnapshotModel,
+  checkSnapshotScheduler
 } from './snapshots'
 export type {
   RunSnapshot,

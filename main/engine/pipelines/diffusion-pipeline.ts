@@ -167,6 +167,12 @@ export abstract class DiffusionPipeline
   ): Promise<PipelineOutput<O>> {
     const started = performance.now()
     const snap = o.resumeFrom ?? null
+    // A continued run keeps the scale its guidance has now (a live change included) unless the
+    // call asks for another than the run was started with.
+    const askedScale =
+      snap !== null && asked.guidanceScale !== snap.params.guidanceScale
+        ? asked.guidanceScale
+        : undefined
     const { callback, loopStart, tensorInputs } = resolveStepEndCallback(
       o.callbackOnStepEnd,
       o.callbackOnStepEndTensorInputs
@@ -183,7 +189,7 @@ export abstract class DiffusionPipeline
       guidanceScale:
         snap === null
           ? (o.guidanceScale ?? d.guidanceScale)
-          : (asked.guidanceScale ?? currentGuidanceScale(snap)),
+          : (askedScale ?? currentGuidanceScale(snap)),
       guidanceRescale: o.guidanceRescale ?? d.guidanceRescale,
       numImagesPerPrompt: o.numImagesPerPrompt ?? 1,
       height,
@@ -263,7 +269,7 @@ export abstract class DiffusionPipeline
       numInferenceSteps = snap.numInferenceSteps
       tensors.latents = given as Tensor
       generator = generatorOf(snap)
-      restoreSnapshotGuidance(this, snap, tensors, encode, asked.guidanceScale)
+      restoreSnapshotGuidance(this, snap, tensors, encode, askedScale)
     }
     const condDim = this.timeCondProjDim
     const timestepCond =

@@ -30,10 +30,7 @@ export interface FromPretrainedOptions extends SessionSettings {
  * What one denoising step did (no tensors): the record kept in the result. `unetBatch` can exceed
  * 2B for a UNet exported with a fixed batch.
  */
-export interface StepRecord extends StepMetrics {
-  /** The guidance scale read at the start of this step. */
-  guidanceScale: number
-}
+export type StepRecord = StepMetrics
 
 /**
  * The per-step observation hook's argument: the step's record plus the tensors an app needs
@@ -102,8 +99,9 @@ export interface CallOptions<O extends OutputType = OutputType> {
    * `parseRunSnapshot`): the remaining steps run through the same loop from the saved latents,
    * scheduler, random and guidance state, so a run stopped after step k and continued gives the
    * uninterrupted run's latents bit for bit. Options left out take the snapshot's values; a
-   * branch may change the prompts, the guidance scale and the callbacks (e.g. another cutoff or
-   * guidance interval). The size, steps and model stay: asking to change them is an error, and
+   * branch may change the prompts, the guidance scale (a scale other than the one the run
+   * started with replaces the one its guidance has now) and the callbacks (e.g. another cutoff
+   * or guidance interval). The size, steps and model stay: asking to change them is an error, and
    * the scheduler is the snapshot's (`pipe.scheduler` becomes its class and config, restored).
    */
   resumeFrom?: RunSnapshot | null

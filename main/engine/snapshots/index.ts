@@ -11,3 +11,4 @@ export {
   parseRunSnapshots
 } from './snapshot-file'
 export { modelIdentity } from './model-identity'
+export { checkSnapshotModel, checkSnapshotScheduler } from './resume'

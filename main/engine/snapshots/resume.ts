@@ -1,6 +1,7 @@
 import { Tensor } from 'onnxruntime-node'
 import type { KeptAsideGuidance } from '../callbacks/callback-types'
 import { Generator } from '../random/generator'
+import type { Scheduler } from '../schedulers/scheduler'
 import { canonicalJson } from '../schedulers/scheduler-state'
 import {
   RunSnapshotError,
@@ -118,6 +119,30 @@ export function checkSnapshotModel(snapshot: RunSnapshot, identity: ModelIdentit
   if (s.fingerprint !== identity.fingerprint) {
     throw new RunSnapshotError(
       `the snapshot belongs to model "${s.name}" (fingerprint ${s.fingerprint.slice(0, 12)}), not to "${identity.name}" (fingerprint ${identity.fingerprint.slice(0, 12)}); a run continues only on the model that started it`
+    )
+  }
+}
+
+/**
+ * Refuses to continue a snapshot with another scheduler than the one it ran (a caller that
+ * plans its own scheduler, e.g. from a request, checks it here; the pipeline itself always
+ * continues with the snapshot's).
+ */
+export function checkSnapshotScheduler(snapshot: RunSnapshot, scheduler: Scheduler): void {
+  const saved = snapshot.scheduler
+  if (saved.className !== scheduler.className) {
+    throw new RunSnapshotError(
+      `a continued run keeps its scheduler: the snapshot's run used ${saved.className}, this run asks for ${scheduler.className}`
+    )
+  }
+  if (canonicalJson(saved.config) !== canonicalJson(scheduler.config)) {
+    const differing = Object.keys({ ...saved.config, ...scheduler.config }).filter(
+      (k) =>
+        canonicalJson(saved.config[k] ?? null) !==
+        canonicalJson((scheduler.config as Record<string, unknown>)[k] ?? null)
+    )
+    throw new RunSnapshotError(
+      `a continued run keeps its scheduler's settings: the snapshot's ${saved.className} differs from this run's in ${differing.join(', ')}`
     )
   }
 }

@@ -77,6 +77,7 @@ export function routeEvents(api: StepwiseApi): () => void {
             unetMs: event.unetMs,
             unetBatch: event.unetBatch,
             cfg: event.cfg,
+            guidanceScale: event.guidanceScale,
             hasPreview: event.preview !== null
           }
         })
