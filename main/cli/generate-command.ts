@@ -12,6 +12,7 @@ import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
+import { applyResume, type ResumeSource } from './resume-run'
 
 /**
  * `generate`: one text-to-image run, in this process. The CLI has no UI to keep responsive, so
@@ -71,7 +72,7 @@ export function defaultOutputPath(seed: number, dir: string = process.cwd()): st
   }
 }
 
-function requestOf(options: GenerateOptions): GenerationRequest {
+function requestOf(options: GenerateOptions, source: ResumeSource | null): GenerationRequest {
   return {
     modelDir: options.modelDir,
     provider: options.provider,
@@ -91,7 +92,7 @@ function requestOf(options: GenerateOptions): GenerationRequest {
     stopAtStep: options.stopAtStep,
     previewEvery: 1,
     numImagesPerPrompt: 1,
-    ...(options.resume === null ? {} : { resumeFrom: options.resume.snapshot }),
+    ...(source === null ? {} : { resumeFrom: source.snapshot }),
     ...(options.saveState === null ? {} : { keepSnapshots: 'last' as const })
   }
 }
@@ -106,13 +107,15 @@ function formatStep(step: InferenceStep): string {
  * and still writes the image (exit code 130); a second Ctrl-C quits at once.
  */
 export async function generateCommand(
-  options: GenerateOptions,
+  typed: GenerateOptions,
   io: CliIo,
   interrupts: InterruptSource = processInterrupts
 ): Promise<number> {
   // onnxruntime logs a failed provider (e.g. `auto` trying CUDA without its libraries) as a
   // multi-line native error on stderr; the engine reports the fallback as one warning instead.
   ortEnv.logLevel = 'fatal'
+  const { options: resolved, source } = applyResume(typed)
+  const options = resolved
   if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
   if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
   // Values left out take the model's own defaults as the app resolves them (Turbo models: one
@@ -121,7 +124,7 @@ export async function generateCommand(
   const modelId = modelIdFor(basename(resolve(options.modelDir)), new Set())
   const { defaults } = await readModelSummary(options.modelDir, { id: modelId, source: 'added' })
   const request: GenerationRequest = {
-    ...requestOf(options),
+    ...requestOf(options, source),
     numInferenceSteps: options.numInferenceSteps ?? defaults.numInferenceSteps,
     guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
     width: options.width ?? defaults.width,
@@ -193,16 +196,14 @@ export async function generateCommand(
     }
   }
   const resumedFrom =
-    options.resume === null || result.resumedFromStep === null
+    source === null || result.resumedFromStep === null
       ? null
       : {
           step: result.resumedFromStep,
-          parentSeed: options.resume.parent.seed ?? result.seed,
+          parentSeed: source.parent.seed ?? result.seed,
           parentPrompt:
-            options.resume.parent.prompt ??
-            (typeof options.resume.snapshot.params.prompt === 'string'
-              ? options.resume.snapshot.params.prompt
-              : '')
+            source.parent.prompt ??
+            (typeof source.snapshot.params.prompt === 'string' ? source.snapshot.params.prompt : '')
         }
   if (resumedFrom !== null) io.err(`continued after step ${resumedFrom.step + 1}`)
   const summary =

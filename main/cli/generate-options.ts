@@ -11,13 +11,7 @@ import type {
 import { GenerateParamsSchema } from '../../shared/params'
 import type { FlagSpec, ParsedFlags } from './parse-flags'
 import { numberOrText, parseFlags } from './parse-flags'
-import {
-  checkResumeFlags,
-  checkSaveState,
-  parseIntervalFlag,
-  readResume,
-  type ResumeSource
-} from './resume-options'
+import { checkResumeFile, checkSaveState, parseIntervalFlag } from './resume-options'
 import { UsageError } from './usage-error'
 
 /** The `generate` command's flags, in the order `--help` lists them. */
@@ -71,14 +65,24 @@ export interface GenerateOptions {
   stopAtStep: number | null
   /** Absolute path to write the run state to (`--save-state`), or null. */
   saveState: string | null
-  /** The run state to continue from (`--resume`), or null. */
-  resume: ResumeSource | null
+  /**
+   * `--resume`: the saved run state to continue from, and which options were typed (the others
+   * take the parent run's values once the file is read), or null.
+   */
+  resume: ResumeRequest | null
   /** Absolute folder for per-step previews, or null. */
   previewsDir: string | null
   /** Absolute output path, or null for the default `stepwise-<seed>.png` in the working folder. */
   out: string | null
   provider: ProviderName
   json: boolean
+}
+
+/** `--resume FILE` before the file is read: its path and the options that were typed. */
+export interface ResumeRequest {
+  file: string
+  /** Flag names given on the command line (`prompt`, `steps`, `width`, …). */
+  given: ReadonlySet<string>
 }
 
 /** Where each schema field comes from on the command line, for messages. */
@@ -114,7 +118,8 @@ function num(flags: ParsedFlags, name: string): number | string | undefined {
   return value === undefined ? undefined : numberOrText(value)
 }
 
-function checkModelDir(dir: string): string {
+/** Checks `--model DIR`: a diffusers ONNX model folder. */
+export function checkModelDir(dir: string): string {
   const path = resolve(dir)
   if (!existsSync(path)) throw new UsageError(`--model: no such folder ${JSON.stringify(dir)}`)
   if (!statSync(path).isDirectory()) {
@@ -159,17 +164,15 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   const flags = parseFlags(argv, GENERATE_FLAGS, 'generate')
   if (flags.has('help')) return null
   const resumeFile = text(flags, 'resume')
-  const resume = resumeFile === undefined ? null : readResume(resumeFile)
-  const parent = resume?.parent ?? {}
-  const model = text(flags, 'model') ?? parentModel(resume)
-  const prompt = text(flags, 'prompt') ?? parent.prompt
-  if (model === undefined) {
-    throw new UsageError(
-      resume === null || parent.modelDir === undefined
-        ? '--model DIR is required (a diffusers ONNX folder)'
-        : `--model DIR is required: the saved run state's model folder ${parent.modelDir} is not there`
-    )
-  }
+  const resume =
+    resumeFile === undefined
+      ? null
+      : { file: checkResumeFile(resumeFile), given: new Set(flags.keys()) }
+  // With --resume the model and prompt may come from the saved state (read once the engine is
+  // loaded): placeholders stand in until then.
+  const model = text(flags, 'model') ?? (resume === null ? undefined : '')
+  const prompt = text(flags, 'prompt') ?? (resume === null ? undefined : '')
+  if (model === undefined) throw new UsageError('--model DIR is required (a diffusers ONNX folder)')
   if (prompt === undefined) throw new UsageError('--prompt TEXT is required')
   const ratio = num(flags, 'cfg-cutoff-ratio')
   const cutoffStep = num(flags, 'cfg-cutoff-step')
@@ -181,34 +184,28 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   if (intervalRatios !== undefined && intervalSteps !== undefined) {
     throw new UsageError('use either --cfg-interval or --cfg-interval-steps, not both')
   }
-  const cfgCutoff =
-    ratio !== undefined
-      ? { ratio }
-      : cutoffStep !== undefined
-        ? { stepIndex: cutoffStep }
-        : (parent.cfgCutoff ?? null)
-  const cfgInterval =
-    intervalRatios !== undefined
-      ? parseIntervalFlag(intervalRatios, 'cfg-interval')
-      : intervalSteps !== undefined
-        ? parseIntervalFlag(intervalSteps, 'cfg-interval-steps')
-        : (parent.cfgInterval ?? null)
 
   const parsed = GenerateParamsSchema.safeParse({
     prompt,
-    negativePrompt: text(flags, 'negative-prompt') ?? parent.negativePrompt ?? '',
+    negativePrompt: text(flags, 'negative-prompt') ?? '',
     numInferenceSteps: num(flags, 'steps'),
-    guidanceScale: num(flags, 'guidance') ?? parent.guidanceScale,
+    guidanceScale: num(flags, 'guidance'),
     width: num(flags, 'width'),
     height: num(flags, 'height'),
     seed: num(flags, 'seed') ?? null,
     scheduler: text(flags, 'scheduler'),
     useKarrasSigmas: flags.has('karras'),
     algorithmType: text(flags, 'algorithm-type'),
-    cfgCutoff,
-    cfgInterval,
+    cfgCutoff:
+      ratio !== undefined ? { ratio } : cutoffStep !== undefined ? { stepIndex: cutoffStep } : null,
+    cfgInterval:
+      intervalRatios !== undefined
+        ? parseIntervalFlag(intervalRatios, 'cfg-interval')
+        : intervalSteps !== undefined
+          ? parseIntervalFlag(intervalSteps, 'cfg-interval-steps')
+          : null,
     stopAtStep: num(flags, 'stop-at-step') ?? null,
-    provider: text(flags, 'provider') ?? parent.provider ?? 'auto'
+    provider: text(flags, 'provider') ?? 'auto'
   })
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -221,28 +218,8 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   const previews = text(flags, 'previews')
   const out = text(flags, 'out')
   const saveState = text(flags, 'save-state')
-  if (resume !== null) {
-    checkResumeFlags(
-      {
-        numInferenceSteps: p.numInferenceSteps,
-        width: p.width,
-        height: p.height,
-        scheduler: flags.has('scheduler') ? p.scheduler : undefined,
-        algorithmType: flags.has('algorithm-type') ? p.algorithmType : undefined,
-        seed: p.seed ?? undefined,
-        useKarrasSigmas: p.useKarrasSigmas
-      },
-      parent
-    )
-    if (p.stopAtStep !== null && p.stopAtStep <= resume.snapshot.step) {
-      throw new UsageError(
-        `--stop-at-step: the resumed run starts after step index ${resume.snapshot.step}; stop at a later step (got ${p.stopAtStep})`
-      )
-    }
-  }
-  if (resume !== null) return resumedOptions()
   return {
-    modelDir: checkModelDir(model),
+    modelDir: model === '' ? '' : checkModelDir(model),
     prompt: p.prompt,
     negativePrompt: p.negativePrompt,
     numInferenceSteps: p.numInferenceSteps,
@@ -259,45 +236,10 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     cfgInterval: p.cfgInterval,
     stopAtStep: p.stopAtStep,
     saveState: saveState === undefined ? null : checkSaveState(saveState),
-    resume: null,
+    resume,
     previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
     out: out === undefined ? null : checkOut(out),
     provider: p.provider,
     json: flags.has('json')
   }
-
-  /** A resumed run: what was not given is the parent's, as the snapshot keeps it. */
-  function resumedOptions(): GenerateOptions {
-    const from = resume as ResumeSource
-    return {
-      modelDir: checkModelDir(model as string),
-      prompt: p.prompt,
-      negativePrompt: p.negativePrompt,
-      numInferenceSteps: p.numInferenceSteps ?? parent.numInferenceSteps,
-      guidanceScale: p.guidanceScale,
-      width: p.width ?? parent.width,
-      height: p.height ?? parent.height,
-      seed: parent.seed ?? p.seed ?? 0,
-      randomSeed: false,
-      scheduler: (flags.has('scheduler') ? p.scheduler : undefined) ?? parent.scheduler,
-      useKarrasSigmas: parent.useKarrasSigmas ?? p.useKarrasSigmas,
-      algorithmType:
-        (flags.has('algorithm-type') ? p.algorithmType : undefined) ?? parent.algorithmType,
-      cfgCutoff: p.cfgCutoff,
-      cfgInterval: p.cfgInterval,
-      stopAtStep: p.stopAtStep,
-      saveState: saveState === undefined ? null : checkSaveState(saveState),
-      resume: from,
-      previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
-      out: out === undefined ? null : checkOut(out),
-      provider: p.provider,
-      json: flags.has('json')
-    }
-  }
-}
-
-/** The model folder a saved run state names, when it is still there. */
-function parentModel(resume: ResumeSource | null): string | undefined {
-  const dir = resume?.parent.modelDir
-  return dir !== undefined && existsSync(dir) ? dir : undefined
 }

@@ -3,6 +3,7 @@ import { CfgCutoffSchema, CfgIntervalSchema } from '../../../shared/params'
 import type { CfgCutoff, CfgInterval } from '../../../shared/params'
 import type { PreviewFrame, RgbaImage, RunSnapshot } from '../../engine'
 import {
+  checkSnapshotModel,
   checkSnapshotScheduler,
   Generator,
   LiveGuidanceCallback,
@@ -125,6 +126,10 @@ export function startGeneration(
     if (!cache.has(request.modelDir, request.provider)) phase('loading')
     const cached = await cache.get(request.modelDir, request.provider)
     const { pipe } = cached
+    // Another model is the first thing to say about a snapshot, before its scheduler or size.
+    if (request.resumeFrom !== undefined) {
+      checkSnapshotModel(request.resumeFrom, await pipe.modelIdentity())
+    }
     const plan = applyPlan(cached, request)
     for (const message of plan.warnings) warn(message)
     live = new LiveGuidanceCallback({
