@@ -1,33 +1,39 @@
 import type { JSX } from 'react'
-import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
-import { isTerminalJobState } from '../contract'
 import {
-  batchWorkSaved,
-  cutoffFromPercent,
-  minLivePercent,
-  predictedUnetSaving
-} from '../lib/cfg-cutoff'
-import { parseNumberField, validCutoffFromForm } from '../lib/form-params'
+  guidanceWindow,
+  lastGuidedStep,
+  predictedWindowSaving
+} from '../../../shared/guidance-window'
+import { isTerminalJobState } from '../contract'
+import { batchWorkSaved, cutoffFromPercent, minLivePercent } from '../lib/cfg-cutoff'
+import { intervalFromForm, parseNumberField, validCutoffFromForm } from '../lib/form-params'
+import { guidanceSummary, measuredSummary } from '../lib/guidance-text'
 import { formatPercent } from '../lib/run-stats'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
-import { cutoffLocked, useJobStore } from '../store/job-store'
+import { cutoffLocked, liveWindow, startLocked, useJobStore } from '../store/job-store'
 import { moveLiveCutoff } from '../store/run-actions'
 import { useRunPlanStore } from '../store/run-plan-store'
 import { CutoffStrip } from './cutoff-strip'
+import { GuidanceLiveInput } from './guidance-live-input'
+import { GuidanceRange } from './guidance-range'
 
 /**
- * Where classifier-free guidance ends, as a share of the steps or an exact step. Before a run it is
- * a parameter; during a run it steers the inference process's live cutoff until guidance has ended, and then
- * locks (guidance cannot come back). It shows the UNet work saved: predicted, then measured.
+ * Where classifier-free guidance runs: a range of the steps (two handles), and diffusers' cutoff
+ * (where guidance ends, as a share of the steps or an exact step); guidance runs where both
+ * allow it. Before a run they are parameters; during a run they steer the inference process's
+ * live guidance until each bound's step has passed, and lock then (guidance cannot come back
+ * once ended, nor move its start once begun). The guidance scale itself can move during the run.
+ * It shows the UNet work saved: predicted, then measured.
  */
 export function CfgCutoffControl(): JSX.Element {
   const values = useFormStore((s) => s.values)
-  const error = useFormStore((s) => s.fieldErrors.cutoff)
+  const error = useFormStore((s) => s.fieldErrors.cutoff ?? s.fieldErrors.interval)
   const set = useFormStore((s) => s.set)
   const model = useAppStore((s) => s.models.find((m) => m.id === values.modelId))
   const live = useJobStore((s) => s.live)
   const locked = useJobStore((s) => cutoffLocked(s.live))
+  const started = useJobStore((s) => startLocked(s.live))
   const plannedTimesteps = useRunPlanStore((s) => s.numTimesteps)
 
   const running = live !== null && !isTerminalJobState(live.state)
@@ -36,12 +42,16 @@ export function CfgCutoffControl(): JSX.Element {
   // Before a run: T as main plans it for the form (the step count until its answer is in).
   const total = running ? live.total : (plannedTimesteps ?? steps)
   const validCutoff = validCutoffFromForm(values)
+  const interval = intervalFromForm(values)
+  const span = running ? liveWindow(live) : guidanceWindow(total, validCutoff, interval)
   const cutoffStep =
-    running && live.cutoff !== null ? live.cutoff.cutoffStep : cutoffStepIndex(total, validCutoff)
+    running && live.cutoff !== null
+      ? live.cutoff.cutoffStep
+      : lastGuidedStep(total, validCutoff, interval)
   const guidanceText = running ? live.params?.guidanceScale : parseNumberField(values.guidance)
   const guidance =
     typeof guidanceText === 'number' ? guidanceText : (model?.defaults.guidanceScale ?? 0)
-  const saving = predictedUnetSaving(total, cutoffStep, guidance)
+  const saving = predictedWindowSaving(total, span, guidance)
   const lastIndex = running ? (live.steps[live.steps.length - 1]?.index ?? null) : null
   const minPercent = running ? minLivePercent(total, lastIndex) : 0
   const sliderPercent =
@@ -65,14 +75,17 @@ export function CfgCutoffControl(): JSX.Element {
     }
   }
 
-  const summary =
-    cutoffStep === null
-      ? 'Guidance on every step'
-      : `Guidance ends after step ${cutoffStep + 1} of ${total}`
+  const summary = guidanceSummary(total, span.start, cutoffStep)
   const measured = live?.result ?? null
   return (
     <fieldset className="cutoff-control" aria-describedby="cutoff-summary">
-      <legend>CFG cutoff</legend>
+      <legend>Guidance (CFG) range and cutoff</legend>
+      <GuidanceRange
+        running={running}
+        minPercent={minPercent}
+        startLocked={running && started}
+        endLocked={locked}
+      />
       <div className="cutoff-modes" role="radiogroup" aria-label="Cutoff given as">
         <label className="check">
           <input
@@ -133,19 +146,27 @@ export function CfgCutoffControl(): JSX.Element {
           />
         )}
       </div>
-      <CutoffStrip total={total} cutoffStep={cutoffStep} done={running ? live.steps.length : 0} />
+      <CutoffStrip
+        total={total}
+        start={span.start}
+        cutoffStep={cutoffStep}
+        done={running ? live.steps.length : 0}
+      />
       <p id="cutoff-summary" className="cutoff-summary" data-testid="cutoff-summary">
         {summary}
-        {cutoffStep !== null && <> (diffusers cutoff_step_index {cutoffStep})</>}
+        {cutoffStep !== null && span.start === 0 && (
+          <> (diffusers cutoff_step_index {cutoffStep})</>
+        )}
         {' · '}
         <span data-testid="cutoff-predicted">
           {guidance <= 1
             ? 'guidance ≤ 1 is off anyway: nothing to save'
-            : cutoffStep === null
+            : saving === 0
               ? 'no UNet work saved'
               : `saves ≈${formatPercent(saving)} of UNet work (predicted)`}
         </span>
       </p>
+      <GuidanceLiveInput key={live?.jobId ?? 'none'} />
       {locked && (
         <p className="cutoff-locked" data-testid="cutoff-locked">
           Locked: guidance has ended for this run and cannot come back.
@@ -158,9 +179,19 @@ export function CfgCutoffControl(): JSX.Element {
       {measured !== null && (
         <p className="cutoff-measured" data-testid="cutoff-measured">
           Last run:{' '}
-          {measured.cfgCutoffStep === null
-            ? 'guidance on every step, nothing saved'
-            : `guidance ended after step ${measured.cfgCutoffStep + 1}, saved ${formatPercent(measured.unetSavedFraction)} of UNet time (measured) and ${formatPercent(batchWorkSaved(live?.steps ?? []))} of UNet batch rows`}
+          {measuredSummary(
+            measured,
+            batchWorkSaved(live?.steps ?? []),
+            predictedWindowSaving(
+              measured.numTimesteps,
+              guidanceWindow(
+                measured.numTimesteps,
+                measured.cfgCutoff,
+                measured.cfgInterval ?? null
+              ),
+              measured.guidanceScale
+            )
+          )}
         </p>
       )}
     </fieldset>

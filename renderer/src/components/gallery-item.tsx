@@ -14,11 +14,13 @@ export interface GalleryItemProps {
   cutoffAfter: boolean
   focusable: boolean
   onSelect(index: number): void
+  /** "Branch from here": continue this run from this step with other settings; absent: not offered. */
+  onBranch?(index: number): void
 }
 
 /**
- * One finished step: its preview, time and whether CFG ran. Memoised, because a run appends items
- * and the items already there never change.
+ * One finished step: its preview, time, whether CFG ran and the UNet batch it took, and "Branch
+ * from here". Memoised, because a run appends items and the items already there never change.
  */
 export const GalleryItem = memo(function GalleryItem({
   step,
@@ -26,23 +28,27 @@ export const GalleryItem = memo(function GalleryItem({
   selected,
   cutoffAfter,
   focusable,
-  onSelect
+  onSelect,
+  onBranch
 }: GalleryItemProps): JSX.Element {
   const frame = previewFrames.get(step.index)
   const cfg = step.cfg ? 'on' : 'off'
+  const scale = step.cfg ? ` at ${step.guidanceScale}` : ''
   return (
     <li
       className={`gallery-item cfg-${cfg}${cutoffAfter ? ' cutoff-after' : ''}`}
       data-testid="gallery-item"
       data-step={step.index}
       data-cfg={cfg}
+      data-unet-batch={step.unetBatch}
+      data-guidance-scale={step.guidanceScale}
     >
       <button
         type="button"
         aria-pressed={selected}
         tabIndex={focusable ? 0 : -1}
-        aria-label={`Step ${step.index + 1} of ${total}, ${formatDuration(step.ms)}, CFG ${cfg}`}
-        title={`Step ${step.index + 1} of ${total} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg} (UNet batch ${step.unetBatch})`}
+        aria-label={`Step ${step.index + 1} of ${total}, ${formatDuration(step.ms)}, CFG ${cfg}${scale}`}
+        title={`Step ${step.index + 1} of ${total} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg}${scale} (UNet batch ${step.unetBatch})`}
         onClick={() => onSelect(step.index)}
       >
         {frame === undefined ? (
@@ -53,9 +59,24 @@ export const GalleryItem = memo(function GalleryItem({
         <span className="gallery-caption" aria-hidden="true">
           <span className="gallery-step">{step.index + 1}</span>
           <span className="gallery-ms">{formatDuration(step.ms)}</span>
-          <span className={`cfg-badge cfg-badge-${cfg}`}>{step.cfg ? 'CFG' : 'no CFG'}</span>
+          <span className={`cfg-badge cfg-badge-${cfg}`}>
+            {step.cfg ? 'CFG' : 'no CFG'} ×{step.unetBatch}
+          </span>
         </span>
       </button>
+      {onBranch !== undefined && (
+        <button
+          type="button"
+          className="branch-button"
+          data-testid="branch-button"
+          tabIndex={focusable ? 0 : -1}
+          aria-label={`Branch from step ${step.index + 1}`}
+          title="Branch from here: continue this run from this step with another prompt or guidance"
+          onClick={() => onBranch(step.index)}
+        >
+          Branch
+        </button>
+      )}
     </li>
   )
 })

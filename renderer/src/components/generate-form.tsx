@@ -2,6 +2,7 @@ import type { FormEvent, JSX } from 'react'
 import { LIMITS } from '../../../shared/params'
 import { useFormStore } from '../store/form-store'
 import { generate } from '../store/run-actions'
+import { BranchMarker } from './branch-marker'
 import { CfgCutoffControl } from './cfg-cutoff-control'
 import { Field, describedBy } from './field'
 import { InfotextButton } from './infotext-button'
@@ -33,6 +34,7 @@ export function GenerateForm(): JSX.Element {
       onSubmit={onSubmit}
     >
       <ModelPicker />
+      <BranchMarker />
       <Field htmlFor="prompt" label="Prompt" error={errors.prompt} hint={<InfotextButton />}>
         <textarea
           id="prompt"

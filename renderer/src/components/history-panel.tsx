@@ -1,5 +1,6 @@
 import { useState } from 'react'
 import type { JSX } from 'react'
+import { branchTree, type BranchNode } from '../lib/history-tree'
 import { filterHistory } from '../lib/history-filter'
 import { useHistoryStore } from '../store/history-store'
 import { HistoryDetail } from './history-detail'
@@ -16,6 +17,16 @@ export function HistoryPanel(): JSX.Element {
   const [filter, setFilter] = useState('')
   const selected = entries.find((e) => e.id === selectedId)
   const shown = filterHistory(entries, filter)
+  const open = (id: string): void => select(id === selectedId ? null : id)
+  const renderNode = ({ entry, branches }: BranchNode): JSX.Element => (
+    <HistoryItem key={entry.id} entry={entry} selected={entry.id === selectedId} onOpen={open}>
+      {branches.length > 0 && (
+        <ul className="history-branches" aria-label="Branches and continuations of this run">
+          {branches.map((b) => renderNode(b))}
+        </ul>
+      )}
+    </HistoryItem>
+  )
   return (
     <section className="history" aria-labelledby="history-heading" data-testid="history">
       <h2 id="history-heading" className="section-title">
@@ -43,14 +54,10 @@ export function HistoryPanel(): JSX.Element {
         />
       )}
       <ul className="history-grid" aria-label="Stored results">
-        {shown.map((entry) => (
-          <HistoryItem
-            key={entry.id}
-            entry={entry}
-            selected={entry.id === selectedId}
-            onOpen={(id) => select(id === selectedId ? null : id)}
-          />
-        ))}
+        {(filter.trim() === ''
+          ? branchTree(shown)
+          : shown.map((entry) => ({ entry, branches: [] }))
+        ).map((node) => renderNode(node))}
       </ul>
     </section>
   )

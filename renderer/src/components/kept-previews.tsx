@@ -7,12 +7,14 @@ function KeptPreview({
   id,
   step,
   selected,
-  onSelect
+  onSelect,
+  onBranch
 }: {
   id: string
   step: number
   selected: boolean
   onSelect(step: number): void
+  onBranch?(step: number): void
 }): JSX.Element {
   const { url } = useHistoryImage(id, step)
   return (
@@ -33,12 +35,34 @@ function KeptPreview({
           {step + 1}
         </span>
       </button>
+      {onBranch !== undefined && (
+        <button
+          type="button"
+          className="branch-button"
+          data-testid="branch-button"
+          aria-label={`Branch from step ${step + 1}`}
+          onClick={() => onBranch(step)}
+        >
+          Branch
+        </button>
+      )}
     </li>
   )
 }
 
-/** The step previews kept beside a result; one can be opened large. */
-export function KeptPreviews({ id, steps }: { id: string; steps: number[] }): JSX.Element {
+/** The step previews kept beside a result; one can be opened large, or branched from. */
+export function KeptPreviews({
+  id,
+  steps,
+  branchable = [],
+  onBranch
+}: {
+  id: string
+  steps: number[]
+  /** Steps whose run state was kept too: they offer "Branch from here". */
+  branchable?: number[]
+  onBranch?(step: number): void
+}): JSX.Element {
   const [open, setOpen] = useState<number | null>(null)
   const { url } = useHistoryImage(id, open ?? steps[0] ?? 0)
   return (
@@ -60,6 +84,7 @@ export function KeptPreviews({ id, steps }: { id: string; steps: number[] }): JS
             step={step}
             selected={open === step}
             onSelect={(s) => setOpen(open === s ? null : s)}
+            onBranch={branchable.includes(step) ? onBranch : undefined}
           />
         ))}
       </ol>

@@ -3,8 +3,10 @@ import { useObjectUrl } from '../hooks/use-object-url'
 import { usePersistentFlag } from '../hooks/use-persistent-flag'
 import { samplerLabel } from '../lib/labels'
 import { previewFrames } from '../lib/preview-frames'
+import { paramsOfResult } from '../lib/resume-params'
 import { formatDuration } from '../lib/run-stats'
 import { useJobStore } from '../store/job-store'
+import { continueRun } from '../store/run-actions'
 import { LiveCanvas } from './live-canvas'
 import { RgbaCanvas } from './rgba-canvas'
 import { StepDetails } from './step-details'
@@ -58,14 +60,36 @@ export function LiveView(): JSX.Element {
       ) : (
         <img src={finalUrl} alt={alt} className="stage-image" data-testid="final-image" />
       )
+    const params = live.params
+    const resumable = result.interrupted && result.stepsRun > 0 && params !== null
     caption = (
-      <span data-testid="result-summary">
-        {result.interrupted
-          ? `Stopped at step ${result.stepsRun} of ${result.numTimesteps}: partially denoised, decoded`
-          : 'Final image'}{' '}
-        · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
-        {formatDuration(result.totalMs)} on {result.provider}
-      </span>
+      <>
+        <span data-testid="result-summary">
+          {result.interrupted
+            ? `Stopped at step ${result.stepsRun} of ${result.numTimesteps}: partially denoised, decoded`
+            : 'Final image'}{' '}
+          · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
+          {formatDuration(result.totalMs)} on {result.provider}
+          {result.resumedFrom != null && ` · continued from step ${result.resumedFrom.step + 1}`}
+        </span>
+        {resumable && (
+          <button
+            type="button"
+            className="primary"
+            data-testid="continue-button"
+            title="Run the remaining steps from where it stopped: the image the run would have made"
+            onClick={() =>
+              void continueRun(
+                paramsOfResult(params, result),
+                result,
+                live.historyId !== null ? { historyId: live.historyId } : { jobId: live.jobId }
+              )
+            }
+          >
+            Continue
+          </button>
+        )}
+      </>
     )
   } else {
     const last = live.steps[live.steps.length - 1]

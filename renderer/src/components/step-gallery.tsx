@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useRef } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
-import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
 import { isTerminalJobState } from '../contract'
-import { useJobStore } from '../store/job-store'
+import { liveWindow, useJobStore } from '../store/job-store'
+import { branchFrom } from '../store/run-actions'
 import { GalleryItem } from './gallery-item'
 
 /** Slots drawn for steps still to come, so the cutoff marker shows before the run reaches it. */
@@ -19,16 +19,29 @@ export function StepGallery(): JSX.Element {
   const listRef = useRef<HTMLOListElement>(null)
   const steps = live?.steps ?? []
   const total = live?.total ?? 0
+  const span = live === null ? { start: 0, end: total } : liveWindow(live)
   const cutoffStep =
     live === null
       ? null
       : live.cutoff !== null
         ? live.cutoff.cutoffStep
-        : (live.result?.cfgCutoffStep ?? cutoffStepIndex(total, live.params?.cfgCutoff ?? null))
+        : (live.result?.cfgCutoffStep ?? (span.end < total ? span.end - 1 : null))
 
   const onSelect = useCallback(
     (index: number) => inspect(inspected === index ? null : index),
     [inspect, inspected]
+  )
+  const params = live?.params ?? null
+  const jobId = live?.jobId ?? null
+  const result = live?.result ?? null
+  // A branch continues from the end of a step: the last step leaves nothing to continue.
+  const onBranch = useCallback(
+    (index: number) => {
+      if (params === null || jobId === null) return
+      const label = `${params.prompt.trim() === '' ? '(empty prompt)' : params.prompt} · seed ${live?.seed ?? params.seed ?? '?'}`
+      branchFrom(params, result, { jobId, step: index, label })
+    },
+    [params, jobId, result, live?.seed]
   )
 
   // Follow the newest step unless the user is inspecting an older one. Only the strip scrolls
@@ -67,6 +80,7 @@ export function StepGallery(): JSX.Element {
         Steps{' '}
         <span className="muted">
           {steps.length > 0 ? `${steps.length} of ${total}` : ''}
+          {span.start > 0 ? ` · guidance from step ${span.start + 1}` : ''}
           {cutoffStep !== null ? ` · guidance ends after step ${cutoffStep + 1}` : ''}
         </span>
       </h2>
@@ -86,6 +100,7 @@ export function StepGallery(): JSX.Element {
             cutoffAfter={cutoffStep === step.index}
             focusable={focusIndex === step.index}
             onSelect={onSelect}
+            onBranch={params !== null && step.index < total - 1 ? onBranch : undefined}
           />
         ))}
         {Array.from({ length: pending }, (_, i) => {
@@ -94,7 +109,7 @@ export function StepGallery(): JSX.Element {
             <li
               key={`slot-${index}`}
               className={`gallery-slot${cutoffStep === index ? ' cutoff-after' : ''}${
-                cutoffStep !== null && index > cutoffStep ? ' cfg-off' : ''
+                index < span.start || index >= span.end ? ' cfg-off' : ''
               }`}
               aria-hidden="true"
             />
