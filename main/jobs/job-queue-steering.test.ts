@@ -163,6 +163,13 @@ describe('Continue and Branch through the queue', () => {
       })
     )
     expect(bytes(again.image).equals(bytes(branch.image))).toBe(true)
+    // A branch of a branch, from a step only the branch ran.
+    const twig = await run(
+      queue,
+      params({ prompt: 'a green star', resumeFrom: { jobId: again.jobId, step: 5 } })
+    )
+    expect(stepsOf(twig.jobId).map((s) => s.index)).toEqual([6, 7])
+    expect(twig.result.resumedFrom?.parentHistoryId).toBe(again.historyId)
     await queue.close()
   })
 

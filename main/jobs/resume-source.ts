@@ -70,7 +70,8 @@ async function parentOf(
   const jobId = from.jobId as string
   const job = context.job(jobId)
   if (job === undefined) invalid(`no job ${JSON.stringify(jobId)} to continue from`)
-  const done = job.steps.length
+  // Steps done: a continued job's first step comes after its snapshot's.
+  const done = (job.resume?.snapshot.step ?? -1) + 1 + job.steps.length
   if (from.step >= job.plan.numTimesteps) {
     invalid(`step ${from.step + 1} is beyond job ${jobId}'s ${job.plan.numTimesteps} steps`)
   }

@@ -83,6 +83,19 @@ export function GenerateForm(): JSX.Element {
         />
       </div>
       <CfgCutoffControl />
+      <NumberField
+        id="stop-after-step"
+        label="Stop after step"
+        testId="stop-at-step-input"
+        value={values.stopAfterStep}
+        placeholder="run every step"
+        step={1}
+        min={1}
+        max={LIMITS.steps.max * 2}
+        error={errors.stopAtStep}
+        hint="stop there and keep the run's state, to continue it later"
+        onChange={(v) => set('stopAfterStep', v)}
+      />
       <SeedField />
       <div className="field-row size-row">
         <NumberField

@@ -60,6 +60,8 @@ export interface FormValues {
   intervalEnd: number
   /** Set by "Branch from here": the next run continues that run from that step. */
   branchFrom: BranchSource | null
+  /** Stop after this 1-based step number (empty: run every step), as typed. */
+  stopAfterStep: string
   keepPreviews: boolean
   /** Send a preview every N steps (1: every step). */
   previewEvery: string
@@ -81,6 +83,7 @@ export type FieldName =
   | 'cutoff'
   | 'interval'
   | 'branch'
+  | 'stopAtStep'
   | 'previewEvery'
 
 const FIELD_OF_PARAM: Record<string, FieldName> = {
@@ -96,6 +99,7 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
   cfgCutoff: 'cutoff',
   cfgInterval: 'interval',
   resumeFrom: 'branch',
+  stopAtStep: 'stopAtStep',
   previewEvery: 'previewEvery'
 }
 
@@ -155,6 +159,10 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
       branch.historyId !== undefined
         ? { historyId: branch.historyId, step: branch.step }
         : { jobId: branch.jobId, step: branch.step }
+  }
+  const stopAfter = parseNumberField(values.stopAfterStep)
+  if (stopAfter !== undefined) {
+    candidate['stopAtStep'] = typeof stopAfter === 'number' ? stopAfter - 1 : stopAfter
   }
   if (values.modelId !== '') candidate['modelId'] = values.modelId
   if (values.scheduler !== '') candidate['scheduler'] = values.scheduler
@@ -243,6 +251,7 @@ export function valuesFromResult(
         : current.cutoffStepNumber,
     ...intervalPercents(result.cfgInterval ?? null, result.numTimesteps ?? 0),
     branchFrom: null,
+    stopAfterStep: '',
     keepPreviews: params.keepPreviews,
     previewEvery: String(params.previewEvery),
     provider: params.provider

@@ -56,6 +56,7 @@ export const INITIAL_VALUES: FormValues = {
   intervalStart: 0,
   intervalEnd: 100,
   branchFrom: null,
+  stopAfterStep: '',
   keepPreviews: false,
   previewEvery: '1',
   provider: 'auto'
@@ -74,11 +75,13 @@ export const useFormStore = create<FormState>()((set) => ({
           ? 'interval'
           : key === 'branchFrom'
             ? 'branch'
-            : key === 'modelId'
-              ? 'model'
-              : key in state.fieldErrors
-                ? (key as FieldName)
-                : null
+            : key === 'stopAfterStep'
+              ? 'stopAtStep'
+              : key === 'modelId'
+                ? 'model'
+                : key in state.fieldErrors
+                  ? (key as FieldName)
+                  : null
       const fieldErrors = { ...state.fieldErrors }
       if (field !== null) delete fieldErrors[field]
       return { values: { ...state.values, [key]: value }, fieldErrors }
