@@ -196,7 +196,11 @@ export class LiveGuidanceCallback extends PipelineCallback {
     const window = this.requestedWindow() as GuidanceWindow
     if (this.endedAt === null) {
       const inside = next >= window.start && next < window.end
-      if (inside && this.startedAt === null) this.startedAt = next
+      // Guidance already on (step 0, or a continued run) began with the window, not here.
+      const wasOn = pipeline.doClassifierFreeGuidance
+      if (inside && this.startedAt === null) {
+        this.startedAt = wasOn ? Math.min(window.start, next) : next
+      }
       if (!inside && (this.startedAt !== null || next >= window.end)) {
         this.endedAt = Math.max(this.startedAt ?? 0, next - 1)
       }

@@ -234,7 +234,12 @@ export function startGeneration(
       cfgCutoff: final.cutoff,
       cfgCutoffStep: final.locked ? final.cutoffStep : null,
       cfgInterval: final.cfgInterval,
-      guidanceStartStep: guided ? final.guidanceStartStep : null,
+      // A continued run's guidance began in its parent: where the window starts, as planned.
+      guidanceStartStep: guided
+        ? resume === null
+          ? final.guidanceStartStep
+          : plan.guidanceStartStep
+        : null,
       resumedFromStep: output.resumedFromStep,
       snapshots: kept,
       provider: output.provider,
