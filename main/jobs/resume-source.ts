@@ -54,7 +54,9 @@ async function parentOf(
   historyId: string | null
 }> {
   if (from.historyId !== undefined) {
-    const entry = context.history.get(from.historyId)
+    const id = from.historyId
+    const entry = context.history.list().entries.find((e) => e.id === id)
+    if (entry === undefined) invalid(`no history entry ${JSON.stringify(id)} to continue from`)
     const kept = entry.snapshotSteps ?? []
     if (!kept.includes(from.step)) {
       const ran = entry.result.stepsRun
