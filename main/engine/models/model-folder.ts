@@ -12,10 +12,15 @@ import {
 import { ModelLoadError } from './model-load-error'
 import { readModelIndex, type PipelineFamily, type ModelIndex } from './model-index'
 import { fileExists, readJsonObject, type JsonObject } from './read-json'
+import { findModelPreviewDecoder, type PreviewDecoderSource } from './preview-decoder-source'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
-/** The ONNX graphs a text-to-image pipeline runs. */
-export type OnnxComponent = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder'
+/**
+ * The ONNX graphs a text-to-image pipeline runs; `preview_decoder` is the optional tiny
+ * (TAESD-class) decoder of previews, loaded only when a preview asks for it.
+ */
+export type OnnxComponent =
+  'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'preview_decoder'
 
 /**
  * A diffusers/optimum ONNX model folder, read and checked but with no session created yet:
@@ -27,7 +32,7 @@ export interface ModelFolder {
   dir: string
   index: ModelIndex
   family: PipelineFamily
-  /** The graphs this pipeline runs, in load order. */
+  /** The graphs this pipeline runs, in load order (never the optional preview decoder). */
   components: OnnxComponent[]
   /** Tokenizer folder names, paired with `textEncoders` by position. */
   tokenizers: string[]
@@ -37,6 +42,8 @@ export interface ModelFolder {
   textEncoderConfigs: Partial<Record<'text_encoder' | 'text_encoder_2', TextEncoderConfig>>
   schedulerConfig: JsonObject
   stepwise: StepwiseModelInfo | null
+  /** The folder's own tiny preview decoder (`preview_decoder/model.onnx`), if it has one. */
+  previewDecoder: PreviewDecoderSource | null
   /** Things the user should know (e.g. a fallback VAE scale); reported with every result. */
   warnings: string[]
 }
@@ -134,6 +141,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     'The scheduler config'
   )
   const stepwise = await readStepwiseInfo(resolved)
+  const previewDecoder = await findModelPreviewDecoder(resolved)
   return {
     dir: resolved,
     index,
@@ -146,6 +154,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     textEncoderConfigs,
     schedulerConfig,
     stepwise,
+    previewDecoder,
     warnings: [...vaeConfig.warnings]
   }
 }

@@ -4,6 +4,7 @@ import { ModelLoadError } from '../models/model-load-error'
 import type { PipelineFamily } from '../models/model-index'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
+import { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
 import { modelIdentity } from '../snapshots/model-identity'
 import type { ModelIdentity } from '../snapshots/run-snapshot'
@@ -30,6 +31,12 @@ export abstract class ModelPipeline {
   scheduler: Scheduler
   /** The model folder as read at load time. */
   readonly folder: ModelFolder
+  /**
+   * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
+   * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
+   * decoder sessions are created on first use and freed by {@link release}.
+   */
+  readonly previews: PreviewRenderer
 
   /** `'sd'` or `'sdxl'`. */
   abstract readonly family: PipelineFamily
@@ -47,6 +54,13 @@ export abstract class ModelPipeline {
     this.memoryLimit = options.memoryLimitBytes
     this.sessions = new ComponentSessions(folder, options)
     this.loader = new ModelLoader(folder, this.sessions)
+    this.previews = new PreviewRenderer(
+      this.sessions,
+      folder.vaeConfig,
+      folder.previewDecoder,
+      () => this.latentRgbFactors,
+      folder.dir
+    )
     const { scheduler, warning } = schedulerFromConfig(
       folder.stepwise?.defaults.scheduler ?? stringOrNull(folder.schedulerConfig._class_name),
       folder.schedulerConfig
@@ -98,12 +112,20 @@ export abstract class ModelPipeline {
     return this.identity
   }
 
+  /** @internal What `fromPretrained` does after construction: the preview decoder, preloading. */
+  protected async init(options: FromPretrainedOptions): Promise<void> {
+    if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
+      await this.previews.setTinyDecoder(options.previewDecoder)
+    }
+    if (options.preload === true) await this.load()
+  }
+
   /** Creates every session now (e.g. during an app's "loading" phase). */
   async load(): Promise<void> {
     this.models = await this.loader.load(true)
   }
 
-  /** Frees all sessions; a later call creates them again. */
+  /** Frees all sessions (the preview decoders' too); a later call creates them again. */
   async release(): Promise<void> {
     this.models = null
     await this.sessions.release()

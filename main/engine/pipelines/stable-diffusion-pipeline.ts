@@ -5,7 +5,7 @@ import { checkInputs, tensorOption } from './check-inputs'
 import { DiffusionPipeline } from './diffusion-pipeline'
 import type { FamilyHooks } from './family-hooks'
 import type { LoopTensors } from './denoising-loop'
-import { openFolderFor, preloadIfAsked } from './pipeline-loading'
+import { openFolderFor } from './pipeline-loading'
 import type {
   CallOptions,
   FromPretrainedOptions,
@@ -49,7 +49,9 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionPipeline> {
-    return preloadIfAsked(new StableDiffusionPipeline(folder, options), options)
+    const pipe = new StableDiffusionPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /** Generates images (diffusers' `__call__`). */

@@ -6,7 +6,7 @@ import { checkInputs, tensorOption } from './check-inputs'
 import type { LoopTensors } from './denoising-loop'
 import { DiffusionPipeline } from './diffusion-pipeline'
 import type { FamilyHooks } from './family-hooks'
-import { openFolderFor, preloadIfAsked } from './pipeline-loading'
+import { openFolderFor } from './pipeline-loading'
 import type {
   FromPretrainedOptions,
   OutputType,
@@ -48,7 +48,9 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionXLPipeline> {
-    return preloadIfAsked(new StableDiffusionXLPipeline(folder, options), options)
+    const pipe = new StableDiffusionXLPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /** Generates images (diffusers' `__call__`). */

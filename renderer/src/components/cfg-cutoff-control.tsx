@@ -4,19 +4,43 @@ import {
   lastGuidedStep,
   predictedWindowSaving
 } from '../../../shared/guidance-window'
-import { isTerminalJobState } from '../contract'
 import { batchWorkSaved, cutoffFromPercent, minLivePercent } from '../lib/cfg-cutoff'
 import { intervalFromForm, parseNumberField, validCutoffFromForm } from '../lib/form-params'
 import { guidanceSummary, measuredSummary } from '../lib/guidance-text'
 import { formatPercent } from '../lib/run-stats'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
-import { cutoffLocked, liveWindow, startLocked, useJobStore } from '../store/job-store'
+import { cutoffLocked, startLocked, useJobStore } from '../store/job-store'
+import {
+  selectLastStepIndex,
+  selectRunning,
+  selectShownStartStep,
+  selectStepsDone
+} from '../store/live-selectors'
 import { moveLiveCutoff } from '../store/run-actions'
 import { useRunPlanStore } from '../store/run-plan-store'
 import { CutoffStrip } from './cutoff-strip'
 import { GuidanceLiveInput } from './guidance-live-input'
 import { GuidanceRange } from './guidance-range'
+
+/** The cutoff strip with the live run's progress: the only part of the control that follows steps. */
+function LiveCutoffStrip({
+  total,
+  start,
+  cutoffStep,
+  running
+}: {
+  total: number
+  start: number
+  cutoffStep: number | null
+  running: boolean
+}): JSX.Element {
+  // A continued run's strip counts its parent's steps as done too.
+  const done = useJobStore((s) =>
+    running ? (s.live?.params?.resumeFrom?.step ?? -1) + 1 + selectStepsDone(s) : 0
+  )
+  return <CutoffStrip total={total} start={start} cutoffStep={cutoffStep} done={done} />
+}
 
 /**
  * Where classifier-free guidance runs: a range of the steps (two handles), and diffusers' cutoff
@@ -31,39 +55,49 @@ export function CfgCutoffControl(): JSX.Element {
   const error = useFormStore((s) => s.fieldErrors.cutoff ?? s.fieldErrors.interval)
   const set = useFormStore((s) => s.set)
   const model = useAppStore((s) => s.models.find((m) => m.id === values.modelId))
-  const live = useJobStore((s) => s.live)
+  const running = useJobStore(selectRunning)
+  const liveTotal = useJobStore((s) => s.live?.total ?? 0)
+  const liveCutoff = useJobStore((s) => s.live?.cutoff ?? null)
+  const liveStart = useJobStore(selectShownStartStep)
+  const liveGuidance = useJobStore((s) => s.live?.params?.guidanceScale)
+  const liveJobId = useJobStore((s) => s.live?.jobId ?? 'none')
+  const measured = useJobStore((s) => s.live?.result ?? null)
+  // Counted once the run has a result (the steps no longer change then).
+  const rowsSaved = useJobStore((s) => (s.live?.result == null ? 0 : batchWorkSaved(s.live.steps)))
   const locked = useJobStore((s) => cutoffLocked(s.live))
   const started = useJobStore((s) => startLocked(s.live))
   const plannedTimesteps = useRunPlanStore((s) => s.numTimesteps)
 
-  const running = live !== null && !isTerminalJobState(live.state)
   const formSteps = parseNumberField(values.steps)
   const steps = typeof formSteps === 'number' ? formSteps : (model?.defaults.numInferenceSteps ?? 0)
   // Before a run: T as main plans it for the form (the step count until its answer is in).
-  const total = running ? live.total : (plannedTimesteps ?? steps)
+  const total = running ? liveTotal : (plannedTimesteps ?? steps)
   const validCutoff = validCutoffFromForm(values)
   const interval = intervalFromForm(values)
-  const span = running ? liveWindow(live) : guidanceWindow(total, validCutoff, interval)
   const cutoffStep =
-    running && live.cutoff !== null
-      ? live.cutoff.cutoffStep
+    running && liveCutoff !== null
+      ? liveCutoff.cutoffStep
       : lastGuidedStep(total, validCutoff, interval)
-  const guidanceText = running ? live.params?.guidanceScale : parseNumberField(values.guidance)
+  const start = running ? liveStart : guidanceWindow(total, validCutoff, interval).start
+  const span = { start, end: cutoffStep === null ? total : cutoffStep + 1 }
+  const guidanceText = running ? liveGuidance : parseNumberField(values.guidance)
   const guidance =
     typeof guidanceText === 'number' ? guidanceText : (model?.defaults.guidanceScale ?? 0)
   const saving = predictedWindowSaving(total, span, guidance)
-  const lastIndex = running ? (live.steps[live.steps.length - 1]?.index ?? null) : null
-  const minPercent = running ? minLivePercent(total, lastIndex) : 0
   const sliderPercent =
     values.cutoffMode === 'percent'
       ? values.cutoffPercent
       : cutoffStep === null || total === 0
         ? 100
         : Math.round(((cutoffStep + 1) / total) * 100)
+  // Where the run is now, read when a control moves, not rendered on every step.
+  const minPercent = (): number =>
+    running ? minLivePercent(total, selectLastStepIndex(useJobStore.getState())) : 0
 
   const onSlide = (raw: number): void => {
-    // A cutoff at a step that already ran would never fire: keep it ahead of the run.
-    const percent = Math.max(raw, minPercent)
+    // A cutoff at a step that already ran would never fire: keep it ahead of the run. Where the
+    // run is now is read when the slider moves, not rendered on every step.
+    const percent = Math.max(raw, minPercent())
     set('cutoffPercent', percent)
     if (running) moveLiveCutoff(cutoffFromPercent(percent))
   }
@@ -75,8 +109,7 @@ export function CfgCutoffControl(): JSX.Element {
     }
   }
 
-  const summary = guidanceSummary(total, span.start, cutoffStep)
-  const measured = live?.result ?? null
+  const summary = guidanceSummary(total, start, cutoffStep)
   return (
     <fieldset className="cutoff-control" aria-describedby="cutoff-summary">
       <legend>Guidance (CFG) range and cutoff</legend>
@@ -146,17 +179,10 @@ export function CfgCutoffControl(): JSX.Element {
           />
         )}
       </div>
-      <CutoffStrip
-        total={total}
-        start={span.start}
-        cutoffStep={cutoffStep}
-        done={running ? live.steps.length : 0}
-      />
+      <LiveCutoffStrip total={total} start={start} cutoffStep={cutoffStep} running={running} />
       <p id="cutoff-summary" className="cutoff-summary" data-testid="cutoff-summary">
         {summary}
-        {cutoffStep !== null && span.start === 0 && (
-          <> (diffusers cutoff_step_index {cutoffStep})</>
-        )}
+        {cutoffStep !== null && start === 0 && <> (diffusers cutoff_step_index {cutoffStep})</>}
         {' · '}
         <span data-testid="cutoff-predicted">
           {guidance <= 1
@@ -166,14 +192,14 @@ export function CfgCutoffControl(): JSX.Element {
               : `saves ≈${formatPercent(saving)} of UNet work (predicted)`}
         </span>
       </p>
-      <GuidanceLiveInput key={live?.jobId ?? 'none'} />
+      <GuidanceLiveInput key={liveJobId} />
       {locked && (
         <p className="cutoff-locked" data-testid="cutoff-locked">
           Locked: guidance has ended for this run and cannot come back.
         </p>
       )}
-      {running && live.cutoff?.refused !== undefined && (
-        <p className="field-error">{live.cutoff.refused}</p>
+      {running && liveCutoff?.refused !== undefined && (
+        <p className="field-error">{liveCutoff.refused}</p>
       )}
       {error !== undefined && <p className="field-error">{error}</p>}
       {measured !== null && (
@@ -181,7 +207,7 @@ export function CfgCutoffControl(): JSX.Element {
           Last run:{' '}
           {measuredSummary(
             measured,
-            batchWorkSaved(live?.steps ?? []),
+            rowsSaved,
             predictedWindowSaving(
               measured.numTimesteps,
               guidanceWindow(

@@ -1,6 +1,6 @@
 import { memo } from 'react'
 import type { JSX } from 'react'
-import { previewFrames } from '../lib/preview-frames'
+import { usePreviewFrame } from '../hooks/use-preview-frame'
 import { formatDuration } from '../lib/run-stats'
 import type { LiveStep } from '../store/job-store'
 import { RgbaCanvas } from './rgba-canvas'
@@ -13,14 +13,20 @@ export interface GalleryItemProps {
   /** Guidance ends after this step: the strip draws its marker here. */
   cutoffAfter: boolean
   focusable: boolean
+  /** Must be stable (the same function across renders), or every tile re-renders each step. */
   onSelect(index: number): void
-  /** "Branch from here": continue this run from this step with other settings; absent: not offered. */
+  /**
+   * "Branch from here": continue this run from this step with other settings; absent: not
+   * offered. Must be stable, as `onSelect`.
+   */
   onBranch?(index: number): void
 }
 
 /**
  * One finished step: its preview, time, whether CFG ran and the UNet batch it took, and "Branch
- * from here". Memoised, because a run appends items and the items already there never change.
+ * from here". Memoised, because a run appends items
+ * and the items already there never change; its preview is read through `useSyncExternalStore`,
+ * so it appears even if it arrives after the step's record.
  */
 export const GalleryItem = memo(function GalleryItem({
   step,
@@ -31,7 +37,7 @@ export const GalleryItem = memo(function GalleryItem({
   onSelect,
   onBranch
 }: GalleryItemProps): JSX.Element {
-  const frame = previewFrames.get(step.index)
+  const frame = usePreviewFrame(step.index)
   const cfg = step.cfg ? 'on' : 'off'
   const scale = step.cfg ? ` at ${step.guidanceScale}` : ''
   return (

@@ -1,8 +1,8 @@
 import { useState } from 'react'
 import type { JSX } from 'react'
 import { LIMITS } from '../../../shared/params'
-import { isTerminalJobState } from '../contract'
 import { useJobStore } from '../store/job-store'
+import { selectRunning } from '../store/live-selectors'
 import { setLiveGuidanceScale } from '../store/run-actions'
 
 /**
@@ -12,12 +12,13 @@ import { setLiveGuidanceScale } from '../store/run-actions'
  * parent keys it by job, so a new run starts it afresh with that run's scale.
  */
 export function GuidanceLiveInput(): JSX.Element {
-  const live = useJobStore((s) => s.live)
-  const running = live !== null && !isTerminalJobState(live.state)
-  const inForce = live?.cutoff?.guidanceScale ?? live?.params?.guidanceScale ?? null
+  const running = useJobStore(selectRunning)
+  const inForce = useJobStore(
+    (s) => s.live?.cutoff?.guidanceScale ?? s.live?.params?.guidanceScale ?? null
+  )
+  const guided = useJobStore((s) => (s.live?.params?.guidanceScale ?? 0) > 1)
   const [text, setText] = useState(inForce === null ? '' : String(inForce))
   const [problem, setProblem] = useState<string | null>(null)
-  const guided = (live?.params?.guidanceScale ?? 0) > 1
   const onChange = (value: string): void => {
     setText(value)
     const n = Number(value)

@@ -7,8 +7,11 @@ import { moveLiveInterval } from '../store/run-actions'
 export interface GuidanceRangeProps {
   /** A run is going: moves go to it. */
   running: boolean
-  /** While running, the smallest position still ahead of the run (a bound behind it never acts). */
-  minPercent: number
+  /**
+   * While running, the smallest position still ahead of the run (a bound behind it never acts),
+   * asked when a handle moves rather than rendered on every step.
+   */
+  minPercent(): number
   /** Guidance has started in the running job: the start can no longer move. */
   startLocked: boolean
   /** Guidance has ended in the running job: the end can no longer move. */
@@ -37,12 +40,12 @@ export function GuidanceRange({
     if (running) moveLiveInterval(intervalFromForm({ ...values, ...next }))
   }
   const onStart = (raw: number): void => {
-    const floor = running ? minPercent : 0
+    const floor = running ? minPercent() : 0
     const value = Math.min(Math.max(raw, floor), end - 1)
     move({ intervalStart: Math.max(0, value), intervalEnd: end })
   }
   const onEnd = (raw: number): void => {
-    const floor = Math.max(start + 1, running ? minPercent : 0)
+    const floor = Math.max(start + 1, running ? minPercent() : 0)
     move({ intervalStart: start, intervalEnd: Math.min(100, Math.max(raw, floor)) })
   }
   const label = `${start} %–${end} %`

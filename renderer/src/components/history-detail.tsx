@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import type { JSX } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
@@ -23,12 +23,15 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
   const kept = entry.snapshotSteps ?? []
   const resumable = result.interrupted && kept.includes(result.stepsRun - 1)
   const branchable = kept.filter((step) => step < result.numTimesteps - 1)
-  const onBranch = (step: number): void =>
-    branchFrom(params, result, {
-      historyId: entry.id,
-      step,
-      label: `${params.prompt.trim() === '' ? '(empty prompt)' : params.prompt} · seed ${result.seed}`
-    })
+  const onBranch = useCallback(
+    (step: number): void =>
+      branchFrom(params, result, {
+        historyId: entry.id,
+        step,
+        label: `${params.prompt.trim() === '' ? '(empty prompt)' : params.prompt} · seed ${result.seed}`
+      }),
+    [params, result, entry.id]
+  )
 
   useEffect(() => {
     if (confirming) cancelRef.current?.focus()

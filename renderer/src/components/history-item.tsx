@@ -1,4 +1,4 @@
-import { useRef } from 'react'
+import { memo, useRef } from 'react'
 import type { JSX, ReactNode } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
@@ -8,13 +8,19 @@ import { useInView } from '../hooks/use-in-view'
 export interface HistoryItemProps {
   entry: HistoryEntry
   selected: boolean
+  /** Must be stable (the same function across renders): the item is memoised. */
   onOpen(id: string): void
   /** The entry's branches (continued runs), shown under it. */
   children?: ReactNode
 }
 
 /** One stored result in the history grid: thumbnail, prompt and the key settings. */
-export function HistoryItem({ entry, selected, onOpen, children }: HistoryItemProps): JSX.Element {
+export const HistoryItem = memo(function HistoryItem({
+  entry,
+  selected,
+  onOpen,
+  children
+}: HistoryItemProps): JSX.Element {
   const ref = useRef<HTMLLIElement>(null)
   const { url } = useHistoryImage(entry.id, undefined, useInView(ref))
   const { result } = entry
@@ -48,4 +54,4 @@ export function HistoryItem({ entry, selected, onOpen, children }: HistoryItemPr
       {children}
     </li>
   )
-}
+})

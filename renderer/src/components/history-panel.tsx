@@ -1,7 +1,7 @@
 import { useState } from 'react'
 import type { JSX } from 'react'
-import { branchTree, type BranchNode } from '../lib/history-tree'
 import { filterHistory } from '../lib/history-filter'
+import { branchTree, type BranchNode } from '../lib/history-tree'
 import { useHistoryStore } from '../store/history-store'
 import { HistoryDetail } from './history-detail'
 import { HistoryItem } from './history-item'
@@ -13,13 +13,19 @@ export function HistoryPanel(): JSX.Element {
   const notice = useHistoryStore((s) => s.notice)
   const error = useHistoryStore((s) => s.error)
   const selectedId = useHistoryStore((s) => s.selectedId)
-  const select = useHistoryStore((s) => s.select)
+  // A store action: one function for the store's life, so the memoised tiles stay put.
+  const toggleSelected = useHistoryStore((s) => s.toggleSelected)
   const [filter, setFilter] = useState('')
   const selected = entries.find((e) => e.id === selectedId)
   const shown = filterHistory(entries, filter)
-  const open = (id: string): void => select(id === selectedId ? null : id)
+  // Runs continued or branched from a run sit under it (a filtered list stays flat).
   const renderNode = ({ entry, branches }: BranchNode): JSX.Element => (
-    <HistoryItem key={entry.id} entry={entry} selected={entry.id === selectedId} onOpen={open}>
+    <HistoryItem
+      key={entry.id}
+      entry={entry}
+      selected={entry.id === selectedId}
+      onOpen={toggleSelected}
+    >
       {branches.length > 0 && (
         <ul className="history-branches" aria-label="Branches and continuations of this run">
           {branches.map((b) => renderNode(b))}
@@ -56,7 +62,7 @@ export function HistoryPanel(): JSX.Element {
       <ul className="history-grid" aria-label="Stored results">
         {(filter.trim() === ''
           ? branchTree(shown)
-          : shown.map((entry) => ({ entry, branches: [] }))
+          : shown.map((entry): BranchNode => ({ entry, branches: [] }))
         ).map((node) => renderNode(node))}
       </ul>
     </section>

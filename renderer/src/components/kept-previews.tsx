@@ -1,9 +1,12 @@
-import { useState } from 'react'
+import { memo, useCallback, useState } from 'react'
 import type { JSX } from 'react'
 import { useHistoryImage } from '../hooks/use-history-image'
 
-/** A kept step preview of a stored result. */
-function KeptPreview({
+/**
+ * A kept step preview of a stored result; `onSelect` and `onBranch` must be stable (the tile is
+ * memoised).
+ */
+const KeptPreview = memo(function KeptPreview({
   id,
   step,
   selected,
@@ -48,7 +51,7 @@ function KeptPreview({
       )}
     </li>
   )
-}
+})
 
 /** The step previews kept beside a result; one can be opened large, or branched from. */
 export function KeptPreviews({
@@ -61,9 +64,11 @@ export function KeptPreviews({
   steps: number[]
   /** Steps whose run state was kept too: they offer "Branch from here". */
   branchable?: number[]
+  /** Must be stable, as the tiles are memoised. */
   onBranch?(step: number): void
 }): JSX.Element {
   const [open, setOpen] = useState<number | null>(null)
+  const toggle = useCallback((step: number) => setOpen((o) => (o === step ? null : step)), [])
   const { url } = useHistoryImage(id, open ?? steps[0] ?? 0)
   return (
     <div className="kept-previews">
@@ -83,7 +88,7 @@ export function KeptPreviews({
             id={id}
             step={step}
             selected={open === step}
-            onSelect={(s) => setOpen(open === s ? null : s)}
+            onSelect={toggle}
             onBranch={branchable.includes(step) ? onBranch : undefined}
           />
         ))}

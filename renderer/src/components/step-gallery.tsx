@@ -1,57 +1,73 @@
-import { useCallback, useEffect, useRef } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
-import { isTerminalJobState } from '../contract'
-import { liveWindow, useJobStore } from '../store/job-store'
+import type { LiveStep } from '../store/job-store'
+import { useJobStore } from '../store/job-store'
+import {
+  selectCanBranch,
+  selectRunning,
+  selectShownCutoffStep,
+  selectShownStartStep,
+  selectSteps,
+  selectTotal
+} from '../store/live-selectors'
 import { branchFrom } from '../store/run-actions'
-import { GalleryItem } from './gallery-item'
+import { createGrouper } from '../lib/step-groups'
+import { GalleryGroup } from './gallery-group'
+import { PendingSteps } from './pending-steps'
 
-/** Slots drawn for steps still to come, so the cutoff marker shows before the run reaches it. */
-const MAX_PENDING_SLOTS = 500
+/** Tiles per memoised group: a frame compares about steps/GROUP_SIZE groups, not every tile. */
+const GROUP_SIZE = 32
+
+/** `value` if it is the index of a step in `group`, else null: other groups see no change. */
+function within(value: number | null, group: readonly LiveStep[]): number | null {
+  const first = group[0]?.index
+  const last = group[group.length - 1]?.index
+  if (value === null || first === undefined || last === undefined) return null
+  return value >= first && value <= last ? value : null
+}
 
 /**
- * The step strip: one item per finished step, filling in as the steps end, with a marker where
- * guidance ends. Arrow keys move between steps and open each for inspection.
+ * The step strip: one item per finished step, filling in as the steps end, then the steps still
+ * to come as one element, with a marker where guidance ends. Arrow keys move between steps and
+ * open each for inspection.
  */
 export function StepGallery(): JSX.Element {
-  const live = useJobStore((s) => s.live)
+  const steps = useJobStore(selectSteps)
+  const total = useJobStore(selectTotal)
+  const cutoffStep = useJobStore(selectShownCutoffStep)
+  const running = useJobStore(selectRunning)
+  const startStep = useJobStore(selectShownStartStep)
+  const canBranch = useJobStore(selectCanBranch)
+  // A continued run's first step comes after the step it continues from.
+  const resumedAfter = useJobStore((s) => s.live?.params?.resumeFrom?.step ?? -1)
   const inspected = useJobStore((s) => s.inspectedStep)
   const inspect = useJobStore((s) => s.inspect)
+  // A store action: the same function for the store's life, so tiles' memo holds.
+  const toggleInspect = useJobStore((s) => s.toggleInspect)
   const listRef = useRef<HTMLOListElement>(null)
-  const steps = live?.steps ?? []
-  const total = live?.total ?? 0
-  const span = live === null ? { start: 0, end: total } : liveWindow(live)
-  const cutoffStep =
-    live === null
-      ? null
-      : live.cutoff !== null
-        ? live.cutoff.cutoffStep
-        : (live.result?.cfgCutoffStep ?? (span.end < total ? span.end - 1 : null))
-
-  const onSelect = useCallback(
-    (index: number) => inspect(inspected === index ? null : index),
-    [inspect, inspected]
-  )
-  const params = live?.params ?? null
-  const jobId = live?.jobId ?? null
-  const result = live?.result ?? null
-  // A branch continues from the end of a step: the last step leaves nothing to continue.
-  const onBranch = useCallback(
-    (index: number) => {
-      if (params === null || jobId === null) return
-      const label = `${params.prompt.trim() === '' ? '(empty prompt)' : params.prompt} · seed ${live?.seed ?? params.seed ?? '?'}`
-      branchFrom(params, result, { jobId, step: index, label })
-    },
-    [params, jobId, result, live?.seed]
-  )
+  const [grouper] = useState(() => createGrouper<LiveStep>(GROUP_SIZE))
+  const groups = useMemo(() => grouper(steps), [grouper, steps])
+  // Read from the store when clicked: one function for the strip's life, so tiles' memo holds.
+  const onBranch = useCallback((index: number) => {
+    const live = useJobStore.getState().live
+    if (live === null || live.params === null) return
+    const prompt = live.params.prompt.trim() === '' ? '(empty prompt)' : live.params.prompt
+    branchFrom(live.params, live.result, {
+      jobId: live.jobId,
+      step: index,
+      label: `${prompt} · seed ${live.seed ?? live.params.seed ?? '?'}`
+    })
+  }, [])
 
   // Follow the newest step unless the user is inspecting an older one. Only the strip scrolls
   // (never the page or the panes around it, which the user may have scrolled on purpose).
   useEffect(() => {
     const list = listRef.current
     if (list === null || inspected !== null) return
-    const items = list.querySelectorAll<HTMLElement>('.gallery-item')
-    const newest = items[items.length - 1]
-    if (newest === undefined) return
+    // The newest tile is the last child, or the one before the steps still to come.
+    const last = list.lastElementChild
+    const newest = last?.classList.contains('gallery-pending') ? last.previousElementSibling : last
+    if (!(newest instanceof HTMLElement)) return
     // The strip is positioned, so each item's offsetLeft is measured from the strip's content.
     const right = newest.offsetLeft + newest.offsetWidth
     if (right > list.scrollLeft + list.clientWidth) list.scrollLeft = right - list.clientWidth + 16
@@ -70,9 +86,10 @@ export function StepGallery(): JSX.Element {
     listRef.current?.querySelector<HTMLButtonElement>(`[data-step="${next}"] button`)?.focus()
   }
 
-  // Slots only while the run goes: after a stop, the steps that never ran are not worth a tile.
-  const running = live !== null && !isTerminalJobState(live.state)
-  const pending = running ? Math.max(0, Math.min(total, MAX_PENDING_SLOTS) - steps.length) : 0
+  // The steps to come only while the run goes: after a stop, the steps that never ran are not
+  // worth drawing.
+  const next = (steps[steps.length - 1]?.index ?? resumedAfter) + 1
+  const pending = running ? Math.max(0, total - next) : 0
   const focusIndex = inspected ?? steps[steps.length - 1]?.index ?? null
   return (
     <section className="gallery-section" aria-labelledby="gallery-heading">
@@ -80,7 +97,7 @@ export function StepGallery(): JSX.Element {
         Steps{' '}
         <span className="muted">
           {steps.length > 0 ? `${steps.length} of ${total}` : ''}
-          {span.start > 0 ? ` · guidance from step ${span.start + 1}` : ''}
+          {startStep > 0 ? ` · guidance from step ${startStep + 1}` : ''}
           {cutoffStep !== null ? ` · guidance ends after step ${cutoffStep + 1}` : ''}
         </span>
       </h2>
@@ -91,30 +108,27 @@ export function StepGallery(): JSX.Element {
         aria-label="Finished steps (arrow keys move between them)"
         onKeyDown={onKeyDown}
       >
-        {steps.map((step) => (
-          <GalleryItem
-            key={step.index}
-            step={step}
+        {groups.map((group, g) => (
+          <GalleryGroup
+            key={g}
+            steps={group}
             total={total}
-            selected={inspected === step.index}
-            cutoffAfter={cutoffStep === step.index}
-            focusable={focusIndex === step.index}
-            onSelect={onSelect}
-            onBranch={params !== null && step.index < total - 1 ? onBranch : undefined}
+            selected={within(inspected, group)}
+            cutoffAfter={within(cutoffStep, group)}
+            focusable={within(focusIndex, group)}
+            onSelect={toggleInspect}
+            onBranch={canBranch ? onBranch : undefined}
+            branchBefore={total - 1}
           />
         ))}
-        {Array.from({ length: pending }, (_, i) => {
-          const index = steps.length + i
-          return (
-            <li
-              key={`slot-${index}`}
-              className={`gallery-slot${cutoffStep === index ? ' cutoff-after' : ''}${
-                index < span.start || index >= span.end ? ' cfg-off' : ''
-              }`}
-              aria-hidden="true"
-            />
-          )
-        })}
+        {pending > 0 && (
+          <PendingSteps
+            first={next}
+            count={pending}
+            startStep={startStep}
+            cutoffStep={cutoffStep}
+          />
+        )}
       </ol>
     </section>
   )

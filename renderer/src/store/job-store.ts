@@ -65,6 +65,8 @@ export interface JobStoreState {
   addWarning(jobId: string, message: string): void
   markStopping(jobId: string): void
   inspect(index: number | null): void
+  /** Opens step `index` for inspection, or closes it when it is the one open. */
+  toggleInspect(index: number): void
 }
 
 /** Whether a job is past queueing and not yet finished. */
@@ -161,6 +163,9 @@ export const useJobStore = create<JobStoreState>()((set) => ({
   },
   inspect(index) {
     set({ inspectedStep: index })
+  },
+  toggleInspect(index) {
+    set((s) => ({ inspectedStep: s.inspectedStep === index ? null : index }))
   }
 }))
 
@@ -196,7 +201,7 @@ export function cutoffLocked(live: LiveJob | null): boolean {
  */
 export function startLocked(live: LiveJob | null): boolean {
   if (live === null || isTerminalJobState(live.state)) return false
-  if (live.cutoff?.startLocked === true) return true
+  if (live.cutoff !== null) return live.cutoff.startLocked
   return live.steps.some((s) => s.cfg)
 }
 
