@@ -24,6 +24,7 @@ export type {
   JobTicket,
   ModelFamily,
   ModelSummary,
+  PreviewMethodName,
   ResultMetadata,
   ResumedFrom,
   RgbaImage,
