@@ -2,16 +2,22 @@ import { ComponentSessions } from '../models/component-sessions'
 import type { GraphPassReport } from '../models/graph-passes'
 import type { ModelFolder } from '../models/model-folder'
 import { ModelLoadError } from '../models/model-load-error'
+import { describeVaeDecoder } from '../models/vae-decoder-io'
 import type { PipelineFamily } from '../models/model-index'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
+import type { RgbaImage } from '../previews/latents-to-rgb'
 import { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
 import { modelIdentity } from '../snapshots/model-identity'
 import type { ModelIdentity } from '../snapshots/run-snapshot'
+import type { Tensor } from 'onnxruntime-node'
+import type { ClipTokenizer } from '../tokenizer/clip-tokenizer'
 import { ModelLoader, type LoadedModels } from './loaded-models'
+import { PipelineComponent, VaeComponent } from './pipeline-components'
 import type { FromPretrainedOptions } from './pipeline-types'
 import { schedulerFromConfig } from './scheduler-factory'
+import { decodeLatents } from './vae-decode'
 
 /** Generation defaults after applying the model's `stepwise.json` over diffusers' defaults. */
 export interface PipelineDefaults {
@@ -32,6 +38,10 @@ export abstract class ModelPipeline {
   scheduler: Scheduler
   /** The model folder as read at load time. */
   readonly folder: ModelFolder
+  /** The UNet (`pipe.unet.config`, `pipe.unet.run(feeds)`); its session is created on first use. */
+  readonly unet: PipelineComponent
+  /** The VAE decoder and its config (`pipe.vae.config.scaling_factor`, `pipe.vae.decode(z)`). */
+  readonly vae: VaeComponent
   /**
    * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
    * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
@@ -47,6 +57,8 @@ export abstract class ModelPipeline {
   /** Things found at load time (scheduler fallback, VAE config fallbacks), reported with results. */
   protected readonly loadWarnings: string[]
   protected models: LoadedModels | null = null
+  /** The tokenizers, in text-encoder order; loaded when the pipeline is created. */
+  protected tokenizers: ClipTokenizer[] = []
   private identity: Promise<ModelIdentity> | null = null
   protected readonly memoryLimit: number | undefined
 
@@ -54,7 +66,9 @@ export abstract class ModelPipeline {
     this.folder = folder
     this.memoryLimit = options.memoryLimitBytes
     this.sessions = new ComponentSessions(folder, options)
-    this.loader = new ModelLoader(folder, this.sessions)
+    this.loader = new ModelLoader(folder, this.sessions, options.textFixing)
+    this.unet = new PipelineComponent('unet', folder.unetConfig.raw, this.sessions)
+    this.vae = new VaeComponent(folder.vaeConfig.raw, this.sessions, folder.vaeConfig)
     this.previews = new PreviewRenderer(
       this.sessions,
       folder.vaeConfig,
@@ -113,8 +127,37 @@ export abstract class ModelPipeline {
     return this.identity
   }
 
-  /** @internal What `fromPretrained` does after construction: the preview decoder, preloading. */
+  /** A text encoder of this model as a component, or null where the folder has none. */
+  protected encoderComponent(name: 'text_encoder' | 'text_encoder_2'): PipelineComponent | null {
+    if (!this.folder.textEncoders.includes(name)) return null
+    const config = this.folder.textEncoderConfigs[name]?.raw ?? {}
+    return new PipelineComponent(name, config, this.sessions)
+  }
+
+  /** The tokenizer paired with a text encoder, or null where the folder has none. */
+  protected tokenizerFor(name: 'text_encoder' | 'text_encoder_2'): ClipTokenizer | null {
+    const k = this.folder.textEncoders.indexOf(name)
+    return k < 0 ? null : (this.tokenizers[k] ?? null)
+  }
+
+  /**
+   * Decodes latents to RGBA images as a call with `outputType: 'image'` does: undo the latent
+   * scaling, run the VAE decoder, map −1 … 1 to 8-bit pixels (diffusers' `vae.decode` +
+   * `image_processor.postprocess`). For the latents of `outputType: 'latent'`.
+   */
+  async decodeLatents(latents: Tensor): Promise<RgbaImage[]> {
+    const model = await this.sessions.get('vae_decoder')
+    const io = describeVaeDecoder(model)
+    return (await decodeLatents(model, io, this.folder.vaeConfig, latents)).images
+  }
+
+  /**
+   * @internal What `fromPretrained` does after construction: the tokenizers, the preview decoder,
+   * preloading.
+   */
   protected async init(options: FromPretrainedOptions): Promise<void> {
+    // Tokenizers hold no native memory: read now, so `pipe.tokenizer` is there at once.
+    this.tokenizers = await this.loader.loadTokenizers()
     if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
       await this.previews.setTinyDecoder(options.previewDecoder)
     }
