@@ -3,8 +3,11 @@ import { useObjectUrl } from '../hooks/use-object-url'
 import { usePersistentFlag } from '../hooks/use-persistent-flag'
 import { usePreviewFrame } from '../hooks/use-preview-frame'
 import { samplerLabel } from '../lib/labels'
+import { paramsOfResult } from '../lib/resume-params'
 import { formatDuration } from '../lib/run-stats'
+import type { ResultMetadata } from '../contract'
 import { useJobStore } from '../store/job-store'
+import { continueRun } from '../store/run-actions'
 import {
   selectInspectedStep,
   selectLastPreviewMethod,
@@ -42,6 +45,33 @@ function LiveCaption(): JSX.Element {
     <>
       {last === null ? 'Waiting for the first step…' : `Step ${last + 1} of ${total} · ${preview}`}
     </>
+  )
+}
+
+/**
+ * Continue on a stopped run: the remaining steps from where it stopped (its History entry's
+ * kept state, else the job's steps the inference process holds).
+ */
+function ContinueButton({ result }: { result: ResultMetadata }): JSX.Element {
+  const onClick = (): void => {
+    const live = useJobStore.getState().live
+    if (live === null || live.params === null) return
+    void continueRun(
+      paramsOfResult(live.params, result),
+      result,
+      live.historyId !== null ? { historyId: live.historyId } : { jobId: live.jobId }
+    )
+  }
+  return (
+    <button
+      type="button"
+      className="primary"
+      data-testid="continue-button"
+      title="Run the remaining steps from where it stopped: the image the run would have made"
+      onClick={onClick}
+    >
+      Continue
+    </button>
   )
 }
 
@@ -98,13 +128,17 @@ export function LiveView(): JSX.Element {
         <img src={finalUrl} alt={alt} className="stage-image" data-testid="final-image" />
       )
     caption = (
-      <span data-testid="result-summary">
-        {result.interrupted
-          ? `Stopped at step ${result.stepsRun} of ${result.numTimesteps}: partially denoised, decoded`
-          : 'Final image'}{' '}
-        · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
-        {formatDuration(result.totalMs)} on {result.provider}
-      </span>
+      <>
+        <span data-testid="result-summary">
+          {result.interrupted
+            ? `Stopped at step ${result.stepsRun} of ${result.numTimesteps}: partially denoised, decoded`
+            : 'Final image'}{' '}
+          · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
+          {formatDuration(result.totalMs)} on {result.provider}
+          {result.resumedFrom != null && ` · continued from step ${result.resumedFrom.step + 1}`}
+        </span>
+        {result.interrupted && result.stepsRun > 0 && <ContinueButton result={result} />}
+      </>
     )
   } else {
     body = <LiveStageCanvas jobId={jobId} className={stageClass} />

@@ -1,6 +1,13 @@
-import type { CfgCutoff, CfgCutoffState } from '../contract'
+import type {
+  CfgCutoff,
+  CfgCutoffState,
+  CfgInterval,
+  GenerateParams,
+  ResultMetadata
+} from '../contract'
 import { isTerminalJobState } from '../contract'
 import { checkForm } from '../lib/form-params'
+import type { BranchSource } from '../lib/form-params'
 import { latestWinsCaller } from '../lib/latest-wins-caller'
 import { previewFrames } from '../lib/preview-frames'
 import { useAppStore } from './app-store'
@@ -14,6 +21,30 @@ import { useQueueStore } from './queue-store'
  * shortcuts and the buttons share one implementation.
  */
 
+/** Queues validated parameters and shows the job in the live view; false if main refused. */
+async function queue(params: GenerateParams): Promise<boolean> {
+  const api = useAppStore.getState().api
+  const notices = useNoticeStore.getState()
+  if (api === null) {
+    notices.showError('Not connected to the Stepwise engine.')
+    return false
+  }
+  try {
+    const ticket = await api.generate(params)
+    useFormStore.getState().rememberSeed(ticket.seed)
+    const jobs = useJobStore.getState()
+    if (jobs.live?.jobId === ticket.jobId || takesOverLiveView(jobs.live, ticket.jobId, 'queued')) {
+      if (jobs.live?.jobId !== ticket.jobId) previewFrames.reset(ticket.jobId)
+      jobs.begin(ticket.jobId, ticket.seed, params, ticket.numTimesteps)
+    }
+    void useQueueStore.getState().refresh()
+    return true
+  } catch (error) {
+    notices.showError(messageOf(error))
+    return false
+  }
+}
+
 /**
  * Validates the form (with main's schema) and queues a job. Invalid input is reported in the
  * error banner and next to the fields, and nothing is sent; main re-validates what is sent and
@@ -22,9 +53,8 @@ import { useQueueStore } from './queue-store'
  * @returns whether a job was queued
  */
 export async function generate(): Promise<boolean> {
-  const api = useAppStore.getState().api
   const notices = useNoticeStore.getState()
-  if (api === null) {
+  if (useAppStore.getState().api === null) {
     notices.showError('Not connected to the Stepwise engine.')
     return false
   }
@@ -37,20 +67,43 @@ export async function generate(): Promise<boolean> {
     return false
   }
   notices.clearError()
-  try {
-    const ticket = await api.generate(check.params)
-    useFormStore.getState().rememberSeed(ticket.seed)
-    const jobs = useJobStore.getState()
-    if (jobs.live?.jobId === ticket.jobId || takesOverLiveView(jobs.live, ticket.jobId, 'queued')) {
-      if (jobs.live?.jobId !== ticket.jobId) previewFrames.reset(ticket.jobId)
-      jobs.begin(ticket.jobId, ticket.seed, check.params, ticket.numTimesteps)
-    }
-    void useQueueStore.getState().refresh()
-    return true
-  } catch (error) {
-    notices.showError(messageOf(error))
-    return false
-  }
+  const queued = await queue(check.params)
+  // A branch is one run: the next Generate starts afresh unless another step is chosen.
+  if (queued && form.values.branchFrom !== null) useFormStore.getState().set('branchFrom', null)
+  return queued
+}
+
+/**
+ * Continues a stopped run from where it stopped: its own parameters, from its kept state (a
+ * history entry, or the job's steps the inference process holds). Nothing to edit, so it queues
+ * at once; the result is the image the run would have made had it not been stopped.
+ */
+export function continueRun(
+  params: GenerateParams,
+  result: Pick<ResultMetadata, 'stepsRun' | 'seed'>,
+  source: { historyId: string } | { jobId: string }
+): Promise<boolean> {
+  useNoticeStore.getState().clearError()
+  return queue({
+    ...params,
+    seed: result.seed,
+    stopAtStep: null,
+    resumeFrom: { ...source, step: result.stepsRun - 1 }
+  })
+}
+
+/**
+ * "Branch from here": the form takes the run's parameters and a marker naming the run and step;
+ * the user changes the prompt or guidance, and Generate continues that run from that step.
+ */
+export function branchFrom(
+  params: GenerateParams,
+  result: Parameters<ReturnType<typeof useFormStore.getState>['branch']>[1],
+  source: BranchSource
+): void {
+  useFormStore.getState().branch(params, result, source)
+  useNoticeStore.getState().clearError()
+  document.getElementById('prompt')?.focus()
 }
 
 /** Stops the live job at its next step boundary; the button shows "stopping…" at once. */
@@ -87,4 +140,41 @@ export function moveLiveCutoff(cutoff: CfgCutoff | null): void {
   const live = useJobStore.getState().live
   if (live === null || isTerminalJobState(live.state) || cutoffLocked(live)) return
   sendCutoff({ jobId: live.jobId, cutoff })
+}
+
+const sendInterval = latestWinsCaller(
+  async ({ jobId, interval }: { jobId: string; interval: CfgInterval | null }) => {
+    const api = useAppStore.getState().api
+    if (api === null) throw new Error('Not connected to the Stepwise engine.')
+    return api.setCfgInterval(jobId, interval)
+  },
+  (state: CfgCutoffState, { jobId }) => useJobStore.getState().applyCutoff(jobId, state),
+  (error) => useNoticeStore.getState().showError(messageOf(error))
+)
+
+/**
+ * Moves the running job's guidance interval. A bound that has been reached is locked (guidance
+ * started: the start stays; ended: the end stays), so nothing is sent once both are.
+ */
+export function moveLiveInterval(interval: CfgInterval | null): void {
+  const live = useJobStore.getState().live
+  if (live === null || isTerminalJobState(live.state) || cutoffLocked(live)) return
+  sendInterval({ jobId: live.jobId, interval })
+}
+
+const sendScale = latestWinsCaller(
+  async ({ jobId, scale }: { jobId: string; scale: number }) => {
+    const api = useAppStore.getState().api
+    if (api === null) throw new Error('Not connected to the Stepwise engine.')
+    return api.setGuidanceScale(jobId, scale)
+  },
+  (state: CfgCutoffState, { jobId }) => useJobStore.getState().applyCutoff(jobId, state),
+  (error) => useNoticeStore.getState().showError(messageOf(error))
+)
+
+/** Sets the running job's guidance scale from its next step. */
+export function setLiveGuidanceScale(scale: number): void {
+  const live = useJobStore.getState().live
+  if (live === null || isTerminalJobState(live.state)) return
+  sendScale({ jobId: live.jobId, scale })
 }
