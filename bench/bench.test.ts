@@ -64,6 +64,11 @@ function expectSizeResult(r: Record<string, unknown>, path: string): void {
       expectFinite(row[key], `${path}.cfgCutoff[${i}].${key}`)
     }
   }
+  const interval = r.cfgInterval as Record<string, unknown>
+  expect(interval).toMatchObject({ startRatio: 0.2, endRatio: 0.8 })
+  for (const key of ['measuredSaving', 'predictedSaving', 'efficiency']) {
+    expectFinite(interval[key], `${path}.cfgInterval.${key}`)
+  }
 }
 
 /** The preview methods' section: every method the model offers, at both sizes. */
@@ -121,6 +126,11 @@ describe('npm run bench', () => {
     const at512 = result.at512 as Record<string, unknown>
     expect(at512.size).toMatchObject({ width: 512, height: 512, latentWidth: 64, latentHeight: 64 })
     expectSizeResult(at512, 'at512')
+    const snapshot = result.snapshot as Record<string, unknown>
+    expectFinite(snapshot.captureMsPerStep, 'snapshot.captureMsPerStep')
+    expectFinite(snapshot.captureMsP95, 'snapshot.captureMsP95')
+    expect(typeof snapshot.met).toBe('boolean')
+    expect(snapshot.details).toMatchObject({ latentWidth: 64, latentHeight: 64 })
     expectPreviewMethods(result.previewMethods as Record<string, unknown>)
   }, 360_000)
 })

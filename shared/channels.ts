@@ -23,6 +23,8 @@ export const OPERATION_NAMES = [
   'generate',
   'stop',
   'setCfgCutoff',
+  'setCfgInterval',
+  'setGuidanceScale',
   'listJobs',
   'liveJob',
   'countTokens',

@@ -23,6 +23,11 @@ export const PARAM_LABELS: Readonly<Record<string, string>> = {
   cfgCutoff: 'CFG cutoff',
   'cfgCutoff.ratio': 'CFG cutoff',
   'cfgCutoff.stepIndex': 'CFG cutoff step index',
+  cfgInterval: 'Guidance range',
+  'cfgInterval.startRatio': 'Guidance range start',
+  'cfgInterval.endRatio': 'Guidance range end',
+  'cfgInterval.startStepIndex': 'Guidance range start step index',
+  'cfgInterval.endStepIndex': 'Guidance range end step index',
   stopAtStep: 'Stop at step',
   previewEvery: 'Preview every',
   previewMethod: 'Preview method',
@@ -61,6 +66,8 @@ export const OPERATION_LABELS: Readonly<Record<OperationName, string>> = {
   generate: 'Cannot generate',
   stop: 'Cannot stop',
   setCfgCutoff: 'Cannot move the CFG cutoff',
+  setCfgInterval: 'Cannot move the guidance range',
+  setGuidanceScale: 'Cannot change the guidance scale',
   listJobs: 'Cannot list jobs',
   liveJob: 'Cannot read the running job',
   countTokens: 'Cannot count tokens',
@@ -83,6 +90,8 @@ const ARGUMENT_LABELS: Partial<Record<OperationName, readonly string[]>> = {
   dismissDownload: ['Download id'],
   stop: ['Job id'],
   setCfgCutoff: ['Job id', 'CFG cutoff'],
+  setCfgInterval: ['Job id', 'Guidance range'],
+  setGuidanceScale: ['Job id', 'Guidance scale'],
   historyGet: ['History entry id'],
   historyDelete: ['History entry id'],
   historyImage: ['Image'],
@@ -112,6 +121,9 @@ export function argumentLabel(operation: OperationName, path: readonly PropertyK
   }
   if (operation === 'setCfgCutoff' && index === 1) {
     return rest.length === 0 ? 'CFG cutoff' : paramLabel(['cfgCutoff', ...rest])
+  }
+  if (operation === 'setCfgInterval' && index === 1) {
+    return rest.length === 0 ? 'Guidance range' : paramLabel(['cfgInterval', ...rest])
   }
   const last = rest[rest.length - 1]
   if (last !== undefined && typeof last === 'string' && FIELD_LABELS[last] !== undefined) {

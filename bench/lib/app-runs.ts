@@ -37,6 +37,7 @@ export function paramsFor(modelId: string, config: RunConfig): GenerateParamsInp
     seed: config.seed,
     scheduler: BENCH_SCHEDULER,
     cfgCutoff: config.cutoffRatio === null ? null : { ratio: config.cutoffRatio },
+    cfgInterval: config.interval ?? null,
     previewEvery: 1,
     // Items 1–7 keep the latent-resolution previews they were first recorded with; what the other
     // methods cost is measured on its own (preview-methods-bench.ts).

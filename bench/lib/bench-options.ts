@@ -110,7 +110,7 @@ export interface SizePlan {
 /** Per mode: the plans at the native size and at 512×512, and the Python reference's runs. */
 export const PLANS: Record<
   BenchMode,
-  { native: SizePlan; at512: SizePlan; pythonRuns: number | null }
+  { native: SizePlan; at512: SizePlan; pythonRuns: number | null; snapshotSteps: number }
 > = {
   full: {
     native: {
@@ -137,7 +137,8 @@ export const PLANS: Record<
         memorySteps: 3
       }
     },
-    pythonRuns: 30
+    pythonRuns: 30,
+    snapshotSteps: 10
   },
   quick: {
     native: {
@@ -164,7 +165,8 @@ export const PLANS: Record<
         memorySteps: 1
       }
     },
-    pythonRuns: null
+    pythonRuns: null,
+    snapshotSteps: 4
   },
   smoke: {
     native: {
@@ -191,6 +193,7 @@ export const PLANS: Record<
         memorySteps: 1
       }
     },
-    pythonRuns: null
+    pythonRuns: null,
+    snapshotSteps: 2
   }
 }

@@ -207,6 +207,26 @@ const BAD_GENERATE: Array<[string, Record<string, unknown>, RegExp]> = [
     { prompt: 'y'.repeat(30_000) },
     /Prompt: must be at most 20000 characters/
   ],
+  [
+    'a guidance interval whose start is not below its end',
+    { cfgInterval: { startRatio: 0.8, endRatio: 0.2 } },
+    /Guidance range: the start must be below the end \(got 0\.8 and 0\.2\)/
+  ],
+  [
+    'a guidance interval outside [0, 1]',
+    { cfgInterval: { startRatio: 0.2, endRatio: 1.5 } },
+    /Guidance range end: must be a finite number from 0 to 1/
+  ],
+  [
+    'a run to continue named both ways',
+    { resumeFrom: { historyId: 'h1', jobId: 'j1', step: 3 } },
+    /resumeFrom: give either historyId or jobId/
+  ],
+  [
+    'a history entry to continue that does not exist',
+    { resumeFrom: { historyId: 'nope', step: 3 } },
+    /no history entry "nope"/
+  ],
   ['an extra field', { evil: true }, /evil/],
   ['a wrongly typed flag', { keepPreviews: 'yes' }, /Keep previews: must be true or false/]
 ]
@@ -223,6 +243,16 @@ const BAD_OTHER: Array<[OperationName, unknown[], RegExp]> = [
     'setCfgCutoff',
     ['job-1', { ratio: 2 }],
     /^Cannot move the CFG cutoff: CFG cutoff: must be a finite number from 0 to 1/
+  ],
+  [
+    'setCfgInterval',
+    ['job-1', { startStepIndex: 9, endStepIndex: 3 }],
+    /^Cannot move the guidance range: Guidance range: the start must be below the end \(got 9 and 3\)/
+  ],
+  [
+    'setGuidanceScale',
+    ['job-1', 1],
+    /^Cannot change the guidance scale: Guidance scale: must be a guidance scale above 1 and at most 50/
   ],
   ['listJobs', ['extra'], /expected 0 arguments, got 1/]
 ]
@@ -267,7 +297,7 @@ describe('bad input through IPC and the WebSocket', () => {
     const huge = { ...good, prompt: 'x'.repeat(3 * 1024 * 1024) }
     expect(await overIpc('generate', [huge])).toMatchObject({
       ok: false,
-      error: { code: 'invalid-argument', message: /larger than 256 KiB/ }
+      error: { code: 'invalid-argument', message: expect.stringMatching(/larger than 256 KiB/) }
     })
     // ws refuses frames over its maxPayload by closing with 1009 (tested in browser-server.test).
   })

@@ -64,7 +64,9 @@ const JSON_KEYS = [
   'steps',
   'totalMs',
   'unetMs',
-  'output'
+  'output',
+  'resumedFrom',
+  'savedState'
 ]
 
 beforeAll(async () => {
@@ -121,7 +123,16 @@ describe('stepwise generate (built CLI)', () => {
       output: out
     })
     expect(json.steps.map((s) => Object.keys(s))).toEqual(
-      Array(4).fill(['index', 'timestep', 'ms', 'unetBatch', 'cfg', 'previewMethod', 'previewMs'])
+      Array(4).fill([
+        'index',
+        'timestep',
+        'ms',
+        'unetBatch',
+        'cfg',
+        'guidanceScale',
+        'previewMethod',
+        'previewMs'
+      ])
     )
     // No --previews and no --preview-method: the cheapest method, as before.
     expect(json.previewMethod).toBe('linear')
@@ -388,6 +399,7 @@ describe('the built inference process bundle', () => {
         seed: 1,
         useKarrasSigmas: false,
         cfgCutoff: null,
+        cfgInterval: null,
         stopAtStep: null,
         previewEvery: 1,
         numImagesPerPrompt: 1

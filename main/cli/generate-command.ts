@@ -6,7 +6,13 @@ import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
 import { paramLabel } from '../../shared/labels'
 import { sizeMultipleIssue } from '../../shared/size-multiple'
-import { ModelLoadError, resolvePreviewDecoder, writePngFile } from '../engine'
+import {
+  ModelLoadError,
+  resolvePreviewDecoder,
+  serializeRunSnapshot,
+  writeFileAtomic,
+  writePngFile
+} from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
 import { planRun, RunPlanError } from '../jobs/run-plan'
@@ -17,6 +23,7 @@ import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
 import { FLAG_OF_FIELD } from './generate-options'
+import { applyResume, type ResumeSource } from './resume-run'
 import { UsageError } from './usage-error'
 
 /**
@@ -47,6 +54,7 @@ export interface GenerateJson {
     ms: number
     unetBatch: number
     cfg: boolean
+    guidanceScale: number
     /** What made this step's preview (a `vae:N` run has `vae` and `linear` steps), or null. */
     previewMethod: string | null
     /** What that preview cost, ms (part of `ms`), or null. */
@@ -55,6 +63,10 @@ export interface GenerateJson {
   totalMs: number
   unetMs: number
   output: string
+  /** A run continued with --resume: the step it continued after, its parent's seed and prompt. */
+  resumedFrom: { step: number; parentSeed: number; parentPrompt: string } | null
+  /** Where --save-state wrote the run state, or null. */
+  savedState: string | null
 }
 
 /** Lets tests replace the process's Ctrl-C handling; see {@link generateCommand}. */
@@ -78,7 +90,7 @@ export function defaultOutputPath(seed: number, dir: string = process.cwd()): st
   }
 }
 
-function requestOf(options: GenerateOptions): GenerationRequest {
+function requestOf(options: GenerateOptions, source: ResumeSource | null): GenerationRequest {
   return {
     modelDir: options.modelDir,
     provider: options.provider,
@@ -94,10 +106,13 @@ function requestOf(options: GenerateOptions): GenerationRequest {
     useKarrasSigmas: options.useKarrasSigmas,
     algorithmType: options.algorithmType,
     cfgCutoff: options.cfgCutoff,
+    cfgInterval: options.cfgInterval,
     stopAtStep: options.stopAtStep,
     previewEvery: 1,
+    numImagesPerPrompt: 1,
     ...(options.previewDecoder === null ? {} : { previewDecoder: options.previewDecoder }),
-    numImagesPerPrompt: 1
+    ...(source === null ? {} : { resumeFrom: source.snapshot }),
+    ...(options.saveState === null ? {} : { keepSnapshots: 'last' as const })
   }
 }
 
@@ -131,7 +146,7 @@ async function choosePreviewMethod(
 }
 
 function formatStep(step: InferenceStep): string {
-  const guidance = step.cfg ? 'cfg' : 'no cfg'
+  const guidance = step.cfg ? `cfg ${step.guidanceScale}` : 'no cfg'
   const preview =
     step.previewMethod === undefined
       ? ''
@@ -167,13 +182,14 @@ async function refuseUnplannable(request: GenerationRequest): Promise<void> {
  * and still writes the image (exit code 130); a second Ctrl-C quits at once.
  */
 export async function generateCommand(
-  options: GenerateOptions,
+  typed: GenerateOptions,
   io: CliIo,
   interrupts: InterruptSource = processInterrupts
 ): Promise<number> {
   // onnxruntime logs a failed provider (e.g. `auto` trying CUDA without its libraries) as a
   // multi-line native error on stderr; the engine reports the fallback as one warning instead.
   ortEnv.logLevel = 'fatal'
+  const { options, source } = applyResume(typed)
   if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
   // Values left out take the model's own defaults as the app resolves them (Turbo models: one
   // step without guidance at 512×512), not diffusers' generic 50 steps at guidance 7.5.
@@ -187,7 +203,7 @@ export async function generateCommand(
     model.previews.decoder !== null
   )
   const request: GenerationRequest = {
-    ...requestOf(options),
+    ...requestOf(options, source),
     previewMethod,
     numInferenceSteps: options.numInferenceSteps ?? defaults.numInferenceSteps,
     guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
@@ -259,6 +275,28 @@ export async function generateCommand(
     { width: image.width, height: image.height, data: new Uint8Array(image.rgba) },
     { parameters }
   )
+  let savedState: string | null = null
+  const state = result.snapshots[result.snapshots.length - 1]
+  if (options.saveState !== null) {
+    if (state === undefined) {
+      io.err('warning: no step ran, so there is no run state to save')
+    } else {
+      await writeFileAtomic(options.saveState, serializeRunSnapshot(state))
+      savedState = options.saveState
+      io.err(`saved the run state after step ${state.step + 1} to ${options.saveState}`)
+    }
+  }
+  const resumedFrom =
+    source === null || result.resumedFromStep === null
+      ? null
+      : {
+          step: result.resumedFromStep,
+          parentSeed: source.parent.seed ?? result.seed,
+          parentPrompt:
+            source.parent.prompt ??
+            (typeof source.snapshot.params.prompt === 'string' ? source.snapshot.params.prompt : '')
+        }
+  if (resumedFrom !== null) io.err(`continued after step ${resumedFrom.step + 1}`)
   const summary =
     `${result.stepsRun}/${result.numTimesteps} steps${result.interrupted ? ' (interrupted)' : ''}` +
     ` in ${(result.totalMs / 1000).toFixed(2)} s (UNet ${(result.unetMs / 1000).toFixed(2)} s),` +
@@ -285,12 +323,15 @@ export async function generateCommand(
         ms: s.ms,
         unetBatch: s.unetBatch,
         cfg: s.cfg,
+        guidanceScale: s.guidanceScale,
         previewMethod: s.previewMethod ?? null,
         previewMs: s.previewMs ?? null
       })),
       totalMs: result.totalMs,
       unetMs: result.unetMs,
-      output
+      output,
+      resumedFrom,
+      savedState
     }
     io.out(JSON.stringify(json))
   } else {

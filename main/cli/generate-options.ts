@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import type {
   AlgorithmType,
   CfgCutoff,
+  CfgInterval,
   ProviderName,
   SchedulerClassName
 } from '../../shared/params'
@@ -11,6 +12,7 @@ import { GenerateParamsSchema } from '../../shared/params'
 import type { FlagSpec, ParsedFlags } from './parse-flags'
 import { looksLikePath } from './path-arg'
 import { numberOrText, parseFlags } from './parse-flags'
+import { checkResumeFile, checkSaveState, parseIntervalFlag } from './resume-options'
 import { UsageError } from './usage-error'
 
 /** The `generate` command's flags, in the order `--help` lists them. */
@@ -28,7 +30,11 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
   { name: 'algorithm-type', kind: 'value' },
   { name: 'cfg-cutoff-ratio', kind: 'value' },
   { name: 'cfg-cutoff-step', kind: 'value' },
+  { name: 'cfg-interval', kind: 'value' },
+  { name: 'cfg-interval-steps', kind: 'value' },
   { name: 'stop-at-step', kind: 'value' },
+  { name: 'save-state', kind: 'value' },
+  { name: 'resume', kind: 'value' },
   { name: 'previews', kind: 'value' },
   { name: 'preview-method', kind: 'value' },
   { name: 'preview-decoder', kind: 'value' },
@@ -62,7 +68,16 @@ export interface GenerateOptions {
   /** DPM-Solver `algorithm_type` (given, or implied by an A1111 sampler name). */
   algorithmType?: AlgorithmType
   cfgCutoff: CfgCutoff | null
+  /** Guidance only inside this window (`--cfg-interval`, `--cfg-interval-steps`), or null. */
+  cfgInterval: CfgInterval | null
   stopAtStep: number | null
+  /** Absolute path to write the run state to (`--save-state`), or null. */
+  saveState: string | null
+  /**
+   * `--resume`: the saved run state to continue from, and which options were typed (the others
+   * take the parent run's values once the file is read), or null.
+   */
+  resume: ResumeRequest | null
   /** Absolute folder for per-step previews, or null. */
   previewsDir: string | null
   /**
@@ -76,6 +91,13 @@ export interface GenerateOptions {
   out: string | null
   provider: ProviderName
   json: boolean
+}
+
+/** `--resume FILE` before the file is read: its path and the options that were typed. */
+export interface ResumeRequest {
+  file: string
+  /** Flag names given on the command line (`prompt`, `steps`, `width`, …). */
+  given: ReadonlySet<string>
 }
 
 /** Where each schema field comes from on the command line, for messages. */
@@ -92,6 +114,11 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   algorithmType: '--algorithm-type',
   'cfgCutoff.ratio': '--cfg-cutoff-ratio',
   'cfgCutoff.stepIndex': '--cfg-cutoff-step',
+  cfgInterval: '--cfg-interval',
+  'cfgInterval.startRatio': '--cfg-interval',
+  'cfgInterval.endRatio': '--cfg-interval',
+  'cfgInterval.startStepIndex': '--cfg-interval-steps',
+  'cfgInterval.endStepIndex': '--cfg-interval-steps',
   stopAtStep: '--stop-at-step',
   previewMethod: '--preview-method',
   provider: '--provider'
@@ -107,7 +134,8 @@ function num(flags: ParsedFlags, name: string): number | string | undefined {
   return value === undefined ? undefined : numberOrText(value)
 }
 
-function checkModelDir(dir: string): string {
+/** Checks `--model DIR`: a diffusers ONNX model folder. */
+export function checkModelDir(dir: string): string {
   const path = resolve(dir)
   if (!existsSync(path)) throw new UsageError(`--model: no such folder ${JSON.stringify(dir)}`)
   if (!statSync(path).isDirectory()) {
@@ -161,8 +189,15 @@ function checkPreviewDecoder(path: string): string {
 export function parseGenerateOptions(argv: readonly string[]): GenerateOptions | null {
   const flags = parseFlags(argv, GENERATE_FLAGS, 'generate')
   if (flags.has('help')) return null
-  const model = text(flags, 'model')
-  const prompt = text(flags, 'prompt')
+  const resumeFile = text(flags, 'resume')
+  const resume =
+    resumeFile === undefined
+      ? null
+      : { file: checkResumeFile(resumeFile), given: new Set(flags.keys()) }
+  // With --resume the model and prompt may come from the saved state (read once the engine is
+  // loaded): placeholders stand in until then.
+  const model = text(flags, 'model') ?? (resume === null ? undefined : '')
+  const prompt = text(flags, 'prompt') ?? (resume === null ? undefined : '')
   if (model === undefined) {
     throw new UsageError('--model DIR is required (a diffusers ONNX folder, or a library id)')
   }
@@ -171,6 +206,11 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   const cutoffStep = num(flags, 'cfg-cutoff-step')
   if (ratio !== undefined && cutoffStep !== undefined) {
     throw new UsageError('use either --cfg-cutoff-ratio or --cfg-cutoff-step, not both')
+  }
+  const intervalRatios = text(flags, 'cfg-interval')
+  const intervalSteps = text(flags, 'cfg-interval-steps')
+  if (intervalRatios !== undefined && intervalSteps !== undefined) {
+    throw new UsageError('use either --cfg-interval or --cfg-interval-steps, not both')
   }
 
   const parsed = GenerateParamsSchema.safeParse({
@@ -186,6 +226,12 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     algorithmType: text(flags, 'algorithm-type'),
     cfgCutoff:
       ratio !== undefined ? { ratio } : cutoffStep !== undefined ? { stepIndex: cutoffStep } : null,
+    cfgInterval:
+      intervalRatios !== undefined
+        ? parseIntervalFlag(intervalRatios, 'cfg-interval')
+        : intervalSteps !== undefined
+          ? parseIntervalFlag(intervalSteps, 'cfg-interval-steps')
+          : null,
     stopAtStep: num(flags, 'stop-at-step') ?? null,
     previewMethod: text(flags, 'preview-method'),
     provider: text(flags, 'provider') ?? 'auto'
@@ -201,9 +247,10 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   const previews = text(flags, 'previews')
   const previewDecoder = text(flags, 'preview-decoder')
   const out = text(flags, 'out')
-  const isPath = looksLikePath(model)
+  const saveState = text(flags, 'save-state')
+  const isPath = model === '' || looksLikePath(model)
   return {
-    modelDir: isPath ? checkModelDir(model) : model,
+    modelDir: model === '' ? '' : isPath ? checkModelDir(model) : model,
     libraryId: isPath ? null : model,
     prompt: p.prompt,
     negativePrompt: p.negativePrompt,
@@ -218,7 +265,10 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     useKarrasSigmas: p.useKarrasSigmas,
     algorithmType: p.algorithmType,
     cfgCutoff: p.cfgCutoff,
+    cfgInterval: p.cfgInterval,
     stopAtStep: p.stopAtStep,
+    saveState: saveState === undefined ? null : checkSaveState(saveState),
+    resume,
     previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
     previewMethod: p.previewMethod ?? null,
     previewDecoder: previewDecoder === undefined ? null : checkPreviewDecoder(previewDecoder),

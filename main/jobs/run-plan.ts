@@ -1,6 +1,6 @@
-import { cutoffStepIndex } from '../../shared/cfg-cutoff'
+import { guidanceWindow, lastGuidedStep } from '../../shared/guidance-window'
 import { paramLabel } from '../../shared/labels'
-import type { AlgorithmType, CfgCutoff, SchedulerClassName } from '../../shared/params'
+import type { AlgorithmType, CfgCutoff, CfgInterval, SchedulerClassName } from '../../shared/params'
 import { sizeMultipleError } from '../../shared/size-multiple'
 import { SCHEDULER_CLASS_NAMES } from '../../shared/params'
 import {
@@ -32,6 +32,8 @@ export interface ScheduleSettings {
   /** Steps asked for (N). */
   numInferenceSteps: number
   cfgCutoff: CfgCutoff | null
+  /** Guidance only inside this window (null: from step 0). */
+  cfgInterval: CfgInterval | null
   stopAtStep: number | null
 }
 
@@ -48,6 +50,8 @@ export interface SchedulePlan {
   numTimesteps: number
   /** The index of the last guided step, or null (guidance to the end). */
   cutoffStep: number | null
+  /** The index of the first guided step (0 without an interval). */
+  guidanceStartStep: number
   /** What the run does differently from what was asked, in the user's terms. */
   warnings: string[]
 }
@@ -116,13 +120,15 @@ export function planSchedule(base: Scheduler, settings: ScheduleSettings): Sched
     throw new RunPlanError([{ param: 'numInferenceSteps', message: (error as Error).message }])
   }
   const numTimesteps = probe.timesteps.length
+  const window = guidanceWindow(numTimesteps, settings.cfgCutoff, settings.cfgInterval)
   return {
     scheduler,
     schedulerName: name,
     useKarrasSigmas: scheduler.config.use_karras_sigmas === true,
     algorithmType: algorithmTypeOf(scheduler),
     numTimesteps,
-    cutoffStep: cutoffStepIndex(numTimesteps, settings.cfgCutoff),
+    cutoffStep: lastGuidedStep(numTimesteps, settings.cfgCutoff, settings.cfgInterval),
+    guidanceStartStep: window.start,
     warnings
   }
 }
@@ -132,7 +138,10 @@ export function planSchedule(base: Scheduler, settings: ScheduleSettings): Sched
  * would never reach, one sentence each, with the bound: indices go from 0 to T − 1.
  */
 export function checkStepIndices(
-  settings: Pick<ScheduleSettings, 'cfgCutoff' | 'stopAtStep' | 'numInferenceSteps'>,
+  settings: Pick<
+    ScheduleSettings,
+    'cfgCutoff' | 'cfgInterval' | 'stopAtStep' | 'numInferenceSteps'
+  > & { resumeFrom?: { step: number } | null },
   numTimesteps: number,
   schedulerName: string
 ): void {
@@ -148,8 +157,31 @@ export function checkStepIndices(
       message: `must be ${bound}, got ${cutoff.stepIndex}`
     })
   }
+  const interval = settings.cfgInterval
+  if (interval !== null && 'startStepIndex' in interval) {
+    // The end may be T itself: the window [s, T) guides to the last step.
+    if (interval.startStepIndex >= numTimesteps) {
+      problems.push({
+        param: 'cfgInterval.startStepIndex',
+        message: `must be ${bound}, got ${interval.startStepIndex}`
+      })
+    }
+    if (interval.endStepIndex > numTimesteps) {
+      problems.push({
+        param: 'cfgInterval.endStepIndex',
+        message: `must be at most the number of ${numTimesteps === settings.numInferenceSteps ? 'steps' : 'timesteps'} (${numTimesteps}), got ${interval.endStepIndex}`
+      })
+    }
+  }
   if (settings.stopAtStep !== null && settings.stopAtStep >= numTimesteps) {
     problems.push({ param: 'stopAtStep', message: `must be ${bound}, got ${settings.stopAtStep}` })
+  }
+  const resumed = settings.resumeFrom ?? null
+  if (resumed !== null && resumed.step >= numTimesteps - 1) {
+    problems.push({
+      param: 'resumeFrom.step',
+      message: `a run continues from a step before its last (0 to ${numTimesteps - 2}), got ${resumed.step}`
+    })
   }
   if (problems.length > 0) throw new RunPlanError(problems)
 }

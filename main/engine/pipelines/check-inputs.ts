@@ -23,6 +23,8 @@ export interface CheckInputsArgs {
   /** The pipeline class, named in the tensor-input message. */
   pipelineClass: string
   sdxl: boolean
+  /** A continued run that keeps its snapshot's conditioning needs no prompt. */
+  promptsFromSnapshot?: boolean
 }
 
 const embedsRepr = (t: Tensor): string => `a Tensor of shape ${formatDims(t.dims)}`
@@ -54,7 +56,7 @@ export function checkInputs(a: CheckInputsArgs): void {
     throw both('prompt', a.prompt, 'promptEmbeds', a.promptEmbeds)
   } else if (a.sdxl && present(a.prompt2) && a.promptEmbeds !== null) {
     throw both('prompt2', a.prompt2, 'promptEmbeds', a.promptEmbeds)
-  } else if (!present(a.prompt) && a.promptEmbeds === null) {
+  } else if (!present(a.prompt) && a.promptEmbeds === null && a.promptsFromSnapshot !== true) {
     throw new Error('pass a prompt or promptEmbeds (neither was given)')
   }
   if (present(a.negativePrompt) && a.negativePromptEmbeds !== null) {

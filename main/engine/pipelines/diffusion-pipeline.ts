@@ -1,19 +1,21 @@
 import { performance } from 'node:perf_hooks'
 import type { Tensor } from 'onnxruntime-node'
-import type { PipelineRunState, StepState } from '../callbacks/callback-types'
-import { ComponentSessions } from '../models/component-sessions'
-import type { GraphPassReport } from '../models/graph-passes'
-import type { ModelFolder } from '../models/model-folder'
-import { describeVaeDecoder } from '../models/vae-decoder-io'
-import { ModelLoadError } from '../models/model-load-error'
-import type { JsonObject } from '../models/read-json'
-import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
-import { PreviewRenderer } from '../previews/preview-renderer'
-import type { Scheduler } from '../schedulers'
+import type { KeptAsideGuidance, PipelineRunState, StepState } from '../callbacks/callback-types'
 import type { RgbaImage } from '../previews/latents-to-rgb'
+import { getDefaultGenerator, type Generator } from '../random/generator'
+import { captureRunSnapshot } from '../snapshots/capture'
+import {
+  checkSnapshotModel,
+  generatorOf,
+  promptsChanged,
+  resumeOptions,
+  snapshotParams,
+  tensorOf
+} from '../snapshots/resume'
+import { RunSnapshotError, type RunSnapshot } from '../snapshots/run-snapshot'
 import { sameDims } from '../tensor/float-tensor'
-import type { ClipTokenizer } from '../tokenizer/clip-tokenizer'
 import { runDenoisingLoop, type LoopHost } from './denoising-loop'
+import type { FamilyHooks } from './family-hooks'
 import {
   checkCallOptions,
   checkGenerators,
@@ -21,31 +23,21 @@ import {
   prepareLatents
 } from './generation-helpers'
 import { guidanceScaleEmbedding } from './guidance'
+import type { LoadedModels } from './loaded-models'
 import { estimateRunMemory, memoryRefusal } from './memory-estimate'
-import type { FamilyHooks } from './family-hooks'
-import { ModelLoader, type LoadedModels } from './loaded-models'
-import type { PipelineFamily } from '../models/model-index'
-import type {
-  CallOptions,
-  FromPretrainedOptions,
-  OutputImages,
-  OutputType,
-  PipelineOutput
-} from './pipeline-types'
-import { PipelineComponent, VaeComponent } from './pipeline-components'
+import { ModelPipeline } from './model-pipeline'
+import type { CallOptions, OutputImages, OutputType, PipelineOutput } from './pipeline-types'
 import { promptBatchSize } from './pipeline-loading'
 import { pastEndWarnings, resolveStepEndCallback } from './resolve-callback'
-import { schedulerFromConfig } from './scheduler-factory'
+import {
+  conditioningOf,
+  currentGuidanceScale,
+  restoredScheduler,
+  restoreSnapshotGuidance
+} from './resumed-run'
 import { decodeLatents } from './vae-decode'
 
-/** Generation defaults after applying the model's `stepwise.json` over diffusers' defaults. */
-export interface PipelineDefaults {
-  numInferenceSteps: number
-  guidanceScale: number
-  guidanceRescale: number
-  height: number
-  width: number
-}
+export type { PipelineDefaults } from './model-pipeline'
 
 /**
  * The state and machinery shared by {@link StableDiffusionPipeline} and
@@ -55,7 +47,10 @@ export interface PipelineDefaults {
  * Run state is reset at the start of every call and stays readable afterwards (e.g.
  * `guidanceScale` is 0 after a run whose CFG was cut off).
  */
-export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
+export abstract class DiffusionPipeline
+  extends ModelPipeline
+  implements PipelineRunState, LoopHost
+{
   /** Backing field of `guidanceScale`; callbacks set it to 0 to end classifier-free guidance. */
   _guidanceScale = 0
   /** Backing field of `guidanceRescale`. */
@@ -66,61 +61,16 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   _clipSkip: number | null = null
   /** Backing field of `numTimesteps`; set just before the loop. */
   _numTimesteps: number | null = null
+  /** The unconditional rows set aside while guidance is off (see `keepConditionalHalf`). */
+  _keptAside: KeptAsideGuidance | null = null
 
-  /** The scheduler; replace it freely between calls (`X.fromConfig(pipe.scheduler.config, …)`). */
-  scheduler: Scheduler
-  /** The model folder as read at load time. */
-  readonly folder: ModelFolder
-  /** The UNet (`pipe.unet.config`, `pipe.unet.run(feeds)`); its session is created on first use. */
-  readonly unet: PipelineComponent
-  /** The VAE decoder and its config (`pipe.vae.config.scaling_factor`, `pipe.vae.decode(z)`). */
-  readonly vae: VaeComponent
-  /**
-   * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
-   * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
-   * decoder sessions are created on first use and freed by {@link release}.
-   */
-  readonly previews: PreviewRenderer
-
-  /** `'sd'` or `'sdxl'`. */
-  abstract readonly family: PipelineFamily
   /** diffusers' `_callback_tensor_inputs`: the names a callback may request and replace. */
   abstract readonly callbackTensorInputs: readonly string[]
   /** The diffusers class this pipeline follows, for messages. */
   protected abstract readonly className: string
 
-  protected readonly sessions: ComponentSessions
-  protected readonly loader: ModelLoader
-  /** Things found at load time (scheduler fallback, VAE config fallbacks), reported with results. */
-  protected readonly loadWarnings: string[]
-  protected models: LoadedModels | null = null
-  /** The tokenizers, in text-encoder order; loaded when the pipeline is created. */
-  protected tokenizers: ClipTokenizer[] = []
   private currentStepState: StepState | null = null
   private running = false
-  private readonly memoryLimit: number | undefined
-
-  protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
-    this.folder = folder
-    this.memoryLimit = options.memoryLimitBytes
-    this.sessions = new ComponentSessions(folder, options)
-    this.loader = new ModelLoader(folder, this.sessions, options.textFixing)
-    this.unet = new PipelineComponent('unet', folder.unetConfig.raw, this.sessions)
-    this.vae = new VaeComponent(folder.vaeConfig.raw, this.sessions, folder.vaeConfig)
-    this.previews = new PreviewRenderer(
-      this.sessions,
-      folder.vaeConfig,
-      folder.previewDecoder,
-      () => this.latentRgbFactors,
-      folder.dir
-    )
-    const { scheduler, warning } = schedulerFromConfig(
-      folder.stepwise?.defaults.scheduler ?? stringOrNull(folder.schedulerConfig._class_name),
-      folder.schedulerConfig
-    )
-    this.scheduler = scheduler
-    this.loadWarnings = [...folder.warnings, ...(warning === null ? [] : [warning])]
-  }
 
   get guidanceScale(): number {
     return this._guidanceScale
@@ -169,136 +119,6 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     this.currentStepState = step
   }
 
-  /** `model_index.json`, like diffusers' `pipe.config`. */
-  get config(): JsonObject {
-    return this.folder.index.raw
-  }
-
-  /** `2 ** (len(vae.block_out_channels) - 1)`: 8 for every SD/SDXL VAE. */
-  get vaeScaleFactor(): number {
-    return this.folder.vaeConfig.scaleFactor
-  }
-
-  /** Preview table: the model's fitted `stepwise.json` factors, else the family's built-in table. */
-  get latentRgbFactors(): LatentRgbFactors {
-    return this.folder.stepwise?.latentRgbFactors ?? latentRgbFactorsForFamily(this.family)
-  }
-
-  /** `time_cond_proj_dim` from the UNet config, or from its `timestep_cond` input once loaded. */
-  get timeCondProjDim(): number | null {
-    const configured = this.folder.unetConfig.timeCondProjDim
-    if (configured !== null) return configured
-    const io = this.models?.unet.io
-    return io?.hasTimestepCond === true ? (io.timestepCondDim ?? -1) : null
-  }
-
-  /** diffusers' defaults, overridden by the model's `stepwise.json` `defaults`. */
-  get defaults(): PipelineDefaults {
-    const d = this.folder.stepwise?.defaults
-    const size = this.defaultSampleSize()
-    const f = this.vaeScaleFactor
-    return {
-      numInferenceSteps: d?.numInferenceSteps ?? 50,
-      guidanceScale: d?.guidanceScale ?? this.diffusersDefaultGuidance,
-      guidanceRescale: d?.guidanceRescale ?? 0,
-      height: d?.height ?? size[0] * f,
-      width: d?.width ?? size[1] * f
-    }
-  }
-
-  /** A text encoder of this model as a component, or null where the folder has none. */
-  protected encoderComponent(name: 'text_encoder' | 'text_encoder_2'): PipelineComponent | null {
-    if (!this.folder.textEncoders.includes(name)) return null
-    const config = this.folder.textEncoderConfigs[name]?.raw ?? {}
-    return new PipelineComponent(name, config, this.sessions)
-  }
-
-  /** The tokenizer paired with a text encoder, or null where the folder has none. */
-  protected tokenizerFor(name: 'text_encoder' | 'text_encoder_2'): ClipTokenizer | null {
-    const k = this.folder.textEncoders.indexOf(name)
-    return k < 0 ? null : (this.tokenizers[k] ?? null)
-  }
-
-  /**
-   * Decodes latents to RGBA images as a call with `outputType: 'image'` does: undo the latent
-   * scaling, run the VAE decoder, map −1 … 1 to 8-bit pixels (diffusers' `vae.decode` +
-   * `image_processor.postprocess`). For the latents of `outputType: 'latent'`.
-   */
-  async decodeLatents(latents: Tensor): Promise<RgbaImage[]> {
-    const model = await this.sessions.get('vae_decoder')
-    const io = describeVaeDecoder(model)
-    return (await decodeLatents(model, io, this.folder.vaeConfig, latents)).images
-  }
-
-  /**
-   * @internal What `fromPretrained` does after construction: the tokenizers, the preview decoder,
-   * preloading.
-   */
-  protected async init(options: FromPretrainedOptions): Promise<void> {
-    // Tokenizers hold no native memory: read now, so `pipe.tokenizer` is there at once.
-    this.tokenizers = await this.loader.loadTokenizers()
-    if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
-      await this.previews.setTinyDecoder(options.previewDecoder)
-    }
-    if (options.preload === true) await this.load()
-  }
-
-  /** Creates every session now (e.g. during an app's "loading" phase). */
-  async load(): Promise<void> {
-    this.models = await this.loader.load(true)
-  }
-
-  /** Frees all sessions (the preview decoders' too); a later call creates them again. */
-  async release(): Promise<void> {
-    this.models = null
-    await this.sessions.release()
-  }
-
-  /** 7.5 for SD, 5.0 for SDXL (diffusers' `__call__` defaults). */
-  protected abstract readonly diffusersDefaultGuidance: number
-
-  /** `[h, w]` of the UNet's `sample_size`, or the family fallback (SD 64, SDXL 128). */
-  protected defaultSampleSize(): [number, number] {
-    const s = this.folder.unetConfig.sampleSize
-    if (s === null) return this.family === 'sdxl' ? [128, 128] : [64, 64]
-    return typeof s === 'number' ? [s, s] : s
-  }
-
-  /** Loads and checks the graphs a call needs, before any of them runs. */
-  protected async ensureModels(
-    withDecoder: boolean,
-    onPhase?: (p: 'loading') => void
-  ): Promise<LoadedModels> {
-    if (this.models === null || (withDecoder && this.models.vae === null)) {
-      onPhase?.('loading')
-      this.models = await this.loader.load(withDecoder)
-    }
-    const { unet } = this.models
-    const configured = this.folder.unetConfig.timeCondProjDim
-    if (configured !== null && !unet.io.hasTimestepCond) {
-      throw new ModelLoadError(
-        unet.model.path,
-        `unet/config.json sets time_cond_proj_dim ${configured}, but ${unet.model.label} has no timestep_cond input`
-      )
-    }
-    const inChannels = this.folder.unetConfig.inChannels
-    if (inChannels !== null && unet.io.inChannels !== null && inChannels !== unet.io.inChannels) {
-      // Latents are drawn with the config's channel count; a graph that takes another would
-      // fail inside onnxruntime at step 0 with a dimension error naming no file.
-      throw new ModelLoadError(
-        unet.model.path,
-        `unet/config.json sets in_channels ${inChannels}, but ${unet.model.label} takes ${unet.io.inChannels}-channel samples; the config and the graph belong to different UNets`
-      )
-    }
-    if (configured === null && unet.io.hasTimestepCond && unet.io.timestepCondDim === null) {
-      throw new ModelLoadError(
-        unet.model.path,
-        `${unet.model.label} takes timestep_cond of unknown width and unet/config.json has no time_cond_proj_dim`
-      )
-    }
-    return this.models
-  }
-
   /** Resets diffusers' run state from a call's arguments. */
   protected resetRunState(
     guidanceScale: number,
@@ -310,7 +130,17 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     this._clipSkip = clipSkip
     this._interrupt = false
     this._numTimesteps = null
+    this._keptAside = null
     this.currentStepState = null
+  }
+
+  /**
+   * The options of a call: as given, or, for a call with `resumeFrom`, the snapshot's recorded
+   * options with what the call gives over them (checked: only prompts and guidance may change).
+   */
+  protected callOptions<T extends { resumeFrom?: RunSnapshot | null }>(options: T): T {
+    const snap = options.resumeFrom ?? null
+    return snap === null ? options : resumeOptions(options, snap)
   }
 
   /**
@@ -321,7 +151,8 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
    */
   protected async generate<O extends OutputType, P extends PipelineRunState, N extends string>(
     options: CallOptions<O, P, N>,
-    family: FamilyHooks
+    family: FamilyHooks,
+    asked: CallOptions<O, P, N> = options
   ): Promise<PipelineOutput<O>> {
     // A plain callback is typed with the concrete pipeline (P) and its tensor names (N); the loop
     // hands it `this`, which is that pipeline, and only the names checked against N.
@@ -333,7 +164,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
     this.running = true
     try {
-      return await this.generateUnguarded(o, family)
+      return await this.generateUnguarded(o, family, asked as unknown as CallOptions<O>)
     } finally {
       this.running = false
     }
@@ -341,20 +172,40 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
 
   private async generateUnguarded<O extends OutputType>(
     o: CallOptions<O>,
-    family: FamilyHooks
+    family: FamilyHooks,
+    asked: CallOptions<O>
   ): Promise<PipelineOutput<O>> {
     const started = performance.now()
-    const { callback, tensorInputs } = resolveStepEndCallback(
+    const snap = o.resumeFrom ?? null
+    // A continued run keeps the scale its guidance has now (a live change included) unless the
+    // call asks for another than the run was started with.
+    const askedScale =
+      snap !== null && asked.guidanceScale !== snap.params.guidanceScale
+        ? asked.guidanceScale
+        : undefined
+    const { callback, loopStart, tensorInputs } = resolveStepEndCallback(
       o.callbackOnStepEnd,
       o.callbackOnStepEndTensorInputs
     )
     const d = this.defaults
     const height = o.height ?? d.height
     const width = o.width ?? d.width
-    family.checkInputs({ height, width, tensorInputs, sizeMultiple: this.folder.sizeMultiple })
+    // A continued run of prompt embeddings keeps the snapshot's conditioning: it has no prompt.
+    const promptsFromSnapshot =
+      snap !== null && (o.prompt ?? null) === null && (o.promptEmbeds ?? null) === null
+    family.checkInputs({
+      height,
+      width,
+      tensorInputs,
+      promptsFromSnapshot,
+      sizeMultiple: this.folder.sizeMultiple
+    })
     const resolved = {
       numInferenceSteps: o.numInferenceSteps ?? d.numInferenceSteps,
-      guidanceScale: o.guidanceScale ?? d.guidanceScale,
+      guidanceScale:
+        snap === null
+          ? (o.guidanceScale ?? d.guidanceScale)
+          : (askedScale ?? currentGuidanceScale(snap)),
       guidanceRescale: o.guidanceRescale ?? d.guidanceRescale,
       numImagesPerPrompt: o.numImagesPerPrompt ?? 1,
       height,
@@ -362,8 +213,14 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
     checkCallOptions(o, resolved)
     const outputType: OutputType = o.outputType ?? 'image'
-    const batchSize = promptBatchSize(o.prompt, o.promptEmbeds)
-    const B = batchSize * resolved.numImagesPerPrompt
+    const B = promptsFromSnapshot
+      ? (snap as RunSnapshot).batchSize
+      : promptBatchSize(o.prompt, o.promptEmbeds) * resolved.numImagesPerPrompt
+    if (snap !== null && B !== snap.batchSize) {
+      throw new RunSnapshotError(
+        `resumeFrom: the snapshot's run makes ${snap.batchSize} image(s) at once, the new prompts ${B}; a branch keeps the number of images`
+      )
+    }
     checkGenerators(o.generator, B)
     // Before any allocation: a size whose activations cannot fit is refused, not attempted.
     const shape = {
@@ -375,41 +232,81 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     const tooLarge = memoryRefusal(shape, estimateRunMemory(this.folder, shape), this.memoryLimit)
     if (tooLarge !== null) throw new Error(tooLarge)
 
+    const identity = await this.modelIdentity()
+    if (snap !== null) checkSnapshotModel(snap, identity)
     this.resetRunState(resolved.guidanceScale, resolved.guidanceRescale, o.clipSkip ?? null)
     const models = await this.ensureModels(outputType === 'image', o.onPhase)
     const channels = this.folder.unetConfig.inChannels ?? models.unet.io.inChannels ?? 4
     const f = this.vaeScaleFactor
     const latentShape = [B, channels, Math.floor(height / f), Math.floor(width / f)]
-    if (o.latents !== undefined && o.latents !== null && !sameDims(o.latents.dims, latentShape)) {
-      throw new Error(latentsShapeMessage(o.latents.dims, latentShape))
+    const given = snap === null ? o.latents : tensorOf(snap.tensors.latents as never, true)
+    if (given !== undefined && given !== null && !sameDims(given.dims, latentShape)) {
+      throw new Error(latentsShapeMessage(given.dims, latentShape))
     }
 
     o.onPhase?.('encoding')
-    const encoded = await family.encode(models, {
-      numImagesPerPrompt: resolved.numImagesPerPrompt,
-      doClassifierFreeGuidance: this.doClassifierFreeGuidance,
-      height,
-      width,
-      textFixing: o.textFixing
-    })
-    this.scheduler.setTimesteps(resolved.numInferenceSteps)
-    let timesteps: readonly number[] = [...this.scheduler.timesteps]
-    let numInferenceSteps = resolved.numInferenceSteps
-    if (family.adjustTimesteps !== undefined) {
-      ;({ timesteps, numInferenceSteps } = family.adjustTimesteps(timesteps, numInferenceSteps))
-    }
+    const encode =
+      snap === null ||
+      promptsChanged(o, snap) ||
+      (!snap.guidance.cfg && snap.guidance.keptAside === null && this.doClassifierFreeGuidance)
+    const encoded = encode
+      ? await family.encode(models, {
+          numImagesPerPrompt: resolved.numImagesPerPrompt,
+          doClassifierFreeGuidance: this.doClassifierFreeGuidance,
+          height,
+          width,
+          textFixing: o.textFixing
+        })
+      : { tensors: conditioningOf(snap), warnings: [] }
     const tensors = encoded.tensors
-    tensors.latents = prepareLatents(
-      latentShape,
-      o.generator,
-      o.latents,
-      this.scheduler.initNoiseSigma
-    )
+    let timesteps: readonly number[]
+    let numInferenceSteps: number
+    let generator: Generator
+    if (snap === null) {
+      this.scheduler.setTimesteps(resolved.numInferenceSteps)
+      timesteps = [...this.scheduler.timesteps]
+      numInferenceSteps = resolved.numInferenceSteps
+      if (family.adjustTimesteps !== undefined) {
+        ;({ timesteps, numInferenceSteps } = family.adjustTimesteps(timesteps, numInferenceSteps))
+      }
+      tensors.latents = prepareLatents(
+        latentShape,
+        o.generator,
+        o.latents,
+        this.scheduler.initNoiseSigma
+      )
+      generator = Array.isArray(o.generator)
+        ? (o.generator[0] as Generator)
+        : (o.generator ?? getDefaultGenerator())
+    } else {
+      this.scheduler = restoredScheduler(snap)
+      timesteps = snap.timesteps
+      numInferenceSteps = snap.numInferenceSteps
+      tensors.latents = given as Tensor
+      generator = generatorOf(snap)
+      restoreSnapshotGuidance(this, snap, tensors, encode, askedScale)
+    }
     const condDim = this.timeCondProjDim
     const timestepCond =
-      condDim === null ? null : guidanceScaleEmbedding(this._guidanceScale, condDim, B)
+      condDim === null ? null : guidanceScaleEmbedding(resolved.guidanceScale, condDim, B)
     this._numTimesteps = timesteps.length
-    family.beforeLoop?.()
+    if (snap === null) family.beforeLoop?.()
+    const params = snapshotParams(o, { ...resolved, eta: o.eta ?? 0 })
+    const capture = (step: number): RunSnapshot =>
+      captureRunSnapshot(
+        {
+          identity,
+          params,
+          timesteps,
+          numInferenceSteps,
+          batchSize: B,
+          scheduler: this.scheduler,
+          generator,
+          pipeline: this,
+          tensors
+        },
+        step
+      )
 
     o.onPhase?.('denoising')
     const loop = await runDenoisingLoop({
@@ -422,15 +319,19 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       writeBack: this.callbackTensorInputs,
       tensorInputs,
       callback,
+      loopStart,
+      startIndex: snap === null ? 0 : snap.step + 1,
+      capture,
       unet: models.unet,
       unetConditioning: family.unetConditioning,
       timestepCond,
-      generator: Array.isArray(o.generator) ? o.generator[0] : (o.generator ?? undefined),
+      generator,
       // diffusers' pipelines default eta to 0.0 and pass it to every step that takes one.
       eta: o.eta ?? 0,
       onStepEnd: o.onStepEnd
     })
     this.setCurrentStep(null)
+    const snapshot = loop.stepsRun > 0 ? capture(loop.stepsRun - 1) : null
 
     const warnings = [
       ...this.standingWarnings(),
@@ -466,6 +367,8 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       numInferenceSteps,
       numTimesteps: timesteps.length,
       stepsRun: loop.stepsRun,
+      resumedFromStep: snap === null ? null : snap.step,
+      snapshot,
       interrupted: this._interrupt,
       guidanceScale: resolved.guidanceScale,
       provider: providers.unet ?? models.unet.model.provider,
@@ -477,39 +380,4 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       warnings
     }
   }
-
-  /**
-   * Warnings known before a call ends: the folder's load-time ones and the provider fallbacks
-   * of the sessions created so far (all of a call's graphs once its loading phase is over), so
-   * a host can show a CPU fallback while the run is still going. Results carry them too.
-   */
-  get loadTimeWarnings(): string[] {
-    return this.standingWarnings()
-  }
-
-  /** Warnings every result carries: load-time ones and provider fallbacks. */
-  protected standingWarnings(): string[] {
-    return [...this.loadWarnings, ...this.sessions.warnings]
-  }
-
-  /**
-   * What the graph passes did to each graph loaded so far ("attention fused (16 of 16)", or why
-   * not): see models/graph-passes.ts. Graphs load on first use, so this fills during the first
-   * call (or at once with `preload`).
-   */
-  get graphPasses(): GraphPassReport[] {
-    return this.sessions.graphPasses
-  }
-
-  /**
-   * The provider each graph with a live session runs on; empty after `release()` until the next
-   * call creates sessions again (graphs are loaded when a call first needs them).
-   */
-  usedProviders(): ReturnType<ComponentSessions['usedProviders']> {
-    return this.sessions.usedProviders()
-  }
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null
 }

@@ -10,6 +10,8 @@ export interface FamilyHooks {
     height: number
     width: number
     tensorInputs: readonly string[]
+    /** A continued run keeps its snapshot's conditioning: no prompt is needed. */
+    promptsFromSnapshot: boolean
     /** The model's size multiple. */
     sizeMultiple: number
   }): void

@@ -13,7 +13,11 @@ import type { StepEndCallback } from './pipeline-types'
 export function resolveStepEndCallback(
   callback: StepEndCallback | null | undefined,
   tensorInputs: readonly string[] | undefined
-): { callback: ResolvedCallback | null; tensorInputs: readonly string[] } {
+): {
+  callback: ResolvedCallback | null
+  loopStart: ResolvedCallback | null
+  tensorInputs: readonly string[]
+} {
   if (
     tensorInputs !== undefined &&
     (!Array.isArray(tensorInputs) || tensorInputs.some((n) => typeof n !== 'string'))
@@ -21,16 +25,23 @@ export function resolveStepEndCallback(
     throw new TypeError('callbackOnStepEndTensorInputs must be a list of tensor names')
   }
   const names = tensorInputs ?? ['latents']
-  if (callback === null || callback === undefined) return { callback: null, tensorInputs: names }
+  if (callback === null || callback === undefined) {
+    return { callback: null, loopStart: null, tensorInputs: names }
+  }
   // Checked before `typeof … === 'function'`-style duck typing: class instances are not callable.
   if (callback instanceof PipelineCallback || callback instanceof MultiPipelineCallbacks) {
     return {
       callback: async (p, i, t, kw: CallbackKwargs) => callback.call(p, i, t, kw),
+      loopStart: async (p, i, _t, kw: CallbackKwargs) => callback.onLoopStart(p, i, kw),
       tensorInputs: [...callback.tensorInputs]
     }
   }
   if (typeof callback === 'function') {
-    return { callback: async (p, i, t, kw) => callback(p, i, t, kw), tensorInputs: names }
+    return {
+      callback: async (p, i, t, kw) => callback(p, i, t, kw),
+      loopStart: null,
+      tensorInputs: names
+    }
   }
   throw new TypeError(
     'callbackOnStepEnd must be a function, a PipelineCallback or a MultiPipelineCallbacks'

@@ -149,15 +149,16 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
   }
 
   /** Generates images (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(
-    options: StableDiffusionCallOptions<O>
+  async call<O extends OutputType = 'image'>(
+    asked: StableDiffusionCallOptions<O>
   ): Promise<PipelineOutput<O>> {
+    const options = this.callOptions(asked)
     const prompt = options.prompt ?? null
     const negativePrompt = options.negativePrompt ?? null
     const promptEmbeds = tensorOption(options.promptEmbeds, 'promptEmbeds')
     const negativePromptEmbeds = tensorOption(options.negativePromptEmbeds, 'negativePromptEmbeds')
     const hooks: FamilyHooks = {
-      checkInputs: ({ height, width, tensorInputs, sizeMultiple }) => {
+      checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot, sizeMultiple }) => {
         checkInputs({
           height,
           width,
@@ -169,7 +170,8 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
           callbackOnStepEndTensorInputs: tensorInputs,
           allowedTensorInputs: SD_TENSOR_INPUTS,
           pipelineClass: this.className,
-          sdxl: false
+          sdxl: false,
+          promptsFromSnapshot
         })
         if (options.clipSkip !== undefined && options.clipSkip !== null) {
           // diffusers applies the encoder's final LayerNorm to an earlier hidden state; ONNX
@@ -201,6 +203,6 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
       },
       unetConditioning: (tensors) => ({ encoder_hidden_states: tensors.prompt_embeds as Tensor })
     }
-    return this.generate(options, hooks)
+    return this.generate(options, hooks, asked)
   }
 }

@@ -164,9 +164,10 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
   }
 
   /** Generates images (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(
-    options: StableDiffusionXLCallOptions<O>
+  async call<O extends OutputType = 'image'>(
+    asked: StableDiffusionXLCallOptions<O>
   ): Promise<PipelineOutput<O>> {
+    const options = this.callOptions(asked)
     const prompt = options.prompt ?? null
     const prompt2 = options.prompt2 ?? null
     const negativePrompt = options.negativePrompt ?? null
@@ -179,7 +180,7 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
       'negativePooledPromptEmbeds'
     )
     const hooks: FamilyHooks = {
-      checkInputs: ({ height, width, tensorInputs, sizeMultiple }) =>
+      checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot, sizeMultiple }) =>
         checkInputs({
           height,
           width,
@@ -195,7 +196,8 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
           callbackOnStepEndTensorInputs: tensorInputs,
           allowedTensorInputs: SDXL_TENSOR_INPUTS,
           pipelineClass: this.className,
-          sdxl: true
+          sdxl: true,
+          promptsFromSnapshot
         }),
       encode: async (models, args) => {
         const cfg = args.doClassifierFreeGuidance
@@ -260,6 +262,6 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
       },
       beforeLoop: () => this.scheduler.setBeginIndex(0)
     }
-    return this.generate(options, hooks)
+    return this.generate(options, hooks, asked)
   }
 }

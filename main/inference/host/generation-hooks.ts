@@ -1,4 +1,5 @@
-import type { CfgCutoff } from '../../../shared/params'
+import type { CfgCutoff, CfgInterval } from '../../../shared/params'
+import type { RunSnapshot } from '../../engine'
 import type { CutoffReport, GenerationResult, InferencePhase, InferenceStep } from '../protocol'
 
 /**
@@ -14,7 +15,7 @@ export interface GenerationHooks {
    * to leave it: see entry.ts).
    */
   step(step: InferenceStep): void | Promise<void>
-  /** The live CFG cutoff changed state (set, refused, locked). */
+  /** The live guidance changed state (set, refused, started, ended). */
   cutoff(report: CutoffReport): void
   warning(message: string): void
 }
@@ -25,6 +26,17 @@ export interface GenerationRun {
   stop(): void
   /** Changes the live cutoff if its step has not been reached; the report says what happened. */
   setCfgCutoff(cutoff: CfgCutoff | null): CutoffReport
+  /** Changes the live guidance interval where its bounds have not been reached. */
+  setCfgInterval(interval: CfgInterval | null): CutoffReport
+  /** Sets the guidance scale from the next step on. */
+  setGuidanceScale(guidanceScale: number): CutoffReport
+  /**
+   * The run's state at the end of step `step` (kept in memory for every step that ran, to branch
+   * from), or null for a step that did not run. Plain data: it can be posted as it is.
+   */
+  snapshot(step: number): RunSnapshot | null
+  /** The state after the last step that ran (what "stop now" continues from), or null. */
+  lastSnapshot(): RunSnapshot | null
   /** Settles when the image is decoded (or the run failed, with the engine's message). */
   readonly result: Promise<GenerationResult>
 }

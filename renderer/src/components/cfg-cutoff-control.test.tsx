@@ -41,6 +41,7 @@ function step(index: number, cutoffStep: number): LiveStep {
     unetMs: 4,
     unetBatch: cfg ? 2 : 1,
     cfg,
+    guidanceScale: 7.5,
     hasPreview: true
   }
 }
@@ -129,9 +130,9 @@ describe('CfgCutoffControl during and after a run', () => {
       store.applyDone('a', { width: 1, height: 1, rgba: new Uint8Array(4) }, result, 'h', null)
       store.applyState('a', 'done', undefined, 0)
     })
-    // Rows: 5 of 10 steps at batch 1 instead of 2 = 25 % of the rows.
+    // Rows: 5 of 10 steps at batch 1 instead of 2 = 25 % of the rows, as predicted.
     expect(text('cutoff-measured')).toBe(
-      'Last run: guidance ended after step 5, saved 20 % of UNet time (measured) and 25 % of UNet batch rows'
+      'Last run: guidance ended after step 5, saved 20 % of UNet time (measured), 25 % predicted, and 25 % of UNet batch rows'
     )
     // The lock belonged to the finished run; the form's own steps count again.
     expect(slider().disabled).toBe(false)
@@ -163,6 +164,10 @@ describe('CfgCutoffControl during and after a run', () => {
         cutoff: { ratio: 0.4 },
         cutoffStep: 4,
         locked: false,
+        cfgInterval: null,
+        guidanceStartStep: 0,
+        startLocked: true,
+        guidanceScale: null,
         refused: 'guidance already ended after step 4; the cutoff can no longer change'
       })
     })

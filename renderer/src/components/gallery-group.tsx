@@ -15,6 +15,10 @@ export interface GalleryGroupProps {
   focusable: number | null
   /** Must be stable: the group and its tiles are memoised. */
   onSelect(index: number): void
+  /** "Branch from here" on the steps before `branchBefore`; absent: not offered. Stable too. */
+  onBranch?(index: number): void
+  /** Steps from this index on offer no branch (the run's last step leaves nothing to continue). */
+  branchBefore: number
 }
 
 /**
@@ -29,7 +33,9 @@ export const GalleryGroup = memo(function GalleryGroup({
   selected,
   cutoffAfter,
   focusable,
-  onSelect
+  onSelect,
+  onBranch,
+  branchBefore
 }: GalleryGroupProps): JSX.Element {
   return (
     <>
@@ -42,6 +48,7 @@ export const GalleryGroup = memo(function GalleryGroup({
           cutoffAfter={cutoffAfter === step.index}
           focusable={focusable === step.index}
           onSelect={onSelect}
+          onBranch={step.index < branchBefore ? onBranch : undefined}
         />
       ))}
     </>

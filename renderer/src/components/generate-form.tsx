@@ -4,6 +4,7 @@ import { MAX_BATCH_COUNT, sizeHint } from '../lib/form-params'
 import { defaultModel, useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { generate } from '../store/run-actions'
+import { BranchMarker } from './branch-marker'
 import { CfgCutoffControl } from './cfg-cutoff-control'
 import { Field, describedBy } from './field'
 import { InfotextButton } from './infotext-button'
@@ -48,6 +49,7 @@ export function GenerateForm(): JSX.Element {
       onSubmit={onSubmit}
     >
       <ModelPicker />
+      <BranchMarker />
       <Field htmlFor="prompt" label="Prompt" error={errors.prompt} hint={<InfotextButton />}>
         <textarea
           id="prompt"
@@ -108,6 +110,19 @@ export function GenerateForm(): JSX.Element {
         />
       </div>
       <CfgCutoffControl />
+      <NumberField
+        id="stop-after-step"
+        label="Stop after step"
+        testId="stop-at-step-input"
+        value={values.stopAfterStep}
+        placeholder="run every step"
+        step={1}
+        min={1}
+        max={LIMITS.steps.max * 2}
+        error={errors.stopAtStep}
+        hint="stop there and keep the run's state, to continue it later"
+        onChange={(v) => set('stopAfterStep', v)}
+      />
       <SeedField />
       <div className="field-row size-row">
         <NumberField

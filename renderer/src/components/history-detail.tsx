@@ -1,14 +1,16 @@
-import { useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import type { JSX } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
 import { historyImageBlob } from '../lib/history-images'
 import { resultFileName } from '../lib/image-files'
 import { samplerLabel } from '../lib/labels'
-import { useAppStore } from '../store/app-store'
+import { paramsOfResult } from '../lib/resume-params'
 import { formatDuration, formatPercent } from '../lib/run-stats'
+import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { useHistoryStore } from '../store/history-store'
+import { branchFrom, continueRun } from '../store/run-actions'
 import { ImageActions } from './image-actions'
 import { KeptPreviews } from './kept-previews'
 
@@ -26,6 +28,18 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
   const [restored, setRestored] = useState(false)
   const cancelRef = useRef<HTMLButtonElement>(null)
   const { result, params } = entry
+  const kept = entry.snapshotSteps ?? []
+  const resumable = result.interrupted && kept.includes(result.stepsRun - 1)
+  const branchable = kept.filter((step) => step < result.numTimesteps - 1)
+  const onBranch = useCallback(
+    (step: number): void =>
+      branchFrom(params, result, {
+        historyId: entry.id,
+        step,
+        label: `${params.prompt.trim() === '' ? '(empty prompt)' : params.prompt} · seed ${result.seed}`
+      }),
+    [params, result, entry.id]
+  )
 
   useEffect(() => {
     if (confirming) cancelRef.current?.focus()
@@ -42,15 +56,18 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
         ? `${result.stepsRun} of ${result.numTimesteps} (stopped)`
         : String(result.numInferenceSteps)
     ],
-    ['Guidance', String(result.guidanceScale)],
+    ['Guidance scale', String(result.guidanceScale)],
     ['Size', `${result.width}×${result.height}`],
     ['Scheduler', samplerLabel(result)],
-    [
-      'CFG cutoff',
-      result.cfgCutoffStep === null
-        ? 'none'
-        : `after step ${result.cfgCutoffStep + 1} (saved ${formatPercent(result.unetSavedFraction)} UNet)`
-    ],
+    ['Guidance', guidanceText(result)],
+    ...(result.resumedFrom != null
+      ? [
+          [
+            'Continues',
+            `step ${result.resumedFrom.step + 1} of “${result.resumedFrom.parentPrompt}” (seed ${result.resumedFrom.parentSeed})`
+          ] as [string, string]
+        ]
+      : []),
     ['Time', `${formatDuration(result.totalMs)} on ${result.provider}`],
     ...(result.batchSize !== undefined && result.batchIndex !== undefined
       ? [['Batch', `image ${result.batchIndex + 1} of ${result.batchSize}`] as [string, string]]
@@ -90,6 +107,19 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
           >
             Use these parameters
           </button>
+          {resumable && (
+            <button
+              type="button"
+              className="primary"
+              data-testid="continue-button"
+              title="Run the remaining steps from where it stopped, even after a restart"
+              onClick={() =>
+                void continueRun(paramsOfResult(params, result), result, { historyId: entry.id })
+              }
+            >
+              Continue
+            </button>
+          )}
           {!confirming && (
             <button
               type="button"
@@ -135,8 +165,27 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
             </div>
           ))}
         </dl>
-        {entry.previewSteps.length > 0 && <KeptPreviews id={entry.id} steps={entry.previewSteps} />}
+        {entry.previewSteps.length > 0 && (
+          <KeptPreviews
+            id={entry.id}
+            steps={entry.previewSteps}
+            branchable={branchable}
+            onBranch={onBranch}
+          />
+        )}
       </div>
     </article>
   )
+}
+
+/** Where guidance ran in a stored run, and the UNet time it saved. */
+function guidanceText(result: HistoryEntry['result']): string {
+  const start = result.guidanceStartStep ?? 0
+  const end = result.cfgCutoffStep
+  if (start <= 0 && end === null) return 'every step'
+  const where =
+    start <= 0
+      ? `until step ${(end as number) + 1}`
+      : `steps ${start + 1}–${end === null ? result.numTimesteps : end + 1}`
+  return `${where} (saved ${formatPercent(result.unetSavedFraction)} UNet)`
 }

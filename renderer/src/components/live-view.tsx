@@ -8,9 +8,12 @@ import { historyImageBlob } from '../lib/history-images'
 import { resultFileName } from '../lib/image-files'
 import { samplerLabel } from '../lib/labels'
 import { rgbaToPngBlob } from '../lib/paint-rgba'
+import { paramsOfResult } from '../lib/resume-params'
 import { useAppStore } from '../store/app-store'
 import { formatDuration } from '../lib/run-stats'
+import type { ResultMetadata } from '../contract'
 import { useJobStore } from '../store/job-store'
+import { continueRun } from '../store/run-actions'
 import {
   selectInspectedStep,
   selectLastPreviewMethod,
@@ -52,6 +55,33 @@ function LiveCaption(): JSX.Element {
     <>
       {last === null ? 'Waiting for the first step…' : `Step ${last + 1} of ${total} · ${preview}`}
     </>
+  )
+}
+
+/**
+ * Continue on a stopped run: the remaining steps from where it stopped (its History entry's
+ * kept state, else the job's steps the inference process holds).
+ */
+function ContinueButton({ result }: { result: ResultMetadata }): JSX.Element {
+  const onClick = (): void => {
+    const live = useJobStore.getState().live
+    if (live === null || live.params === null) return
+    void continueRun(
+      paramsOfResult(live.params, result),
+      result,
+      live.historyId !== null ? { historyId: live.historyId } : { jobId: live.jobId }
+    )
+  }
+  return (
+    <button
+      type="button"
+      className="primary"
+      data-testid="continue-button"
+      title="Run the remaining steps from where it stopped: the image the run would have made"
+      onClick={onClick}
+    >
+      Continue
+    </button>
   )
 }
 
@@ -126,6 +156,7 @@ export function LiveView(): JSX.Element {
           · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
           {formatDuration(result.totalMs)} on {result.provider}
           {batch.length > 1 && ` · image ${pickedIndex + 1} of ${batch.length}`}
+          {result.resumedFrom != null && ` · continued from step ${result.resumedFrom.step + 1}`}
         </span>
         <ImageActions
           prefix="result"
@@ -138,6 +169,7 @@ export function LiveView(): JSX.Element {
               : rgbaToPngBlob(image)
           }
         />
+        {result.interrupted && result.stepsRun > 0 && <ContinueButton result={result} />}
       </>
     )
   } else {

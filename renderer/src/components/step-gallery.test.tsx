@@ -23,6 +23,7 @@ function record(index: number, cutoffStep: number | null = null, total = 10): Li
     unetMs: 4,
     unetBatch: cfg ? 2 : 1,
     cfg,
+    guidanceScale: 7.5,
     hasPreview: true
   }
 }
@@ -99,9 +100,15 @@ describe('StepGallery', () => {
     render(<StepGallery />)
     start(paramsWith({ ratio: 0.4 }))
     act(() =>
-      useJobStore
-        .getState()
-        .applyCutoff('a', { cutoff: { ratio: 0.8 }, cutoffStep: 8, locked: false })
+      useJobStore.getState().applyCutoff('a', {
+        cutoff: { ratio: 0.8 },
+        cutoffStep: 8,
+        locked: false,
+        cfgInterval: null,
+        guidanceStartStep: 0,
+        startLocked: true,
+        guidanceScale: null
+      })
     )
     expect(pending()?.dataset['guidedSteps']).toBe('9')
 
@@ -127,7 +134,9 @@ describe('StepGallery', () => {
     render(<StepGallery />)
     start(paramsWith(null))
     finishSteps(0, 4)
-    const button = (i: number): HTMLElement => within(items()[i] as HTMLElement).getByRole('button')
+    // The tile's own button (each tile also has a Branch button).
+    const button = (i: number): HTMLElement =>
+      within(items()[i] as HTMLElement).getByRole('button', { name: /^Step / })
 
     const toggle = useJobStore.getState().toggleInspect
     fireEvent.click(button(1))

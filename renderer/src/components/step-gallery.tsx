@@ -1,13 +1,16 @@
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
 import type { LiveStep } from '../store/job-store'
 import { useJobStore } from '../store/job-store'
 import {
+  selectCanBranch,
   selectRunning,
   selectShownCutoffStep,
+  selectShownStartStep,
   selectSteps,
   selectTotal
 } from '../store/live-selectors'
+import { branchFrom } from '../store/run-actions'
 import { createGrouper } from '../lib/step-groups'
 import { GalleryGroup } from './gallery-group'
 import { PendingSteps } from './pending-steps'
@@ -33,6 +36,10 @@ export function StepGallery(): JSX.Element {
   const total = useJobStore(selectTotal)
   const cutoffStep = useJobStore(selectShownCutoffStep)
   const running = useJobStore(selectRunning)
+  const startStep = useJobStore(selectShownStartStep)
+  const canBranch = useJobStore(selectCanBranch)
+  // A continued run's first step comes after the step it continues from.
+  const resumedAfter = useJobStore((s) => s.live?.params?.resumeFrom?.step ?? -1)
   const inspected = useJobStore((s) => s.inspectedStep)
   const inspect = useJobStore((s) => s.inspect)
   // A store action: the same function for the store's life, so tiles' memo holds.
@@ -40,6 +47,17 @@ export function StepGallery(): JSX.Element {
   const listRef = useRef<HTMLOListElement>(null)
   const [grouper] = useState(() => createGrouper<LiveStep>(GROUP_SIZE))
   const groups = useMemo(() => grouper(steps), [grouper, steps])
+  // Read from the store when clicked: one function for the strip's life, so tiles' memo holds.
+  const onBranch = useCallback((index: number) => {
+    const live = useJobStore.getState().live
+    if (live === null || live.params === null) return
+    const prompt = live.params.prompt.trim() === '' ? '(empty prompt)' : live.params.prompt
+    branchFrom(live.params, live.result, {
+      jobId: live.jobId,
+      step: index,
+      label: `${prompt} · seed ${live.seed ?? live.params.seed ?? '?'}`
+    })
+  }, [])
 
   // Follow the newest step unless the user is inspecting an older one. Only the strip scrolls
   // (never the page or the panes around it, which the user may have scrolled on purpose).
@@ -70,7 +88,8 @@ export function StepGallery(): JSX.Element {
 
   // The steps to come only while the run goes: after a stop, the steps that never ran are not
   // worth drawing.
-  const pending = running ? Math.max(0, total - steps.length) : 0
+  const next = (steps[steps.length - 1]?.index ?? resumedAfter) + 1
+  const pending = running ? Math.max(0, total - next) : 0
   const focusIndex = inspected ?? steps[steps.length - 1]?.index ?? null
   return (
     <section className="gallery-section" aria-labelledby="gallery-heading">
@@ -78,6 +97,7 @@ export function StepGallery(): JSX.Element {
         Steps{' '}
         <span className="muted">
           {steps.length > 0 ? `${steps.length} of ${total}` : ''}
+          {startStep > 0 ? ` · guidance from step ${startStep + 1}` : ''}
           {cutoffStep !== null ? ` · guidance ends after step ${cutoffStep + 1}` : ''}
         </span>
       </h2>
@@ -97,10 +117,17 @@ export function StepGallery(): JSX.Element {
             cutoffAfter={within(cutoffStep, group)}
             focusable={within(focusIndex, group)}
             onSelect={toggleInspect}
+            onBranch={canBranch ? onBranch : undefined}
+            branchBefore={total - 1}
           />
         ))}
         {pending > 0 && (
-          <PendingSteps first={steps.length} count={pending} cutoffStep={cutoffStep} />
+          <PendingSteps
+            first={next}
+            count={pending}
+            startStep={startStep}
+            cutoffStep={cutoffStep}
+          />
         )}
       </ol>
     </section>

@@ -9,9 +9,13 @@ import type { FormValues } from './form-params'
  * breaks the form.
  */
 
-/** The record saved for `values`. */
+/**
+ * The record saved for `values`. A Branch marker is left out: it names a run's step for the next
+ * Generate only (a job's steps are gone after a restart).
+ */
 export function formRecord(values: FormValues): FormStateRecord {
-  return { ...values }
+  const { branchFrom: _branch, ...saved } = values
+  return saved
 }
 
 const CHOICES: Partial<Record<keyof FormValues, readonly string[]>> = {
@@ -29,7 +33,8 @@ export function valuesFromRecord(record: FormStateRecord, current: FormValues): 
     if (value === undefined || typeof value !== typeof current[key]) continue
     const allowed = CHOICES[key]
     if (allowed !== undefined && !allowed.includes(value as string)) continue
-    if (key === 'cutoffPercent' && !(Number(value) >= 0 && Number(value) <= 100)) continue
+    const percent = key === 'cutoffPercent' || key === 'intervalStart' || key === 'intervalEnd'
+    if (percent && !(Number(value) >= 0 && Number(value) <= 100)) continue
     out[key] = value
   }
   return out as unknown as FormValues

@@ -18,6 +18,7 @@ function step(index: number, cfg = true): LiveStep {
     unetMs: 4,
     unetBatch: cfg ? 2 : 1,
     cfg,
+    guidanceScale: cfg ? 7.5 : 0,
     hasPreview: true
   }
 }
@@ -91,7 +92,15 @@ describe('cutoffLocked', () => {
   it('follows the inference process’s own report and unlocks when the run ends', () => {
     const store = useJobStore.getState()
     store.begin('a', 1, params, 10, 'denoising')
-    store.applyCutoff('a', { cutoff: { ratio: 0.4 }, cutoffStep: 4, locked: true })
+    store.applyCutoff('a', {
+      cutoff: { ratio: 0.4 },
+      cutoffStep: 4,
+      locked: true,
+      cfgInterval: null,
+      guidanceStartStep: 0,
+      startLocked: true,
+      guidanceScale: null
+    })
     expect(cutoffLocked(live())).toBe(true)
     store.applyState('a', 'done', undefined, 0)
     expect(cutoffLocked(live())).toBe(false)
@@ -119,14 +128,24 @@ describe('a page that connects mid-run', () => {
       position: 0,
       stopping: false,
       numTimesteps: 10,
-      cfgCutoffStep: 4
+      cfgCutoffStep: 4,
+      guidanceStartStep: 1
     },
     steps: steps.map(report),
     preview: {
       index: steps[steps.length - 1] ?? 0,
       image: { width: 1, height: 1, rgba: new Uint8Array(4) }
     },
-    cutoff: { cutoff: { ratio: 0.4 }, cutoffStep: 4, locked: false },
+    // Steering's live state goes with the job: the range in force and a scale moved mid-run.
+    cutoff: {
+      cutoff: { ratio: 0.4 },
+      cutoffStep: 4,
+      locked: false,
+      cfgInterval: { startRatio: 0.1, endRatio: 1 },
+      guidanceStartStep: 1,
+      startLocked: true,
+      guidanceScale: 5
+    },
     warnings: ['The prompt is 30 tokens long; the model reads 24, so the last 6 are ignored.']
   })
 
@@ -140,6 +159,11 @@ describe('a page that connects mid-run', () => {
       [2, true]
     ])
     expect(live().cutoff?.cutoffStep).toBe(4)
+    expect(live().cutoff).toMatchObject({
+      guidanceScale: 5,
+      guidanceStartStep: 1,
+      startLocked: true
+    })
     expect(live().warnings).toHaveLength(1)
     // An event of a step the snapshot already had, then the next one.
     store.addSteps('run', [step(2), step(3)])

@@ -1,10 +1,19 @@
-import type { CfgCutoff, CfgCutoffState } from '../contract'
+import type {
+  CfgCutoff,
+  CfgCutoffState,
+  CfgInterval,
+  GenerateParams,
+  JobTicket,
+  ResultMetadata
+} from '../contract'
 import { isTerminalJobState } from '../contract'
-import { batchCountOf, checkForm, validCutoffFromForm } from '../lib/form-params'
+import { batchCountOf, checkForm, intervalFromForm, validCutoffFromForm } from '../lib/form-params'
+import type { BranchSource } from '../lib/form-params'
 import { latestWinsCaller } from '../lib/latest-wins-caller'
 import { previewFrames } from '../lib/preview-frames'
 import { useAppStore } from './app-store'
 import { useFormStore } from './form-store'
+import { useHistoryStore } from './history-store'
 import { cutoffLocked, takesOverLiveView, useJobStore } from './job-store'
 import { messageOf, useNoticeStore } from './notice-store'
 import { useQueueStore } from './queue-store'
@@ -15,9 +24,37 @@ import { useRunPlanStore } from './run-plan-store'
  * shortcuts and the buttons share one implementation.
  */
 
-/** Whether two cutoffs are the same setting. */
-function sameCutoff(a: CfgCutoff | null, b: CfgCutoff | null): boolean {
+/** Whether two guidance settings (cutoffs, intervals) are the same. */
+function sameSetting(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
+}
+
+/**
+ * Queues validated parameters and shows the job in the live view; its ticket, or null if main
+ * refused (the error is shown).
+ */
+async function queue(params: GenerateParams): Promise<JobTicket | null> {
+  const api = useAppStore.getState().api
+  const notices = useNoticeStore.getState()
+  if (api === null) {
+    notices.showError('Not connected to the Stepwise engine.')
+    return null
+  }
+  try {
+    const ticket = await api.generate(params)
+    useFormStore.getState().rememberSeed(ticket.seed)
+    const jobs = useJobStore.getState()
+    if (jobs.live?.jobId === ticket.jobId || takesOverLiveView(jobs.live, ticket.jobId, 'queued')) {
+      if (jobs.live?.jobId !== ticket.jobId) previewFrames.reset(ticket.jobId)
+      jobs.begin(ticket.jobId, ticket.seed, params, ticket.numTimesteps)
+    }
+    return ticket
+  } catch (error) {
+    notices.showError(messageOf(error))
+    return null
+  } finally {
+    void useQueueStore.getState().refresh()
+  }
 }
 
 /**
@@ -32,9 +69,8 @@ function sameCutoff(a: CfgCutoff | null, b: CfgCutoff | null): boolean {
  * @returns whether a job was queued
  */
 export async function generate(): Promise<boolean> {
-  const api = useAppStore.getState().api
   const notices = useNoticeStore.getState()
-  if (api === null) {
+  if (useAppStore.getState().api === null) {
     notices.showError('Not connected to the Stepwise engine.')
     return false
   }
@@ -50,37 +86,74 @@ export async function generate(): Promise<boolean> {
     return false
   }
   notices.clearError()
-  const count = batchCountOf(form.values)
+  // A branch is one run: it keeps its parent's seed, so a batch of seeds cannot branch.
+  const count = form.values.branchFrom === null ? batchCountOf(form.values) : 1
   let firstSeed: number | null = check.params.seed
-  try {
-    for (let k = 0; k < count; k++) {
-      // Runs after the first take the cutoff as the form has it when each is queued.
-      const cutoffNow = validCutoffFromForm(useFormStore.getState().values)
-      const params =
-        k === 0
-          ? check.params
-          : { ...check.params, seed: (firstSeed as number) + k, cfgCutoff: cutoffNow }
-      const ticket = await api.generate(params)
-      if (k === 0) firstSeed = ticket.seed
-      useFormStore.getState().rememberSeed(ticket.seed)
-      const jobs = useJobStore.getState()
-      if (
-        jobs.live?.jobId === ticket.jobId ||
-        takesOverLiveView(jobs.live, ticket.jobId, 'queued')
-      ) {
-        if (jobs.live?.jobId !== ticket.jobId) previewFrames.reset(ticket.jobId)
-        jobs.begin(ticket.jobId, ticket.seed, params, ticket.numTimesteps)
-      }
-      const moved = validCutoffFromForm(useFormStore.getState().values)
-      if (!sameCutoff(moved, params.cfgCutoff)) sendCutoff({ jobId: ticket.jobId, cutoff: moved })
+  for (let k = 0; k < count; k++) {
+    // Runs after the first take the guidance as the form has it when each is queued.
+    const now = useFormStore.getState().values
+    const params =
+      k === 0
+        ? check.params
+        : {
+            ...check.params,
+            seed: (firstSeed as number) + k,
+            cfgCutoff: validCutoffFromForm(now),
+            cfgInterval: intervalFromForm(now)
+          }
+    const ticket = await queue(params)
+    if (ticket === null) return false
+    if (k === 0) firstSeed = ticket.seed
+    // Moved while the job was on its way: send it now, or it would be shown and never applied.
+    const after = useFormStore.getState().values
+    const cutoff = validCutoffFromForm(after)
+    if (!sameSetting(cutoff, params.cfgCutoff)) sendCutoff({ jobId: ticket.jobId, cutoff })
+    const interval = intervalFromForm(after)
+    if (!sameSetting(interval, params.cfgInterval)) {
+      sendInterval({ jobId: ticket.jobId, interval })
     }
-    void useQueueStore.getState().refresh()
-    return true
-  } catch (error) {
-    notices.showError(messageOf(error))
-    void useQueueStore.getState().refresh()
-    return false
   }
+  // A branch is one run: the next Generate starts afresh unless another step is chosen.
+  if (form.values.branchFrom !== null) useFormStore.getState().set('branchFrom', null)
+  return true
+}
+
+/**
+ * Continues a stopped run from where it stopped: its own parameters, from its kept state (a
+ * history entry, or the job's steps the inference process holds). Nothing to edit, so it queues
+ * at once; the result is the image the run would have made had it not been stopped.
+ */
+export async function continueRun(
+  params: GenerateParams,
+  result: Pick<ResultMetadata, 'stepsRun' | 'seed'>,
+  source: { historyId: string } | { jobId: string }
+): Promise<boolean> {
+  useNoticeStore.getState().clearError()
+  // From a History entry: back to the live view, where the continued run is shown.
+  useHistoryStore.getState().select(null)
+  const ticket = await queue({
+    ...params,
+    seed: result.seed,
+    stopAtStep: null,
+    resumeFrom: { ...source, step: result.stepsRun - 1 }
+  })
+  return ticket !== null
+}
+
+/**
+ * "Branch from here": the form takes the run's parameters and a marker naming the run and step;
+ * the user changes the prompt or guidance, and Generate continues that run from that step.
+ */
+export function branchFrom(
+  params: GenerateParams,
+  result: Parameters<ReturnType<typeof useFormStore.getState>['branch']>[1],
+  source: BranchSource
+): void {
+  useFormStore.getState().branch(params, result, source)
+  useNoticeStore.getState().clearError()
+  // From a History entry: back to the live view, where the branch will run.
+  useHistoryStore.getState().select(null)
+  document.getElementById('prompt')?.focus()
 }
 
 /** Stops the live job at its next step boundary; the button shows "stopping…" at once. */
@@ -117,4 +190,41 @@ export function moveLiveCutoff(cutoff: CfgCutoff | null): void {
   const live = useJobStore.getState().live
   if (live === null || isTerminalJobState(live.state) || cutoffLocked(live)) return
   sendCutoff({ jobId: live.jobId, cutoff })
+}
+
+const sendInterval = latestWinsCaller(
+  async ({ jobId, interval }: { jobId: string; interval: CfgInterval | null }) => {
+    const api = useAppStore.getState().api
+    if (api === null) throw new Error('Not connected to the Stepwise engine.')
+    return api.setCfgInterval(jobId, interval)
+  },
+  (state: CfgCutoffState, { jobId }) => useJobStore.getState().applyCutoff(jobId, state),
+  (error) => useNoticeStore.getState().showError(messageOf(error))
+)
+
+/**
+ * Moves the running job's guidance interval. A bound that has been reached is locked (guidance
+ * started: the start stays; ended: the end stays), so nothing is sent once both are.
+ */
+export function moveLiveInterval(interval: CfgInterval | null): void {
+  const live = useJobStore.getState().live
+  if (live === null || isTerminalJobState(live.state) || cutoffLocked(live)) return
+  sendInterval({ jobId: live.jobId, interval })
+}
+
+const sendScale = latestWinsCaller(
+  async ({ jobId, scale }: { jobId: string; scale: number }) => {
+    const api = useAppStore.getState().api
+    if (api === null) throw new Error('Not connected to the Stepwise engine.')
+    return api.setGuidanceScale(jobId, scale)
+  },
+  (state: CfgCutoffState, { jobId }) => useJobStore.getState().applyCutoff(jobId, state),
+  (error) => useNoticeStore.getState().showError(messageOf(error))
+)
+
+/** Sets the running job's guidance scale from its next step. */
+export function setLiveGuidanceScale(scale: number): void {
+  const live = useJobStore.getState().live
+  if (live === null || isTerminalJobState(live.state)) return
+  sendScale({ jobId: live.jobId, scale })
 }
