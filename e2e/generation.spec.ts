@@ -72,8 +72,10 @@ test('an invalid value shows the specific message, nothing starts, and the app k
   await fillForm(page, { prompt: 'a red square', steps: '0', width: '65' })
   await page.getByTestId('generate-button').click()
   const error = page.getByTestId('error-message')
-  await expect(error).toContainText('numInferenceSteps: must be an integer from 1 to 500 (got 0)')
-  await expect(error).toContainText('width: must be a multiple of 8 from 8 to 2048 (got 65)')
+  // In the labels the user typed into, not the parameters' internal names.
+  await expect(error).toContainText('Steps: must be an integer from 1 to 500 (got 0)')
+  await expect(error).toContainText('Width: must be a multiple of 8 from 8 to 2048 (got 65)')
+  await expect(error).not.toContainText('numInferenceSteps')
   await expect(page.getByTestId('steps-input')).toHaveAttribute('aria-invalid', 'true')
   await expectStatus(page, 'idle')
   await expect(galleryItems(page)).toHaveCount(0)
@@ -87,15 +89,18 @@ test('an invalid value shows the specific message, nothing starts, and the app k
   await page.close()
 })
 
-test('an error only main can find (a cutoff step past the run) shows main’s own message', async () => {
+test('a cutoff step past the run is refused in the field’s own 1-based terms, as typed', async () => {
   const page = await openApp(app.browser, app.server)
   await fillForm(page, { prompt: 'a red square', steps: '10' })
   await page.getByTestId('cutoff-mode-step').check()
   await page.getByTestId('cutoff-step-input').fill('15')
+  // T comes from main's plan of the run (10 steps here); the field says so before Generate.
+  await expect(page.getByTestId('cutoff-step-error')).toContainText(
+    'must be a whole step number from 1 to 10 (got 15)'
+  )
   await page.getByTestId('generate-button').click()
-  // The schema allows any step index; only main knows the run has 10 steps.
   await expect(page.getByTestId('error-message')).toContainText(
-    /cfgCutoff\.stepIndex: must be below the number of (time)?steps .*got 14/
+    'CFG cutoff step: must be a whole step number from 1 to 10 (got 15)'
   )
   await expectStatus(page, 'idle')
   await expect(galleryItems(page)).toHaveCount(0)

@@ -126,6 +126,10 @@ test('adding a model folder by path: specific refusals, then the model is added,
   await expect(
     again.getByTestId('model-select').locator('option[value="tiny-sd-legacy"]')
   ).toHaveCount(0)
+  // Its sessions were freed: no page's status bar keeps it as loaded.
+  for (const p of [page, again]) {
+    await expect(p.getByTestId('memory-status')).toContainText('no model loaded')
+  }
   expectNoCspViolations(page)
 })
 
@@ -161,4 +165,22 @@ test('a download from the hub shows progress, joins the library; a bad repositor
   await expect(page.getByTestId('library-meta-stepwise--tiny-fp16')).toContainText('SD 1.x · fp16')
   await expect(page.getByTestId('library-meta-stepwise--tiny-fp16')).toContainText('downloaded')
   await snap(page, 'download-done')
+})
+
+test('a failed download can be retried and dismissed; a pasted Hub page URL names the repository', async () => {
+  const page = await open()
+  await page
+    .getByTestId('download-repo-input')
+    .fill('https://huggingface.co/stepwise/missing/tree/main')
+  await page.getByTestId('download-start-button').click()
+  const failed = page.locator('[data-testid^="download-dl-"][data-state="failed"]')
+  await expect(failed).toHaveCount(1, { timeout: 60_000 })
+  await expect(failed).toContainText('stepwise/missing')
+  const firstId = await failed.getAttribute('data-testid')
+  await failed.getByRole('button', { name: 'Retry' }).click()
+  // The retry replaces the entry and fails the same way.
+  await expect(page.locator(`[data-testid="${firstId}"]`)).toHaveCount(0)
+  await expect(failed).toHaveCount(1, { timeout: 60_000 })
+  await failed.getByRole('button', { name: /Dismiss/ }).click()
+  await expect(failed).toHaveCount(0)
 })

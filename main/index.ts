@@ -82,7 +82,9 @@ void app.whenReady().then(async () => {
     inference,
     pickFolder: pickModelFolder,
     downloads: (models, events) => new DownloadManager({ dataDir, models, events }),
-    inferenceStatus: () => inferenceStatusOf(inference)
+    inferenceStatus: () => inferenceStatusOf(inference),
+    showItemInFolder: (path) => shell.showItemInFolder(path),
+    probeWebGpu: () => inference.probeWebGpu()
   })
   // Quit only after the running job has stopped and its result is stored (see JobQueue.close).
   let closed = false

@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     modelDirs,
     inference,
     downloads: (models, events) => new DownloadManager({ dataDir, models, events }),
-    inferenceStatus: () => inferenceStatusOf(inference)
+    inferenceStatus: () => inferenceStatusOf(inference),
+    probeWebGpu: () => inference.probeWebGpu()
   })
   const server = await startBrowserServer({
     api,

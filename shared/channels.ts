@@ -16,6 +16,7 @@ export const OPERATION_NAMES = [
   'knownModels',
   'startDownload',
   'cancelDownload',
+  'dismissDownload',
   'listDownloads',
   'inferenceStatus',
   'planRun',
@@ -25,10 +26,15 @@ export const OPERATION_NAMES = [
   'setCfgInterval',
   'setGuidanceScale',
   'listJobs',
+  'liveJob',
+  'countTokens',
   'historyList',
   'historyGet',
   'historyDelete',
-  'historyImage'
+  'historyImage',
+  'showHistoryFile',
+  'loadFormState',
+  'saveFormState'
 ] as const
 
 /** An operation name of the API. */

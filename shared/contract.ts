@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { OperationName } from './channels'
+import { parseHubUrl } from './hub-url'
 import { CfgCutoffSchema, CfgIntervalSchema, GenerateParamsSchema, LIMITS } from './params'
 import type { StepMetrics, StepReport } from './steps'
 import type { PreviewMethodName } from './preview-method'
@@ -322,6 +323,12 @@ export interface ResultMetadata {
    */
   unetSavedFraction: number
   warnings: string[]
+  /**
+   * With several images per prompt: this image's place in the batch (0-based) and the batch's
+   * size. All images of a batch share the seed: diffusers draws their noise from one generator.
+   */
+  batchIndex?: number
+  batchSize?: number
 }
 
 /** Where a continued or branched run came from. */
@@ -419,6 +426,11 @@ export interface JobDoneEvent {
   /** The history entry the result was stored as; null if storing failed (see historyError). */
   historyId: string | null
   historyError?: string
+  /**
+   * Every image of the run when it made more than one (images per prompt), `image` first, with
+   * the history entry each was stored as.
+   */
+  batch?: { image: RgbaImage; historyId: string | null }[]
 }
 
 /** `history:changed`: an entry was added or deleted; list again. */
@@ -489,6 +501,22 @@ export interface DownloadSummary {
   kind?: 'model' | 'preview-decoder'
   /** Done preview decoders: the ids of the models that use it now. */
   previewFor?: string[]
+  /**
+   * Running: the last attempt failed and the download waits to try again (cleared once data
+   * flows again), so a stalled download says so while it waits.
+   */
+  retry?: DownloadRetry
+}
+
+/** A retry a download is waiting for. */
+export interface DownloadRetry {
+  /** 1-based retry number, and how many are allowed. */
+  attempt: number
+  of: number
+  /** Why the last attempt failed. */
+  reason: string
+  /** When the next attempt starts (epoch ms). */
+  at: number
 }
 
 /** `download:update`: a download started, progressed or ended (progress at most a few per second). */
@@ -510,6 +538,31 @@ export interface InferenceStatus {
   /** Graphs with a live session and the provider each actually runs on. */
   loadedComponents: { component: string; provider: string }[]
 }
+
+/**
+ * The running job as a page that connects mid-run needs it (`liveJob`): what it is, the steps it
+ * has finished (their records, most recent last), its newest preview, its live cutoff and its
+ * warnings. Events after the answer continue from there.
+ */
+export interface LiveJobSnapshot {
+  job: JobSummary
+  steps: StepReport[]
+  /** The newest step preview (older ones are not kept: previews are latest-wins). */
+  preview: { index: number; image: RgbaImage } | null
+  cutoff: CfgCutoffState
+  warnings: string[]
+}
+
+/** How long a text is in a model's tokens (`countTokens`). */
+export interface TokenCount {
+  /** Tokens of the text, the start and end tokens included. */
+  tokens: number
+  /** The most the text encoder reads (`model_max_length`: 77 for CLIP); more is cut off. */
+  limit: number
+}
+
+/** The form's values as the renderer saved them (`saveFormState`): plain text, numbers, flags. */
+export type FormStateRecord = Record<string, string | number | boolean>
 
 /** Events pushed from main to every connected renderer. */
 export type StepwiseEvent =
@@ -555,6 +608,8 @@ export interface StepwiseOperations {
   startDownload(request: DownloadRequest): Promise<DownloadSummary>
   /** Stops a running download; partial files stay for a resume. Errors: not-found. */
   cancelDownload(id: string): Promise<DownloadSummary>
+  /** Removes an ended download from the list (a running one: conflict). Errors: not-found. */
+  dismissDownload(id: string): Promise<void>
   /** Downloads of this run, newest first. */
   listDownloads(): Promise<DownloadSummary[]>
   /** Memory of the inference process and the loaded model. */
@@ -595,6 +650,13 @@ export interface StepwiseOperations {
   setGuidanceScale(jobId: string, guidanceScale: number): Promise<CfgCutoffState>
   /** The running job first, then waiting ones in order. */
   listJobs(): Promise<JobSummary[]>
+  /**
+   * The running job with its steps so far and newest preview, for a page that connects (or
+   * reloads) mid-run; null when nothing runs.
+   */
+  liveJob(): Promise<LiveJobSnapshot | null>
+  /** How many tokens `text` is for the model's tokenizer, and its limit. Errors: invalid-argument. */
+  countTokens(modelId: string, text: string): Promise<TokenCount>
   historyList(): Promise<HistoryListing>
   /** Errors: not-found. */
   historyGet(id: string): Promise<HistoryEntry>
@@ -602,6 +664,15 @@ export interface StepwiseOperations {
   historyDelete(id: string): Promise<void>
   /** PNG bytes (the final image carries the A1111 `parameters` chunk). Errors: not-found. */
   historyImage(request: HistoryImageRequest): Promise<Uint8Array>
+  /**
+   * Electron: shows the entry's PNG in the system's file manager. Browser mode has no file
+   * manager to open: errors with unavailable. Errors: not-found.
+   */
+  showHistoryFile(id: string): Promise<void>
+  /** The form as it was last saved (kept across reloads and restarts), or null. */
+  loadFormState(): Promise<FormStateRecord | null>
+  /** Saves the form's values in the data folder. */
+  saveFormState(state: FormStateRecord): Promise<void>
 }
 
 /** The API as a renderer sees it: the operations plus the event subscription. */
@@ -639,21 +710,61 @@ const RepoIdSchema = z
     'must be a Hugging Face repository id like owner/name'
   )
 
+/**
+ * A pasted Hub page URL in `repo` becomes the repository it names, and its revision (`/tree/fp16`)
+ * unless one is given.
+ */
+function readPastedHubUrl(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  const request = value as Record<string, unknown>
+  const ref = typeof request['repo'] === 'string' ? parseHubUrl(request['repo']) : null
+  if (ref === null) return value
+  return {
+    ...request,
+    repo: ref.repo,
+    ...(request['revision'] === undefined && ref.revision !== undefined
+      ? { revision: ref.revision }
+      : {})
+  }
+}
+
 /** Arguments of `startDownload`. */
-export const DownloadRequestSchema = z.strictObject({
-  repo: RepoIdSchema,
-  revision: z
-    .string({ error: 'must be a branch, tag or commit' })
-    .trim()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, 'must be a branch, tag or commit name')
-    .refine((r) => !r.includes('..'), 'must not contain ".."')
-    .optional(),
-  token: z
-    .string({ error: 'must be text' })
-    .max(512, 'must be at most 512 characters')
-    .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces')
-    .optional()
-})
+export const DownloadRequestSchema = z.preprocess(
+  readPastedHubUrl,
+  z.strictObject({
+    repo: RepoIdSchema,
+    revision: z
+      .string({ error: 'must be a branch, tag or commit' })
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, 'must be a branch, tag or commit name')
+      .refine((r) => !r.includes('..'), 'must not contain ".."')
+      .optional(),
+    token: z
+      .string({ error: 'must be text' })
+      .max(512, 'must be at most 512 characters')
+      .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces')
+      .optional()
+  })
+)
+
+/** Most fields a saved form may have, and the longest text one may hold. */
+const FORM_STATE_LIMITS = { fields: 64, chars: 20_000 } as const
+
+/** A saved form: a flat record of short keys and plain values. */
+export const FormStateSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,39}$/, 'must be a field name'),
+    z.union([
+      z
+        .string()
+        .max(FORM_STATE_LIMITS.chars, `must be at most ${FORM_STATE_LIMITS.chars} characters`),
+      z.number().refine(Number.isFinite, 'must be a finite number'),
+      z.boolean()
+    ])
+  )
+  .refine((r) => Object.keys(r).length <= FORM_STATE_LIMITS.fields, {
+    message: `must have at most ${FORM_STATE_LIMITS.fields} fields`
+  })
 
 /** Largest preview step index a history request may name. */
 const MAX_STEP_INDEX = 10_000
@@ -670,6 +781,7 @@ export const operationArgs = {
   knownModels: z.tuple([]),
   startDownload: z.tuple([DownloadRequestSchema]),
   cancelDownload: z.tuple([IdSchema]),
+  dismissDownload: z.tuple([IdSchema]),
   listDownloads: z.tuple([]),
   inferenceStatus: z.tuple([]),
   planRun: z.tuple([GenerateParamsSchema]),
@@ -687,6 +799,11 @@ export const operationArgs = {
       })
   ]),
   listJobs: z.tuple([]),
+  liveJob: z.tuple([]),
+  countTokens: z.tuple([
+    z.string({ error: 'must be a model id' }).min(1, 'must be a model id').max(4096),
+    z.string({ error: 'must be text' }).max(20_000, 'must be at most 20000 characters')
+  ]),
   historyList: z.tuple([]),
   historyGet: z.tuple([IdSchema]),
   historyDelete: z.tuple([IdSchema]),
@@ -700,7 +817,10 @@ export const operationArgs = {
         .max(MAX_STEP_INDEX, `must be at most ${MAX_STEP_INDEX}`)
         .optional()
     })
-  ])
+  ]),
+  showHistoryFile: z.tuple([IdSchema]),
+  loadFormState: z.tuple([]),
+  saveFormState: z.tuple([FormStateSchema])
 } satisfies Record<OperationName, z.ZodType<unknown[]>>
 
 /** Parameters and step reports, re-exported so UI code needs one import. */

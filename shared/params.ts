@@ -79,10 +79,13 @@ export function pixelSize(): z.ZodType<number> {
  * Where classifier-free guidance ends: after step index `int(T · ratio)` or after an exact
  * step index (diffusers' `cutoff_step_ratio` / `cutoff_step_index`).
  */
-export const CfgCutoffSchema = z.union([
-  z.strictObject({ ratio: numberIn(0, 1) }),
-  z.strictObject({ stepIndex: integerIn(0, LIMITS.steps.max * 2) })
-])
+export const CfgCutoffSchema = z.union(
+  [
+    z.strictObject({ ratio: numberIn(0, 1) }),
+    z.strictObject({ stepIndex: integerIn(0, LIMITS.steps.max * 2) })
+  ],
+  { error: 'must give exactly one of a ratio (0 to 1) or a step index' }
+)
 
 /** A CFG cutoff setting. */
 export type CfgCutoff = z.infer<typeof CfgCutoffSchema>

@@ -33,10 +33,12 @@ def session(path: str, threads: int = 2) -> ort.InferenceSession:
     return ort.InferenceSession(path, o, providers=["CPUExecutionProvider"])
 
 
-def make_scheduler(name: str, model_dir: str = MODEL_DIR):
+def make_scheduler(name: str, model_dir: str = MODEL_DIR, overrides: dict | None = None):
+    """diffusers' ``name`` on the model's scheduler config, as a pipeline's ``from_config`` swap does;
+    ``overrides`` are extra config keys (e.g. ``{"skip_prk_steps": True}``)."""
     import diffusers
     base = diffusers.DDIMScheduler.from_pretrained(model_dir, subfolder="scheduler")
-    return getattr(diffusers, name).from_config(base.config)
+    return getattr(diffusers, name).from_config(base.config, **(overrides or {}))
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:
@@ -83,11 +85,11 @@ class ShippedModel:
         return np.concatenate(out) * self.scaling_factor
 
     def sample(self, prompts: list[str], seeds: list[int], steps: int = 25, guidance: float = 5.0,
-               scheduler: str = "DDIMScheduler", size: int = 8,
+               scheduler: str = "DDIMScheduler", size: int = 8, overrides: dict | None = None,
                on_step: Callable[[int, float, np.ndarray, np.ndarray | None], None] | None = None) -> np.ndarray:
         """Final model-space latents [n, 4, size, size]; ``on_step(i, t, latents, x0)`` after each step
         (x0 = the scheduler's pred_original_sample, None where it gives none)."""
-        sch = make_scheduler(scheduler, self.dir)
+        sch = make_scheduler(scheduler, self.dir, overrides)
         sch.set_timesteps(steps)
         n = len(prompts)
         cfg = guidance > 1.0

@@ -137,89 +137,85 @@ const good = {
 
 /** A generate payload, its problem, and the message both doors must give. */
 const BAD_GENERATE: Array<[string, Record<string, unknown>, RegExp]> = [
-  [
-    'steps 0',
-    { numInferenceSteps: 0 },
-    /numInferenceSteps: must be an integer from 1 to 500 \(got 0\)/
-  ],
-  ['steps negative', { numInferenceSteps: -3 }, /numInferenceSteps: .*from 1 to 500 \(got -3\)/],
-  [
-    'steps fractional',
-    { numInferenceSteps: 2.5 },
-    /numInferenceSteps: .*from 1 to 500 \(got 2\.5\)/
-  ],
-  ['steps text', { numInferenceSteps: 'ten' }, /numInferenceSteps: .*from 1 to 500 \(got "ten"\)/],
-  ['steps absurd', { numInferenceSteps: 1e9 }, /numInferenceSteps: .*\(got 1000000000\)/],
+  ['steps 0', { numInferenceSteps: 0 }, /Steps: must be an integer from 1 to 500 \(got 0\)/],
+  ['steps negative', { numInferenceSteps: -3 }, /Steps: .*from 1 to 500 \(got -3\)/],
+  ['steps fractional', { numInferenceSteps: 2.5 }, /Steps: .*from 1 to 500 \(got 2\.5\)/],
+  ['steps text', { numInferenceSteps: 'ten' }, /Steps: .*from 1 to 500 \(got "ten"\)/],
+  ['steps absurd', { numInferenceSteps: 1e9 }, /Steps: .*\(got 1000000000\)/],
   // JSON (the socket's header) has no NaN or Infinity: they arrive as null, still refused.
   [
     'guidance NaN',
     { guidanceScale: NaN },
-    /guidanceScale: must be a finite number from 0 to 50 \(got (NaN|null)\)/
+    /Guidance \(CFG\): must be a finite number from 0 to 50 \(got (NaN|null)\)/
   ],
-  ['guidance infinite', { guidanceScale: Infinity }, /guidanceScale: .*\(got (Infinity|null)\)/],
-  ['guidance negative', { guidanceScale: -1 }, /guidanceScale: .*from 0 to 50 \(got -1\)/],
+  ['guidance infinite', { guidanceScale: Infinity }, /Guidance \(CFG\): .*\(got (Infinity|null)\)/],
+  ['guidance negative', { guidanceScale: -1 }, /Guidance \(CFG\): .*from 0 to 50 \(got -1\)/],
   [
     'width not a multiple of 8',
     { width: 65 },
-    /width: must be a multiple of 8 from 8 to 2048 \(got 65\)/
+    /Width: must be a multiple of 8 from 8 to 2048 \(got 65\)/
   ],
-  ['height zero', { height: 0 }, /height: must be a multiple of 8 from 8 to 2048 \(got 0\)/],
-  ['width over the maximum', { width: 4096 }, /width: .*from 8 to 2048 \(got 4096\)/],
+  ['height zero', { height: 0 }, /Height: must be a multiple of 8 from 8 to 2048 \(got 0\)/],
+  ['width over the maximum', { width: 4096 }, /Width: .*from 8 to 2048 \(got 4096\)/],
   [
     'a size too large for memory',
     { width: 2048, height: 2048 },
     /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB, over the limit of [\d.]+ GiB/
   ],
-  ['seed fractional', { seed: 4.2 }, /seed: must be an integer from 0 to \d+ \(got 4\.2\)/],
-  ['seed negative', { seed: -1 }, /seed: must be an integer .*\(got -1\)/],
-  ['seed text', { seed: '42' }, /seed: must be an integer .*\(got "42"\)/],
+  ['seed fractional', { seed: 4.2 }, /Seed: must be an integer from 0 to \d+ \(got 4\.2\)/],
+  ['seed negative', { seed: -1 }, /Seed: must be an integer .*\(got -1\)/],
+  ['seed text', { seed: '42' }, /Seed: must be an integer .*\(got "42"\)/],
   [
     'cutoff ratio above 1',
     { cfgCutoff: { ratio: 1.5 } },
-    /cfgCutoff\.ratio: must be a finite number from 0 to 1 \(got 1\.5\)/
+    /CFG cutoff: must be a finite number from 0 to 1 \(got 1\.5\)/
   ],
-  ['cutoff ratio below 0', { cfgCutoff: { ratio: -0.1 } }, /cfgCutoff\.ratio: .*\(got -0\.1\)/],
-  ['both cutoff ratio and index', { cfgCutoff: { ratio: 0.4, stepIndex: 2 } }, /cfgCutoff/],
+  ['cutoff ratio below 0', { cfgCutoff: { ratio: -0.1 } }, /CFG cutoff: .*\(got -0\.1\)/],
+  [
+    'both cutoff ratio and index',
+    { cfgCutoff: { ratio: 0.4, stepIndex: 2 } },
+    /CFG cutoff: must give exactly one of a ratio/
+  ],
   [
     'a cutoff index past the end',
     { numInferenceSteps: 6, cfgCutoff: { stepIndex: 6 } },
-    /^tiny-sd-random: cfgCutoff\.stepIndex: must be below the number of steps \(6\), got 6$/
+    /^tiny-sd-random: CFG cutoff step index: must be below the number of steps \(6\), got 6$/
   ],
   [
     'a stop index past the end of a PNDM run (T = N + 1)',
     { scheduler: 'pndm', numInferenceSteps: 4, stopAtStep: 5 },
-    /stopAtStep: must be below the number of timesteps \(PNDMScheduler runs 5 for 4 steps\), got 5/
+    /Stop at step: must be below the number of timesteps \(PNDMScheduler runs 5 for 4 steps\), got 5/
   ],
   [
     'an unknown scheduler',
     { scheduler: 'magic' },
-    /scheduler: unknown scheduler "magic" \(allowed: DPMSolverMultistepScheduler, /
+    /Scheduler: unknown scheduler "magic" \(allowed: DPMSolverMultistepScheduler, /
   ],
   [
     'an unknown provider',
     { provider: 'tpu' },
-    /provider: unknown provider "tpu" \(allowed: auto, cpu, cuda, dml, coreml, webgpu\)/
+    /Execution provider: unknown provider "tpu" \(allowed: auto, cpu, cuda, dml, coreml, webgpu\)/
   ],
   [
     'an unknown model',
     { modelId: 'no-such-model' },
-    /modelId: unknown model "no-such-model" \(available: /
+    /Model: unknown model "no-such-model" \(available: /
   ],
-  ['a prompt that is not text', { prompt: 42 }, /prompt: must be text/],
+  ['a prompt that is not text', { prompt: 42 }, /Prompt: must be text/],
   [
     'a prompt over 20000 characters',
     { prompt: 'y'.repeat(30_000) },
-    /prompt: must be at most 20000 characters/
+    /Prompt: must be at most 20000 characters/
   ],
   [
     'a guidance interval whose start is not below its end',
     { cfgInterval: { startRatio: 0.8, endRatio: 0.2 } },
-    /cfgInterval: the start must be below the end \(got 0\.8 and 0\.2\)/
+    /Guidance range: the start must be below the end \(got 0\.8 and 0\.2\)/
   ],
   [
     'a guidance interval outside [0, 1]',
     { cfgInterval: { startRatio: 0.2, endRatio: 1.5 } },
-    /cfgInterval\.endRatio: must be a finite number from 0 to 1/
+    /Guidance range end: must be a finite number from 0 to 1/
   ],
   [
     'a run to continue named both ways',
@@ -232,24 +228,32 @@ const BAD_GENERATE: Array<[string, Record<string, unknown>, RegExp]> = [
     /no history entry "nope"/
   ],
   ['an extra field', { evil: true }, /evil/],
-  ['a wrongly typed flag', { keepPreviews: 'yes' }, /keepPreviews: must be true or false/]
+  ['a wrongly typed flag', { keepPreviews: 'yes' }, /Keep previews: must be true or false/]
 ]
 
 /** Other operations' bad payloads, including history paths outside the history folder. */
 const BAD_OTHER: Array<[OperationName, unknown[], RegExp]> = [
-  ['generate', [{}], /prompt: must be text/],
+  ['generate', [{}], /Prompt: must be text/],
   ['historyGet', ['../../etc/passwd'], /must be an id of 1–64 letters, digits/],
   ['historyImage', [{ id: '..%2F..%2Fetc' }], /must be an id of 1–64/],
   ['historyImage', [{ id: 'h1', path: '/etc/passwd' }], /path/],
   ['historyDelete', ['/home/user/.ssh'], /must be an id of 1–64/],
   ['stop', [42], /must be an id string/],
-  ['setCfgCutoff', ['job-1', { ratio: 2 }], /1\.ratio: must be a finite number from 0 to 1/],
+  [
+    'setCfgCutoff',
+    ['job-1', { ratio: 2 }],
+    /^Cannot move the CFG cutoff: CFG cutoff: must be a finite number from 0 to 1/
+  ],
   [
     'setCfgInterval',
     ['job-1', { startStepIndex: 9, endStepIndex: 3 }],
-    /1: the start must be below the end \(got 9 and 3\)/
+    /^Cannot move the guidance range: Guidance range: the start must be below the end \(got 9 and 3\)/
   ],
-  ['setGuidanceScale', ['job-1', 1], /1: must be a guidance scale above 1 and at most 50/],
+  [
+    'setGuidanceScale',
+    ['job-1', 1],
+    /^Cannot change the guidance scale: Guidance scale: must be a guidance scale above 1 and at most 50/
+  ],
   ['listJobs', ['extra'], /expected 0 arguments, got 1/]
 ]
 
@@ -315,10 +319,10 @@ describe('bad input through IPC and the WebSocket', () => {
     expect(await api.listJobs()).toEqual([])
   })
 
-  it('truncates an over-long prompt with a warning that reaches the page’s event stream', async () => {
-    const { events: own } = await runJob({ ...good, prompt: `${'red '.repeat(80)}tail` })
-    const warning =
-      /^The following part of your input was truncated because CLIP can only handle sequences up to 77 tokens: \['red red red red red tail'\]$/
+  it('warns briefly of an over-long prompt, and the warning reaches the page’s event stream', async () => {
+    // 81 × "red" and the start and end tokens (a rarer word may split into several tokens).
+    const { events: own } = await runJob({ ...good, prompt: 'red '.repeat(81).trim() })
+    const warning = 'The prompt is 83 tokens long; the model reads 77, so the last 6 are ignored.'
     expect(own.find((e) => e.type === 'job:warning')).toMatchObject({ message: warning })
     await until(() => socketEvents.some((e) => e.type === 'job:warning'))
     expect(socketEvents.find((e) => e.type === 'job:warning')).toMatchObject({ message: warning })

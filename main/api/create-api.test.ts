@@ -75,3 +75,39 @@ describe('the main-process API', () => {
     unsubscribe()
   })
 })
+
+describe('showing a result in its folder', () => {
+  it('opens the file manager on the stored PNG in the app, and says what to do instead in browser mode', async () => {
+    const entry = await api.history.add(sampleResult('a blue square'))
+    // Browser mode has no file manager to open: the page is told to use Save.
+    expect(await dispatch(api, 'showHistoryFile', [entry.id])).toEqual({
+      ok: false,
+      error: {
+        code: 'unavailable',
+        message: expect.stringContaining('use Save to download the image') as unknown as string
+      }
+    })
+    const shown: string[] = []
+    const app = await openStepwiseApi({
+      appVersion: '0.1.0',
+      mode: 'electron',
+      dataDir,
+      modelDirs: [FIXTURES],
+      inference: new InferenceClient(),
+      // Electron's shell.showItemInFolder in the app (main/index.ts).
+      showItemInFolder: (path) => shown.push(path)
+    })
+    try {
+      expect(await dispatch(app, 'showHistoryFile', [entry.id])).toEqual({ ok: true })
+      expect(shown).toEqual([app.history.files.image(entry.id)])
+      expect(shown[0]?.startsWith(join(dataDir, 'history'))).toBe(true)
+      expect(await dispatch(app, 'showHistoryFile', ['nope'])).toMatchObject({
+        ok: false,
+        error: { code: 'not-found' }
+      })
+      expect(shown).toHaveLength(1)
+    } finally {
+      await app.close()
+    }
+  })
+})

@@ -9,8 +9,10 @@ import type {
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import { GenerateParamsSchema } from '../../shared/params'
+import { OPERATION_LABELS, paramLabel } from '../../shared/labels'
 import { describeZodError } from '../../shared/validation'
 import { EventHub } from '../events/event-hub'
+import { providerAvailability } from '../engine'
 import { HistoryStore } from '../history/history-store'
 import { JobQueue } from '../jobs/job-queue'
 import type { InferenceRunner } from '../jobs/job-queue'
@@ -22,6 +24,8 @@ import {
 } from '../model-library/preview-decoder-shelf'
 import { readCapabilities } from './capabilities'
 import type { DownloadService } from './download-service'
+import { FormStateFile } from './form-state-file'
+import { TokenCounter } from './token-counter'
 
 /** What the API implementation needs from its host process. */
 export interface ApiHost {
@@ -41,6 +45,20 @@ export interface ApiHost {
   downloads?: (models: ModelRegistry, events: EventHub) => DownloadService
   /** Memory of the inference process; absent: `inferenceStatus` answers `unavailable`. */
   inferenceStatus?: () => Promise<InferenceStatus>
+  /** Electron: shows a file in the system's file manager. Absent in browser mode. */
+  showItemInFolder?: (path: string) => void
+  /**
+   * Whether a WebGPU adapter exists (its provider is compiled into onnxruntime-node everywhere
+   * but cannot run without one); absent: not checked, the compiled-in list is reported as is.
+   */
+  probeWebGpu?: () => Promise<WebGpuProbe>
+}
+
+/** The answer of a WebGPU adapter probe. */
+export interface WebGpuProbe {
+  found: boolean
+  /** Why none was found (onnxruntime's own words), or null. */
+  reason: string | null
 }
 
 /** The main-process API: the contract's operations, its events, and shutdown. */
@@ -76,7 +94,10 @@ function parseParams(
 ): GenerateParams {
   const parsed = GenerateParamsSchema.safeParse(input)
   if (!parsed.success) {
-    throw new StepwiseError('invalid-argument', describeZodError(operation, parsed.error))
+    throw new StepwiseError(
+      'invalid-argument',
+      describeZodError(OPERATION_LABELS[operation], parsed.error, paramLabel)
+    )
   }
   return parsed.data
 }
@@ -102,6 +123,12 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
   const history = await HistoryStore.open(join(host.dataDir, 'history'), host.appVersion)
   if (history.notice !== null) log(history.notice)
   const jobs = new JobQueue({ inference: host.inference, models, history, events })
+  const tokens = new TokenCounter()
+  const formState = new FormStateFile(join(host.dataDir, FORM_STATE_FILE))
+  // Started now, answered once: capabilities wait for it (it takes a fraction of a second).
+  const webgpuBuilt = providerAvailability().some((a) => a.name === 'webgpu' && a.available)
+  const webgpu =
+    host.probeWebGpu === undefined || !webgpuBuilt ? null : probeOnce(host.probeWebGpu, log)
 
   return {
     events,
@@ -116,7 +143,7 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     },
     async getCapabilities() {
       return {
-        ...readCapabilities(host.appVersion, host.mode),
+        ...readCapabilities(host.appVersion, host.mode, webgpu === null ? null : await webgpu),
         defaultModelId: await models.defaultModelId()
       }
     },
@@ -128,7 +155,14 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
       return summary
     },
     async removeModel(id) {
+      const removed = (await models.list()).find((m) => m.id === id)
       await models.remove(id)
+      // Its sessions must not stay loaded (and reported as loaded) once it is gone from the
+      // library; the inference process frees them after a job that still uses them.
+      if (removed !== undefined) {
+        const status = await host.inferenceStatus?.().catch(() => null)
+        if (status?.loadedModelPath === removed.path) host.inference.release?.()
+      }
       events.emit({ type: 'models:changed' })
     },
     modelInfo: (id) => models.info(id),
@@ -138,6 +172,7 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     knownModels: async () => requireDownloads().known(),
     startDownload: (request) => requireDownloads().start(request),
     cancelDownload: (id) => requireDownloads().cancel(id),
+    dismissDownload: async (id) => requireDownloads().dismiss(id),
     listDownloads: async () => requireDownloads().list(),
     inferenceStatus: () =>
       host.inferenceStatus?.() ?? unavailable('this front end does not report inference memory'),
@@ -148,12 +183,41 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     setCfgInterval: (jobId, interval) => jobs.setCfgInterval(jobId, interval),
     setGuidanceScale: (jobId, scale) => jobs.setGuidanceScale(jobId, scale),
     listJobs: async () => jobs.listJobs(),
+    liveJob: async () => jobs.liveJob(),
+    async countTokens(modelId, text) {
+      const model = await models.resolve(modelId)
+      return tokens.count(model.path, text)
+    },
     historyList: async () => history.list(),
     historyGet: async (id) => history.get(id),
     async historyDelete(id) {
       await history.delete(id)
       events.emit({ type: 'history:changed' })
     },
-    historyImage: (request) => history.image(request)
+    historyImage: (request) => history.image(request),
+    async showHistoryFile(id) {
+      history.get(id)
+      if (host.showItemInFolder === undefined) {
+        unavailable('browser mode cannot open a file manager; use Save to download the image')
+      }
+      host.showItemInFolder(history.files.image(id))
+    },
+    loadFormState: () => formState.load(),
+    saveFormState: (state) => formState.save(state)
   }
+}
+
+/** The saved form's file in the data folder. */
+export const FORM_STATE_FILE = 'form-state.json'
+
+/** Runs the WebGPU probe once; a probe that fails is reported as "not found", with why. */
+function probeOnce(
+  probe: () => Promise<WebGpuProbe>,
+  log: (m: string) => void
+): Promise<WebGpuProbe> {
+  return probe().catch((error: unknown) => {
+    const reason = `the WebGPU check failed: ${error instanceof Error ? error.message : String(error)}`
+    log(reason)
+    return { found: false, reason }
+  })
 }

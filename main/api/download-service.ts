@@ -9,6 +9,8 @@ export interface DownloadService {
   known(): KnownModelInfo[]
   start(request: DownloadRequest): Promise<DownloadSummary>
   cancel(id: string): Promise<DownloadSummary>
+  /** Removes an ended download from the list. Errors: not-found, conflict (still running). */
+  dismiss(id: string): void
   list(): DownloadSummary[]
   /** Cancels running downloads (partial files stay for a resume). */
   close(): Promise<void>

@@ -65,7 +65,7 @@ describe('model library operations', () => {
       ok: false,
       error: {
         code: 'invalid-argument',
-        message: 'addModel: 0: must be an absolute folder path (or start with ~)'
+        message: 'Cannot add the model: Folder: must be an absolute folder path (or start with ~)'
       }
     })
     const missing = await dispatch(api, 'addModel', [join(dataDir, 'nope')])

@@ -87,10 +87,12 @@ describe('stepwise generate: bad models and runs that cannot be', () => {
   it('refuses a cutoff or stop step past the end of the run, counting PNDM’s extra timestep', async () => {
     // tiny-sd-random's scheduler is PNDM with skip_prk_steps: 3 steps iterate 4 timesteps.
     const past = await generate(['--model', SD_DIR, '--steps', '3', '--stop-at-step', '4'])
-    expect(past.code).toBe(1)
+    // A usage error, named by its flag, before anything loads.
+    expect(past.code).toBe(2)
     expect(errors(past.err)).toEqual([
-      'error: stopAtStep: must be below the number of timesteps (PNDMScheduler runs 4 for 3 steps), got 4'
+      'error: --stop-at-step: must be below the number of timesteps (PNDMScheduler runs 4 for 3 steps), got 4'
     ])
+    expect(past.err.some((l) => l.startsWith('loading'))).toBe(false)
     expect(past.wrote).toBe(false)
     const cutoff = await generate([
       '--model',
@@ -102,20 +104,33 @@ describe('stepwise generate: bad models and runs that cannot be', () => {
       '--cfg-cutoff-step',
       '3'
     ])
+    expect(cutoff.code).toBe(2)
     expect(errors(cutoff.err)).toEqual([
-      'error: cfgCutoff.stepIndex: must be below the number of steps (3), got 3'
+      'error: --cfg-cutoff-step: must be below the number of steps (3), got 3'
     ])
     const last = await generate(['--model', SD_DIR, '--steps', '3', '--stop-at-step', '3'])
     expect(last.code).toBe(0)
     expect(last.wrote).toBe(true)
   })
 
-  it('truncates an over-long prompt with a warning on stderr, and still writes the image', async () => {
-    const r = await generate(['--model', SD_DIR, '--steps', '1'], `${'red '.repeat(80)}tail`)
-    expect(r.code).toBe(0)
-    expect(r.err).toContain(
-      "warning: The following part of your input was truncated because CLIP can only handle sequences up to 77 tokens: ['red red red red red tail']"
+  it('warns briefly when a prompt or negative prompt is cut, and still writes the image', async () => {
+    const r = await generate(
+      ['--model', SD_DIR, '--steps', '1', '--negative-prompt', `${'😀 '.repeat(90)}`],
+      `${'red '.repeat(80)}tail`
     )
+    expect(r.code).toBe(0)
+    const said = r.err.find((l) => l.startsWith('warning: The prompt is '))
+    const [, tokens, ignored] =
+      /^warning: The prompt is (\d+) tokens long; the model reads 77, so the last (\d+) are ignored\.$/.exec(
+        said ?? ''
+      ) ?? []
+    // At least 80 × "red" + "tail" + the start and end tokens.
+    expect(Number(tokens)).toBeGreaterThanOrEqual(83)
+    expect(Number(ignored)).toBe(Number(tokens) - 77)
+    expect(r.err.filter((l) => l.startsWith('warning: The negative prompt is '))).toHaveLength(1)
+    // Short: no quoted wall of text, no replacement characters.
+    expect(r.err.join('\n')).not.toContain('red red red')
+    expect(r.err.join('\n')).not.toContain('\uFFFD')
     expect(r.wrote).toBe(true)
   })
 })

@@ -4,6 +4,7 @@ import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
+import { paramLabel } from '../../shared/labels'
 import { sizeMultipleIssue } from '../../shared/size-multiple'
 import {
   ModelLoadError,
@@ -14,12 +15,14 @@ import {
 } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
+import { planRun, RunPlanError } from '../jobs/run-plan'
 import { startGeneration } from '../inference/host/run-generation'
 import type { GenerationRequest, GenerationResult, InferenceStep } from '../inference/protocol'
 import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
+import { FLAG_OF_FIELD } from './generate-options'
 import { applyResume, type ResumeSource } from './resume-run'
 import { UsageError } from './usage-error'
 
@@ -152,6 +155,29 @@ function formatStep(step: InferenceStep): string {
 }
 
 /**
+ * Plans the run on the model folder before anything loads, as the app's queue does: a cutoff or
+ * stop index past the last step, a step count the scheduler refuses, or a size too large for
+ * memory is a usage error (exit 2), named by its flag.
+ */
+async function refuseUnplannable(request: GenerationRequest): Promise<void> {
+  try {
+    await planRun(request.modelDir, {
+      ...request,
+      numInferenceSteps: request.numInferenceSteps as number,
+      guidanceScale: request.guidanceScale as number,
+      width: request.width as number,
+      height: request.height as number
+    })
+  } catch (error) {
+    // A setting that names a step the run never reaches is a usage error; a run too large for
+    // this machine's memory is not the command line's fault (exit 1, as when it ran out).
+    if (!(error instanceof RunPlanError) || error.problems.some((p) => p.param === null))
+      throw error
+    throw new UsageError(error.describe((param) => FLAG_OF_FIELD[param] ?? paramLabel(param)))
+  }
+}
+
+/**
  * Runs `generate` with validated options. Ctrl-C once stops at the end of the current step
  * and still writes the image (exit code 130); a second Ctrl-C quits at once.
  */
@@ -163,9 +189,7 @@ export async function generateCommand(
   // onnxruntime logs a failed provider (e.g. `auto` trying CUDA without its libraries) as a
   // multi-line native error on stderr; the engine reports the fallback as one warning instead.
   ortEnv.logLevel = 'fatal'
-  const { options: resolved, source } = applyResume(typed)
-  const options = resolved
-  if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
+  const { options, source } = applyResume(typed)
   if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
   // Values left out take the model's own defaults as the app resolves them (Turbo models: one
   // step without guidance at 512×512), not diffusers' generic 50 steps at guidance 7.5.
@@ -191,6 +215,8 @@ export async function generateCommand(
     const issue = sizeMultipleIssue(request[name] ?? defaults[name], defaults.sizeMultiple)
     if (issue !== null) throw new UsageError(`--${name}: ${issue}`)
   }
+  await refuseUnplannable(request)
+  if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
   const steps: InferenceStep[] = []
   // Check verdicts of graph passes are kept in the app's data folder, so that a model's
   // attention check runs on its first CLI (or app) load only.

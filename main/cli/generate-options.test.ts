@@ -61,6 +61,7 @@ describe('parseGenerateOptions', () => {
     ])
     expect(options).toEqual({
       modelDir: sdModel,
+      libraryId: null,
       prompt: 'a cat',
       negativePrompt: 'blurry, ugly',
       numInferenceSteps: 25,
@@ -264,7 +265,9 @@ describe('parseGenerateOptions', () => {
   }
 
   it('rejects a missing --model or --prompt, and a model folder that does not exist or is no model', () => {
-    expect(usageError(['--prompt', 'x'])).toBe('--model DIR is required (a diffusers ONNX folder)')
+    expect(usageError(['--prompt', 'x'])).toBe(
+      '--model DIR is required (a diffusers ONNX folder, or a library id)'
+    )
     expect(usageError(['--model', sdModel])).toBe('--prompt TEXT is required')
     expect(usageError(['--model', '/no/such/dir', '--prompt', 'x'])).toBe(
       '--model: no such folder "/no/such/dir"'

@@ -10,6 +10,7 @@ import type {
 } from '../../shared/params'
 import { GenerateParamsSchema } from '../../shared/params'
 import type { FlagSpec, ParsedFlags } from './parse-flags'
+import { looksLikePath } from './path-arg'
 import { numberOrText, parseFlags } from './parse-flags'
 import { checkResumeFile, checkSaveState, parseIntervalFlag } from './resume-options'
 import { UsageError } from './usage-error'
@@ -45,8 +46,13 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
 
 /** A validated `generate` command line. */
 export interface GenerateOptions {
-  /** Absolute path of the model folder. */
+  /**
+   * Absolute path of the model folder. When `--model` named a library id instead, the id
+   * ({@link libraryId}) until `resolveLibraryModel` (./model-folders.ts) puts its folder here.
+   */
   modelDir: string
+  /** The library id `--model` named, or null when it named a folder. */
+  libraryId: string | null
   prompt: string
   negativePrompt: string
   /** Omitted: the model's default. */
@@ -95,7 +101,7 @@ export interface ResumeRequest {
 }
 
 /** Where each schema field comes from on the command line, for messages. */
-const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   prompt: '--prompt',
   negativePrompt: '--negative-prompt',
   numInferenceSteps: '--steps',
@@ -192,7 +198,9 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   // loaded): placeholders stand in until then.
   const model = text(flags, 'model') ?? (resume === null ? undefined : '')
   const prompt = text(flags, 'prompt') ?? (resume === null ? undefined : '')
-  if (model === undefined) throw new UsageError('--model DIR is required (a diffusers ONNX folder)')
+  if (model === undefined) {
+    throw new UsageError('--model DIR is required (a diffusers ONNX folder, or a library id)')
+  }
   if (prompt === undefined) throw new UsageError('--prompt TEXT is required')
   const ratio = num(flags, 'cfg-cutoff-ratio')
   const cutoffStep = num(flags, 'cfg-cutoff-step')
@@ -240,8 +248,10 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   const previewDecoder = text(flags, 'preview-decoder')
   const out = text(flags, 'out')
   const saveState = text(flags, 'save-state')
+  const isPath = model === '' || looksLikePath(model)
   return {
-    modelDir: model === '' ? '' : checkModelDir(model),
+    modelDir: model === '' ? '' : isPath ? checkModelDir(model) : model,
+    libraryId: isPath ? null : model,
     prompt: p.prompt,
     negativePrompt: p.negativePrompt,
     numInferenceSteps: p.numInferenceSteps,

@@ -1,18 +1,12 @@
 import { existsSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { expandFolderPath } from '../api/create-api'
-import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
-import { ModelRegistry } from '../model-library/model-registry'
-import {
-  PREVIEW_DECODERS_FOLDER,
-  PreviewDecoderShelf
-} from '../model-library/preview-decoder-shelf'
+import type { ModelRegistry } from '../model-library/model-registry'
 import { NotAModelError, readModelInfo } from '../model-library/read-model-summary'
 import type { ModelInfo } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import type { CliIo } from './cli-io'
 import { MODELS_HELP } from './help'
+import { looksLikePath, openModelRegistry } from './model-folders'
 import { formatInfo, formatListing } from './models-format'
 import { parseFlags, type FlagSpec, type ParsedFlags } from './parse-flags'
 import { EXIT_FAILURE, UsageError } from './usage-error'
@@ -31,25 +25,15 @@ const COMMON: readonly FlagSpec[] = [
   { name: 'help', kind: 'boolean' }
 ]
 
-/** The shipped models: resources/models of the checkout (two folders up from out/main or main/cli). */
-function shippedModelsDir(): string {
-  return resolve(__dirname, '..', '..', 'resources', 'models')
-}
-
 async function openRegistry(
   flags: ParsedFlags
 ): Promise<{ registry: ModelRegistry; notice: string | null }> {
-  const flagDir = flags.get('data-dir')
+  const dataDir = flags.get('data-dir')
   const modelsDir = flags.get('models-dir')
-  const dataDir = typeof flagDir === 'string' ? resolve(flagDir) : defaultUserDataDir()
-  const library = await ModelLibrary.open(join(dataDir, LIBRARY_FILE))
-  const registry = new ModelRegistry({
-    modelDirs: [typeof modelsDir === 'string' ? resolve(modelsDir) : shippedModelsDir()],
-    library,
-    previewDecoders: new PreviewDecoderShelf(join(dataDir, PREVIEW_DECODERS_FOLDER)),
-    graphPassCacheDir: join(dataDir, GRAPH_PASS_CACHE_FOLDER)
-  })
-  return { registry, notice: library.notice }
+  return openModelRegistry(
+    typeof dataDir === 'string' ? dataDir : undefined,
+    typeof modelsDir === 'string' ? modelsDir : undefined
+  )
 }
 
 /** Splits the arguments into positional ones (folder or id) and `--flag [value]` pairs. */
@@ -66,11 +50,6 @@ function splitArgs(argv: readonly string[]): { args: string[]; flags: string[] }
     }
   }
   return { args, flags }
-}
-
-/** A folder path or a library id: folders are read directly, ids through the library. */
-function looksLikePath(arg: string): boolean {
-  return /[\\/]/.test(arg) || arg.startsWith('~') || arg === '.' || existsSync(arg)
 }
 
 /** Runs `models <sub> …`; returns the exit code. */
@@ -160,9 +139,10 @@ async function infoOfFolder(registry: ModelRegistry, arg: string): Promise<Model
   }
   const listed = (await registry.list()).find((m) => m.path === dir)
   if (listed !== undefined) return registry.info(listed.id)
+  // No id: only library entries have one (`models add` gives it one).
   return readModelInfo(
     dir,
-    { id: '(not in the library)', source: 'added' },
+    { id: '', source: 'added' },
     { graphPassCacheDir: registry.graphPassCacheDir }
   )
 }

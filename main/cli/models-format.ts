@@ -76,7 +76,9 @@ function formatIo(io: ModelGraphInfo['inputs'][number]): string {
 export function formatInfo(info: ModelInfo): string[] {
   const lines = [
     `${info.name}  (${info.familyLabel}, ${info.precision}, ${info.layout === 'optimum' ? "optimum's layout" : "diffusers' legacy ONNX layout"})`,
-    `  id         ${info.id} (${info.source})`,
+    info.id === ''
+      ? '  id         none: not in the library (`models add DIR` adds it)'
+      : `  id         ${info.id} (${info.source})`,
     `  path       ${info.path}`,
     `  pipeline   ${info.pipelineClass}`,
     `  size       ${formatBytes(info.sizeBytes)}`,

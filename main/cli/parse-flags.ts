@@ -72,6 +72,9 @@ const INFINITY = /^[+-]?(inf|infinity)$/i
  */
 export function numberOrText(text: string): number | string {
   const trimmed = text.trim()
+  // An integer too large for a double to hold exactly stays text, so the message quotes what
+  // was typed rather than the nearest double (2^64 would read back as 18446744073709552000).
+  if (/^[+-]?\d+$/.test(trimmed) && !Number.isSafeInteger(Number(trimmed))) return trimmed
   if (DECIMAL.test(trimmed)) return Number(trimmed)
   if (INFINITY.test(trimmed)) return trimmed.startsWith('-') ? -Infinity : Infinity
   return text

@@ -29,17 +29,22 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     // argument errors answer at once.
     if (command === 'capabilities') {
       const { capabilitiesCommand } = await import('./capabilities-command')
-      return capabilitiesCommand(rest, version, io)
+      return await capabilitiesCommand(rest, version, io)
     }
     if (command === 'models') {
       const { modelsCommand } = await import('./models-command')
       return await modelsCommand(rest, io)
     }
     if (command === 'generate') {
-      const options = parseGenerateOptions(rest)
-      if (options === null) {
+      const parsed = parseGenerateOptions(rest)
+      if (parsed === null) {
         io.out(GENERATE_HELP)
         return 0
+      }
+      let options = parsed
+      if (parsed.libraryId !== null) {
+        const { resolveLibraryModel } = await import('./model-folders')
+        options = { ...parsed, modelDir: await resolveLibraryModel(parsed.libraryId) }
       }
       const { generateCommand } = await import('./generate-command')
       return await generateCommand(options, io)

@@ -228,8 +228,11 @@ describe('--cfg-interval', () => {
     expect(await bad(['--cfg-interval', '20%-80%'])).toBe(
       'error: --cfg-interval: must be START:END, e.g. 0.2:0.8 (got "20%-80%")'
     )
-    expect(await bad(['--cfg-interval-steps', '5:30'])).toMatch(
-      /^error: cfgInterval.endStepIndex: must be at most the number of (steps|timesteps) \(\d+\), got 30$/
+    // Planned before the model loads, and named by its flag (a usage error, exit 2).
+    const past = await cli([...base, '--cfg-interval-steps', '5:30'])
+    expect(past.code).toBe(2)
+    expect(past.err.find((l) => l.startsWith('error:'))).toMatch(
+      /^error: --cfg-interval-steps: must be at most the number of (steps|timesteps) \(\d+\), got 30$/
     )
     expect(await bad(['--cfg-interval', '0.2:0.8', '--cfg-interval-steps', '1:3'])).toBe(
       'error: use either --cfg-interval or --cfg-interval-steps, not both'

@@ -164,6 +164,7 @@ export {
   resolveExecutionProviders,
   autoExecutionProviders,
   providerAvailability,
+  probeWebGpuAdapter,
   findModelPreviewDecoder,
   resolvePreviewDecoder
 } from './models'
@@ -175,6 +176,7 @@ export type {
   GraphCheck,
   FloatPrecision,
   ProviderAvailability,
+  WebGpuAdapterProbe,
   SessionSettings,
   PreviewDecoderSource
 } from './models'
@@ -237,6 +239,16 @@ export {
   stack,
   unsqueeze
 } from './tensor'
+
+// The CLIP tokenizer, and prompt lengths against the model's limit (the app's token counter)
+export { ClipTokenizer } from './tokenizer/clip-tokenizer'
+export {
+  isTruncationWarning,
+  loadPromptTokenizer,
+  promptLength,
+  truncationNotice
+} from './tokenizer/prompt-length'
+export type { PromptLength } from './tokenizer/prompt-length'
 
 // The Hugging Face Hub: downloads of ONNX pipelines (resumable, verified) and the Hugging Face
 // cache that `fromPretrained('owner/name')` reads and fills

@@ -1,3 +1,4 @@
+import { probeWebGpuAdapter } from '../engine'
 import type { GenerationRun } from './host/generation-hooks'
 import { openParentChannel } from './host/parent-channel'
 import { PipelineCache } from './host/pipeline-cache'
@@ -170,6 +171,11 @@ channel.onCommand((command: InferenceCommand) => {
     case 'release':
       if (active !== null) releaseAfterJob = true
       else void cache.release()
+      return
+    case 'probe-webgpu':
+      void probeWebGpuAdapter().then((probe) =>
+        channel.send({ type: 'webgpu', requestId: command.requestId, ...probe })
+      )
       return
     case 'status':
       void cache.loaded().then((loaded) =>

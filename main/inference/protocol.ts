@@ -83,6 +83,8 @@ export type InferenceCommand =
   | { type: 'release' }
   /** Asks for an {@link InferenceProcessStatus}; answered with a `status` message carrying `requestId`. */
   | { type: 'status'; requestId: number }
+  /** Asks whether a WebGPU adapter exists; answered with a `webgpu` message carrying `requestId`. */
+  | { type: 'probe-webgpu'; requestId: number }
 
 /** The inference process's memory and what it has loaded. */
 export interface InferenceProcessStatus {
@@ -195,4 +197,5 @@ export type InferenceMessage =
   | InferenceEvent
   | { type: 'fatal'; message: string }
   | { type: 'status'; requestId: number; status: InferenceProcessStatus }
+  | { type: 'webgpu'; requestId: number; found: boolean; reason: string | null }
   | { type: 'snapshot'; requestId: number; snapshot: RunSnapshot | null; reason?: string }

@@ -252,6 +252,13 @@ describe('live guidance interval and scale', () => {
     expect(moved).toMatchObject({ cutoffStep: 39, locked: false, startLocked: true })
     const scaled = await queue.setGuidanceScale(running.jobId, 11)
     expect(scaled.guidanceScale).toBe(11)
+    // A page that connects now (a reload, a second tab) gets the live guidance with the job.
+    expect(queue.liveJob()?.cutoff).toMatchObject({
+      guidanceScale: 11,
+      cfgInterval: { startStepIndex: 0, endStepIndex: 40 },
+      cutoffStep: 39,
+      startLocked: true
+    })
     const restart = await rejection(
       queue.setCfgInterval(running.jobId, { startStepIndex: 5, endStepIndex: 40 })
     )

@@ -214,7 +214,7 @@ describe('JobQueue with the real inference process', () => {
     expect(queue.listJobs()[1]?.params.cfgCutoff).toEqual({ stepIndex: 2 })
     expect(queue.listJobs()[1]?.cfgCutoffStep).toBe(2)
     expect((await rejection(queue.setCfgCutoff(waiting.jobId, { stepIndex: 10 }))).message).toMatch(
-      /cfgCutoff.stepIndex: must be below the number of steps \(10\), got 10/
+      /CFG cutoff step index: must be below the number of steps \(10\), got 10/
     )
 
     await until(() => stepsOf(running.jobId).length > 0)
@@ -266,11 +266,11 @@ describe('JobQueue with the real inference process', () => {
     const unknown = await rejection(queue.generate(params({ modelId: 'no-such-model' })))
     expect(unknown.code).toBe('invalid-argument')
     expect(unknown.message).toBe(
-      'modelId: unknown model "no-such-model" (available: tiny-sd-random, tiny-sdxl-random)'
+      'Model: unknown model "no-such-model" (available: tiny-sd-random, tiny-sdxl-random)'
     )
     const pastEnd = await rejection(queue.generate(params({ stopAtStep: 6 })))
     expect(pastEnd.message).toBe(
-      'tiny-sd-random: stopAtStep: must be below the number of steps (6), got 6'
+      'tiny-sd-random: Stop at step: must be below the number of steps (6), got 6'
     )
     expect(events.length).toBe(before)
     expect(queue.listJobs()).toEqual([])
@@ -290,7 +290,7 @@ describe('JobQueue with the real inference process', () => {
     const before = events.length
     const past = await rejection(queue.generate(params({ ...pndm, stopAtStep: 5 })))
     expect(past.message).toBe(
-      'tiny-sd-random: stopAtStep: must be below the number of timesteps (PNDMScheduler runs 5 for 4 steps), got 5'
+      'tiny-sd-random: Stop at step: must be below the number of timesteps (PNDMScheduler runs 5 for 4 steps), got 5'
     )
     expect(events.length).toBe(before)
   })
@@ -310,7 +310,7 @@ describe('JobQueue with the real inference process', () => {
     })
     const past = await rejection(queue.generate(params({ ...dpm2a, stopAtStep: 5 })))
     expect(past.message).toBe(
-      'tiny-sd-random: stopAtStep: must be below the number of timesteps (KDPM2AncestralDiscreteScheduler runs 5 for 3 steps), got 5'
+      'tiny-sd-random: Stop at step: must be below the number of timesteps (KDPM2AncestralDiscreteScheduler runs 5 for 3 steps), got 5'
     )
     const sde = await queue.generate(
       params({ scheduler: 'DPM++ 2M SDE Karras', numInferenceSteps: 4 })
@@ -327,7 +327,7 @@ describe('JobQueue with the real inference process', () => {
     )
     expect(wrong.code).toBe('invalid-argument')
     expect(wrong.message).toBe(
-      'tiny-sd-random: scheduler: DPMSolverSinglestepScheduler: algorithm_type "sde-dpmsolver" is not supported (allowed: dpmsolver++, sde-dpmsolver++, dpmsolver)'
+      'tiny-sd-random: Scheduler: DPMSolverSinglestepScheduler: algorithm_type "sde-dpmsolver" is not supported (allowed: dpmsolver++, sde-dpmsolver++, dpmsolver)'
     )
   })
 
@@ -466,5 +466,52 @@ describe('JobQueue with the real inference process', () => {
     expect(done?.image.rgba.length).toBe(64 * 64 * 4)
     expect(endsOf(job.jobId)).toEqual(['done'])
     expect(history.list().entries).toEqual([])
+  })
+
+  it('hands a late connection the running job, its steps so far and the newest preview', async () => {
+    expect(queue.liveJob()).toBeNull()
+    const job = await queue.generate(params({ numInferenceSteps: 200, previewEvery: 1 }))
+    await until(() => stepsOf(job.jobId).length >= 3)
+    const snapshot = queue.liveJob()
+    const sent = stepsOf(job.jobId)
+    queue.stop(job.jobId)
+    expect(snapshot?.job).toMatchObject({ jobId: job.jobId, state: 'denoising', numTimesteps: 200 })
+    // Exactly the steps sent before it, in order, and the preview of the newest of them.
+    expect(snapshot?.steps.map((s) => s.index)).toEqual(sent.map((s) => s.index))
+    const {
+      preview: _preview,
+      type: _type,
+      jobId: _jobId,
+      ...firstReport
+    } = sent[0] as JobStepEvent
+    expect(snapshot?.steps[0]).toEqual(firstReport)
+    const newest = sent[sent.length - 1] as JobStepEvent
+    expect(snapshot?.preview?.index).toBe(newest.index)
+    expect(snapshot?.preview?.image.rgba.length).toBe(8 * 8 * 4)
+    expect(snapshot?.cutoff).toMatchObject({
+      cutoff: null,
+      cutoffStep: null,
+      locked: false,
+      cfgInterval: null,
+      guidanceScale: null
+    })
+    await until(ended(job.jobId))
+    expect(queue.liveJob()).toBeNull()
+  })
+
+  it('stores every image of a run that makes several, each as its own history entry', async () => {
+    const job = await queue.generate(params({ numImagesPerPrompt: 2 }))
+    await until(ended(job.jobId))
+    const done = doneOf(job.jobId)
+    expect(done?.batch).toHaveLength(2)
+    expect(done?.result).toMatchObject({ batchIndex: 0, batchSize: 2, seed: 42 })
+    const ids = done?.batch?.map((b) => b.historyId) ?? []
+    expect(done?.historyId).toBe(ids[0])
+    const stored = history.list().entries
+    expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort())
+    expect(stored.map((e) => e.result.batchIndex).sort()).toEqual([0, 1])
+    // Two images of one batch: different noise, different pictures.
+    const [a, b] = done?.batch ?? []
+    expect(Buffer.from(a?.image.rgba ?? []).equals(Buffer.from(b?.image.rgba ?? []))).toBe(false)
   })
 })

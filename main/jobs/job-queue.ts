@@ -6,10 +6,13 @@ import type {
   JobState,
   JobSummary,
   JobTicket,
+  LiveJobSnapshot,
   ModelSummary,
+  RgbaImage,
   RunPlanSummary
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
+import { paramLabel } from '../../shared/labels'
 import type { CfgCutoff, CfgInterval } from '../../shared/params'
 import { ModelLoadError, serializeRunSnapshots } from '../engine'
 import type { RunSnapshot } from '../engine'
@@ -46,6 +49,8 @@ export interface InferenceRunner {
   snapshot(jobId: string, step: number): Promise<RunSnapshot>
   onAny(listener: (event: InferenceEvent) => void): () => void
   terminate(): Promise<void>
+  /** Frees the loaded sessions (after the running job); optional for runners without any. */
+  release?(): void
 }
 
 /** Most jobs that may wait at once; more is a runaway script, not a person. */
@@ -226,6 +231,23 @@ export class JobQueue {
   }
 
   /**
+   * The running job as a page that connects mid-run needs it: its summary, the steps so far, the
+   * newest preview, the live cutoff and the warnings; null when nothing runs. Taken at once, so
+   * the events sent after it continue exactly where it ends.
+   */
+  liveJob(): LiveJobSnapshot | null {
+    const job = this.running
+    if (job === null || job.ended) return null
+    return {
+      job: job.summary(),
+      steps: job.reports.map((r) => ({ ...r })),
+      preview: job.latestPreview === null ? null : { ...job.latestPreview },
+      cutoff: { ...job.cutoff },
+      warnings: [...job.warnings]
+    }
+  }
+
+  /**
    * Cancels waiting jobs, stops the running one (its result is still decoded and stored if it
    * stops within `graceMs`), then ends the inference process. Ending it mid-run is safe (it is a
    * process of its own), but waiting first keeps the running job's partial result.
@@ -311,43 +333,58 @@ export class JobQueue {
         job.resume?.parentHistoryId ??
           (parent === null ? null : (this.recent.get(parent)?.historyId ?? null))
       )
-      const first = result.images[0]
-      if (first === undefined) throw new Error('the inference process returned no image')
-      const image = toRgbaImage(first)
-      let historyId: string | null = null
+      if (result.images.length === 0) throw new Error('the inference process returned no image')
+      const images = result.images.map(toRgbaImage)
+      // The run's state holds the whole batch: it goes with the first image, like the previews.
+      const state =
+        result.snapshots.length === 0
+          ? {}
+          : {
+              state: {
+                bytes: serializeRunSnapshots(result.snapshots),
+                steps: result.snapshots.map((s) => s.step)
+              }
+            }
+      // Each image of a batch is a history entry of its own; kept previews go with the first.
+      const stored: { image: RgbaImage; historyId: string | null }[] = []
       let historyError: string | undefined
-      try {
-        const entry = await this.options.history.add({
-          params: {
-            ...job.params,
-            cfgCutoff: metadata.cfgCutoff,
-            cfgInterval: metadata.cfgInterval ?? null
-          },
-          result: metadata,
-          image,
-          previews: [...job.previews].map(([index, preview]) => ({ index, image: preview })),
-          ...(result.snapshots.length === 0
-            ? {}
-            : {
-                state: {
-                  bytes: serializeRunSnapshots(result.snapshots),
-                  steps: result.snapshots.map((s) => s.step)
-                }
-              })
-        })
-        historyId = entry.id
-        job.historyId = entry.id
-        this.options.events.emit({ type: 'history:changed' })
-      } catch (error) {
-        historyError = error instanceof Error ? error.message : String(error)
+      for (const [index, image] of images.entries()) {
+        const batch = images.length > 1 ? { batchIndex: index, batchSize: images.length } : {}
+        try {
+          const entry = await this.options.history.add({
+            params: {
+              ...job.params,
+              cfgCutoff: metadata.cfgCutoff,
+              cfgInterval: metadata.cfgInterval ?? null
+            },
+            result: { ...metadata, ...batch },
+            image,
+            previews:
+              index === 0
+                ? [...job.previews].map(([step, preview]) => ({ index: step, image: preview }))
+                : [],
+            ...(index === 0 ? state : {})
+          })
+          stored.push({ image, historyId: entry.id })
+          if (index === 0) job.historyId = entry.id
+        } catch (error) {
+          historyError ??= error instanceof Error ? error.message : String(error)
+          stored.push({ image, historyId: null })
+        }
       }
+      if (stored.some((s) => s.historyId !== null)) {
+        this.options.events.emit({ type: 'history:changed' })
+      }
+      const first = stored[0] as { image: RgbaImage; historyId: string | null }
       this.options.events.emit({
         type: 'job:done',
         jobId: job.id,
-        image,
-        result: metadata,
-        historyId,
-        ...(historyError === undefined ? {} : { historyError })
+        image: first.image,
+        result:
+          images.length > 1 ? { ...metadata, batchIndex: 0, batchSize: images.length } : metadata,
+        historyId: first.historyId,
+        ...(historyError === undefined ? {} : { historyError }),
+        ...(images.length > 1 ? { batch: stored } : {})
       })
       this.end(job, result.interrupted ? 'stopped' : 'done')
     } catch (error) {
@@ -423,6 +460,7 @@ export class JobQueue {
         job.steps.push({ unetMs: report.unetMs, unetBatch: report.unetBatch, cfg: report.cfg })
         const preview = frame === null ? null : toRgbaImage(frame)
         if (preview !== null && job.params.keepPreviews) job.previews.set(report.index, preview)
+        job.recordStep(report, preview)
         this.options.events.emit({ type: 'job:step', jobId: job.id, ...report, preview })
         return
       }
@@ -480,7 +518,7 @@ function checkPreviewMethod(model: ModelSummary, method: string | undefined): vo
       : `download ${offer.name} (${offer.repo}) in the Models panel, or put a decoder at preview_decoder/model.onnx in its folder`
   throw new StepwiseError(
     'invalid-argument',
-    `previewMethod: ${model.id} has no tiny preview decoder, so it cannot preview with "tiny" (it offers ${model.previews.methods.join(', ')}); ${how}`
+    `${paramLabel('previewMethod')}: ${model.id} has no tiny preview decoder, so it cannot preview with "tiny" (it offers ${model.previews.methods.join(', ')}); ${how}`
   )
 }
 

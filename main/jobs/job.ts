@@ -9,8 +9,16 @@ import type {
 import { isTerminalJobState } from '../../shared/contract'
 import type { RunSnapshot } from '../engine'
 import type { GenerationRequest } from '../inference/protocol'
+import type { StepReport } from '../../shared/steps'
 import type { RunPlan } from './run-plan'
 import type { UnetStepCost } from './unet-savings'
+
+/**
+ * Step records kept for a page that connects mid-run. A loop has at most a few thousand steps
+ * (500 steps, doubled by second-order schedulers); past this the oldest records are dropped, so a
+ * runaway run cannot grow main's memory without bound.
+ */
+export const MAX_REPLAYED_STEPS = 4096
 
 /** Parameters with everything the model decides filled in: what actually runs. */
 export type ResolvedParams = GenerateParams &
@@ -32,6 +40,10 @@ export class Job {
   readonly steps: UnetStepCost[] = []
   /** Kept step previews (only with `keepPreviews`). */
   readonly previews = new Map<number, RgbaImage>()
+  /** The steps reported so far, for a page that connects mid-run (bounded). */
+  readonly reports: StepReport[] = []
+  /** The newest preview only: previews are latest-wins, for late pages too. */
+  latestPreview: { index: number; image: RgbaImage } | null = null
   readonly warnings: string[] = []
   /** Why the job failed or was cancelled. */
   message: string | undefined
@@ -79,6 +91,13 @@ export class Job {
       cfgCutoffStep: this.cutoff.cutoffStep,
       guidanceStartStep: this.cutoff.guidanceStartStep ?? this.plan.guidanceStartStep
     }
+  }
+
+  /** Records a finished step for replay; keeps at most {@link MAX_REPLAYED_STEPS}. */
+  recordStep(report: StepReport, preview: RgbaImage | null): void {
+    this.reports.push(report)
+    if (this.reports.length > MAX_REPLAYED_STEPS) this.reports.shift()
+    if (preview !== null) this.latestPreview = { index: report.index, image: preview }
   }
 
   /** The inference request: everything resolved, nothing left for the inference process to guess. */

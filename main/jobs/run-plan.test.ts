@@ -53,9 +53,7 @@ describe('planSchedule', () => {
   it('refuses a step count the scheduler cannot run, naming the setting', () => {
     const base = createScheduler('EulerDiscreteScheduler')
     expect(() => planSchedule(base, { ...settings, numInferenceSteps: 5000 })).toThrow(RunPlanError)
-    expect(() => planSchedule(base, { ...settings, numInferenceSteps: 5000 })).toThrow(
-      /^numInferenceSteps: /
-    )
+    expect(() => planSchedule(base, { ...settings, numInferenceSteps: 5000 })).toThrow(/^Steps: /)
   })
 })
 
@@ -65,11 +63,11 @@ describe('checkStepIndices', () => {
       checkStepIndices({ ...settings, stopAtStep: 10 }, 11, 'PNDMScheduler')
     ).not.toThrow()
     expect(() => checkStepIndices({ ...settings, stopAtStep: 11 }, 11, 'PNDMScheduler')).toThrow(
-      'stopAtStep: must be below the number of timesteps (PNDMScheduler runs 11 for 10 steps), got 11'
+      'Stop at step: must be below the number of timesteps (PNDMScheduler runs 11 for 10 steps), got 11'
     )
     expect(() =>
       checkStepIndices({ ...settings, cfgCutoff: { stepIndex: 10 } }, 10, 'EulerDiscreteScheduler')
-    ).toThrow('cfgCutoff.stepIndex: must be below the number of steps (10), got 10')
+    ).toThrow('CFG cutoff step index: must be below the number of steps (10), got 10')
   })
 })
 

@@ -1,4 +1,5 @@
 import { guidanceWindow, lastGuidedStep } from '../../shared/guidance-window'
+import { paramLabel } from '../../shared/labels'
 import type { AlgorithmType, CfgCutoff, CfgInterval, SchedulerClassName } from '../../shared/params'
 import { sizeMultipleError } from '../../shared/size-multiple'
 import { SCHEDULER_CLASS_NAMES } from '../../shared/params'
@@ -55,11 +56,36 @@ export interface SchedulePlan {
   warnings: string[]
 }
 
-/** A run that cannot be planned; the message names the setting, as the user gave it. */
+/** One reason a run cannot be planned: the parameter (a field path, or null) and what is wrong. */
+export interface PlanProblem {
+  param: string | null
+  message: string
+}
+
+/**
+ * A run that cannot be planned. The message names each setting by its label ("Steps", "Stop at
+ * step"); `problems` keeps the field paths, so a front end can name its own control instead
+ * (the CLI its flags).
+ */
 export class RunPlanError extends Error {
-  constructor(message: string) {
-    super(message)
+  readonly problems: readonly PlanProblem[]
+
+  constructor(problems: readonly PlanProblem[] | string) {
+    const list = typeof problems === 'string' ? [{ param: null, message: problems }] : problems
+    super(
+      list
+        .map((p) => (p.param === null ? p.message : `${paramLabel(p.param)}: ${p.message}`))
+        .join('; ')
+    )
     this.name = 'RunPlanError'
+    this.problems = list
+  }
+
+  /** The message with each parameter named by `label` (e.g. a command-line flag). */
+  describe(label: (param: string) => string): string {
+    return this.problems
+      .map((p) => (p.param === null ? p.message : `${label(p.param)}: ${p.message}`))
+      .join('; ')
   }
 }
 
@@ -76,20 +102,22 @@ function isSchedulerName(name: string): name is SchedulerClassName {
  */
 export function planSchedule(base: Scheduler, settings: ScheduleSettings): SchedulePlan {
   const name = settings.scheduler ?? base.className
-  if (!isSchedulerName(name)) throw new RunPlanError(`unexpected scheduler ${name}`)
+  if (!isSchedulerName(name)) {
+    throw new RunPlanError([{ param: 'scheduler', message: `unexpected scheduler ${name}` }])
+  }
   const warnings: string[] = []
   let scheduler: Scheduler
   try {
     scheduler = schedulerForRequest(base, settings, (message) => warnings.push(message))
   } catch (error) {
-    throw new RunPlanError(`scheduler: ${(error as Error).message}`)
+    throw new RunPlanError([{ param: 'scheduler', message: (error as Error).message }])
   }
   // A copy: the pipeline sets its own scheduler's timesteps when the call starts.
   const probe = createScheduler(name, scheduler.config)
   try {
     probe.setTimesteps(settings.numInferenceSteps)
   } catch (error) {
-    throw new RunPlanError(`numInferenceSteps: ${(error as Error).message}`)
+    throw new RunPlanError([{ param: 'numInferenceSteps', message: (error as Error).message }])
   }
   const numTimesteps = probe.timesteps.length
   const window = guidanceWindow(numTimesteps, settings.cfgCutoff, settings.cfgInterval)
@@ -121,33 +149,41 @@ export function checkStepIndices(
     numTimesteps === settings.numInferenceSteps
       ? `below the number of steps (${settings.numInferenceSteps})`
       : `below the number of timesteps (${schedulerName} runs ${numTimesteps} for ${settings.numInferenceSteps} steps)`
-  const problems: string[] = []
+  const problems: PlanProblem[] = []
   const cutoff = settings.cfgCutoff
   if (cutoff !== null && 'stepIndex' in cutoff && cutoff.stepIndex >= numTimesteps) {
-    problems.push(`cfgCutoff.stepIndex: must be ${bound}, got ${cutoff.stepIndex}`)
+    problems.push({
+      param: 'cfgCutoff.stepIndex',
+      message: `must be ${bound}, got ${cutoff.stepIndex}`
+    })
   }
   const interval = settings.cfgInterval
   if (interval !== null && 'startStepIndex' in interval) {
     // The end may be T itself: the window [s, T) guides to the last step.
     if (interval.startStepIndex >= numTimesteps) {
-      problems.push(`cfgInterval.startStepIndex: must be ${bound}, got ${interval.startStepIndex}`)
+      problems.push({
+        param: 'cfgInterval.startStepIndex',
+        message: `must be ${bound}, got ${interval.startStepIndex}`
+      })
     }
     if (interval.endStepIndex > numTimesteps) {
-      problems.push(
-        `cfgInterval.endStepIndex: must be at most the number of ${numTimesteps === settings.numInferenceSteps ? 'steps' : 'timesteps'} (${numTimesteps}), got ${interval.endStepIndex}`
-      )
+      problems.push({
+        param: 'cfgInterval.endStepIndex',
+        message: `must be at most the number of ${numTimesteps === settings.numInferenceSteps ? 'steps' : 'timesteps'} (${numTimesteps}), got ${interval.endStepIndex}`
+      })
     }
   }
   if (settings.stopAtStep !== null && settings.stopAtStep >= numTimesteps) {
-    problems.push(`stopAtStep: must be ${bound}, got ${settings.stopAtStep}`)
+    problems.push({ param: 'stopAtStep', message: `must be ${bound}, got ${settings.stopAtStep}` })
   }
   const resumed = settings.resumeFrom ?? null
   if (resumed !== null && resumed.step >= numTimesteps - 1) {
-    problems.push(
-      `resumeFrom.step: a run continues from a step before its last (0 to ${numTimesteps - 2}), got ${resumed.step}`
-    )
+    problems.push({
+      param: 'resumeFrom.step',
+      message: `a run continues from a step before its last (0 to ${numTimesteps - 2}), got ${resumed.step}`
+    })
   }
-  if (problems.length > 0) throw new RunPlanError(problems.join('; '))
+  if (problems.length > 0) throw new RunPlanError(problems)
 }
 
 /** A run's settings that {@link planRun} reads. */

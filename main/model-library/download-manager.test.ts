@@ -115,4 +115,22 @@ describe('downloads in the app', () => {
     const again = await api.startDownload({ repo: 'stepwise/tiny-fp16' })
     expect(await ended(again.id)).toMatchObject({ state: 'done', modelId: 'stepwise--tiny-fp16' })
   })
+
+  it('says each retry as it happens, and an ended download can be dismissed', async () => {
+    hub.inject({ kind: 'status', status: 503, times: 1, match: { route: 'info' } })
+    const started = await api.startDownload({ repo: 'stepwise/tiny-fp16', revision: 'main' })
+    await waitFor(() => updates(started.id).some((u) => u.retry !== undefined))
+    const waiting = updates(started.id).find((u) => u.retry !== undefined)
+    expect(waiting).toMatchObject({
+      state: 'running',
+      retry: { attempt: 1, of: 5, reason: expect.stringContaining('503') as unknown as string }
+    })
+    const last = await ended(started.id)
+    expect(last.state).toBe('done')
+    expect(last.retry).toBeUndefined()
+
+    await expect(api.dismissDownload(started.id)).resolves.toBeUndefined()
+    expect((await api.listDownloads()).map((d) => d.id)).not.toContain(started.id)
+    await expect(api.dismissDownload(started.id)).rejects.toMatchObject({ code: 'not-found' })
+  })
 })

@@ -143,6 +143,18 @@ export class DownloadManager {
     return { ...summary }
   }
 
+  /** Removes an ended download from the list; a running one must be cancelled first. */
+  dismiss(id: string): void {
+    const entry = this.find(id)
+    if (entry.summary.state === 'running') {
+      throw new StepwiseError(
+        'conflict',
+        `${entry.summary.repo} is still downloading; cancel it first`
+      )
+    }
+    this.downloads.splice(this.downloads.indexOf(entry), 1)
+  }
+
   /** Aborts a running download and answers once it has stopped (an ended one: as it is). */
   async cancel(id: string): Promise<DownloadSummary> {
     const entry = this.find(id)
@@ -213,6 +225,7 @@ export class DownloadManager {
       s.bytesPerSecond = null
       s.etaSeconds = null
     }
+    delete s.retry
     this.emit(entry)
   }
 
@@ -228,7 +241,18 @@ export class DownloadManager {
         s.currentFile = event.path
         this.emit(entry)
         return
+      case 'retry':
+        // Said as it happens: a download waiting out a backoff must not look frozen.
+        s.retry = {
+          attempt: event.retry,
+          of: event.retries,
+          reason: event.reason,
+          at: Date.now() + event.delayMs
+        }
+        this.emit(entry)
+        return
       case 'progress': {
+        delete s.retry
         Object.assign(s, {
           doneBytes: event.doneBytes,
           totalBytes: event.totalBytes,

@@ -115,7 +115,7 @@ describe('ModelRegistry', () => {
     expect(error).toBeInstanceOf(StepwiseError)
     expect((error as StepwiseError).code).toBe('invalid-argument')
     expect((error as StepwiseError).message).toBe(
-      'modelId: unknown model "../../etc" (available: tiny-sd-random, tiny-sdxl-random)'
+      'Model: unknown model "../../etc" (available: tiny-sd-random, tiny-sdxl-random)'
     )
     const none = await new ModelRegistry([tempDir()]).resolve(undefined).catch((e: unknown) => e)
     expect((none as StepwiseError).message).toMatch(/^no models are installed \(looked in /)

@@ -175,7 +175,7 @@ export class ModelRegistry {
       const shown = JSON.stringify((id ?? '').slice(0, 80))
       throw new StepwiseError(
         'invalid-argument',
-        `modelId: unknown model ${shown} (available: ${models.map((m) => m.id).join(', ')})`
+        `Model: unknown model ${shown} (available: ${models.map((m) => m.id).join(', ')})`
       )
     }
     return model

@@ -105,7 +105,7 @@ describe('tiny preview decoders for real models', () => {
     ).rejects.toMatchObject({
       code: 'invalid-argument',
       message: expect.stringContaining(
-        'previewMethod: tiny-sd-random has no tiny preview decoder, so it cannot preview with "tiny" (it offers linear, vae); download TAESD tiny preview decoder (SD 1.x / 2.x) (deinferno/taesd-onnx) in the Models panel'
+        'Preview method: tiny-sd-random has no tiny preview decoder, so it cannot preview with "tiny" (it offers linear, vae); download TAESD tiny preview decoder (SD 1.x / 2.x) (deinferno/taesd-onnx) in the Models panel'
       ) as unknown as string
     })
     await expect(
@@ -114,7 +114,7 @@ describe('tiny preview decoders for real models', () => {
     ).rejects.toMatchObject({
       code: 'invalid-argument',
       message:
-        'generate: previewMethod: unknown preview method "taesd": use linear, tiny, vae (the VAE every step) or vae:N (the VAE every N steps)'
+        'Cannot generate: Preview method: unknown preview method "taesd": use linear, tiny, vae (the VAE every step) or vae:N (the VAE every N steps)'
     })
   })
 

@@ -45,43 +45,62 @@ describe('contract validation', () => {
     expect((await dispatch(recording, 'historyImage', [{ id: 'h1', step: 3 }])).ok).toBe(true)
   })
 
+  it('names fields by their labels, never by internal names or argument positions', async () => {
+    const messages = [
+      await refusal('addModel', ['relative/path']),
+      await refusal('startDownload', [{ repo: 'not a repo' }]),
+      await refusal('generate', [{ prompt: 'x', numInferenceSteps: 0, guidanceScale: -1 }]),
+      await refusal('setCfgCutoff', ['job-1', { stepIndex: -1 }])
+    ]
+    expect(messages).toEqual([
+      'Cannot add the model: Folder: must be an absolute folder path (or start with ~)',
+      'Cannot download: Repository: must be a Hugging Face repository id like owner/name',
+      'Cannot generate: Steps: must be an integer from 1 to 500 (got 0); Guidance (CFG): must be a finite number from 0 to 50 (got -1)',
+      'Cannot move the CFG cutoff: CFG cutoff step index: must be an integer from 0 to 1000 (got -1)'
+    ])
+    for (const m of messages)
+      expect(m).not.toMatch(/numInferenceSteps|guidanceScale|stepIndex|\b0\.|: 0:/)
+  })
+
   it('refuses missing fields, naming them', async () => {
-    expect(await refusal('generate', [{}])).toMatch(/^generate: 0\.prompt: must be text/)
+    expect(await refusal('generate', [{}])).toMatch(/^Cannot generate: Prompt: must be text/)
     expect(await refusal('generate', [])).toBe('generate: expected 1 argument, got 0')
     expect(await refusal('stop', [])).toBe('stop: expected 1 argument, got 0')
     expect(await refusal('setCfgCutoff', ['job-1'])).toBe(
       'setCfgCutoff: expected 2 arguments, got 1'
     )
-    expect(await refusal('stop', [undefined])).toMatch(/stop: 0: must be an id string/)
-    expect(await refusal('historyImage', [{}])).toMatch(/0\.id: must be an id string/)
+    expect(await refusal('stop', [undefined])).toMatch(/^Cannot stop: Job id: must be an id string/)
+    expect(await refusal('historyImage', [{}])).toMatch(/Id: must be an id string/)
   })
 
   it('refuses extra fields and extra arguments', async () => {
     expect(await refusal('generate', [{ prompt: 'x', evil: true }])).toMatch(/evil/)
     expect(await refusal('historyImage', [{ id: 'h1', path: '/etc/passwd' }])).toMatch(/path/)
-    expect(await refusal('setCfgCutoff', ['j', { ratio: 0.5, stepIndex: 3 }])).toMatch(/1: /)
+    expect(await refusal('setCfgCutoff', ['j', { ratio: 0.5, stepIndex: 3 }])).toMatch(
+      /CFG cutoff: /
+    )
     expect(await refusal('listJobs', ['extra'])).toBe('listJobs: expected 0 arguments, got 1')
     expect(await refusal('stop', ['a', 'b'])).toBe('stop: expected 1 argument, got 2')
   })
 
   it('refuses wrongly typed fields with what is allowed', async () => {
     expect(await refusal('generate', [{ prompt: 'x', numInferenceSteps: 2.5 }])).toMatch(
-      /numInferenceSteps: must be an integer from 1 to 500 \(got 2\.5\)/
+      /Steps: must be an integer from 1 to 500 \(got 2\.5\)/
     )
     expect(await refusal('generate', [{ prompt: 'x', guidanceScale: 'high' }])).toMatch(
-      /guidanceScale: must be a finite number from 0 to 50/
+      /Guidance \(CFG\): must be a finite number from 0 to 50/
     )
     expect(await refusal('generate', [{ prompt: 'x', width: 100 }])).toMatch(
-      /width: must be a multiple of 8/
+      /Width: must be a multiple of 8/
     )
     expect(await refusal('generate', [{ prompt: 'x', scheduler: 'magic' }])).toMatch(
       /unknown scheduler "magic"/
     )
     expect(await refusal('stop', [42])).toMatch(/must be an id string/)
     expect(await refusal('historyGet', ['../../etc/passwd'])).toMatch(/must be an id of 1–64/)
-    expect(await refusal('historyImage', [{ id: 'h', step: -1 }])).toMatch(/step: must be 0/)
+    expect(await refusal('historyImage', [{ id: 'h', step: -1 }])).toMatch(/Step: must be 0/)
     expect(await refusal('setCfgCutoff', ['j', { ratio: 1.5 }])).toMatch(
-      /1\.ratio: must be a finite number from 0 to 1 \(got 1\.5\)/
+      /CFG cutoff: must be a finite number from 0 to 1 \(got 1\.5\)/
     )
     expect(await refusal('generate', { 0: { prompt: 'x' } })).toBe(
       'generate: expected 1 argument, got no argument list'
@@ -98,7 +117,7 @@ describe('contract validation', () => {
     )
     // Just under the limit is judged by the schema instead (a prompt over 20 000 characters).
     expect(await refusal('generate', [{ prompt: 'y'.repeat(30_000) }])).toMatch(
-      /prompt: must be at most 20000 characters/
+      /Prompt: must be at most 20000 characters/
     )
   })
 

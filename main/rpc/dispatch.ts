@@ -3,6 +3,7 @@ import { operationArgs } from '../../shared/contract'
 import type { StepwiseOperations } from '../../shared/contract'
 import type { Envelope } from '../../shared/errors'
 import { StepwiseError, toErrorPayload } from '../../shared/errors'
+import { argumentLabel, OPERATION_LABELS } from '../../shared/labels'
 import { describeZodError } from '../../shared/validation'
 import { MAX_PAYLOAD_BYTES, payloadExceeds } from './payload-size'
 
@@ -38,7 +39,13 @@ export async function dispatch(
     }
     const parsed = schema.safeParse(rawArgs)
     if (!parsed.success) {
-      throw new StepwiseError('invalid-argument', describeZodError(operation, parsed.error))
+      // Named as the person knows them: "Cannot add the model: Folder: …", not "addModel: 0: …".
+      throw new StepwiseError(
+        'invalid-argument',
+        describeZodError(OPERATION_LABELS[operation], parsed.error, (path) =>
+          argumentLabel(operation, path)
+        )
+      )
     }
     const method = api[operation] as (...args: unknown[]) => Promise<unknown>
     const value = await method.apply(api, parsed.data)

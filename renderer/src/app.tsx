@@ -1,23 +1,25 @@
 import type { JSX } from 'react'
 import { CapabilitiesPanel } from './components/capabilities-panel'
+import { ConnectionBanner } from './components/connection-banner'
 import { DownloadsPanel } from './components/downloads-panel'
 import { ErrorBanner } from './components/error-banner'
 import { GenerateForm } from './components/generate-form'
 import { HistoryPanel } from './components/history-panel'
 import { LibraryPanel } from './components/library-panel'
-import { LiveView } from './components/live-view'
+import { MainView } from './components/main-view'
+import { ImageViewer } from './components/image-viewer'
 import { ProgressPanel } from './components/progress-panel'
 import { QueuePanel } from './components/queue-panel'
 import { RunControls } from './components/run-controls'
-import { StepGallery } from './components/step-gallery'
 import { useFolderDrop } from './hooks/use-folder-drop'
 import { useShortcuts } from './hooks/use-shortcuts'
 
 /**
  * The application: parameters on the left, the live view with its controls and step strip in the
  * centre, queue, history, the model library and downloads on the right, the installation's facts
- * and the inference process's memory in the status bar. A folder dropped on the window is added
- * to the model library.
+ * and the inference process's memory in the status bar. A stored result opened from History takes
+ * the centre's place; any result opens full size in the viewer. A folder dropped on the window is
+ * added to the model library, a PNG's parameters go into the form.
  */
 export function App(): JSX.Element {
   useShortcuts()
@@ -33,10 +35,10 @@ export function App(): JSX.Element {
       </aside>
       <main className="pane pane-live">
         <RunControls />
+        <ConnectionBanner />
         <ErrorBanner />
         <ProgressPanel />
-        <LiveView />
-        <StepGallery />
+        <MainView />
       </main>
       <aside className="pane pane-side" aria-label="Queue and history">
         <QueuePanel />
@@ -45,6 +47,7 @@ export function App(): JSX.Element {
         <DownloadsPanel />
       </aside>
       <CapabilitiesPanel />
+      <ImageViewer />
     </div>
   )
 }

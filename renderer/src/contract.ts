@@ -7,6 +7,7 @@ export type {
   Capabilities,
   DownloadRequest,
   DownloadSummary,
+  FormStateRecord,
   InferenceStatus,
   KnownModelInfo,
   ModelLibraryListing,
@@ -22,6 +23,7 @@ export type {
   JobState,
   JobSummary,
   JobTicket,
+  LiveJobSnapshot,
   ModelFamily,
   ModelSummary,
   PreviewMethodName,
@@ -33,6 +35,7 @@ export type {
   SchedulerClassName,
   StepReport,
   StepwiseApi,
-  StepwiseEvent
+  StepwiseEvent,
+  TokenCount
 } from '../../shared/contract'
 export { isTerminalJobState } from '../../shared/contract'

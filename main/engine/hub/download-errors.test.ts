@@ -190,6 +190,33 @@ describe('download errors', () => {
     expect((await readDownloadStatus(file.dest)).state).toBe('partial')
   })
 
+  it('says at once that the Hub cannot be reached when nothing answers (offline)', async () => {
+    // A port nothing listens on: the connection is refused, as with no network at all.
+    const closed = await import('node:net').then(
+      ({ createServer }) =>
+        new Promise<number>((resolve) => {
+          const server = createServer().listen(0, '127.0.0.1', () => {
+            const { port } = server.address() as { port: number }
+            server.close(() => resolve(port))
+          })
+        })
+    )
+    const run = await attempt({
+      repo: PUBLIC,
+      endpoint: `http://127.0.0.1:${closed}`,
+      retry: { retries: 5, minDelayMs: 60_000 }
+    })
+    expectHubError(
+      run.error,
+      'unreachable',
+      new RegExp(
+        `^cannot reach the Hugging Face Hub at http://127\\.0\\.0\\.1:${closed} \\(offline\\?\\): the connection was refused$`
+      )
+    )
+    // No retry: a minute-long backoff would have made this test time out.
+    expect(run.log.of('retry')).toEqual([])
+  })
+
   it('gives up on a connection that keeps dropping without progress', async () => {
     hub.inject({ kind: 'cut', afterBytes: 0, times: Infinity, match: { path: BIG } })
     const run = await attempt({ repo: PUBLIC })

@@ -19,6 +19,11 @@ export type HubErrorCode =
   | 'hash-mismatch'
   /** Connection errors or 5xx answers outlasted the retries. */
   | 'network'
+  /**
+   * The Hub could not be reached at all on first contact (no DNS answer, connection refused, no
+   * route): the machine is offline or the endpoint is wrong. Said at once, not retried.
+   */
+  | 'unreachable'
   /** An HTTP answer the client cannot use (e.g. an unexpected status). */
   | 'http'
   /** Not enough free space in the destination. */

@@ -1,4 +1,5 @@
 import { HubApiError, listFiles, modelInfo } from '@huggingface/hub'
+import { DEFAULT_HUB_ENDPOINT } from './hub-endpoint'
 import { describeError, HubError, isAbortError } from './hub-error'
 import type { FetchLike } from './hub-fetch'
 import { isRetryableStatus, withRetries, type RetryNotice, type RetryPolicy } from './retry-policy'
@@ -186,9 +187,42 @@ function toHubError(error: unknown, what: string, options: RepoListingOptions): 
   if (error instanceof SyntaxError) {
     return new HubError('http', `${target}: the ${what} answer is not valid JSON`)
   }
+  const unreachable = unreachableReason(error)
+  if (unreachable !== null) {
+    const where = options.endpoint === DEFAULT_HUB_ENDPOINT ? '' : ` at ${options.endpoint}`
+    return new HubError(
+      'unreachable',
+      `cannot reach the Hugging Face Hub${where} (offline?): ${unreachable}`
+    )
+  }
   // fetch rejects with a TypeError for refused connections, resets and DNS failures.
   return new HubError(
     'network',
     `${target}: ${what} failed: ${describeError(error, options.secret)}`
   )
+}
+
+/** Socket errors that mean the host cannot be reached at all, in words. */
+const UNREACHABLE: Readonly<Record<string, string>> = {
+  ENOTFOUND: 'its name could not be looked up',
+  EAI_AGAIN: 'its name could not be looked up',
+  ECONNREFUSED: 'the connection was refused',
+  ENETUNREACH: 'there is no network route to it',
+  EHOSTUNREACH: 'there is no network route to it',
+  ENETDOWN: 'the network is down'
+}
+
+/** Why `error` means the host cannot be reached (fetch puts the socket error in `cause`), or null. */
+function unreachableReason(error: unknown): string | null {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code !== undefined && UNREACHABLE[code] !== undefined) return UNREACHABLE[code]
+    // undici groups the attempts of a dual-stack connect (IPv4 and IPv6) as an AggregateError.
+    if (e instanceof AggregateError) {
+      const inner = e.errors.map(unreachableReason).find((r) => r !== null)
+      if (inner !== undefined) return inner
+    }
+    e = e.cause
+  }
+  return null
 }

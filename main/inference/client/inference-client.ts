@@ -327,7 +327,38 @@ export class InferenceClient {
     })
   }
 
+  /**
+   * Whether a WebGPU adapter exists, asked of a short-lived inference process of its own (the
+   * probe loads the GPU libraries, which neither main nor the long-lived process should carry
+   * for nothing). Resolves `found: false` with the reason when the probe cannot run.
+   */
+  probeWebGpu(timeoutMs = 30_000): Promise<{ found: boolean; reason: string | null }> {
+    const file = this.options.entryFile ?? defaultEntryFile()
+    const child = (this.options.spawn ?? forkInferenceProcess)(file)
+    child.keepHostAlive(false)
+    return new Promise((resolve) => {
+      let settled = false
+      const answer = (found: boolean, reason: string | null): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        child.kill()
+        resolve({ found, reason })
+      }
+      const timer = setTimeout(
+        () => answer(false, `the WebGPU check did not answer within ${timeoutMs / 1000} s`),
+        timeoutMs
+      )
+      child.onMessage((message) => {
+        if (message.type === 'webgpu') answer(message.found, message.reason)
+      })
+      child.onExit((exit) => answer(false, `the WebGPU check ended early (${describeExit(exit)})`))
+      child.send({ type: 'probe-webgpu', requestId: 1 })
+    })
+  }
+
   private onMessage(message: InferenceMessage): void {
+    if (message.type === 'webgpu') return
     if (message.type === 'fatal') {
       this.crashMessage = `the inference process crashed: ${message.message}`
       return

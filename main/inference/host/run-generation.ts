@@ -1,15 +1,19 @@
 import { performance } from 'node:perf_hooks'
 import { CfgCutoffSchema, CfgIntervalSchema } from '../../../shared/params'
 import type { CfgCutoff, CfgInterval } from '../../../shared/params'
-import type { PreviewFrame, RgbaImage, RunSnapshot } from '../../engine'
+import type { ClipTokenizer, PreviewFrame, RgbaImage, RunSnapshot } from '../../engine'
 import {
   checkSnapshotModel,
   checkSnapshotScheduler,
   Generator,
+  isTruncationWarning,
   LiveGuidanceCallback,
+  loadPromptTokenizer,
   MultiPipelineCallbacks,
   PreviewCallback,
-  StopCallback
+  promptLength,
+  StopCallback,
+  truncationNotice
 } from '../../engine'
 import type { LiveGuidanceReport } from '../../engine'
 import { checkStepIndices, planSchedule } from '../../jobs/run-plan'
@@ -64,6 +68,31 @@ function applyPlan(cached: CachedPipeline, request: GenerationRequest): Schedule
   return plan
 }
 
+/** The last model's prompt tokenizer, for the truncation notices (tokenizers hold no native memory). */
+let promptTokenizer: { modelDir: string; tokenizer: Promise<ClipTokenizer> } | null = null
+
+/**
+ * Short notices for a prompt or negative prompt longer than the model reads. They replace the
+ * engine's diffusers-worded warning, which quotes the whole dropped text (thousands of characters
+ * for a pasted essay, replacement characters when a cut falls inside an emoji) and says nothing
+ * about the negative prompt, which is cut all the same.
+ */
+async function truncationNotices(request: GenerationRequest, cfg: boolean): Promise<string[]> {
+  if (promptTokenizer?.modelDir !== request.modelDir) {
+    const tokenizer = loadPromptTokenizer(request.modelDir)
+    tokenizer.catch(() => (promptTokenizer = null))
+    promptTokenizer = { modelDir: request.modelDir, tokenizer }
+  }
+  const tokenizer = await promptTokenizer.tokenizer
+  const notices = [truncationNotice('The prompt', promptLength(tokenizer, request.prompt))]
+  if (cfg) {
+    notices.push(
+      truncationNotice('The negative prompt', promptLength(tokenizer, request.negativePrompt))
+    )
+  }
+  return notices.filter((n): n is string => n !== null)
+}
+
 /** The live guidance's report in the protocol's terms. */
 function protocolReport(report: LiveGuidanceReport): CutoffReport {
   const { interval, startStep, ...rest } = report
@@ -105,7 +134,7 @@ export function startGeneration(
   // Each distinct warning is reported once: load-time ones go out as soon as loading is done
   // and come back with the result.
   const warn = (message: string): void => {
-    if (warnings.includes(message)) return
+    if (isTruncationWarning(message) || warnings.includes(message)) return
     warnings.push(message)
     hooks.warning(message)
   }
@@ -132,6 +161,8 @@ export function startGeneration(
     }
     const plan = applyPlan(cached, request)
     for (const message of plan.warnings) warn(message)
+    const guidance = request.guidanceScale ?? pipe.defaults.guidanceScale
+    for (const message of await truncationNotices(request, guidance > 1)) warn(message)
     live = new LiveGuidanceCallback({
       family: pipe.family,
       cutoff: pending.cutoff,

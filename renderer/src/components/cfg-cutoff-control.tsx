@@ -5,7 +5,12 @@ import {
   predictedWindowSaving
 } from '../../../shared/guidance-window'
 import { batchWorkSaved, cutoffFromPercent, minLivePercent } from '../lib/cfg-cutoff'
-import { intervalFromForm, parseNumberField, validCutoffFromForm } from '../lib/form-params'
+import {
+  cutoffStepError,
+  intervalFromForm,
+  parseNumberField,
+  validCutoffFromForm
+} from '../lib/form-params'
 import { guidanceSummary, measuredSummary } from '../lib/guidance-text'
 import { formatPercent } from '../lib/run-stats'
 import { useAppStore } from '../store/app-store'
@@ -101,10 +106,15 @@ export function CfgCutoffControl(): JSX.Element {
     set('cutoffPercent', percent)
     if (running) moveLiveCutoff(cutoffFromPercent(percent))
   }
+  // Checked as typed, in the field's own 1-based words: 0, T + 1, 2.5 and "abc" are refused here.
+  const stepError =
+    values.cutoffMode === 'step' && total > 0
+      ? cutoffStepError(values.cutoffStepNumber, total)
+      : null
   const onStepNumber = (text: string): void => {
     set('cutoffStepNumber', text)
     const n = parseNumberField(text)
-    if (running && typeof n === 'number' && Number.isInteger(n) && n >= 1) {
+    if (running && typeof n === 'number' && cutoffStepError(text, total) === null) {
       moveLiveCutoff({ stepIndex: n - 1 })
     }
   }
@@ -172,6 +182,7 @@ export function CfgCutoffControl(): JSX.Element {
             className="cutoff-step-input"
             data-testid="cutoff-step-input"
             aria-label="Last step with guidance (1-based step number)"
+            aria-invalid={stepError !== null}
             value={values.cutoffStepNumber}
             disabled={locked}
             placeholder="step"
@@ -201,7 +212,13 @@ export function CfgCutoffControl(): JSX.Element {
       {running && liveCutoff?.refused !== undefined && (
         <p className="field-error">{liveCutoff.refused}</p>
       )}
-      {error !== undefined && <p className="field-error">{error}</p>}
+      {stepError !== null ? (
+        <p className="field-error" data-testid="cutoff-step-error">
+          Step: {stepError}
+        </p>
+      ) : (
+        error !== undefined && <p className="field-error">{error}</p>
+      )}
       {measured !== null && (
         <p className="cutoff-measured" data-testid="cutoff-measured">
           Last run:{' '}

@@ -7,8 +7,9 @@ import { useLibraryStore } from '../store/library-store'
 /**
  * Downloads from the Hugging Face Hub: a curated ONNX export, or any repository and revision
  * typed in, with an optional access token for gated repositories (sent with this download only;
- * main never stores or logs it). Each download shows bytes, rate and time left, and can be
- * cancelled; a finished one joins the model library.
+ * main never stores or logs it). A Hub page URL pasted as the repository works too. Each download
+ * shows bytes, rate and time left (or the retry it waits for), and can be cancelled; a failed one
+ * can be retried, an ended one dismissed; a finished one joins the model library.
  */
 export function DownloadsPanel(): JSX.Element {
   const api = useAppStore((s) => s.api)
@@ -18,6 +19,8 @@ export function DownloadsPanel(): JSX.Element {
   const load = useLibraryStore((s) => s.loadDownloads)
   const start = useLibraryStore((s) => s.startDownload)
   const cancel = useLibraryStore((s) => s.cancelDownload)
+  const dismiss = useLibraryStore((s) => s.dismissDownload)
+  const retry = useLibraryStore((s) => s.retryDownload)
   const [knownKey, setKnownKey] = useState('')
   const [repo, setRepo] = useState('')
   const [revision, setRevision] = useState('')
@@ -97,7 +100,7 @@ export function DownloadsPanel(): JSX.Element {
           data-testid="download-repo-input"
           type="text"
           spellCheck={false}
-          placeholder="owner/name"
+          placeholder="owner/name or a Hub URL"
           value={repo}
           onChange={(e) => setRepo(e.target.value)}
         />
@@ -165,6 +168,25 @@ export function DownloadsPanel(): JSX.Element {
                 onClick={() => void cancel(d.id)}
               >
                 Cancel
+              </button>
+            )}
+            {(d.state === 'failed' || d.state === 'cancelled') && (
+              <button
+                type="button"
+                data-testid={`download-retry-${d.id}`}
+                onClick={() => void retry(d)}
+              >
+                Retry
+              </button>
+            )}
+            {d.state !== 'running' && (
+              <button
+                type="button"
+                data-testid={`download-dismiss-${d.id}`}
+                aria-label={`Dismiss the download of ${d.repo}`}
+                onClick={() => void dismiss(d.id)}
+              >
+                Dismiss
               </button>
             )}
           </li>

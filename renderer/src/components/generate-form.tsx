@@ -1,7 +1,7 @@
 import type { FormEvent, JSX } from 'react'
 import { LIMITS } from '../../../shared/params'
-import { sizeHint } from '../lib/form-params'
-import { useAppStore } from '../store/app-store'
+import { MAX_BATCH_COUNT, sizeHint } from '../lib/form-params'
+import { defaultModel, useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { generate } from '../store/run-actions'
 import { BranchMarker } from './branch-marker'
@@ -13,6 +13,13 @@ import { NumberField } from './number-field'
 import { ProviderField } from './provider-field'
 import { SchedulerField } from './scheduler-field'
 import { SeedField } from './seed-field'
+import { TokenCounter } from './token-counter'
+
+/** The form's model, else the default one. */
+function defaultModelFor(modelId: string): ReturnType<typeof defaultModel> {
+  const app = useAppStore.getState()
+  return app.models.find((m) => m.id === modelId) ?? defaultModel(app)
+}
 
 /** The generation parameters: the left-hand column. */
 export function GenerateForm(): JSX.Element {
@@ -54,6 +61,12 @@ export function GenerateForm(): JSX.Element {
           aria-describedby={describedBy('prompt', errors.prompt, true)}
           onChange={(e) => set('prompt', e.target.value)}
         />
+        <TokenCounter
+          testId="prompt-token-count"
+          what="prompt"
+          modelId={values.modelId}
+          text={values.prompt}
+        />
       </Field>
       <Field htmlFor="negative-prompt" label="Negative prompt" error={errors.negativePrompt}>
         <textarea
@@ -64,6 +77,12 @@ export function GenerateForm(): JSX.Element {
           aria-invalid={errors.negativePrompt !== undefined}
           aria-describedby={describedBy('negative-prompt', errors.negativePrompt, undefined)}
           onChange={(e) => set('negativePrompt', e.target.value)}
+        />
+        <TokenCounter
+          testId="negative-prompt-token-count"
+          what="negative prompt"
+          modelId={values.modelId}
+          text={values.negativePrompt}
         />
       </Field>
       <div className="field-row">
@@ -141,6 +160,32 @@ export function GenerateForm(): JSX.Element {
         />
       </div>
       <SchedulerField />
+      <div className="field-row batch-row">
+        <NumberField
+          id="batch-count"
+          label="Batch count"
+          testId="batch-count-input"
+          value={values.batchCount}
+          step={1}
+          min={1}
+          max={MAX_BATCH_COUNT}
+          error={errors.batchCount}
+          hint="runs, seeds s, s+1, …"
+          onChange={(v) => set('batchCount', v)}
+        />
+        <NumberField
+          id="images-per-prompt"
+          label="Images per prompt"
+          testId="images-per-prompt-input"
+          value={values.imagesPerPrompt}
+          step={1}
+          min={LIMITS.numImagesPerPrompt.min}
+          max={LIMITS.numImagesPerPrompt.max}
+          error={errors.imagesPerPrompt}
+          hint="in one batch"
+          onChange={(v) => set('imagesPerPrompt', v)}
+        />
+      </div>
       <ProviderField />
       <div className="field-row previews-row">
         <NumberField
@@ -165,6 +210,16 @@ export function GenerateForm(): JSX.Element {
           />
           Keep every step&apos;s preview in history
         </label>
+      </div>
+      <div className="button-row">
+        <button
+          type="button"
+          data-testid="form-reset"
+          title="Every field back to the model's defaults, with an empty prompt"
+          onClick={() => useFormStore.getState().reset(defaultModelFor(values.modelId))}
+        >
+          Reset form
+        </button>
       </div>
     </form>
   )

@@ -3,6 +3,7 @@ import type { JSX, ReactNode } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
 import { useInView } from '../hooks/use-in-view'
+import { samplerLabel } from '../lib/labels'
 
 /** Props of {@link HistoryItem}. */
 export interface HistoryItemProps {
@@ -48,6 +49,9 @@ export const HistoryItem = memo(function HistoryItem({
               : `${result.numInferenceSteps} steps`}{' '}
             · seed {result.seed}
             {from != null && ` · from step ${from.step + 1}`}
+          </span>
+          <span className="muted" data-testid="history-item-settings">
+            {samplerLabel(result)} · CFG {result.guidanceScale}
           </span>
         </span>
       </button>

@@ -3,10 +3,12 @@ import type { JSX } from 'react'
 import { filterHistory } from '../lib/history-filter'
 import { branchTree, type BranchNode } from '../lib/history-tree'
 import { useHistoryStore } from '../store/history-store'
-import { HistoryDetail } from './history-detail'
 import { HistoryItem } from './history-item'
 
-/** Every stored result, newest first; one can be opened, restored or deleted. */
+/**
+ * Every stored result, newest first, filtered by prompt or seed; one opens in the main view
+ * (history-detail-pane.tsx), where it can be viewed, saved, restored or deleted.
+ */
 export function HistoryPanel(): JSX.Element {
   const entries = useHistoryStore((s) => s.entries)
   const loaded = useHistoryStore((s) => s.loaded)
@@ -16,7 +18,6 @@ export function HistoryPanel(): JSX.Element {
   // A store action: one function for the store's life, so the memoised tiles stay put.
   const toggleSelected = useHistoryStore((s) => s.toggleSelected)
   const [filter, setFilter] = useState('')
-  const selected = entries.find((e) => e.id === selectedId)
   const shown = filterHistory(entries, filter)
   // Runs continued or branched from a run sit under it (a filtered list stays flat).
   const renderNode = ({ entry, branches }: BranchNode): JSX.Element => (
@@ -44,7 +45,6 @@ export function HistoryPanel(): JSX.Element {
         </p>
       )}
       {error !== null && <p className="field-error">History unavailable: {error}</p>}
-      {selected !== undefined && <HistoryDetail key={selected.id} entry={selected} />}
       {loaded && entries.length === 0 && (
         <p className="muted">Results appear here, with their parameters, as runs finish.</p>
       )}
@@ -58,6 +58,11 @@ export function HistoryPanel(): JSX.Element {
           value={filter}
           onChange={(e) => setFilter(e.target.value)}
         />
+      )}
+      {entries.length > 0 && shown.length === 0 && (
+        <p className="muted" role="status" data-testid="history-filter-empty">
+          No stored result matches “{filter.trim()}” (prompt or seed).
+        </p>
       )}
       <ul className="history-grid" aria-label="Stored results">
         {(filter.trim() === ''

@@ -1,9 +1,15 @@
+import { useState } from 'react'
 import type { JSX } from 'react'
+import type { RgbaImage } from '../contract'
 import { useObjectUrl } from '../hooks/use-object-url'
 import { usePersistentFlag } from '../hooks/use-persistent-flag'
 import { usePreviewFrame } from '../hooks/use-preview-frame'
+import { historyImageBlob } from '../lib/history-images'
+import { resultFileName } from '../lib/image-files'
 import { samplerLabel } from '../lib/labels'
+import { rgbaToPngBlob } from '../lib/paint-rgba'
 import { paramsOfResult } from '../lib/resume-params'
+import { useAppStore } from '../store/app-store'
 import { formatDuration } from '../lib/run-stats'
 import type { ResultMetadata } from '../contract'
 import { useJobStore } from '../store/job-store'
@@ -17,7 +23,11 @@ import {
 import { LiveCanvas } from './live-canvas'
 import { PreviewMethodPicker } from './preview-method-picker'
 import { RgbaCanvas } from './rgba-canvas'
+import { ImageActions } from './image-actions'
 import { StepDetails } from './step-details'
+
+/** No batch: one shared empty list, so "no batch" does not look like a change. */
+const NO_BATCH: readonly { image: RgbaImage; historyId: string | null }[] = []
 
 /** The newest step's preview, large; only this and {@link LiveCaption} follow every step. */
 function LiveStageCanvas({ jobId, className }: { jobId: string; className: string }): JSX.Element {
@@ -84,8 +94,17 @@ export function LiveView(): JSX.Element {
   const jobId = useJobStore((s) => s.live?.jobId ?? null)
   const inspected = useJobStore(selectInspectedStep)
   const total = useJobStore(selectTotal)
-  const finalImage = useJobStore((s) => s.live?.finalImage ?? null)
+  const liveFinal = useJobStore((s) => s.live?.finalImage ?? null)
+  const liveHistoryId = useJobStore((s) => s.live?.historyId ?? null)
+  const batch = useJobStore((s) => s.live?.batch ?? NO_BATCH)
   const result = useJobStore((s) => s.live?.result ?? null)
+  const api = useAppStore((s) => s.api)
+  // Which image of a batch is shown large (reset when another job's batch arrives).
+  const [picked, setPicked] = useState<{ batch: typeof batch; index: number } | null>(null)
+  const pickedIndex = picked !== null && picked.batch === batch ? picked.index : 0
+  const shown = batch[pickedIndex]
+  const finalImage = shown?.image ?? liveFinal
+  const historyId = shown === undefined ? liveHistoryId : shown.historyId
   const prompt = useJobStore((s) => s.live?.params?.prompt ?? '')
   const warnings = useJobStore((s) => s.live?.warnings ?? null)
   const inspect = useJobStore((s) => s.inspect)
@@ -127,6 +146,7 @@ export function LiveView(): JSX.Element {
       ) : (
         <img src={finalUrl} alt={alt} className="stage-image" data-testid="final-image" />
       )
+    const image = finalImage
     caption = (
       <>
         <span data-testid="result-summary">
@@ -135,8 +155,20 @@ export function LiveView(): JSX.Element {
             : 'Final image'}{' '}
           · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
           {formatDuration(result.totalMs)} on {result.provider}
+          {batch.length > 1 && ` · image ${pickedIndex + 1} of ${batch.length}`}
           {result.resumedFrom != null && ` · continued from step ${result.resumedFrom.step + 1}`}
         </span>
+        <ImageActions
+          prefix="result"
+          alt={alt}
+          historyId={historyId}
+          fileName={resultFileName(result.seed, batch.length > 1 ? pickedIndex : undefined)}
+          png={() =>
+            historyId !== null && api !== null
+              ? historyImageBlob(api, historyId)
+              : rgbaToPngBlob(image)
+          }
+        />
         {result.interrupted && result.stepsRun > 0 && <ContinueButton result={result} />}
       </>
     )
@@ -147,7 +179,31 @@ export function LiveView(): JSX.Element {
 
   return (
     <section className="stage" aria-label="Live view">
-      <div className="stage-frame">{body}</div>
+      {jobId !== null && prompt !== '' && (
+        <p className="stage-prompt" data-testid="live-prompt" title={prompt}>
+          {prompt}
+        </p>
+      )}
+      <div className="stage-frame" data-testid="stage-frame">
+        {body}
+      </div>
+      {batch.length > 1 && inspected === undefined && (
+        <ul className="batch-strip" aria-label="Images of this run">
+          {batch.map((b, i) => (
+            <li key={i}>
+              <button
+                type="button"
+                data-testid="batch-image"
+                aria-pressed={i === pickedIndex}
+                aria-label={`Image ${i + 1} of ${batch.length}`}
+                onClick={() => setPicked({ batch, index: i })}
+              >
+                <RgbaCanvas image={b.image} className="batch-thumb" />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="stage-caption">
         <div className="stage-caption-text">{caption}</div>
         <div className="stage-options">

@@ -1,8 +1,10 @@
 import { useEffect } from 'react'
 import { useLibraryStore } from '../store/library-store'
+import { loadParametersFromPng } from '../store/png-parameters'
 
 /**
- * Dropping a folder anywhere on the window adds it to the model library. Electron's preload
+ * Dropping a PNG anywhere on the window reads its generation parameters into the form (A1111's
+ * PNG Info); dropping a folder adds it to the model library. Electron's preload
  * gives the dropped folder's path (`window.stepwise.pathForFile`); a browser never reveals it,
  * so there the user is told to type the path instead. Dropped files never navigate the page.
  */
@@ -20,6 +22,10 @@ export function useFolderDrop(): void {
       e.preventDefault()
       const file = e.dataTransfer?.files[0]
       if (file === undefined) return
+      if (file.type === 'image/png' || /\.png$/i.test(file.name)) {
+        void loadParametersFromPng(file)
+        return
+      }
       const path = window.stepwise?.pathForFile?.(file) ?? ''
       const library = useLibraryStore.getState()
       if (path === '') {

@@ -36,6 +36,18 @@ describe('download progress text', () => {
     )
   })
 
+  it('says a stalled download waits to retry, and why', () => {
+    const retry = {
+      attempt: 2,
+      of: 5,
+      reason: 'cannot reach the Hugging Face Hub (offline?)',
+      at: 0
+    }
+    expect(describeDownload({ ...base, retry })).toBe(
+      'waiting to retry (2 of 5): cannot reach the Hugging Face Hub (offline?)'
+    )
+  })
+
   it('formats ETAs', () => {
     expect(formatEta(45.4)).toBe('45 s')
     expect(formatEta(185)).toBe('3 min 05 s')

@@ -25,6 +25,10 @@ export function describeDownload(d: DownloadSummary): string {
     case 'cancelled':
       return d.message ?? d.state
     default: {
+      // A stalled download says why and that it will try again, as it waits.
+      if (d.retry !== undefined) {
+        return `waiting to retry (${d.retry.attempt} of ${d.retry.of}): ${d.retry.reason}`
+      }
       if (d.totalBytes === null) return 'listing the repository…'
       const parts = [`${formatBytes(d.doneBytes)} of ${formatBytes(d.totalBytes)}`]
       if (d.bytesPerSecond !== null) parts.push(`${formatBytes(d.bytesPerSecond)}/s`)

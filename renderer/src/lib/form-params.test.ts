@@ -4,6 +4,7 @@ import type { FormValues } from './form-params'
 import {
   checkForm,
   cutoffFromForm,
+  cutoffStepError,
   formToCandidate,
   parseNumberField,
   parseSeedField,
@@ -30,6 +31,15 @@ describe('parseNumberField', () => {
     expect(parseNumberField('7.5')).toBe(7.5)
     expect(parseNumberField('-1')).toBe(-1)
     expect(parseNumberField('12a')).toBe('12a')
+  })
+
+  it('keeps an integer too large for a double as typed, so messages quote it exactly', () => {
+    expect(parseNumberField('18446744073709551616')).toBe('18446744073709551616')
+    const check = checkForm({ ...filled, seed: '18446744073709551616' })
+    expect(check.ok).toBe(false)
+    if (check.ok) return
+    expect(check.fieldErrors.seed).toContain('18446744073709551616')
+    expect(check.message).not.toContain('18446744073709552000')
   })
 
   it('reads an empty seed and A1111’s -1 as random', () => {
@@ -63,7 +73,10 @@ describe('checkForm', () => {
     expect(check.fieldErrors.steps).toBe('must be an integer from 1 to 500 (got 0)')
     expect(check.fieldErrors.width).toBe('must be a multiple of 8 from 8 to 2048 (got 65)')
     expect(check.fieldErrors.guidance).toBe('must be a finite number from 0 to 50 (got "lots")')
-    expect(check.message).toMatch(/^Cannot generate: numInferenceSteps: must be an integer/)
+    // Named by the field's label, not the parameter's internal name.
+    expect(check.message).toMatch(/^Cannot generate: Steps: must be an integer/)
+    expect(check.message).toContain('; Width: must be a multiple of 8')
+    expect(check.message).not.toMatch(/numInferenceSteps|guidanceScale/)
   })
 
   it('refuses a size the model’s UNet cannot halve next to the field (issue 13: 72 px crashed)', () => {
@@ -76,7 +89,7 @@ describe('checkForm', () => {
     expect(check.fieldErrors.height).toMatch(
       /^must be a multiple of 16 .*\(got 88; try 80 or 96\)$/
     )
-    expect(check.message).toMatch(/^Cannot generate: width: must be a multiple of 16 .*; height: /)
+    expect(check.message).toMatch(/^Cannot generate: Width: must be a multiple of 16 .*; Height: /)
     expect(checkForm({ ...filled, width: '80' }, { sizeMultiple: 16 }).ok).toBe(true)
     // Left empty, the size is the model's default, which fits it.
     expect(checkForm({ ...filled, width: '' }, { sizeMultiple: 16 }).ok).toBe(true)
@@ -87,6 +100,39 @@ describe('checkForm', () => {
     const candidate = formToCandidate({ ...filled, steps: '', width: '' })
     expect(candidate).not.toHaveProperty('numInferenceSteps')
     expect(candidate).not.toHaveProperty('width')
+  })
+})
+
+describe('the exact-step cutoff field', () => {
+  const exact = (text: string): FormValues => ({
+    ...filled,
+    cutoffMode: 'step',
+    cutoffStepNumber: text
+  })
+
+  it('takes whole step numbers from 1 to T, 1-based as typed', () => {
+    expect(cutoffStepError('1', 20)).toBeNull()
+    expect(cutoffStepError('20', 20)).toBeNull()
+    expect(cutoffStepError('', 20)).toBeNull()
+    const check = checkForm(exact('20'), { total: 20 })
+    expect(check.ok && check.params.cfgCutoff).toEqual({ stepIndex: 19 })
+  })
+
+  it('refuses 0, T + 1, 2.5 and "abc" in the field itself, in 1-based words', () => {
+    for (const [text, got] of [
+      ['0', '0'],
+      ['21', '21'],
+      ['2.5', '2.5'],
+      ['abc', '"abc"']
+    ] as const) {
+      const message = `must be a whole step number from 1 to 20 (got ${got})`
+      expect(cutoffStepError(text, 20)).toBe(message)
+      const check = checkForm(exact(text), { total: 20 })
+      expect(check.ok).toBe(false)
+      if (check.ok) continue
+      expect(check.fieldErrors.cutoff).toBe(message)
+      expect(check.message).toBe(`Cannot generate: CFG cutoff step: ${message}`)
+    }
   })
 })
 
@@ -103,7 +149,8 @@ describe('cutoffFromForm', () => {
     expect(validCutoffFromForm({ ...filled, cutoffMode: 'step', cutoffStepNumber: 'x' })).toBeNull()
     const bad = checkForm({ ...filled, cutoffMode: 'step', cutoffStepNumber: '0' })
     expect(bad.ok).toBe(false)
-    if (!bad.ok) expect(bad.fieldErrors.cutoff).toMatch(/must be an integer from 0/)
+    if (!bad.ok)
+      expect(bad.fieldErrors.cutoff).toBe('must be a whole step number from 1 to 20 (got 0)')
   })
 })
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { CfgCutoffSchema, GenerateParamsSchema } from '../../../shared/params'
+import { paramLabel } from '../../../shared/labels'
 import { describeZodError } from '../../../shared/validation'
 import { sizeMultipleIssue } from '../../../shared/size-multiple'
 import type { ProviderName } from '../../../shared/params'
@@ -73,6 +74,10 @@ export interface FormValues {
   previewMethod: string
   /** onnxruntime execution provider; `auto` lets main pick the best available one. */
   provider: ProviderName
+  /** How many runs one Generate queues, with seeds s, s + 1, … */
+  batchCount: string
+  /** Images each run makes (diffusers' `num_images_per_prompt`). */
+  imagesPerPrompt: string
 }
 
 /** Form fields that can carry a validation message. */
@@ -91,6 +96,8 @@ export type FieldName =
   | 'branch'
   | 'stopAtStep'
   | 'previewEvery'
+  | 'batchCount'
+  | 'imagesPerPrompt'
   | 'previewMethod'
 
 const FIELD_OF_PARAM: Record<string, FieldName> = {
@@ -108,6 +115,7 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
   resumeFrom: 'branch',
   stopAtStep: 'stopAtStep',
   previewEvery: 'previewEvery',
+  numImagesPerPrompt: 'imagesPerPrompt',
   previewMethod: 'previewMethod'
 }
 
@@ -118,6 +126,9 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
 export function parseNumberField(text: string): number | string | undefined {
   const trimmed = text.trim()
   if (trimmed === '') return undefined
+  // An integer a double cannot hold exactly stays text: the message then quotes what was typed
+  // (2^64 would otherwise read back as 18446744073709552000).
+  if (/^[+-]?\d+$/.test(trimmed) && !Number.isSafeInteger(Number(trimmed))) return trimmed
   return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(trimmed) ? Number(trimmed) : trimmed
 }
 
@@ -181,7 +192,8 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
     ['guidanceScale', values.guidance],
     ['width', values.width],
     ['height', values.height],
-    ['previewEvery', values.previewEvery]
+    ['previewEvery', values.previewEvery],
+    ['numImagesPerPrompt', values.imagesPerPrompt]
   ]
   for (const [key, text] of numeric) {
     const value = parseNumberField(text)
@@ -195,16 +207,76 @@ export type FormCheck =
   | { ok: true; params: GenerateParams }
   | { ok: false; message: string; fieldErrors: Partial<Record<FieldName, string>> }
 
+/** Most runs one Generate may queue. */
+export const MAX_BATCH_COUNT = 100
+
+/** What is wrong with the batch count field (a whole number of runs), or null. */
+export function batchCountError(text: string): string | null {
+  const trimmed = text.trim()
+  if (trimmed === '') return null
+  const n = Number(trimmed)
+  return /^\d+$/.test(trimmed) && n >= 1 && n <= MAX_BATCH_COUNT
+    ? null
+    : `must be a whole number from 1 to ${MAX_BATCH_COUNT} (got ${/^[+-]?(\d+\.?\d*|\.\d+)$/.test(trimmed) ? trimmed : JSON.stringify(trimmed)})`
+}
+
+/** The number of runs the batch count field asks for (1 when empty). */
+export function batchCountOf(values: FormValues): number {
+  const trimmed = values.batchCount.trim()
+  return trimmed === '' ? 1 : Number(trimmed)
+}
+
+/**
+ * What is wrong with the exact-step cutoff field, in the field's own 1-based terms: a whole step
+ * number from 1 to `total` (T, the steps the run will have); null when it is fine or empty.
+ */
+export function cutoffStepError(text: string, total: number): string | null {
+  const trimmed = text.trim()
+  if (trimmed === '') return null
+  const allowed = `must be a whole step number from 1 to ${total}`
+  if (!/^\d+$/.test(trimmed)) {
+    const got = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(trimmed) ? trimmed : JSON.stringify(trimmed)
+    return `${allowed} (got ${got})`
+  }
+  const n = Number(trimmed)
+  return n >= 1 && n <= total ? null : `${allowed} (got ${trimmed})`
+}
+
 /**
  * Validates the form with main's schema, then the size against the model's size multiple (main's
  * run plan refuses the same sizes with the same words); on failure, says what is wrong per field.
+ * `model.total` is T as main plans it for the form (the step count until that answer is in),
+ * which bounds the exact-step cutoff.
  */
-export function checkForm(values: FormValues, model: { sizeMultiple?: number } = {}): FormCheck {
+export function checkForm(
+  values: FormValues,
+  model: { sizeMultiple?: number | undefined; total?: number | null } = {}
+): FormCheck {
+  const batch = batchCountError(values.batchCount)
+  if (batch !== null) {
+    return {
+      ok: false,
+      message: `Cannot generate: Batch count: ${batch}`,
+      fieldErrors: { batchCount: batch }
+    }
+  }
+  if (values.cutoffMode === 'step') {
+    const steps = parseNumberField(values.steps)
+    const bound = model.total ?? (typeof steps === 'number' ? steps : null)
+    const error = bound === null ? null : cutoffStepError(values.cutoffStepNumber, bound)
+    if (error !== null) {
+      return {
+        ok: false,
+        message: `Cannot generate: CFG cutoff step: ${error}`,
+        fieldErrors: { cutoff: error }
+      }
+    }
+  }
   const parsed = GenerateParamsSchema.safeParse(formToCandidate(values))
   if (!parsed.success) {
     return {
       ok: false,
-      message: describeZodError('Cannot generate', parsed.error),
+      message: describeZodError('Cannot generate', parsed.error, paramLabel),
       fieldErrors: fieldErrorsOf(parsed.error)
     }
   }
@@ -216,7 +288,9 @@ export function checkForm(values: FormValues, model: { sizeMultiple?: number } =
       multiple === undefined || value === undefined ? null : sizeMultipleIssue(value, multiple)
     if (issue !== null) fieldErrors[name] = issue
   }
-  const problems = Object.entries(fieldErrors).map(([name, issue]) => `${name}: ${issue}`)
+  const problems = Object.entries(fieldErrors).map(
+    ([name, issue]) => `${paramLabel(name)}: ${issue}`
+  )
   if (problems.length > 0) {
     return { ok: false, message: `Cannot generate: ${problems.join('; ')}`, fieldErrors }
   }
@@ -286,7 +360,8 @@ export function valuesFromResult(
     keepPreviews: params.keepPreviews,
     previewEvery: String(params.previewEvery),
     previewMethod: params.previewMethod ?? '',
-    provider: params.provider
+    provider: params.provider,
+    imagesPerPrompt: String(params.numImagesPerPrompt)
   }
 }
 

@@ -34,3 +34,9 @@ export function forgetHistoryImages(id: string): void {
     url.then((u) => URL.revokeObjectURL(u)).catch(() => undefined)
   }
 }
+
+/** The stored PNG of a history entry (with its parameters chunk), for saving and copying. */
+export async function historyImageBlob(api: StepwiseApi, id: string): Promise<Blob> {
+  const bytes = await api.historyImage({ id })
+  return new Blob([bytes.slice()], { type: 'image/png' })
+}

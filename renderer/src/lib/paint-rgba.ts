@@ -19,14 +19,19 @@ export function paintRgba(canvas: HTMLCanvasElement, image: RgbaImage): void {
   context.putImageData(new ImageData(pixels, image.width, image.height), 0, 0)
 }
 
-/** Encodes an image once as PNG and returns a blob URL (for the final image, not for previews). */
-export function rgbaToObjectUrl(image: RgbaImage): Promise<string> {
+/** Encodes an image as PNG (no text chunks: history's own PNG carries the parameters). */
+export function rgbaToPngBlob(image: RgbaImage): Promise<Blob> {
   const canvas = document.createElement('canvas')
   paintRgba(canvas, image)
   return new Promise((resolve, reject) => {
     canvas.toBlob((blob) => {
       if (blob === null) reject(new Error('the image could not be encoded'))
-      else resolve(URL.createObjectURL(blob))
+      else resolve(blob)
     }, 'image/png')
   })
+}
+
+/** Encodes an image once as PNG and returns a blob URL (for the final image, not for previews). */
+export async function rgbaToObjectUrl(image: RgbaImage): Promise<string> {
+  return URL.createObjectURL(await rgbaToPngBlob(image))
 }

@@ -1,4 +1,5 @@
 import { create } from 'zustand'
+import type { ConnectionState } from '../api/ws-client'
 import type { Capabilities, ModelSummary, StepwiseApi } from '../contract'
 
 /** Connection-level state: which backend we talk to, what it can do, which models it has. */
@@ -9,11 +10,14 @@ export interface AppState {
   /** Why the model list could not be read (the rest of the app still works). */
   modelsError: string | null
   connectionError: string | null
+  /** Whether the server is reachable (browser mode; Electron's IPC is always connected). */
+  connection: ConnectionState
   /** Remembers the API and asks it for capabilities and models. */
   connect(api: StepwiseApi): Promise<void>
   /** Re-reads the model list (e.g. after the models folder changed). */
   refreshModels(): Promise<void>
   fail(message: string): void
+  setConnection(state: ConnectionState): void
 }
 
 /** The connection store. */
@@ -23,6 +27,7 @@ export const useAppStore = create<AppState>()((set, get) => ({
   models: [],
   modelsError: null,
   connectionError: null,
+  connection: 'connected',
   async connect(api) {
     set({ api, connectionError: null })
     try {
@@ -44,6 +49,9 @@ export const useAppStore = create<AppState>()((set, get) => ({
   },
   fail(message) {
     set({ connectionError: message })
+  },
+  setConnection(connection) {
+    set({ connection })
   }
 }))
 

@@ -58,8 +58,9 @@ export function routeEvents(
         // Decoding begins after the last step: the step count must be whole when the status line
         // says where a stopped run ended.
         if (event.state === 'decoding' || isTerminalJobState(event.state)) steps.flush()
-        if (isTerminalJobState(event.state)) {
-          // A finished job changed what the inference process holds (and its memory).
+        if (isTerminalJobState(event.state) || event.state === 'encoding') {
+          // A finished job changed what the inference process holds (and its memory); a job that
+          // has loaded shows the process running, the first run included.
           void useLibraryStore.getState().refreshStatus()
         }
         const store = useJobStore.getState()
@@ -108,7 +109,8 @@ export function routeEvents(
           event.image,
           event.result,
           event.historyId,
-          event.historyError ?? null
+          event.historyError ?? null,
+          event.batch ?? []
         )
         useFormStore.getState().rememberSeed(event.result.seed)
         if (event.historyError !== undefined && live.live?.jobId === event.jobId) {
@@ -124,6 +126,8 @@ export function routeEvents(
       case 'models:changed':
         void useAppStore.getState().refreshModels()
         void useLibraryStore.getState().refresh()
+        // A removed model's sessions were freed: the status bar must stop naming it.
+        void useLibraryStore.getState().refreshStatus()
         return
       case 'download:update':
         useLibraryStore.getState().applyDownload(event.download)

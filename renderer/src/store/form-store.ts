@@ -26,6 +26,8 @@ export interface FormState {
   ): void
   /** Replaces all values at once (e.g. from pasted A1111 parameters). */
   replaceValues(values: FormValues): void
+  /** Every field back to a fresh form on `model`'s defaults: an empty prompt, no cutoff, one run. */
+  reset(model: ModelSummary | null): void
   setFieldErrors(errors: Partial<Record<FieldName, string>>): void
   rememberSeed(seed: number): void
 }
@@ -60,7 +62,9 @@ export const INITIAL_VALUES: FormValues = {
   keepPreviews: false,
   previewEvery: '1',
   previewMethod: '',
-  provider: 'auto'
+  provider: 'auto',
+  batchCount: '1',
+  imagesPerPrompt: '1'
 }
 
 /** The generate form store. */
@@ -127,6 +131,10 @@ export const useFormStore = create<FormState>()((set) => ({
   },
   replaceValues(values) {
     set({ values, fieldErrors: {} })
+  },
+  reset(model) {
+    set({ values: INITIAL_VALUES, fieldErrors: {} })
+    if (model !== null) useFormStore.getState().applyModel(model)
   },
   setFieldErrors(errors) {
     set({ fieldErrors: errors })

@@ -113,3 +113,68 @@ describe('cutoffLocked', () => {
     expect(cutoffLocked(live())).toBe(false)
   })
 })
+
+describe('a page that connects mid-run', () => {
+  const report = (index: number) => {
+    const { hasPreview: _hasPreview, ...rest } = step(index)
+    return { ...rest, endedAt: 1000 + index }
+  }
+  const snapshot = (steps: number[]) => ({
+    job: {
+      jobId: 'run',
+      state: 'denoising' as const,
+      params,
+      seed: 7,
+      position: 0,
+      stopping: false,
+      numTimesteps: 10,
+      cfgCutoffStep: 4,
+      guidanceStartStep: 1
+    },
+    steps: steps.map(report),
+    preview: {
+      index: steps[steps.length - 1] ?? 0,
+      image: { width: 1, height: 1, rgba: new Uint8Array(4) }
+    },
+    // Steering's live state goes with the job: the range in force and a scale moved mid-run.
+    cutoff: {
+      cutoff: { ratio: 0.4 },
+      cutoffStep: 4,
+      locked: false,
+      cfgInterval: { startRatio: 0.1, endRatio: 1 },
+      guidanceStartStep: 1,
+      startLocked: true,
+      guidanceScale: 5
+    },
+    warnings: ['The prompt is 30 tokens long; the model reads 24, so the last 6 are ignored.']
+  })
+
+  it('takes over the running job with its steps so far, and events continue without doubles', () => {
+    const store = useJobStore.getState()
+    store.adopt(snapshot([0, 1, 2]), 5)
+    expect(live()).toMatchObject({ jobId: 'run', seed: 7, state: 'denoising', total: 10 })
+    expect(live().steps.map((s) => [s.index, s.hasPreview])).toEqual([
+      [0, false],
+      [1, false],
+      [2, true]
+    ])
+    expect(live().cutoff?.cutoffStep).toBe(4)
+    expect(live().cutoff).toMatchObject({
+      guidanceScale: 5,
+      guidanceStartStep: 1,
+      startLocked: true
+    })
+    expect(live().warnings).toHaveLength(1)
+    // An event of a step the snapshot already had, then the next one.
+    store.addSteps('run', [step(2), step(3)])
+    expect(live().steps.map((s) => s.index)).toEqual([0, 1, 2, 3])
+  })
+
+  it('keeps steps that events brought before the answer', () => {
+    const store = useJobStore.getState()
+    store.begin('run', null, null, 0, 'denoising')
+    store.addSteps('run', [step(3)])
+    store.adopt(snapshot([0, 1, 2]), 5)
+    expect(live().steps.map((s) => s.index)).toEqual([0, 1, 2, 3])
+  })
+})

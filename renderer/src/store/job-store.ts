@@ -6,6 +6,7 @@ import type {
   CfgCutoffState,
   GenerateParams,
   JobState,
+  LiveJobSnapshot,
   ResultMetadata,
   RgbaImage,
   StepReport
@@ -33,6 +34,8 @@ export interface LiveJob {
   cutoff: CfgCutoffState | null
   result: ResultMetadata | null
   finalImage: RgbaImage | null
+  /** Every image of a run that made several (images per prompt), with their history entries. */
+  batch: { image: RgbaImage; historyId: string | null }[]
   historyId: string | null
   historyError: string | null
   failure: string | null
@@ -52,6 +55,11 @@ export interface JobStoreState {
     numTimesteps: number,
     state?: JobState
   ): void
+  /**
+   * Takes over the running job as main describes it to a page that connects mid-run: its
+   * parameters, state, steps so far, cutoff and warnings (events then continue from there).
+   */
+  adopt(snapshot: LiveJobSnapshot, at: number): void
   applyState(jobId: string, state: JobState, message: string | undefined, at: number): void
   addSteps(jobId: string, steps: LiveStep[]): void
   applyCutoff(jobId: string, cutoff: CfgCutoffState): void
@@ -60,7 +68,8 @@ export interface JobStoreState {
     image: RgbaImage,
     result: ResultMetadata,
     historyId: string | null,
-    historyError: string | null
+    historyError: string | null,
+    batch?: { image: RgbaImage; historyId: string | null }[]
   ): void
   addWarning(jobId: string, message: string): void
   markStopping(jobId: string): void
@@ -80,7 +89,10 @@ function update(
   change: (job: LiveJob) => Partial<LiveJob>
 ): { live: LiveJob } | Record<string, never> {
   if (live === null || live.jobId !== jobId) return {}
-  return { live: { ...live, ...change(live) } }
+  const patch = change(live)
+  // Nothing changed: keep the object, so no subscriber re-renders.
+  if (Object.keys(patch).length === 0) return {}
+  return { live: { ...live, ...patch } }
 }
 
 /** The live-view store. */
@@ -115,10 +127,48 @@ export const useJobStore = create<JobStoreState>()((set) => ({
           cutoff: null,
           result: null,
           finalImage: null,
+          batch: [],
           historyId: null,
           historyError: null,
           failure: null,
           warnings: []
+        }
+      }
+    })
+  },
+  adopt(snapshot, at) {
+    const { job } = snapshot
+    set((s) => {
+      const same = s.live?.jobId === job.jobId ? s.live : null
+      const steps: LiveStep[] = snapshot.steps.map((report) => {
+        const { endedAt: _endedAt, ...step } = report
+        return { ...step, hasPreview: step.index === snapshot.preview?.index }
+      })
+      // Steps this page already had (events that came before the answer) keep their preview flag.
+      const known = new Map((same?.steps ?? []).map((step) => [step.index, step]))
+      const merged = steps.map((step) => known.get(step.index) ?? step)
+      const later = (same?.steps ?? []).filter(
+        (step) => step.index > (merged[merged.length - 1]?.index ?? -1)
+      )
+      return {
+        inspectedStep: same === null ? null : s.inspectedStep,
+        live: {
+          jobId: job.jobId,
+          seed: job.seed,
+          params: job.params,
+          state: same?.state ?? job.state,
+          stopping: job.stopping || (same?.stopping ?? false),
+          phaseStartedAt: same?.phaseStartedAt ?? { [job.state]: at },
+          steps: [...merged, ...later],
+          total: merged[merged.length - 1]?.total ?? job.numTimesteps,
+          cutoff: snapshot.cutoff,
+          result: null,
+          finalImage: null,
+          batch: [],
+          historyId: null,
+          historyError: null,
+          failure: null,
+          warnings: [...new Set([...snapshot.warnings, ...(same?.warnings ?? [])])]
         }
       }
     })
@@ -136,18 +186,24 @@ export const useJobStore = create<JobStoreState>()((set) => ({
   addSteps(jobId, steps) {
     set((s) =>
       update(s.live, jobId, (job) => {
-        const last = steps[steps.length - 1]
-        return { steps: [...job.steps, ...steps], total: last?.total ?? job.total }
+        // A page that connected mid-run may hear a step both in main's snapshot and as an event:
+        // steps arrive in order, so only those after the newest one it has are new.
+        const newest = job.steps[job.steps.length - 1]?.index ?? -1
+        const fresh = steps.filter((step) => step.index > newest)
+        if (fresh.length === 0) return {}
+        const last = fresh[fresh.length - 1]
+        return { steps: [...job.steps, ...fresh], total: last?.total ?? job.total }
       })
     )
   },
   applyCutoff(jobId, cutoff) {
     set((s) => update(s.live, jobId, () => ({ cutoff })))
   },
-  applyDone(jobId, image, result, historyId, historyError) {
+  applyDone(jobId, image, result, historyId, historyError, batch = []) {
     set((s) =>
       update(s.live, jobId, () => ({
         finalImage: image,
+        batch,
         result,
         historyId,
         historyError,

@@ -37,6 +37,10 @@ export interface LibraryState {
   loadDownloads(): Promise<void>
   startDownload(request: DownloadRequest): Promise<boolean>
   cancelDownload(id: string): Promise<void>
+  /** Removes an ended download from the list (main forgets it too). */
+  dismissDownload(id: string): Promise<void>
+  /** Starts an ended download again (same repository and revision) in place of the old entry. */
+  retryDownload(download: DownloadSummary): Promise<void>
   /** A `download:update` event: replaces (or adds) that download. */
   applyDownload(download: DownloadSummary): void
   refreshStatus(): Promise<void>
@@ -130,6 +134,23 @@ export const useLibraryStore = create<LibraryState>()((set, get) => ({
     } catch (error) {
       set({ downloadError: messageOf(error) })
     }
+  },
+  async dismissDownload(id) {
+    const api = useAppStore.getState().api
+    if (api === null) return
+    try {
+      await api.dismissDownload(id)
+      set((state) => ({ downloads: state.downloads.filter((d) => d.id !== id) }))
+    } catch (error) {
+      set({ downloadError: messageOf(error) })
+    }
+  },
+  async retryDownload(download) {
+    const started = await get().startDownload({
+      repo: download.repo,
+      ...(download.revision === 'main' ? {} : { revision: download.revision })
+    })
+    if (started) await get().dismissDownload(download.id)
   },
   applyDownload(download) {
     set((state) => {

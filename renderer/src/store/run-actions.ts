@@ -3,31 +3,42 @@ import type {
   CfgCutoffState,
   CfgInterval,
   GenerateParams,
+  JobTicket,
   ResultMetadata
 } from '../contract'
 import { isTerminalJobState } from '../contract'
-import { checkForm } from '../lib/form-params'
+import { batchCountOf, checkForm, intervalFromForm, validCutoffFromForm } from '../lib/form-params'
 import type { BranchSource } from '../lib/form-params'
 import { latestWinsCaller } from '../lib/latest-wins-caller'
 import { previewFrames } from '../lib/preview-frames'
 import { useAppStore } from './app-store'
 import { useFormStore } from './form-store'
+import { useHistoryStore } from './history-store'
 import { cutoffLocked, takesOverLiveView, useJobStore } from './job-store'
 import { messageOf, useNoticeStore } from './notice-store'
 import { useQueueStore } from './queue-store'
+import { useRunPlanStore } from './run-plan-store'
 
 /**
  * What the Generate, Stop and cutoff controls do. They live outside the components so the keyboard
  * shortcuts and the buttons share one implementation.
  */
 
-/** Queues validated parameters and shows the job in the live view; false if main refused. */
-async function queue(params: GenerateParams): Promise<boolean> {
+/** Whether two guidance settings (cutoffs, intervals) are the same. */
+function sameSetting(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+/**
+ * Queues validated parameters and shows the job in the live view; its ticket, or null if main
+ * refused (the error is shown).
+ */
+async function queue(params: GenerateParams): Promise<JobTicket | null> {
   const api = useAppStore.getState().api
   const notices = useNoticeStore.getState()
   if (api === null) {
     notices.showError('Not connected to the Stepwise engine.')
-    return false
+    return null
   }
   try {
     const ticket = await api.generate(params)
@@ -37,18 +48,23 @@ async function queue(params: GenerateParams): Promise<boolean> {
       if (jobs.live?.jobId !== ticket.jobId) previewFrames.reset(ticket.jobId)
       jobs.begin(ticket.jobId, ticket.seed, params, ticket.numTimesteps)
     }
-    void useQueueStore.getState().refresh()
-    return true
+    return ticket
   } catch (error) {
     notices.showError(messageOf(error))
-    return false
+    return null
+  } finally {
+    void useQueueStore.getState().refresh()
   }
 }
 
 /**
- * Validates the form (with main's schema) and queues a job. Invalid input is reported in the
- * error banner and next to the fields, and nothing is sent; main re-validates what is sent and
- * its message, if any, is shown as it is.
+ * Validates the form (with main's schema) and queues its runs: the batch count's runs with seeds
+ * s, s + 1, … (s drawn by main for a random seed), each making the form's images per prompt.
+ * Invalid input is reported in the error banner and next to the fields, and nothing is sent;
+ * main re-validates what is sent and its message, if any, is shown as it is.
+ *
+ * The form stays live while the request is on its way: a cutoff moved before the job is
+ * confirmed is sent to the job as soon as it is (otherwise it would be shown and never applied).
  *
  * @returns whether a job was queued
  */
@@ -60,17 +76,46 @@ export async function generate(): Promise<boolean> {
   }
   const form = useFormStore.getState()
   const model = useAppStore.getState().models.find((m) => m.id === form.values.modelId)
-  const check = checkForm(form.values, { sizeMultiple: model?.defaults.sizeMultiple })
+  const check = checkForm(form.values, {
+    sizeMultiple: model?.defaults.sizeMultiple,
+    total: useRunPlanStore.getState().numTimesteps
+  })
   if (!check.ok) {
     form.setFieldErrors(check.fieldErrors)
     notices.showError(check.message)
     return false
   }
   notices.clearError()
-  const queued = await queue(check.params)
+  // A branch is one run: it keeps its parent's seed, so a batch of seeds cannot branch.
+  const count = form.values.branchFrom === null ? batchCountOf(form.values) : 1
+  let firstSeed: number | null = check.params.seed
+  for (let k = 0; k < count; k++) {
+    // Runs after the first take the guidance as the form has it when each is queued.
+    const now = useFormStore.getState().values
+    const params =
+      k === 0
+        ? check.params
+        : {
+            ...check.params,
+            seed: (firstSeed as number) + k,
+            cfgCutoff: validCutoffFromForm(now),
+            cfgInterval: intervalFromForm(now)
+          }
+    const ticket = await queue(params)
+    if (ticket === null) return false
+    if (k === 0) firstSeed = ticket.seed
+    // Moved while the job was on its way: send it now, or it would be shown and never applied.
+    const after = useFormStore.getState().values
+    const cutoff = validCutoffFromForm(after)
+    if (!sameSetting(cutoff, params.cfgCutoff)) sendCutoff({ jobId: ticket.jobId, cutoff })
+    const interval = intervalFromForm(after)
+    if (!sameSetting(interval, params.cfgInterval)) {
+      sendInterval({ jobId: ticket.jobId, interval })
+    }
+  }
   // A branch is one run: the next Generate starts afresh unless another step is chosen.
-  if (queued && form.values.branchFrom !== null) useFormStore.getState().set('branchFrom', null)
-  return queued
+  if (form.values.branchFrom !== null) useFormStore.getState().set('branchFrom', null)
+  return true
 }
 
 /**
@@ -78,18 +123,21 @@ export async function generate(): Promise<boolean> {
  * history entry, or the job's steps the inference process holds). Nothing to edit, so it queues
  * at once; the result is the image the run would have made had it not been stopped.
  */
-export function continueRun(
+export async function continueRun(
   params: GenerateParams,
   result: Pick<ResultMetadata, 'stepsRun' | 'seed'>,
   source: { historyId: string } | { jobId: string }
 ): Promise<boolean> {
   useNoticeStore.getState().clearError()
-  return queue({
+  // From a History entry: back to the live view, where the continued run is shown.
+  useHistoryStore.getState().select(null)
+  const ticket = await queue({
     ...params,
     seed: result.seed,
     stopAtStep: null,
     resumeFrom: { ...source, step: result.stepsRun - 1 }
   })
+  return ticket !== null
 }
 
 /**
@@ -103,6 +151,8 @@ export function branchFrom(
 ): void {
   useFormStore.getState().branch(params, result, source)
   useNoticeStore.getState().clearError()
+  // From a History entry: back to the live view, where the branch will run.
+  useHistoryStore.getState().select(null)
   document.getElementById('prompt')?.focus()
 }
 
