@@ -13,6 +13,7 @@ import { ModelLoadError } from './model-load-error'
 import { readModelIndex, type PipelineFamily, type ModelIndex } from './model-index'
 import { fileExists, readJsonObject, type JsonObject } from './read-json'
 import { findModelPreviewDecoder, type PreviewDecoderSource } from './preview-decoder-source'
+import { componentsWithFp16Variant } from './precision-variant'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
 /**
@@ -46,6 +47,11 @@ export interface ModelFolder {
   previewDecoder: PreviewDecoderSource | null
   /** Things the user should know (e.g. a fallback VAE scale); reported with every result. */
   warnings: string[]
+  /**
+   * Graphs that also have a float16 variant (`model.fp16.onnx`) beside `model.onnx`: the sessions
+   * load the precision that is faster on their provider (see precision-variant.ts).
+   */
+  fp16Variants?: readonly OnnxComponent[]
 }
 
 /** The PyTorch weight file of a diffusers component folder, if that is what it holds. */
@@ -128,7 +134,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     vaeRaw = await readComponentConfig(resolved, 'vae')
     vaeFile = vaeRaw === null ? '' : path.join(resolved, 'vae', 'config.json')
   }
-  const vaeConfig = parseVaeConfig(vaeRaw, vaeFile, family)
+  const vaeConfig = parseVaeConfig(vaeRaw, vaeFile, family, index.legacyOnnx)
   const textEncoderConfigs: ModelFolder['textEncoderConfigs'] = {}
   for (const e of textEncoders) {
     textEncoderConfigs[e] = parseTextEncoderConfig(
@@ -155,6 +161,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     schedulerConfig,
     stepwise,
     previewDecoder,
-    warnings: [...vaeConfig.warnings]
+    warnings: [...vaeConfig.warnings],
+    fp16Variants: (await componentsWithFp16Variant(resolved, components)) as OnnxComponent[]
   }
 }
