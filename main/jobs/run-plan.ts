@@ -4,8 +4,10 @@ import { SCHEDULER_CLASS_NAMES } from '../../shared/params'
 import {
   algorithmTypeOf,
   createScheduler,
-  estimateRunMemory,
-  memoryRefusal,
+  checkRunMemory,
+  expectedRunGraphs,
+  readMemoryProfile,
+  vaeTilingFor,
   openModelFolder,
   schedulerForRequest,
   schedulerFromConfig
@@ -166,9 +168,14 @@ export async function planRun(
     unetRows: images * (settings.guidanceScale > 1 ? 2 : 1),
     images
   }
-  const estimate = estimateRunMemory(folder, shape)
-  const tooLarge = memoryRefusal(shape, estimate, options.memoryLimitBytes)
-  if (tooLarge !== null) throw new RunPlanError(tooLarge)
+  // The pipeline's own check: a whole decode, or the VAE in tiles when only that fits.
+  const profile = await readMemoryProfile(folder)
+  const memory = checkRunMemory(folder, shape, profile, expectedRunGraphs(profile), {
+    ...(options.memoryLimitBytes === undefined ? {} : { limit: options.memoryLimitBytes }),
+    tileSize: vaeTilingFor(folder.vaeConfig).tileSampleMinSize
+  })
+  if (memory.refusal !== null) throw new RunPlanError(memory.refusal)
+  const estimate = memory.estimate
   checkStepIndices(settings, schedule.numTimesteps, schedule.schedulerName)
   return { ...schedule, estimatedBytes: estimate.bytes }
 }

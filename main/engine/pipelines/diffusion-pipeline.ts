@@ -14,7 +14,16 @@ import { formatDims, sameDims } from '../tensor/float-tensor'
 import { runDenoisingLoop, type LoopHost } from './denoising-loop'
 import { checkCallOptions, checkGenerators, prepareLatents } from './generation-helpers'
 import { guidanceScaleEmbedding } from './guidance'
-import { estimateRunMemory, memoryRefusal } from './memory-estimate'
+import { readMemoryProfile, type MemoryProfile } from '../models/memory-profile'
+import {
+  estimateRunMemory,
+  expectedRunGraphs,
+  checkRunMemory,
+  type MemoryEstimate,
+  type RunGraphs,
+  type RunShape
+} from './memory-estimate'
+import { vaeTilingFor, type VaeTiling } from './vae-tiling'
 import type { FamilyHooks } from './family-hooks'
 import { ModelLoader, type LoadedModels } from './loaded-models'
 import type { PipelineFamily } from '../models/model-index'
@@ -83,10 +92,14 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   private currentStepState: StepState | null = null
   private running = false
   private readonly memoryLimit: number | undefined
+  private readonly fuseAttention: boolean
+  private memoryProfile: MemoryProfile | null = null
+  private vaeTiling: 'auto' | 'on' | 'off' = 'auto'
 
   protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
     this.folder = folder
     this.memoryLimit = options.memoryLimitBytes
+    this.fuseAttention = options.fuseAttention !== false
     this.sessions = new ComponentSessions(folder, options)
     this.loader = new ModelLoader(folder, this.sessions)
     this.previews = new PreviewRenderer(
@@ -322,8 +335,8 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       unetRows: B * (resolved.guidanceScale > 1 ? 2 : 1),
       images: outputType === 'image' ? B : 0
     }
-    const tooLarge = memoryRefusal(shape, estimateRunMemory(this.folder, shape), this.memoryLimit)
-    if (tooLarge !== null) throw new Error(tooLarge)
+    const { tiling, note, refusal } = await this.planVaeDecode(shape)
+    if (refusal !== null) throw new Error(refusal)
 
     this.resetRunState(resolved.guidanceScale, resolved.guidanceRescale, o.clipSkip ?? null)
     const models = await this.ensureModels(outputType === 'image', o.onPhase)
@@ -402,8 +415,10 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
         vae.model,
         vae.io,
         this.folder.vaeConfig,
-        tensors.latents as Tensor
+        tensors.latents as Tensor,
+        tiling
       )
+      if (decoded.tiled && note !== null) warnings.push(note)
       if (decoded.fallback !== null) fallbacks.push(decoded.fallback)
       images = decoded.images
     }
@@ -436,6 +451,63 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
    */
   get loadTimeWarnings(): string[] {
     return this.standingWarnings()
+  }
+
+  /**
+   * diffusers' `enable_vae_tiling()`: decode in overlapping tiles (vae-tiling.ts) whatever the
+   * memory. By default (`'auto'`) the pipeline tiles only when a whole decode would not fit the
+   * memory limit but a tiled one would, and says so in the result's warnings.
+   */
+  enableVaeTiling(): void {
+    this.vaeTiling = 'on'
+  }
+
+  /** diffusers' `disable_vae_tiling()`: always decode whole (a size that does not fit is refused). */
+  disableVaeTiling(): void {
+    this.vaeTiling = 'off'
+  }
+
+  /**
+   * Whether this run's decode is tiled, and the refusal when even that cannot fit: checked
+   * before anything is allocated (memory-estimate.ts, `checkRunMemory`).
+   */
+  private async planVaeDecode(
+    shape: RunShape
+  ): Promise<{ tiling: VaeTiling | null; note: string | null; refusal: string | null }> {
+    const tiling = vaeTilingFor(this.folder.vaeConfig)
+    this.memoryProfile ??= await readMemoryProfile(this.folder)
+    const check = checkRunMemory(this.folder, shape, this.memoryProfile, this.runGraphs(), {
+      ...(this.memoryLimit === undefined ? {} : { limit: this.memoryLimit }),
+      vaeTiling: this.vaeTiling,
+      tileSize: tiling.tileSampleMinSize
+    })
+    return {
+      tiling: check.vaeTileSize === null ? null : tiling,
+      note: check.note,
+      refusal: check.refusal
+    }
+  }
+
+  private runGraphs(): RunGraphs {
+    const gpu = this.sessions.providers[0] !== undefined && this.sessions.providers[0] !== 'cpu'
+    return expectedRunGraphs(this.memoryProfile ?? { graphs: {} }, {
+      gpu,
+      fuseAttention: this.fuseAttention,
+      reports: this.sessions.graphPasses
+    })
+  }
+
+  /**
+   * The memory model's estimate of a run at `shape` (see memory-estimate.ts), from the graph
+   * files (read once) and what the graph passes did, or are expected to do before the first load;
+   * `vaeTileSize` when the VAE decodes in tiles of that many pixels.
+   */
+  async estimateMemory(shape: RunShape, vaeTileSize?: number): Promise<MemoryEstimate> {
+    this.memoryProfile ??= await readMemoryProfile(this.folder)
+    return estimateRunMemory(this.folder, shape, this.memoryProfile, {
+      ...this.runGraphs(),
+      ...(vaeTileSize === undefined ? {} : { vaeTileSize })
+    })
   }
 
   /** Warnings every result carries: load-time ones and provider fallbacks. */
