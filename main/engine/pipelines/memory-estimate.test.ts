@@ -7,9 +7,10 @@ import { openModelFolder } from '../models/model-folder'
 import { readMemoryProfile } from '../models/memory-profile'
 import { SD_DIR } from '../testing/pipeline-fixtures'
 import {
+  checkRunMemory,
   estimateRunMemory,
   expectedRunGraphs,
-  memoryRefusal,
+  type MemoryCheck,
   type MemoryEstimate,
   type RunShape
 } from './memory-estimate'
@@ -115,19 +116,24 @@ describe('the memory model on a full-size SD 1.5 export', () => {
     expect(off).toEqual([])
   })
 
-  it('refuses 768² with guidance on an 8 GB machine (a 6 GiB limit), naming the estimate and the limit', () => {
-    const shape = { width: 768, height: 768, unetRows: 2, images: 1 }
-    const message = memoryRefusal(shape, estimate(shape, true), 6 * GIB)
-    expect(message).toMatch(
-      /^768×768 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB \(weights 3\.8 GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\), over the limit of 6\.0 GiB; choose a smaller width and height$/
-    )
-    expect(
-      memoryRefusal(
-        { ...shape, width: 512, height: 512 },
-        estimate({ ...shape, width: 512, height: 512 }, true),
-        8 * GIB
+  it('on an 8 GB machine (a 6 GiB limit): 512² fits, 768² decodes in tiles, 1024² is refused', () => {
+    const check = (size: number): MemoryCheck =>
+      checkRunMemory(
+        fullSize,
+        { width: size, height: size, unetRows: 2, images: 1 },
+        recordedProfile.profile,
+        { attentionFused: true, provider: 'cpu' },
+        { limit: 6 * GIB, tileSize: 512 }
       )
-    ).toBeNull()
+    expect(check(512)).toMatchObject({ vaeTileSize: null, note: null, refusal: null })
+    expect(check(768)).toMatchObject({
+      vaeTileSize: 512,
+      note: "the VAE decoded 768×768 in tiles of 512 px (as diffusers' enable_vae_tiling) to fit the memory limit of 6.0 GiB: a whole decode needs an estimated 7.9 GiB, tiled 5.9 GiB",
+      refusal: null
+    })
+    expect(check(1024).refusal).toBe(
+      '1024×1024 is too large for memory: a run with 2 UNet rows needs an estimated 12 GiB (weights 3.8 GiB, UNet 1.1 GiB, VAE decode 7.0 GiB), over the limit of 6.0 GiB; choose a smaller width and height'
+    )
   })
 })
 
