@@ -8,6 +8,10 @@ export const FIXTURE_MODELS = resolve(__dirname, '../fixtures/models')
 export const SD_DIR = join(FIXTURE_MODELS, 'tiny-sd-random')
 /** The tiny random-weight SDXL fixture. */
 export const SDXL_DIR = join(FIXTURE_MODELS, 'tiny-sdxl-random')
+/** The random-weight TAESD decoder in the Hub's layout (`vae_decoder/model.onnx`). */
+export const TAESD_DIR = join(FIXTURE_MODELS, 'taesd-random')
+/** The shipped model (with its own tiny decoder, `preview_decoder/`). */
+export const SHIPPED_DIR = resolve(__dirname, '../resources/models/stepwise-shapes-64')
 
 /**
  * A models folder holding exactly the named fixture models (as links), so tests do not depend

@@ -2,6 +2,7 @@ import type { BrowserResult } from './browser-bench'
 import type { BenchMode } from './bench-options'
 import type { CfgCutoffRow, EngineResult } from './engine-bench'
 import type { MachineInfo } from './machine-info'
+import type { PreviewMethodsResult } from './preview-methods-bench'
 import type { PythonReference } from './python-reference'
 
 /** The seven items at one size: the keys the issue names, plus what they were measured on. */
@@ -41,4 +42,6 @@ export interface BenchResult extends SizeResult {
   clockOffsetMs: { offsetMs: number; uncertaintyMs: number }
   durationS: number
   notes: string[]
+  /** What each preview method costs per step and its latency, at both sizes (issue 16). */
+  previewMethods?: PreviewMethodsResult
 }

@@ -60,6 +60,7 @@ const JSON_KEYS = [
   'numTimesteps',
   'stepsRun',
   'interrupted',
+  'previewMethod',
   'steps',
   'totalMs',
   'unetMs',
@@ -120,8 +121,11 @@ describe('stepwise generate (built CLI)', () => {
       output: out
     })
     expect(json.steps.map((s) => Object.keys(s))).toEqual(
-      Array(4).fill(['index', 'timestep', 'ms', 'unetBatch', 'cfg'])
+      Array(4).fill(['index', 'timestep', 'ms', 'unetBatch', 'cfg', 'previewMethod', 'previewMs'])
     )
+    // No --previews and no --preview-method: the cheapest method, as before.
+    expect(json.previewMethod).toBe('linear')
+    expect(json.steps.map((s) => s.previewMethod)).toEqual(Array(4).fill('linear'))
     expect(json.steps.map((s) => [s.index, s.unetBatch, s.cfg])).toEqual([
       [0, 2, true],
       [1, 2, true],
@@ -357,6 +361,8 @@ describe('stepwise generate: errors', () => {
       '--cfg-cutoff-step',
       '--stop-at-step',
       '--previews',
+      '--preview-method',
+      '--preview-decoder',
       '--out',
       '--provider',
       '--json'

@@ -29,6 +29,8 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
   { name: 'cfg-cutoff-step', kind: 'value' },
   { name: 'stop-at-step', kind: 'value' },
   { name: 'previews', kind: 'value' },
+  { name: 'preview-method', kind: 'value' },
+  { name: 'preview-decoder', kind: 'value' },
   { name: 'out', kind: 'value' },
   { name: 'provider', kind: 'value' },
   { name: 'json', kind: 'boolean' },
@@ -57,6 +59,13 @@ export interface GenerateOptions {
   stopAtStep: number | null
   /** Absolute folder for per-step previews, or null. */
   previewsDir: string | null
+  /**
+   * `--preview-method` in its normal text form (`linear`, `tiny`, `vae`, `vae:N`), or null: the
+   * model's default with `--previews`, else `linear` (the cheapest; every step still reports it).
+   */
+  previewMethod: string | null
+  /** `--preview-decoder`: a TAESD folder or `.onnx` file for `tiny` previews, absolute; or null. */
+  previewDecoder: string | null
   /** Absolute output path, or null for the default `stepwise-<seed>.png` in the working folder. */
   out: string | null
   provider: ProviderName
@@ -78,6 +87,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   'cfgCutoff.ratio': '--cfg-cutoff-ratio',
   'cfgCutoff.stepIndex': '--cfg-cutoff-step',
   stopAtStep: '--stop-at-step',
+  previewMethod: '--preview-method',
   provider: '--provider'
 }
 
@@ -127,6 +137,16 @@ function checkPreviewsDir(dir: string): string {
   return path
 }
 
+function checkPreviewDecoder(path: string): string {
+  if (path.trim() === '')
+    throw new UsageError('--preview-decoder: needs a TAESD folder or .onnx file')
+  const resolved = resolve(path)
+  if (!existsSync(resolved)) {
+    throw new UsageError(`--preview-decoder: no such folder or file ${JSON.stringify(path)}`)
+  }
+  return resolved
+}
+
 /**
  * Parses and validates `generate`'s arguments. Numeric and enumerated values go through the
  * same schema as the app's form (shared/params.ts), so messages match the UI's; only the field
@@ -159,6 +179,7 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     cfgCutoff:
       ratio !== undefined ? { ratio } : cutoffStep !== undefined ? { stepIndex: cutoffStep } : null,
     stopAtStep: num(flags, 'stop-at-step') ?? null,
+    previewMethod: text(flags, 'preview-method'),
     provider: text(flags, 'provider') ?? 'auto'
   })
   if (!parsed.success) {
@@ -170,6 +191,7 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   }
   const p = parsed.data
   const previews = text(flags, 'previews')
+  const previewDecoder = text(flags, 'preview-decoder')
   const out = text(flags, 'out')
   return {
     modelDir: checkModelDir(model),
@@ -188,6 +210,8 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     cfgCutoff: p.cfgCutoff,
     stopAtStep: p.stopAtStep,
     previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
+    previewMethod: p.previewMethod ?? null,
+    previewDecoder: previewDecoder === undefined ? null : checkPreviewDecoder(previewDecoder),
     out: out === undefined ? null : checkOut(out),
     provider: p.provider,
     json: flags.has('json')

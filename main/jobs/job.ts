@@ -87,6 +87,10 @@ export class Job {
       cfgCutoff: p.cfgCutoff,
       stopAtStep: p.stopAtStep,
       previewEvery: p.previewEvery,
+      ...(p.previewMethod === undefined ? {} : { previewMethod: p.previewMethod }),
+      ...(this.model.previews.decoder?.source === 'downloaded'
+        ? { previewDecoder: this.model.previews.decoder.path }
+        : {}),
       numImagesPerPrompt: p.numImagesPerPrompt
     }
   }

@@ -23,6 +23,7 @@ export type {
   JobTicket,
   ModelFamily,
   ModelSummary,
+  PreviewMethodName,
   ResultMetadata,
   RgbaImage,
   RunPlanInfo,

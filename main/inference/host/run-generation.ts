@@ -93,11 +93,15 @@ export function startGeneration(
     for (const message of plan.warnings) warn(message)
     liveCutoff = new LiveCfgCutoffCallback({ family: pipe.family, cutoff: pendingCutoff })
 
-    const previews = new Map<number, RgbaFrame>()
+    // The model folder's own decoder unless the request brings one (a downloaded TAESD); the
+    // session is only replaced when the decoder changes.
+    await pipe.previews.setTinyDecoder(request.previewDecoder ?? null)
+    const previews = new Map<number, PreviewFrame>()
     const preview = new PreviewCallback({
       every: request.previewEvery,
+      ...(request.previewMethod === undefined ? {} : { method: request.previewMethod }),
       onPreview: (frame: PreviewFrame) => {
-        previews.set(frame.stepIndex, toFrame(frame))
+        previews.set(frame.stepIndex, frame)
       }
     })
     const output = await pipe.call({
@@ -121,10 +125,11 @@ export function startGeneration(
         if (p !== 'loading') for (const message of pipe.loadTimeWarnings) warn(message)
         phase(p)
       },
-      onStepEnd: (info) => {
+      onStepEnd: async (info) => {
         // Stamped first, before the report is built and sent: the moment the step (its callbacks
         // and preview included) ended, on a clock other processes on this machine share.
         const endedAt = performance.timeOrigin + performance.now()
+        const frame = previews.get(info.index)
         const step: InferenceStep = {
           index: info.index,
           timestep: info.timestep,
@@ -134,10 +139,11 @@ export function startGeneration(
           unetBatch: info.unetBatch,
           cfg: info.cfg,
           endedAt,
-          preview: previews.get(info.index) ?? null
+          ...(frame === undefined ? {} : { previewMethod: frame.method, previewMs: frame.ms }),
+          preview: frame === undefined ? null : toFrame(frame)
         }
         previews.delete(info.index)
-        hooks.step(step)
+        await hooks.step(step)
         const report = cutoffReport()
         if (report.locked !== lastLocked) {
           lastLocked = report.locked

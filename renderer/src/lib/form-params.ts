@@ -43,6 +43,11 @@ export interface FormValues {
   keepPreviews: boolean
   /** Send a preview every N steps (1: every step). */
   previewEvery: string
+  /**
+   * How previews are made (`linear`, `tiny`, `vae`, `vae:N`); empty: the model's default (`tiny`
+   * where it has a tiny decoder). Picking a model goes back to its default.
+   */
+  previewMethod: string
   /** onnxruntime execution provider; `auto` lets main pick the best available one. */
   provider: ProviderName
 }
@@ -60,6 +65,7 @@ export type FieldName =
   | 'scheduler'
   | 'cutoff'
   | 'previewEvery'
+  | 'previewMethod'
 
 const FIELD_OF_PARAM: Record<string, FieldName> = {
   modelId: 'model',
@@ -72,7 +78,8 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
   height: 'height',
   scheduler: 'scheduler',
   cfgCutoff: 'cutoff',
-  previewEvery: 'previewEvery'
+  previewEvery: 'previewEvery',
+  previewMethod: 'previewMethod'
 }
 
 /**
@@ -121,6 +128,7 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
   if (values.modelId !== '') candidate['modelId'] = values.modelId
   if (values.scheduler !== '') candidate['scheduler'] = values.scheduler
   if (values.algorithmType !== '') candidate['algorithmType'] = values.algorithmType
+  if (values.previewMethod !== '') candidate['previewMethod'] = values.previewMethod
   const numeric: [string, string][] = [
     ['numInferenceSteps', values.steps],
     ['guidanceScale', values.guidance],
@@ -204,6 +212,7 @@ export function valuesFromResult(
         : current.cutoffStepNumber,
     keepPreviews: params.keepPreviews,
     previewEvery: String(params.previewEvery),
+    previewMethod: params.previewMethod ?? '',
     provider: params.provider
   }
 }

@@ -86,6 +86,8 @@ export function routeEvents(
             unetMs: event.unetMs,
             unetBatch: event.unetBatch,
             cfg: event.cfg,
+            ...(event.previewMethod === undefined ? {} : { previewMethod: event.previewMethod }),
+            ...(event.previewMs === undefined ? {} : { previewMs: event.previewMs }),
             hasPreview: event.preview !== null
           }
         })
