@@ -27,6 +27,7 @@ function model(id: string, precision: ModelSummary['precision'], note?: string):
       scheduler: 'PNDMScheduler',
       cfg: true
     },
+    previews: { methods: ['linear', 'vae'], defaultMethod: 'linear', decoder: null, offer: null },
     sizeBytes: 2 ** 31,
     builtIn: false,
     source: 'downloaded'
