@@ -168,10 +168,11 @@ export async function planRun(
     unetRows: images * (settings.guidanceScale > 1 ? 2 : 1),
     images
   }
-  // The pipeline's own check: a whole decode, or the VAE in tiles when only that fits.
+  // The pipeline's own check, with its default: a whole decode (the app does not tile yet).
   const profile = await readMemoryProfile(folder)
   const memory = checkRunMemory(folder, shape, profile, expectedRunGraphs(profile), {
     ...(options.memoryLimitBytes === undefined ? {} : { limit: options.memoryLimitBytes }),
+    vaeTiling: 'off',
     tileSize: vaeTilingFor(folder.vaeConfig).tileSampleMinSize
   })
   if (memory.refusal !== null) throw new RunPlanError(memory.refusal)

@@ -94,7 +94,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   private readonly memoryLimit: number | undefined
   private readonly fuseAttention: boolean
   private memoryProfile: MemoryProfile | null = null
-  private vaeTiling: 'auto' | 'on' | 'off' = 'auto'
+  private vaeTiling: 'auto' | 'on' | 'off' = 'off'
 
   protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
     this.folder = folder
@@ -454,12 +454,13 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   }
 
   /**
-   * diffusers' `enable_vae_tiling()`: decode in overlapping tiles (vae-tiling.ts) whatever the
-   * memory. By default (`'auto'`) the pipeline tiles only when a whole decode would not fit the
-   * memory limit but a tiled one would, and says so in the result's warnings.
+   * diffusers' `enable_vae_tiling()`: decode in overlapping tiles (vae-tiling.ts). `'always'`
+   * (diffusers' behaviour) tiles whatever the memory; `'auto'` tiles only when a whole decode
+   * would not fit the memory limit but a tiled one would, and says so in the result's warnings.
+   * Off by default: a size that does not fit is refused.
    */
-  enableVaeTiling(): void {
-    this.vaeTiling = 'on'
+  enableVaeTiling(mode: 'always' | 'auto' = 'always'): void {
+    this.vaeTiling = mode === 'always' ? 'on' : 'auto'
   }
 
   /** diffusers' `disable_vae_tiling()`: always decode whole (a size that does not fit is refused). */

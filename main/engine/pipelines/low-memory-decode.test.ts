@@ -4,7 +4,8 @@ import { SD_DIR, TEST_SESSION_OPTIONS } from '../testing/pipeline-fixtures'
 import { AutoPipelineForText2Image } from './auto-pipeline'
 
 /**
- * The low-memory decode on the shipped fixture (its VAE tiles 64 px): chosen by itself when a
+ * The low-memory decode on the shipped fixture (its VAE tiles 64 px): with `enableVaeTiling('auto')`,
+ * chosen by itself when a
  * whole decode would not fit the memory limit and a tiled one would, said in the warnings, and
  * the same image diffusers' enable_vae_tiling gives (vae-tiling.test.ts checks the tiles against
  * diffusers' own tiled_decode).
@@ -30,6 +31,7 @@ describe('the VAE decoded in tiles to fit memory', () => {
       ...TEST_SESSION_OPTIONS,
       memoryLimitBytes: limit
     })
+    auto.enableVaeTiling('auto')
     const a = await auto.call({ ...run, generator: new Generator().manualSeed(3) })
     expect([a.images[0]?.width, a.images[0]?.height]).toEqual([96, 128])
     expect(a.warnings).toContainEqual(
@@ -59,6 +61,7 @@ describe('the VAE decoded in tiles to fit memory', () => {
       ...TEST_SESSION_OPTIONS,
       memoryLimitBytes: tiled.bytes - 1
     })
+    tight.enableVaeTiling('auto')
     await expect(tight.call({ ...run, generator: new Generator().manualSeed(3) })).rejects.toThrow(
       /^96×128 is too large for memory/
     )
