@@ -4,6 +4,7 @@ import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
+import { sizeMultipleIssue } from '../../shared/size-multiple'
 import { ModelLoadError, resolvePreviewDecoder, writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
@@ -167,6 +168,11 @@ export async function generateCommand(
     guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
     width: options.width ?? defaults.width,
     height: options.height ?? defaults.height
+  }
+  // An argument error (exit 2), found from the model's configs before anything is loaded.
+  for (const name of ['width', 'height'] as const) {
+    const issue = sizeMultipleIssue(request[name] ?? defaults[name], defaults.sizeMultiple)
+    if (issue !== null) throw new UsageError(`--${name}: ${issue}`)
   }
   const steps: InferenceStep[] = []
   // Check verdicts of graph passes are kept in the app's data folder, so that a model's

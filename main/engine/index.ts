@@ -1,13 +1,15 @@
 /**
- * Stepwise's diffusion engine: diffusers' text-to-image pipelines, schedulers, seeds and
- * step-end callbacks over onnxruntime-node, named as in diffusers (camelCase). It imports
- * nothing from Electron.
+ * Stepwise's diffusion engine, the npm package `@stepwise/engine`: diffusers' text-to-image
+ * pipelines, schedulers, seeds and step-end callbacks over onnxruntime-node, named as in
+ * diffusers (camelCase), with its Hugging Face Hub client. It imports nothing from Electron.
+ * Everything a user needs is exported here (docs/library.md).
  *
  * ```ts
- * const pipe = await AutoPipelineForText2Image.fromPretrained(modelDir, { executionProviders: ['cpu'] })
+ * const pipe = await AutoPipelineForText2Image.fromPretrained(modelDirOrHubId)
  * pipe.scheduler = DPMSolverMultistepScheduler.fromConfig(pipe.scheduler.config, { use_karras_sigmas: true })
  * const out = await pipe.call({ prompt, generator: new Generator().manualSeed(42),
- *   callbackOnStepEnd: new SDXLCFGCutoffCallback({ cutoffStepRatio: 0.4 }) })
+ *   callbackOnStepEnd: new SDCFGCutoffCallback({ cutoffStepRatio: 0.4 }) })
+ * await saveImage(out.images[0], 'out.png')
  * await pipe.release()
  * ```
  */
@@ -19,6 +21,17 @@ export {
   StableDiffusionXLPipeline,
   DiffusionPipeline
 } from './pipelines'
+export type {
+  StableDiffusionCallOptions,
+  SDEncodePromptOptions,
+  SDPromptEmbeds
+} from './pipelines/stable-diffusion-pipeline'
+export type {
+  StableDiffusionXLCallOptions,
+  SDXLEncodePromptOptions,
+  SDXLPromptEmbeds
+} from './pipelines/stable-diffusion-xl-pipeline'
+export { PipelineComponent, VaeComponent } from './pipelines/pipeline-components'
 export type {
   CallOptions,
   SDXLCallOptions,
@@ -61,6 +74,8 @@ export {
 } from './callbacks'
 export type {
   CallbackKwargs,
+  SDTensorInput,
+  SDXLTensorInput,
   PipelineRunState,
   StepState,
   StepEndCallbackFn,
@@ -145,6 +160,7 @@ export type { MemoryProfile } from './models/memory-profile'
 // Image output: PNG files with text chunks (the A1111 `parameters` chunk among them), and the
 // atomic file writer they use (whole new file or the old one, never a mix)
 export {
+  saveImage,
   encodePng,
   decodePng,
   readPngText,
@@ -153,6 +169,10 @@ export {
   removeLeftoverTempFiles
 } from './output'
 export type { DecodedPng } from './output'
+
+// onnxruntime's Tensor, the engine's tensor type (re-exported so that a project needs no direct
+// dependency on onnxruntime-node to make one)
+export { Tensor } from 'onnxruntime-node'
 
 // A model folder's ONNX sessions, created lazily with the graph passes (for measuring one graph
 // alone, as the real-scale benchmark does)
@@ -191,6 +211,44 @@ export {
   stack,
   unsqueeze
 } from './tensor'
+
+// The Hugging Face Hub: downloads of ONNX pipelines (resumable, verified) and the Hugging Face
+// cache that `fromPretrained('owner/name')` reads and fills
+export {
+  downloadModel,
+  snapshotDownload,
+  defaultHubCacheDir,
+  repoCacheDir,
+  HubError,
+  DEFAULT_HUB_ENDPOINT,
+  resolveHubEndpoint,
+  COMPLETE_MARKER,
+  MANIFEST_FILE,
+  PART_SUFFIX,
+  readDownloadStatus,
+  selectPipelineFiles,
+  selectPreviewDecoderFiles,
+  ONNX_COMPONENTS,
+  validateRepoId,
+  validateRevision
+} from './hub'
+export type {
+  DownloadDest,
+  DownloadModelOptions,
+  DownloadResult,
+  DownloadEvent,
+  PlannedFile,
+  HubErrorCode,
+  CompleteMarker,
+  DownloadManifest,
+  DownloadStatus,
+  FileSelection,
+  SkipReason,
+  RepoFile,
+  RetryOptions,
+  SnapshotDownloadOptions,
+  SnapshotLocation
+} from './hub'
 
 // Prompt text cleaning, as diffusers' CLIPTokenizer does it with ftfy (the tokenizers' default)
 export { fixText } from './tokenizer/fix-text'

@@ -1,5 +1,6 @@
 import { cutoffStepIndex } from '../../shared/cfg-cutoff'
 import type { AlgorithmType, CfgCutoff, SchedulerClassName } from '../../shared/params'
+import { sizeMultipleError } from '../../shared/size-multiple'
 import { SCHEDULER_CLASS_NAMES } from '../../shared/params'
 import {
   algorithmTypeOf,
@@ -144,9 +145,9 @@ export interface PlanOptions {
 }
 
 /**
- * Plans a run on the model folder as it is now, before anything is loaded: the schedule (on the
- * scheduler the folder configures, as the pipeline will load it), the memory check, then the step
- * indices. Throws {@link RunPlanError} (or the engine's `ModelLoadError` for a folder that cannot
+ * Plans a run on the model folder as it is now, before anything is loaded: the size (a multiple
+ * of the model's size multiple), the schedule (on the scheduler the folder configures, as the
+ * pipeline will load it), the memory check, then the step indices. Throws {@link RunPlanError} (or the engine's `ModelLoadError` for a folder that cannot
  * be read) naming what is wrong, before the run changes anything.
  */
 export async function planRun(
@@ -155,6 +156,9 @@ export async function planRun(
   options: PlanOptions = {}
 ): Promise<RunPlan> {
   const folder = await openModelFolder(modelDir)
+  // Before the UNet's Concat refuses it: a size its down-samplings cannot halve evenly.
+  const size = sizeMultipleError(settings, folder.sizeMultiple)
+  if (size !== null) throw new RunPlanError(size)
   const configured = folder.stepwise?.defaults.scheduler ?? folder.schedulerConfig['_class_name']
   const base = schedulerFromConfig(
     typeof configured === 'string' ? configured : null,

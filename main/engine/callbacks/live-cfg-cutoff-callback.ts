@@ -1,7 +1,7 @@
 import { ratioStepIndex } from '../../../shared/cfg-cutoff'
 import type { CallbackKwargs, PipelineRunState } from './callback-types'
 import { keepConditionalHalf } from './keep-conditional-half'
-import { PipelineCallback } from './pipeline-callback'
+import { PipelineCallback, cutoffRatioMessage } from './pipeline-callback'
 import type { PipelineFamily } from '../models/model-index'
 
 /** Where guidance ends: after step index `int(T · ratio)`, after an exact index, or never (null). */
@@ -128,7 +128,7 @@ function validateCutoff(cutoff: LiveCfgCutoff): LiveCfgCutoff {
   if ('ratio' in cutoff) {
     const r = cutoff.ratio
     if (typeof r !== 'number' || !Number.isFinite(r) || r < 0 || r > 1) {
-      throw new Error('cutoff_step_ratio must be a float between 0.0 and 1.0.')
+      throw new Error(cutoffRatioMessage(r))
     }
     return { ratio: r }
   }

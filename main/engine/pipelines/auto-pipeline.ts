@@ -1,4 +1,5 @@
 import { openModelFolder } from '../models/model-folder'
+import { resolvePretrained } from './pipeline-loading'
 import type { FromPretrainedOptions } from './pipeline-types'
 import { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 import { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
@@ -12,12 +13,16 @@ import { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
 export class AutoPipelineForText2Image {
   private constructor() {}
 
-  /** Opens `modelDir` and picks the pipeline class. Sessions are created lazily unless `preload`. */
+  /**
+   * Opens a model folder, or a Hugging Face Hub id (`owner/name`) through the Hugging Face cache
+   * (see {@link FromPretrainedOptions}), and picks the pipeline class. Sessions are created lazily
+   * unless `preload`.
+   */
   static async fromPretrained(
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionPipeline | StableDiffusionXLPipeline> {
-    const folder = await openModelFolder(modelDir)
+    const folder = await openModelFolder(await resolvePretrained(modelDir, options))
     return folder.family === 'sdxl'
       ? StableDiffusionXLPipeline.create(folder, options)
       : StableDiffusionPipeline.create(folder, options)

@@ -4,15 +4,22 @@ import type { PipelineRunState, StepState } from '../callbacks/callback-types'
 import { ComponentSessions } from '../models/component-sessions'
 import type { GraphPassReport } from '../models/graph-passes'
 import type { ModelFolder } from '../models/model-folder'
+import { describeVaeDecoder } from '../models/vae-decoder-io'
 import { ModelLoadError } from '../models/model-load-error'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
 import { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
 import type { RgbaImage } from '../previews/latents-to-rgb'
-import { formatDims, sameDims } from '../tensor/float-tensor'
+import { sameDims } from '../tensor/float-tensor'
+import type { ClipTokenizer } from '../tokenizer/clip-tokenizer'
 import { runDenoisingLoop, type LoopHost } from './denoising-loop'
-import { checkCallOptions, checkGenerators, prepareLatents } from './generation-helpers'
+import {
+  checkCallOptions,
+  checkGenerators,
+  latentsShapeMessage,
+  prepareLatents
+} from './generation-helpers'
 import { guidanceScaleEmbedding } from './guidance'
 import { readMemoryProfile, type MemoryProfile } from '../models/memory-profile'
 import {
@@ -34,6 +41,7 @@ import type {
   OutputType,
   PipelineOutput
 } from './pipeline-types'
+import { PipelineComponent, VaeComponent } from './pipeline-components'
 import { promptBatchSize } from './pipeline-loading'
 import { pastEndWarnings, resolveStepEndCallback } from './resolve-callback'
 import { schedulerFromConfig } from './scheduler-factory'
@@ -72,6 +80,10 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   scheduler: Scheduler
   /** The model folder as read at load time. */
   readonly folder: ModelFolder
+  /** The UNet (`pipe.unet.config`, `pipe.unet.run(feeds)`); its session is created on first use. */
+  readonly unet: PipelineComponent
+  /** The VAE decoder and its config (`pipe.vae.config.scaling_factor`, `pipe.vae.decode(z)`). */
+  readonly vae: VaeComponent
   /**
    * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
    * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
@@ -83,12 +95,16 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   abstract readonly family: PipelineFamily
   /** diffusers' `_callback_tensor_inputs`: the names a callback may request and replace. */
   abstract readonly callbackTensorInputs: readonly string[]
+  /** The diffusers class this pipeline follows, for messages. */
+  protected abstract readonly className: string
 
   protected readonly sessions: ComponentSessions
   protected readonly loader: ModelLoader
   /** Things found at load time (scheduler fallback, VAE config fallbacks), reported with results. */
   protected readonly loadWarnings: string[]
   protected models: LoadedModels | null = null
+  /** The tokenizers, in text-encoder order; loaded when the pipeline is created. */
+  protected tokenizers: ClipTokenizer[] = []
   private currentStepState: StepState | null = null
   private running = false
   private readonly memoryLimit: number | undefined
@@ -101,7 +117,9 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     this.memoryLimit = options.memoryLimitBytes
     this.fuseAttention = options.fuseAttention !== false
     this.sessions = new ComponentSessions(folder, options)
-    this.loader = new ModelLoader(folder, this.sessions)
+    this.loader = new ModelLoader(folder, this.sessions, options.textFixing)
+    this.unet = new PipelineComponent('unet', folder.unetConfig.raw, this.sessions)
+    this.vae = new VaeComponent(folder.vaeConfig.raw, this.sessions, folder.vaeConfig)
     this.previews = new PreviewRenderer(
       this.sessions,
       folder.vaeConfig,
@@ -201,8 +219,37 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
   }
 
-  /** @internal What `fromPretrained` does after construction: the preview decoder, preloading. */
+  /** A text encoder of this model as a component, or null where the folder has none. */
+  protected encoderComponent(name: 'text_encoder' | 'text_encoder_2'): PipelineComponent | null {
+    if (!this.folder.textEncoders.includes(name)) return null
+    const config = this.folder.textEncoderConfigs[name]?.raw ?? {}
+    return new PipelineComponent(name, config, this.sessions)
+  }
+
+  /** The tokenizer paired with a text encoder, or null where the folder has none. */
+  protected tokenizerFor(name: 'text_encoder' | 'text_encoder_2'): ClipTokenizer | null {
+    const k = this.folder.textEncoders.indexOf(name)
+    return k < 0 ? null : (this.tokenizers[k] ?? null)
+  }
+
+  /**
+   * Decodes latents to RGBA images as a call with `outputType: 'image'` does: undo the latent
+   * scaling, run the VAE decoder, map −1 … 1 to 8-bit pixels (diffusers' `vae.decode` +
+   * `image_processor.postprocess`). For the latents of `outputType: 'latent'`.
+   */
+  async decodeLatents(latents: Tensor): Promise<RgbaImage[]> {
+    const model = await this.sessions.get('vae_decoder')
+    const io = describeVaeDecoder(model)
+    return (await decodeLatents(model, io, this.folder.vaeConfig, latents)).images
+  }
+
+  /**
+   * @internal What `fromPretrained` does after construction: the tokenizers, the preview decoder,
+   * preloading.
+   */
   protected async init(options: FromPretrainedOptions): Promise<void> {
+    // Tokenizers hold no native memory: read now, so `pipe.tokenizer` is there at once.
+    this.tokenizers = await this.loader.loadTokenizers()
     if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
       await this.previews.setTinyDecoder(options.previewDecoder)
     }
@@ -285,10 +332,13 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
    * with the CFG flag as it is now, timesteps, latents × `initNoiseSigma`, `timestep_cond`,
    * `numTimesteps`, the loop, then decoding (also after an interrupt).
    */
-  protected async generate<O extends OutputType>(
-    o: CallOptions<O>,
+  protected async generate<O extends OutputType, P extends PipelineRunState, N extends string>(
+    options: CallOptions<O, P, N>,
     family: FamilyHooks
   ): Promise<PipelineOutput<O>> {
+    // A plain callback is typed with the concrete pipeline (P) and its tensor names (N); the loop
+    // hands it `this`, which is that pipeline, and only the names checked against N.
+    const o = options as unknown as CallOptions<O>
     // The run state lives on the pipeline (as in diffusers), so two overlapping calls would
     // corrupt each other's guidance scale, interrupt flag and scheduler position.
     if (this.running) {
@@ -314,7 +364,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     const d = this.defaults
     const height = o.height ?? d.height
     const width = o.width ?? d.width
-    family.checkInputs({ height, width, tensorInputs })
+    family.checkInputs({ height, width, tensorInputs, sizeMultiple: this.folder.sizeMultiple })
     const resolved = {
       numInferenceSteps: o.numInferenceSteps ?? d.numInferenceSteps,
       guidanceScale: o.guidanceScale ?? d.guidanceScale,
@@ -344,9 +394,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     const f = this.vaeScaleFactor
     const latentShape = [B, channels, Math.floor(height / f), Math.floor(width / f)]
     if (o.latents !== undefined && o.latents !== null && !sameDims(o.latents.dims, latentShape)) {
-      throw new Error(
-        `Unexpected latents shape, got ${formatDims(o.latents.dims)}, expected ${formatDims(latentShape)}`
-      )
+      throw new Error(latentsShapeMessage(o.latents.dims, latentShape))
     }
 
     o.onPhase?.('encoding')
@@ -354,7 +402,8 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       numImagesPerPrompt: resolved.numImagesPerPrompt,
       doClassifierFreeGuidance: this.doClassifierFreeGuidance,
       height,
-      width
+      width,
+      textFixing: o.textFixing
     })
     this.scheduler.setTimesteps(resolved.numInferenceSteps)
     let timesteps: readonly number[] = [...this.scheduler.timesteps]

@@ -1,11 +1,18 @@
 import type { Tensor } from 'onnxruntime-node'
+import type { PromptTextFixing } from '../tokenizer/prompt-text'
 import type { LoopTensors } from './denoising-loop'
 import type { LoadedModels } from './loaded-models'
 
 /** The family-specific parts of a call, supplied by the SD and SDXL pipelines. */
 export interface FamilyHooks {
   /** diffusers' `check_inputs` for this family (size, callback tensor names, prompts, embeddings). */
-  checkInputs(args: { height: number; width: number; tensorInputs: readonly string[] }): void
+  checkInputs(args: {
+    height: number
+    width: number
+    tensorInputs: readonly string[]
+    /** The model's size multiple. */
+    sizeMultiple: number
+  }): void
   /** Encodes the prompts into the loop's named conditioning tensors (CFG-doubled when on). */
   encode(
     models: LoadedModels,
@@ -14,6 +21,7 @@ export interface FamilyHooks {
       doClassifierFreeGuidance: boolean
       height: number
       width: number
+      textFixing: PromptTextFixing | undefined
     }
   ): Promise<{ tensors: LoopTensors; warnings: string[] }>
   /** The UNet's conditioning feeds for the loop's current tensors. */

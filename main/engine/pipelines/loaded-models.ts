@@ -5,6 +5,7 @@ import { describeTextEncoder } from '../models/text-encoder-io'
 import { describeUnet, type UnetIo } from '../models/unet-io'
 import { describeVaeDecoder, type VaeDecoderIo } from '../models/vae-decoder-io'
 import { ClipTokenizer } from '../tokenizer/clip-tokenizer'
+import type { PromptTextFixing } from '../tokenizer/prompt-text'
 import path from 'node:path'
 import type { TextEncoderPair } from './text-encoding'
 
@@ -25,7 +26,8 @@ export class ModelLoader {
 
   constructor(
     private readonly folder: ModelFolder,
-    private readonly sessions: ComponentSessions
+    private readonly sessions: ComponentSessions,
+    private readonly textFixing: PromptTextFixing | undefined = undefined
   ) {}
 
   /** Tokenizer of each text encoder, in order. */
@@ -35,7 +37,9 @@ export class ModelLoader {
         this.folder.tokenizers.map((t, k) => {
           const encoder = this.folder.textEncoders[k] as 'text_encoder' | 'text_encoder_2'
           const positions = this.folder.textEncoderConfigs[encoder]?.maxPositionEmbeddings ?? 77
-          return ClipTokenizer.fromFolder(path.join(this.folder.dir, t), positions)
+          return ClipTokenizer.fromFolder(path.join(this.folder.dir, t), positions, {
+            textFixing: this.textFixing
+          })
         })
       )
       this.tokenizers.catch(() => {
@@ -45,8 +49,8 @@ export class ModelLoader {
     return this.tokenizers
   }
 
-  /** Everything a call needs; the VAE decoder only when images are wanted. */
-  async load(withDecoder: boolean): Promise<LoadedModels> {
+  /** The tokenizer + text-encoder pairs (sessions created on first use), for prompt encoding. */
+  async loadEncoders(): Promise<TextEncoderPair[]> {
     const sdxl = this.folder.family === 'sdxl'
     const tokenizers = await this.loadTokenizers()
     const encoders: TextEncoderPair[] = []
@@ -55,6 +59,12 @@ export class ModelLoader {
       const io = describeTextEncoder(model, { hiddenStates: sdxl, lastHiddenState: !sdxl })
       encoders.push({ tokenizer: tokenizers[k] as ClipTokenizer, model, io })
     }
+    return encoders
+  }
+
+  /** Everything a call needs; the VAE decoder only when images are wanted. */
+  async load(withDecoder: boolean): Promise<LoadedModels> {
+    const encoders = await this.loadEncoders()
     const unetModel = await this.sessions.get('unet')
     const unet = { model: unetModel, io: describeUnet(unetModel, this.folder.family) }
     let vae: LoadedModels['vae'] = null

@@ -25,7 +25,8 @@ function model(id: string, precision: ModelSummary['precision'], note?: string):
       numInferenceSteps: 25,
       guidanceScale: 7.5,
       scheduler: 'PNDMScheduler',
-      cfg: true
+      cfg: true,
+      sizeMultiple: 8
     },
     previews: { methods: ['linear', 'vae'], defaultMethod: 'linear', decoder: null, offer: null },
     sizeBytes: 2 ** 31,
