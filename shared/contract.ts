@@ -128,6 +128,11 @@ export interface ModelSummary {
   /** `_class_name` of its model_index.json. */
   pipelineClass: string
   precision: ModelPrecision
+  /**
+   * What the precision costs where it runs (fp16 on the CPU), or how a folder holding both
+   * precisions is loaded (shared/precision-cost.ts); absent for plain fp32.
+   */
+  precisionNote?: string
   /** Folder on disk, for display. */
   path: string
   defaults: ModelDefaults

@@ -24,6 +24,8 @@ export interface RealScaleOptions {
   /** Which attention variants and memory-pattern settings to measure. */
   attention: ('fused' | 'exported')[]
   memoryPattern: boolean[]
+  /** UNet batch of the whole generations: 2 is classifier-free guidance, 1 is guidance off. */
+  batches: (1 | 2)[]
   threads: number | undefined
   json: boolean
   save: boolean
@@ -32,7 +34,8 @@ export interface RealScaleOptions {
 
 export const REAL_SCALE_USAGE = `Usage: npm run bench -- --real-scale [--model DIR] [--sizes 512,768] [--cap-gib 12]
                                      [--runs 3] [--no-unet | --no-pipeline] [--attention fused|exported]
-                                     [--memory-pattern on|off] [--threads N] [--json] [--out FILE] [--no-save]
+                                     [--memory-pattern on|off] [--batches 1,2] [--threads N]
+                                     [--json] [--out FILE] [--no-save]
 
 Time and peak RSS per UNet run of a full-size SD 1.5 export, attention fused vs as exported,
 memory pattern off and on, and whole CLI-like generations. Results: bench/results/*-real-scale.json.
@@ -45,6 +48,7 @@ memory pattern off and on, and whole CLI-like generations. Results: bench/result
   --no-pipeline  skip the whole-generation runs
   --attention V  only this variant (default both)
   --memory-pattern on|off  only this setting (default both)
+  --batches LIST UNet batch of the generations: 2 (guidance 7.5, the default), 1 (guidance off)
   --threads N    intra-op threads (default: the engine's)
 
 ${HOW_TO_BUILD}`
@@ -60,6 +64,7 @@ export function parseRealScaleArgs(argv: readonly string[]): RealScaleOptions | 
     pipeline: true,
     attention: ['fused', 'exported'],
     memoryPattern: [false, true],
+    batches: [2],
     threads: undefined,
     json: false,
     save: true,
@@ -125,6 +130,14 @@ export function parseRealScaleArgs(argv: readonly string[]): RealScaleOptions | 
         o.memoryPattern = [v === 'on']
         break
       }
+      case '--batches':
+        o.batches = value()
+          .split(',')
+          .map((b) => {
+            if (b !== '1' && b !== '2') throw new Error(`--batches: ${b} is not 1 or 2`)
+            return b === '1' ? 1 : 2
+          })
+        break
       case '--json':
         o.json = true
         break

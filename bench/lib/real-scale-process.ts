@@ -99,7 +99,8 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
   const out = await pipe.call({
     prompt: 'a red circle on a blue background',
     numInferenceSteps: job.runs,
-    guidanceScale: 7.5,
+    // Batch 2 is one image with classifier-free guidance; batch 1 the same without.
+    guidanceScale: job.batch === 1 ? 1 : 7.5,
     width: job.width,
     height: job.height,
     generator: new Generator().manualSeed(42),

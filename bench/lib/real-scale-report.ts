@@ -27,7 +27,7 @@ export function realScaleTable(r: RealScaleResult): string {
           ? '–'
           : p.relativeDifferenceToExported.toExponential(1)
       lines.push(
-        `| ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'} | ${p.attention} | ${p.memoryPattern ? 'on' : 'off'} | ${p.totalS ?? p.stopped ?? '–'} | ${p.stepMs.join(', ')} | ${p.peakRssDenoisingGiB ?? '–'} | ${p.peakRssGiB} | ${diff} |`
+        `| ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'}${p.batch === 1 ? ', batch 1' : ''} | ${p.attention} | ${p.memoryPattern ? 'on' : 'off'} | ${p.totalS ?? p.stopped ?? '–'} | ${p.stepMs.join(', ')} | ${p.peakRssDenoisingGiB ?? '–'} | ${p.peakRssGiB} | ${diff} |`
       )
     }
   }

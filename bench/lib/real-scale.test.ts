@@ -22,8 +22,15 @@ describe('bench --real-scale', () => {
     ).toMatchObject({
       modelDir: TINY,
       sizes: [512, 640],
-      capGiB: 12
+      capGiB: 12,
+      batches: [2]
     })
+    expect(parseRealScaleArgs(['--model', TINY, '--batches', '1,2'])).toMatchObject({
+      batches: [1, 2]
+    })
+    expect(() => parseRealScaleArgs(['--model', TINY, '--batches', '3'])).toThrow(
+      '--batches: 3 is not 1 or 2'
+    )
   })
 
   it('measures each configuration in its own process', async () => {
@@ -36,6 +43,7 @@ describe('bench --real-scale', () => {
       pipeline: true,
       attention: ['fused', 'exported'],
       memoryPattern: [false, true],
+      batches: [2],
       threads: 1,
       json: true,
       save: false,

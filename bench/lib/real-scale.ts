@@ -91,11 +91,15 @@ export interface UnetRow {
 export interface PipelineRow {
   size: number
   steps: number
+  /** UNet batch: 2 with classifier-free guidance (7.5), 1 without (guidance 1). */
+  batch: 1 | 2
   attention: 'fused' | 'exported'
   memoryPattern: boolean
   totalS: number | null
   stepMs: number[]
   peakRssGiB: number
+  /** RSS once every session is loaded (the weights). */
+  rssAfterLoadGiB?: number | null
   /** Peak RSS up to the end of the last denoising step (before the VAE decode). */
   peakRssDenoisingGiB: number | null
   /** max |latents − exported graph's latents| / max |exported latents|, when both ran. */
@@ -122,6 +126,7 @@ export interface RealScaleResult {
 interface PipelinePlan {
   size: number
   steps: number
+  batch: 1 | 2
   attention: 'fused' | 'exported'
   memoryPattern: boolean
 }
@@ -235,27 +240,30 @@ export async function runRealScale(
   if (o.pipeline) {
     // The issue's runs: 2 steps at 512² (and at any size up to it), 1 step above; fused with the
     // memory pattern off and on, and the exported graph at the smallest size for comparison.
-    const plans: PipelinePlan[] = o.sizes.flatMap((size, k) => {
-      const steps = size <= 512 ? 2 : 1
-      const rows: PipelinePlan[] = []
-      if (o.attention.includes('fused')) {
-        for (const memoryPattern of o.memoryPattern) {
-          rows.push({ size, steps, attention: 'fused', memoryPattern })
+    const plans: PipelinePlan[] = o.sizes.flatMap((size, k) =>
+      o.batches.flatMap((batch) => {
+        const steps = size <= 512 ? 2 : 1
+        const rows: PipelinePlan[] = []
+        if (o.attention.includes('fused')) {
+          for (const memoryPattern of o.memoryPattern) {
+            rows.push({ size, steps, batch, attention: 'fused', memoryPattern })
+          }
         }
-      }
-      if (o.attention.includes('exported') && (k === 0 || !o.attention.includes('fused'))) {
-        rows.push({
-          size,
-          steps,
-          attention: 'exported',
-          memoryPattern: o.memoryPattern[0] ?? false
-        })
-      }
-      return rows
-    })
+        if (o.attention.includes('exported') && (k === 0 || !o.attention.includes('fused'))) {
+          rows.push({
+            size,
+            steps,
+            batch,
+            attention: 'exported',
+            memoryPattern: o.memoryPattern[0] ?? false
+          })
+        }
+        return rows
+      })
+    )
     const latents = new Map<string, number[]>()
     for (const p of plans) {
-      const label = `generation ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'}, attention ${p.attention}, memory pattern ${p.memoryPattern ? 'on' : 'off'}`
+      const label = `generation ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'}, batch ${p.batch}, attention ${p.attention}, memory pattern ${p.memoryPattern ? 'on' : 'off'}`
       log(label)
       const outcome = await runChild(
         {
@@ -264,7 +272,7 @@ export async function runRealScale(
           settings: settingsFor(o, p.attention === 'fused', p.memoryPattern),
           width: p.size,
           height: p.size,
-          batch: 2,
+          batch: p.batch,
           runs: p.steps
         },
         cap
@@ -272,13 +280,15 @@ export async function runRealScale(
       const done = outcome.messages.find((m) => m.type === 'pipeline')
       const peaks = outcome.messages.flatMap((m) => ('peakRssBytes' in m ? [m.peakRssBytes] : []))
       const stepPeaks = outcome.messages.flatMap((m) => (m.type === 'step' ? [m.peakRssBytes] : []))
-      const key = `${p.size}/${p.steps}`
+      const loaded = outcome.messages.find((m) => m.type === 'loaded')
+      const key = `${p.size}/${p.steps}/${p.batch}`
       if (done?.type === 'pipeline' && p.attention === 'exported') latents.set(key, done.latents)
       pipeline.push({
         ...p,
         totalS: done?.type === 'pipeline' ? Math.round(done.ms / 100) / 10 : null,
         stepMs: done?.type === 'pipeline' ? done.stepsMs.map(Math.round) : [],
         peakRssGiB: gib(Math.max(outcome.polledPeakRssBytes, ...peaks)),
+        rssAfterLoadGiB: loaded?.type === 'loaded' ? gib(loaded.rssBytes) : null,
         peakRssDenoisingGiB: stepPeaks.length === 0 ? null : gib(Math.max(...stepPeaks)),
         relativeDifferenceToExported: null,
         stopped: outcome.stopped
@@ -290,7 +300,7 @@ export async function runRealScale(
       )
     }
     for (const row of pipeline as (PipelineRow & { latents?: number[] })[]) {
-      const reference = latents.get(`${row.size}/${row.steps}`)
+      const reference = latents.get(`${row.size}/${row.steps}/${row.batch}`)
       if (row.latents !== undefined && reference !== undefined && row.attention === 'fused') {
         row.relativeDifferenceToExported = relativeDifference(reference, row.latents)
       }

@@ -160,7 +160,7 @@ const BAD_GENERATE: Array<[string, Record<string, unknown>, RegExp]> = [
   [
     'a size too large for memory',
     { width: 2048, height: 2048 },
-    /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB, over the limit of [\d.]+ GiB/
+    /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\), over the limit of [\d.]+ GiB/
   ],
   ['seed fractional', { seed: 4.2 }, /Seed: must be an integer from 0 to \d+ \(got 4\.2\)/],
   ['seed negative', { seed: -1 }, /Seed: must be an integer .*\(got -1\)/],

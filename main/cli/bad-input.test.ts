@@ -61,7 +61,7 @@ describe('stepwise generate: bad models and runs that cannot be', () => {
     expect(r.code).toBe(1)
     expect(errors(r.err)).toEqual([
       expect.stringMatching(
-        /^error: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB, over the limit of [\d.]+ GiB/
+        /^error: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\), over the limit of [\d.]+ GiB/
       )
     ])
     // Refused before any session was created: nothing was encoded.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ModelInfo, ModelLibraryListing } from '../../shared/contract'
+import { FP16_ON_CPU_NOTE } from '../../shared/precision-cost'
 import { FIXTURE_MODELS, fixtureModelsDir } from '../../testing/fixture-models'
 import type { CliIo } from './cli-io'
 import { runCli } from './run-cli'
@@ -47,6 +48,8 @@ describe('models commands', () => {
       "tiny-sd-fp16  (SD 1.x, fp16, optimum's layout)\n  id         tiny-sd-fp16 (added)"
     )
     expect(info.out.join('\n')).toContain('in   timestep float16 []')
+    // What fp16 costs on the CPU is said where the user looks at the model.
+    expect(info.out).toContain(`  precision  ${FP16_ON_CPU_NOTE}`)
     expect(info.out.join('\n')).toContain(
       '  defaults   50 steps, guidance 7.5 (CFG on), 64×64, PNDMScheduler'
     )
@@ -57,6 +60,7 @@ describe('models commands', () => {
     expect(fp32.out).toContain(
       '  passes     unet: attention fusable (14 of 14), checked at first load'
     )
+    expect(fp32.out.some((l) => l.startsWith('  precision'))).toBe(false)
 
     const remove = await run(['models', 'remove', 'tiny-sd-fp16', ...common])
     expect(remove.code).toBe(0)

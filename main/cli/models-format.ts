@@ -87,6 +87,7 @@ export function formatInfo(info: ModelInfo): string[] {
   ]
   if (info.repo !== undefined) lines.push(`  from       ${info.repo}@${info.revision ?? 'main'}`)
   if (info.description !== '') lines.push(`  about      ${info.description}`)
+  if (info.precisionNote !== undefined) lines.push(`  precision  ${info.precisionNote}`)
   lines.push('  graphs')
   for (const g of info.graphs) {
     lines.push(`    ${g.component}/model.onnx  ${g.precision}  ${formatBytes(g.sizeBytes)}`)

@@ -182,8 +182,18 @@ export type {
 } from './models'
 
 // Memory: a run's peak estimated before anything is allocated, and the refusal when too large
-export { estimateRunMemory, memoryRefusal, defaultMemoryLimit } from './pipelines/memory-estimate'
-export type { MemoryEstimate, RunShape } from './pipelines/memory-estimate'
+export {
+  checkRunMemory,
+  estimateRunMemory,
+  expectedRunGraphs,
+  memoryRefusal,
+  defaultMemoryLimit
+} from './pipelines/memory-estimate'
+export type { MemoryCheck, MemoryEstimate, RunGraphs, RunShape } from './pipelines/memory-estimate'
+export { tiledDecode, usesTiles, vaeTilingFor } from './pipelines/vae-tiling'
+export type { VaeTiling } from './pipelines/vae-tiling'
+export { readMemoryProfile } from './models/memory-profile'
+export type { MemoryProfile } from './models/memory-profile'
 
 // Image output: PNG files with text chunks (the A1111 `parameters` chunk among them), and the
 // atomic file writer they use (whole new file or the old one, never a mix)

@@ -6,6 +6,8 @@
  * exists or has not changed — the download checks itself (listing, layout, hashes).
  */
 
+import { FP16_ON_CPU_NOTE } from '../../shared/precision-cost'
+
 /** The model families Stepwise tells apart, with their usual defaults. */
 export type KnownModelFamily = 'sd1' | 'sd2' | 'sd-turbo' | 'sdxl' | 'sdxl-turbo'
 
@@ -56,7 +58,7 @@ export const KNOWN_ONNX_MODELS: readonly KnownModel[] = [
     precision: 'fp16',
     approxDownloadGB: 2.1,
     defaults: { width: 512, height: 512, steps: 25, guidanceScale: 7.5 },
-    note: 'float16 export made for DirectML; half the download of the fp32 one. CreativeML OpenRAIL-M license.'
+    note: `float16 export made for DirectML; half the download of the fp32 one, but ${FP16_ON_CPU_NOTE}. CreativeML OpenRAIL-M license.`
   },
   {
     key: 'sd14-legacy',

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FP16_ON_CPU_NOTE } from '../../shared/precision-cost'
 import { readDownloadStatus, validateRepoId, validateRevision } from '../engine'
 import type { DownloadResult } from '../engine'
 import { KNOWN_ONNX_MODELS } from './known-models'
@@ -164,6 +165,14 @@ describe('the curated list', () => {
     for (const family of ['sd1', 'sd-turbo', 'sdxl-turbo']) {
       expect(KNOWN_ONNX_MODELS.some((m) => m.family === family)).toBe(true)
     }
+  })
+
+  it('says what fp16 costs on the CPU wherever an fp16 export can run there', () => {
+    const cpuFp16 = KNOWN_ONNX_MODELS.filter(
+      (m) => m.precision === 'fp16' && m.requiresProvider === undefined
+    )
+    expect(cpuFp16.map((m) => m.key)).toEqual(['sd15-fp16'])
+    for (const m of cpuFp16) expect(m.note).toContain(FP16_ON_CPU_NOTE)
   })
 
   it('names default folders after the repo, and the revision when it is not main', () => {

@@ -359,7 +359,7 @@ describe('JobQueue with the real inference process', () => {
     const huge = await rejection(queue.generate(params({ width: 2048, height: 2048 })))
     expect(huge.code).toBe('invalid-argument')
     expect(huge.message).toMatch(
-      /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB, over the limit of [\d.]+ GiB \(75% of this machine's [\d.]+ GiB\); choose a smaller width and height$/
+      /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\), over the limit of [\d.]+ GiB \(75% of this machine's [\d.]+ GiB\); choose a smaller width and height$/
     )
     expect(events.length).toBe(before)
     expect(queue.listJobs()).toEqual([])

@@ -6,8 +6,10 @@ import { SCHEDULER_CLASS_NAMES } from '../../shared/params'
 import {
   algorithmTypeOf,
   createScheduler,
-  estimateRunMemory,
-  memoryRefusal,
+  checkRunMemory,
+  expectedRunGraphs,
+  readMemoryProfile,
+  vaeTilingFor,
   openModelFolder,
   schedulerForRequest,
   schedulerFromConfig
@@ -233,9 +235,15 @@ export async function planRun(
     unetRows: images * (settings.guidanceScale > 1 ? 2 : 1),
     images
   }
-  const estimate = estimateRunMemory(folder, shape)
-  const tooLarge = memoryRefusal(shape, estimate, options.memoryLimitBytes)
-  if (tooLarge !== null) throw new RunPlanError(tooLarge)
+  // The pipeline's own check, with its default: a whole decode (the app does not tile yet).
+  const profile = await readMemoryProfile(folder)
+  const memory = checkRunMemory(folder, shape, profile, expectedRunGraphs(profile), {
+    ...(options.memoryLimitBytes === undefined ? {} : { limit: options.memoryLimitBytes }),
+    vaeTiling: 'off',
+    tileSize: vaeTilingFor(folder.vaeConfig).tileSampleMinSize
+  })
+  if (memory.refusal !== null) throw new RunPlanError(memory.refusal)
+  const estimate = memory.estimate
   checkStepIndices(settings, schedule.numTimesteps, schedule.schedulerName)
   return { ...schedule, estimatedBytes: estimate.bytes }
 }

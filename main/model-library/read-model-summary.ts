@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { ModelFamily, ModelInfo, ModelSource, ModelSummary } from '../../shared/contract'
+import { precisionCostNote } from '../../shared/precision-cost'
 import {
   checkModelFolder,
   graphPassCache,
@@ -79,6 +80,11 @@ export interface ModelOrigin {
   names?: readonly string[]
 }
 
+function noteFor(check: ModelFolderCheck): { precisionNote?: string } {
+  const note = precisionCostNote(check.precision, check.folder.fp16Variants ?? [])
+  return note === null ? {} : { precisionNote: note }
+}
+
 /** The summary of a checked folder. */
 export async function summarize(
   check: ModelFolderCheck,
@@ -95,6 +101,7 @@ export async function summarize(
     turbo: family.turbo,
     pipelineClass: folder.index.className,
     precision: check.precision,
+    ...noteFor(check),
     path: folder.dir,
     defaults: modelDefaults(check, family),
     sizeBytes: await folderSize(folder.dir),

@@ -116,11 +116,16 @@ export function resolveScalingFactor(
   return family === 'sdxl' || forceUpcast ? SDXL_SCALING_FACTOR : SD_SCALING_FACTOR
 }
 
-/** Parses the VAE config (all keys optional) for a model of `family`. */
+/**
+ * Parses the VAE config (all keys optional) for a model of `family`. `legacyLayout`: diffusers'
+ * older ONNX export, which writes no component configs at all, so a missing config is expected
+ * there and the SD latent scale is the right one without a warning.
+ */
 export function parseVaeConfig(
   raw: JsonObject | null,
   file: string,
-  family: PipelineFamily
+  family: PipelineFamily,
+  legacyLayout = false
 ): VaeConfig {
   const obj = raw ?? {}
   const configured = optionalNumber(obj, 'scaling_factor', file)
@@ -142,7 +147,7 @@ export function parseVaeConfig(
     )
   }
   const scalingFactor = resolveScalingFactor(configured, family, forceUpcast)
-  if (configured === null) {
+  if (configured === null && !(raw === null && legacyLayout)) {
     warnings.push(
       `${file === '' ? 'The VAE config' : file} has no "scaling_factor"; using ${scalingFactor}`
     )

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { Tensor } from 'onnxruntime-node'
 import { afterAll, describe, expect, it } from 'vitest'
 import { maxAbsDiff } from '../tensor/elementwise'
-import { ComponentSessions } from './component-sessions'
+import { ComponentSessions, cpuMemArenaFor } from './component-sessions'
 import { resolveExecutionProviders } from './execution-providers'
 import { openModelFolder } from './model-folder'
 import { describeTextEncoder } from './text-encoder-io'
@@ -168,5 +168,21 @@ describe('graph I/O from session metadata', () => {
     await expect(first.run({})).rejects.toThrow('vae_decoder/model.onnx was released')
     const second = await s.get('vae_decoder')
     expect(second).not.toBe(first)
+  })
+})
+
+describe('cpuMemArenaFor', () => {
+  it('keeps the arena for per-step graphs, not for the VAE decoder, unless told', () => {
+    expect(cpuMemArenaFor('unet', {})).toBe(true)
+    expect(cpuMemArenaFor('text_encoder', {})).toBe(true)
+    expect(cpuMemArenaFor('vae_decoder', {})).toBe(false)
+    expect(cpuMemArenaFor('vae_decoder', { enableCpuMemArena: true })).toBe(true)
+    expect(cpuMemArenaFor('unet', { cpuMemArena: { unet: false } })).toBe(false)
+    expect(
+      cpuMemArenaFor('vae_decoder', {
+        enableCpuMemArena: false,
+        cpuMemArena: { vae_decoder: true }
+      })
+    ).toBe(true)
   })
 })

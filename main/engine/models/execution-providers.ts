@@ -35,6 +35,16 @@ export interface SessionSettings {
    * GPU providers; always off on DirectML.
    */
   enableMemPattern?: boolean
+  /**
+   * onnxruntime's CPU memory arena for one session (see {@link sessionOptionsFor}). Default on;
+   * {@link ComponentSessions} turns it off for graphs that run once per call (the VAE decoder).
+   */
+  enableCpuMemArena?: boolean
+  /**
+   * The CPU memory arena per graph (`unet`, `vae_decoder`, …), over the engine's defaults (see
+   * `cpuMemArenaFor` in component-sessions.ts).
+   */
+  cpuMemArena?: Readonly<Partial<Record<string, boolean>>>
 }
 
 /**
@@ -172,7 +182,7 @@ export function sessionOptionsFor(
     // The CPU arena keeps freed blocks for the next run instead of returning them to the OS: the
     // UNet runs once per step with the same sizes, so the arena reaches its peak in the first
     // step and is reused afterwards. It is freed with the session (on a model switch).
-    enableCpuMemArena: true,
+    enableCpuMemArena: settings.enableCpuMemArena ?? true,
     // Errors only: fusions log harmless warnings that would clutter the CLI's stderr.
     logSeverityLevel: 3,
     extra: {

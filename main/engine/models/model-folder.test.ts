@@ -63,8 +63,19 @@ describe('openModelFolder', () => {
     expect(m.family).toBe('sd')
     // No VAE config: SD's 0.18215, never optimum's 2 ** (len(block_out_channels) - 1) = 8.
     expect(m.vaeConfig.scalingFactor).toBe(0.18215)
-    expect(m.warnings).toEqual(['The VAE config has no "scaling_factor"; using 0.18215'])
+    // That layout never has a VAE config: the fallback is expected, not worth a warning per run.
+    expect(m.warnings).toEqual([])
+    expect(m.vaeConfig.scalingFactorFromFallback).toBe(true)
     expect(m.unetConfig.sampleSize).toBeNull()
+
+    // optimum's layout without a VAE config is unusual: that still warns.
+    const noVae = await copyFixture(SD, 'no-vae-config')
+    for (const c of ['vae_decoder', 'vae_encoder']) {
+      await fs.rm(path.join(noVae, c, 'config.json'))
+    }
+    expect((await openModelFolder(noVae)).warnings).toEqual([
+      'The VAE config has no "scaling_factor"; using 0.18215'
+    ])
 
     index._class_name = 'ORTStableDiffusionXLPipeline'
     const xl = await copyFixture(SDXL, 'ort-xl')

@@ -14,6 +14,7 @@ import { readModelIndex, type PipelineFamily, type ModelIndex } from './model-in
 import { fileExists, readJsonObject, type JsonObject } from './read-json'
 import { sizeMultipleOf, unetDownsamplings } from './size-multiple'
 import { findModelPreviewDecoder, type PreviewDecoderSource } from './preview-decoder-source'
+import { componentsWithFp16Variant } from './precision-variant'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
 /**
@@ -53,6 +54,11 @@ export interface ModelFolder {
   previewDecoder: PreviewDecoderSource | null
   /** Things the user should know (e.g. a fallback VAE scale); reported with every result. */
   warnings: string[]
+  /**
+   * Graphs that also have a float16 variant (`model.fp16.onnx`) beside `model.onnx`: the sessions
+   * load the precision that is faster on their provider (see precision-variant.ts).
+   */
+  fp16Variants?: readonly OnnxComponent[]
 }
 
 /** The PyTorch weight file of a diffusers component folder, if that is what it holds. */
@@ -135,7 +141,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     vaeRaw = await readComponentConfig(resolved, 'vae')
     vaeFile = vaeRaw === null ? '' : path.join(resolved, 'vae', 'config.json')
   }
-  const vaeConfig = parseVaeConfig(vaeRaw, vaeFile, family)
+  const vaeConfig = parseVaeConfig(vaeRaw, vaeFile, family, index.legacyOnnx)
   const textEncoderConfigs: ModelFolder['textEncoderConfigs'] = {}
   for (const e of textEncoders) {
     textEncoderConfigs[e] = parseTextEncoderConfig(
@@ -164,6 +170,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     stepwise,
     sizeMultiple: sizeMultipleOf(vaeConfig.scaleFactor, downsamplings),
     previewDecoder,
-    warnings: [...vaeConfig.warnings]
+    warnings: [...vaeConfig.warnings],
+    fp16Variants: (await componentsWithFp16Variant(resolved, components)) as OnnxComponent[]
   }
 }

@@ -84,7 +84,7 @@ describe('call options the schema-less library must still refuse', () => {
     await expect(
       fresh.call({ ...base, width: 2048, height: 2048, onPhase: (p) => phases.push(p) })
     ).rejects.toThrow(
-      /^2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB, over the limit of [\d.]+ GiB \(75% of this machine's [\d.]+ GiB\); choose a smaller width and height$/
+      /^2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\), over the limit of [\d.]+ GiB \(75% of this machine's [\d.]+ GiB\); choose a smaller width and height$/
     )
     expect(phases).toEqual([]) // nothing loaded, nothing allocated
     expect(await fresh.usedProviders()).toEqual({})

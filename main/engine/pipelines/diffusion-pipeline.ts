@@ -23,10 +23,19 @@ import {
   prepareLatents
 } from './generation-helpers'
 import { guidanceScaleEmbedding } from './guidance'
+import { readMemoryProfile, type MemoryProfile } from '../models/memory-profile'
 import type { LoadedModels } from './loaded-models'
-import { estimateRunMemory, memoryRefusal } from './memory-estimate'
+import {
+  checkRunMemory,
+  estimateRunMemory,
+  expectedRunGraphs,
+  type MemoryEstimate,
+  type RunGraphs,
+  type RunShape
+} from './memory-estimate'
 import { ModelPipeline } from './model-pipeline'
 import type { CallOptions, OutputImages, OutputType, PipelineOutput } from './pipeline-types'
+import { vaeTilingFor, type VaeTiling } from './vae-tiling'
 import { promptBatchSize } from './pipeline-loading'
 import { pastEndWarnings, resolveStepEndCallback } from './resolve-callback'
 import {
@@ -71,6 +80,8 @@ export abstract class DiffusionPipeline
 
   private currentStepState: StepState | null = null
   private running = false
+  private memoryProfile: MemoryProfile | null = null
+  private vaeTiling: 'auto' | 'on' | 'off' = 'off'
 
   get guidanceScale(): number {
     return this._guidanceScale
@@ -229,8 +240,8 @@ export abstract class DiffusionPipeline
       unetRows: B * (resolved.guidanceScale > 1 ? 2 : 1),
       images: outputType === 'image' ? B : 0
     }
-    const tooLarge = memoryRefusal(shape, estimateRunMemory(this.folder, shape), this.memoryLimit)
-    if (tooLarge !== null) throw new Error(tooLarge)
+    const { tiling, note, refusal } = await this.planVaeDecode(shape)
+    if (refusal !== null) throw new Error(refusal)
 
     const identity = await this.modelIdentity()
     if (snap !== null) checkSnapshotModel(snap, identity)
@@ -352,8 +363,10 @@ export abstract class DiffusionPipeline
         vae.model,
         vae.io,
         this.folder.vaeConfig,
-        tensors.latents as Tensor
+        tensors.latents as Tensor,
+        tiling
       )
+      if (decoded.tiled && note !== null) warnings.push(note)
       if (decoded.fallback !== null) fallbacks.push(decoded.fallback)
       images = decoded.images
     }
@@ -379,5 +392,63 @@ export abstract class DiffusionPipeline
       unetMs: loop.unetMs,
       warnings
     }
+  }
+
+  /**
+   * diffusers' `enable_vae_tiling()`: decode in overlapping tiles (vae-tiling.ts). `'always'`
+   * (diffusers' behaviour) tiles whatever the memory; `'auto'` tiles only when a whole decode
+   * would not fit the memory limit but a tiled one would, and says so in the result's warnings.
+   * Off by default: a size that does not fit is refused.
+   */
+  enableVaeTiling(mode: 'always' | 'auto' = 'always'): void {
+    this.vaeTiling = mode === 'always' ? 'on' : 'auto'
+  }
+
+  /** diffusers' `disable_vae_tiling()`: always decode whole (a size that does not fit is refused). */
+  disableVaeTiling(): void {
+    this.vaeTiling = 'off'
+  }
+
+  /**
+   * Whether this run's decode is tiled, and the refusal when even that cannot fit: checked
+   * before anything is allocated (memory-estimate.ts, `checkRunMemory`).
+   */
+  private async planVaeDecode(
+    shape: RunShape
+  ): Promise<{ tiling: VaeTiling | null; note: string | null; refusal: string | null }> {
+    const tiling = vaeTilingFor(this.folder.vaeConfig)
+    this.memoryProfile ??= await readMemoryProfile(this.folder)
+    const check = checkRunMemory(this.folder, shape, this.memoryProfile, this.runGraphs(), {
+      ...(this.memoryLimit === undefined ? {} : { limit: this.memoryLimit }),
+      vaeTiling: this.vaeTiling,
+      tileSize: tiling.tileSampleMinSize
+    })
+    return {
+      tiling: check.vaeTileSize === null ? null : tiling,
+      note: check.note,
+      refusal: check.refusal
+    }
+  }
+
+  private runGraphs(): RunGraphs {
+    const gpu = this.sessions.providers[0] !== undefined && this.sessions.providers[0] !== 'cpu'
+    return expectedRunGraphs(this.memoryProfile ?? { graphs: {} }, {
+      gpu,
+      fuseAttention: this.fuseAttention,
+      reports: this.sessions.graphPasses
+    })
+  }
+
+  /**
+   * The memory model's estimate of a run at `shape` (see memory-estimate.ts), from the graph
+   * files (read once) and what the graph passes did, or are expected to do before the first load;
+   * `vaeTileSize` when the VAE decodes in tiles of that many pixels.
+   */
+  async estimateMemory(shape: RunShape, vaeTileSize?: number): Promise<MemoryEstimate> {
+    this.memoryProfile ??= await readMemoryProfile(this.folder)
+    return estimateRunMemory(this.folder, shape, this.memoryProfile, {
+      ...this.runGraphs(),
+      ...(vaeTileSize === undefined ? {} : { vaeTileSize })
+    })
   }
 }

@@ -1,25 +1,49 @@
 import os from 'node:os'
+import type { MemoryProfile } from '../models/memory-profile'
 import type { ModelFolder } from '../models/model-folder'
+import type { GraphPassReport } from '../models/graph-passes'
 
 /**
- * How much memory one denoising run needs beyond the model's weights, estimated from the image
- * size *before* anything is allocated, so an impossible size is refused with a message instead
- * of the inference process running out of memory part-way.
+ * How much memory one run needs, estimated from the model's files and the image size *before*
+ * anything is allocated, so a size that cannot fit is refused with a message instead of the
+ * inference process swapping or being killed part-way.
  *
- * What grows: the UNet's self-attention at its highest-resolution attention level holds
- * token × token score matrices (tokens = latent height × latent width), so memory grows with
- * (h·w)² per UNet row (2 rows per image with classifier-free guidance); convolution activations
- * and the VAE decoder grow with h·w. Measured on onnxruntime-node's CPU provider with the
- * fixture UNets (tiny-sd-random at 384², 512² and 768² px: peak RSS rose 0.23, 0.62 and 3.0 GB
- * over an idle process), attention costs about 20 bytes per row per token pair (about five
- * float32 score matrices alive at once), which {@link ATTENTION_BYTES_PER_TOKEN_PAIR} encodes.
+ * The model, fitted to peak RSS measured on a full-size SD 1.5 export (onnxruntime-node's CPU
+ * provider, memory pattern off; bench/results/*-real-scale.json, checked by
+ * memory-estimate.test.ts within ±25 % at 512², 640² and 768², batch 1 and 2):
+ *
+ * - **Weights**: every graph's files. A float16 graph on the CPU costs more than its file: the
+ *   provider keeps float32 copies of what it computes in float32 (measured 3.98 GiB resident for a
+ *   1.72 GB float16 UNet, 3.37 GiB for the 3.44 GB float32 one).
+ * - **UNet working memory**, per UNet row (2 per image with classifier-free guidance): activations
+ *   that grow with the latent tokens (skip connections of every level and a few working tensors,
+ *   {@link UNET_ACTIVATION_FACTOR} × their float32 size), plus self-attention's token × token
+ *   scores at the first attention level when the attention runs as exported
+ *   ({@link ATTENTION_BYTES_PER_TOKEN_PAIR}: 103 bytes per pair per row measured on SD 1.5's
+ *   8-head UNet); the fused graph (MultiHeadAttention, see graph-passes.md) never holds the full
+ *   score matrix, so its cost is linear in the tokens and inside the activation term.
+ * - **VAE decode**, per image: convolutions at full resolution (im2col buffers of the first
+ *   level's channels, {@link VAE_BYTES_PER_CHANNEL_PIXEL}) and the mid block's single-head
+ *   attention over the latent tokens.
+ * - The UNet session keeps its arena (its working memory) while the VAE decodes, so the peak is
+ *   the sum, not the larger of the two.
+ *
  * It is an estimate for refusing what cannot fit, not a promise that what passes will.
  */
 
-/** Bytes per UNet row per (token, token) pair in self-attention; see the file comment. */
-export const ATTENTION_BYTES_PER_TOKEN_PAIR = 20
+/** Bytes per UNet row per (token, token) pair of self-attention as exported; see above. */
+export const ATTENTION_BYTES_PER_TOKEN_PAIR = 103
 
-/** Share of physical memory a run may plan to use; the OS, the app and the weights need the rest. */
+/** UNet activations alive at once, as a multiple of the skip + working tensors' float32 size. */
+export const UNET_ACTIVATION_FACTOR = 3
+
+/** VAE decoder bytes per output pixel per channel of its first level. */
+export const VAE_BYTES_PER_CHANNEL_PIXEL = 40
+
+/** Resident bytes per file byte of a float16 graph on the CPU (float32 copies kept). */
+export const FLOAT16_ON_CPU_WEIGHT_FACTOR = 2.3
+
+/** Share of physical memory a run may plan to use; the OS and the app need the rest. */
 export const DEFAULT_MEMORY_SHARE = 0.75
 
 /** The run whose memory is estimated. */
@@ -32,9 +56,23 @@ export interface RunShape {
   images: number
 }
 
+/** How the model's graphs will run, where it changes their memory. */
+export interface RunGraphs {
+  /** The UNet's self-attention is fused (the CPU default for float32 UNets); else as exported. */
+  attentionFused: boolean
+  /** The execution provider the weights live on: only the CPU keeps float32 copies. */
+  provider?: 'cpu' | 'gpu'
+  /**
+   * The VAE decodes in tiles of this many pixels (`tile_sample_min_size`), as diffusers'
+   * `enable_vae_tiling`: its working memory is one tile's.
+   */
+  vaeTileSize?: number
+}
+
 /** An estimate and what it is made of, in bytes. */
 export interface MemoryEstimate {
   bytes: number
+  weightsBytes: number
   unetBytes: number
   vaeBytes: number
 }
@@ -55,8 +93,27 @@ function firstAttentionLevel(unetRaw: Record<string, unknown>): number {
   return level === -1 ? Math.max(0, types.length - 1) : level
 }
 
-/** Estimates the peak memory of one run of `folder`'s UNet and VAE decoder at `shape`. */
-export function estimateRunMemory(folder: ModelFolder, shape: RunShape): MemoryEstimate {
+/** Resident bytes of the weights of every graph in `profile`. */
+export function weightsBytes(profile: MemoryProfile, graphs: RunGraphs): number {
+  let total = 0
+  for (const g of Object.values(profile.graphs)) {
+    if (g === undefined) continue
+    const onCpu = (graphs.provider ?? 'cpu') === 'cpu'
+    total += g.float16 && onCpu ? g.bytes * FLOAT16_ON_CPU_WEIGHT_FACTOR : g.bytes
+  }
+  return total
+}
+
+/**
+ * Estimates the peak memory of one run of `folder`'s pipeline at `shape`: weights (from
+ * `profile`), the UNet's working memory and the VAE decode's.
+ */
+export function estimateRunMemory(
+  folder: Pick<ModelFolder, 'unetConfig' | 'vaeConfig'>,
+  shape: RunShape,
+  profile: MemoryProfile,
+  graphs: RunGraphs
+): MemoryEstimate {
   const f = folder.vaeConfig.scaleFactor
   const latentH = Math.floor(shape.height / f)
   const latentW = Math.floor(shape.width / f)
@@ -64,24 +121,34 @@ export function estimateRunMemory(folder: ModelFolder, shape: RunShape): MemoryE
   const unetRaw = folder.unetConfig.raw
   const attentionTokens = tokens / 4 ** firstAttentionLevel(unetRaw)
   const channels = numbers(unetRaw['block_out_channels']) ?? [320, 640, 1280, 1280]
-  // Skip connections of every level stay alive until the up path uses them, plus a few
-  // working tensors at full latent resolution.
   const layers = typeof unetRaw['layers_per_block'] === 'number' ? unetRaw['layers_per_block'] : 2
+  // Skip connections of every level stay alive until the up path uses them, plus a few working
+  // tensors at full latent resolution.
   const skips = channels.reduce((sum, c, i) => sum + (layers + 1) * c * (tokens / 4 ** i), 0)
   const working = 4 * (channels[0] as number) * tokens
-  const unetBytes =
-    shape.unetRows *
-    (ATTENTION_BYTES_PER_TOKEN_PAIR * attentionTokens ** 2 + FLOAT32 * (skips + working))
-  // VAE decoder: one attention over the latent tokens, then convolutions up to full size
-  // (a few tensors of the first level's channel count alive at once).
+  const activations = UNET_ACTIVATION_FACTOR * FLOAT32 * (skips + working)
+  const attention = graphs.attentionFused
+    ? 0
+    : ATTENTION_BYTES_PER_TOKEN_PAIR * attentionTokens ** 2
+  const unetBytes = shape.unetRows * (activations + attention)
+  // VAE decoder: convolutions up to full size, and one single-head attention over the latent
+  // tokens in its mid block (scores and their softmax).
   const vaeChannels = numbers(folder.vaeConfig.raw['block_out_channels']) ?? [128, 256, 512, 512]
-  const pixels = shape.height * shape.width
+  const tile = graphs.vaeTileSize
+  const pixels =
+    tile === undefined
+      ? shape.height * shape.width
+      : Math.min(shape.height, tile) * Math.min(shape.width, tile)
+  const vaeTokens = pixels / f ** 2
+  // Tiled, the whole image's float32 pixels are held besides one tile's working memory.
+  const output = tile === undefined ? 0 : 3 * FLOAT32 * shape.height * shape.width
   const vaeBytes =
     shape.images *
-    (ATTENTION_BYTES_PER_TOKEN_PAIR * tokens ** 2 +
-      3 * FLOAT32 * (vaeChannels[0] as number) * pixels)
-  // The UNet's memory is freed before decoding starts: the peak is the larger of the two.
-  return { bytes: Math.max(unetBytes, vaeBytes), unetBytes, vaeBytes }
+    (VAE_BYTES_PER_CHANNEL_PIXEL * (vaeChannels[0] as number) * pixels +
+      2 * FLOAT32 * vaeTokens ** 2 +
+      output)
+  const weights = weightsBytes(profile, graphs)
+  return { bytes: weights + unetBytes + vaeBytes, weightsBytes: weights, unetBytes, vaeBytes }
 }
 
 /** The default limit: {@link DEFAULT_MEMORY_SHARE} of this machine's physical memory. */
@@ -95,8 +162,22 @@ function gib(bytes: number): string {
 }
 
 /**
- * The refusal for a run estimated over `limit`, naming the size, the estimate and the limit;
- * null when it fits.
+ * What a run that decodes in tiles to fit says: the size, the tile, both estimates and the limit.
+ */
+export function vaeTilingNote(
+  shape: RunShape,
+  tileSize: number,
+  whole: MemoryEstimate,
+  tiled: MemoryEstimate,
+  limit?: number
+): string {
+  const max = limit ?? defaultMemoryLimit()
+  return `the VAE decoded ${shape.width}×${shape.height} in tiles of ${tileSize} px (as diffusers' enable_vae_tiling) to fit the memory limit of ${gib(max)}: a whole decode needs an estimated ${gib(whole.bytes)}, tiled ${gib(tiled.bytes)}`
+}
+
+/**
+ * The refusal for a run estimated over `limit`, naming the size, the estimate (and what it is
+ * made of) and the limit; null when it fits.
  */
 export function memoryRefusal(
   shape: RunShape,
@@ -110,5 +191,74 @@ export function memoryRefusal(
     limit === undefined
       ? ` (${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's ${gib(os.totalmem())})`
       : ''
-  return `${shape.width}×${shape.height} is too large for memory: a run with ${rows} needs an estimated ${gib(estimate.bytes)}, over the limit of ${gib(max)}${of}; choose a smaller width and height${shape.images > 1 ? ' or fewer images' : ''}`
+  const parts = `weights ${gib(estimate.weightsBytes)}, UNet ${gib(estimate.unetBytes)}, VAE decode ${gib(estimate.vaeBytes)}`
+  return `${shape.width}×${shape.height} is too large for memory: a run with ${rows} needs an estimated ${gib(estimate.bytes)} (${parts}), over the limit of ${gib(max)}${of}; choose a smaller width and height${shape.images > 1 ? ' or fewer images' : ''}`
+}
+
+/**
+ * How the graphs will run, before they are loaded: on the CPU a float32 UNet's attention is
+ * fused unless `fuseAttention` is false (the pass falls back to the exported graph only when
+ * its exactness check fails, which `reports` from an earlier load then say). A GPU provider
+ * runs the exported graph and keeps no float32 copies.
+ */
+export function expectedRunGraphs(
+  profile: MemoryProfile,
+  options: { gpu?: boolean; fuseAttention?: boolean; reports?: readonly GraphPassReport[] } = {}
+): RunGraphs {
+  const gpu = options.gpu === true
+  const loaded = options.reports?.find(
+    (r) => r.pass === 'attention-fusion' && r.component === 'unet'
+  )
+  const attentionFused =
+    loaded !== undefined
+      ? loaded.applied
+      : !gpu && options.fuseAttention !== false && profile.graphs.unet?.float16 !== true
+  return { attentionFused, provider: gpu ? 'gpu' : 'cpu' }
+}
+
+/** What the memory check decided for a run. */
+export interface MemoryCheck {
+  estimate: MemoryEstimate
+  /** Tile size in pixels when the VAE decodes in tiles, else null. */
+  vaeTileSize: number | null
+  /** Said with the result when the pipeline chose tiles to fit (null otherwise). */
+  note: string | null
+  /** The refusal when even the low-memory decode cannot fit, else null. */
+  refusal: string | null
+}
+
+/**
+ * The memory check of one run, before anything is allocated: the estimate with a whole VAE
+ * decode; when that is over `limit` and `vaeTiling` is `'auto'`, the estimate with the VAE
+ * decoded in tiles of `tileSize` pixels (diffusers' `enable_vae_tiling`), chosen if it fits.
+ * `'on'` always tiles (when the image is larger than a tile), `'off'` never does.
+ */
+export function checkRunMemory(
+  folder: Pick<ModelFolder, 'unetConfig' | 'vaeConfig'>,
+  shape: RunShape,
+  profile: MemoryProfile,
+  graphs: RunGraphs,
+  options: { limit?: number; vaeTiling?: 'auto' | 'on' | 'off'; tileSize: number }
+): MemoryCheck {
+  const mode = options.vaeTiling ?? 'auto'
+  const tileable =
+    shape.images > 0 && (shape.width > options.tileSize || shape.height > options.tileSize)
+  const tiled = (): MemoryEstimate =>
+    estimateRunMemory(folder, shape, profile, { ...graphs, vaeTileSize: options.tileSize })
+  if (mode === 'on' && tileable) {
+    const estimate = tiled()
+    const refusal = memoryRefusal(shape, estimate, options.limit)
+    return { estimate, vaeTileSize: options.tileSize, note: null, refusal }
+  }
+  const whole = estimateRunMemory(folder, shape, profile, graphs)
+  const refusal = memoryRefusal(shape, whole, options.limit)
+  if (refusal === null || mode === 'off' || !tileable) {
+    return { estimate: whole, vaeTileSize: null, note: null, refusal }
+  }
+  const low = tiled()
+  if (memoryRefusal(shape, low, options.limit) !== null) {
+    return { estimate: whole, vaeTileSize: null, note: null, refusal }
+  }
+  const note = vaeTilingNote(shape, options.tileSize, whole, low, options.limit)
+  return { estimate: low, vaeTileSize: options.tileSize, note, refusal: null }
 }

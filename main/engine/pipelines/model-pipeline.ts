@@ -61,10 +61,13 @@ export abstract class ModelPipeline {
   protected tokenizers: ClipTokenizer[] = []
   private identity: Promise<ModelIdentity> | null = null
   protected readonly memoryLimit: number | undefined
+  /** Whether the graph passes may fuse attention at load (what the memory model assumes). */
+  protected readonly fuseAttention: boolean
 
   protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
     this.folder = folder
     this.memoryLimit = options.memoryLimitBytes
+    this.fuseAttention = options.fuseAttention !== false
     this.sessions = new ComponentSessions(folder, options)
     this.loader = new ModelLoader(folder, this.sessions, options.textFixing)
     this.unet = new PipelineComponent('unet', folder.unetConfig.raw, this.sessions)

@@ -5,6 +5,7 @@ import type { VaeDecoderIo } from '../models/vae-decoder-io'
 import { roundHalfEven, type RgbaImage } from '../previews/latents-to-rgb'
 import { float32Data, floatTensor, formatDims } from '../tensor/float-tensor'
 import { runBatched } from './batched-run'
+import { tiledDecode, usesTiles, type VaeTiling } from './vae-tiling'
 
 const f32 = Math.fround
 
@@ -66,18 +67,31 @@ export function imagesToRgba(decoded: Tensor): RgbaImage[] {
   return images
 }
 
-/** Decodes loop latents to RGBA images (in chunks if the decoder's batch is fixed). */
+/**
+ * Decodes loop latents to RGBA images (in chunks if the decoder's batch is fixed); with
+ * `tiling`, in overlapping tiles as diffusers' `enable_vae_tiling` does (see vae-tiling.ts)
+ * when the latents are larger than one tile.
+ */
 export async function decodeLatents(
   model: OnnxModel,
   io: VaeDecoderIo,
   vae: VaeConfig,
-  latents: Tensor
-): Promise<{ images: RgbaImage[]; ms: number; fallback: string | null }> {
+  latents: Tensor,
+  tiling: VaeTiling | null = null
+): Promise<{ images: RgbaImage[]; ms: number; fallback: string | null; tiled: boolean }> {
   const z = unscaleLatents(latents, vae)
-  const result = await runBatched(model, { [io.input]: z }, [io.input], io.fixedBatch, [io.output])
-  return {
-    images: imagesToRgba(result.outputs[io.output] as Tensor),
-    ms: result.ms,
-    fallback: result.fallback
+  const [, , h, w] = z.dims as [number, number, number, number]
+  let ms = 0
+  let fallback: string | null = null
+  const decode = async (input: Tensor): Promise<Tensor> => {
+    const result = await runBatched(model, { [io.input]: input }, [io.input], io.fixedBatch, [
+      io.output
+    ])
+    ms += result.ms
+    fallback ??= result.fallback
+    return result.outputs[io.output] as Tensor
   }
+  const tiled = tiling !== null && usesTiles(tiling, h, w)
+  const decoded = tiled ? await tiledDecode(z, tiling, decode) : await decode(z)
+  return { images: imagesToRgba(decoded), ms, fallback, tiled }
 }

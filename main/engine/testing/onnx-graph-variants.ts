@@ -107,7 +107,16 @@ export async function makeLegacyOnnxLayout(sourceDir: string, destDir: string): 
   await fs.writeFile(indexFile, JSON.stringify(index, null, 2))
   const unetDir = path.join(destDir, 'unet')
   await fs.rename(path.join(unetDir, 'model.onnx_data'), path.join(unetDir, 'weights.pb'))
-  const model = await fs.readFile(path.join(unetDir, 'model.onnx'))
+  await relocateExternalData(path.join(unetDir, 'model.onnx'), 'weights.pb')
+}
+
+/**
+ * Rewrites the external-data location of every initializer of the graph in `file` (GraphProto
+ * .initializer → TensorProto.external_data → "location") to `location`, in place; the caller
+ * moves the weights file to match.
+ */
+export async function relocateExternalData(file: string, location: string): Promise<void> {
+  const model = await fs.readFile(file)
   const encoder = new TextEncoder()
   const rewritten = mapMessage(model, 7, (graph) =>
     mapMessage(graph, 5, (tensor) =>
@@ -121,12 +130,12 @@ export async function makeLegacyOnnxLayout(sourceDir: string, destDir: string): 
           return {
             ...f,
             value: encode(
-              entry.map((e) => (e.no === 2 ? { ...e, value: encoder.encode('weights.pb') } : e))
+              entry.map((e) => (e.no === 2 ? { ...e, value: encoder.encode(location) } : e))
             )
           }
         })
       )
     )
   )
-  await fs.writeFile(path.join(unetDir, 'model.onnx'), rewritten)
+  await fs.writeFile(file, rewritten)
 }

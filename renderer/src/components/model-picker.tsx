@@ -25,6 +25,11 @@ export function ModelPicker(): JSX.Element {
         {model.defaults.cfg ? '' : ' (off)'} · {SCHEDULER_LABELS[model.defaults.scheduler]} ·{' '}
         {formatBytes(model.sizeBytes)} on disk
         {model.builtIn ? ' · built in' : ` · ${model.source}`}{' '}
+        {model.precisionNote !== undefined && (
+          <span className="precision-note" data-testid="model-precision-note">
+            {model.precisionNote}.{' '}
+          </span>
+        )}
         <button type="button" className="link-button" onClick={() => applyModel(model)}>
           Reset to model defaults
         </button>
