@@ -114,9 +114,6 @@ export type {
 export { estimateRunMemory, memoryRefusal, defaultMemoryLimit } from './pipelines/memory-estimate'
 export type { MemoryEstimate, RunShape } from './pipelines/memory-estimate'
 
-// The scheduler a model folder's config names (with the Stepwise default when it names none)
-export { schedulerFromConfig } from './pipelines/scheduler-factory'
-
 // Image output: PNG files with text chunks (the A1111 `parameters` chunk among them), and the
 // atomic file writer they use (whole new file or the old one, never a mix)
 export {

@@ -1,4 +1,4 @@
 import { DEISMultistepScheduler } from './deis-multistep-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference('DEISMultistepScheduler', (config) => new DEISMultistepScheduler(config))

@@ -1,5 +1,5 @@
 import { DPMSolverSinglestepScheduler } from './dpm-solver-singlestep-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference(
   'DPMSolverSinglestepScheduler',

@@ -1,5 +1,5 @@
 import { KDPM2DiscreteScheduler } from './kdpm2-discrete-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 // Fractional timesteps from sigmas (Karras / exponential, and KDPM2's midpoints, which diffusers
 // derives in float32) may differ from NumPy's by an ulp of its float32 log.

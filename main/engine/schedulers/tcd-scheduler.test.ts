@@ -1,4 +1,4 @@
 import { TCDScheduler } from './tcd-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference('TCDScheduler', (config) => new TCDScheduler(config))

@@ -1,5 +1,5 @@
 import { UniPCMultistepScheduler } from './unipc-multistep-scheduler'
-import { describeDiffusersReference } from './reference-suite'
+import { describeDiffusersReference } from '../testing/scheduler-reference-suite'
 
 describeDiffusersReference(
   'UniPCMultistepScheduler',
