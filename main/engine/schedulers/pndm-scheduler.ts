@@ -1,3 +1,4 @@
+import { addNoiseByAlphas, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
@@ -93,6 +94,10 @@ export class PNDMScheduler extends Scheduler<PNDMSchedulerConfig> {
     this.counter = 0
     this.curModelOutput = null
     this.curSample = null
+  }
+
+  override addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor {
+    return addNoiseByAlphas(this.alphasCumprod, originalSamples, noise, timesteps, this.className)
   }
 
   override scaleModelInput(sample: Tensor, _t?: number): Tensor {

@@ -1,6 +1,7 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { SchedulerClassName } from '../../../shared/params'
 import type { Generator } from '../random/generator'
+import type { AddNoiseTimesteps } from './add-noise'
 import { ownConfig, resolveConfig } from './config'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
 
@@ -134,6 +135,14 @@ export abstract class Scheduler<C extends SchedulerConfig = SchedulerConfig> {
     sample: Tensor,
     options?: SchedulerStepOptions
   ): SchedulerStepOutput
+
+  /**
+   * diffusers' `add_noise`: `originalSamples` noised to the level of `timesteps` (one timestep for
+   * every batch row, or one per row). img2img starts from it; inpainting with a 4-channel UNet
+   * re-noises the known region with it after every step. The sigma-based schedulers choose the
+   * level by position (begin index before the first step, step index after it), as diffusers does.
+   */
+  abstract addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor
 
   /** Throws unless `n` is a step count this scheduler can run. */
   protected checkNumInferenceSteps(n: number): void {
