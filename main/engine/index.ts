@@ -1,5 +1,5 @@
 /**
- * Stepwise's diffusion engine: diffusers' text-to-image pipelines, schedulers, seeds and
+ * Stepwise's diffusion engine: diffusers' text-to-image, image-to-image and inpainting pipelines, schedulers, seeds and
  * step-end callbacks over onnxruntime-node, named as in diffusers (camelCase). It imports
  * nothing from Electron.
  *
@@ -15,13 +15,32 @@
 // Pipelines
 export {
   AutoPipelineForText2Image,
+  AutoPipelineForImage2Image,
+  AutoPipelineForInpainting,
   StableDiffusionPipeline,
   StableDiffusionXLPipeline,
-  DiffusionPipeline
+  StableDiffusionImg2ImgPipeline,
+  StableDiffusionInpaintPipeline,
+  StableDiffusionXLImg2ImgPipeline,
+  StableDiffusionXLInpaintPipeline,
+  DiffusionPipeline,
+  PipelineComponents,
+  preprocessImage,
+  preprocessMask,
+  isRgbaImage,
+  lanczosResize,
+  getTimesteps
 } from './pipelines'
 export type {
   CallOptions,
   SDXLCallOptions,
+  Img2ImgCallOptions,
+  InpaintCallOptions,
+  SDXLImg2ImgCallOptions,
+  SDXLInpaintCallOptions,
+  PipelineImageInput,
+  PipelineMaskInput,
+  StartTimesteps,
   FromPretrainedOptions,
   OutputType,
   OutputImages,

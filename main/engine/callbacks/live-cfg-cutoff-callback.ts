@@ -1,6 +1,7 @@
 import { ratioStepIndex } from '../../../shared/cfg-cutoff'
 import type { CallbackKwargs, PipelineRunState } from './callback-types'
 import { keepConditionalHalf } from './keep-conditional-half'
+import { IMAGE_CONDITIONING } from './cfg-cutoff-callbacks'
 import { PipelineCallback } from './pipeline-callback'
 import type { PipelineFamily } from '../models/model-index'
 
@@ -69,6 +70,10 @@ export class LiveCfgCutoffCallback extends PipelineCallback {
     return TENSOR_INPUTS[this.family]
   }
 
+  override get optionalTensorInputs(): readonly string[] {
+    return IMAGE_CONDITIONING
+  }
+
   /**
    * Changes the cutoff. Throws for an invalid value (a ratio outside [0, 1], a negative or
    * fractional index); once guidance has ended, returns a report with `refused` instead.
@@ -102,7 +107,10 @@ export class LiveCfgCutoffCallback extends PipelineCallback {
     if (this.firedAt !== null) return callbackKwargs
     const step = this.requestedStep()
     if (step !== null && stepIndex >= step) {
-      keepConditionalHalf(pipeline, callbackKwargs, this.tensorInputs)
+      keepConditionalHalf(pipeline, callbackKwargs, [
+        ...this.tensorInputs,
+        ...this.optionalTensorInputs
+      ])
       this.firedAt = stepIndex
     }
     return callbackKwargs

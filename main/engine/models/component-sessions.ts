@@ -87,14 +87,15 @@ export class ComponentSessions {
   }
 
   /**
-   * A float32 copy of a float16 VAE decoder whose config sets `force_upcast` (the SDXL VAE
-   * overflows in float16; diffusers decodes it in float32), else undefined: the file as it is.
+   * A float32 copy of a float16 VAE decoder or encoder whose config sets `force_upcast` (the SDXL
+   * VAE overflows in float16; diffusers decodes and encodes it in float32), else undefined: the
+   * file as it is.
    */
   private async upcastIfAsked(
     component: OnnxComponent,
     file: string
   ): Promise<Uint8Array | undefined> {
-    if (component !== 'vae_decoder' || !this.folder.vaeConfig.forceUpcast) return undefined
+    if (!component.startsWith('vae_') || !this.folder.vaeConfig.forceUpcast) return undefined
     const header = await readOnnxHeader(file)
     if (!header.inputs.some((io) => io.type === 'float16')) return undefined
     return upcastFloat16Model(file)

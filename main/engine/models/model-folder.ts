@@ -14,8 +14,9 @@ import { readModelIndex, type PipelineFamily, type ModelIndex } from './model-in
 import { fileExists, readJsonObject, type JsonObject } from './read-json'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
-/** The ONNX graphs a text-to-image pipeline runs. */
-export type OnnxComponent = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder'
+/** The ONNX graphs a pipeline runs (the VAE encoder only when it starts from an image). */
+export type OnnxComponent =
+  'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder'
 
 /**
  * A diffusers/optimum ONNX model folder, read and checked but with no session created yet:
@@ -27,8 +28,13 @@ export interface ModelFolder {
   dir: string
   index: ModelIndex
   family: PipelineFamily
-  /** The graphs this pipeline runs, in load order. */
+  /** The graphs a text-to-image run needs, in load order. */
   components: OnnxComponent[]
+  /**
+   * `vae_encoder/model.onnx` exists: image-to-image and inpainting can run (they encode the
+   * input image); text-to-image never needs it.
+   */
+  hasVaeEncoder: boolean
   /** Tokenizer folder names, paired with `textEncoders` by position. */
   tokenizers: string[]
   textEncoders: ('text_encoder' | 'text_encoder_2')[]
@@ -134,11 +140,13 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     'The scheduler config'
   )
   const stepwise = await readStepwiseInfo(resolved)
+  const hasVaeEncoder = await fileExists(componentModelPath(resolved, 'vae_encoder'))
   return {
     dir: resolved,
     index,
     family,
     components,
+    hasVaeEncoder,
     tokenizers,
     textEncoders,
     unetConfig,

@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks'
 import type { Tensor } from 'onnxruntime-node'
 import type { PipelineRunState, StepState } from '../callbacks/callback-types'
-import { ComponentSessions } from '../models/component-sessions'
+import type { ComponentSessions } from '../models/component-sessions'
 import type { ModelFolder } from '../models/model-folder'
-import { ModelLoadError } from '../models/model-load-error'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
 import type { Scheduler } from '../schedulers'
@@ -14,8 +13,10 @@ import { checkCallOptions, checkGenerators, prepareLatents } from './generation-
 import { guidanceScaleEmbedding } from './guidance'
 import { estimateRunMemory, memoryRefusal } from './memory-estimate'
 import type { FamilyHooks } from './family-hooks'
-import { ModelLoader, type LoadedModels } from './loaded-models'
+import type { ImageRunHooks, PreparedImageRun } from './image-run-types'
+import type { LoadedModels } from './loaded-models'
 import type { PipelineFamily } from '../models/model-index'
+import { PipelineComponents } from './pipeline-components'
 import type {
   CallOptions,
   FromPretrainedOptions,
@@ -25,7 +26,6 @@ import type {
 } from './pipeline-types'
 import { promptBatchSize } from './pipeline-loading'
 import { pastEndWarnings, resolveStepEndCallback } from './resolve-callback'
-import { schedulerFromConfig } from './scheduler-factory'
 import { decodeLatents } from './vae-decode'
 
 /** Generation defaults after applying the model's `stepwise.json` over diffusers' defaults. */
@@ -67,26 +67,27 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   /** diffusers' `_callback_tensor_inputs`: the names a callback may request and replace. */
   abstract readonly callbackTensorInputs: readonly string[]
 
-  protected readonly sessions: ComponentSessions
-  protected readonly loader: ModelLoader
-  /** Things found at load time (scheduler fallback, VAE config fallbacks), reported with results. */
-  protected readonly loadWarnings: string[]
-  protected models: LoadedModels | null = null
+  /** The folder's sessions, graphs and warnings, shared with pipelines made by `fromPipe`. */
+  readonly components: PipelineComponents
   private currentStepState: StepState | null = null
-  private running = false
-  private readonly memoryLimit: number | undefined
 
-  protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
-    this.folder = folder
-    this.memoryLimit = options.memoryLimitBytes
-    this.sessions = new ComponentSessions(folder, options)
-    this.loader = new ModelLoader(folder, this.sessions)
-    const { scheduler, warning } = schedulerFromConfig(
-      folder.stepwise?.defaults.scheduler ?? stringOrNull(folder.schedulerConfig._class_name),
-      folder.schedulerConfig
-    )
-    this.scheduler = scheduler
-    this.loadWarnings = [...folder.warnings, ...(warning === null ? [] : [warning])]
+  /**
+   * Builds a pipeline on new components for `folder`, or (diffusers' `from_pipe`) on another
+   * pipeline's components and scheduler, sharing its sessions.
+   */
+  protected constructor(
+    source: ModelFolder | PipelineComponents,
+    options: FromPretrainedOptions = {},
+    scheduler?: Scheduler
+  ) {
+    this.components =
+      source instanceof PipelineComponents ? source : new PipelineComponents(source, options)
+    this.folder = this.components.folder
+    this.scheduler = scheduler ?? this.components.initialScheduler
+  }
+
+  protected get sessions(): ComponentSessions {
+    return this.components.sessions
   }
 
   get guidanceScale(): number {
@@ -155,7 +156,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   get timeCondProjDim(): number | null {
     const configured = this.folder.unetConfig.timeCondProjDim
     if (configured !== null) return configured
-    const io = this.models?.unet.io
+    const io = this.components.loaded?.unet.io
     return io?.hasTimestepCond === true ? (io.timestepCondDim ?? -1) : null
   }
 
@@ -175,14 +176,19 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
 
   /** Creates every session now (e.g. during an app's "loading" phase). */
   async load(): Promise<void> {
-    this.models = await this.loader.load(true)
+    await this.components.load(this.startsFromImage)
   }
 
-  /** Frees all sessions; a later call creates them again. */
+  /**
+   * Frees all sessions; a later call creates them again. Pipelines made from this one with
+   * `fromPipe` share the sessions, so they are freed for them too.
+   */
   async release(): Promise<void> {
-    this.models = null
-    await this.sessions.release()
+    await this.components.release()
   }
+
+  /** True for the image-to-image and inpainting pipelines (they also load the VAE encoder). */
+  protected readonly startsFromImage: boolean = false
 
   /** 7.5 for SD, 5.0 for SDXL (diffusers' `__call__` defaults). */
   protected abstract readonly diffusersDefaultGuidance: number
@@ -192,41 +198,6 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     const s = this.folder.unetConfig.sampleSize
     if (s === null) return this.family === 'sdxl' ? [128, 128] : [64, 64]
     return typeof s === 'number' ? [s, s] : s
-  }
-
-  /** Loads and checks the graphs a call needs, before any of them runs. */
-  protected async ensureModels(
-    withDecoder: boolean,
-    onPhase?: (p: 'loading') => void
-  ): Promise<LoadedModels> {
-    if (this.models === null || (withDecoder && this.models.vae === null)) {
-      onPhase?.('loading')
-      this.models = await this.loader.load(withDecoder)
-    }
-    const { unet } = this.models
-    const configured = this.folder.unetConfig.timeCondProjDim
-    if (configured !== null && !unet.io.hasTimestepCond) {
-      throw new ModelLoadError(
-        unet.model.path,
-        `unet/config.json sets time_cond_proj_dim ${configured}, but ${unet.model.label} has no timestep_cond input`
-      )
-    }
-    const inChannels = this.folder.unetConfig.inChannels
-    if (inChannels !== null && unet.io.inChannels !== null && inChannels !== unet.io.inChannels) {
-      // Latents are drawn with the config's channel count; a graph that takes another would
-      // fail inside onnxruntime at step 0 with a dimension error naming no file.
-      throw new ModelLoadError(
-        unet.model.path,
-        `unet/config.json sets in_channels ${inChannels}, but ${unet.model.label} takes ${unet.io.inChannels}-channel samples; the config and the graph belong to different UNets`
-      )
-    }
-    if (configured === null && unet.io.hasTimestepCond && unet.io.timestepCondDim === null) {
-      throw new ModelLoadError(
-        unet.model.path,
-        `${unet.model.label} takes timestep_cond of unknown width and unet/config.json has no time_cond_proj_dim`
-      )
-    }
-    return this.models
   }
 
   /** Resets diffusers' run state from a call's arguments. */
@@ -251,33 +222,44 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
    */
   protected async generate<O extends OutputType>(
     o: CallOptions<O>,
-    family: FamilyHooks
+    family: FamilyHooks,
+    image?: ImageRunHooks
   ): Promise<PipelineOutput<O>> {
     // The run state lives on the pipeline (as in diffusers), so two overlapping calls would
-    // corrupt each other's guidance scale, interrupt flag and scheduler position.
-    if (this.running) {
-      throw new Error('this pipeline is already running a call; await it before starting another')
+    // corrupt each other's guidance scale, interrupt flag and scheduler position; pipelines made
+    // with fromPipe share sessions and usually the scheduler, so the guard is theirs together.
+    if (this.components.running) {
+      throw new Error(
+        'this pipeline (or one made from it with fromPipe) is already running a call; await it before starting another'
+      )
     }
-    this.running = true
+    this.components.running = true
     try {
-      return await this.generateUnguarded(o, family)
+      return await this.generateUnguarded(o, family, image)
     } finally {
-      this.running = false
+      this.components.running = false
     }
   }
 
   private async generateUnguarded<O extends OutputType>(
     o: CallOptions<O>,
-    family: FamilyHooks
+    family: FamilyHooks,
+    image: ImageRunHooks | undefined
   ): Promise<PipelineOutput<O>> {
     const started = performance.now()
     const { callback, tensorInputs } = resolveStepEndCallback(
       o.callbackOnStepEnd,
-      o.callbackOnStepEndTensorInputs
+      o.callbackOnStepEndTensorInputs,
+      this.callbackTensorInputs
     )
     const d = this.defaults
-    const height = o.height ?? d.height
-    const width = o.width ?? d.width
+    // An image run takes its size from the picture (img2img) or the options (inpainting), after
+    // checking and preprocessing them; nothing has run yet either way.
+    const size =
+      image === undefined
+        ? { height: o.height ?? d.height, width: o.width ?? d.width }
+        : image.prepareInputs({ defaults: d, vaeScaleFactor: this.vaeScaleFactor })
+    const { height, width } = size
     family.checkInputs({ height, width, tensorInputs })
     const resolved = {
       numInferenceSteps: o.numInferenceSteps ?? d.numInferenceSteps,
@@ -299,12 +281,27 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       unetRows: B * (resolved.guidanceScale > 1 ? 2 : 1),
       images: outputType === 'image' ? B : 0
     }
-    const tooLarge = memoryRefusal(shape, estimateRunMemory(this.folder, shape), this.memoryLimit)
+    const tooLarge = memoryRefusal(
+      shape,
+      estimateRunMemory(this.folder, shape),
+      this.components.memoryLimit
+    )
     if (tooLarge !== null) throw new Error(tooLarge)
 
     this.resetRunState(resolved.guidanceScale, resolved.guidanceRescale, o.clipSkip ?? null)
-    const models = await this.ensureModels(outputType === 'image', o.onPhase)
-    const channels = this.folder.unetConfig.inChannels ?? models.unet.io.inChannels ?? 4
+    if (image !== undefined && !this.folder.hasVaeEncoder && needsEncoder(o, image)) {
+      throw new Error(
+        `${this.folder.dir} has no VAE encoder (vae_encoder/model.onnx), so it cannot start from an image: image-to-image and inpainting encode the picture first`
+      )
+    }
+    const models = await this.components.ensure(
+      outputType === 'image',
+      image !== undefined && this.folder.hasVaeEncoder,
+      o.onPhase
+    )
+    const unetChannels = this.components.unetChannels(models)
+    checkUnetChannels(unetChannels, image)
+    const channels = image === undefined ? unetChannels : 4
     const f = this.vaeScaleFactor
     const latentShape = [B, channels, Math.floor(height / f), Math.floor(width / f)]
     if (o.latents !== undefined && o.latents !== null && !sameDims(o.latents.dims, latentShape)) {
@@ -323,21 +320,52 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     this.scheduler.setTimesteps(resolved.numInferenceSteps)
     let timesteps: readonly number[] = [...this.scheduler.timesteps]
     let numInferenceSteps = resolved.numInferenceSteps
+    let startStep = 0
+    if (image !== undefined) {
+      const start = image.startTimesteps(this.scheduler, numInferenceSteps)
+      ;({ timesteps, numInferenceSteps } = start)
+      startStep = start.startIndex
+      if (timesteps.length === 0) {
+        throw new Error(
+          `strength ${String(image.strength)} with ${resolved.numInferenceSteps} steps runs no denoising step (int(${resolved.numInferenceSteps} · ${String(image.strength)}) = 0); raise the strength or the number of steps`
+        )
+      }
+    }
     if (family.adjustTimesteps !== undefined) {
       ;({ timesteps, numInferenceSteps } = family.adjustTimesteps(timesteps, numInferenceSteps))
     }
     const tensors = encoded.tensors
-    tensors.latents = prepareLatents(
-      latentShape,
-      o.generator,
-      o.latents,
-      this.scheduler.initNoiseSigma
-    )
+    let prepared: PreparedImageRun | null = null
+    if (image === undefined) {
+      tensors.latents = prepareLatents(
+        latentShape,
+        o.generator,
+        o.latents,
+        this.scheduler.initNoiseSigma
+      )
+    } else {
+      o.onPhase?.('encoding')
+      prepared = await image.prepareLatents({
+        folder: this.folder,
+        models,
+        scheduler: this.scheduler,
+        timesteps,
+        batchSize: B,
+        doClassifierFreeGuidance: this.doClassifierFreeGuidance,
+        generator: o.generator,
+        latents: o.latents ?? null,
+        latentSize: [latentShape[2] as number, latentShape[3] as number],
+        unetChannels
+      })
+      Object.assign(tensors, prepared.tensors)
+      tensors.latents = prepared.latents
+    }
     const condDim = this.timeCondProjDim
     const timestepCond =
       condDim === null ? null : guidanceScaleEmbedding(this._guidanceScale, condDim, B)
     this._numTimesteps = timesteps.length
-    family.beforeLoop?.()
+    // Image runs set the begin index in getTimesteps; only text-to-image starts at 0 here.
+    if (image === undefined) family.beforeLoop?.()
 
     o.onPhase?.('denoising')
     const loop = await runDenoisingLoop({
@@ -356,7 +384,9 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       generator: Array.isArray(o.generator) ? o.generator[0] : (o.generator ?? undefined),
       // diffusers' pipelines default eta to 0.0 and pass it to every step that takes one.
       eta: o.eta ?? 0,
-      onStepEnd: o.onStepEnd
+      onStepEnd: o.onStepEnd,
+      extraInputChannels: prepared?.extraInputChannels ?? [],
+      afterStep: prepared?.afterStep ?? null
     })
     this.setCurrentStep(null)
 
@@ -393,6 +423,8 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       scheduler: this.scheduler.className,
       numInferenceSteps,
       numTimesteps: timesteps.length,
+      startStep,
+      strength: image?.strength ?? null,
       stepsRun: loop.stepsRun,
       interrupted: this._interrupt,
       guidanceScale: resolved.guidanceScale,
@@ -417,7 +449,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
 
   /** Warnings every result carries: load-time ones and provider fallbacks. */
   protected standingWarnings(): string[] {
-    return [...this.loadWarnings, ...this.sessions.warnings]
+    return this.components.standingWarnings()
   }
 
   /**
@@ -429,6 +461,20 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   }
 }
 
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null
+/** Whether an image run will encode pixels (not when the caller gives latents for everything). */
+function needsEncoder(o: CallOptions, image: ImageRunHooks): boolean {
+  return image.kind === 'inpaint' || o.latents === undefined || o.latents === null
+}
+
+/**
+ * A 9-channel inpainting UNet only runs in an inpainting pipeline, and an inpainting pipeline
+ * needs a 4- or 9-channel UNet; said before any step instead of failing inside onnxruntime.
+ */
+function checkUnetChannels(channels: number, image: ImageRunHooks | undefined): void {
+  if (image?.kind === 'inpaint') return
+  if (channels === 9) {
+    throw new Error(
+      `this model's UNet takes 9 input channels (latents, mask and masked-image latents): it is an inpainting model; use StableDiffusionInpaintPipeline / StableDiffusionXLInpaintPipeline or AutoPipelineForInpainting with an image and a mask`
+    )
+  }
 }

@@ -4,6 +4,7 @@ import type { OnnxModel } from '../models/onnx-model'
 import { describeTextEncoder } from '../models/text-encoder-io'
 import { describeUnet, type UnetIo } from '../models/unet-io'
 import { describeVaeDecoder, type VaeDecoderIo } from '../models/vae-decoder-io'
+import { describeVaeEncoder, type VaeEncoderIo } from '../models/vae-encoder-io'
 import { ClipTokenizer } from '../tokenizer/clip-tokenizer'
 import path from 'node:path'
 import type { TextEncoderPair } from './text-encoding'
@@ -13,6 +14,8 @@ export interface LoadedModels {
   encoders: TextEncoderPair[]
   unet: { model: OnnxModel; io: UnetIo }
   vae: { model: OnnxModel; io: VaeDecoderIo } | null
+  /** Loaded only for runs that start from an image. */
+  vaeEncoder: { model: OnnxModel; io: VaeEncoderIo } | null
 }
 
 /**
@@ -45,8 +48,11 @@ export class ModelLoader {
     return this.tokenizers
   }
 
-  /** Everything a call needs; the VAE decoder only when images are wanted. */
-  async load(withDecoder: boolean): Promise<LoadedModels> {
+  /**
+   * Everything a call needs; the VAE decoder only when images are wanted, the encoder only when
+   * the call starts from an image.
+   */
+  async load(withDecoder: boolean, withEncoder = false): Promise<LoadedModels> {
     const sdxl = this.folder.family === 'sdxl'
     const tokenizers = await this.loadTokenizers()
     const encoders: TextEncoderPair[] = []
@@ -62,6 +68,11 @@ export class ModelLoader {
       const model = await this.sessions.get('vae_decoder')
       vae = { model, io: describeVaeDecoder(model) }
     }
-    return { encoders, unet, vae }
+    let vaeEncoder: LoadedModels['vaeEncoder'] = null
+    if (withEncoder) {
+      const model = await this.sessions.get('vae_encoder')
+      vaeEncoder = { model, io: describeVaeEncoder(model) }
+    }
+    return { encoders, unet, vae, vaeEncoder }
   }
 }

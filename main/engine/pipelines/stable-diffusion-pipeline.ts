@@ -1,20 +1,14 @@
-import type { Tensor } from 'onnxruntime-node'
 import type { ModelFolder } from '../models/model-folder'
-import { concatBatch } from '../tensor/batch'
-import { checkInputs, tensorOption } from './check-inputs'
 import { DiffusionPipeline } from './diffusion-pipeline'
-import type { FamilyHooks } from './family-hooks'
-import type { LoopTensors } from './denoising-loop'
-import { openFolderFor, preloadIfAsked } from './pipeline-loading'
+import type { PipelineComponents } from './pipeline-components'
+import { openFolderFor, preloadIfAsked, requireFamily } from './pipeline-loading'
 import type {
   CallOptions,
   FromPretrainedOptions,
   OutputType,
   PipelineOutput
 } from './pipeline-types'
-import { encodeSdPrompt } from './sd-prompt-encoder'
-
-const SD_TENSOR_INPUTS = ['latents', 'prompt_embeds', 'negative_prompt_embeds'] as const
+import { SD_TENSOR_INPUTS, sdFamilyHooks } from './sd-family-hooks'
 
 /**
  * diffusers' `StableDiffusionPipeline` (SD 1.x / 2.x / SD-Turbo) over ONNX graphs.
@@ -32,8 +26,21 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
   readonly callbackTensorInputs: readonly string[] = SD_TENSOR_INPUTS
   protected readonly diffusersDefaultGuidance = 7.5
 
-  protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
-    super(folder, options)
+  protected constructor(
+    source: ModelFolder | PipelineComponents,
+    options?: FromPretrainedOptions,
+    scheduler?: DiffusionPipeline['scheduler']
+  ) {
+    super(source, options, scheduler)
+  }
+
+  /**
+   * diffusers' `from_pipe`: a text-to-image pipeline on another pipeline's components (its
+   * sessions are shared, not loaded again) and scheduler.
+   */
+  static fromPipe(pipe: DiffusionPipeline): StableDiffusionPipeline {
+    requireFamily(pipe, 'sd', 'StableDiffusionPipeline')
+    return new StableDiffusionPipeline(pipe.components, {}, pipe.scheduler)
   }
 
   /** Opens a model folder whose `model_index.json` names a Stable Diffusion 1.x/2.x pipeline. */
@@ -54,54 +61,6 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
 
   /** Generates images (diffusers' `__call__`). */
   call<O extends OutputType = 'image'>(options: CallOptions<O>): Promise<PipelineOutput<O>> {
-    const prompt = options.prompt ?? null
-    const negativePrompt = options.negativePrompt ?? null
-    const promptEmbeds = tensorOption(options.promptEmbeds, 'promptEmbeds')
-    const negativePromptEmbeds = tensorOption(options.negativePromptEmbeds, 'negativePromptEmbeds')
-    const hooks: FamilyHooks = {
-      checkInputs: ({ height, width, tensorInputs }) => {
-        checkInputs({
-          height,
-          width,
-          prompt,
-          negativePrompt,
-          promptEmbeds,
-          negativePromptEmbeds,
-          callbackOnStepEndTensorInputs: tensorInputs,
-          allowedTensorInputs: SD_TENSOR_INPUTS,
-          sdxl: false
-        })
-        if (options.clipSkip !== undefined && options.clipSkip !== null) {
-          // diffusers applies the encoder's final LayerNorm to an earlier hidden state; ONNX
-          // text-encoder exports do not expose that layer, so it cannot be reproduced.
-          throw new Error(
-            'clipSkip is not supported by StableDiffusionPipeline with ONNX text encoders (it needs the encoder’s final layer norm, which exports do not expose)'
-          )
-        }
-      },
-      encode: async (models, args) => {
-        const encoded = await encodeSdPrompt({
-          pair: models.encoders[0] as NonNullable<(typeof models.encoders)[0]>,
-          prompt,
-          negativePrompt,
-          promptEmbeds,
-          negativePromptEmbeds,
-          numImagesPerPrompt: args.numImagesPerPrompt,
-          doClassifierFreeGuidance: args.doClassifierFreeGuidance
-        })
-        // With CFG the UNet gets one batch: unconditional rows first, then conditional.
-        const promptForUnet =
-          args.doClassifierFreeGuidance && encoded.negativePromptEmbeds !== null
-            ? concatBatch([encoded.negativePromptEmbeds, encoded.promptEmbeds])
-            : encoded.promptEmbeds
-        const tensors: LoopTensors = {
-          prompt_embeds: promptForUnet,
-          negative_prompt_embeds: encoded.negativePromptEmbeds
-        }
-        return { tensors, warnings: encoded.warnings }
-      },
-      unetConditioning: (tensors) => ({ encoder_hidden_states: tensors.prompt_embeds as Tensor })
-    }
-    return this.generate(options, hooks)
+    return this.generate(options, sdFamilyHooks(options, SD_TENSOR_INPUTS))
   }
 }

@@ -49,6 +49,7 @@ export function spacedIntegerTimesteps(config: SchedulerConfig, n: number): numb
  */
 export class DDIMScheduler extends Scheduler<DDIMSchedulerConfig> {
   readonly className = 'DDIMScheduler'
+  override readonly hasBeginIndex = false
   /** alphas_cumprod used "before" t = 0: 1 with `set_alpha_to_one`, else alphas_cumprod[0]. */
   readonly finalAlphaCumprod: number
 

@@ -34,6 +34,7 @@ function combine(n: number, element: (i: number) => number): Float32Array {
  */
 export class PNDMScheduler extends Scheduler<PNDMSchedulerConfig> {
   readonly className = 'PNDMScheduler'
+  override readonly hasBeginIndex = false
   /** alphas_cumprod used "before" t = 0. */
   readonly finalAlphaCumprod: number
   /** The Runge–Kutta part of {@link timesteps} (empty with `skip_prk_steps`). */

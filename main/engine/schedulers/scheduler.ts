@@ -75,6 +75,12 @@ export abstract class Scheduler<C extends SchedulerConfig = SchedulerConfig> {
   /** Cumulative products of 1 − beta (float32). */
   readonly alphasCumprod: Float32Array
 
+  /**
+   * diffusers' `hasattr(scheduler, "set_begin_index")`: false for DDIM and PNDM, whose steps never
+   * read a step index, so image pipelines leave their begin index unset, as diffusers does.
+   */
+  readonly hasBeginIndex: boolean = true
+
   protected _stepIndex: number | null = null
   protected _beginIndex: number | null = null
 
