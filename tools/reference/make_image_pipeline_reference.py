@@ -35,6 +35,7 @@ import torch
 from transformers import CLIPTokenizer
 
 import diffusers
+import diffusers.image_processor
 from diffusers.callbacks import SDCFGCutoffCallback, SDXLCFGCutoffCallback
 from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
 
@@ -326,6 +327,35 @@ def run_case(name, pipeline_class, folder, sched, overrides, kwargs, callback, i
     }
 
 
+def resize_cases(image, mask):
+    """Pillow's LANCZOS resizes (what VaeImageProcessor.resize does), as SHA-256 of the bytes."""
+    import hashlib
+    out = []
+    for name, src, size in (("rgb-down", image, (40, 56)), ("rgb-up", image, (100, 72)),
+                            ("rgb-width-only", image, (48, 64)), ("grey-down", mask, (24, 32)),
+                            ("grey-up", mask, (96, 80))):
+        resized = np.asarray(src.resize(size, resample=PIL.Image.LANCZOS))
+        flat = resized.reshape(-1)
+        out.append({"name": name, "mode": src.mode, "width": size[0], "height": size[1],
+                    "sha256": hashlib.sha256(flat.tobytes()).hexdigest(),
+                    "first": [int(v) for v in flat[:24]]})
+    # The full image processor: grey conversion of an RGB mask, then resize and binarize.
+    rgb_mask = PIL.Image.merge("RGB", (mask, mask.point(lambda v: 255 - v), mask))
+    processor = diffusers.image_processor.VaeImageProcessor(
+        vae_scale_factor=8, do_normalize=False, do_binarize=True, do_convert_grayscale=True)
+    processed = processor.preprocess(rgb_mask, height=40, width=48)
+    rgb_mask.save(os.path.join(OUT_DIR, "rgb-mask-64.png"))
+    out.append({"name": "mask-processor", "source": "rgb-mask-64.png", "width": 48, "height": 40,
+                "ones": int(processed.sum().item()),
+                "rows": ["".join("1" if v >= 0.5 else "0" for v in row) for row in processed[0, 0].tolist()]})
+    image_processor = diffusers.image_processor.VaeImageProcessor(vae_scale_factor=8)
+    pixels = image_processor.preprocess(image.resize((70, 53), resample=PIL.Image.BICUBIC))
+    image.resize((70, 53), resample=PIL.Image.BICUBIC).save(os.path.join(OUT_DIR, "odd-size-70x53.png"))
+    out.append({"name": "image-processor", "source": "odd-size-70x53.png", "shape": list(pixels.shape),
+                "sum": float(pixels.double().sum()), "first": [float(v) for v in pixels.flatten()[:12]]})
+    return out
+
+
 def main():
     torch.set_num_threads(1)
     diffusers.utils.logging.set_verbosity_error()
@@ -340,8 +370,9 @@ def main():
         print(c["name"], c["unetBatches"], c["shape"], file=sys.stderr)
     with open(OUT, "w") as f:
         json.dump({"diffusersVersion": diffusers.__version__, "torchVersion": torch.__version__,
-                   "onnxruntimeVersion": ort.__version__, "image": "blue-square-64.png",
-                   "mask": "half-mask-64.png", "cases": cases}, f, separators=(",", ":"))
+                   "onnxruntimeVersion": ort.__version__, "pillowVersion": PIL.__version__,
+                   "image": "blue-square-64.png", "mask": "half-mask-64.png",
+                   "resize": resize_cases(image, mask), "cases": cases}, f, separators=(",", ":"))
         f.write("\n")
 
 

@@ -55,7 +55,9 @@ export class StableDiffusionImg2ImgPipeline extends DiffusionPipeline {
   }
 
   /** Transforms `image` toward the prompt (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(options: Img2ImgCallOptions<O>): Promise<PipelineOutput<O>> {
+  async call<O extends OutputType = 'image'>(
+    options: Img2ImgCallOptions<O>
+  ): Promise<PipelineOutput<O>> {
     rejectLatents(options, 'StableDiffusionImg2ImgPipeline')
     const image = img2imgRun({
       family: 'sd',
@@ -112,7 +114,9 @@ export class StableDiffusionInpaintPipeline extends DiffusionPipeline {
   }
 
   /** Repaints the masked region of `image` (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(options: InpaintCallOptions<O>): Promise<PipelineOutput<O>> {
+  async call<O extends OutputType = 'image'>(
+    options: InpaintCallOptions<O>
+  ): Promise<PipelineOutput<O>> {
     rejectPaddingMaskCrop(options)
     const image = inpaintRun({
       family: 'sd',

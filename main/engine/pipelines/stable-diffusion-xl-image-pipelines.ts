@@ -74,7 +74,7 @@ export class StableDiffusionXLImg2ImgPipeline extends DiffusionPipeline {
   }
 
   /** Transforms `image` toward the prompt (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(
+  async call<O extends OutputType = 'image'>(
     options: SDXLImg2ImgCallOptions<O>
   ): Promise<PipelineOutput<O>> {
     checkDenoisingRange(options.denoisingStart, options.denoisingEnd)
@@ -133,7 +133,7 @@ export class StableDiffusionXLInpaintPipeline extends DiffusionPipeline {
   }
 
   /** Repaints the masked region of `image` (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(
+  async call<O extends OutputType = 'image'>(
     options: SDXLInpaintCallOptions<O>
   ): Promise<PipelineOutput<O>> {
     rejectPaddingMaskCrop(options)
