@@ -229,9 +229,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     // corrupt each other's guidance scale, interrupt flag and scheduler position; pipelines made
     // with fromPipe share sessions and usually the scheduler, so the guard is theirs together.
     if (this.components.running) {
-      throw new Error(
-        'this pipeline (or one made from it with fromPipe) is already running a call; await it before starting another'
-      )
+      throw new Error('this pipeline is already running a call; await it before starting another')
     }
     this.components.running = true
     try {
