@@ -1,20 +1,27 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
-import { writePngFile } from '../engine'
+import { decodeImage, writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
 import { startGeneration } from '../inference/host/run-generation'
-import type { GenerationRequest, GenerationResult, InferenceStep } from '../inference/protocol'
+import type {
+  GenerationRequest,
+  GenerationResult,
+  InferenceStep,
+  RgbaFrame
+} from '../inference/protocol'
 import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
+import { UsageError } from './usage-error'
 
 /**
- * `generate`: one text-to-image run, in this process. The CLI has no UI to keep responsive, so
+ * `generate`: one text-to-image run (or image-to-image / inpainting with `--init-image` and
+ * `--mask`), in this process. The CLI has no UI to keep responsive, so
  * a separate inference process buys nothing here; running in-process keeps start-up short and
  * errors direct. It uses the same `startGeneration` as the inference process, so both front
  * ends run the same code, callbacks included.
@@ -31,6 +38,13 @@ export interface GenerateJson {
   scheduler: string
   numInferenceSteps: number
   numTimesteps: number
+  /** Image-to-image / inpainting: the strength; null for text-to-image. */
+  strength: number | null
+  /**
+   * Where step 0 sits in the scheduler's full timestep list: 0 for text-to-image, the first
+   * timestep an image run enters at otherwise.
+   */
+  startStep: number
   stepsRun: number
   interrupted: boolean
   steps: Array<{ index: number; timestep: number; ms: number; unetBatch: number; cfg: boolean }>
@@ -82,6 +96,27 @@ function requestOf(options: GenerateOptions): GenerationRequest {
   }
 }
 
+/**
+ * Reads a PNG or JPEG picture given on the command line; an unreadable, damaged or oversized file
+ * is a usage error naming the flag.
+ */
+function readPicture(flag: string, file: string): RgbaFrame {
+  let bytes: Uint8Array
+  try {
+    bytes = readFileSync(file)
+  } catch (error) {
+    throw new UsageError(
+      `${flag}: cannot read ${JSON.stringify(file)}: ${(error as Error).message}`
+    )
+  }
+  try {
+    const image = decodeImage(bytes, `${flag} ${JSON.stringify(file)}`)
+    return { width: image.width, height: image.height, rgba: image.data.slice().buffer }
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
 function formatStep(step: InferenceStep): string {
   const guidance = step.cfg ? 'cfg' : 'no cfg'
   return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch} (${guidance})`
@@ -106,12 +141,19 @@ export async function generateCommand(
   // The id the app gives this folder, so the PNG's `Model` restores to it there too.
   const modelId = modelIdFor(basename(resolve(options.modelDir)), new Set())
   const { defaults } = await readModelSummary(options.modelDir, { id: modelId, source: 'added' })
+  const initImage =
+    options.initImage === null ? null : readPicture('--init-image', options.initImage)
+  const mask = options.mask === null ? null : readPicture('--mask', options.mask)
+  // An image run is as large as its picture (rounded down to a multiple of 8) unless a size is
+  // asked for; the picture and the mask are resized to it.
+  const imageSize = (side: number): number => Math.max(8, side - (side % 8))
   const request: GenerationRequest = {
     ...requestOf(options),
     numInferenceSteps: options.numInferenceSteps ?? defaults.numInferenceSteps,
     guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
-    width: options.width ?? defaults.width,
-    height: options.height ?? defaults.height
+    width: options.width ?? (initImage === null ? defaults.width : imageSize(initImage.width)),
+    height: options.height ?? (initImage === null ? defaults.height : imageSize(initImage.height)),
+    ...(initImage === null ? {} : { initImage, mask, strength: options.strength })
   }
   const steps: InferenceStep[] = []
   const cache = new PipelineCache()
@@ -160,7 +202,16 @@ export async function generateCommand(
   if (image === undefined) throw new Error('the pipeline returned no image')
   const output = options.out ?? defaultOutputPath(result.seed)
   const parameters = formatA1111Parameters(
-    imageParametersOf({ ...request, modelId }, result, version)
+    imageParametersOf(
+      {
+        ...request,
+        modelId,
+        initImage: options.initImage === null ? null : basename(options.initImage),
+        maskImage: options.mask === null ? null : basename(options.mask)
+      },
+      result,
+      version
+    )
   )
   writePngFile(
     output,
@@ -184,6 +235,8 @@ export async function generateCommand(
       scheduler: result.scheduler,
       numInferenceSteps: result.numInferenceSteps,
       numTimesteps: result.numTimesteps,
+      strength: result.strength,
+      startStep: result.startStep,
       stepsRun: result.stepsRun,
       interrupted: result.interrupted,
       steps: steps.map((s) => ({

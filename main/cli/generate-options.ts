@@ -7,7 +7,7 @@ import type {
   ProviderName,
   SchedulerClassName
 } from '../../shared/params'
-import { GenerateParamsSchema } from '../../shared/params'
+import { GenerateParamsSchema, LIMITS } from '../../shared/params'
 import type { FlagSpec, ParsedFlags } from './parse-flags'
 import { numberOrText, parseFlags } from './parse-flags'
 import { UsageError } from './usage-error'
@@ -22,6 +22,9 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
   { name: 'seed', kind: 'value' },
   { name: 'width', kind: 'value' },
   { name: 'height', kind: 'value' },
+  { name: 'init-image', kind: 'value' },
+  { name: 'strength', kind: 'value' },
+  { name: 'mask', kind: 'value' },
   { name: 'scheduler', kind: 'value' },
   { name: 'karras', kind: 'boolean' },
   { name: 'algorithm-type', kind: 'value' },
@@ -61,6 +64,12 @@ export interface GenerateOptions {
   out: string | null
   provider: ProviderName
   json: boolean
+  /** Absolute path of the picture to start from (PNG or JPEG), or null: text-to-image. */
+  initImage: string | null
+  /** Absolute path of the inpainting mask (white repaints), or null. */
+  mask: string | null
+  /** Image-to-image / inpainting strength (0 < S ≤ 1); null without --init-image. */
+  strength: number | null
 }
 
 /** Where each schema field comes from on the command line, for messages. */
@@ -78,7 +87,8 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   'cfgCutoff.ratio': '--cfg-cutoff-ratio',
   'cfgCutoff.stepIndex': '--cfg-cutoff-step',
   stopAtStep: '--stop-at-step',
-  provider: '--provider'
+  provider: '--provider',
+  strength: '--strength'
 }
 
 function text(flags: ParsedFlags, name: string): string | undefined {
@@ -118,6 +128,16 @@ function checkOut(out: string): string {
   return path
 }
 
+function checkImageFile(flag: string, file: string): string {
+  const path = resolve(file)
+  if (file.trim() === '') throw new UsageError(`${flag}: needs a PNG or JPEG file name`)
+  if (!existsSync(path)) throw new UsageError(`${flag}: no such file ${JSON.stringify(file)}`)
+  if (statSync(path).isDirectory()) {
+    throw new UsageError(`${flag}: ${JSON.stringify(file)} is a folder, not a PNG or JPEG file`)
+  }
+  return path
+}
+
 function checkPreviewsDir(dir: string): string {
   const path = resolve(dir)
   if (dir.trim() === '') throw new UsageError('--previews: needs a folder name')
@@ -145,6 +165,16 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     throw new UsageError('use either --cfg-cutoff-ratio or --cfg-cutoff-step, not both')
   }
 
+  const initImage = text(flags, 'init-image')
+  const mask = text(flags, 'mask')
+  const strength = num(flags, 'strength')
+  if (initImage === undefined && mask !== undefined) {
+    throw new UsageError('--mask needs --init-image FILE (the picture to inpaint)')
+  }
+  if (initImage === undefined && strength !== undefined) {
+    throw new UsageError('--strength needs --init-image FILE (the picture to start from)')
+  }
+
   const parsed = GenerateParamsSchema.safeParse({
     prompt,
     negativePrompt: text(flags, 'negative-prompt') ?? '',
@@ -159,7 +189,8 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     cfgCutoff:
       ratio !== undefined ? { ratio } : cutoffStep !== undefined ? { stepIndex: cutoffStep } : null,
     stopAtStep: num(flags, 'stop-at-step') ?? null,
-    provider: text(flags, 'provider') ?? 'auto'
+    provider: text(flags, 'provider') ?? 'auto',
+    ...(strength === undefined ? {} : { strength })
   })
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -190,6 +221,9 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
     out: out === undefined ? null : checkOut(out),
     provider: p.provider,
-    json: flags.has('json')
+    json: flags.has('json'),
+    initImage: initImage === undefined ? null : checkImageFile('--init-image', initImage),
+    mask: mask === undefined ? null : checkImageFile('--mask', mask),
+    strength: initImage === undefined ? null : (p.strength ?? LIMITS.strength.default)
   }
 }

@@ -138,12 +138,15 @@ export type { MemoryEstimate, RunShape } from './pipelines/memory-estimate'
 export {
   encodePng,
   decodePng,
+  decodeImage,
+  isGreyscale,
+  INPUT_IMAGE_LIMITS,
   readPngText,
   writePngFile,
   writeFileAtomic,
   removeLeftoverTempFiles
 } from './output'
-export type { DecodedPng } from './output'
+export type { DecodedPng, DecodedImage } from './output'
 
 // Tensors: torch's shape helpers on onnxruntime tensors of any numeric type (results of chunk,
 // cat, stack, narrow, slice, select and index own their values; reshape, unsqueeze and squeeze

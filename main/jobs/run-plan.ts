@@ -5,6 +5,7 @@ import {
   algorithmTypeOf,
   createScheduler,
   estimateRunMemory,
+  getTimesteps,
   memoryRefusal,
   openModelFolder,
   schedulerForRequest,
@@ -31,6 +32,11 @@ export interface ScheduleSettings {
   numInferenceSteps: number
   cfgCutoff: CfgCutoff | null
   stopAtStep: number | null
+  /**
+   * Image-to-image / inpainting: the strength; the run enters the schedule where diffusers'
+   * `get_timesteps` does, and only the timesteps from there on are the run's steps.
+   */
+  strength?: number | null
 }
 
 /** What {@link planSchedule} decides. */
@@ -42,8 +48,15 @@ export interface SchedulePlan {
   useKarrasSigmas: boolean
   /** The `algorithm_type` it runs with, for the classes that have one (DPM-Solver). */
   algorithmType: AlgorithmType | undefined
-  /** Timesteps the loop iterates (T): N for most schedulers, N + 1 for PNDM with skip_prk_steps. */
+  /**
+   * Timesteps the loop iterates (T): N for most schedulers, N + 1 for PNDM with skip_prk_steps;
+   * for an image run only those from its start on.
+   */
   numTimesteps: number
+  /** Where step 0 sits in the scheduler's full timestep list (0 for text-to-image). */
+  startStep: number
+  /** The length of the scheduler's full timestep list (T of a text-to-image run). */
+  scheduleTimesteps: number
   /** The index of the last guided step, or null (guidance to the end). */
   cutoffStep: number | null
   /** What the run does differently from what was asked, in the user's terms. */
@@ -86,13 +99,28 @@ export function planSchedule(base: Scheduler, settings: ScheduleSettings): Sched
   } catch (error) {
     throw new RunPlanError(`numInferenceSteps: ${(error as Error).message}`)
   }
-  const numTimesteps = probe.timesteps.length
+  const scheduleTimesteps = probe.timesteps.length
+  let numTimesteps = scheduleTimesteps
+  let startStep = 0
+  const strength = settings.strength
+  if (strength !== undefined && strength !== null) {
+    const start = getTimesteps(probe, settings.numInferenceSteps, strength)
+    numTimesteps = start.timesteps.length
+    startStep = start.startIndex
+    if (numTimesteps === 0) {
+      throw new RunPlanError(
+        `strength: ${strength} with ${settings.numInferenceSteps} steps runs no denoising step (int(${settings.numInferenceSteps} · ${strength}) = 0); raise the strength or the number of steps`
+      )
+    }
+  }
   return {
     scheduler,
     schedulerName: name,
     useKarrasSigmas: scheduler.config.use_karras_sigmas === true,
     algorithmType: algorithmTypeOf(scheduler),
     numTimesteps,
+    startStep,
+    scheduleTimesteps,
     cutoffStep: cutoffStepIndex(numTimesteps, settings.cfgCutoff),
     warnings
   }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { CfgCutoff } from '../../../shared/params'
 import { CfgCutoffSchema } from '../../../shared/params'
-import type { PreviewFrame, RgbaImage } from '../../engine'
+import type { PipelineOutput, PreviewFrame, RgbaImage } from '../../engine'
 import {
   Generator,
   LiveCfgCutoffCallback,
@@ -9,6 +9,7 @@ import {
   PreviewCallback,
   StopCallback
 } from '../../engine'
+import { imagePipelineFor, imageRunNotices, rgbaOf } from './image-inputs'
 import { checkStepIndices, planSchedule } from '../../jobs/run-plan'
 import type { SchedulePlan } from '../../jobs/run-plan'
 import type {
@@ -45,7 +46,11 @@ export function toFrame(image: RgbaImage): RgbaFrame {
  */
 function applyPlan(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
   const numInferenceSteps = request.numInferenceSteps ?? cached.pipe.defaults.numInferenceSteps
-  const settings = { ...request, numInferenceSteps }
+  const strength =
+    request.initImage === undefined || request.initImage === null
+      ? null
+      : (request.strength ?? 0.75)
+  const settings = { ...request, numInferenceSteps, strength }
   const plan = planSchedule(cached.modelScheduler, settings)
   checkStepIndices(settings, plan.numTimesteps, plan.schedulerName)
   cached.pipe.scheduler = plan.scheduler
@@ -100,7 +105,27 @@ export function startGeneration(
         previews.set(frame.stepIndex, toFrame(frame))
       }
     })
-    const output = await pipe.call({
+    const initImage = request.initImage ?? null
+    const mask = initImage === null ? null : (request.mask ?? null)
+    if (initImage !== null) {
+      for (const message of imageRunNotices(request, initImage, mask)) warn(message)
+    }
+    const runner = initImage === null ? null : imagePipelineFor(pipe, mask !== null)
+    const imageOptions =
+      initImage === null
+        ? null
+        : {
+            image: rgbaOf(initImage),
+            strength: request.strength ?? 0.75,
+            ...(mask === null ? {} : { maskImage: rgbaOf(mask) })
+          }
+    const call = (
+      options: Parameters<typeof pipe.call<'image'>>[0]
+    ): Promise<PipelineOutput<'image'>> =>
+      runner === null || imageOptions === null
+        ? pipe.call<'image'>(options)
+        : runner.call({ ...options, ...imageOptions, outputType: 'image' })
+    const output = await call({
       prompt: request.prompt,
       negativePrompt: request.negativePrompt,
       numInferenceSteps: request.numInferenceSteps,
@@ -157,6 +182,8 @@ export function startGeneration(
       scheduler: plan.schedulerName,
       numInferenceSteps: output.numInferenceSteps,
       numTimesteps: output.numTimesteps,
+      strength: output.strength,
+      startStep: output.startStep,
       useKarrasSigmas: plan.useKarrasSigmas,
       ...(plan.algorithmType === undefined ? {} : { algorithmType: plan.algorithmType }),
       guidanceScale: output.guidanceScale,
