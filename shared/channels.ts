@@ -26,7 +26,9 @@ export const OPERATION_NAMES = [
   'historyList',
   'historyGet',
   'historyDelete',
-  'historyImage'
+  'historyImage',
+  'putInputImage',
+  'inputImage'
 ] as const
 
 /** An operation name of the API. */

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OperationName } from './channels'
-import { CfgCutoffSchema, GenerateParamsSchema } from './params'
+import { CfgCutoffSchema, GenerateParamsSchema, InputImageIdSchema } from './params'
 import type { StepMetrics, StepReport } from './steps'
 import type {
   AlgorithmType,
@@ -167,6 +167,11 @@ export interface RunPlanInfo {
    * running job, the cutoff in force as last reported (it can move until guidance has ended).
    */
   cfgCutoffStep: number | null
+  /**
+   * Image-to-image / inpainting: where step 0 sits in the scheduler's full timestep list
+   * (strength enters the schedule there); 0 or absent for text-to-image.
+   */
+  startStep?: number
 }
 
 /** The answer of `planRun`: the plan and the parameters it resolved. */
@@ -239,6 +244,10 @@ export interface ResultMetadata {
   cfgCutoff: CfgCutoff | null
   /** Step index after which CFG was off, or null. */
   cfgCutoffStep: number | null
+  /** Image-to-image / inpainting: the strength that ran (absent for text-to-image). */
+  strength?: number
+  /** Image runs: where step 0 sat in the scheduler's full timestep list. */
+  startStep?: number
   /** The execution provider the sessions actually ran on. */
   provider: string
   totalMs: number
@@ -273,6 +282,13 @@ export interface HistoryListing {
    * under another name; null when all is well.
    */
   notice: string | null
+}
+
+/** A stored input picture (`putInputImage`): its id (the SHA-256 of its PNG) and size. */
+export interface InputImageInfo {
+  imageId: string
+  width: number
+  height: number
 }
 
 /** Which picture of a history entry to fetch. */
@@ -493,6 +509,13 @@ export interface StepwiseOperations {
   historyDelete(id: string): Promise<void>
   /** PNG bytes (the final image carries the A1111 `parameters` chunk). Errors: not-found. */
   historyImage(request: HistoryImageRequest): Promise<Uint8Array>
+  /**
+   * Stores an input picture or mask (PNG or JPEG bytes) in the history folder, once per content;
+   * `generate`'s `initImage` / `maskImage` name it by the returned id.
+   */
+  putInputImage(bytes: Uint8Array): Promise<InputImageInfo>
+  /** A stored input picture as PNG bytes. */
+  inputImage(imageId: string): Promise<Uint8Array>
 }
 
 /** The API as a renderer sees it: the operations plus the event subscription. */
@@ -581,7 +604,11 @@ export const operationArgs = {
         .max(MAX_STEP_INDEX, `must be at most ${MAX_STEP_INDEX}`)
         .optional()
     })
-  ])
+  ]),
+  putInputImage: z.tuple([
+    z.instanceof(Uint8Array, { error: 'must be the bytes of a PNG or JPEG file' })
+  ]),
+  inputImage: z.tuple([InputImageIdSchema])
 } satisfies Record<OperationName, z.ZodType<unknown[]>>
 
 /** Parameters and step reports, re-exported so UI code needs one import. */

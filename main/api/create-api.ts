@@ -143,6 +143,8 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
       await history.delete(id)
       events.emit({ type: 'history:changed' })
     },
-    historyImage: (request) => history.image(request)
+    historyImage: (request) => history.image(request),
+    putInputImage: (bytes) => history.inputs.put(bytes),
+    inputImage: (imageId) => history.inputs.png(imageId)
   }
 }

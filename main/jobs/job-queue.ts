@@ -11,6 +11,7 @@ import type {
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import type { CfgCutoff } from '../../shared/params'
+import { LIMITS } from '../../shared/params'
 import { ModelLoadError } from '../engine'
 import type { GenerationRequest, GenerationResult, InferenceEvent } from '../inference/protocol'
 import type { EventHub } from '../events/event-hub'
@@ -18,7 +19,7 @@ import type { HistoryStore } from '../history/history-store'
 import type { ModelRegistry } from '../model-library/model-registry'
 import { CutoffRequests } from './cutoff-requests'
 import { Job } from './job'
-import type { ResolvedParams } from './job'
+import type { JobImages, ResolvedParams } from './job'
 import { resultMetadata, toRgbaImage } from './job-result'
 import { checkStepIndices, planRun, RunPlanError } from './run-plan'
 import type { RunPlan } from './run-plan'
@@ -83,7 +84,8 @@ export class JobQueue {
       numInferenceSteps: params.numInferenceSteps,
       scheduler: plan.schedulerName,
       numTimesteps: plan.numTimesteps,
-      cfgCutoffStep: plan.cutoffStep
+      cfgCutoffStep: plan.cutoffStep,
+      ...(params.initImage == null ? {} : { startStep: plan.startStep })
     }
   }
 
@@ -92,6 +94,7 @@ export class JobQueue {
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
     const { params, model, plan } = await this.resolveAndPlan(input)
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
+    const images = await this.inputPixels(params)
     if (this.waiting.length >= MAX_WAITING_JOBS) {
       throw new StepwiseError(
         'unavailable',
@@ -100,7 +103,7 @@ export class JobQueue {
     }
     const position = this.waiting.length + (this.running === null ? 0 : 1)
     const id = `job-${randomBytes(6).toString('hex')}`
-    const job = new Job(id, params, model, position, plan)
+    const job = new Job(id, params, model, position, plan, images)
     this.waiting.push(job)
     this.emitState(job)
     this.pump()
@@ -109,8 +112,18 @@ export class JobQueue {
       seed: params.seed,
       position,
       numTimesteps: plan.numTimesteps,
-      cfgCutoffStep: plan.cutoffStep
+      cfgCutoffStep: plan.cutoffStep,
+      ...(params.initImage == null ? {} : { startStep: plan.startStep })
     }
+  }
+
+  /** The stored input picture and mask of an image run, read before the job is queued. */
+  private async inputPixels(params: ResolvedParams): Promise<JobImages | null> {
+    if (params.initImage == null) return null
+    const inputs = this.options.history.inputs
+    const image = await inputs.pixels(params.initImage)
+    const mask = params.maskImage == null ? null : await inputs.pixels(params.maskImage)
+    return { image, mask }
   }
 
   /** Running: interrupt at the next step boundary. Waiting: cancel. Ended: no change. */
@@ -201,7 +214,10 @@ export class JobQueue {
       guidanceScale: input.guidanceScale ?? model.defaults.guidanceScale,
       width: input.width ?? model.defaults.width,
       height: input.height ?? model.defaults.height,
-      scheduler: input.scheduler ?? model.defaults.scheduler
+      scheduler: input.scheduler ?? model.defaults.scheduler,
+      ...(input.initImage == null
+        ? {}
+        : { strength: input.strength ?? LIMITS.strength.default })
     }
     const limit = { memoryLimitBytes: this.options.memoryLimitBytes }
     const plan = await refuseUnplannable(model, () => planRun(model.path, params, limit))
@@ -242,6 +258,7 @@ export class JobQueue {
       try {
         const entry = await this.options.history.add({
           params: { ...job.params, cfgCutoff: metadata.cfgCutoff },
+
           result: metadata,
           image,
           previews: [...job.previews].map(([index, preview]) => ({ index, image: preview }))

@@ -7,7 +7,7 @@ import type {
   RgbaImage
 } from '../../shared/contract'
 import { isTerminalJobState } from '../../shared/contract'
-import type { GenerationRequest } from '../inference/protocol'
+import type { GenerationRequest, RgbaFrame } from '../inference/protocol'
 import type { RunPlan } from './run-plan'
 import type { UnetStepCost } from './unet-savings'
 
@@ -19,6 +19,16 @@ export type ResolvedParams = GenerateParams &
       'modelId' | 'numInferenceSteps' | 'guidanceScale' | 'width' | 'height' | 'scheduler'
     >
   > & { seed: number }
+
+/** The pixels of an image run's stored input picture and mask, read when the job was queued. */
+export interface JobImages {
+  image: { width: number; height: number; data: Uint8Array }
+  mask: { width: number; height: number; data: Uint8Array } | null
+}
+
+function frameOf(p: JobImages['image']): RgbaFrame {
+  return { width: p.width, height: p.height, rgba: p.data.slice().buffer }
+}
 
 /** One generation as the queue tracks it, from `generate` to its single end. */
 export class Job {
@@ -42,7 +52,9 @@ export class Job {
     readonly model: ModelSummary,
     position: number,
     /** The run as planned before queueing (./run-plan.ts). */
-    readonly plan: RunPlan
+    readonly plan: RunPlan,
+    /** Image-to-image / inpainting inputs; null for text-to-image. */
+    readonly images: JobImages | null = null
   ) {
     this.position = position
     this.cutoff = { cutoff: params.cfgCutoff, cutoffStep: plan.cutoffStep, locked: false }
@@ -63,7 +75,8 @@ export class Job {
       position: this.position,
       stopping: this.stopping,
       numTimesteps: this.plan.numTimesteps,
-      cfgCutoffStep: this.cutoff.cutoffStep
+      cfgCutoffStep: this.cutoff.cutoffStep,
+      ...(this.images === null ? {} : { startStep: this.plan.startStep })
     }
   }
 
@@ -87,7 +100,14 @@ export class Job {
       cfgCutoff: p.cfgCutoff,
       stopAtStep: p.stopAtStep,
       previewEvery: p.previewEvery,
-      numImagesPerPrompt: p.numImagesPerPrompt
+      numImagesPerPrompt: p.numImagesPerPrompt,
+      ...(this.images === null
+        ? {}
+        : {
+            initImage: frameOf(this.images.image),
+            mask: this.images.mask === null ? null : frameOf(this.images.mask),
+            strength: p.strength ?? null
+          })
     }
   }
 }

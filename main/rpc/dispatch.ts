@@ -4,7 +4,7 @@ import type { StepwiseOperations } from '../../shared/contract'
 import type { Envelope } from '../../shared/errors'
 import { StepwiseError, toErrorPayload } from '../../shared/errors'
 import { describeZodError } from '../../shared/validation'
-import { MAX_PAYLOAD_BYTES, payloadExceeds } from './payload-size'
+import { payloadExceeds, payloadLimitFor } from './payload-size'
 
 /**
  * Runs one operation for an untrusted caller: checks the operation name, refuses oversized
@@ -21,10 +21,13 @@ export async function dispatch(
     if (!isOperationName(operation)) {
       throw new StepwiseError('unknown-operation', `unknown operation ${JSON.stringify(operation)}`)
     }
-    if (payloadExceeds(rawArgs)) {
+    const limit = payloadLimitFor(operation)
+    if (payloadExceeds(rawArgs, limit)) {
       throw new StepwiseError(
         'invalid-argument',
-        `${operation}: the arguments are larger than ${MAX_PAYLOAD_BYTES / 1024} KiB (prompts are at most 20000 characters)`
+        operation === 'putInputImage'
+          ? `${operation}: the picture is larger than ${Math.floor(limit / 1024 / 1024)} MiB`
+          : `${operation}: the arguments are larger than ${limit / 1024} KiB (prompts are at most 20000 characters)`
       )
     }
     const schema = operationArgs[operation]
