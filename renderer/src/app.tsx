@@ -11,17 +11,19 @@ import { QueuePanel } from './components/queue-panel'
 import { RunControls } from './components/run-controls'
 import { StepGallery } from './components/step-gallery'
 import { useFolderDrop } from './hooks/use-folder-drop'
+import { useImageDropPaste } from './hooks/use-image-drop-paste'
 import { useShortcuts } from './hooks/use-shortcuts'
 
 /**
  * The application: parameters on the left, the live view with its controls and step strip in the
  * centre, queue, history, the model library and downloads on the right, the installation's facts
  * and the inference process's memory in the status bar. A folder dropped on the window is added
- * to the model library.
+ * to the model library; a picture dropped or pasted becomes the input picture.
  */
 export function App(): JSX.Element {
   useShortcuts()
   useFolderDrop()
+  useImageDropPaste()
   return (
     <div className="app">
       <header className="app-header">

@@ -18,6 +18,7 @@ export type {
   HistoryEntry,
   HistoryImageRequest,
   HistoryListing,
+  InputImageInfo,
   JobState,
   JobSummary,
   JobTicket,

@@ -13,6 +13,8 @@ export interface GalleryItemProps {
   /** Guidance ends after this step: the strip draws its marker here. */
   cutoffAfter: boolean
   focusable: boolean
+  /** Image runs: where step index 0 sits in the full schedule (0 for text-to-image). */
+  startStep?: number
   onSelect(index: number): void
 }
 
@@ -26,23 +28,26 @@ export const GalleryItem = memo(function GalleryItem({
   selected,
   cutoffAfter,
   focusable,
+  startStep = 0,
   onSelect
 }: GalleryItemProps): JSX.Element {
   const frame = previewFrames.get(step.index)
   const cfg = step.cfg ? 'on' : 'off'
+  const schedule = startStep > 0 ? ` (schedule step ${startStep + step.index + 1})` : ''
   return (
     <li
       className={`gallery-item cfg-${cfg}${cutoffAfter ? ' cutoff-after' : ''}`}
       data-testid="gallery-item"
       data-step={step.index}
       data-cfg={cfg}
+      data-schedule-step={startStep + step.index}
     >
       <button
         type="button"
         aria-pressed={selected}
         tabIndex={focusable ? 0 : -1}
-        aria-label={`Step ${step.index + 1} of ${total}, ${formatDuration(step.ms)}, CFG ${cfg}`}
-        title={`Step ${step.index + 1} of ${total} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg} (UNet batch ${step.unetBatch})`}
+        aria-label={`Step ${step.index + 1} of ${total}${schedule}, ${formatDuration(step.ms)}, CFG ${cfg}`}
+        title={`Step ${step.index + 1} of ${total}${schedule} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg} (UNet batch ${step.unetBatch})`}
         onClick={() => onSelect(step.index)}
       >
         {frame === undefined ? (

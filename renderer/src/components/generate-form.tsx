@@ -5,6 +5,7 @@ import { generate } from '../store/run-actions'
 import { CfgCutoffControl } from './cfg-cutoff-control'
 import { Field, describedBy } from './field'
 import { InfotextButton } from './infotext-button'
+import { InputImagePanel } from './input-image-panel'
 import { ModelPicker } from './model-picker'
 import { NumberField } from './number-field'
 import { ProviderField } from './provider-field'
@@ -56,6 +57,7 @@ export function GenerateForm(): JSX.Element {
           onChange={(e) => set('negativePrompt', e.target.value)}
         />
       </Field>
+      <InputImagePanel />
       <div className="field-row">
         <NumberField
           id="steps"

@@ -6,7 +6,9 @@ import { samplerLabel } from '../lib/labels'
 import { formatDuration, formatPercent } from '../lib/run-stats'
 import { useFormStore } from '../store/form-store'
 import { useHistoryStore } from '../store/history-store'
+import { restoreInputPicture } from '../store/input-image-store'
 import { KeptPreviews } from './kept-previews'
+import { UseAsInputButton } from './use-as-input-button'
 
 /** A stored result opened from history: image, parameters, restore, delete (confirmed). */
 export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
@@ -61,11 +63,13 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
           data-testid="history-restore"
           onClick={() => {
             restore(entry)
+            void restoreInputPicture(entry.params)
             setRestored(true)
           }}
         >
           Use these parameters
         </button>
+        <UseAsInputButton historyId={entry.id} />
         {!confirming && (
           <button
             type="button"

@@ -3,6 +3,7 @@ import type { JSX } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
 import { useInView } from '../hooks/use-in-view'
+import { UseAsInputButton } from './use-as-input-button'
 
 /** Props of {@link HistoryItem}. */
 export interface HistoryItemProps {
@@ -35,6 +36,7 @@ export function HistoryItem({ entry, selected, onOpen }: HistoryItemProps): JSX.
           </span>
         </span>
       </button>
+      <UseAsInputButton historyId={entry.id} />
     </li>
   )
 }

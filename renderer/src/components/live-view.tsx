@@ -8,6 +8,7 @@ import { useJobStore } from '../store/job-store'
 import { LiveCanvas } from './live-canvas'
 import { RgbaCanvas } from './rgba-canvas'
 import { StepDetails } from './step-details'
+import { UseAsInputButton } from './use-as-input-button'
 
 /**
  * The large view: the newest step while a run goes on, the decoded image when it ends, or a step
@@ -65,6 +66,8 @@ export function LiveView(): JSX.Element {
           : 'Final image'}{' '}
         · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
         {formatDuration(result.totalMs)} on {result.provider}
+        {result.strength !== undefined ? ` · strength ${result.strength}` : ''}{' '}
+        <UseAsInputButton historyId={live.historyId} image={live.finalImage} />
       </span>
     )
   } else {

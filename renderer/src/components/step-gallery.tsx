@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
 import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
 import { isTerminalJobState } from '../contract'
+import { useInputImageStore } from '../store/input-image-store'
 import { useJobStore } from '../store/job-store'
 import { GalleryItem } from './gallery-item'
 
@@ -19,6 +20,10 @@ export function StepGallery(): JSX.Element {
   const listRef = useRef<HTMLOListElement>(null)
   const steps = live?.steps ?? []
   const total = live?.total ?? 0
+  // An image run enters the schedule part-way: step 1 here is this step of the full schedule.
+  const startStep = useInputImageStore((s) =>
+    live === null ? 0 : (s.startSteps[live.jobId] ?? live.result?.startStep ?? 0)
+  )
   const cutoffStep =
     live === null
       ? null
@@ -68,6 +73,11 @@ export function StepGallery(): JSX.Element {
         <span className="muted">
           {steps.length > 0 ? `${steps.length} of ${total}` : ''}
           {cutoffStep !== null ? ` · guidance ends after step ${cutoffStep + 1}` : ''}
+          {startStep > 0 ? (
+            <span data-testid="gallery-start-step">
+              {` · from the picture: step 1 is step ${startStep + 1} of the full schedule`}
+            </span>
+          ) : null}
         </span>
       </h2>
       <ol
@@ -85,6 +95,7 @@ export function StepGallery(): JSX.Element {
             selected={inspected === step.index}
             cutoffAfter={cutoffStep === step.index}
             focusable={focusIndex === step.index}
+            startStep={startStep}
             onSelect={onSelect}
           />
         ))}

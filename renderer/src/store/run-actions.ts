@@ -5,6 +5,7 @@ import { latestWinsCaller } from '../lib/latest-wins-caller'
 import { previewFrames } from '../lib/preview-frames'
 import { useAppStore } from './app-store'
 import { useFormStore } from './form-store'
+import { useInputImageStore } from './input-image-store'
 import { cutoffLocked, takesOverLiveView, useJobStore } from './job-store'
 import { messageOf, useNoticeStore } from './notice-store'
 import { useQueueStore } from './queue-store'
@@ -37,12 +38,16 @@ export async function generate(): Promise<boolean> {
   }
   notices.clearError()
   try {
-    const ticket = await api.generate(check.params)
+    const params = { ...check.params, ...(await useInputImageStore.getState().paramsForRun(api)) }
+    const ticket = await api.generate(params)
+    if (ticket.startStep !== undefined) {
+      useInputImageStore.getState().rememberStartStep(ticket.jobId, ticket.startStep)
+    }
     useFormStore.getState().rememberSeed(ticket.seed)
     const jobs = useJobStore.getState()
     if (jobs.live?.jobId === ticket.jobId || takesOverLiveView(jobs.live, ticket.jobId, 'queued')) {
       if (jobs.live?.jobId !== ticket.jobId) previewFrames.reset(ticket.jobId)
-      jobs.begin(ticket.jobId, ticket.seed, check.params, ticket.numTimesteps)
+      jobs.begin(ticket.jobId, ticket.seed, params, ticket.numTimesteps)
     }
     void useQueueStore.getState().refresh()
     return true
