@@ -49,6 +49,7 @@ OUT = os.path.join(OUT_DIR, "image-pipeline-reference.json")
 # ONNX graphs behind the attributes diffusers' pipelines read
 # ---------------------------------------------------------------------------------------------
 def session(folder, component):
+    """`folder`: a fixture name, or an absolute model folder (os.path.join keeps an absolute one)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     return ort.InferenceSession(os.path.join(FIX, folder, component, "model.onnx"), options,
