@@ -282,7 +282,8 @@ describe('the shipped default model (stepwise-shapes-64)', () => {
   })
 
   it('previews with its own fitted factors: right background by 40% of the steps, last one ≈ the image', async () => {
-    // The pipeline's table (what the app's PreviewCallback uses by default) is the model's own.
+    // The pipeline's table (what linear previews use unless given another) is the model's own.
+    // The model's default preview method is its tiny decoder (previews/shipped-model-previews.test.ts).
     expect(pipe.latentRgbFactors.factors).toEqual(STEPWISE.latent_rgb_factors)
     expect(pipe.latentRgbFactors.bias).toEqual(STEPWISE.latent_rgb_bias)
 
@@ -291,12 +292,17 @@ describe('the shipped default model (stepwise-shapes-64)', () => {
       const frames: PreviewFrame[] = []
       const out = await generate(c, 0, {
         callbackOnStepEnd: new PreviewCallback({
+          method: 'linear',
           onPreview: (f) => void frames.push(f)
         })
       })
       expect(frames.map((f) => f.stepIndex)).toEqual(out.steps.map((s) => s.index))
-      // At latent resolution (1/8), from the scheduler's x0 prediction, as the app shows them.
-      expect(frames.every((f) => f.source === 'x0' && f.width === 8 && f.height === 8)).toBe(true)
+      // At latent resolution (1/8), from the scheduler's x0 prediction.
+      expect(
+        frames.every(
+          (f) => f.source === 'x0' && f.method === 'linear' && f.width === 8 && f.height === 8
+        )
+      ).toBe(true)
       runs.push({ c, image: only(out), frames })
     }
     for (const { c, image, frames } of runs) {

@@ -96,16 +96,31 @@ export type {
 // Random numbers
 export { Generator, randn, rand, randnTensor } from './random'
 
-// Previews
+// Previews: the linear latent → RGB tables, and the preview methods (linear, tiny decoder, the
+// VAE every N steps) that PreviewCallback and `pipeline.previews` use.
 export {
   latentsToRGB,
   SD1_LATENT_RGB_FACTORS,
   SDXL_LATENT_RGB_FACTORS,
   SD3_LATENT_RGB_FACTORS,
   SDXL_DIFFUSERS_DOCS_LATENT_RGB_FACTORS,
-  latentRgbFactorsForFamily
+  latentRgbFactorsForFamily,
+  PREVIEW_METHOD_NAMES,
+  parsePreviewMethod,
+  checkPreviewMethod,
+  toPreviewMethod,
+  formatPreviewMethod,
+  previewMethodAtStep,
+  PreviewRenderer
 } from './previews'
-export type { LatentRgbFactors, PreviewMapping, RgbaImage } from './previews'
+export type {
+  LatentRgbFactors,
+  PreviewMapping,
+  RgbaImage,
+  PreviewMethod,
+  PreviewMethodName,
+  RenderedPreview
+} from './previews'
 
 // Model folders: reading and checking one without loading it, and execution providers
 export {
@@ -116,7 +131,9 @@ export {
   EXECUTION_PROVIDERS,
   resolveExecutionProviders,
   autoExecutionProviders,
-  providerAvailability
+  providerAvailability,
+  findModelPreviewDecoder,
+  resolvePreviewDecoder
 } from './models'
 export type {
   ExecutionProviderName,
@@ -126,7 +143,8 @@ export type {
   GraphCheck,
   FloatPrecision,
   ProviderAvailability,
-  SessionSettings
+  SessionSettings,
+  PreviewDecoderSource
 } from './models'
 
 // Memory: a run's peak estimated before anything is allocated, and the refusal when too large

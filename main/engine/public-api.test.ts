@@ -18,6 +18,10 @@ import {
   StableDiffusionPipeline,
   StableDiffusionXLPipeline,
   latentsToRGB,
+  parsePreviewMethod,
+  formatPreviewMethod,
+  PreviewRenderer,
+  resolvePreviewDecoder,
   rand,
   randn
 } from './index'
@@ -45,7 +49,11 @@ describe('main/engine public API', () => {
       Generator,
       randn,
       rand,
-      latentsToRGB
+      latentsToRGB,
+      parsePreviewMethod,
+      formatPreviewMethod,
+      PreviewRenderer,
+      resolvePreviewDecoder
     ]) {
       expect(typeof value).toBe('function')
     }

@@ -1,6 +1,7 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { LatentRgbFactors } from '../previews/latent-rgb-factors'
 import type { PipelineFamily } from '../models/model-index'
+import type { PreviewRenderer } from '../previews/preview-renderer'
 
 /**
  * The tensors a step-end callback receives and may replace, under diffusers' names
@@ -58,6 +59,12 @@ export interface PipelineRunState {
   readonly currentStep: StepState | null
   /** The preview table for this model (its `stepwise.json` factors, else the family's). */
   readonly latentRgbFactors: LatentRgbFactors
+  /**
+   * Makes previews by each method (linear table, tiny decoder, the model's VAE) with the
+   * pipeline's sessions. Stepwise's pipelines always have one; a hand-made run state without it
+   * can only preview with `linear`.
+   */
+  readonly previews?: PreviewRenderer
 }
 
 /**

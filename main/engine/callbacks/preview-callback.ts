@@ -1,15 +1,29 @@
 import type { LatentRgbFactors } from '../previews/latent-rgb-factors'
 import { latentsToRGB, type RgbaImage } from '../previews/latents-to-rgb'
+import {
+  previewMethodAtStep,
+  toPreviewMethod,
+  type PreviewMethod,
+  type PreviewMethodName
+} from '../previews/preview-method'
+import type { RenderedPreview } from '../previews/preview-renderer'
 import { isTensor } from '../tensor/float-tensor'
 import type { CallbackKwargs, PipelineRunState } from './callback-types'
 import { PipelineCallback } from './pipeline-callback'
 
-/** One preview picture (RGBA at latent resolution, first image of the batch). */
+/**
+ * One preview picture of the first image of the batch: RGBA at latent resolution (`linear`) or
+ * at full resolution (`tiny`, `vae`).
+ */
 export interface PreviewFrame extends RgbaImage {
   stepIndex: number
   timestep: number
   /** `'x0'`: the scheduler's predicted clean latents; `'latents'`: the noisy latents after the step. */
   source: 'x0' | 'latents'
+  /** The method that made this picture (a `vae:N` run makes `vae` and `linear` frames). */
+  method: PreviewMethodName
+  /** What making it cost: wall time of the decoder run (if any) and the conversion, in ms. */
+  ms: number
 }
 
 /** Options of {@link PreviewCallback}. */
@@ -20,7 +34,16 @@ export interface PreviewCallbackOptions {
   every?: number
   /** Also preview the last step even when it is not a multiple of `every`. Default true. */
   includeLastStep?: boolean
-  /** Table to use; default the pipeline's (the model's `stepwise.json` factors, else the family's). */
+  /**
+   * How previews are made: `linear`, `tiny`, `vae` (the VAE every step) or `vae:N` (the VAE at
+   * step indices 0, N, 2N, … and the last step, `linear` in between), as text or as a
+   * {@link PreviewMethod}. Default: the model's (`pipeline.previews.defaultMethod`: `tiny` where
+   * the model has a tiny decoder, else `linear`). A bad method string is refused here, with a
+   * message saying what is allowed; `tiny` on a model without a tiny decoder fails the run at
+   * its first preview.
+   */
+  method?: PreviewMethod | string
+  /** Table for `linear` previews; default the pipeline's (the model's `stepwise.json` factors, else the family's). */
   factors?: LatentRgbFactors
   /**
    * `'auto'` (default) previews the scheduler's predicted x0 when it gives one and the latents
@@ -30,13 +53,19 @@ export interface PreviewCallbackOptions {
 }
 
 /**
- * Live previews: every `every` steps, maps latents to RGB with a linear table (no VAE run) and
- * hands the picture to `onPreview`. Uses the predicted x0 when available because raw latents of
- * sigma-scaled schedulers (Euler and friends) are dominated by noise early on.
+ * Live previews: every `every` steps, turns the step's latents into a picture by the chosen
+ * method and hands it to `onPreview`, with the method that made it and its cost. Uses the
+ * predicted x0 when available because raw latents of sigma-scaled schedulers (Euler and friends)
+ * are dominated by noise early on.
  */
 export class PreviewCallback extends PipelineCallback {
-  private readonly options: Required<Omit<PreviewCallbackOptions, 'factors'>> & {
+  private readonly options: {
+    onPreview: PreviewCallbackOptions['onPreview']
+    every: number
+    includeLastStep: boolean
+    method: PreviewMethod | null
     factors: LatentRgbFactors | null
+    source: 'auto' | 'latents'
   }
 
   constructor(options: PreviewCallbackOptions) {
@@ -49,6 +78,10 @@ export class PreviewCallback extends PipelineCallback {
       onPreview: options.onPreview,
       every,
       includeLastStep: options.includeLastStep ?? true,
+      method:
+        options.method === undefined || options.method === null
+          ? null
+          : toPreviewMethod(options.method),
       factors: options.factors ?? null,
       source: options.source ?? 'auto'
     }
@@ -56,6 +89,16 @@ export class PreviewCallback extends PipelineCallback {
 
   override get tensorInputs(): readonly string[] {
     return ['latents']
+  }
+
+  /** The method asked for, or null for the model's default. */
+  get method(): PreviewMethod | null {
+    return this.options.method
+  }
+
+  /** The method a run on `pipeline` uses: the one asked for, else the model's default. */
+  methodFor(pipeline: PipelineRunState): PreviewMethod {
+    return this.options.method ?? pipeline.previews?.defaultMethod ?? { name: 'linear' }
   }
 
   /** Whether step `stepIndex` of `numTimesteps` gets a preview. */
@@ -79,12 +122,26 @@ export class PreviewCallback extends PipelineCallback {
     if (!isTensor(latents)) {
       throw new Error('PreviewCallback needs callbackKwargs.latents to be a tensor')
     }
-    const image = latentsToRGB(latents, this.options.factors ?? pipeline.latentRgbFactors)
+    const method = previewMethodAtStep(this.methodFor(pipeline), stepIndex, pipeline.numTimesteps)
+    const factors = this.options.factors ?? pipeline.latentRgbFactors
+    let rendered: RenderedPreview
+    if (pipeline.previews !== undefined) {
+      rendered = await pipeline.previews.render(latents, method, factors)
+    } else if (method === 'linear') {
+      const start = performance.now()
+      rendered = { image: latentsToRGB(latents, factors), method, ms: performance.now() - start }
+    } else {
+      throw new Error(
+        `the ${method} preview needs a pipeline that can run decoders (pipeline.previews); this one can only preview with linear`
+      )
+    }
     await this.options.onPreview({
-      ...image,
+      ...rendered.image,
       stepIndex,
       timestep,
-      source: x0 !== null ? 'x0' : 'latents'
+      source: x0 !== null ? 'x0' : 'latents',
+      method: rendered.method,
+      ms: rendered.ms
     })
     return callbackKwargs
   }

@@ -25,6 +25,8 @@ export class ComponentSessions {
   private readonly failedProviders: Map<ExecutionProviderName, string>
   /** Per graph: the provider it got and the failures before it. */
   private readonly fallbacks = new Map<OnnxComponent, string>()
+  /** Graphs that live elsewhere than `<folder>/<component>/model.onnx` (a separate TAESD folder). */
+  private readonly files = new Map<OnnxComponent, { file: string; label: string }>()
 
   constructor(folder: ModelFolder, settings: SessionSettings) {
     this.folder = folder
@@ -76,6 +78,26 @@ export class ComponentSessions {
     )
   }
 
+  /**
+   * Points `component` at another graph file (e.g. the tiny decoder of a separately downloaded
+   * TAESD folder), or back at the folder's own with null. A session already created from another
+   * file is released; the next use creates one from the new file.
+   */
+  async setGraphFile(
+    component: OnnxComponent,
+    source: { file: string; label: string } | null
+  ): Promise<void> {
+    const current = this.files.get(component)?.file ?? null
+    if (current === (source?.file ?? null)) return
+    if (source === null) this.files.delete(component)
+    else this.files.set(component, { file: source.file, label: source.label })
+    const pending = this.pending.get(component)
+    this.pending.delete(component)
+    this.fallbacks.delete(component)
+    const model = pending === undefined ? null : await pending.catch(() => null)
+    if (model !== null) await model.release()
+  }
+
   /** Frees every session; later uses create them again. */
   async release(): Promise<void> {
     const all = [...this.pending.values()]
@@ -102,8 +124,9 @@ export class ComponentSessions {
   }
 
   private async create(component: OnnxComponent): Promise<OnnxModel> {
-    const file = componentModelPath(this.folder.dir, component)
-    const label = `${component}/model.onnx`
+    const moved = this.files.get(component)
+    const file = moved?.file ?? componentModelPath(this.folder.dir, component)
+    const label = moved?.label ?? `${component}/model.onnx`
     let created
     try {
       created = await createSessionWithFallback(

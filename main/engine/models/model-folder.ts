@@ -12,11 +12,16 @@ import {
 import { ModelLoadError } from './model-load-error'
 import { readModelIndex, type PipelineFamily, type ModelIndex } from './model-index'
 import { fileExists, readJsonObject, type JsonObject } from './read-json'
+import { findModelPreviewDecoder, type PreviewDecoderSource } from './preview-decoder-source'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
-/** The ONNX graphs a pipeline runs (the VAE encoder only when it starts from an image). */
+/**
+ * The ONNX graphs a pipeline runs: the VAE encoder only when it starts from an image, and
+ * `preview_decoder`, the optional tiny (TAESD-class) decoder of previews, only when a preview
+ * asks for it.
+ */
 export type OnnxComponent =
-  'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder'
+  'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'preview_decoder'
 
 /**
  * A diffusers/optimum ONNX model folder, read and checked but with no session created yet:
@@ -28,7 +33,7 @@ export interface ModelFolder {
   dir: string
   index: ModelIndex
   family: PipelineFamily
-  /** The graphs a text-to-image run needs, in load order. */
+  /** The graphs a text-to-image run needs, in load order (never the optional preview decoder). */
   components: OnnxComponent[]
   /**
    * `vae_encoder/model.onnx` exists: image-to-image and inpainting can run (they encode the
@@ -43,6 +48,8 @@ export interface ModelFolder {
   textEncoderConfigs: Partial<Record<'text_encoder' | 'text_encoder_2', TextEncoderConfig>>
   schedulerConfig: JsonObject
   stepwise: StepwiseModelInfo | null
+  /** The folder's own tiny preview decoder (`preview_decoder/model.onnx`), if it has one. */
+  previewDecoder: PreviewDecoderSource | null
   /** Things the user should know (e.g. a fallback VAE scale); reported with every result. */
   warnings: string[]
 }
@@ -141,6 +148,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
   )
   const stepwise = await readStepwiseInfo(resolved)
   const hasVaeEncoder = await fileExists(componentModelPath(resolved, 'vae_encoder'))
+  const previewDecoder = await findModelPreviewDecoder(resolved)
   return {
     dir: resolved,
     index,
@@ -154,6 +162,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     textEncoderConfigs,
     schedulerConfig,
     stepwise,
+    previewDecoder,
     warnings: [...vaeConfig.warnings]
   }
 }

@@ -45,15 +45,20 @@ describe('PreviewCallback', () => {
             ...latentsToRGB(info.predOriginalSample, SDXL_LATENT_RGB_FACTORS),
             stepIndex: 2,
             timestep: info.timestep,
-            source: 'x0'
+            source: 'x0',
+            method: 'linear',
+            ms: 0
           }
         }
       }
     })
-    expect(frames.map((f) => [f.stepIndex, f.source, f.width, f.height, f.data.length])).toEqual([
-      [0, 'x0', 6, 8, 6 * 8 * 4],
-      [2, 'x0', 6, 8, 6 * 8 * 4],
-      [4, 'x0', 6, 8, 6 * 8 * 4]
+    // The fixture has no tiny decoder: its default method is linear.
+    expect(
+      frames.map((f) => [f.stepIndex, f.source, f.method, f.width, f.height, f.data.length])
+    ).toEqual([
+      [0, 'x0', 'linear', 6, 8, 6 * 8 * 4],
+      [2, 'x0', 'linear', 6, 8, 6 * 8 * 4],
+      [4, 'x0', 'linear', 6, 8, 6 * 8 * 4]
     ])
     // The SDXL family table unless the model ships fitted factors.
     expect(

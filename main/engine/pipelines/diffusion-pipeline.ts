@@ -5,6 +5,7 @@ import type { ComponentSessions } from '../models/component-sessions'
 import type { ModelFolder } from '../models/model-folder'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
+import type { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
 import type { RgbaImage } from '../previews/latents-to-rgb'
 import { formatDims, sameDims } from '../tensor/float-tensor'
@@ -61,6 +62,15 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   scheduler: Scheduler
   /** The model folder as read at load time. */
   readonly folder: ModelFolder
+  /**
+   * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
+   * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
+   * decoder sessions are created on first use and freed by {@link release}. Shared with
+   * pipelines made by `fromPipe`.
+   */
+  get previews(): PreviewRenderer {
+    return this.components.previews
+  }
 
   /** `'sd'` or `'sdxl'`. */
   abstract readonly family: PipelineFamily
@@ -174,14 +184,22 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
   }
 
+  /** @internal What `fromPretrained` does after construction: the preview decoder, preloading. */
+  protected async init(options: FromPretrainedOptions): Promise<void> {
+    if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
+      await this.previews.setTinyDecoder(options.previewDecoder)
+    }
+    if (options.preload === true) await this.load()
+  }
+
   /** Creates every session now (e.g. during an app's "loading" phase). */
   async load(): Promise<void> {
     await this.components.load(this.startsFromImage)
   }
 
   /**
-   * Frees all sessions; a later call creates them again. Pipelines made from this one with
-   * `fromPipe` share the sessions, so they are freed for them too.
+   * Frees all sessions (the preview decoders' too); a later call creates them again. Pipelines
+   * made from this one with `fromPipe` share the sessions, so they are freed for them too.
    */
   async release(): Promise<void> {
     await this.components.release()

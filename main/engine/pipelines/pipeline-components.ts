@@ -1,6 +1,8 @@
 import { ComponentSessions } from '../models/component-sessions'
 import type { ModelFolder } from '../models/model-folder'
 import { ModelLoadError } from '../models/model-load-error'
+import { latentRgbFactorsForFamily } from '../previews/latent-rgb-factors'
+import { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
 import { ModelLoader, type LoadedModels } from './loaded-models'
 import type { FromPretrainedOptions } from './pipeline-types'
@@ -21,6 +23,8 @@ export class PipelineComponents {
   /** The scheduler the folder's config names, for the first pipeline on these components. */
   readonly initialScheduler: Scheduler
   readonly memoryLimit: number | undefined
+  /** Previews of latents by each method (their decoder sessions live in {@link sessions}). */
+  readonly previews: PreviewRenderer
   /** True while a call of any pipeline on these components runs. */
   running = false
   private models: LoadedModels | null = null
@@ -30,6 +34,13 @@ export class PipelineComponents {
     this.memoryLimit = options.memoryLimitBytes
     this.sessions = new ComponentSessions(folder, options)
     this.loader = new ModelLoader(folder, this.sessions)
+    this.previews = new PreviewRenderer(
+      this.sessions,
+      folder.vaeConfig,
+      folder.previewDecoder,
+      () => folder.stepwise?.latentRgbFactors ?? latentRgbFactorsForFamily(folder.family),
+      folder.dir
+    )
     const { scheduler, warning } = schedulerFromConfig(
       folder.stepwise?.defaults.scheduler ?? stringOrNull(folder.schedulerConfig._class_name),
       folder.schedulerConfig

@@ -4,7 +4,6 @@ import { openModelFolder, type ModelFolder } from '../models/model-folder'
 import { ModelLoadError } from '../models/model-load-error'
 import { batchOf } from '../tensor/batch'
 import { isPromptValue } from './check-inputs'
-import type { FromPretrainedOptions } from './pipeline-types'
 
 /**
  * What StableDiffusionPipeline and StableDiffusionXLPipeline do alike when they open a model
@@ -33,15 +32,6 @@ export async function openFolderFor(
     )
   }
   return folder
-}
-
-/** Creates every session now when `options.preload` asks; otherwise the first call does. */
-export async function preloadIfAsked<P extends { load(): Promise<void> }>(
-  pipe: P,
-  options: FromPretrainedOptions
-): Promise<P> {
-  if (options.preload === true) await pipe.load()
-  return pipe
 }
 
 /** The number of prompts of a call: 1 for a string, the list's length, else the embeddings' batch. */

@@ -23,6 +23,14 @@ export interface FromPretrainedOptions extends SessionSettings {
    * bytes, before anything is allocated. Default: 75% of this machine's physical memory.
    */
   memoryLimitBytes?: number
+  /**
+   * A tiny (TAESD-class) preview decoder stored outside the model folder: a TAESD folder in the
+   * Hub's layout (`vae_decoder/model.onnx`, e.g. deinferno/taesd-onnx, julienkay/taesdxl), a
+   * folder with `preview_decoder/model.onnx` or `model.onnx`, or the `.onnx` file. It replaces
+   * the folder's own `preview_decoder/` for `tiny` previews; change it later with
+   * `pipeline.previews.setTinyDecoder(path)`.
+   */
+  previewDecoder?: string | null
 }
 
 /**

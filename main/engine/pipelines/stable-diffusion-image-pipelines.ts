@@ -3,7 +3,7 @@ import { DiffusionPipeline } from './diffusion-pipeline'
 import type { Img2ImgCallOptions, InpaintCallOptions } from './image-pipeline-types'
 import { img2imgRun, inpaintRun } from './image-runs'
 import type { PipelineComponents } from './pipeline-components'
-import { openFolderFor, preloadIfAsked, requireFamily } from './pipeline-loading'
+import { openFolderFor, requireFamily } from './pipeline-loading'
 import type { FromPretrainedOptions, OutputType, PipelineOutput } from './pipeline-types'
 import { SD_INPAINT_TENSOR_INPUTS, SD_TENSOR_INPUTS, sdFamilyHooks } from './sd-family-hooks'
 
@@ -45,7 +45,9 @@ export class StableDiffusionImg2ImgPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionImg2ImgPipeline> {
-    return preloadIfAsked(new StableDiffusionImg2ImgPipeline(folder, options), options)
+    const pipe = new StableDiffusionImg2ImgPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /** diffusers' `from_pipe`: this pipeline on another SD pipeline's sessions and scheduler. */
@@ -104,7 +106,9 @@ export class StableDiffusionInpaintPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionInpaintPipeline> {
-    return preloadIfAsked(new StableDiffusionInpaintPipeline(folder, options), options)
+    const pipe = new StableDiffusionInpaintPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /** diffusers' `from_pipe`: this pipeline on another SD pipeline's sessions and scheduler. */

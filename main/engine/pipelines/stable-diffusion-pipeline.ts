@@ -1,7 +1,7 @@
 import type { ModelFolder } from '../models/model-folder'
 import { DiffusionPipeline } from './diffusion-pipeline'
 import type { PipelineComponents } from './pipeline-components'
-import { openFolderFor, preloadIfAsked, requireFamily } from './pipeline-loading'
+import { openFolderFor, requireFamily } from './pipeline-loading'
 import type {
   CallOptions,
   FromPretrainedOptions,
@@ -56,7 +56,9 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionPipeline> {
-    return preloadIfAsked(new StableDiffusionPipeline(folder, options), options)
+    const pipe = new StableDiffusionPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /** Generates images (diffusers' `__call__`). */

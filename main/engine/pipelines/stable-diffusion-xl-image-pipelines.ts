@@ -4,7 +4,7 @@ import type { SDXLImg2ImgCallOptions, SDXLInpaintCallOptions } from './image-pip
 import { img2imgRun, inpaintRun } from './image-runs'
 import { denoisingValueValid } from './image-timesteps'
 import type { PipelineComponents } from './pipeline-components'
-import { openFolderFor, preloadIfAsked, requireFamily } from './pipeline-loading'
+import { openFolderFor, requireFamily } from './pipeline-loading'
 import type { FromPretrainedOptions, OutputType, PipelineOutput } from './pipeline-types'
 import { rejectPaddingMaskCrop } from './stable-diffusion-image-pipelines'
 import {
@@ -64,7 +64,9 @@ export class StableDiffusionXLImg2ImgPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionXLImg2ImgPipeline> {
-    return preloadIfAsked(new StableDiffusionXLImg2ImgPipeline(folder, options), options)
+    const pipe = new StableDiffusionXLImg2ImgPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /** diffusers' `from_pipe`: this pipeline on another SDXL pipeline's sessions and scheduler. */
@@ -123,7 +125,9 @@ export class StableDiffusionXLInpaintPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionXLInpaintPipeline> {
-    return preloadIfAsked(new StableDiffusionXLInpaintPipeline(folder, options), options)
+    const pipe = new StableDiffusionXLInpaintPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /** diffusers' `from_pipe`: this pipeline on another SDXL pipeline's sessions and scheduler. */

@@ -1,7 +1,7 @@
 import type { ModelFolder } from '../models/model-folder'
 import { DiffusionPipeline } from './diffusion-pipeline'
 import type { PipelineComponents } from './pipeline-components'
-import { openFolderFor, preloadIfAsked, requireFamily } from './pipeline-loading'
+import { openFolderFor, requireFamily } from './pipeline-loading'
 import type {
   FromPretrainedOptions,
   OutputType,
@@ -53,7 +53,9 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
     folder: ModelFolder,
     options: FromPretrainedOptions
   ): Promise<StableDiffusionXLPipeline> {
-    return preloadIfAsked(new StableDiffusionXLPipeline(folder, options), options)
+    const pipe = new StableDiffusionXLPipeline(folder, options)
+    await pipe.init(options)
+    return pipe
   }
 
   /** Generates images (diffusers' `__call__`). */
