@@ -76,7 +76,10 @@ export class InputImages {
 
   private file(imageId: string): string {
     if (!InputImageIdSchema.safeParse(imageId).success) {
-      throw new StepwiseError('invalid-argument', `not an input image id: ${JSON.stringify(imageId)}`)
+      throw new StepwiseError(
+        'invalid-argument',
+        `not an input image id: ${JSON.stringify(imageId)}`
+      )
     }
     const path = join(this.dir, `${imageId}.png`)
     if (!path.startsWith(this.dir + sep)) {

@@ -215,9 +215,7 @@ export class JobQueue {
       width: input.width ?? model.defaults.width,
       height: input.height ?? model.defaults.height,
       scheduler: input.scheduler ?? model.defaults.scheduler,
-      ...(input.initImage == null
-        ? {}
-        : { strength: input.strength ?? LIMITS.strength.default })
+      ...(input.initImage == null ? {} : { strength: input.strength ?? LIMITS.strength.default })
     }
     const limit = { memoryLimitBytes: this.options.memoryLimitBytes }
     const plan = await refuseUnplannable(model, () => planRun(model.path, params, limit))

@@ -28,9 +28,7 @@ export function resultMetadata(job: Job, result: GenerationResult): ResultMetada
     interrupted: result.interrupted,
     cfgCutoff: result.cfgCutoff,
     cfgCutoffStep: result.cfgCutoffStep,
-    ...(result.strength === null
-      ? {}
-      : { strength: result.strength, startStep: result.startStep }),
+    ...(result.strength === null ? {} : { strength: result.strength, startStep: result.startStep }),
     provider: result.provider,
     totalMs: result.totalMs,
     unetMs: result.unetMs,

@@ -181,6 +181,11 @@ export async function planRun(
   options: PlanOptions = {}
 ): Promise<RunPlan> {
   const folder = await openModelFolder(modelDir)
+  if (settings.strength != null && !folder.hasVaeEncoder) {
+    throw new RunPlanError(
+      `initImage: this model has no VAE encoder (vae_encoder/model.onnx in ${folder.dir}), so it cannot start from a picture; choose a model that has one, or remove the input picture`
+    )
+  }
   const configured = folder.stepwise?.defaults.scheduler ?? folder.schedulerConfig['_class_name']
   const base = schedulerFromConfig(
     typeof configured === 'string' ? configured : null,

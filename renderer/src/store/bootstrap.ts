@@ -3,6 +3,7 @@ import { defaultModel, useAppStore } from './app-store'
 import { routeEvents } from './event-router'
 import { useFormStore } from './form-store'
 import { useHistoryStore } from './history-store'
+import { useInputImageStore } from './input-image-store'
 import { useQueueStore } from './queue-store'
 import { useRunPlanStore } from './run-plan-store'
 
@@ -23,9 +24,14 @@ export async function bootstrap(api: StepwiseApi): Promise<() => void> {
   const plan = useRunPlanStore.getState()
   plan.refresh(useFormStore.getState().values)
   const unsubscribeForm = useFormStore.subscribe((form) => plan.refresh(form.values))
+  // The input picture and its strength decide T too.
+  const unsubscribeInput = useInputImageStore.subscribe(() =>
+    plan.refresh(useFormStore.getState().values)
+  )
   await Promise.all([useQueueStore.getState().refresh(), useHistoryStore.getState().refresh()])
   return () => {
     unsubscribe()
     unsubscribeForm()
+    unsubscribeInput()
   }
 }
