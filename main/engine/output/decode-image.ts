@@ -41,6 +41,12 @@ export function decodeImage(bytes: Uint8Array, what = 'the image'): DecodedImage
   }
   let decoded: DecodedImage
   if (startsWith(bytes, PNG_SIGNATURE)) {
+    // The header's size is checked before decoding, so a small file claiming a huge picture never
+    // allocates its pixels.
+    if (bytes.length >= 24) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      refuseOversize(view.getUint32(16), view.getUint32(20), what)
+    }
     try {
       const png = decodePng(bytes)
       decoded = { width: png.width, height: png.height, data: png.data, format: 'png' }
@@ -71,16 +77,17 @@ export function decodeImage(bytes: Uint8Array, what = 'the image'): DecodedImage
   } else {
     throw new Error(`${what} is not a PNG or JPEG picture`)
   }
-  if (
-    decoded.width > maxSide ||
-    decoded.height > maxSide ||
-    decoded.width * decoded.height > maxPixels
-  ) {
+  refuseOversize(decoded.width, decoded.height, what)
+  return decoded
+}
+
+function refuseOversize(width: number, height: number, what: string): void {
+  const { maxSide, maxPixels } = INPUT_IMAGE_LIMITS
+  if (width > maxSide || height > maxSide || width * height > maxPixels) {
     throw new Error(
-      `${what} is ${decoded.width}×${decoded.height} pixels, too large: input pictures may have at most ${maxSide} pixels on a side and ${maxPixels / 1e6} million in all`
+      `${what} is ${width}×${height} pixels, too large: input pictures may have at most ${maxSide} pixels on a side and ${maxPixels / 1e6} million in all`
     )
   }
-  return decoded
 }
 
 /** Whether every pixel is grey (R = G = B): a mask needs no colour conversion. */
