@@ -69,7 +69,10 @@ describe('parseGenerateOptions', () => {
       previewsDir: resolve('prev'),
       out: resolve('x/out.PNG'),
       provider: 'cpu',
-      json: true
+      json: true,
+      initImage: null,
+      mask: null,
+      strength: null
     })
   })
 
