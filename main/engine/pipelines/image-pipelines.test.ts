@@ -5,6 +5,8 @@ import { Tensor } from 'onnxruntime-node'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SD_INPAINT_DIR } from '../../../testing/fixture-models'
 import { SDCFGCutoffCallback } from '../callbacks/cfg-cutoff-callbacks'
+import { LiveCfgCutoffCallback } from '../callbacks/live-cfg-cutoff-callback'
+import { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
 import { decodePng } from '../output/png'
 import { Generator } from '../random/generator'
 import { DDIMScheduler } from '../schedulers'
@@ -218,6 +220,24 @@ describe('inpainting runs', () => {
       }
     })
     expect(seen).toEqual({ mask: [2, 1, 8, 8], masked_image_latents: [2, 4, 8, 8] })
+  })
+
+  it("the app's live cutoff, inside MultiPipelineCallbacks, halves the mask tensors too", async () => {
+    const pipe = track(
+      await StableDiffusionInpaintPipeline.fromPretrained(SD_DIR, TEST_SESSION_OPTIONS)
+    )
+    const live = new LiveCfgCutoffCallback({ family: 'sd', cutoff: { ratio: 0.5 } })
+    const out = await pipe.call({
+      prompt,
+      image,
+      maskImage,
+      numInferenceSteps: 4,
+      outputType: 'latent',
+      callbackOnStepEnd: new MultiPipelineCallbacks([live])
+    })
+    // PNDM: 5 timesteps; guidance ends after step int(5 · 0.5) = 2.
+    expect(out.steps.map((s) => s.unetBatch)).toEqual([2, 2, 2, 1, 1])
+    expect(out.images.dims).toEqual([1, 4, 8, 8])
   })
 
   it('a callback that ends guidance without halving the mask gets a clear error', async () => {
