@@ -10,6 +10,8 @@ test('Stop reacts at once and the run ends as "stopped at step k" with the parti
   await page.getByTestId('generate-button').click()
   // The run is long; the first finished step proves it is under way.
   await expect(galleryItems(page).first()).toBeVisible()
+  // The steps still to come are one element after the finished ones, however many there are.
+  await expect(page.getByTestId('gallery-pending')).toHaveCount(1)
 
   // The label changes before any reply can arrive: replies are tasks, this reads after microtasks.
   const label = await page.getByTestId('stop-button').evaluate(async (button) => {
@@ -28,6 +30,8 @@ test('Stop reacts at once and the run ends as "stopped at step k" with the parti
   expect(k).toBeGreaterThan(0)
   expect(k).toBeLessThan(total)
   await expect(galleryItems(page)).toHaveCount(k)
+  // A stopped run draws nothing for the steps that never ran.
+  await expect(page.getByTestId('gallery-pending')).toHaveCount(0)
   await expect(page.getByTestId('final-image')).toBeVisible()
   await expect(page.getByTestId('result-summary')).toContainText(`Stopped at step ${k}`)
   await expect(page.getByTestId('stop-button')).toBeDisabled()

@@ -1,6 +1,5 @@
 import type { JSX } from 'react'
 import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
-import { isTerminalJobState } from '../contract'
 import {
   batchWorkSaved,
   cutoffFromPercent,
@@ -12,9 +11,24 @@ import { formatPercent } from '../lib/run-stats'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { cutoffLocked, useJobStore } from '../store/job-store'
+import { selectLastStepIndex, selectRunning, selectStepsDone } from '../store/live-selectors'
 import { moveLiveCutoff } from '../store/run-actions'
 import { useRunPlanStore } from '../store/run-plan-store'
 import { CutoffStrip } from './cutoff-strip'
+
+/** The cutoff strip with the live run's progress: the only part of the control that follows steps. */
+function LiveCutoffStrip({
+  total,
+  cutoffStep,
+  running
+}: {
+  total: number
+  cutoffStep: number | null
+  running: boolean
+}): JSX.Element {
+  const done = useJobStore((s) => (running ? selectStepsDone(s) : 0))
+  return <CutoffStrip total={total} cutoffStep={cutoffStep} done={done} />
+}
 
 /**
  * Where classifier-free guidance ends, as a share of the steps or an exact step. Before a run it is
@@ -26,24 +40,27 @@ export function CfgCutoffControl(): JSX.Element {
   const error = useFormStore((s) => s.fieldErrors.cutoff)
   const set = useFormStore((s) => s.set)
   const model = useAppStore((s) => s.models.find((m) => m.id === values.modelId))
-  const live = useJobStore((s) => s.live)
+  const running = useJobStore(selectRunning)
+  const liveTotal = useJobStore((s) => s.live?.total ?? 0)
+  const liveCutoff = useJobStore((s) => s.live?.cutoff ?? null)
+  const liveGuidance = useJobStore((s) => s.live?.params?.guidanceScale)
+  const measured = useJobStore((s) => s.live?.result ?? null)
+  // Counted once the run has a result (the steps no longer change then).
+  const rowsSaved = useJobStore((s) => (s.live?.result == null ? 0 : batchWorkSaved(s.live.steps)))
   const locked = useJobStore((s) => cutoffLocked(s.live))
   const plannedTimesteps = useRunPlanStore((s) => s.numTimesteps)
 
-  const running = live !== null && !isTerminalJobState(live.state)
   const formSteps = parseNumberField(values.steps)
   const steps = typeof formSteps === 'number' ? formSteps : (model?.defaults.numInferenceSteps ?? 0)
   // Before a run: T as main plans it for the form (the step count until its answer is in).
-  const total = running ? live.total : (plannedTimesteps ?? steps)
+  const total = running ? liveTotal : (plannedTimesteps ?? steps)
   const validCutoff = validCutoffFromForm(values)
   const cutoffStep =
-    running && live.cutoff !== null ? live.cutoff.cutoffStep : cutoffStepIndex(total, validCutoff)
-  const guidanceText = running ? live.params?.guidanceScale : parseNumberField(values.guidance)
+    running && liveCutoff !== null ? liveCutoff.cutoffStep : cutoffStepIndex(total, validCutoff)
+  const guidanceText = running ? liveGuidance : parseNumberField(values.guidance)
   const guidance =
     typeof guidanceText === 'number' ? guidanceText : (model?.defaults.guidanceScale ?? 0)
   const saving = predictedUnetSaving(total, cutoffStep, guidance)
-  const lastIndex = running ? (live.steps[live.steps.length - 1]?.index ?? null) : null
-  const minPercent = running ? minLivePercent(total, lastIndex) : 0
   const sliderPercent =
     values.cutoffMode === 'percent'
       ? values.cutoffPercent
@@ -52,7 +69,11 @@ export function CfgCutoffControl(): JSX.Element {
         : Math.round(((cutoffStep + 1) / total) * 100)
 
   const onSlide = (raw: number): void => {
-    // A cutoff at a step that already ran would never fire: keep it ahead of the run.
+    // A cutoff at a step that already ran would never fire: keep it ahead of the run. Where the
+    // run is now is read when the slider moves, not rendered on every step.
+    const minPercent = running
+      ? minLivePercent(total, selectLastStepIndex(useJobStore.getState()))
+      : 0
     const percent = Math.max(raw, minPercent)
     set('cutoffPercent', percent)
     if (running) moveLiveCutoff(cutoffFromPercent(percent))
@@ -69,7 +90,6 @@ export function CfgCutoffControl(): JSX.Element {
     cutoffStep === null
       ? 'Guidance on every step'
       : `Guidance ends after step ${cutoffStep + 1} of ${total}`
-  const measured = live?.result ?? null
   return (
     <fieldset className="cutoff-control" aria-describedby="cutoff-summary">
       <legend>CFG cutoff</legend>
@@ -133,7 +153,7 @@ export function CfgCutoffControl(): JSX.Element {
           />
         )}
       </div>
-      <CutoffStrip total={total} cutoffStep={cutoffStep} done={running ? live.steps.length : 0} />
+      <LiveCutoffStrip total={total} cutoffStep={cutoffStep} running={running} />
       <p id="cutoff-summary" className="cutoff-summary" data-testid="cutoff-summary">
         {summary}
         {cutoffStep !== null && <> (diffusers cutoff_step_index {cutoffStep})</>}
@@ -151,8 +171,8 @@ export function CfgCutoffControl(): JSX.Element {
           Locked: guidance has ended for this run and cannot come back.
         </p>
       )}
-      {running && live.cutoff?.refused !== undefined && (
-        <p className="field-error">{live.cutoff.refused}</p>
+      {running && liveCutoff?.refused !== undefined && (
+        <p className="field-error">{liveCutoff.refused}</p>
       )}
       {error !== undefined && <p className="field-error">{error}</p>}
       {measured !== null && (
@@ -160,7 +180,7 @@ export function CfgCutoffControl(): JSX.Element {
           Last run:{' '}
           {measured.cfgCutoffStep === null
             ? 'guidance on every step, nothing saved'
-            : `guidance ended after step ${measured.cfgCutoffStep + 1}, saved ${formatPercent(measured.unetSavedFraction)} of UNet time (measured) and ${formatPercent(batchWorkSaved(live?.steps ?? []))} of UNet batch rows`}
+            : `guidance ended after step ${measured.cfgCutoffStep + 1}, saved ${formatPercent(measured.unetSavedFraction)} of UNet time (measured) and ${formatPercent(rowsSaved)} of UNet batch rows`}
         </p>
       )}
     </fieldset>

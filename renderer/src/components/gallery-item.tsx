@@ -1,6 +1,6 @@
 import { memo } from 'react'
 import type { JSX } from 'react'
-import { previewFrames } from '../lib/preview-frames'
+import { usePreviewFrame } from '../hooks/use-preview-frame'
 import { formatDuration } from '../lib/run-stats'
 import type { LiveStep } from '../store/job-store'
 import { RgbaCanvas } from './rgba-canvas'
@@ -15,12 +15,14 @@ export interface GalleryItemProps {
   focusable: boolean
   /** Image runs: where step index 0 sits in the full schedule (0 for text-to-image). */
   startStep?: number
+  /** Must be stable (the same function across renders), or every tile re-renders each step. */
   onSelect(index: number): void
 }
 
 /**
  * One finished step: its preview, time and whether CFG ran. Memoised, because a run appends items
- * and the items already there never change.
+ * and the items already there never change; its preview is read through `useSyncExternalStore`,
+ * so it appears even if it arrives after the step's record.
  */
 export const GalleryItem = memo(function GalleryItem({
   step,
@@ -31,7 +33,7 @@ export const GalleryItem = memo(function GalleryItem({
   startStep = 0,
   onSelect
 }: GalleryItemProps): JSX.Element {
-  const frame = previewFrames.get(step.index)
+  const frame = usePreviewFrame(step.index)
   const cfg = step.cfg ? 'on' : 'off'
   const schedule = startStep > 0 ? ` (schedule step ${startStep + step.index + 1})` : ''
   return (

@@ -1,4 +1,4 @@
-import { useRef } from 'react'
+import { memo, useRef } from 'react'
 import type { JSX } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
@@ -9,11 +9,16 @@ import { UseAsInputButton } from './use-as-input-button'
 export interface HistoryItemProps {
   entry: HistoryEntry
   selected: boolean
+  /** Must be stable (the same function across renders): the item is memoised. */
   onOpen(id: string): void
 }
 
 /** One stored result in the history grid: thumbnail, prompt and the key settings. */
-export function HistoryItem({ entry, selected, onOpen }: HistoryItemProps): JSX.Element {
+export const HistoryItem = memo(function HistoryItem({
+  entry,
+  selected,
+  onOpen
+}: HistoryItemProps): JSX.Element {
   const ref = useRef<HTMLLIElement>(null)
   const { url } = useHistoryImage(entry.id, undefined, useInView(ref))
   const { result } = entry
@@ -39,4 +44,4 @@ export function HistoryItem({ entry, selected, onOpen }: HistoryItemProps): JSX.
       <UseAsInputButton historyId={entry.id} />
     </li>
   )
-}
+})

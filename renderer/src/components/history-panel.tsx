@@ -12,7 +12,8 @@ export function HistoryPanel(): JSX.Element {
   const notice = useHistoryStore((s) => s.notice)
   const error = useHistoryStore((s) => s.error)
   const selectedId = useHistoryStore((s) => s.selectedId)
-  const select = useHistoryStore((s) => s.select)
+  // A store action: one function for the store's life, so the memoised tiles stay put.
+  const toggleSelected = useHistoryStore((s) => s.toggleSelected)
   const [filter, setFilter] = useState('')
   const selected = entries.find((e) => e.id === selectedId)
   const shown = filterHistory(entries, filter)
@@ -48,7 +49,7 @@ export function HistoryPanel(): JSX.Element {
             key={entry.id}
             entry={entry}
             selected={entry.id === selectedId}
-            onOpen={(id) => select(id === selectedId ? null : id)}
+            onOpen={toggleSelected}
           />
         ))}
       </ul>

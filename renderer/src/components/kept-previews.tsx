@@ -1,9 +1,9 @@
-import { useState } from 'react'
+import { memo, useCallback, useState } from 'react'
 import type { JSX } from 'react'
 import { useHistoryImage } from '../hooks/use-history-image'
 
-/** A kept step preview of a stored result. */
-function KeptPreview({
+/** A kept step preview of a stored result; `onSelect` must be stable (the tile is memoised). */
+const KeptPreview = memo(function KeptPreview({
   id,
   step,
   selected,
@@ -35,11 +35,12 @@ function KeptPreview({
       </button>
     </li>
   )
-}
+})
 
 /** The step previews kept beside a result; one can be opened large. */
 export function KeptPreviews({ id, steps }: { id: string; steps: number[] }): JSX.Element {
   const [open, setOpen] = useState<number | null>(null)
+  const toggle = useCallback((step: number) => setOpen((o) => (o === step ? null : step)), [])
   const { url } = useHistoryImage(id, open ?? steps[0] ?? 0)
   return (
     <div className="kept-previews">
@@ -54,13 +55,7 @@ export function KeptPreviews({ id, steps }: { id: string; steps: number[] }): JS
       )}
       <ol className="gallery compact">
         {steps.map((step) => (
-          <KeptPreview
-            key={step}
-            id={id}
-            step={step}
-            selected={open === step}
-            onSelect={(s) => setOpen(open === s ? null : s)}
-          />
+          <KeptPreview key={step} id={id} step={step} selected={open === step} onSelect={toggle} />
         ))}
       </ol>
     </div>

@@ -1,35 +1,65 @@
 import type { JSX } from 'react'
 import { useObjectUrl } from '../hooks/use-object-url'
 import { usePersistentFlag } from '../hooks/use-persistent-flag'
+import { usePreviewFrame } from '../hooks/use-preview-frame'
 import { samplerLabel } from '../lib/labels'
-import { previewFrames } from '../lib/preview-frames'
 import { formatDuration } from '../lib/run-stats'
 import { useJobStore } from '../store/job-store'
+import { selectInspectedStep, selectLastStepIndex, selectTotal } from '../store/live-selectors'
 import { LiveCanvas } from './live-canvas'
 import { RgbaCanvas } from './rgba-canvas'
 import { StepDetails } from './step-details'
 import { UseAsInputButton } from './use-as-input-button'
 
+/** The newest step's preview, large; only this and {@link LiveCaption} follow every step. */
+function LiveStageCanvas({ jobId, className }: { jobId: string; className: string }): JSX.Element {
+  const last = useJobStore(selectLastStepIndex)
+  return (
+    <LiveCanvas
+      jobId={jobId}
+      className={className}
+      label={last === null ? 'Waiting for the first step' : `Preview of step ${last + 1}`}
+    />
+  )
+}
+
+/** "Step k of N" under the running preview. */
+function LiveCaption(): JSX.Element {
+  const last = useJobStore(selectLastStepIndex)
+  const total = useJobStore(selectTotal)
+  return (
+    <>
+      {last === null
+        ? 'Waiting for the first step…'
+        : `Step ${last + 1} of ${total} · latent-resolution preview`}
+    </>
+  )
+}
+
 /**
  * The large view: the newest step while a run goes on, the decoded image when it ends, or a step
- * opened from the gallery for inspection.
+ * opened from the gallery for inspection. It subscribes to the parts of the live job it shows;
+ * the per-step parts of a running job are the small components above.
  */
 export function LiveView(): JSX.Element {
-  const live = useJobStore((s) => s.live)
-  const inspectedIndex = useJobStore((s) => s.inspectedStep)
+  const jobId = useJobStore((s) => s.live?.jobId ?? null)
+  const inspected = useJobStore(selectInspectedStep)
+  const total = useJobStore(selectTotal)
+  const finalImage = useJobStore((s) => s.live?.finalImage ?? null)
+  const historyId = useJobStore((s) => s.live?.historyId ?? null)
+  const result = useJobStore((s) => s.live?.result ?? null)
+  const prompt = useJobStore((s) => s.live?.params?.prompt ?? '')
+  const warnings = useJobStore((s) => s.live?.warnings ?? null)
   const inspect = useJobStore((s) => s.inspect)
-  const finalUrl = useObjectUrl(live?.finalImage ?? null)
+  const inspectedFrame = usePreviewFrame(inspected?.index ?? null)
+  const finalUrl = useObjectUrl(finalImage)
   const [pixelated, setPixelated] = usePersistentFlag('stepwise.pixelated', false)
 
-  const inspected =
-    inspectedIndex === null ? undefined : live?.steps.find((s) => s.index === inspectedIndex)
-  const inspectedFrame = inspected === undefined ? undefined : previewFrames.get(inspected.index)
-  const result = live?.result ?? null
   const stageClass = `stage-image${pixelated ? ' pixelated' : ''}`
 
   let body: JSX.Element
   let caption: JSX.Element | string
-  if (live === null) {
+  if (jobId === null) {
     body = <p className="stage-empty">Type a prompt and press Generate to watch it form.</p>
     caption = 'Nothing generated yet'
   } else if (inspected !== undefined) {
@@ -45,17 +75,17 @@ export function LiveView(): JSX.Element {
       )
     caption = (
       <>
-        <StepDetails step={inspected} total={live.total} />
+        <StepDetails step={inspected} total={total} />
         <button type="button" onClick={() => inspect(null)} data-testid="back-to-live">
           Back to {result === null ? 'live' : 'result'}
         </button>
       </>
     )
-  } else if (live.finalImage !== null && result !== null) {
-    const alt = `${result.interrupted ? 'Partially denoised image' : 'Generated image'}: ${live.params?.prompt ?? ''}`
+  } else if (finalImage !== null && result !== null) {
+    const alt = `${result.interrupted ? 'Partially denoised image' : 'Generated image'}: ${prompt}`
     body =
       finalUrl === null ? (
-        <RgbaCanvas image={live.finalImage} className="stage-image" label={alt} />
+        <RgbaCanvas image={finalImage} className="stage-image" label={alt} />
       ) : (
         <img src={finalUrl} alt={alt} className="stage-image" data-testid="final-image" />
       )
@@ -67,24 +97,12 @@ export function LiveView(): JSX.Element {
         · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
         {formatDuration(result.totalMs)} on {result.provider}
         {result.strength !== undefined ? ` · strength ${result.strength}` : ''}{' '}
-        <UseAsInputButton historyId={live.historyId} image={live.finalImage} />
+        <UseAsInputButton historyId={historyId} image={finalImage} />
       </span>
     )
   } else {
-    const last = live.steps[live.steps.length - 1]
-    body = (
-      <LiveCanvas
-        jobId={live.jobId}
-        className={stageClass}
-        label={
-          last === undefined ? 'Waiting for the first step' : `Preview of step ${last.index + 1}`
-        }
-      />
-    )
-    caption =
-      last === undefined
-        ? 'Waiting for the first step…'
-        : `Step ${last.index + 1} of ${live.total} · latent-resolution preview`
+    body = <LiveStageCanvas jobId={jobId} className={stageClass} />
+    caption = <LiveCaption />
   }
 
   return (
@@ -101,9 +119,9 @@ export function LiveView(): JSX.Element {
           Show preview pixels
         </label>
       </div>
-      {live !== null && live.warnings.length > 0 && (
+      {warnings !== null && warnings.length > 0 && (
         <ul className="warnings" aria-label="Warnings" data-testid="warnings">
-          {live.warnings.map((w, i) => (
+          {warnings.map((w, i) => (
             <li key={i}>{w}</li>
           ))}
         </ul>

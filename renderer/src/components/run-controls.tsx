@@ -1,8 +1,8 @@
 import type { JSX } from 'react'
-import { isTerminalJobState } from '../contract'
 import { useLiveStatus } from '../hooks/use-live-status'
 import { useAppStore } from '../store/app-store'
 import { useJobStore } from '../store/job-store'
+import { selectRunning } from '../store/live-selectors'
 import { generate, stopLive } from '../store/run-actions'
 
 const isMac = /Mac|iPhone|iPad/.test(navigator.platform)
@@ -10,10 +10,9 @@ const isMac = /Mac|iPhone|iPad/.test(navigator.platform)
 /** Generate and Stop, with their shortcuts, and the status line. */
 export function RunControls(): JSX.Element {
   const connected = useAppStore((s) => s.api !== null && s.capabilities !== null)
-  const live = useJobStore((s) => s.live)
+  const running = useJobStore(selectRunning)
+  const stopping = useJobStore((s) => s.live?.stopping === true)
   const status = useLiveStatus()
-  const running = live !== null && !isTerminalJobState(live.state)
-  const stopping = live?.stopping === true
   return (
     <div className="run-controls">
       <button

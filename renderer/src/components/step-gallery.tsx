@@ -1,49 +1,62 @@
-import { useCallback, useEffect, useRef } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
-import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
-import { isTerminalJobState } from '../contract'
 import { useInputImageStore } from '../store/input-image-store'
+import type { LiveStep } from '../store/job-store'
 import { useJobStore } from '../store/job-store'
-import { GalleryItem } from './gallery-item'
+import {
+  selectRunning,
+  selectShownCutoffStep,
+  selectSteps,
+  selectTotal
+} from '../store/live-selectors'
+import { createGrouper } from '../lib/step-groups'
+import { GalleryGroup } from './gallery-group'
+import { PendingSteps } from './pending-steps'
 
-/** Slots drawn for steps still to come, so the cutoff marker shows before the run reaches it. */
-const MAX_PENDING_SLOTS = 500
+/** Tiles per memoised group: a frame compares about steps/GROUP_SIZE groups, not every tile. */
+const GROUP_SIZE = 32
+
+/** `value` if it is the index of a step in `group`, else null: other groups see no change. */
+function within(value: number | null, group: readonly LiveStep[]): number | null {
+  const first = group[0]?.index
+  const last = group[group.length - 1]?.index
+  if (value === null || first === undefined || last === undefined) return null
+  return value >= first && value <= last ? value : null
+}
 
 /**
- * The step strip: one item per finished step, filling in as the steps end, with a marker where
- * guidance ends. Arrow keys move between steps and open each for inspection.
+ * The step strip: one item per finished step, filling in as the steps end, then the steps still
+ * to come as one element, with a marker where guidance ends. Arrow keys move between steps and
+ * open each for inspection.
  */
 export function StepGallery(): JSX.Element {
-  const live = useJobStore((s) => s.live)
+  const steps = useJobStore(selectSteps)
+  const total = useJobStore(selectTotal)
+  const cutoffStep = useJobStore(selectShownCutoffStep)
+  const running = useJobStore(selectRunning)
   const inspected = useJobStore((s) => s.inspectedStep)
   const inspect = useJobStore((s) => s.inspect)
-  const listRef = useRef<HTMLOListElement>(null)
-  const steps = live?.steps ?? []
-  const total = live?.total ?? 0
+  // A store action: the same function for the store's life, so tiles' memo holds.
+  const toggleInspect = useJobStore((s) => s.toggleInspect)
   // An image run enters the schedule part-way: step 1 here is this step of the full schedule.
+  const jobId = useJobStore((s) => s.live?.jobId ?? null)
+  const resultStart = useJobStore((s) => s.live?.result?.startStep ?? 0)
   const startStep = useInputImageStore((s) =>
-    live === null ? 0 : (s.startSteps[live.jobId] ?? live.result?.startStep ?? 0)
+    jobId === null ? 0 : (s.startSteps[jobId] ?? resultStart)
   )
-  const cutoffStep =
-    live === null
-      ? null
-      : live.cutoff !== null
-        ? live.cutoff.cutoffStep
-        : (live.result?.cfgCutoffStep ?? cutoffStepIndex(total, live.params?.cfgCutoff ?? null))
-
-  const onSelect = useCallback(
-    (index: number) => inspect(inspected === index ? null : index),
-    [inspect, inspected]
-  )
+  const listRef = useRef<HTMLOListElement>(null)
+  const [grouper] = useState(() => createGrouper<LiveStep>(GROUP_SIZE))
+  const groups = useMemo(() => grouper(steps), [grouper, steps])
 
   // Follow the newest step unless the user is inspecting an older one. Only the strip scrolls
   // (never the page or the panes around it, which the user may have scrolled on purpose).
   useEffect(() => {
     const list = listRef.current
     if (list === null || inspected !== null) return
-    const items = list.querySelectorAll<HTMLElement>('.gallery-item')
-    const newest = items[items.length - 1]
-    if (newest === undefined) return
+    // The newest tile is the last child, or the one before the steps still to come.
+    const last = list.lastElementChild
+    const newest = last?.classList.contains('gallery-pending') ? last.previousElementSibling : last
+    if (!(newest instanceof HTMLElement)) return
     // The strip is positioned, so each item's offsetLeft is measured from the strip's content.
     const right = newest.offsetLeft + newest.offsetWidth
     if (right > list.scrollLeft + list.clientWidth) list.scrollLeft = right - list.clientWidth + 16
@@ -62,9 +75,9 @@ export function StepGallery(): JSX.Element {
     listRef.current?.querySelector<HTMLButtonElement>(`[data-step="${next}"] button`)?.focus()
   }
 
-  // Slots only while the run goes: after a stop, the steps that never ran are not worth a tile.
-  const running = live !== null && !isTerminalJobState(live.state)
-  const pending = running ? Math.max(0, Math.min(total, MAX_PENDING_SLOTS) - steps.length) : 0
+  // The steps to come only while the run goes: after a stop, the steps that never ran are not
+  // worth drawing.
+  const pending = running ? Math.max(0, total - steps.length) : 0
   const focusIndex = inspected ?? steps[steps.length - 1]?.index ?? null
   return (
     <section className="gallery-section" aria-labelledby="gallery-heading">
@@ -87,30 +100,21 @@ export function StepGallery(): JSX.Element {
         aria-label="Finished steps (arrow keys move between them)"
         onKeyDown={onKeyDown}
       >
-        {steps.map((step) => (
-          <GalleryItem
-            key={step.index}
-            step={step}
+        {groups.map((group, g) => (
+          <GalleryGroup
+            key={g}
+            steps={group}
             total={total}
-            selected={inspected === step.index}
-            cutoffAfter={cutoffStep === step.index}
-            focusable={focusIndex === step.index}
+            selected={within(inspected, group)}
+            cutoffAfter={within(cutoffStep, group)}
+            focusable={within(focusIndex, group)}
             startStep={startStep}
-            onSelect={onSelect}
+            onSelect={toggleInspect}
           />
         ))}
-        {Array.from({ length: pending }, (_, i) => {
-          const index = steps.length + i
-          return (
-            <li
-              key={`slot-${index}`}
-              className={`gallery-slot${cutoffStep === index ? ' cutoff-after' : ''}${
-                cutoffStep !== null && index > cutoffStep ? ' cfg-off' : ''
-              }`}
-              aria-hidden="true"
-            />
-          )
-        })}
+        {pending > 0 && (
+          <PendingSteps first={steps.length} count={pending} cutoffStep={cutoffStep} />
+        )}
       </ol>
     </section>
   )

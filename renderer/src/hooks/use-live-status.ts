@@ -1,10 +1,11 @@
+import { useShallow } from 'zustand/react/shallow'
 import type { LiveStatus } from '../lib/live-status'
 import { liveStatus } from '../lib/live-status'
+import type { LiveJob } from '../store/job-store'
 import { useJobStore } from '../store/job-store'
 
-/** The status line of the live job. */
-export function useLiveStatus(): LiveStatus {
-  const live = useJobStore((s) => s.live)
+/** The status line of a live job (null: nothing ran yet). */
+export function statusOf(live: LiveJob | null): LiveStatus {
   return liveStatus(
     live === null
       ? null
@@ -19,4 +20,12 @@ export function useLiveStatus(): LiveStatus {
           failure: live.failure
         }
   )
+}
+
+/**
+ * The status line of the live job. Compared by its words, so a run's steps re-render the
+ * component only where the line itself changes (e.g. "stopped at step k of N · decoding…").
+ */
+export function useLiveStatus(): LiveStatus {
+  return useJobStore(useShallow((s) => statusOf(s.live)))
 }

@@ -26,3 +26,27 @@ describe('PreviewFrames', () => {
     expect(frames.latest()).toBeNull()
   })
 })
+
+describe('PreviewFrames.subscribeStep', () => {
+  it('wakes a step’s listeners for that step’s preview and for a reset, for nothing else', () => {
+    const frames = new PreviewFrames()
+    frames.reset('a')
+    let woken = 0
+    const unsubscribe = frames.subscribeStep(3, () => woken++)
+    frames.put('a', 2, frame(1), 0)
+    frames.put('b', 3, frame(1), 0)
+    expect(woken).toBe(0)
+    frames.put('a', 3, frame(2), 0)
+    expect(woken).toBe(1)
+    expect(frames.get(3)).toEqual(frame(2))
+    frames.reset('c')
+    expect(woken).toBe(2)
+    // Nothing was kept, so a second reset changes nothing a listener could see.
+    frames.reset('d')
+    expect(woken).toBe(2)
+    unsubscribe()
+    frames.reset('a')
+    frames.put('a', 3, frame(3), 0)
+    expect(woken).toBe(2)
+  })
+})

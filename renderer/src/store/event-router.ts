@@ -1,6 +1,7 @@
 import type { StepwiseApi, StepwiseEvent } from '../contract'
 import { isTerminalJobState } from '../contract'
 import { FrameBatcher } from '../lib/frame-batcher'
+import type { FrameCanceller, FrameScheduler } from '../lib/latest-wins-painter'
 import { previewFrames } from '../lib/preview-frames'
 import { useFormStore } from './form-store'
 import { useAppStore } from './app-store'
@@ -16,10 +17,14 @@ import { useQueueStore } from './queue-store'
  * step records are batched per animation frame so a fast model does not re-render the gallery for
  * every step.
  *
+ * @param frames when step batches are delivered: the browser's animation frames unless given
  * @returns the unsubscribe function
  */
-export function routeEvents(api: StepwiseApi): () => void {
-  const steps = new FrameBatcher<{ jobId: string; record: LiveStep }>((items) => {
+export function routeEvents(
+  api: Pick<StepwiseApi, 'onEvent'>,
+  frames?: { schedule: FrameScheduler; cancel: FrameCanceller }
+): () => void {
+  const deliver = (items: { jobId: string; record: LiveStep }[]): void => {
     const byJob = new Map<string, LiveStep[]>()
     for (const { jobId, record } of items) {
       const list = byJob.get(jobId) ?? []
@@ -27,7 +32,11 @@ export function routeEvents(api: StepwiseApi): () => void {
       byJob.set(jobId, list)
     }
     for (const [jobId, records] of byJob) useJobStore.getState().addSteps(jobId, records)
-  })
+  }
+  const steps =
+    frames === undefined
+      ? new FrameBatcher(deliver)
+      : new FrameBatcher(deliver, frames.schedule, frames.cancel)
 
   const onEvent = (event: StepwiseEvent): void => {
     const jobs = useJobStore.getState()

@@ -16,6 +16,8 @@ export interface HistoryState {
   selectedId: string | null
   refresh(): Promise<void>
   select(id: string | null): void
+  /** Opens entry `id`, or closes it when it is the one open. */
+  toggleSelected(id: string): void
   /** Deletes an entry (the UI asks for confirmation first). */
   remove(id: string): Promise<void>
 }
@@ -52,6 +54,9 @@ export const useHistoryStore = create<HistoryState>()((set, get) => ({
   },
   select(id) {
     set({ selectedId: id })
+  },
+  toggleSelected(id) {
+    set((s) => ({ selectedId: s.selectedId === id ? null : id }))
   },
   async remove(id) {
     const api = useAppStore.getState().api

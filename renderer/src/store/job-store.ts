@@ -64,6 +64,8 @@ export interface JobStoreState {
   addWarning(jobId: string, message: string): void
   markStopping(jobId: string): void
   inspect(index: number | null): void
+  /** Opens step `index` for inspection, or closes it when it is the one open. */
+  toggleInspect(index: number): void
 }
 
 /** Whether a job is past queueing and not yet finished. */
@@ -160,6 +162,9 @@ export const useJobStore = create<JobStoreState>()((set) => ({
   },
   inspect(index) {
     set({ inspectedStep: index })
+  },
+  toggleInspect(index) {
+    set((s) => ({ inspectedStep: s.inspectedStep === index ? null : index }))
   }
 }))
 

@@ -62,9 +62,12 @@ export async function stopLive(): Promise<void> {
   const api = useAppStore.getState().api
   const live = useJobStore.getState().live
   if (api === null || live === null || isTerminalJobState(live.state) || live.stopping) return
+  // The request goes first: React renders the store change below in a microtask, and the call
+  // queued before it is sent before that render, not after it.
+  const request = api.stop(live.jobId)
   useJobStore.getState().markStopping(live.jobId)
   try {
-    await api.stop(live.jobId)
+    await request
   } catch (error) {
     useNoticeStore.getState().showError(messageOf(error))
   }
