@@ -99,7 +99,7 @@ test('a dropped blue square is recoloured at strength 0.6, then half of it is in
 
   // The recoloured result becomes the input; a mask over its left half inpaints it.
   const before = await page.getByTestId('init-image').getAttribute('src')
-  await page.getByTestId('result-summary').getByTestId('use-as-input-button').click()
+  await page.getByLabel('Live view').getByTestId('use-as-input-button').click()
   await expect(page.getByTestId('init-image')).not.toHaveAttribute('src', before ?? '')
   await page.getByTestId('mask-size-input').fill('16')
   await paintLeftHalf(page)

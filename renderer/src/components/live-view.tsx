@@ -90,15 +90,17 @@ export function LiveView(): JSX.Element {
         <img src={finalUrl} alt={alt} className="stage-image" data-testid="final-image" />
       )
     caption = (
-      <span data-testid="result-summary">
-        {result.interrupted
-          ? `Stopped at step ${result.stepsRun} of ${result.numTimesteps}: partially denoised, decoded`
-          : 'Final image'}{' '}
-        · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
-        {formatDuration(result.totalMs)} on {result.provider}
-        {result.strength !== undefined ? ` · strength ${result.strength}` : ''}{' '}
+      <>
+        <span data-testid="result-summary">
+          {result.interrupted
+            ? `Stopped at step ${result.stepsRun} of ${result.numTimesteps}: partially denoised, decoded`
+            : 'Final image'}{' '}
+          · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
+          {formatDuration(result.totalMs)} on {result.provider}
+          {result.strength !== undefined ? ` · strength ${result.strength}` : ''}
+        </span>{' '}
         <UseAsInputButton historyId={historyId} image={finalImage} />
-      </span>
+      </>
     )
   } else {
     body = <LiveStageCanvas jobId={jobId} className={stageClass} />
