@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { Tensor } from 'onnxruntime-node'
 import type { PipelineRunState, StepState } from '../callbacks/callback-types'
 import type { ComponentSessions } from '../models/component-sessions'
+import type { GraphPassReport } from '../models/graph-passes'
 import type { ModelFolder } from '../models/model-folder'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
@@ -466,6 +467,15 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   /** Warnings every result carries: load-time ones and provider fallbacks. */
   protected standingWarnings(): string[] {
     return this.components.standingWarnings()
+  }
+
+  /**
+   * What the graph passes did to each graph loaded so far ("attention fused (16 of 16)", or why
+   * not): see models/graph-passes.ts. Graphs load on first use, so this fills during the first
+   * call (or at once with `preload`).
+   */
+  get graphPasses(): GraphPassReport[] {
+    return this.sessions.graphPasses
   }
 
   /**

@@ -27,7 +27,9 @@ import {
  * UNet kinds (9-channel inpainting UNets and 4-channel latent blending), img2img strengths,
  * SDXL's denoisingStart / denoisingEnd and refiner aesthetic scores, CFG cutoffs that halve the
  * mask tensors. The same calls here must run the same timesteps with the same UNet batches and end
- * within 1e-5 (relative to the latents' scale) of diffusers' latents.
+ * within 1e-5 (relative to the latents' scale) of diffusers' latents. The graphs run as exported
+ * (no attention fusion at load): this measures the port against diffusers, while
+ * attention-fusion-pipeline.test.ts measures the fused graphs against the exported ones.
  */
 interface ReferenceCase {
   name: string
@@ -67,15 +69,15 @@ const CAMEL: Record<string, string> = {
   negative_aesthetic_score: 'negativeAestheticScore'
 }
 
+const OPTIONS = { ...TEST_SESSION_OPTIONS, fuseAttention: false }
+
 const OPEN: Record<string, (dir: string) => Promise<DiffusionPipeline>> = {
-  StableDiffusionImg2ImgPipeline: (d) =>
-    StableDiffusionImg2ImgPipeline.fromPretrained(d, TEST_SESSION_OPTIONS),
-  StableDiffusionInpaintPipeline: (d) =>
-    StableDiffusionInpaintPipeline.fromPretrained(d, TEST_SESSION_OPTIONS),
+  StableDiffusionImg2ImgPipeline: (d) => StableDiffusionImg2ImgPipeline.fromPretrained(d, OPTIONS),
+  StableDiffusionInpaintPipeline: (d) => StableDiffusionInpaintPipeline.fromPretrained(d, OPTIONS),
   StableDiffusionXLImg2ImgPipeline: (d) =>
-    StableDiffusionXLImg2ImgPipeline.fromPretrained(d, TEST_SESSION_OPTIONS),
+    StableDiffusionXLImg2ImgPipeline.fromPretrained(d, OPTIONS),
   StableDiffusionXLInpaintPipeline: (d) =>
-    StableDiffusionXLInpaintPipeline.fromPretrained(d, TEST_SESSION_OPTIONS)
+    StableDiffusionXLInpaintPipeline.fromPretrained(d, OPTIONS)
 }
 
 function callbackFor(spec: ReferenceCase['callback']): StepEndCallback | null {
