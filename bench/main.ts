@@ -4,6 +4,9 @@ import { performance } from 'node:perf_hooks'
 import { BENCH_USAGE, parseBenchArgs } from './lib/bench-options'
 import { renderChart } from './lib/chart-svg'
 import { machineSlug } from './lib/machine-info'
+import { runRealScale } from './lib/real-scale'
+import { parseRealScaleArgs, REAL_SCALE_USAGE } from './lib/real-scale-options'
+import { realScaleTable } from './lib/real-scale-report'
 import { describeRun, markdownTable } from './lib/report-table'
 import { runBench } from './lib/run-bench'
 
@@ -13,6 +16,10 @@ import { runBench } from './lib/run-bench'
  * saved as bench/results/<date>-<time>-<machine>.json with its chart beside it (.svg).
  */
 async function main(): Promise<void> {
+  if (process.argv.includes('--real-scale')) {
+    await realScale(process.argv.slice(2))
+    return
+  }
   let options
   try {
     options = parseBenchArgs(process.argv.slice(2))
@@ -44,6 +51,37 @@ async function main(): Promise<void> {
   } else {
     console.log(`${describeRun(result)}\n\n${markdownTable(result)}`)
   }
+}
+
+/** `--real-scale`: the full-size measurements (bench/lib/real-scale.ts). */
+async function realScale(argv: readonly string[]): Promise<void> {
+  let options
+  try {
+    options = parseRealScaleArgs(argv)
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`)
+    process.exit(2)
+  }
+  if (options === 'help') {
+    console.log(REAL_SCALE_USAGE)
+    return
+  }
+  const started = performance.now()
+  const log = (line: string): void =>
+    console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`)
+  const result = await runRealScale(options, log)
+  const json = JSON.stringify(result, null, 2)
+  if (options.out !== null) writeFileSync(options.out, `${json}\n`)
+  if (options.save) {
+    const dir = join(__dirname, 'results')
+    mkdirSync(dir, { recursive: true })
+    const stamp = result.date.slice(0, 16).replace('T', '-').replace(':', '')
+    const name = `${stamp}-${machineSlug(result.machine)}-real-scale.json`
+    writeFileSync(join(dir, name), `${json}\n`)
+    console.error(`saved bench/results/${name}`)
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`)
+  else console.log(realScaleTable(result))
 }
 
 main().catch((error: unknown) => {

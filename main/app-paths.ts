@@ -1,6 +1,9 @@
 import { homedir } from 'node:os'
 import { posix, win32 } from 'node:path'
 
+/** The data folder's subfolder for the engine's graph-pass check verdicts (`graphPassCacheDir`). */
+export const GRAPH_PASS_CACHE_FOLDER = 'graph-pass-cache'
+
 /** The product name Electron derives its per-user folder from (package.json `productName`). */
 export const PRODUCT_NAME = 'Stepwise'
 

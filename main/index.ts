@@ -1,8 +1,9 @@
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, session, shell, utilityProcess } from 'electron'
 import { openStepwiseApi } from './api/create-api'
 import { inferenceStatusOf } from './api/inference-status'
-import { appFilePaths, modelDirsFromEnv } from './app-paths'
+import { appFilePaths, GRAPH_PASS_CACHE_FOLDER, modelDirsFromEnv } from './app-paths'
 import { InferenceClient } from './inference/client/inference-client'
 import { utilityInferenceProcess } from './inference/client/utility-inference-process'
 import { pickModelFolder } from './ipc/folder-dialog'
@@ -64,6 +65,8 @@ void app.whenReady().then(async () => {
     callback(false)
   )
   const dataDir = process.env['STEPWISE_DATA_DIR'] ?? app.getPath('userData')
+  // The inference process inherits it: graph-pass check verdicts live in the data folder.
+  process.env['STEPWISE_GRAPH_PASS_CACHE_DIR'] = join(dataDir, GRAPH_PASS_CACHE_FOLDER)
   // Inference runs in a utility process: a native crash there fails one job, not the app.
   const inference = new InferenceClient({
     spawn: utilityInferenceProcess((file, args, options) =>

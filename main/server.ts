@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { version } from '../package.json'
 import { openStepwiseApi } from './api/create-api'
 import { inferenceStatusOf } from './api/inference-status'
-import { defaultUserDataDir } from './app-paths'
+import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from './app-paths'
 import { InferenceClient } from './inference/client/inference-client'
 import { DownloadManager } from './model-library/download-manager'
 import { startBrowserServer } from './server/browser-server'
@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     return
   }
   const dataDir = args.dataDir ?? defaultUserDataDir()
+  // The inference process inherits it: graph-pass check verdicts live in the data folder.
+  process.env['STEPWISE_GRAPH_PASS_CACHE_DIR'] = join(dataDir, GRAPH_PASS_CACHE_FOLDER)
   // The build runs from out/main/; the shipped models sit in resources/models at the repo root.
   const modelDirs =
     args.modelsDirs.length > 0 ? args.modelsDirs : [join(__dirname, '../../resources/models')]

@@ -109,6 +109,11 @@ export interface ModelInfo extends ModelSummary {
   /** optimum's layout, or diffusers' older OnnxStableDiffusionPipeline export. */
   layout: 'optimum' | 'diffusers-legacy'
   graphs: ModelGraphInfo[]
+  /**
+   * What the engine's graph passes do at load on the CPU, one line per graph: "unet: attention
+   * fused (16 of 16)", "unet: attention fusable (16 of 16), checked at first load", or why not.
+   */
+  graphPasses?: string[]
   /** Config oddities (e.g. a VAE without scaling_factor, an fp16 VAE that asks for fp32). */
   warnings: string[]
   /** Downloads: where it came from. */

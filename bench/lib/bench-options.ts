@@ -41,7 +41,10 @@ main-process event-loop lag and memory growth, at the model's native size and at
   --model DIR    the model folder (default: resources/models/stepwise-shapes-64, or
                  fixtures/models/tiny-sd-random while the shipped model is absent)
   --out FILE     also write the JSON to FILE
-  --no-save      do not save a full run under bench/results/`
+  --no-save      do not save a full run under bench/results/
+
+  --real-scale   the full-size measurements instead (a full-size SD 1.5 export: UNet time and
+                 peak RSS, attention fused vs as exported); see --real-scale --help`
 
 /** Parses the command line; throws with a message naming the problem. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {

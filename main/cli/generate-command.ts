@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
+import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
 import { serializeRunSnapshot, writeFileAtomic, writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
@@ -131,7 +132,11 @@ export async function generateCommand(
     height: options.height ?? defaults.height
   }
   const steps: InferenceStep[] = []
-  const cache = new PipelineCache()
+  // Check verdicts of graph passes are kept in the app's data folder, so that a model's
+  // attention check runs on its first CLI (or app) load only.
+  const cache = new PipelineCache({
+    graphPassCacheDir: join(defaultUserDataDir(), GRAPH_PASS_CACHE_FOLDER)
+  })
   const run = startGeneration(
     request,
     {

@@ -50,6 +50,13 @@ describe('models commands', () => {
     expect(info.out.join('\n')).toContain(
       '  defaults   50 steps, guidance 7.5 (CFG on), 64×64, PNDMScheduler'
     )
+    expect(info.out).toContain(
+      '  passes     unet: attention not fused: the graph computes in float16 (the fusion is for float32 graphs on the CPU)'
+    )
+    const fp32 = await run(['models', 'info', 'tiny-sd-random', ...common])
+    expect(fp32.out).toContain(
+      '  passes     unet: attention fusable (14 of 14), checked at first load'
+    )
 
     const remove = await run(['models', 'remove', 'tiny-sd-fp16', ...common])
     expect(remove.code).toBe(0)

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { defaultUserDataDir } from '../app-paths'
+import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { expandFolderPath } from '../api/create-api'
 import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
 import { ModelRegistry } from '../model-library/model-registry'
@@ -35,14 +35,14 @@ function shippedModelsDir(): string {
 async function openRegistry(
   flags: ParsedFlags
 ): Promise<{ registry: ModelRegistry; notice: string | null }> {
-  const dataDir = flags.get('data-dir')
+  const flagDir = flags.get('data-dir')
   const modelsDir = flags.get('models-dir')
-  const library = await ModelLibrary.open(
-    join(typeof dataDir === 'string' ? resolve(dataDir) : defaultUserDataDir(), LIBRARY_FILE)
-  )
+  const dataDir = typeof flagDir === 'string' ? resolve(flagDir) : defaultUserDataDir()
+  const library = await ModelLibrary.open(join(dataDir, LIBRARY_FILE))
   const registry = new ModelRegistry({
     modelDirs: [typeof modelsDir === 'string' ? resolve(modelsDir) : shippedModelsDir()],
-    library
+    library,
+    graphPassCacheDir: join(dataDir, GRAPH_PASS_CACHE_FOLDER)
   })
   return { registry, notice: library.notice }
 }
@@ -155,5 +155,9 @@ async function infoOfFolder(registry: ModelRegistry, arg: string): Promise<Model
   }
   const listed = (await registry.list()).find((m) => m.path === dir)
   if (listed !== undefined) return registry.info(listed.id)
-  return readModelInfo(dir, { id: '(not in the library)', source: 'added' })
+  return readModelInfo(
+    dir,
+    { id: '(not in the library)', source: 'added' },
+    { graphPassCacheDir: registry.graphPassCacheDir }
+  )
 }

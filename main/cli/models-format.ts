@@ -75,6 +75,9 @@ export function formatInfo(info: ModelInfo): string[] {
     for (const io of g.inputs) lines.push(`      in   ${formatIo(io)}`)
     for (const io of g.outputs) lines.push(`      out  ${formatIo(io)}`)
   }
+  for (const [k, pass] of (info.graphPasses ?? []).entries()) {
+    lines.push(`  ${k === 0 ? 'passes    ' : '          '} ${pass}`)
+  }
   for (const w of info.warnings) lines.push(`  warning: ${w}`)
   return lines
 }

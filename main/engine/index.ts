@@ -180,6 +180,26 @@ export {
 } from './output'
 export type { DecodedPng } from './output'
 
+// A model folder's ONNX sessions, created lazily with the graph passes (for measuring one graph
+// alone, as the real-scale benchmark does)
+export { ComponentSessions } from './models/component-sessions'
+
+// Graph passes at load (attention fusion, float32 upcast): what ran, per graph
+export {
+  fuseAttention,
+  previewGraphPasses,
+  graphPassCache,
+  GRAPH_PASS_NAMES,
+  ATTENTION_TOLERANCE
+} from './models'
+export type {
+  AttentionFusion,
+  GraphPassCheck,
+  GraphPassName,
+  GraphPassPreview,
+  GraphPassReport
+} from './models'
+
 // Tensors: torch's shape helpers on onnxruntime tensors of any numeric type (results of chunk,
 // cat, stack, narrow, slice, select and index own their values; reshape, unsqueeze and squeeze
 // share them, like torch views), and float16 conversion

@@ -16,7 +16,11 @@ import type { InferenceCommand, InferenceEvent } from './protocol'
 
 /** The line to main, and the pipeline kept loaded between jobs. */
 const channel = openParentChannel()
-const cache = new PipelineCache()
+// Set by main (the data folder's graph-pass-cache/): a model's attention check runs on its first
+// load only, not on every start of this process.
+const cache = new PipelineCache({
+  graphPassCacheDir: process.env['STEPWISE_GRAPH_PASS_CACHE_DIR'] || undefined
+})
 let active: { jobId: string; run: GenerationRun } | null = null
 /** The last finished job, whose step snapshots stay in memory to branch from. */
 let previous: { jobId: string; run: GenerationRun } | null = null

@@ -67,6 +67,8 @@ export interface ModelRegistryOptions {
   library?: ModelLibrary | null
   /** Where to report folders that are left out (once per reason). */
   onSkip?: (message: string) => void
+  /** The folder of graph-pass check verdicts (the engine's `graphPassCacheDir`), for `info`. */
+  graphPassCacheDir?: string
 }
 
 /**
@@ -81,6 +83,8 @@ export class ModelRegistry {
   private readonly roots: string[]
   private readonly library: ModelLibrary | null
   private readonly onSkip: (message: string) => void
+  /** See {@link ModelRegistryOptions.graphPassCacheDir}. */
+  readonly graphPassCacheDir: string | undefined
   private readonly reported = new Set<string>()
   private readonly cache = new Map<string, { stamp: string; summary: ModelSummary }>()
 
@@ -95,6 +99,7 @@ export class ModelRegistry {
     this.roots = o.modelDirs.map((d) => resolve(d))
     this.library = o.library ?? null
     this.onSkip = o.onSkip ?? (() => undefined)
+    this.graphPassCacheDir = o.graphPassCacheDir
   }
 
   /** The configured model folders. */
@@ -169,7 +174,9 @@ export class ModelRegistry {
     }
     const entry = this.library?.get(id)
     try {
-      const info = await readModelInfo(candidate.dir, candidate.origin)
+      const info = await readModelInfo(candidate.dir, candidate.origin, {
+        graphPassCacheDir: this.graphPassCacheDir
+      })
       return {
         ...info,
         ...(entry?.repo === undefined ? {} : { repo: entry.repo }),

@@ -1,7 +1,13 @@
 import { promises as fs } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { ModelFamily, ModelInfo, ModelSource, ModelSummary } from '../../shared/contract'
-import { checkModelFolder, ModelLoadError, UnsupportedPipelineError } from '../engine'
+import {
+  checkModelFolder,
+  graphPassCache,
+  ModelLoadError,
+  previewGraphPasses,
+  UnsupportedPipelineError
+} from '../engine'
 import type { ModelFolderCheck } from '../engine'
 import { detectFamily, modelDefaults } from './detect-family'
 
@@ -101,8 +107,31 @@ export async function readModelSummary(dir: string, origin: ModelOrigin): Promis
   return summarize(await checkFolder(dir), origin)
 }
 
-/** The summary plus every graph's declared I/O and the load-time warnings. */
-export async function readModelInfo(dir: string, origin: ModelOrigin): Promise<ModelInfo> {
+/**
+ * What the engine's graph passes will do to the model on the CPU, one line per graph ("unet:
+ * attention fused (16 of 16)", or why not), with the verdicts of earlier loads when
+ * `graphPassCacheDir` holds them. Read from the graph files, without a session.
+ */
+async function graphPassLines(
+  check: ModelFolderCheck,
+  graphPassCacheDir: string | undefined
+): Promise<string[]> {
+  try {
+    const previews = await previewGraphPasses(check.folder, {
+      cache: graphPassCache(graphPassCacheDir)
+    })
+    return previews.map((p) => `${p.component}: ${p.summary}`)
+  } catch (error) {
+    return [`the graph passes could not be previewed: ${(error as Error).message}`]
+  }
+}
+
+/** The summary plus every graph's declared I/O, the graph passes and the load-time warnings. */
+export async function readModelInfo(
+  dir: string,
+  origin: ModelOrigin,
+  options: { graphPassCacheDir?: string } = {}
+): Promise<ModelInfo> {
   const check = await checkFolder(dir)
   const summary = await summarize(check, origin)
   const warnings = [...check.folder.warnings]
@@ -122,6 +151,7 @@ export async function readModelInfo(dir: string, origin: ModelOrigin): Promise<M
       inputs: g.inputs.map((io) => ({ name: io.name, type: io.type, shape: [...io.shape] })),
       outputs: g.outputs.map((io) => ({ name: io.name, type: io.type, shape: [...io.shape] }))
     })),
+    graphPasses: await graphPassLines(check, options.graphPassCacheDir),
     warnings
   }
 }

@@ -5,10 +5,10 @@ import {
   type ExecutionProviderName,
   type SessionSettings
 } from './execution-providers'
-import { upcastFloat16Model } from './float32-upcast'
+import { graphPassCache, type GraphPassCache } from './graph-pass-cache'
+import { createModelWithGraphPasses, type GraphPassReport } from './graph-passes'
 import { componentModelPath, type ModelFolder, type OnnxComponent } from './model-folder'
 import { ModelLoadError } from './model-load-error'
-import { readOnnxHeader } from './onnx-header'
 import { OnnxModel } from './onnx-model'
 
 /**
@@ -27,6 +27,9 @@ export class ComponentSessions {
   private readonly fallbacks = new Map<OnnxComponent, string>()
   /** Graphs that live elsewhere than `<folder>/<component>/model.onnx` (a separate TAESD folder). */
   private readonly files = new Map<OnnxComponent, { file: string; label: string }>()
+  /** Per graph: what the graph passes did at its last load. */
+  private readonly passReports = new Map<OnnxComponent, GraphPassReport[]>()
+  private readonly passCache: GraphPassCache
 
   constructor(folder: ModelFolder, settings: SessionSettings) {
     this.folder = folder
@@ -34,6 +37,7 @@ export class ComponentSessions {
     this.providers = resolveExecutionProviders(settings.executionProviders)
     // Providers this install cannot offer are failures known before any attempt.
     this.failedProviders = unavailableProviders(this.providers)
+    this.passCache = graphPassCache(settings.graphPassCacheDir)
   }
 
   /** The session of `component`, creating it on first use. */
@@ -65,17 +69,33 @@ export class ComponentSessions {
 
   /**
    * Warnings for graphs that could not use the first requested provider, one per distinct
-   * outcome (typically one line: "… run on cpu: cuda (reason) could not be used").
+   * outcome (typically one line: "… run on cpu: cuda (reason) could not be used"), and for graph
+   * passes that fell back to the graph as exported after trying (a failed check or upcast).
    */
   get warnings(): string[] {
     const grouped = new Map<string, string[]>()
     for (const [component, outcome] of this.fallbacks) {
       grouped.set(outcome, [...(grouped.get(outcome) ?? []), `${component}/model.onnx`])
     }
-    return [...grouped].map(
-      ([outcome, labels]) =>
-        `${labels.join(', ')} ${labels.length === 1 ? 'runs' : 'run'} on ${outcome}`
-    )
+    const passes = this.graphPasses
+      .filter((r) => !r.applied && (r.check?.passed === false || r.pass === 'float32-upcast'))
+      .map((r) => `${r.component}/model.onnx: ${r.summary}`)
+    return [
+      ...[...grouped].map(
+        ([outcome, labels]) =>
+          `${labels.join(', ')} ${labels.length === 1 ? 'runs' : 'run'} on ${outcome}`
+      ),
+      ...passes
+    ]
+  }
+
+  /**
+   * What the graph passes did to each graph loaded so far (see graph-passes.ts), in load
+   * order: e.g. `{ pass: 'attention-fusion', component: 'unet', applied: true, summary:
+   * 'attention fused (16 of 16)' }`. Kept after `release()` until the graph loads again.
+   */
+  get graphPasses(): GraphPassReport[] {
+    return [...this.passReports.values()].flat()
   }
 
   /**
@@ -108,42 +128,43 @@ export class ComponentSessions {
     }
   }
 
-  /**
-   * A float32 copy of a float16 VAE decoder whose config sets `force_upcast` (the SDXL VAE
-   * overflows in float16; diffusers decodes it in float32), else undefined: the file as it is.
-   */
-  private async upcastIfAsked(
-    component: OnnxComponent,
-    file: string
-  ): Promise<Uint8Array | undefined> {
-    if (component !== 'vae_decoder' || !this.folder.vaeConfig.forceUpcast) return undefined
-    const header = await readOnnxHeader(file)
-    if (!header.inputs.some((io) => io.type === 'float16')) return undefined
-    return upcastFloat16Model(file)
-  }
-
   private async create(component: OnnxComponent): Promise<OnnxModel> {
     const moved = this.files.get(component)
     const file = moved?.file ?? componentModelPath(this.folder.dir, component)
     const label = moved?.label ?? `${component}/model.onnx`
-    let created
-    try {
-      created = await createSessionWithFallback(
+    // Graph passes are prepared for the provider the session will first be tried on.
+    const provider = this.providers.find((p) => !this.failedProviders.has(p)) ?? 'cpu'
+    const createModel = async (bytes: Uint8Array | null): Promise<OnnxModel> => {
+      const created = await createSessionWithFallback(
         file,
         this.providers,
         this.settings,
         this.failedProviders,
-        await this.upcastIfAsked(component, file)
+        bytes ?? undefined
       )
+      if (created.failures.length > 0) {
+        const tried = created.failures.map((f) => `${f.provider} (${f.message})`).join('; ')
+        this.fallbacks.set(component, `${created.provider}: ${tried} could not be used`)
+      }
+      return new OnnxModel(created.session, file, label, created.provider)
+    }
+    try {
+      const result = await createModelWithGraphPasses({
+        component,
+        file,
+        folder: this.folder,
+        provider,
+        fuseAttention: this.settings.fuseAttention !== false,
+        cache: this.passCache,
+        createModel
+      })
+      this.passReports.set(component, result.reports)
+      return result.model
     } catch (error) {
+      if (error instanceof ModelLoadError) throw error
       throw new ModelLoadError(file, `${label} could not be loaded: ${(error as Error).message}`, {
         cause: error
       })
     }
-    if (created.failures.length > 0) {
-      const tried = created.failures.map((f) => `${f.provider} (${f.message})`).join('; ')
-      this.fallbacks.set(component, `${created.provider}: ${tried} could not be used`)
-    }
-    return new OnnxModel(created.session, file, label, created.provider)
   }
 }

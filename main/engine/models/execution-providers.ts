@@ -1,4 +1,5 @@
 import os from 'node:os'
+import path from 'node:path'
 import { InferenceSession } from 'onnxruntime-node'
 import {
   PROVIDER_IDS,
@@ -19,6 +20,21 @@ export interface SessionSettings {
   executionProviders?: readonly (ExecutionProviderName | 'auto')[]
   /** Threads inside one operator (matrix products, convolutions). */
   intraOpNumThreads?: number
+  /**
+   * Fuse attention into onnxruntime's MultiHeadAttention at load for float32 graphs on the CPU
+   * (see graph-passes.ts). Default true; false runs every graph as exported.
+   */
+  fuseAttention?: boolean
+  /**
+   * A folder where graph-pass check verdicts are kept between runs (a file
+   * `graph-pass-checks.json` is written there). Default: none, verdicts last as long as the process.
+   */
+  graphPassCacheDir?: string
+  /**
+   * onnxruntime's memory pattern (see {@link sessionOptionsFor}). Default: off on the CPU, on for
+   * GPU providers; always off on DirectML.
+   */
+  enableMemPattern?: boolean
 }
 
 /**
@@ -145,10 +161,14 @@ export function sessionOptionsFor(
     // (and DirectML requires sequential execution).
     executionMode: 'sequential',
     interOpNumThreads: 1,
-    // The memory pattern plans all intermediate buffers of a run from the first run's shapes;
-    // every denoising step has the same shapes, so later steps allocate nothing. DirectML does
-    // not support it (onnxruntime refuses or ignores it), so it is off there.
-    enableMemPattern: provider !== 'dml',
+    // The memory pattern plans all intermediate buffers of a run from the first run's shapes, so
+    // later runs of the same shapes allocate nothing. On the CPU it costs more than it saves:
+    // measured on a full-size SD 1.5 UNet it raises peak RSS (512² generation 5.74 vs 5.37 GiB
+    // fused; exported UNet 9.78 vs 6.58 GiB; bench/README.md, real scale), and issue 18 measured
+    // the exported UNet's second run at 16.3 s with it against 9.7 s without. So it is off on
+    // the CPU unless asked for, on for GPU providers, and always off on DirectML (unsupported).
+    enableMemPattern:
+      provider === 'dml' ? false : (settings.enableMemPattern ?? provider !== 'cpu'),
     // The CPU arena keeps freed blocks for the next run instead of returning them to the OS: the
     // UNet runs once per step with the same sizes, so the arena reaches its peak in the first
     // step and is reused afterwards. It is freed with the session (on a model switch).
@@ -179,6 +199,11 @@ export interface CreatedSession {
  * as `model.onnx_data` or `weights.pb` next to it are found), trying `providers` in order.
  * Providers already in `knownFailures` (failed for an earlier component of the same model) are
  * skipped, and new failures are added to it. Throws the last error when even CPU fails.
+ *
+ * With `modelBytes` (a graph rewritten in memory) the session is created from those bytes, and
+ * the model file's folder is named as the external-initializer folder: weights the graph keeps
+ * in files beside it are read from there, as for a model loaded by path (onnxruntime would
+ * otherwise look in the process's working directory and refuse).
  */
 export async function createSessionWithFallback(
   modelPath: string,
@@ -191,8 +216,26 @@ export async function createSessionWithFallback(
   const create = (options: InferenceSession.SessionOptions): Promise<InferenceSession> =>
     modelBytes === undefined
       ? InferenceSession.create(modelPath, options)
-      : InferenceSession.create(modelBytes, options)
+      : InferenceSession.create(
+          modelBytes,
+          withExternalDataFolder(options, path.dirname(modelPath))
+        )
   return tryProviders(modelPath, providers, settings, knownFailures, create)
+}
+
+/** `options` with onnxruntime's external-initializer folder set (for sessions made from bytes). */
+export function withExternalDataFolder(
+  options: InferenceSession.SessionOptions,
+  folder: string
+): InferenceSession.SessionOptions {
+  const extra = (options.extra ?? {}) as { session?: Record<string, unknown> }
+  return {
+    ...options,
+    extra: {
+      ...extra,
+      session: { ...extra.session, model_external_initializers_file_folder_path: folder }
+    }
+  }
 }
 
 async function tryProviders(

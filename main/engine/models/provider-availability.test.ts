@@ -118,9 +118,13 @@ describe('provider availability', () => {
       executionMode: 'sequential',
       intraOpNumThreads: 3,
       interOpNumThreads: 1,
-      enableMemPattern: true,
+      // Off on the CPU (bench/README.md, real scale), on for GPU providers, never on DirectML.
+      enableMemPattern: false,
       enableCpuMemArena: true
     })
+    expect(sessionOptionsFor('cpu', { enableMemPattern: true }).enableMemPattern).toBe(true)
+    expect(sessionOptionsFor('cuda', {}).enableMemPattern).toBe(true)
+    expect(sessionOptionsFor('dml', { enableMemPattern: true }).enableMemPattern).toBe(false)
     expect(sessionOptionsFor('dml', {})).toMatchObject({
       executionProviders: [{ name: 'dml', deviceId: 0 }],
       enableMemPattern: false

@@ -1,4 +1,5 @@
 import { ComponentSessions } from '../models/component-sessions'
+import type { GraphPassReport } from '../models/graph-passes'
 import type { ModelFolder } from '../models/model-folder'
 import { ModelLoadError } from '../models/model-load-error'
 import type { PipelineFamily } from '../models/model-index'
@@ -188,6 +189,15 @@ export abstract class ModelPipeline {
   /** Warnings every result carries: load-time ones and provider fallbacks. */
   protected standingWarnings(): string[] {
     return [...this.loadWarnings, ...this.sessions.warnings]
+  }
+
+  /**
+   * What the graph passes did to each graph loaded so far ("attention fused (16 of 16)", or why
+   * not): see models/graph-passes.ts. Graphs load on first use, so this fills during the first
+   * call (or at once with `preload`).
+   */
+  get graphPasses(): GraphPassReport[] {
+    return this.sessions.graphPasses
   }
 
   /**

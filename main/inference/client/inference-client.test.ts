@@ -351,8 +351,12 @@ describe('inference process deaths', () => {
             /^the inference process stopped unexpectedly \(signal SIG[A-Z]+\)/
           )
         } else {
-          // onnxruntime reported it: the process lives on, and says what happened.
-          expect(message).toMatch(/^out of memory: .*could not be loaded: .*Cannot allocate memory/)
+          // onnxruntime reported it: the process lives on, and says what happened. Where the limit
+          // bites depends on the machine: mapping a session's memory, or the load check's first
+          // run of a fused graph allocating from its arena.
+          expect(message).toMatch(
+            /^out of memory: .*could not be loaded: .*(Cannot allocate memory|Failed to allocate memory)/
+          )
           expect(limited.pid).toBe(pid)
           // Only the soft limit was lowered, so it can be raised again without privileges.
           expect(spawnSync('prlimit', [`--pid=${pid}`, '--as=unlimited:']).status).toBe(0)

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import type { ProviderName } from '../../../shared/params'
-import type { Scheduler } from '../../engine'
+import type { Scheduler, SessionSettings } from '../../engine'
 import { AutoPipelineForText2Image, checkModelFolder, ModelLoadError } from '../../engine'
 import type { InferenceProcessStatus } from '../protocol'
 
@@ -24,6 +24,12 @@ export interface CachedPipeline {
 export class PipelineCache {
   private key: string | null = null
   private entry: Promise<CachedPipeline> | null = null
+
+  /**
+   * @param settings session settings every pipeline gets; `graphPassCacheDir` keeps graph-pass
+   * check verdicts between processes (the host's data folder knows where).
+   */
+  constructor(private readonly settings: Pick<SessionSettings, 'graphPassCacheDir'> = {}) {}
 
   /** Whether `get(modelDir, provider)` would reuse a loaded pipeline. */
   has(modelDir: string, provider: ProviderName): boolean {
@@ -54,6 +60,7 @@ export class PipelineCache {
     // is freed.
     await checkModelFolder(modelDir)
     const pipe = await AutoPipelineForText2Image.fromPretrained(modelDir, {
+      ...this.settings,
       executionProviders: [provider]
     })
     await this.release()

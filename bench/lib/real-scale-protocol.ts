@@ -1,0 +1,36 @@
+import type { GraphPassReport, SessionSettings } from '../../main/engine'
+
+/** What one real-scale child process measures (see real-scale-process.ts). */
+export interface RealScaleJob {
+  /** `unet`: time UNet runs alone; `pipeline`: one whole generation (encode, denoise, decode). */
+  kind: 'unet' | 'pipeline'
+  modelDir: string
+  settings: SessionSettings
+  width: number
+  height: number
+  /** UNet batch (2: classifier-free guidance of one image). */
+  batch: number
+  /** UNet runs, or the pipeline's steps. */
+  runs: number
+}
+
+interface Memory {
+  rssBytes: number
+  /** VmHWM: the process's peak resident set so far. */
+  peakRssBytes: number
+}
+
+/** Messages from the child, in order: loaded, run/step…, pipeline, done (or error). */
+export type RealScaleMessage =
+  | ({ type: 'loaded'; loadMs: number; graphPasses: GraphPassReport[] } & Memory)
+  | ({ type: 'run'; run: number; ms: number; maxAbsOutput: number } & Memory)
+  | ({ type: 'step'; index: number; ms: number } & Memory)
+  | ({
+      type: 'pipeline'
+      ms: number
+      unetMs: number
+      stepsMs: number[]
+      latents: number[]
+    } & Memory)
+  | ({ type: 'done' } & Memory)
+  | { type: 'error'; message: string }
