@@ -64,6 +64,11 @@ function expectSizeResult(r: Record<string, unknown>, path: string): void {
       expectFinite(row[key], `${path}.cfgCutoff[${i}].${key}`)
     }
   }
+  const interval = r.cfgInterval as Record<string, unknown>
+  expect(interval).toMatchObject({ startRatio: 0.2, endRatio: 0.8 })
+  for (const key of ['measuredSaving', 'predictedSaving', 'efficiency']) {
+    expectFinite(interval[key], `${path}.cfgInterval.${key}`)
+  }
 }
 
 describe('npm run bench', () => {
@@ -88,5 +93,10 @@ describe('npm run bench', () => {
     const at512 = result.at512 as Record<string, unknown>
     expect(at512.size).toMatchObject({ width: 512, height: 512, latentWidth: 64, latentHeight: 64 })
     expectSizeResult(at512, 'at512')
-  }, 240_000)
+    const snapshot = result.snapshot as Record<string, unknown>
+    expectFinite(snapshot.captureMsPerStep, 'snapshot.captureMsPerStep')
+    expectFinite(snapshot.captureMsP95, 'snapshot.captureMsP95')
+    expect(typeof snapshot.met).toBe('boolean')
+    expect(snapshot.details).toMatchObject({ latentWidth: 64, latentHeight: 64 })
+  }, 300_000)
 })

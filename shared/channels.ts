@@ -22,6 +22,8 @@ export const OPERATION_NAMES = [
   'generate',
   'stop',
   'setCfgCutoff',
+  'setCfgInterval',
+  'setGuidanceScale',
   'listJobs',
   'historyList',
   'historyGet',

@@ -1,13 +1,21 @@
 import { z } from 'zod'
 import type { OperationName } from './channels'
-import { CfgCutoffSchema, GenerateParamsSchema, InputImageIdSchema } from './params'
+import {
+  CfgCutoffSchema,
+  CfgIntervalSchema,
+  GenerateParamsSchema,
+  InputImageIdSchema,
+  LIMITS
+} from './params'
 import type { StepMetrics, StepReport } from './steps'
 import type {
   AlgorithmType,
   CfgCutoff,
+  CfgInterval,
   GenerateParams,
   GenerateParamsInput,
   ProviderName,
+  ResumeFrom,
   SchedulerClassName
 } from './params'
 
@@ -177,6 +185,11 @@ export interface RunPlanInfo {
    * (strength enters the schedule there); 0 or absent for text-to-image.
    */
   startStep?: number
+  /**
+   * Index of the first step with guidance: 0, or the start of a guidance interval (steps before
+   * it run at batch 1). For a running job, as last reported.
+   */
+  guidanceStartStep: number
 }
 
 /** The answer of `planRun`: the plan and the parameters it resolved. */
@@ -215,13 +228,21 @@ export interface RgbaImage {
   rgba: Uint8Array
 }
 
-/** The live CFG cutoff of a job, as the inference process last reported it. */
+/** The live guidance of a job (cutoff, interval, scale), as the inference process last reported it. */
 export interface CfgCutoffState {
   cutoff: CfgCutoff | null
   /** Step index after which guidance ends, or null (guidance until the end, or not known yet). */
   cutoffStep: number | null
-  /** Guidance has ended: the cutoff can no longer move. */
+  /** Guidance has ended: the cutoff and the interval's end can no longer move. */
   locked: boolean
+  /** The guidance interval in force (null: none). */
+  cfgInterval: CfgInterval | null
+  /** The first step index with guidance, or null while not known yet. */
+  guidanceStartStep: number | null
+  /** Guidance has started: the interval's start can no longer move. */
+  startLocked: boolean
+  /** A guidance scale set during the run (null: the one the run started with). */
+  guidanceScale: number | null
   /** Why the last requested change was refused (events only). */
   refused?: string
 }
@@ -253,6 +274,15 @@ export interface ResultMetadata {
   strength?: number
   /** Image runs: where step 0 sat in the scheduler's full timestep list. */
   startStep?: number
+  /** The guidance interval in force when the run ended (absent in older entries). */
+  cfgInterval?: CfgInterval | null
+  /** The first step that ran with guidance (absent in older entries; null: none did). */
+  guidanceStartStep?: number | null
+  /**
+   * A continued or branched run: the step of the parent run it started after, the parent's seed
+   * and prompt, and the parent's history entry (null when the parent was not stored).
+   */
+  resumedFrom?: ResumedFrom | null
   /** The execution provider the sessions actually ran on. */
   provider: string
   totalMs: number
@@ -263,6 +293,14 @@ export interface ResultMetadata {
    */
   unetSavedFraction: number
   warnings: string[]
+}
+
+/** Where a continued or branched run came from. */
+export interface ResumedFrom {
+  step: number
+  parentSeed: number
+  parentPrompt: string
+  parentHistoryId: string | null
 }
 
 /** One stored result. */
@@ -276,6 +314,11 @@ export interface HistoryEntry {
   result: ResultMetadata
   /** Step indices whose previews were kept beside the result (`keepPreviews`). */
   previewSteps: number[]
+  /**
+   * Step indices whose run state is kept with the entry, to continue or branch from: the stop
+   * step of a stopped run, every step of a run that kept its steps (absent in older entries).
+   */
+  snapshotSteps?: number[]
 }
 
 /** What `historyList` returns. */
@@ -505,6 +548,18 @@ export interface StepwiseOperations {
    * parameter. Errors: not-found, conflict (ended, or cutoff reached).
    */
   setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): Promise<CfgCutoffState>
+  /**
+   * Running job: moves the guidance interval; a bound whose step has been reached is refused
+   * with `conflict` (guidance started: the start stays; ended: the end stays). Queued job:
+   * replaces its parameter. Errors: not-found, conflict, invalid-argument.
+   */
+  setCfgInterval(jobId: string, interval: CfgInterval | null): Promise<CfgCutoffState>
+  /**
+   * Running job: the guidance scale from the next step on (recorded per step). Refused with
+   * `conflict` for a run without guidance rows (it started at guidance ≤ 1). Queued job:
+   * replaces its parameter. Errors: not-found, conflict, invalid-argument.
+   */
+  setGuidanceScale(jobId: string, guidanceScale: number): Promise<CfgCutoffState>
   /** The running job first, then waiting ones in order. */
   listJobs(): Promise<JobSummary[]>
   historyList(): Promise<HistoryListing>
@@ -595,6 +650,16 @@ export const operationArgs = {
   generate: z.tuple([GenerateParamsSchema]),
   stop: z.tuple([IdSchema]),
   setCfgCutoff: z.tuple([IdSchema, CfgCutoffSchema.nullable()]),
+  setCfgInterval: z.tuple([IdSchema, CfgIntervalSchema.nullable()]),
+  setGuidanceScale: z.tuple([
+    IdSchema,
+    z
+      .number({ error: 'must be a number' })
+      .refine((v) => Number.isFinite(v) && v > 1 && v <= LIMITS.guidanceScale.max, {
+        error: (iss) =>
+          `must be a guidance scale above 1 and at most ${LIMITS.guidanceScale.max} (got ${String(iss.input)}); to turn guidance off, move the end of the guidance range`
+      })
+  ]),
   listJobs: z.tuple([]),
   historyList: z.tuple([]),
   historyGet: z.tuple([IdSchema]),
@@ -620,9 +685,11 @@ export const operationArgs = {
 export type {
   AlgorithmType,
   CfgCutoff,
+  CfgInterval,
   GenerateParams,
   GenerateParamsInput,
   ProviderName,
+  ResumeFrom,
   SchedulerClassName,
   StepMetrics,
   StepReport

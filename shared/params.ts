@@ -100,6 +100,61 @@ export const CfgCutoffSchema = z.union([
 /** A CFG cutoff setting. */
 export type CfgCutoff = z.infer<typeof CfgCutoffSchema>
 
+/**
+ * Where classifier-free guidance runs: the window `[start, end)` of the steps, as shares of the
+ * run (step `int(T · r)`, as diffusers turns a ratio into a step) or as step indices. The steps
+ * outside it run the UNet at batch 1 without guidance. A CFG cutoff with index c is `[0, c + 1)`.
+ */
+export const CfgIntervalSchema = z
+  .union([
+    z.strictObject({ startRatio: numberIn(0, 1), endRatio: numberIn(0, 1) }),
+    z.strictObject({
+      startStepIndex: integerIn(0, LIMITS.steps.max * 2),
+      endStepIndex: integerIn(0, LIMITS.steps.max * 2)
+    })
+  ])
+  .superRefine((interval, ctx) => {
+    const [start, end] =
+      'startRatio' in interval
+        ? [interval.startRatio, interval.endRatio]
+        : [interval.startStepIndex, interval.endStepIndex]
+    if (start >= end) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `the start must be below the end (got ${start} and ${end})`
+      })
+    }
+  })
+
+/** A guidance interval setting. */
+export type CfgInterval = z.infer<typeof CfgIntervalSchema>
+
+/**
+ * The run a generation continues from (Continue) or branches off (Branch from here): a stopped
+ * or kept history entry, or a job whose step snapshots the inference process still holds, and
+ * the step whose end state the new run starts from.
+ */
+export const ResumeFromSchema = z
+  .strictObject({
+    historyId: z
+      .string({ error: 'must be a history id' })
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a history id')
+      .optional(),
+    jobId: z
+      .string({ error: 'must be a job id' })
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a job id')
+      .optional(),
+    step: integerIn(0, LIMITS.steps.max * 2)
+  })
+  .superRefine((from, ctx) => {
+    if ((from.historyId === undefined) === (from.jobId === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give either historyId or jobId (one of them)' })
+    }
+  })
+
+/** Where a generation resumes from. */
+export type ResumeFrom = z.infer<typeof ResumeFromSchema>
+
 const schedulerName = z.string({ error: 'must be text' }).transform((name, ctx) => {
   const resolved = resolveSampler(name)
   if (resolved === null) {
@@ -176,6 +231,13 @@ const GenerateFields = z.strictObject({
     })
     .optional(),
   cfgCutoff: CfgCutoffSchema.nullable().default(null),
+  /** Guidance only inside this window of the steps (with a cutoff too: where both allow it). */
+  cfgInterval: CfgIntervalSchema.nullable().default(null),
+  /**
+   * Continue a stopped run, or branch from one of its steps: the new run starts from that step's
+   * saved state; size, steps, scheduler, seed and model stay the parent's.
+   */
+  resumeFrom: ResumeFromSchema.nullable().default(null),
   /** Interrupt at the end of this step index (diffusers' early-stopping example). */
   stopAtStep: integerIn(0, LIMITS.steps.max * 2)
     .nullable()

@@ -17,6 +17,8 @@ export interface StepMetrics {
   unetBatch: number
   /** Whether classifier-free guidance was applied in this step. */
   cfg: boolean
+  /** The guidance scale this step read (0 once guidance was turned off; it can change live). */
+  guidanceScale: number
 }
 
 /** A finished step as the app reports it while the run goes. */

@@ -37,6 +37,7 @@ export function paramsFor(modelId: string, config: RunConfig): GenerateParamsInp
     seed: config.seed,
     scheduler: BENCH_SCHEDULER,
     cfgCutoff: config.cutoffRatio === null ? null : { ratio: config.cutoffRatio },
+    cfgInterval: config.interval ?? null,
     previewEvery: 1,
     provider: 'cpu'
   }

@@ -102,7 +102,7 @@ export interface SizePlan {
 /** Per mode: the plans at the native size and at 512×512, and the Python reference's runs. */
 export const PLANS: Record<
   BenchMode,
-  { native: SizePlan; at512: SizePlan; pythonRuns: number | null }
+  { native: SizePlan; at512: SizePlan; pythonRuns: number | null; snapshotSteps: number }
 > = {
   full: {
     native: {
@@ -129,7 +129,8 @@ export const PLANS: Record<
         memorySteps: 3
       }
     },
-    pythonRuns: 30
+    pythonRuns: 30,
+    snapshotSteps: 10
   },
   quick: {
     native: {
@@ -156,7 +157,8 @@ export const PLANS: Record<
         memorySteps: 1
       }
     },
-    pythonRuns: null
+    pythonRuns: null,
+    snapshotSteps: 4
   },
   smoke: {
     native: {
@@ -183,6 +185,7 @@ export const PLANS: Record<
         memorySteps: 1
       }
     },
-    pythonRuns: null
+    pythonRuns: null,
+    snapshotSteps: 2
   }
 }

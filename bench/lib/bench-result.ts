@@ -1,6 +1,7 @@
 import type { BrowserResult } from './browser-bench'
 import type { BenchMode } from './bench-options'
-import type { CfgCutoffRow, EngineResult } from './engine-bench'
+import type { CfgCutoffRow, CfgIntervalRow, EngineResult } from './engine-bench'
+import type { SnapshotResult } from './snapshot-bench'
 import type { MachineInfo } from './machine-info'
 import type { PythonReference } from './python-reference'
 
@@ -15,6 +16,8 @@ export interface SizeResult {
   rawLoopRatio: number
   /** 3. Measured vs predicted saving of each cutoff ratio. */
   cfgCutoff: CfgCutoffRow[]
+  /** 3b. Measured vs predicted saving of a guidance interval (20–80 % of the steps). */
+  cfgInterval: CfgIntervalRow
   /** 4. Step end in the inference process → pixels on the canvas (ms). */
   previewLatencyMs: { p50: number; p95: number }
   /** 5. Click → "stopped", and one step's time (ms). */
@@ -35,6 +38,8 @@ export interface BenchResult extends SizeResult {
   machine: MachineInfo
   model: { dir: string; id: string; shipped: boolean }
   at512: SizeResult
+  /** 8. Keeping the run's state after every step, at 512×512 (64×64 latents); target < 1 ms. */
+  snapshot: SnapshotResult & { met: boolean }
   /** The Python/PyTorch reference loop at 64×64 latents (full runs), or why it was skipped. */
   pythonReference: PythonReference | { skipped: string }
   /** The page's clock minus this process's, from the best of 15 round trips (ms). */

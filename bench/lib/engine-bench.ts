@@ -36,12 +36,25 @@ export interface CfgCutoffRow {
   efficiency: number
 }
 
+/** Item 3b: a guidance interval's measured saving against the one its window predicts. */
+export interface CfgIntervalRow {
+  startRatio: number
+  endRatio: number
+  measuredSaving: number
+  predictedSaving: number
+  efficiency: number
+}
+
+/** The guidance interval of item 3b (Kynkäänniemi et al.'s kind of window). */
+export const INTERVAL = { startRatio: 0.2, endRatio: 0.8 } as const
+
 /** Items 1–3 at one size, with the numbers they come from. */
 export interface EngineResult {
   loopOverheadMsPerStep: number
   loopOverheadFraction: number
   rawLoopRatio: number
   cfgCutoff: CfgCutoffRow[]
+  cfgInterval: CfgIntervalRow
   details: {
     width: number
     height: number
@@ -71,18 +84,21 @@ export interface EngineResult {
 /** The CFG-cutoff ratios of item 3. */
 export const CUTOFF_RATIOS = [0.2, 0.4, 0.6] as const
 
-type Variant = 'cfg' | 'nocfg' | `cutoff-${number}`
+type Variant = 'cfg' | 'nocfg' | 'interval' | `cutoff-${number}`
 
 function configOf(plan: EnginePlan, variant: Variant): RunConfig {
   const base = { width: plan.width, height: plan.height, steps: plan.steps, seed: plan.seed }
   if (variant === 'cfg') return { ...base, guidanceScale: 7.5, cutoffRatio: null }
   if (variant === 'nocfg') return { ...base, guidanceScale: 1, cutoffRatio: null }
+  if (variant === 'interval') {
+    return { ...base, guidanceScale: 7.5, cutoffRatio: null, interval: INTERVAL }
+  }
   return { ...base, guidanceScale: 7.5, cutoffRatio: Number(variant.slice('cutoff-'.length)) }
 }
 
 /**
  * Runs items 1–3 at one size. Each repetition runs every configuration once (no cutoff, each
- * cutoff ratio, no guidance) in a rotated order, and one bare-loop pass right after the no-cutoff
+ * cutoff ratio, the guidance interval, no guidance) in a rotated order, and one bare-loop pass right after the no-cutoff
  * run, so slow drifts of a shared machine's load fall on all configurations alike.
  */
 export async function runEngineBench(
@@ -92,7 +108,12 @@ export async function runEngineBench(
   plan: EnginePlan,
   log: (line: string) => void
 ): Promise<EngineResult> {
-  const variants: Variant[] = ['cfg', ...CUTOFF_RATIOS.map((r): Variant => `cutoff-${r}`), 'nocfg']
+  const variants: Variant[] = [
+    'cfg',
+    ...CUTOFF_RATIOS.map((r): Variant => `cutoff-${r}`),
+    'interval',
+    'nocfg'
+  ]
   log(`  bare loop: recording the UNet feeds of a ${plan.width}×${plan.height} run`)
   await bare.prepare(modelDir, configOf(plan, 'cfg'))
   for (let w = 0; w < plan.warmups; w++) {
@@ -128,6 +149,17 @@ export async function runEngineBench(
     const predictedSaving = (unguided * (t2 - t1)) / (T * t2)
     return { ratio, measuredSaving, predictedSaving, efficiency: measuredSaving / predictedSaving }
   })
+  const intervalRuns = summaries.get('interval') ?? []
+  const intervalUnguided = intervalRuns[0]?.batch1Steps ?? 0
+  const intervalT = intervalRuns[0]?.steps ?? plan.steps
+  const intervalMeasured = 1 - denoise('interval') / denoise('cfg')
+  const intervalPredicted = (intervalUnguided * (t2 - t1)) / (intervalT * t2)
+  const cfgInterval: CfgIntervalRow = {
+    ...INTERVAL,
+    measuredSaving: intervalMeasured,
+    predictedSaving: intervalPredicted,
+    efficiency: intervalMeasured / intervalPredicted
+  }
   const bareTotal = median(pairs.map((p) => p.bare.totalMs))
   return {
     loopOverheadMsPerStep: median(cfgRuns.map((s) => s.overheadMsPerStep)),
@@ -136,6 +168,7 @@ export async function runEngineBench(
     // per repetition (each pipeline run with the bare pass right after it), then the median.
     rawLoopRatio: median(pairs.map((p) => p.bare.totalMs / p.pipeline.denoiseMs)),
     cfgCutoff,
+    cfgInterval,
     details: {
       width: plan.width,
       height: plan.height,

@@ -1,5 +1,5 @@
 import type { BenchResult, SizeResult } from './bench-result'
-import { TARGETS } from './targets'
+import { SNAPSHOT_TARGET, TARGETS } from './targets'
 
 const f = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v))
 const pct = (v: number): string => `${f(100 * v, 1)} %`
@@ -14,6 +14,7 @@ function cells(r: SizeResult): Record<string, string> {
           `${c.ratio}: ${pct(c.measuredSaving)}/${pct(c.predictedSaving)} = ${pct(c.efficiency)}`
       )
       .join('; '),
+    cfgInterval: `${r.cfgInterval.startRatio}–${r.cfgInterval.endRatio}: ${pct(r.cfgInterval.measuredSaving)}/${pct(r.cfgInterval.predictedSaving)} = ${pct(r.cfgInterval.efficiency)}`,
     previewLatencyMs: `p50 ${f(r.previewLatencyMs.p50, 1)} ms, p95 ${f(r.previewLatencyMs.p95, 1)} ms`,
     stopLatencyMs: `${f(r.stopLatencyMs.p50, 0)} ms (step ${f(r.stopLatencyMs.stepMs, 1)} ms)`,
     mainLoopLagMsP99: `${f(r.mainLoopLagMsP99, 1)} ms (idle ${f(r.details.browser.idleLoopLagMsP99, 1)} ms)`,
@@ -36,6 +37,10 @@ export function markdownTable(result: BenchResult): string {
       `| \`${key}\` | ${target.text} | ${mark(result.targets[key])} ${a[key]} | ${mark(result.at512.targets[key])} ${b[key]} |`
     )
   }
+  const snap = result.snapshot
+  lines.push(
+    `| \`snapshotCaptureMsPerStep\` | ${SNAPSHOT_TARGET.text} | | ${mark(snap.met)} ${f(snap.captureMsPerStep, 3)} ms (p95 ${f(snap.captureMsP95, 3)} ms; file ${f(snap.details.fileBytes / 1024, 0)} KiB, written in ${f(snap.details.serializeMs, 1)} ms) |`
+  )
   return lines.join('\n')
 }
 

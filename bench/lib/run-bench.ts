@@ -16,7 +16,8 @@ import type { EngineResult } from './engine-bench'
 import { runEngineBench } from './engine-bench'
 import { loadAverage, machineInfo } from './machine-info'
 import { runPythonReference } from './python-reference'
-import { evaluateTargets } from './targets'
+import { runSnapshotBench } from './snapshot-bench'
+import { evaluateTargets, SNAPSHOT_TARGET } from './targets'
 
 const ROOT = join(__dirname, '..', '..')
 const SEED = 1234
@@ -44,6 +45,7 @@ function combine(
     loopOverheadFraction: engine.loopOverheadFraction,
     rawLoopRatio: engine.rawLoopRatio,
     cfgCutoff: engine.cfgCutoff,
+    cfgInterval: engine.cfgInterval,
     previewLatencyMs: browser.previewLatencyMs,
     stopLatencyMs: browser.stopLatencyMs,
     mainLoopLagMsP99: browser.mainLoopLagMsP99,
@@ -125,6 +127,13 @@ export async function runBench(
     await server.stop()
   }
 
+  log('item 8: a run snapshot after every step, at 512×512 (64×64 latents), in this process')
+  const snapshot = await runSnapshotBench(
+    options.modelDir,
+    { width: 512, height: 512, steps: plans.snapshotSteps, seed: SEED },
+    log
+  )
+
   let pythonReference: BenchResult['pythonReference'] = {
     skipped: `not run in ${options.mode} mode (full runs only)`
   }
@@ -166,6 +175,7 @@ export async function runBench(
     model: { dir: relative(ROOT, options.modelDir), id: modelId, shipped },
     ...native,
     at512,
+    snapshot: { ...snapshot, met: SNAPSHOT_TARGET.met(snapshot.captureMsPerStep) },
     pythonReference,
     clockOffsetMs: offset,
     durationS: (performance.now() - started) / 1000,

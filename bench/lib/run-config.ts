@@ -8,6 +8,8 @@ export interface RunConfig {
   guidanceScale: number
   /** End guidance after step index int(T · ratio), or null for guidance until the end. */
   cutoffRatio: number | null
+  /** Guidance only for steps int(T · start) ≤ i < int(T · end); absent or null: every step. */
+  interval?: { startRatio: number; endRatio: number } | null
   seed: number
 }
 

@@ -14,6 +14,10 @@ export const TARGETS: Record<
     text: 'efficiency ≥ 90 % for every ratio',
     met: (r) => r.cfgCutoff.every((row) => row.efficiency >= 0.9)
   },
+  cfgInterval: {
+    text: 'efficiency ≥ 90 % (guidance on 20–80 % of the steps)',
+    met: (r) => r.cfgInterval.efficiency >= 0.9
+  },
   previewLatencyMs: {
     text: 'p50 < 16 ms, p95 < 33 ms',
     met: (r) => r.previewLatencyMs.p50 < 16 && r.previewLatencyMs.p95 < 33
@@ -31,4 +35,10 @@ export function evaluateTargets(
   r: Omit<SizeResult, 'targets' | 'details'>
 ): Record<string, boolean> {
   return Object.fromEntries(Object.entries(TARGETS).map(([key, t]) => [key, t.met(r)]))
+}
+
+/** Item 8's target: a snapshot per step costs under a millisecond at 64×64 latents. */
+export const SNAPSHOT_TARGET = {
+  text: '< 1 ms per step (at 64×64 latents)',
+  met: (captureMsPerStep: number): boolean => captureMsPerStep < 1
 }

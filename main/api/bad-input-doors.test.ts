@@ -211,6 +211,26 @@ const BAD_GENERATE: Array<[string, Record<string, unknown>, RegExp]> = [
     { prompt: 'y'.repeat(30_000) },
     /prompt: must be at most 20000 characters/
   ],
+  [
+    'a guidance interval whose start is not below its end',
+    { cfgInterval: { startRatio: 0.8, endRatio: 0.2 } },
+    /cfgInterval: the start must be below the end \(got 0\.8 and 0\.2\)/
+  ],
+  [
+    'a guidance interval outside [0, 1]',
+    { cfgInterval: { startRatio: 0.2, endRatio: 1.5 } },
+    /cfgInterval\.endRatio: must be a finite number from 0 to 1/
+  ],
+  [
+    'a run to continue named both ways',
+    { resumeFrom: { historyId: 'h1', jobId: 'j1', step: 3 } },
+    /resumeFrom: give either historyId or jobId/
+  ],
+  [
+    'a history entry to continue that does not exist',
+    { resumeFrom: { historyId: 'nope', step: 3 } },
+    /no history entry "nope"/
+  ],
   ['an extra field', { evil: true }, /evil/],
   ['a wrongly typed flag', { keepPreviews: 'yes' }, /keepPreviews: must be true or false/]
 ]
@@ -224,6 +244,12 @@ const BAD_OTHER: Array<[OperationName, unknown[], RegExp]> = [
   ['historyDelete', ['/home/user/.ssh'], /must be an id of 1–64/],
   ['stop', [42], /must be an id string/],
   ['setCfgCutoff', ['job-1', { ratio: 2 }], /1\.ratio: must be a finite number from 0 to 1/],
+  [
+    'setCfgInterval',
+    ['job-1', { startStepIndex: 9, endStepIndex: 3 }],
+    /1: the start must be below the end \(got 9 and 3\)/
+  ],
+  ['setGuidanceScale', ['job-1', 1], /1: must be a guidance scale above 1 and at most 50/],
   ['listJobs', ['extra'], /expected 0 arguments, got 1/]
 ]
 

@@ -136,6 +136,8 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     generate: (params) => jobs.generate(parseParams('generate', params)),
     stop: async (jobId) => jobs.stop(jobId),
     setCfgCutoff: (jobId, cutoff) => jobs.setCfgCutoff(jobId, cutoff),
+    setCfgInterval: (jobId, interval) => jobs.setCfgInterval(jobId, interval),
+    setGuidanceScale: (jobId, scale) => jobs.setGuidanceScale(jobId, scale),
     listJobs: async () => jobs.listJobs(),
     historyList: async () => history.list(),
     historyGet: async (id) => history.get(id),

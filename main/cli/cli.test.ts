@@ -65,7 +65,9 @@ const JSON_KEYS = [
   'steps',
   'totalMs',
   'unetMs',
-  'output'
+  'output',
+  'resumedFrom',
+  'savedState'
 ]
 
 beforeAll(async () => {
@@ -122,7 +124,7 @@ describe('stepwise generate (built CLI)', () => {
       output: out
     })
     expect(json.steps.map((s) => Object.keys(s))).toEqual(
-      Array(4).fill(['index', 'timestep', 'ms', 'unetBatch', 'cfg'])
+      Array(4).fill(['index', 'timestep', 'ms', 'unetBatch', 'cfg', 'guidanceScale'])
     )
     expect(json.steps.map((s) => [s.index, s.unetBatch, s.cfg])).toEqual([
       [0, 2, true],
@@ -384,6 +386,7 @@ describe('the built inference process bundle', () => {
         seed: 1,
         useKarrasSigmas: false,
         cfgCutoff: null,
+        cfgInterval: null,
         stopAtStep: null,
         previewEvery: 1,
         numImagesPerPrompt: 1

@@ -4,7 +4,7 @@ import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
-import { decodeImage, writePngFile } from '../engine'
+import { decodeImage, serializeRunSnapshot, writeFileAtomic, writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
 import { startGeneration } from '../inference/host/run-generation'
@@ -19,6 +19,7 @@ import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
 import { UsageError } from './usage-error'
+import { applyResume, type ResumeSource } from './resume-run'
 
 /**
  * `generate`: one text-to-image run (or image-to-image / inpainting with `--init-image` and
@@ -48,10 +49,21 @@ export interface GenerateJson {
   startStep: number
   stepsRun: number
   interrupted: boolean
-  steps: Array<{ index: number; timestep: number; ms: number; unetBatch: number; cfg: boolean }>
+  steps: Array<{
+    index: number
+    timestep: number
+    ms: number
+    unetBatch: number
+    cfg: boolean
+    guidanceScale: number
+  }>
   totalMs: number
   unetMs: number
   output: string
+  /** A run continued with --resume: the step it continued after, its parent's seed and prompt. */
+  resumedFrom: { step: number; parentSeed: number; parentPrompt: string } | null
+  /** Where --save-state wrote the run state, or null. */
+  savedState: string | null
 }
 
 /** Lets tests replace the process's Ctrl-C handling; see {@link generateCommand}. */
@@ -75,7 +87,7 @@ export function defaultOutputPath(seed: number, dir: string = process.cwd()): st
   }
 }
 
-function requestOf(options: GenerateOptions): GenerationRequest {
+function requestOf(options: GenerateOptions, source: ResumeSource | null): GenerationRequest {
   return {
     modelDir: options.modelDir,
     provider: options.provider,
@@ -91,9 +103,12 @@ function requestOf(options: GenerateOptions): GenerationRequest {
     useKarrasSigmas: options.useKarrasSigmas,
     algorithmType: options.algorithmType,
     cfgCutoff: options.cfgCutoff,
+    cfgInterval: options.cfgInterval,
     stopAtStep: options.stopAtStep,
     previewEvery: 1,
-    numImagesPerPrompt: 1
+    numImagesPerPrompt: 1,
+    ...(source === null ? {} : { resumeFrom: source.snapshot }),
+    ...(options.saveState === null ? {} : { keepSnapshots: 'last' as const })
   }
 }
 
@@ -119,7 +134,7 @@ function readPicture(flag: string, file: string): RgbaFrame {
 }
 
 function formatStep(step: InferenceStep): string {
-  const guidance = step.cfg ? 'cfg' : 'no cfg'
+  const guidance = step.cfg ? `cfg ${step.guidanceScale}` : 'no cfg'
   return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch} (${guidance})`
 }
 
@@ -128,13 +143,15 @@ function formatStep(step: InferenceStep): string {
  * and still writes the image (exit code 130); a second Ctrl-C quits at once.
  */
 export async function generateCommand(
-  options: GenerateOptions,
+  typed: GenerateOptions,
   io: CliIo,
   interrupts: InterruptSource = processInterrupts
 ): Promise<number> {
   // onnxruntime logs a failed provider (e.g. `auto` trying CUDA without its libraries) as a
   // multi-line native error on stderr; the engine reports the fallback as one warning instead.
   ortEnv.logLevel = 'fatal'
+  const { options: resolved, source } = applyResume(typed)
+  const options = resolved
   if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
   if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
   // Values left out take the model's own defaults as the app resolves them (Turbo models: one
@@ -149,7 +166,7 @@ export async function generateCommand(
   // asked for; the picture and the mask are resized to it.
   const imageSize = (side: number): number => Math.max(8, side - (side % 8))
   const request: GenerationRequest = {
-    ...requestOf(options),
+    ...requestOf(options, source),
     numInferenceSteps: options.numInferenceSteps ?? defaults.numInferenceSteps,
     guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
     width: options.width ?? (initImage === null ? defaults.width : imageSize(initImage.width)),
@@ -223,6 +240,28 @@ export async function generateCommand(
     { width: image.width, height: image.height, data: new Uint8Array(image.rgba) },
     { parameters }
   )
+  let savedState: string | null = null
+  const state = result.snapshots[result.snapshots.length - 1]
+  if (options.saveState !== null) {
+    if (state === undefined) {
+      io.err('warning: no step ran, so there is no run state to save')
+    } else {
+      await writeFileAtomic(options.saveState, serializeRunSnapshot(state))
+      savedState = options.saveState
+      io.err(`saved the run state after step ${state.step + 1} to ${options.saveState}`)
+    }
+  }
+  const resumedFrom =
+    source === null || result.resumedFromStep === null
+      ? null
+      : {
+          step: result.resumedFromStep,
+          parentSeed: source.parent.seed ?? result.seed,
+          parentPrompt:
+            source.parent.prompt ??
+            (typeof source.snapshot.params.prompt === 'string' ? source.snapshot.params.prompt : '')
+        }
+  if (resumedFrom !== null) io.err(`continued after step ${resumedFrom.step + 1}`)
   const summary =
     `${result.stepsRun}/${result.numTimesteps} steps${result.interrupted ? ' (interrupted)' : ''}` +
     ` in ${(result.totalMs / 1000).toFixed(2)} s (UNet ${(result.unetMs / 1000).toFixed(2)} s),` +
@@ -249,11 +288,14 @@ export async function generateCommand(
         timestep: s.timestep,
         ms: s.ms,
         unetBatch: s.unetBatch,
-        cfg: s.cfg
+        cfg: s.cfg,
+        guidanceScale: s.guidanceScale
       })),
       totalMs: result.totalMs,
       unetMs: result.unetMs,
-      output
+      output,
+      resumedFrom,
+      savedState
     }
     io.out(JSON.stringify(json))
   } else {

@@ -4,12 +4,14 @@ import { join, resolve } from 'node:path'
 import type {
   AlgorithmType,
   CfgCutoff,
+  CfgInterval,
   ProviderName,
   SchedulerClassName
 } from '../../shared/params'
 import { GenerateParamsSchema, LIMITS } from '../../shared/params'
 import type { FlagSpec, ParsedFlags } from './parse-flags'
 import { numberOrText, parseFlags } from './parse-flags'
+import { checkResumeFile, checkSaveState, parseIntervalFlag } from './resume-options'
 import { UsageError } from './usage-error'
 
 /** The `generate` command's flags, in the order `--help` lists them. */
@@ -30,7 +32,11 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
   { name: 'algorithm-type', kind: 'value' },
   { name: 'cfg-cutoff-ratio', kind: 'value' },
   { name: 'cfg-cutoff-step', kind: 'value' },
+  { name: 'cfg-interval', kind: 'value' },
+  { name: 'cfg-interval-steps', kind: 'value' },
   { name: 'stop-at-step', kind: 'value' },
+  { name: 'save-state', kind: 'value' },
+  { name: 'resume', kind: 'value' },
   { name: 'previews', kind: 'value' },
   { name: 'out', kind: 'value' },
   { name: 'provider', kind: 'value' },
@@ -57,7 +63,16 @@ export interface GenerateOptions {
   /** DPM-Solver `algorithm_type` (given, or implied by an A1111 sampler name). */
   algorithmType?: AlgorithmType
   cfgCutoff: CfgCutoff | null
+  /** Guidance only inside this window (`--cfg-interval`, `--cfg-interval-steps`), or null. */
+  cfgInterval: CfgInterval | null
   stopAtStep: number | null
+  /** Absolute path to write the run state to (`--save-state`), or null. */
+  saveState: string | null
+  /**
+   * `--resume`: the saved run state to continue from, and which options were typed (the others
+   * take the parent run's values once the file is read), or null.
+   */
+  resume: ResumeRequest | null
   /** Absolute folder for per-step previews, or null. */
   previewsDir: string | null
   /** Absolute output path, or null for the default `stepwise-<seed>.png` in the working folder. */
@@ -70,6 +85,13 @@ export interface GenerateOptions {
   mask: string | null
   /** Image-to-image / inpainting strength (0 < S ≤ 1); null without --init-image. */
   strength: number | null
+}
+
+/** `--resume FILE` before the file is read: its path and the options that were typed. */
+export interface ResumeRequest {
+  file: string
+  /** Flag names given on the command line (`prompt`, `steps`, `width`, …). */
+  given: ReadonlySet<string>
 }
 
 /** Where each schema field comes from on the command line, for messages. */
@@ -86,6 +108,11 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   algorithmType: '--algorithm-type',
   'cfgCutoff.ratio': '--cfg-cutoff-ratio',
   'cfgCutoff.stepIndex': '--cfg-cutoff-step',
+  cfgInterval: '--cfg-interval',
+  'cfgInterval.startRatio': '--cfg-interval',
+  'cfgInterval.endRatio': '--cfg-interval',
+  'cfgInterval.startStepIndex': '--cfg-interval-steps',
+  'cfgInterval.endStepIndex': '--cfg-interval-steps',
   stopAtStep: '--stop-at-step',
   provider: '--provider',
   strength: '--strength'
@@ -101,7 +128,8 @@ function num(flags: ParsedFlags, name: string): number | string | undefined {
   return value === undefined ? undefined : numberOrText(value)
 }
 
-function checkModelDir(dir: string): string {
+/** Checks `--model DIR`: a diffusers ONNX model folder. */
+export function checkModelDir(dir: string): string {
   const path = resolve(dir)
   if (!existsSync(path)) throw new UsageError(`--model: no such folder ${JSON.stringify(dir)}`)
   if (!statSync(path).isDirectory()) {
@@ -155,14 +183,26 @@ function checkPreviewsDir(dir: string): string {
 export function parseGenerateOptions(argv: readonly string[]): GenerateOptions | null {
   const flags = parseFlags(argv, GENERATE_FLAGS, 'generate')
   if (flags.has('help')) return null
-  const model = text(flags, 'model')
-  const prompt = text(flags, 'prompt')
+  const resumeFile = text(flags, 'resume')
+  const resume =
+    resumeFile === undefined
+      ? null
+      : { file: checkResumeFile(resumeFile), given: new Set(flags.keys()) }
+  // With --resume the model and prompt may come from the saved state (read once the engine is
+  // loaded): placeholders stand in until then.
+  const model = text(flags, 'model') ?? (resume === null ? undefined : '')
+  const prompt = text(flags, 'prompt') ?? (resume === null ? undefined : '')
   if (model === undefined) throw new UsageError('--model DIR is required (a diffusers ONNX folder)')
   if (prompt === undefined) throw new UsageError('--prompt TEXT is required')
   const ratio = num(flags, 'cfg-cutoff-ratio')
   const cutoffStep = num(flags, 'cfg-cutoff-step')
   if (ratio !== undefined && cutoffStep !== undefined) {
     throw new UsageError('use either --cfg-cutoff-ratio or --cfg-cutoff-step, not both')
+  }
+  const intervalRatios = text(flags, 'cfg-interval')
+  const intervalSteps = text(flags, 'cfg-interval-steps')
+  if (intervalRatios !== undefined && intervalSteps !== undefined) {
+    throw new UsageError('use either --cfg-interval or --cfg-interval-steps, not both')
   }
 
   const initImage = text(flags, 'init-image')
@@ -188,6 +228,12 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     algorithmType: text(flags, 'algorithm-type'),
     cfgCutoff:
       ratio !== undefined ? { ratio } : cutoffStep !== undefined ? { stepIndex: cutoffStep } : null,
+    cfgInterval:
+      intervalRatios !== undefined
+        ? parseIntervalFlag(intervalRatios, 'cfg-interval')
+        : intervalSteps !== undefined
+          ? parseIntervalFlag(intervalSteps, 'cfg-interval-steps')
+          : null,
     stopAtStep: num(flags, 'stop-at-step') ?? null,
     provider: text(flags, 'provider') ?? 'auto',
     ...(strength === undefined ? {} : { strength })
@@ -202,8 +248,9 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   const p = parsed.data
   const previews = text(flags, 'previews')
   const out = text(flags, 'out')
+  const saveState = text(flags, 'save-state')
   return {
-    modelDir: checkModelDir(model),
+    modelDir: model === '' ? '' : checkModelDir(model),
     prompt: p.prompt,
     negativePrompt: p.negativePrompt,
     numInferenceSteps: p.numInferenceSteps,
@@ -217,7 +264,10 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     useKarrasSigmas: p.useKarrasSigmas,
     algorithmType: p.algorithmType,
     cfgCutoff: p.cfgCutoff,
+    cfgInterval: p.cfgInterval,
     stopAtStep: p.stopAtStep,
+    saveState: saveState === undefined ? null : checkSaveState(saveState),
+    resume,
     previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
     out: out === undefined ? null : checkOut(out),
     provider: p.provider,

@@ -52,7 +52,7 @@ Runs text-to-image with the diffusers pipeline callbacks Stepwise implements, wr
 carries its parameters in an AUTOMATIC1111-compatible "parameters" text chunk, and reports every
 denoising step (progress on stderr; with --json, one JSON object on stdout).
 
-Required:
+Required (with --resume, both default to the saved run's):
   --model DIR               diffusers/optimum ONNX model folder (with model_index.json)
   --prompt TEXT             what to generate
 
@@ -94,6 +94,20 @@ Callbacks (diffusers semantics; T = the number of timesteps the loop runs):
                             (give at most one of the two cutoff options)
   --stop-at-step K          set pipeline._interrupt at the end of step index K: K+1 steps run and
                             the partially denoised image is still decoded (early stopping)
+  --cfg-interval A:B        classifier-free guidance only for step indices int(T*A) <= i < int(T*B)
+                            (A < B in [0, 1], e.g. 0.2:0.8; the other steps run the UNet at batch 1)
+  --cfg-interval-steps I:J  the same with step indices: guidance for I <= i < J
+                            (with a cutoff too, guidance runs where both allow it)
+
+Run state (continue a stopped run, or branch from it):
+  --save-state FILE         write the run's state after its last step (the --stop-at-step step, or
+                            where Ctrl-C stopped it, or the end) to FILE: latents, scheduler,
+                            random and guidance state, in Stepwise's run snapshot format
+  --resume FILE             continue the run saved in FILE: the remaining steps give the image the
+                            uninterrupted run would have given. Model, prompts, seed, size, steps,
+                            scheduler and guidance default to the saved run's; size, steps,
+                            scheduler and seed cannot change. Branch by giving --prompt,
+                            --negative-prompt, --guidance, a CFG cutoff or --cfg-interval
 
 Output:
   --out FILE.png            where to write the image (default: ./stepwise-<seed>.png, with -1, -2, …
@@ -105,8 +119,10 @@ Output:
                             { model, family, provider, seed, width, height, scheduler,
                               numInferenceSteps, numTimesteps, strength, startStep,
                               stepsRun, interrupted,
-                              steps: [{ index, timestep, ms, unetBatch, cfg }],
-                              totalMs, unetMs, output }
+                              steps: [{ index, timestep, ms, unetBatch, cfg, guidanceScale }],
+                              totalMs, unetMs, output,
+                              resumedFrom: { step, parentSeed, parentPrompt } or null,
+                              savedState: FILE or null }
                             (the project's .npmrc keeps npm's own banner off stdout)
   --help                    show this help
 
@@ -120,6 +136,10 @@ Examples:
       --scheduler "DPM++ 2M SDE Karras" --steps 20 --seed 7
   npm run cli -- generate --model fixtures/models/tiny-sd-random --prompt "a photo of a cat" \\
       --steps 50 --stop-at-step 10 --previews previews/ --out cat.png --json
+  npm run cli -- generate --model resources/models/stepwise-shapes-64 --prompt "a red circle" \\
+      --steps 40 --seed 3 --stop-at-step 11 --save-state circle.state
+  npm run cli -- generate --resume circle.state                    # the same image as 40 steps
+  npm run cli -- generate --resume circle.state --prompt "a red square" --cfg-interval 0.2:0.8
 
 Exit codes: 0 success, 1 a failure while running, 2 invalid arguments (nothing was run).`
 

@@ -8,6 +8,8 @@
  * pipe.scheduler = DPMSolverMultistepScheduler.fromConfig(pipe.scheduler.config, { use_karras_sigmas: true })
  * const out = await pipe.call({ prompt, generator: new Generator().manualSeed(42),
  *   callbackOnStepEnd: new SDXLCFGCutoffCallback({ cutoffStepRatio: 0.4 }) })
+ * // Later, even in another process: continue from the state after its last step.
+ * const rest = await pipe.call({ resumeFrom: parseRunSnapshot(serializeRunSnapshot(out.snapshot!)) })
  * await pipe.release()
  * ```
  */
@@ -76,6 +78,11 @@ export {
   PreviewCallback,
   StopCallback,
   LiveCfgCutoffCallback,
+  LiveGuidanceCallback,
+  CFGIntervalCallback,
+  GUIDANCE_TENSOR_INPUTS,
+  keepConditionalHalf,
+  restoreGuidance,
   cutoffStepFor
 } from './callbacks'
 export type {
@@ -90,8 +97,37 @@ export type {
   StopCallbackOptions,
   LiveCfgCutoff,
   LiveCfgCutoffReport,
-  LiveCfgCutoffCallbackOptions
+  LiveCfgCutoffCallbackOptions,
+  LiveCfgInterval,
+  LiveGuidanceReport,
+  LiveGuidanceCallbackOptions,
+  CFGIntervalCallbackOptions,
+  CFGIntervalConfig,
+  GuidanceWindow,
+  KeptAsideGuidance
 } from './callbacks'
+
+// Run snapshots: continue a stopped run, or branch from any step (`pipe.call({ resumeFrom })`)
+export {
+  serializeRunSnapshot,
+  serializeRunSnapshots,
+  parseRunSnapshot,
+  parseRunSnapshots,
+  RunSnapshotError,
+  RUN_SNAPSHOT_FORMAT,
+  RUN_SNAPSHOT_VERSION,
+  READABLE_RUN_SNAPSHOT_VERSIONS,
+  modelIdentity,
+  checkSnapshotModel,
+  checkSnapshotScheduler
+} from './snapshots'
+export type {
+  RunSnapshot,
+  SnapshotTensor,
+  ModelIdentity,
+  GeneratorSnapshot,
+  GuidanceSnapshot
+} from './snapshots'
 
 // Random numbers
 export { Generator, randn, rand, randnTensor } from './random'

@@ -14,6 +14,7 @@ function step(index: number, withPreview: boolean): JobStepEvent {
     unetMs: 8,
     unetBatch: 2,
     cfg: true,
+    guidanceScale: 7.5,
     endedAt: 1_700_000_000_000.5,
     preview: withPreview ? { width: 2, height: 1, rgba: new Uint8Array(8).fill(index) } : null
   }

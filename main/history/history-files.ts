@@ -12,6 +12,7 @@ import { StepwiseError } from '../../shared/errors'
  * history/images/<id>.png              final images, with the A1111 `parameters` chunk
  * history/previews/<id>/<step>.png     kept step previews (keepPreviews)
  * history/inputs/<sha256>.png          input pictures and masks of image runs, by content (input-images.ts)
+ * history/states/<id>.stepwise-state   kept run state (a run snapshot file) to continue or branch
  * history/index.corrupt-<time>.json    an unreadable index, kept aside for the user
  * ```
  */
@@ -20,12 +21,19 @@ export class HistoryFiles {
   readonly indexFile: string
   readonly imagesDir: string
   readonly previewsDir: string
+  readonly statesDir: string
 
   constructor(historyDir: string) {
     this.dir = resolve(historyDir)
     this.indexFile = join(this.dir, 'index.json')
     this.imagesDir = join(this.dir, 'images')
     this.previewsDir = join(this.dir, 'previews')
+    this.statesDir = join(this.dir, 'states')
+  }
+
+  /** The kept run state of entry `id` (a run snapshot file). */
+  state(id: string): string {
+    return this.inside(join(this.statesDir, `${checkedId(id)}.stepwise-state`))
   }
 
   /** The final image of entry `id`. */

@@ -16,7 +16,8 @@ const EntrySchema = z.object({
   createdAt: z.string().min(1),
   params: z.looseObject({ prompt: z.string() }),
   result: z.looseObject({ seed: z.number(), width: z.number(), height: z.number() }),
-  previewSteps: z.array(z.number().int().min(0))
+  previewSteps: z.array(z.number().int().min(0)),
+  snapshotSteps: z.array(z.number().int().min(0)).optional()
 })
 
 const IndexSchema = z.object({

@@ -10,7 +10,14 @@ import type {
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
-import { encodePng, removeLeftoverTempFiles, writeFileAtomic } from '../engine'
+import {
+  encodePng,
+  parseRunSnapshots,
+  removeLeftoverTempFiles,
+  RunSnapshotError,
+  writeFileAtomic
+} from '../engine'
+import type { RunSnapshot } from '../engine'
 import { describeWriteFailure, HistoryFiles } from './history-files'
 import { readHistoryIndex, serializeHistoryIndex } from './history-index'
 import { imageParametersOf } from './image-parameters'
@@ -23,6 +30,8 @@ export interface NewHistoryResult {
   image: RgbaImage
   /** Step previews to keep beside the result (empty unless `keepPreviews`). */
   previews: ReadonlyArray<{ index: number; image: RgbaImage }>
+  /** Run state to keep (a run snapshot file's bytes) and the steps it holds. */
+  state?: { bytes: Uint8Array; steps: readonly number[] }
 }
 
 /** A new opaque id: time-ordered, unguessable enough, never a path. */
@@ -99,7 +108,10 @@ export class HistoryStore {
         createdAt: now.toISOString(),
         params: input.params,
         result: input.result,
-        previewSteps: input.previews.map((p) => p.index).sort((a, b) => a - b)
+        previewSteps: input.previews.map((p) => p.index).sort((a, b) => a - b),
+        ...(input.state === undefined
+          ? {}
+          : { snapshotSteps: [...input.state.steps].sort((a, b) => a - b) })
       }
       const parameters = formatA1111Parameters(
         imageParametersOf(
@@ -116,6 +128,10 @@ export class HistoryStore {
           for (const preview of input.previews) {
             await writeFileAtomic(this.files.preview(id, preview.index), pngOf(preview.image))
           }
+        }
+        if (input.state !== undefined) {
+          await fs.mkdir(this.files.statesDir, { recursive: true })
+          await writeFileAtomic(this.files.state(id), input.state.bytes)
         }
         const next = [entry, ...this.entries]
         await writeFileAtomic(this.files.indexFile, serializeHistoryIndex(next))
@@ -172,6 +188,46 @@ export class HistoryStore {
         'not-found',
         `the image of history entry ${entry.id} could not be read: ${(error as Error).message}`
       )
+    }
+  }
+
+  /**
+   * The run state kept with an entry at the end of step `step`, to continue or branch from.
+   * Throws not-found when the entry kept none there, failed when its file cannot be read or is
+   * damaged (the message says how).
+   */
+  async snapshot(id: string, step: number): Promise<RunSnapshot> {
+    const entry = this.get(id)
+    if (!(entry.snapshotSteps ?? []).includes(step)) {
+      throw new StepwiseError(
+        'not-found',
+        `history entry ${entry.id} kept no run state at step ${step + 1}`
+      )
+    }
+    let bytes: Buffer
+    try {
+      bytes = await fs.readFile(this.files.state(entry.id))
+    } catch (error) {
+      throw new StepwiseError(
+        'failed',
+        `the run state of history entry ${entry.id} could not be read: ${(error as Error).message}`
+      )
+    }
+    try {
+      const all = parseRunSnapshots(
+        new Uint8Array(bytes),
+        `the run state of history entry ${entry.id}`
+      )
+      const found = all.find((s) => s.step === step)
+      if (found === undefined) {
+        throw new RunSnapshotError(
+          `the run state of history entry ${entry.id} holds no step ${step + 1}`
+        )
+      }
+      return found
+    } catch (error) {
+      if (error instanceof RunSnapshotError) throw new StepwiseError('failed', error.message)
+      throw error
     }
   }
 
@@ -240,5 +296,6 @@ export class HistoryStore {
     await fs
       .rm(this.files.previewFolder(id), { recursive: true, force: true })
       .catch(() => undefined)
+    await fs.rm(this.files.state(id), { force: true }).catch(() => undefined)
   }
 }

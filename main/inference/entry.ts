@@ -22,6 +22,8 @@ const cache = new PipelineCache({
   graphPassCacheDir: process.env['STEPWISE_GRAPH_PASS_CACHE_DIR'] || undefined
 })
 let active: { jobId: string; run: GenerationRun } | null = null
+/** The last finished job, whose step snapshots stay in memory to branch from. */
+let previous: { jobId: string; run: GenerationRun } | null = null
 let releaseAfterJob = false
 
 // Pixel buffers are copied by the structured clone; at latent resolution a preview is 16 KiB.
@@ -59,10 +61,12 @@ function runJob(jobId: string, command: Extract<InferenceCommand, { type: 'gener
   run.result
     .then(
       (result) => {
+        previous = active
         active = null
         send({ type: 'done', jobId, result })
       },
       (error: unknown) => {
+        previous = active
         active = null
         send({
           type: 'failed',
@@ -105,6 +109,42 @@ channel.onCommand((command: InferenceCommand) => {
         })
       }
       return
+    case 'set-cfg-interval':
+      if (active?.jobId === command.jobId) {
+        send({
+          type: 'cutoff',
+          jobId: command.jobId,
+          report: active.run.setCfgInterval(command.interval)
+        })
+      }
+      return
+    case 'set-guidance-scale':
+      if (active?.jobId === command.jobId) {
+        send({
+          type: 'cutoff',
+          jobId: command.jobId,
+          report: active.run.setGuidanceScale(command.guidanceScale)
+        })
+      }
+      return
+    case 'get-snapshot': {
+      const holder = [active, previous].find((j) => j?.jobId === command.jobId) ?? null
+      const snapshot = holder?.run.snapshot(command.step) ?? null
+      channel.send({
+        type: 'snapshot',
+        requestId: command.requestId,
+        snapshot,
+        ...(snapshot !== null
+          ? {}
+          : {
+              reason:
+                holder === null
+                  ? `the steps of job ${command.jobId} are no longer in memory (another run has started since, or the app restarted)`
+                  : `job ${command.jobId} has not finished step ${command.step + 1}`
+            })
+      })
+      return
+    }
     case 'release':
       if (active !== null) releaseAfterJob = true
       else void cache.release()

@@ -1,11 +1,12 @@
 import type {
   AlgorithmType,
   CfgCutoff,
+  CfgInterval,
   ProviderName,
   SchedulerClassName
 } from '../../shared/params'
 import type { StepReport } from '../../shared/steps'
-import type { PipelineFamily, PipelinePhase } from '../engine'
+import type { PipelineFamily, PipelinePhase, RunSnapshot } from '../engine'
 
 /**
  * Messages between the main process and the inference process. onnxruntime-node's
@@ -33,6 +34,8 @@ export interface GenerationRequest {
   /** DPM-Solver `algorithm_type`; omitted: the scheduler config's own. */
   algorithmType?: AlgorithmType
   cfgCutoff: CfgCutoff | null
+  /** Guidance only inside this window of the steps (null: from step 0). */
+  cfgInterval: CfgInterval | null
   stopAtStep: number | null
   previewEvery: number
   numImagesPerPrompt: number
@@ -45,6 +48,18 @@ export interface GenerationRequest {
   mask?: RgbaFrame | null
   /** How much of the schedule runs from the picture (0 < strength ≤ 1); used with initImage. */
   strength?: number | null
+  /**
+   * Continue (or branch from) this run state instead of starting from noise: the remaining steps
+   * run from its latents, scheduler, random and guidance state. The request's size, steps,
+   * scheduler and model must be the snapshot's; its prompts and guidance may differ (a branch).
+   */
+  resumeFrom?: RunSnapshot
+  /**
+   * Which step snapshots the result carries (the process keeps every step's in memory anyway):
+   * `stopped` (default) the last one when the run was stopped, `last` the last one always,
+   * `steps` every step's.
+   */
+  keepSnapshots?: 'stopped' | 'last' | 'steps'
 }
 
 /** Commands main sends to the inference process. */
@@ -54,6 +69,15 @@ export type InferenceCommand =
   | { type: 'stop'; jobId: string }
   /** Replaces the live CFG cutoff if its step has not been reached yet. */
   | { type: 'set-cfg-cutoff'; jobId: string; cutoff: CfgCutoff | null }
+  /** Replaces the live guidance interval where its bounds have not been reached yet. */
+  | { type: 'set-cfg-interval'; jobId: string; interval: CfgInterval | null }
+  /** Sets the guidance scale from the next step on. */
+  | { type: 'set-guidance-scale'; jobId: string; guidanceScale: number }
+  /**
+   * Asks for the snapshot at the end of one step of the running or last job (to branch from
+   * it); answered with a `snapshot` message carrying `requestId`.
+   */
+  | { type: 'get-snapshot'; requestId: number; jobId: string; step: number }
   /** Drops loaded sessions (model switch, memory pressure). */
   | { type: 'release' }
   /** Asks for an {@link InferenceProcessStatus}; answered with a `status` message carrying `requestId`. */
@@ -87,14 +111,22 @@ export interface InferenceStep extends StepReport {
   preview: RgbaFrame | null
 }
 
-/** What the inference process reports about the live CFG cutoff. */
+/** What the inference process reports about the live guidance (cutoff, interval, scale). */
 export interface CutoffReport {
   /** The cutoff now in force (null: guidance until the end). */
   cutoff: CfgCutoff | null
-  /** The step index after which guidance ends, or null. */
+  /** The last step index with guidance when guidance ends before the run does, or null. */
   cutoffStep: number | null
-  /** True once guidance has ended: the cutoff can no longer change. */
+  /** True once guidance has ended: the cutoff and the interval's end can no longer change. */
   locked: boolean
+  /** The guidance interval now in force (null: none). */
+  cfgInterval: CfgInterval | null
+  /** The first step index with guidance, or null while it is not known yet. */
+  guidanceStartStep: number | null
+  /** True once guidance has started: the interval's start can no longer change. */
+  startLocked: boolean
+  /** A guidance scale set during the run (waiting for the next step, or in force), or null. */
+  guidanceScale: number | null
   /** Set when a requested change was refused, saying why. */
   refused?: string
 }
@@ -125,6 +157,14 @@ export interface GenerationResult {
   cfgCutoff: CfgCutoff | null
   /** Index of the last step that ran with guidance before the cutoff ended it, or null. */
   cfgCutoffStep: number | null
+  /** The guidance interval in force when the run ended, or null. */
+  cfgInterval: CfgInterval | null
+  /** The first step that ran with guidance (null: none did). */
+  guidanceStartStep: number | null
+  /** The step a continued run resumed after, or null. */
+  resumedFromStep: number | null
+  /** The step snapshots the request asked to keep (`keepSnapshots`), oldest first. */
+  snapshots: RunSnapshot[]
   /** The execution provider the sessions actually ran on. */
   provider: string
   /** Set when the UNet could not run with a reduced batch after a CFG cutoff. */
@@ -152,3 +192,4 @@ export type InferenceMessage =
   | InferenceEvent
   | { type: 'fatal'; message: string }
   | { type: 'status'; requestId: number; status: InferenceProcessStatus }
+  | { type: 'snapshot'; requestId: number; snapshot: RunSnapshot | null; reason?: string }

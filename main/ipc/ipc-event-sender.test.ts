@@ -15,6 +15,7 @@ function step(index: number): StepwiseEvent {
     unetMs: 1,
     unetBatch: 1,
     cfg: false,
+    guidanceScale: 7.5,
     endedAt: 1_700_000_000_000.5,
     preview: { width: 1, height: 1, rgba: Uint8Array.of(index, 0, 0, 255) }
   }

@@ -1,6 +1,5 @@
 import type { CfgCutoffState } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
-import type { CfgCutoff } from '../../shared/params'
 import type { CutoffReport } from '../inference/protocol'
 
 /** How long a cutoff change may wait for the inference process's answer (given between steps). */
@@ -8,30 +7,28 @@ export const CUTOFF_ANSWER_TIMEOUT_MS = 30_000
 
 interface Pending {
   jobId: string
-  requested: CfgCutoff | null
+  /** Whether a report shows the requested change in force. */
+  answers: (report: CutoffReport) => boolean
   resolve: (state: CfgCutoffState) => void
   reject: (error: StepwiseError) => void
   timer: ReturnType<typeof setTimeout>
 }
 
-function sameCutoff(a: CfgCutoff | null, b: CfgCutoff | null): boolean {
-  return JSON.stringify(a) === JSON.stringify(b)
-}
-
 /**
- * Pairs `setCfgCutoff` calls with the inference process's cutoff reports. It answers each change
- * with a report, but also reports on its own (guidance ended: locked), so a call is answered by
- * the first report that either refuses a change or shows the requested cutoff in force.
+ * Pairs live guidance changes (`setCfgCutoff`, `setCfgInterval`, `setGuidanceScale`) with the
+ * inference process's guidance reports. It answers each change with a report, but also reports
+ * on its own (guidance started or ended), so a call is answered by the first report that either
+ * refuses a change or shows the requested one in force.
  */
 export class CutoffRequests {
   private readonly pending: Pending[] = []
 
   /** Registers a change; settles with the inference process's answer. */
-  add(jobId: string, requested: CfgCutoff | null): Promise<CfgCutoffState> {
+  add(jobId: string, answers: (report: CutoffReport) => boolean): Promise<CfgCutoffState> {
     return new Promise((resolve, reject) => {
       const entry: Pending = {
         jobId,
-        requested,
+        answers,
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -39,7 +36,7 @@ export class CutoffRequests {
           reject(
             new StepwiseError(
               'unavailable',
-              `the inference process did not answer the cutoff change within ${CUTOFF_ANSWER_TIMEOUT_MS / 1000} s`
+              `the inference process did not answer the guidance change within ${CUTOFF_ANSWER_TIMEOUT_MS / 1000} s`
             )
           )
         }, CUTOFF_ANSWER_TIMEOUT_MS)
@@ -51,9 +48,7 @@ export class CutoffRequests {
   /** Offers a cutoff report to the oldest matching request of that job. */
   answer(jobId: string, report: CutoffReport): void {
     const entry = this.pending.find(
-      (p) =>
-        p.jobId === jobId &&
-        (report.refused !== undefined || sameCutoff(p.requested, report.cutoff))
+      (p) => p.jobId === jobId && (report.refused !== undefined || p.answers(report))
     )
     if (entry === undefined) return
     this.remove(entry)

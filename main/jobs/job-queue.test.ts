@@ -205,7 +205,11 @@ describe('JobQueue with the real inference process', () => {
     expect(await queue.setCfgCutoff(waiting.jobId, { stepIndex: 2 })).toEqual({
       cutoff: { stepIndex: 2 },
       cutoffStep: 2,
-      locked: false
+      locked: false,
+      cfgInterval: null,
+      guidanceStartStep: 0,
+      startLocked: false,
+      guidanceScale: null
     })
     expect(queue.listJobs()[1]?.params.cfgCutoff).toEqual({ stepIndex: 2 })
     expect(queue.listJobs()[1]?.cfgCutoffStep).toBe(2)
@@ -334,7 +338,8 @@ describe('JobQueue with the real inference process', () => {
       numInferenceSteps: 10,
       scheduler: 'PNDMScheduler',
       numTimesteps: 11,
-      cfgCutoffStep: 5
+      cfgCutoffStep: 5,
+      guidanceStartStep: 0
     })
     const ticket = await queue.generate(params(settings))
     expect(ticket).toMatchObject({ numTimesteps: 11, cfgCutoffStep: 5 })
@@ -407,6 +412,7 @@ describe('JobQueue with the real inference process', () => {
         seed: 1,
         useKarrasSigmas: false,
         cfgCutoff: null,
+        cfgInterval: null,
         stopAtStep: null,
         previewEvery: 1,
         numImagesPerPrompt: 1

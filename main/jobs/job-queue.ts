@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto'
-import { cutoffStepIndex } from '../../shared/cfg-cutoff'
+import { guidanceWindow, lastGuidedStep } from '../../shared/guidance-window'
 import type {
   CfgCutoffState,
   GenerateParams,
@@ -10,17 +10,24 @@ import type {
   RunPlanSummary
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
-import type { CfgCutoff } from '../../shared/params'
+import type { CfgCutoff, CfgInterval } from '../../shared/params'
 import { LIMITS } from '../../shared/params'
-import { ModelLoadError } from '../engine'
-import type { GenerationRequest, GenerationResult, InferenceEvent } from '../inference/protocol'
+import { ModelLoadError, serializeRunSnapshots } from '../engine'
+import type { RunSnapshot } from '../engine'
+import type {
+  CutoffReport,
+  GenerationRequest,
+  GenerationResult,
+  InferenceEvent
+} from '../inference/protocol'
 import type { EventHub } from '../events/event-hub'
 import type { HistoryStore } from '../history/history-store'
 import type { ModelRegistry } from '../model-library/model-registry'
 import { CutoffRequests } from './cutoff-requests'
 import { Job } from './job'
-import type { JobImages, ResolvedParams } from './job'
+import type { JobImages, JobResume, ResolvedParams } from './job'
 import { resultMetadata, toRgbaImage } from './job-result'
+import { resolveResume } from './resume-source'
 import { checkStepIndices, planRun, RunPlanError } from './run-plan'
 import type { RunPlan } from './run-plan'
 
@@ -34,6 +41,10 @@ export interface InferenceRunner {
   generate(jobId: string, request: GenerationRequest): Promise<GenerationResult>
   stop(jobId: string): boolean
   setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): boolean
+  setCfgInterval(jobId: string, interval: CfgInterval | null): boolean
+  setGuidanceScale(jobId: string, guidanceScale: number): boolean
+  /** The state at the end of a step of the running or last finished job, kept in memory. */
+  snapshot(jobId: string, step: number): Promise<RunSnapshot>
   onAny(listener: (event: InferenceEvent) => void): () => void
   terminate(): Promise<void>
 }
@@ -85,6 +96,7 @@ export class JobQueue {
       scheduler: plan.schedulerName,
       numTimesteps: plan.numTimesteps,
       cfgCutoffStep: plan.cutoffStep,
+      guidanceStartStep: plan.guidanceStartStep,
       ...(params.initImage == null ? {} : { startStep: plan.startStep })
     }
   }
@@ -92,7 +104,7 @@ export class JobQueue {
   /** Validates against the model, draws the seed, queues. Throws invalid-argument/unavailable. */
   async generate(input: GenerateParams): Promise<JobTicket> {
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
-    const { params, model, plan } = await this.resolveAndPlan(input)
+    const { params, model, plan, resume } = await this.resolveAndPlan(input)
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
     const images = await this.inputPixels(params)
     if (this.waiting.length >= MAX_WAITING_JOBS) {
@@ -103,7 +115,7 @@ export class JobQueue {
     }
     const position = this.waiting.length + (this.running === null ? 0 : 1)
     const id = `job-${randomBytes(6).toString('hex')}`
-    const job = new Job(id, params, model, position, plan, images)
+    const job = new Job(id, params, model, position, plan, resume, images)
     this.waiting.push(job)
     this.emitState(job)
     this.pump()
@@ -113,6 +125,7 @@ export class JobQueue {
       position,
       numTimesteps: plan.numTimesteps,
       cfgCutoffStep: plan.cutoffStep,
+      guidanceStartStep: plan.guidanceStartStep,
       ...(params.initImage == null ? {} : { startStep: plan.startStep })
     }
   }
@@ -145,29 +158,74 @@ export class JobQueue {
   }
 
   /** Moves the running job's live cutoff, or a waiting job's parameter. */
-  async setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): Promise<CfgCutoffState> {
+  setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): Promise<CfgCutoffState> {
+    return this.changeGuidance(jobId, {
+      check: (job) => ({ ...job.params, cfgCutoff: cutoff }),
+      apply: (job) => (job.params.cfgCutoff = cutoff),
+      lockedBy: (state) =>
+        state.locked
+          ? `guidance already ended after step ${state.cutoffStep}; the cutoff can no longer change`
+          : null,
+      send: (job) => this.options.inference.setCfgCutoff(job.id, cutoff),
+      answers: (report) => sameJson(report.cutoff, cutoff)
+    })
+  }
+
+  /** Moves the running job's guidance interval, or a waiting job's parameter. */
+  setCfgInterval(jobId: string, interval: CfgInterval | null): Promise<CfgCutoffState> {
+    return this.changeGuidance(jobId, {
+      check: (job) => ({ ...job.params, cfgInterval: interval }),
+      apply: (job) => (job.params.cfgInterval = interval),
+      lockedBy: (state) =>
+        state.locked
+          ? `guidance already ended after step ${state.cutoffStep}; the interval can no longer change`
+          : null,
+      send: (job) => this.options.inference.setCfgInterval(job.id, interval),
+      answers: (report) => sameJson(report.cfgInterval, interval)
+    })
+  }
+
+  /** Sets the running job's guidance scale from its next step, or a waiting job's parameter. */
+  setGuidanceScale(jobId: string, guidanceScale: number): Promise<CfgCutoffState> {
+    return this.changeGuidance(jobId, {
+      check: (job) => job.params,
+      apply: (job) => (job.params.guidanceScale = guidanceScale),
+      lockedBy: () => null,
+      send: (job) => this.options.inference.setGuidanceScale(job.id, guidanceScale),
+      answers: (report) => report.guidanceScale === guidanceScale
+    })
+  }
+
+  /**
+   * One path for every live guidance change: an ended job refuses it; a waiting job takes it as
+   * its parameter (planned again); a running one passes it to the inference process and answers
+   * with its report (refused with `conflict`, saying why, once the bound it moves has passed).
+   */
+  private async changeGuidance(jobId: string, change: GuidanceChange): Promise<CfgCutoffState> {
     const job = this.find(jobId)
     if (job.ended) {
       throw new StepwiseError('conflict', `job ${job.id} already ended (${job.state})`)
     }
     const { numTimesteps, schedulerName } = job.plan
-    refuseUnplannable(job.model, () =>
-      checkStepIndices({ ...job.params, cfgCutoff: cutoff }, numTimesteps, schedulerName)
-    )
+    const next = change.check(job)
+    refuseUnplannable(job.model, () => checkStepIndices(next, numTimesteps, schedulerName))
     if (job !== this.running) {
-      job.params.cfgCutoff = cutoff
-      job.cutoff = { cutoff, cutoffStep: cutoffStepIndex(numTimesteps, cutoff), locked: false }
+      change.apply(job)
+      const window = guidanceWindow(numTimesteps, job.params.cfgCutoff, job.params.cfgInterval)
+      job.cutoff = {
+        ...job.cutoff,
+        cutoff: job.params.cfgCutoff,
+        cfgInterval: job.params.cfgInterval,
+        cutoffStep: lastGuidedStep(numTimesteps, job.params.cfgCutoff, job.params.cfgInterval),
+        guidanceStartStep: window.start
+      }
       this.options.events.emit({ type: 'job:cutoff', jobId: job.id, state: { ...job.cutoff } })
       return { ...job.cutoff }
     }
-    if (job.cutoff.locked) {
-      throw new StepwiseError(
-        'conflict',
-        `guidance already ended after step ${job.cutoff.cutoffStep}; the cutoff can no longer change`
-      )
-    }
-    const answer = this.cutoffRequests.add(job.id, cutoff)
-    this.options.inference.setCfgCutoff(job.id, cutoff)
+    const locked = change.lockedBy(job.cutoff)
+    if (locked !== null) throw new StepwiseError('conflict', locked)
+    const answer = this.cutoffRequests.add(job.id, change.answers)
+    change.send(job)
     const report = await answer
     if (report.refused !== undefined) throw new StepwiseError('conflict', report.refused)
     return report
@@ -202,11 +260,14 @@ export class JobQueue {
   }
 
   /** The model's defaults filled in, the seed drawn, and the run planned on the model folder. */
-  private async resolveAndPlan(
-    input: GenerateParams
-  ): Promise<{ params: ResolvedParams; model: ModelSummary; plan: RunPlan }> {
+  private async resolveAndPlan(input: GenerateParams): Promise<{
+    params: ResolvedParams
+    model: ModelSummary
+    plan: RunPlan
+    resume: JobResume | null
+  }> {
     const model = await this.options.models.resolve(input.modelId)
-    const params: ResolvedParams = {
+    let params: ResolvedParams = {
       ...input,
       modelId: model.id,
       seed: input.seed ?? randomInt(SEED_RANGE),
@@ -217,18 +278,27 @@ export class JobQueue {
       scheduler: input.scheduler ?? model.defaults.scheduler,
       ...(input.initImage == null ? {} : { strength: input.strength ?? LIMITS.strength.default })
     }
+    const resumed = await resolveResume(params, input, model, {
+      history: this.options.history,
+      job: (jobId) => this.findOrUndefined(jobId),
+      snapshotOf: (jobId, step) => this.options.inference.snapshot(jobId, step)
+    })
+    if (resumed !== null) params = resumed.params
     const limit = { memoryLimitBytes: this.options.memoryLimitBytes }
     const plan = await refuseUnplannable(model, () => planRun(model.path, params, limit))
-    return { params, model, plan }
+    return { params, model, plan, resume: resumed?.resume ?? null }
   }
 
   private find(jobId: string): Job {
-    const job =
-      this.running?.id === jobId
-        ? this.running
-        : (this.waiting.find((j) => j.id === jobId) ?? this.recent.get(jobId))
+    const job = this.findOrUndefined(jobId)
     if (job === undefined) throw new StepwiseError('not-found', `no job ${JSON.stringify(jobId)}`)
     return job
+  }
+
+  private findOrUndefined(jobId: string): Job | undefined {
+    return this.running?.id === jobId
+      ? this.running
+      : (this.waiting.find((j) => j.id === jobId) ?? this.recent.get(jobId))
   }
 
   private pump(): void {
@@ -247,7 +317,13 @@ export class JobQueue {
 
   private async finish(job: Job, result: GenerationResult): Promise<void> {
     try {
-      const metadata = resultMetadata(job, result)
+      const parent = job.resume?.parentJobId ?? null
+      const metadata = resultMetadata(
+        job,
+        result,
+        job.resume?.parentHistoryId ??
+          (parent === null ? null : (this.recent.get(parent)?.historyId ?? null))
+      )
       const first = result.images[0]
       if (first === undefined) throw new Error('the inference process returned no image')
       const image = toRgbaImage(first)
@@ -255,13 +331,25 @@ export class JobQueue {
       let historyError: string | undefined
       try {
         const entry = await this.options.history.add({
-          params: { ...job.params, cfgCutoff: metadata.cfgCutoff },
-
+          params: {
+            ...job.params,
+            cfgCutoff: metadata.cfgCutoff,
+            cfgInterval: metadata.cfgInterval ?? null
+          },
           result: metadata,
           image,
-          previews: [...job.previews].map(([index, preview]) => ({ index, image: preview }))
+          previews: [...job.previews].map(([index, preview]) => ({ index, image: preview })),
+          ...(result.snapshots.length === 0
+            ? {}
+            : {
+                state: {
+                  bytes: serializeRunSnapshots(result.snapshots),
+                  steps: result.snapshots.map((s) => s.step)
+                }
+              })
         })
         historyId = entry.id
+        job.historyId = entry.id
         this.options.events.emit({ type: 'history:changed' })
       } catch (error) {
         historyError = error instanceof Error ? error.message : String(error)
@@ -372,6 +460,24 @@ export class JobQueue {
         return
     }
   }
+}
+
+/** A live guidance change, as {@link JobQueue} applies it to a waiting or running job. */
+interface GuidanceChange {
+  /** The job's settings with the change, to check its step indices against the plan. */
+  check(job: Job): Parameters<typeof checkStepIndices>[0]
+  /** Makes the change a waiting job's parameter. */
+  apply(job: Job): void
+  /** Why the running job can no longer take the change, or null. */
+  lockedBy(state: CfgCutoffState): string | null
+  /** Sends the change to the inference process. */
+  send(job: Job): void
+  /** Whether an inference report answers this change. */
+  answers(report: CutoffReport): boolean
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 /**

@@ -8,8 +8,15 @@ export function toRgbaImage(frame: RgbaFrame): RgbaImage {
   return { width: frame.width, height: frame.height, rgba: new Uint8Array(frame.rgba) }
 }
 
-/** What a finished run reports and history stores. */
-export function resultMetadata(job: Job, result: GenerationResult): ResultMetadata {
+/**
+ * What a finished run reports and history stores; `parentHistoryId` is the history entry of the
+ * run a continued one came from, when it was stored.
+ */
+export function resultMetadata(
+  job: Job,
+  result: GenerationResult,
+  parentHistoryId: string | null = null
+): ResultMetadata {
   const warnings = [...new Set([...job.warnings, ...result.warnings])]
   if (result.unetBatchFallback !== undefined) warnings.push(result.unetBatchFallback)
   return {
@@ -29,6 +36,17 @@ export function resultMetadata(job: Job, result: GenerationResult): ResultMetada
     cfgCutoff: result.cfgCutoff,
     cfgCutoffStep: result.cfgCutoffStep,
     ...(result.strength === null ? {} : { strength: result.strength, startStep: result.startStep }),
+    cfgInterval: result.cfgInterval,
+    guidanceStartStep: result.guidanceStartStep,
+    resumedFrom:
+      job.resume === null || result.resumedFromStep === null
+        ? null
+        : {
+            step: result.resumedFromStep,
+            parentSeed: job.resume.parentSeed,
+            parentPrompt: job.resume.parentPrompt,
+            parentHistoryId
+          },
     provider: result.provider,
     totalMs: result.totalMs,
     unetMs: result.unetMs,

@@ -7,6 +7,7 @@ import type {
   RgbaImage
 } from '../../shared/contract'
 import { isTerminalJobState } from '../../shared/contract'
+import type { RunSnapshot } from '../engine'
 import type { GenerationRequest, RgbaFrame } from '../inference/protocol'
 import type { RunPlan } from './run-plan'
 import type { UnetStepCost } from './unet-savings'
@@ -44,6 +45,8 @@ export class Job {
   readonly warnings: string[] = []
   /** Why the job failed or was cancelled. */
   message: string | undefined
+  /** The history entry its result was stored as, once stored. */
+  historyId: string | null = null
 
   constructor(
     readonly id: string,
@@ -53,11 +56,21 @@ export class Job {
     position: number,
     /** The run as planned before queueing (./run-plan.ts). */
     readonly plan: RunPlan,
+    /** For a continued or branched run: the state it starts from and where it came from. */
+    readonly resume: JobResume | null = null,
     /** Image-to-image / inpainting inputs; null for text-to-image. */
     readonly images: JobImages | null = null
   ) {
     this.position = position
-    this.cutoff = { cutoff: params.cfgCutoff, cutoffStep: plan.cutoffStep, locked: false }
+    this.cutoff = {
+      cutoff: params.cfgCutoff,
+      cutoffStep: plan.cutoffStep,
+      locked: false,
+      cfgInterval: params.cfgInterval,
+      guidanceStartStep: plan.guidanceStartStep,
+      startLocked: false,
+      guidanceScale: null
+    }
   }
 
   /** Has the job reached done, stopped, failed or cancelled? */
@@ -76,6 +89,7 @@ export class Job {
       stopping: this.stopping,
       numTimesteps: this.plan.numTimesteps,
       cfgCutoffStep: this.cutoff.cutoffStep,
+      guidanceStartStep: this.cutoff.guidanceStartStep ?? this.plan.guidanceStartStep,
       ...(this.images === null ? {} : { startStep: this.plan.startStep })
     }
   }
@@ -98,9 +112,13 @@ export class Job {
       useKarrasSigmas: p.useKarrasSigmas,
       algorithmType: p.algorithmType,
       cfgCutoff: p.cfgCutoff,
+      cfgInterval: p.cfgInterval,
       stopAtStep: p.stopAtStep,
       previewEvery: p.previewEvery,
       numImagesPerPrompt: p.numImagesPerPrompt,
+      // Runs that keep their step previews keep their steps' state too, to branch from later.
+      keepSnapshots: p.keepPreviews ? 'steps' : 'stopped',
+      ...(this.resume === null ? {} : { resumeFrom: this.resume.snapshot }),
       ...(this.images === null
         ? {}
         : {
@@ -110,4 +128,14 @@ export class Job {
           })
     }
   }
+}
+
+/** Where a continued or branched job starts from. */
+export interface JobResume {
+  snapshot: RunSnapshot
+  /** The parent run: its job (while the queue remembers it) and its history entry, if stored. */
+  parentJobId: string | null
+  parentHistoryId: string | null
+  parentSeed: number
+  parentPrompt: string
 }

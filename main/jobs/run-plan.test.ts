@@ -7,6 +7,7 @@ const settings = {
   useKarrasSigmas: false,
   numInferenceSteps: 10,
   cfgCutoff: null,
+  cfgInterval: null,
   stopAtStep: null
 }
 

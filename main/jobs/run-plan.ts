@@ -1,5 +1,5 @@
-import { cutoffStepIndex } from '../../shared/cfg-cutoff'
-import type { AlgorithmType, CfgCutoff, SchedulerClassName } from '../../shared/params'
+import { guidanceWindow, lastGuidedStep } from '../../shared/guidance-window'
+import type { AlgorithmType, CfgCutoff, CfgInterval, SchedulerClassName } from '../../shared/params'
 import { SCHEDULER_CLASS_NAMES } from '../../shared/params'
 import {
   algorithmTypeOf,
@@ -31,6 +31,8 @@ export interface ScheduleSettings {
   /** Steps asked for (N). */
   numInferenceSteps: number
   cfgCutoff: CfgCutoff | null
+  /** Guidance only inside this window (null: from step 0). */
+  cfgInterval: CfgInterval | null
   stopAtStep: number | null
   /**
    * Image-to-image / inpainting: the strength; the run enters the schedule where diffusers'
@@ -59,6 +61,8 @@ export interface SchedulePlan {
   scheduleTimesteps: number
   /** The index of the last guided step, or null (guidance to the end). */
   cutoffStep: number | null
+  /** The index of the first guided step (0 without an interval). */
+  guidanceStartStep: number
   /** What the run does differently from what was asked, in the user's terms. */
   warnings: string[]
 }
@@ -113,6 +117,7 @@ export function planSchedule(base: Scheduler, settings: ScheduleSettings): Sched
       )
     }
   }
+  const window = guidanceWindow(numTimesteps, settings.cfgCutoff, settings.cfgInterval)
   return {
     scheduler,
     schedulerName: name,
@@ -121,7 +126,8 @@ export function planSchedule(base: Scheduler, settings: ScheduleSettings): Sched
     numTimesteps,
     startStep,
     scheduleTimesteps,
-    cutoffStep: cutoffStepIndex(numTimesteps, settings.cfgCutoff),
+    cutoffStep: lastGuidedStep(numTimesteps, settings.cfgCutoff, settings.cfgInterval),
+    guidanceStartStep: window.start,
     warnings
   }
 }
@@ -131,7 +137,10 @@ export function planSchedule(base: Scheduler, settings: ScheduleSettings): Sched
  * would never reach, one sentence each, with the bound: indices go from 0 to T − 1.
  */
 export function checkStepIndices(
-  settings: Pick<ScheduleSettings, 'cfgCutoff' | 'stopAtStep' | 'numInferenceSteps'>,
+  settings: Pick<
+    ScheduleSettings,
+    'cfgCutoff' | 'cfgInterval' | 'stopAtStep' | 'numInferenceSteps'
+  > & { resumeFrom?: { step: number } | null },
   numTimesteps: number,
   schedulerName: string
 ): void {
@@ -144,8 +153,26 @@ export function checkStepIndices(
   if (cutoff !== null && 'stepIndex' in cutoff && cutoff.stepIndex >= numTimesteps) {
     problems.push(`cfgCutoff.stepIndex: must be ${bound}, got ${cutoff.stepIndex}`)
   }
+  const interval = settings.cfgInterval
+  if (interval !== null && 'startStepIndex' in interval) {
+    // The end may be T itself: the window [s, T) guides to the last step.
+    if (interval.startStepIndex >= numTimesteps) {
+      problems.push(`cfgInterval.startStepIndex: must be ${bound}, got ${interval.startStepIndex}`)
+    }
+    if (interval.endStepIndex > numTimesteps) {
+      problems.push(
+        `cfgInterval.endStepIndex: must be at most the number of ${numTimesteps === settings.numInferenceSteps ? 'steps' : 'timesteps'} (${numTimesteps}), got ${interval.endStepIndex}`
+      )
+    }
+  }
   if (settings.stopAtStep !== null && settings.stopAtStep >= numTimesteps) {
     problems.push(`stopAtStep: must be ${bound}, got ${settings.stopAtStep}`)
+  }
+  const resumed = settings.resumeFrom ?? null
+  if (resumed !== null && resumed.step >= numTimesteps - 1) {
+    problems.push(
+      `resumeFrom.step: a run continues from a step before its last (0 to ${numTimesteps - 2}), got ${resumed.step}`
+    )
   }
   if (problems.length > 0) throw new RunPlanError(problems.join('; '))
 }

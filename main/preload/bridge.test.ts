@@ -74,6 +74,7 @@ describe('the preload bridge (window.stepwise)', () => {
       unetMs: 1,
       unetBatch: 2,
       cfg: true,
+      guidanceScale: 7.5,
       endedAt: 1_700_000_000_000.5,
       preview: { width: 1, height: 1, rgba: new Uint8Array(4) }
     }

@@ -114,6 +114,7 @@ function step(index: number, previewBytes: number): JobStepEvent {
     unetMs: 4,
     unetBatch: 2,
     cfg: true,
+    guidanceScale: 7.5,
     endedAt: 1_700_000_000_000.5,
     preview: { width: previewBytes / 4, height: 1, rgba: new Uint8Array(previewBytes).fill(index) }
   }

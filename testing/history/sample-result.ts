@@ -23,6 +23,8 @@ export function sampleResult(prompt = 'a red circle', previews: number[] = []): 
     scheduler: 'EulerDiscreteScheduler',
     useKarrasSigmas: false,
     cfgCutoff: { ratio: 0.5 },
+    cfgInterval: null,
+    resumeFrom: null,
     stopAtStep: null,
     previewEvery: 1,
     numImagesPerPrompt: 1,

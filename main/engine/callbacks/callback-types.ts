@@ -31,6 +31,17 @@ export interface StepState {
 }
 
 /**
+ * Classifier-free guidance switched off but ready to come back: the unconditional rows of each
+ * CFG-doubled conditioning tensor (`[negative × B ; positive × B]` keeps rows 0 … B − 1 here),
+ * and the guidance scale to restore with them.
+ */
+export interface KeptAsideGuidance {
+  guidanceScale: number
+  /** Unconditional rows by the loop tensor's name (`prompt_embeds`; SDXL also `add_text_embeds`, `add_time_ids`). */
+  tensors: Record<string, Tensor>
+}
+
+/**
  * The pipeline as callbacks see it: diffusers' properties plus the mutable backing fields that
  * callbacks assign (`_guidanceScale = 0` to end CFG, `_interrupt = true` to stop), exactly as in
  * diffusers. `StableDiffusionPipeline` and `StableDiffusionXLPipeline` implement it.
@@ -40,6 +51,11 @@ export interface PipelineRunState {
   _guidanceRescale: number
   _interrupt: boolean
   _clipSkip: number | null
+  /**
+   * Stepwise: the unconditional rows set aside while guidance is off (null while it is on, or
+   * when the run never had them: guidance ≤ 1 from the start). A run snapshot keeps them.
+   */
+  _keptAside: KeptAsideGuidance | null
   /** `_guidanceScale`. */
   readonly guidanceScale: number
   /** `_guidanceRescale`. */

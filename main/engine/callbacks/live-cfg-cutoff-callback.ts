@@ -1,12 +1,7 @@
-import { ratioStepIndex } from '../../../shared/cfg-cutoff'
-import type { CallbackKwargs, PipelineRunState } from './callback-types'
-import { keepConditionalHalf } from './keep-conditional-half'
-import { IMAGE_CONDITIONING } from './cfg-cutoff-callbacks'
-import { PipelineCallback } from './pipeline-callback'
 import type { PipelineFamily } from '../models/model-index'
-
-/** Where guidance ends: after step index `int(T · ratio)`, after an exact index, or never (null). */
-export type LiveCfgCutoff = { ratio: number } | { stepIndex: number } | null
+import type { CallbackKwargs, PipelineRunState } from './callback-types'
+import { LiveGuidanceCallback, type LiveCfgCutoff } from './live-guidance-callback'
+import { PipelineCallback } from './pipeline-callback'
 
 /** The live cutoff's state, as the app shows it. */
 export interface LiveCfgCutoffReport {
@@ -31,47 +26,31 @@ export interface LiveCfgCutoffCallbackOptions {
   cutoff?: LiveCfgCutoff
 }
 
-const TENSOR_INPUTS = {
-  sd: ['prompt_embeds'],
-  sdxl: ['prompt_embeds', 'add_text_embeds', 'add_time_ids']
-} as const
-
 /**
- * The app's CFG-cutoff slider: like {@link SDCFGCutoffCallback} / {@link SDXLCFGCutoffCallback},
- * but the cutoff can be changed with {@link set} while the run has not reached it. Once guidance
- * has ended the setting is locked. If the cutoff is moved to a step that has already run,
- * guidance ends at the end of the next step, and {@link report} gives that step as `cutoffStep`.
- * A callback instance serves one run at a time; a run starting again at step 0 unlocks it.
+ * A CFG-cutoff slider: like {@link SDCFGCutoffCallback} / {@link SDXLCFGCutoffCallback}, but the
+ * cutoff can be changed with {@link set} while the run has not reached it. Once guidance has
+ * ended the setting is locked. If the cutoff is moved to a step that has already run, guidance
+ * ends at the end of the next step, and {@link report} gives that step as `cutoffStep`. It is
+ * {@link LiveGuidanceCallback} with only its cutoff in use.
  */
 export class LiveCfgCutoffCallback extends PipelineCallback {
-  readonly family: PipelineFamily
-  private cutoff: LiveCfgCutoff
-  private numTimesteps: number | null = null
-  private lastStep = -1
-  private firedAt: number | null = null
+  private readonly live: LiveGuidanceCallback
 
   constructor(options: LiveCfgCutoffCallbackOptions) {
-    const cutoff = validateCutoff(options.cutoff ?? null)
-    super(
-      cutoff === null
-        ? {}
-        : 'ratio' in cutoff
-          ? { cutoffStepRatio: cutoff.ratio }
-          : { cutoffStepRatio: null, cutoffStepIndex: cutoff.stepIndex }
-    )
-    if (options.family !== 'sd' && options.family !== 'sdxl') {
-      throw new Error(`family must be 'sd' or 'sdxl', got ${JSON.stringify(options.family)}`)
-    }
-    this.family = options.family
-    this.cutoff = cutoff
+    super()
+    this.live = new LiveGuidanceCallback({ family: options.family, cutoff: options.cutoff })
+  }
+
+  get family(): PipelineFamily {
+    return this.live.family
   }
 
   override get tensorInputs(): readonly string[] {
-    return TENSOR_INPUTS[this.family]
+    return this.live.tensorInputs
   }
 
   override get optionalTensorInputs(): readonly string[] {
-    return IMAGE_CONDITIONING
+    return this.live.optionalTensorInputs
   }
 
   /**
@@ -79,73 +58,35 @@ export class LiveCfgCutoffCallback extends PipelineCallback {
    * fractional index); once guidance has ended, returns a report with `refused` instead.
    */
   set(cutoff: LiveCfgCutoff): LiveCfgCutoffReport {
-    const valid = validateCutoff(cutoff)
-    if (this.firedAt !== null) {
-      return {
-        ...this.report(),
-        refused: `guidance already ended after step ${this.firedAt}; the cutoff can no longer change`
-      }
-    }
-    this.cutoff = valid
-    return this.report()
+    return cutoffPart(this.live.setCutoff(cutoff))
   }
 
   /** The current setting and its effective step. */
   report(): LiveCfgCutoffReport {
-    return { cutoff: this.cutoff, cutoffStep: this.effectiveStep(), locked: this.firedAt !== null }
+    return cutoffPart(this.live.report())
+  }
+
+  override onLoopStart(
+    pipeline: PipelineRunState,
+    firstStepIndex: number,
+    callbackKwargs: CallbackKwargs
+  ): CallbackKwargs {
+    return this.live.onLoopStart(pipeline, firstStepIndex, callbackKwargs)
   }
 
   override callbackFn(
     pipeline: PipelineRunState,
     stepIndex: number,
-    _timestep: number,
+    timestep: number,
     callbackKwargs: CallbackKwargs
   ): CallbackKwargs {
-    if (stepIndex <= this.lastStep) this.firedAt = null // a new run
-    this.lastStep = stepIndex
-    this.numTimesteps = pipeline.numTimesteps
-    if (this.firedAt !== null) return callbackKwargs
-    const step = this.requestedStep()
-    if (step !== null && stepIndex >= step) {
-      keepConditionalHalf(pipeline, callbackKwargs, [
-        ...this.tensorInputs,
-        ...this.optionalTensorInputs
-      ])
-      this.firedAt = stepIndex
-    }
-    return callbackKwargs
-  }
-
-  private requestedStep(): number | null {
-    const c = this.cutoff
-    if (c === null) return null
-    if ('stepIndex' in c) return c.stepIndex
-    return this.numTimesteps === null ? null : ratioStepIndex(this.numTimesteps, c.ratio)
-  }
-
-  private effectiveStep(): number | null {
-    if (this.firedAt !== null) return this.firedAt
-    const step = this.requestedStep()
-    // A step that has already run cannot be the cutoff any more: the next one will be.
-    return step === null ? null : Math.max(step, this.lastStep + 1)
+    return this.live.callbackFn(pipeline, stepIndex, timestep, callbackKwargs)
   }
 }
 
-function validateCutoff(cutoff: LiveCfgCutoff): LiveCfgCutoff {
-  if (cutoff === null) return null
-  if ('ratio' in cutoff) {
-    const r = cutoff.ratio
-    if (typeof r !== 'number' || !Number.isFinite(r) || r < 0 || r > 1) {
-      throw new Error('cutoff_step_ratio must be a float between 0.0 and 1.0.')
-    }
-    return { ratio: r }
-  }
-  if ('stepIndex' in cutoff) {
-    const i = cutoff.stepIndex
-    if (!Number.isInteger(i) || i < 0) {
-      throw new Error(`the cutoff step index must be a non-negative integer, got ${String(i)}`)
-    }
-    return { stepIndex: i }
-  }
-  throw new Error('a CFG cutoff is { ratio }, { stepIndex } or null')
+function cutoffPart(report: ReturnType<LiveGuidanceCallback['report']>): LiveCfgCutoffReport {
+  const { cutoff, cutoffStep, locked, refused } = report
+  return refused === undefined
+    ? { cutoff, cutoffStep, locked }
+    : { cutoff, cutoffStep, locked, refused }
 }

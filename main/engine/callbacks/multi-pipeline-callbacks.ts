@@ -23,6 +23,19 @@ export class MultiPipelineCallbacks {
     return this.callbacks.flatMap((c) => [...c.optionalTensorInputs])
   }
 
+  /** Runs the members' {@link PipelineCallback.onLoopStart} in order, threading the kwargs. */
+  async onLoopStart(
+    pipeline: PipelineRunState,
+    firstStepIndex: number,
+    callbackKwargs: CallbackKwargs
+  ): Promise<CallbackKwargs> {
+    let kwargs = callbackKwargs
+    for (const callback of this.callbacks) {
+      kwargs = await callback.onLoopStart(pipeline, firstStepIndex, kwargs)
+    }
+    return kwargs
+  }
+
   /** Runs the members in order, threading the kwargs through them. */
   async call(
     pipeline: PipelineRunState,

@@ -69,6 +69,21 @@ export class PipelineCallback {
     throw new Error(`You need to implement the method \`callback_fn\` for ${this.constructor.name}`)
   }
 
+  /**
+   * Stepwise: called once before the first step a call runs (step 0, or the step after a
+   * snapshot's when a run continues), with that step's index and the kwargs of
+   * {@link tensorInputs}; returned tensors are written back as after a step. It is the end of
+   * the step before, for the callbacks that decide each next step's guidance (a guidance
+   * interval starting after step 0 turns guidance off here). Does nothing by default.
+   */
+  onLoopStart(
+    _pipeline: PipelineRunState,
+    _firstStepIndex: number,
+    callbackKwargs: CallbackKwargs
+  ): CallbackKwargs | Promise<CallbackKwargs> {
+    return callbackKwargs
+  }
+
   /** Invokes {@link callbackFn} (diffusers calls the instance itself). */
   call(
     pipeline: PipelineRunState,

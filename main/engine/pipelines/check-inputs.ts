@@ -18,6 +18,8 @@ export interface CheckInputsArgs {
   /** The pipeline's `_callback_tensor_inputs`. */
   allowedTensorInputs: readonly string[]
   sdxl: boolean
+  /** A continued run that keeps its snapshot's conditioning needs no prompt. */
+  promptsFromSnapshot?: boolean
 }
 
 const embedsRepr = (t: Tensor): string => `Tensor of shape ${formatDims(t.dims)}`
@@ -49,7 +51,7 @@ export function checkInputs(a: CheckInputsArgs): void {
     throw new Error(
       `Cannot forward both \`prompt_2\`: ${pyRepr(a.prompt2)} and \`prompt_embeds\`: ${embedsRepr(a.promptEmbeds)}. Please make sure to only forward one of the two.`
     )
-  } else if (!present(a.prompt) && a.promptEmbeds === null) {
+  } else if (!present(a.prompt) && a.promptEmbeds === null && a.promptsFromSnapshot !== true) {
     throw new Error(
       'Provide either `prompt` or `prompt_embeds`. Cannot leave both `prompt` and `prompt_embeds` undefined.'
     )

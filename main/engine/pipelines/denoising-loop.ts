@@ -6,6 +6,7 @@ import type { OnnxModel } from '../models/onnx-model'
 import type { UnetIo } from '../models/unet-io'
 import type { Generator } from '../random/generator'
 import type { Scheduler } from '../schedulers'
+import type { RunSnapshot } from '../snapshots/run-snapshot'
 import { concatBatch } from '../tensor/batch'
 import { formatDims, isTensor } from '../tensor/float-tensor'
 import { runBatched } from './batched-run'
@@ -45,6 +46,12 @@ export interface LoopArgs {
   /** Names passed to the callback. */
   tensorInputs: readonly string[]
   callback: ResolvedCallback | null
+  /** Runs before the first step (the callbacks' `onLoopStart`), or null. */
+  loopStart: ResolvedCallback | null
+  /** The first step index: 0, or the step after a snapshot's when a run continues. */
+  startIndex: number
+  /** Takes the run's snapshot at the end of a step. */
+  capture: (stepIndex: number) => RunSnapshot
   unet: { model: OnnxModel; io: UnetIo }
   /** Conditioning feeds of the UNet for the current tensors (`encoder_hidden_states`, …). */
   unetConditioning: (tensors: LoopTensors) => Record<string, Tensor>
@@ -63,6 +70,7 @@ export interface LoopArgs {
 
 /** What the loop did. */
 export interface LoopResult {
+  /** Steps of the run done: the last index that ran + 1 (a continued run's earlier ones count). */
   stepsRun: number
   steps: StepRecord[]
   unetMs: number
@@ -90,7 +98,14 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
   const fallbacks = new Set<string>()
   let unetMs = 0
   let progress = 0
-  for (let i = 0; i < T; i++) {
+  const advances = (i: number): boolean =>
+    i === T - 1 || (i + 1 > warmup && (i + 1) % scheduler.order === 0)
+  for (let i = 0; i < args.startIndex; i++) if (advances(i)) progress++
+  let lastIndex = args.startIndex - 1
+  if (args.loopStart !== null && args.startIndex < T && !host.interrupt) {
+    await runCallback(args, args.loopStart, args.startIndex, timesteps[args.startIndex] as number)
+  }
+  for (let i = args.startIndex; i < T; i++) {
     await yieldToEventLoop()
     if (host.interrupt) continue
     const t = timesteps[i] as number
@@ -139,27 +154,34 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
       unetMs: run.ms,
       predOriginalSample
     })
-    if (args.callback !== null) await runCallback(args, i, t)
-    if (i === T - 1 || (i + 1 > warmup && (i + 1) % scheduler.order === 0)) progress++
+    if (args.callback !== null) await runCallback(args, args.callback, i, t)
+    if (advances(i)) progress++
     record.ms = performance.now() - start
     steps.push(record)
+    lastIndex = i
     if (args.onStepEnd !== undefined) {
       await args.onStepEnd({
         ...record,
         numTimesteps: T,
         latents: tensors.latents as Tensor,
         predOriginalSample,
-        progress: { value: progress, total: args.numInferenceSteps }
+        progress: { value: progress, total: args.numInferenceSteps },
+        snapshot: () => args.capture(i)
       })
     }
   }
-  return { stepsRun: steps.length, steps, unetMs, fallbacks: [...fallbacks] }
+  return { stepsRun: lastIndex + 1, steps, unetMs, fallbacks: [...fallbacks] }
 }
 
-async function runCallback(args: LoopArgs, i: number, t: number): Promise<void> {
+async function runCallback(
+  args: LoopArgs,
+  callback: ResolvedCallback,
+  i: number,
+  t: number
+): Promise<void> {
   const kwargs: CallbackKwargs = {}
   for (const name of args.tensorInputs) kwargs[name] = args.tensors[name] ?? null
-  const result = await (args.callback as ResolvedCallback)(args.host, i, t, kwargs)
+  const result = await callback(args.host, i, t, kwargs)
   if (result === null || typeof result !== 'object' || Array.isArray(result)) {
     throw new TypeError(
       `callbackOnStepEnd must return the callbackKwargs object, but at step ${i} it returned ${describe(result)}`

@@ -1,43 +1,39 @@
 import { performance } from 'node:perf_hooks'
 import type { Tensor } from 'onnxruntime-node'
-import type { PipelineRunState, StepState } from '../callbacks/callback-types'
-import type { ComponentSessions } from '../models/component-sessions'
-import type { GraphPassReport } from '../models/graph-passes'
-import type { ModelFolder } from '../models/model-folder'
-import type { JsonObject } from '../models/read-json'
-import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
-import type { PreviewRenderer } from '../previews/preview-renderer'
-import type { Scheduler } from '../schedulers'
+import type { KeptAsideGuidance, PipelineRunState, StepState } from '../callbacks/callback-types'
 import type { RgbaImage } from '../previews/latents-to-rgb'
+import { getDefaultGenerator, type Generator } from '../random/generator'
+import { captureRunSnapshot } from '../snapshots/capture'
+import {
+  checkSnapshotModel,
+  generatorOf,
+  promptsChanged,
+  resumeOptions,
+  snapshotParams,
+  tensorOf
+} from '../snapshots/resume'
+import { RunSnapshotError, type RunSnapshot } from '../snapshots/run-snapshot'
 import { formatDims, sameDims } from '../tensor/float-tensor'
 import { runDenoisingLoop, type LoopHost } from './denoising-loop'
-import { checkCallOptions, checkGenerators, prepareLatents } from './generation-helpers'
-import { guidanceScaleEmbedding } from './guidance'
-import { estimateRunMemory, memoryRefusal } from './memory-estimate'
 import type { FamilyHooks } from './family-hooks'
 import type { ImageRunHooks, PreparedImageRun } from './image-run-types'
+import { checkCallOptions, checkGenerators, prepareLatents } from './generation-helpers'
+import { guidanceScaleEmbedding } from './guidance'
 import type { LoadedModels } from './loaded-models'
-import type { PipelineFamily } from '../models/model-index'
-import { PipelineComponents } from './pipeline-components'
-import type {
-  CallOptions,
-  FromPretrainedOptions,
-  OutputImages,
-  OutputType,
-  PipelineOutput
-} from './pipeline-types'
+import { estimateRunMemory, memoryRefusal } from './memory-estimate'
+import { ModelPipeline } from './model-pipeline'
+import type { CallOptions, OutputImages, OutputType, PipelineOutput } from './pipeline-types'
 import { promptBatchSize } from './pipeline-loading'
 import { pastEndWarnings, resolveStepEndCallback } from './resolve-callback'
+import {
+  conditioningOf,
+  currentGuidanceScale,
+  restoredScheduler,
+  restoreSnapshotGuidance
+} from './resumed-run'
 import { decodeLatents } from './vae-decode'
 
-/** Generation defaults after applying the model's `stepwise.json` over diffusers' defaults. */
-export interface PipelineDefaults {
-  numInferenceSteps: number
-  guidanceScale: number
-  guidanceRescale: number
-  height: number
-  width: number
-}
+export type { PipelineDefaults } from './model-pipeline'
 
 /**
  * The state and machinery shared by {@link StableDiffusionPipeline} and
@@ -47,7 +43,10 @@ export interface PipelineDefaults {
  * Run state is reset at the start of every call and stays readable afterwards (e.g.
  * `guidanceScale` is 0 after a run whose CFG was cut off).
  */
-export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
+export abstract class DiffusionPipeline
+  extends ModelPipeline
+  implements PipelineRunState, LoopHost
+{
   /** Backing field of `guidanceScale`; callbacks set it to 0 to end classifier-free guidance. */
   _guidanceScale = 0
   /** Backing field of `guidanceRescale`. */
@@ -58,48 +57,13 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   _clipSkip: number | null = null
   /** Backing field of `numTimesteps`; set just before the loop. */
   _numTimesteps: number | null = null
+  /** The unconditional rows set aside while guidance is off (see `keepConditionalHalf`). */
+  _keptAside: KeptAsideGuidance | null = null
 
-  /** The scheduler; replace it freely between calls (`X.fromConfig(pipe.scheduler.config, …)`). */
-  scheduler: Scheduler
-  /** The model folder as read at load time. */
-  readonly folder: ModelFolder
-  /**
-   * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
-   * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
-   * decoder sessions are created on first use and freed by {@link release}. Shared with
-   * pipelines made by `fromPipe`.
-   */
-  get previews(): PreviewRenderer {
-    return this.components.previews
-  }
-
-  /** `'sd'` or `'sdxl'`. */
-  abstract readonly family: PipelineFamily
   /** diffusers' `_callback_tensor_inputs`: the names a callback may request and replace. */
   abstract readonly callbackTensorInputs: readonly string[]
 
-  /** The folder's sessions, graphs and warnings, shared with pipelines made by `fromPipe`. */
-  readonly components: PipelineComponents
   private currentStepState: StepState | null = null
-
-  /**
-   * Builds a pipeline on new components for `folder`, or (diffusers' `from_pipe`) on another
-   * pipeline's components and scheduler, sharing its sessions.
-   */
-  protected constructor(
-    source: ModelFolder | PipelineComponents,
-    options: FromPretrainedOptions = {},
-    scheduler?: Scheduler
-  ) {
-    this.components =
-      source instanceof PipelineComponents ? source : new PipelineComponents(source, options)
-    this.folder = this.components.folder
-    this.scheduler = scheduler ?? this.components.initialScheduler
-  }
-
-  protected get sessions(): ComponentSessions {
-    return this.components.sessions
-  }
 
   get guidanceScale(): number {
     return this._guidanceScale
@@ -148,77 +112,6 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     this.currentStepState = step
   }
 
-  /** `model_index.json`, like diffusers' `pipe.config`. */
-  get config(): JsonObject {
-    return this.folder.index.raw
-  }
-
-  /** `2 ** (len(vae.block_out_channels) - 1)`: 8 for every SD/SDXL VAE. */
-  get vaeScaleFactor(): number {
-    return this.folder.vaeConfig.scaleFactor
-  }
-
-  /** Preview table: the model's fitted `stepwise.json` factors, else the family's built-in table. */
-  get latentRgbFactors(): LatentRgbFactors {
-    return this.folder.stepwise?.latentRgbFactors ?? latentRgbFactorsForFamily(this.family)
-  }
-
-  /** `time_cond_proj_dim` from the UNet config, or from its `timestep_cond` input once loaded. */
-  get timeCondProjDim(): number | null {
-    const configured = this.folder.unetConfig.timeCondProjDim
-    if (configured !== null) return configured
-    const io = this.components.loaded?.unet.io
-    return io?.hasTimestepCond === true ? (io.timestepCondDim ?? -1) : null
-  }
-
-  /** diffusers' defaults, overridden by the model's `stepwise.json` `defaults`. */
-  get defaults(): PipelineDefaults {
-    const d = this.folder.stepwise?.defaults
-    const size = this.defaultSampleSize()
-    const f = this.vaeScaleFactor
-    return {
-      numInferenceSteps: d?.numInferenceSteps ?? 50,
-      guidanceScale: d?.guidanceScale ?? this.diffusersDefaultGuidance,
-      guidanceRescale: d?.guidanceRescale ?? 0,
-      height: d?.height ?? size[0] * f,
-      width: d?.width ?? size[1] * f
-    }
-  }
-
-  /** @internal What `fromPretrained` does after construction: the preview decoder, preloading. */
-  protected async init(options: FromPretrainedOptions): Promise<void> {
-    if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
-      await this.previews.setTinyDecoder(options.previewDecoder)
-    }
-    if (options.preload === true) await this.load()
-  }
-
-  /** Creates every session now (e.g. during an app's "loading" phase). */
-  async load(): Promise<void> {
-    await this.components.load(this.startsFromImage)
-  }
-
-  /**
-   * Frees all sessions (the preview decoders' too); a later call creates them again. Pipelines
-   * made from this one with `fromPipe` share the sessions, so they are freed for them too.
-   */
-  async release(): Promise<void> {
-    await this.components.release()
-  }
-
-  /** True for the image-to-image and inpainting pipelines (they also load the VAE encoder). */
-  protected readonly startsFromImage: boolean = false
-
-  /** 7.5 for SD, 5.0 for SDXL (diffusers' `__call__` defaults). */
-  protected abstract readonly diffusersDefaultGuidance: number
-
-  /** `[h, w]` of the UNet's `sample_size`, or the family fallback (SD 64, SDXL 128). */
-  protected defaultSampleSize(): [number, number] {
-    const s = this.folder.unetConfig.sampleSize
-    if (s === null) return this.family === 'sdxl' ? [128, 128] : [64, 64]
-    return typeof s === 'number' ? [s, s] : s
-  }
-
   /** Resets diffusers' run state from a call's arguments. */
   protected resetRunState(
     guidanceScale: number,
@@ -230,7 +123,17 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     this._clipSkip = clipSkip
     this._interrupt = false
     this._numTimesteps = null
+    this._keptAside = null
     this.currentStepState = null
+  }
+
+  /**
+   * The options of a call: as given, or, for a call with `resumeFrom`, the snapshot's recorded
+   * options with what the call gives over them (checked: only prompts and guidance may change).
+   */
+  protected callOptions<T extends CallOptions<OutputType>>(options: T): T {
+    const snap = options.resumeFrom ?? null
+    return snap === null ? options : resumeOptions(options, snap)
   }
 
   /**
@@ -242,6 +145,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   protected async generate<O extends OutputType>(
     o: CallOptions<O>,
     family: FamilyHooks,
+    asked: CallOptions<O> = o,
     image?: ImageRunHooks
   ): Promise<PipelineOutput<O>> {
     // The run state lives on the pipeline (as in diffusers), so two overlapping calls would
@@ -252,7 +156,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
     this.components.running = true
     try {
-      return await this.generateUnguarded(o, family, image)
+      return await this.generateUnguarded(o, family, asked, image)
     } finally {
       this.components.running = false
     }
@@ -261,10 +165,24 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
   private async generateUnguarded<O extends OutputType>(
     o: CallOptions<O>,
     family: FamilyHooks,
+    asked: CallOptions<O>,
     image: ImageRunHooks | undefined
   ): Promise<PipelineOutput<O>> {
     const started = performance.now()
-    const { callback, tensorInputs } = resolveStepEndCallback(
+    const snap = o.resumeFrom ?? null
+    if (snap !== null && image !== undefined) {
+      // The picture's latents, noise and mask live outside the run state a snapshot keeps.
+      throw new RunSnapshotError(
+        'resumeFrom: image-to-image and inpainting runs cannot be continued; start a new run from the picture'
+      )
+    }
+    // A continued run keeps the scale its guidance has now (a live change included) unless the
+    // call asks for another than the run was started with.
+    const askedScale =
+      snap !== null && asked.guidanceScale !== snap.params.guidanceScale
+        ? asked.guidanceScale
+        : undefined
+    const { callback, loopStart, tensorInputs } = resolveStepEndCallback(
       o.callbackOnStepEnd,
       o.callbackOnStepEndTensorInputs,
       this.callbackTensorInputs
@@ -272,15 +190,20 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     const d = this.defaults
     // An image run takes its size from the picture (img2img) or the options (inpainting), after
     // checking and preprocessing them; nothing has run yet either way.
-    const size =
+    const { height, width } =
       image === undefined
         ? { height: o.height ?? d.height, width: o.width ?? d.width }
         : image.prepareInputs({ defaults: d, vaeScaleFactor: this.vaeScaleFactor })
-    const { height, width } = size
-    family.checkInputs({ height, width, tensorInputs })
+    // A continued run of prompt embeddings keeps the snapshot's conditioning: it has no prompt.
+    const promptsFromSnapshot =
+      snap !== null && (o.prompt ?? null) === null && (o.promptEmbeds ?? null) === null
+    family.checkInputs({ height, width, tensorInputs, promptsFromSnapshot })
     const resolved = {
       numInferenceSteps: o.numInferenceSteps ?? d.numInferenceSteps,
-      guidanceScale: o.guidanceScale ?? d.guidanceScale,
+      guidanceScale:
+        snap === null
+          ? (o.guidanceScale ?? d.guidanceScale)
+          : (askedScale ?? currentGuidanceScale(snap)),
       guidanceRescale: o.guidanceRescale ?? d.guidanceRescale,
       numImagesPerPrompt: o.numImagesPerPrompt ?? 1,
       height,
@@ -288,8 +211,14 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     }
     checkCallOptions(o, resolved)
     const outputType: OutputType = o.outputType ?? 'image'
-    const batchSize = promptBatchSize(o.prompt, o.promptEmbeds)
-    const B = batchSize * resolved.numImagesPerPrompt
+    const B = promptsFromSnapshot
+      ? (snap as RunSnapshot).batchSize
+      : promptBatchSize(o.prompt, o.promptEmbeds) * resolved.numImagesPerPrompt
+    if (snap !== null && B !== snap.batchSize) {
+      throw new RunSnapshotError(
+        `resumeFrom: the snapshot's run makes ${snap.batchSize} image(s) at once, the new prompts ${B}; a branch keeps the number of images`
+      )
+    }
     checkGenerators(o.generator, B)
     // Before any allocation: a size whose activations cannot fit is refused, not attempted.
     const shape = {
@@ -305,6 +234,8 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     )
     if (tooLarge !== null) throw new Error(tooLarge)
 
+    const identity = await this.modelIdentity()
+    if (snap !== null) checkSnapshotModel(snap, identity)
     this.resetRunState(resolved.guidanceScale, resolved.guidanceRescale, o.clipSkip ?? null)
     if (image !== undefined && !this.folder.hasVaeEncoder && needsEncoder(o, image)) {
       throw new Error(
@@ -318,71 +249,109 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
     )
     const unetChannels = this.components.unetChannels(models)
     checkUnetChannels(unetChannels, image)
+    // An inpainting UNet's extra channels (mask, masked-image latents) are not latents.
     const channels = image === undefined ? unetChannels : 4
     const f = this.vaeScaleFactor
     const latentShape = [B, channels, Math.floor(height / f), Math.floor(width / f)]
-    if (o.latents !== undefined && o.latents !== null && !sameDims(o.latents.dims, latentShape)) {
+    const given = snap === null ? o.latents : tensorOf(snap.tensors.latents as never, true)
+    if (given !== undefined && given !== null && !sameDims(given.dims, latentShape)) {
       throw new Error(
-        `Unexpected latents shape, got ${formatDims(o.latents.dims)}, expected ${formatDims(latentShape)}`
+        `Unexpected latents shape, got ${formatDims(given.dims)}, expected ${formatDims(latentShape)}`
       )
     }
 
     o.onPhase?.('encoding')
-    const encoded = await family.encode(models, {
-      numImagesPerPrompt: resolved.numImagesPerPrompt,
-      doClassifierFreeGuidance: this.doClassifierFreeGuidance,
-      height,
-      width
-    })
-    this.scheduler.setTimesteps(resolved.numInferenceSteps)
-    let timesteps: readonly number[] = [...this.scheduler.timesteps]
-    let numInferenceSteps = resolved.numInferenceSteps
-    let startStep = 0
-    if (image !== undefined) {
-      const start = image.startTimesteps(this.scheduler, numInferenceSteps)
-      ;({ timesteps, numInferenceSteps } = start)
-      startStep = start.startIndex
-      if (timesteps.length === 0) {
-        throw new Error(
-          `strength ${String(image.strength)} with ${resolved.numInferenceSteps} steps runs no denoising step (int(${resolved.numInferenceSteps} · ${String(image.strength)}) = 0); raise the strength or the number of steps`
-        )
-      }
-    }
-    if (family.adjustTimesteps !== undefined) {
-      ;({ timesteps, numInferenceSteps } = family.adjustTimesteps(timesteps, numInferenceSteps))
-    }
+    const encode =
+      snap === null ||
+      promptsChanged(o, snap) ||
+      (!snap.guidance.cfg && snap.guidance.keptAside === null && this.doClassifierFreeGuidance)
+    const encoded = encode
+      ? await family.encode(models, {
+          numImagesPerPrompt: resolved.numImagesPerPrompt,
+          doClassifierFreeGuidance: this.doClassifierFreeGuidance,
+          height,
+          width
+        })
+      : { tensors: conditioningOf(snap), warnings: [] }
     const tensors = encoded.tensors
+    let timesteps: readonly number[]
+    let numInferenceSteps: number
+    let generator: Generator
+    let startStep = 0
     let prepared: PreparedImageRun | null = null
-    if (image === undefined) {
-      tensors.latents = prepareLatents(
-        latentShape,
-        o.generator,
-        o.latents,
-        this.scheduler.initNoiseSigma
-      )
+    if (snap === null) {
+      this.scheduler.setTimesteps(resolved.numInferenceSteps)
+      timesteps = [...this.scheduler.timesteps]
+      numInferenceSteps = resolved.numInferenceSteps
+      if (image !== undefined) {
+        const start = image.startTimesteps(this.scheduler, numInferenceSteps)
+        ;({ timesteps, numInferenceSteps } = start)
+        startStep = start.startIndex
+        if (timesteps.length === 0) {
+          throw new Error(
+            `strength ${String(image.strength)} with ${resolved.numInferenceSteps} steps runs no denoising step (int(${resolved.numInferenceSteps} · ${String(image.strength)}) = 0); raise the strength or the number of steps`
+          )
+        }
+      }
+      if (family.adjustTimesteps !== undefined) {
+        ;({ timesteps, numInferenceSteps } = family.adjustTimesteps(timesteps, numInferenceSteps))
+      }
+      if (image === undefined) {
+        tensors.latents = prepareLatents(
+          latentShape,
+          o.generator,
+          o.latents,
+          this.scheduler.initNoiseSigma
+        )
+      } else {
+        prepared = await image.prepareLatents({
+          folder: this.folder,
+          models,
+          scheduler: this.scheduler,
+          timesteps,
+          batchSize: B,
+          doClassifierFreeGuidance: this.doClassifierFreeGuidance,
+          generator: o.generator,
+          latents: o.latents ?? null,
+          latentSize: [latentShape[2] as number, latentShape[3] as number],
+          unetChannels
+        })
+        Object.assign(tensors, prepared.tensors)
+        tensors.latents = prepared.latents
+      }
+      generator = Array.isArray(o.generator)
+        ? (o.generator[0] as Generator)
+        : (o.generator ?? getDefaultGenerator())
     } else {
-      o.onPhase?.('encoding')
-      prepared = await image.prepareLatents({
-        folder: this.folder,
-        models,
-        scheduler: this.scheduler,
-        timesteps,
-        batchSize: B,
-        doClassifierFreeGuidance: this.doClassifierFreeGuidance,
-        generator: o.generator,
-        latents: o.latents ?? null,
-        latentSize: [latentShape[2] as number, latentShape[3] as number],
-        unetChannels
-      })
-      Object.assign(tensors, prepared.tensors)
-      tensors.latents = prepared.latents
+      this.scheduler = restoredScheduler(snap)
+      timesteps = snap.timesteps
+      numInferenceSteps = snap.numInferenceSteps
+      tensors.latents = given as Tensor
+      generator = generatorOf(snap)
+      restoreSnapshotGuidance(this, snap, tensors, encode, askedScale)
     }
     const condDim = this.timeCondProjDim
     const timestepCond =
-      condDim === null ? null : guidanceScaleEmbedding(this._guidanceScale, condDim, B)
+      condDim === null ? null : guidanceScaleEmbedding(resolved.guidanceScale, condDim, B)
     this._numTimesteps = timesteps.length
     // Image runs set the begin index in getTimesteps; only text-to-image starts at 0 here.
-    if (image === undefined) family.beforeLoop?.()
+    if (snap === null && image === undefined) family.beforeLoop?.()
+    const params = snapshotParams(o, { ...resolved, eta: o.eta ?? 0 })
+    const capture = (step: number): RunSnapshot =>
+      captureRunSnapshot(
+        {
+          identity,
+          params,
+          timesteps,
+          numInferenceSteps,
+          batchSize: B,
+          scheduler: this.scheduler,
+          generator,
+          pipeline: this,
+          tensors
+        },
+        step
+      )
 
     o.onPhase?.('denoising')
     const loop = await runDenoisingLoop({
@@ -395,10 +364,13 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       writeBack: this.callbackTensorInputs,
       tensorInputs,
       callback,
+      loopStart,
+      startIndex: snap === null ? 0 : snap.step + 1,
+      capture,
       unet: models.unet,
       unetConditioning: family.unetConditioning,
       timestepCond,
-      generator: Array.isArray(o.generator) ? o.generator[0] : (o.generator ?? undefined),
+      generator,
       // diffusers' pipelines default eta to 0.0 and pass it to every step that takes one.
       eta: o.eta ?? 0,
       onStepEnd: o.onStepEnd,
@@ -406,6 +378,7 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       afterStep: prepared?.afterStep ?? null
     })
     this.setCurrentStep(null)
+    const snapshot = loop.stepsRun > 0 && image === undefined ? capture(loop.stepsRun - 1) : null
 
     const warnings = [
       ...this.standingWarnings(),
@@ -443,6 +416,8 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       startStep,
       strength: image?.strength ?? null,
       stepsRun: loop.stepsRun,
+      resumedFromStep: snap === null ? null : snap.step,
+      snapshot,
       interrupted: this._interrupt,
       guidanceScale: resolved.guidanceScale,
       provider: providers.unet ?? models.unet.model.provider,
@@ -453,37 +428,6 @@ export abstract class DiffusionPipeline implements PipelineRunState, LoopHost {
       unetMs: loop.unetMs,
       warnings
     }
-  }
-
-  /**
-   * Warnings known before a call ends: the folder's load-time ones and the provider fallbacks
-   * of the sessions created so far (all of a call's graphs once its loading phase is over), so
-   * a host can show a CPU fallback while the run is still going. Results carry them too.
-   */
-  get loadTimeWarnings(): string[] {
-    return this.standingWarnings()
-  }
-
-  /** Warnings every result carries: load-time ones and provider fallbacks. */
-  protected standingWarnings(): string[] {
-    return this.components.standingWarnings()
-  }
-
-  /**
-   * What the graph passes did to each graph loaded so far ("attention fused (16 of 16)", or why
-   * not): see models/graph-passes.ts. Graphs load on first use, so this fills during the first
-   * call (or at once with `preload`).
-   */
-  get graphPasses(): GraphPassReport[] {
-    return this.sessions.graphPasses
-  }
-
-  /**
-   * The provider each graph with a live session runs on; empty after `release()` until the next
-   * call creates sessions again (graphs are loaded when a call first needs them).
-   */
-  usedProviders(): ReturnType<ComponentSessions['usedProviders']> {
-    return this.sessions.usedProviders()
   }
 }
 

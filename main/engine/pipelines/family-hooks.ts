@@ -5,7 +5,13 @@ import type { LoadedModels } from './loaded-models'
 /** The family-specific parts of a call, supplied by the SD and SDXL pipelines. */
 export interface FamilyHooks {
   /** diffusers' `check_inputs` for this family (size, callback tensor names, prompts, embeddings). */
-  checkInputs(args: { height: number; width: number; tensorInputs: readonly string[] }): void
+  checkInputs(args: {
+    height: number
+    width: number
+    tensorInputs: readonly string[]
+    /** A continued run keeps its snapshot's conditioning: no prompt is needed. */
+    promptsFromSnapshot: boolean
+  }): void
   /** Encodes the prompts into the loop's named conditioning tensors (CFG-doubled when on). */
   encode(
     models: LoadedModels,

@@ -4,6 +4,8 @@ import { ModelLoadError } from '../models/model-load-error'
 import { latentRgbFactorsForFamily } from '../previews/latent-rgb-factors'
 import { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
+import { modelIdentity } from '../snapshots/model-identity'
+import type { ModelIdentity } from '../snapshots/run-snapshot'
 import { ModelLoader, type LoadedModels } from './loaded-models'
 import type { FromPretrainedOptions } from './pipeline-types'
 import { schedulerFromConfig } from './scheduler-factory'
@@ -28,6 +30,7 @@ export class PipelineComponents {
   /** True while a call of any pipeline on these components runs. */
   running = false
   private models: LoadedModels | null = null
+  private identity: Promise<ModelIdentity> | null = null
 
   constructor(folder: ModelFolder, options: FromPretrainedOptions) {
     this.folder = folder
@@ -47,6 +50,12 @@ export class PipelineComponents {
     )
     this.initialScheduler = scheduler
     this.loadWarnings = [...folder.warnings, ...(warning === null ? [] : [warning])]
+  }
+
+  /** The model's identity, which run snapshots carry and check (computed once). */
+  modelIdentity(): Promise<ModelIdentity> {
+    this.identity ??= modelIdentity(this.folder)
+    return this.identity
   }
 
   /** The graphs loaded so far (null before the first call or after `release`). */

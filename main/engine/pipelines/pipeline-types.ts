@@ -7,6 +7,7 @@ import type { ExecutionProviderName, SessionSettings } from '../models/execution
 import type { OnnxComponent } from '../models/model-folder'
 import type { RgbaImage } from '../previews/latents-to-rgb'
 import type { Generator } from '../random/generator'
+import type { RunSnapshot } from '../snapshots/run-snapshot'
 
 /** `'image'`: RGBA pictures; `'latent'`: the final latents as a Tensor (diffusers' `"latent"`). */
 export type OutputType = 'image' | 'latent'
@@ -37,10 +38,7 @@ export interface FromPretrainedOptions extends SessionSettings {
  * What one denoising step did (no tensors): the record kept in the result. `unetBatch` can exceed
  * 2B for a UNet exported with a fixed batch.
  */
-export interface StepRecord extends StepMetrics {
-  /** The guidance scale read at the start of this step. */
-  guidanceScale: number
-}
+export type StepRecord = StepMetrics
 
 /**
  * The per-step observation hook's argument: the step's record plus the tensors an app needs
@@ -55,6 +53,12 @@ export interface StepEndInfo extends StepRecord {
    * extra timestep and second-order warm-up steps do not advance it, as in diffusers.
    */
   progress: { value: number; total: number }
+  /**
+   * The run's state now (after this step's callbacks), for continuing or branching from this
+   * step later: `pipe.call({ resumeFrom: info.snapshot() })`. Taken when called; cheap (the
+   * latents and the scheduler's arrays are copied, the conditioning is shared).
+   */
+  snapshot(): RunSnapshot
 }
 
 /** A callback in any of diffusers' three forms. */
@@ -98,6 +102,17 @@ export interface CallOptions<O extends OutputType = OutputType> {
   onStepEnd?: (info: StepEndInfo) => void | Promise<void>
   /** Called when the call enters a phase. */
   onPhase?: (phase: PipelinePhase) => void
+  /**
+   * Continue a run from a snapshot (`info.snapshot()`, `output.snapshot`, or a file read with
+   * `parseRunSnapshot`): the remaining steps run through the same loop from the saved latents,
+   * scheduler, random and guidance state, so a run stopped after step k and continued gives the
+   * uninterrupted run's latents bit for bit. Options left out take the snapshot's values; a
+   * branch may change the prompts, the guidance scale (a scale other than the one the run
+   * started with replaces the one its guidance has now) and the callbacks (e.g. another cutoff
+   * or guidance interval). The size, steps and model stay: asking to change them is an error, and
+   * the scheduler is the snapshot's (`pipe.scheduler` becomes its class and config, restored).
+   */
+  resumeFrom?: RunSnapshot | null
 }
 
 /** SDXL-only call options. */
@@ -139,8 +154,15 @@ export interface PipelineOutput<O extends OutputType = 'image'> {
   startStep: number
   /** The strength of an image run (null for text-to-image and SDXL's `denoisingStart`). */
   strength: number | null
-  /** Steps that ran (fewer than T when interrupted). */
+  /**
+   * Steps of the run done when the call ended, counting a continued run's earlier steps (fewer
+   * than T when interrupted).
+   */
   stepsRun: number
+  /** The step a continued run resumed after (its snapshot's step), or null. */
+  resumedFromStep: number | null
+  /** The run's state after its last step, to continue it later; null when no step ran. */
+  snapshot: RunSnapshot | null
   /** The interrupt flag was set during the run. */
   interrupted: boolean
   /** The guidance scale the call was asked for. */

@@ -15,7 +15,11 @@ export function resolveStepEndCallback(
   callback: StepEndCallback | null | undefined,
   tensorInputs: readonly string[] | undefined,
   pipelineTensorInputs: readonly string[] = []
-): { callback: ResolvedCallback | null; tensorInputs: readonly string[] } {
+): {
+  callback: ResolvedCallback | null
+  loopStart: ResolvedCallback | null
+  tensorInputs: readonly string[]
+} {
   if (
     tensorInputs !== undefined &&
     (!Array.isArray(tensorInputs) || tensorInputs.some((n) => typeof n !== 'string'))
@@ -23,7 +27,9 @@ export function resolveStepEndCallback(
     throw new TypeError('callbackOnStepEndTensorInputs must be a list of tensor names')
   }
   const names = tensorInputs ?? ['latents']
-  if (callback === null || callback === undefined) return { callback: null, tensorInputs: names }
+  if (callback === null || callback === undefined) {
+    return { callback: null, loopStart: null, tensorInputs: names }
+  }
   // Checked before `typeof … === 'function'`-style duck typing: class instances are not callable.
   if (callback instanceof PipelineCallback || callback instanceof MultiPipelineCallbacks) {
     // Optional names join only where this pipeline has them, so check_inputs never sees one
@@ -31,11 +37,16 @@ export function resolveStepEndCallback(
     const optional = callback.optionalTensorInputs.filter((n) => pipelineTensorInputs.includes(n))
     return {
       callback: async (p, i, t, kw: CallbackKwargs) => callback.call(p, i, t, kw),
+      loopStart: async (p, i, _t, kw: CallbackKwargs) => callback.onLoopStart(p, i, kw),
       tensorInputs: [...callback.tensorInputs, ...optional]
     }
   }
   if (typeof callback === 'function') {
-    return { callback: async (p, i, t, kw) => callback(p, i, t, kw), tensorInputs: names }
+    return {
+      callback: async (p, i, t, kw) => callback(p, i, t, kw),
+      loopStart: null,
+      tensorInputs: names
+    }
   }
   throw new TypeError(
     'callbackOnStepEnd must be a function, a PipelineCallback or a MultiPipelineCallbacks'

@@ -29,7 +29,7 @@ export function sdFamilyHooks(
   const promptEmbeds = tensorOption(options.promptEmbeds, 'promptEmbeds')
   const negativePromptEmbeds = tensorOption(options.negativePromptEmbeds, 'negativePromptEmbeds')
   const hooks: FamilyHooks = {
-    checkInputs: ({ height, width, tensorInputs }) => {
+    checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot }) => {
       checkInputs({
         height,
         width,
@@ -39,7 +39,8 @@ export function sdFamilyHooks(
         negativePromptEmbeds,
         callbackOnStepEndTensorInputs: tensorInputs,
         allowedTensorInputs,
-        sdxl: false
+        sdxl: false,
+        promptsFromSnapshot
       })
       if (options.clipSkip !== undefined && options.clipSkip !== null) {
         // diffusers applies the encoder's final LayerNorm to an earlier hidden state; ONNX

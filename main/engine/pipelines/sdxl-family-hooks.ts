@@ -60,7 +60,7 @@ export function sdxlFamilyHooks(
     'negativePooledPromptEmbeds'
   )
   const hooks: FamilyHooks = {
-    checkInputs: ({ height, width, tensorInputs }) =>
+    checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot }) =>
       checkInputs({
         height,
         width,
@@ -74,7 +74,8 @@ export function sdxlFamilyHooks(
         negativePooledPromptEmbeds,
         callbackOnStepEndTensorInputs: tensorInputs,
         allowedTensorInputs,
-        sdxl: true
+        sdxl: true,
+        promptsFromSnapshot
       }),
     encode: async (models, args) => {
       const cfg = args.doClassifierFreeGuidance

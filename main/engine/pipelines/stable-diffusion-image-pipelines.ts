@@ -68,7 +68,7 @@ export class StableDiffusionImg2ImgPipeline extends DiffusionPipeline {
       height: options.height,
       width: options.width
     })
-    return this.generate(options, sdFamilyHooks(options, SD_TENSOR_INPUTS), image)
+    return this.generate(options, sdFamilyHooks(options, SD_TENSOR_INPUTS), options, image)
   }
 }
 
@@ -131,7 +131,7 @@ export class StableDiffusionInpaintPipeline extends DiffusionPipeline {
       height: options.height,
       width: options.width
     })
-    return this.generate(options, sdFamilyHooks(options, SD_INPAINT_TENSOR_INPUTS), image)
+    return this.generate(options, sdFamilyHooks(options, SD_INPAINT_TENSOR_INPUTS), options, image)
   }
 }
 

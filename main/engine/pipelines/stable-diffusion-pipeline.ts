@@ -62,7 +62,8 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
   }
 
   /** Generates images (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(options: CallOptions<O>): Promise<PipelineOutput<O>> {
-    return this.generate(options, sdFamilyHooks(options, SD_TENSOR_INPUTS))
+  async call<O extends OutputType = 'image'>(asked: CallOptions<O>): Promise<PipelineOutput<O>> {
+    const options = this.callOptions(asked)
+    return this.generate(options, sdFamilyHooks(options, SD_TENSOR_INPUTS), asked)
   }
 }

@@ -89,7 +89,7 @@ export class StableDiffusionXLImg2ImgPipeline extends DiffusionPipeline {
       denoisingStart: options.denoisingStart
     })
     const hooks = sdxlFamilyHooks(this, options, SDXL_TENSOR_INPUTS, imageConditioning(this.folder))
-    return this.generate(options, hooks, image)
+    return this.generate(options, hooks, options, image)
   }
 }
 
@@ -158,6 +158,6 @@ export class StableDiffusionXLInpaintPipeline extends DiffusionPipeline {
       SDXL_INPAINT_TENSOR_INPUTS,
       imageConditioning(this.folder)
     )
-    return this.generate(options, hooks, image)
+    return this.generate(options, hooks, options, image)
   }
 }

@@ -59,7 +59,10 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
   }
 
   /** Generates images (diffusers' `__call__`). */
-  call<O extends OutputType = 'image'>(options: SDXLCallOptions<O>): Promise<PipelineOutput<O>> {
-    return this.generate(options, sdxlFamilyHooks(this, options, SDXL_TENSOR_INPUTS, null))
+  async call<O extends OutputType = 'image'>(
+    asked: SDXLCallOptions<O>
+  ): Promise<PipelineOutput<O>> {
+    const options = this.callOptions(asked)
+    return this.generate(options, sdxlFamilyHooks(this, options, SDXL_TENSOR_INPUTS, null), asked)
   }
 }

@@ -22,6 +22,7 @@ import { UniPCMultistepScheduler } from './unipc-multistep-scheduler'
 
 export { Scheduler } from './scheduler'
 export type { SchedulerStepOptions, SchedulerStepOutput } from './scheduler'
+export type { SchedulerState, SchedulerStateValue } from './scheduler-state'
 export type { SchedulerConfig, SchedulerConfigInput, TimestepSpacing } from './config'
 export { DDIMScheduler } from './ddim-scheduler'
 export type { DDIMSchedulerConfig } from './ddim-scheduler'

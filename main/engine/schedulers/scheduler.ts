@@ -4,6 +4,12 @@ import type { Generator } from '../random/generator'
 import type { AddNoiseTimesteps } from './add-noise'
 import { ownConfig, resolveConfig } from './config'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
+import {
+  canonicalJson,
+  CONSTANT_SCHEDULER_FIELDS,
+  copyStateValue,
+  type SchedulerState
+} from './scheduler-state'
 
 /**
  * Options of {@link Scheduler.step}. `generator` feeds the schedulers that add noise (Euler
@@ -149,6 +155,53 @@ export abstract class Scheduler<C extends SchedulerConfig = SchedulerConfig> {
    * level by position (begin index before the first step, step index after it), as diffusers does.
    */
   abstract addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor
+
+  /**
+   * Its complete mutable state (timesteps, sigmas, the step counter and every multistep history),
+   * deep-copied: {@link restoreState} on a scheduler of the same class and config puts it back
+   * exactly, so a run continued from it steps bit for bit as the uninterrupted run would.
+   */
+  captureState(): SchedulerState {
+    const fields: SchedulerState['fields'] = {}
+    for (const [name, value] of Object.entries(this)) {
+      if (CONSTANT_SCHEDULER_FIELDS.has(name)) continue
+      fields[name] = copyStateValue(value, `${this.className}.${name}`)
+    }
+    return { className: this.className, config: { ...this.config }, fields }
+  }
+
+  /**
+   * Puts back a state taken with {@link captureState} (copied, so one state can be restored
+   * again and again). Throws, changing nothing, for another class, another config or a state
+   * whose fields are not this scheduler's.
+   */
+  restoreState(state: SchedulerState): void {
+    if (state.className !== this.className) {
+      throw new Error(`the saved scheduler state is of ${state.className}, not ${this.className}`)
+    }
+    if (canonicalJson(state.config) !== canonicalJson(this.config)) {
+      throw new Error(
+        `the saved ${this.className} state was taken with another config (e.g. other sigmas or solver settings)`
+      )
+    }
+    const own = Object.keys(this).filter((k) => !CONSTANT_SCHEDULER_FIELDS.has(k))
+    const saved = Object.keys(state.fields)
+    const missing = own.filter((k) => !saved.includes(k))
+    const unknown = saved.filter((k) => !own.includes(k))
+    if (missing.length > 0 || unknown.length > 0) {
+      throw new Error(
+        `the saved ${this.className} state does not match this version's scheduler (${[
+          missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+          unknown.length > 0 ? `unknown ${unknown.join(', ')}` : ''
+        ]
+          .filter((x) => x !== '')
+          .join('; ')})`
+      )
+    }
+    const copies = own.map((k) => [k, copyStateValue(state.fields[k], k)] as const)
+    const target = this as unknown as Record<string, unknown>
+    for (const [k, v] of copies) target[k] = v
+  }
 
   /** Throws unless `n` is a step count this scheduler can run. */
   protected checkNumInferenceSteps(n: number): void {

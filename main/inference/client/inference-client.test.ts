@@ -26,6 +26,7 @@ function request(overrides: Partial<GenerationRequest> = {}): GenerationRequest 
     scheduler: 'EulerDiscreteScheduler',
     useKarrasSigmas: false,
     cfgCutoff: null,
+    cfgInterval: null,
     stopAtStep: null,
     previewEvery: 1,
     numImagesPerPrompt: 1,
@@ -131,7 +132,9 @@ describe('InferenceClient with the real inference process', () => {
     )
     off()
     offStep()
-    const moved = reports[0]
+    // The first report is guidance starting at step 0 (the start locks); then the move's answer.
+    expect(reports[0]).toMatchObject({ startLocked: true, guidanceStartStep: 0, locked: false })
+    const moved = reports.find((r) => r.cutoffStep === 8)
     expect(moved).toMatchObject({ cutoff: { stepIndex: 8 }, cutoffStep: 8, locked: false })
     expect(moved?.refused).toBeUndefined()
     const locked = reports.find((r) => r.locked && r.refused === undefined)
@@ -181,7 +184,15 @@ describe('InferenceClient with the real inference process', () => {
     await running
     off()
     expect(reports[0]?.refused).toMatch(/^invalid CFG cutoff: must be a finite number from 0 to 1/)
-    expect(reports[1]).toEqual({ cutoff: { stepIndex: 1 }, cutoffStep: null, locked: false })
+    expect(reports[1]).toEqual({
+      cutoff: { stepIndex: 1 },
+      cutoffStep: null,
+      locked: false,
+      cfgInterval: null,
+      guidanceStartStep: null,
+      startLocked: false,
+      guidanceScale: null
+    })
     expect(stepsOf(events).map((s) => s.unetBatch)).toEqual([2, 2, 1, 1, 1])
   })
 

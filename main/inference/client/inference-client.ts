@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CfgCutoff } from '../../../shared/params'
+import type { CfgCutoff, CfgInterval } from '../../../shared/params'
+import type { RunSnapshot } from '../../engine'
 import type {
   GenerationRequest,
   GenerationResult,
@@ -98,6 +99,10 @@ export class InferenceClient {
     number,
     (status: InferenceProcessStatus | null) => void
   >()
+  private readonly snapshotRequests = new Map<
+    number,
+    (snapshot: RunSnapshot | null, reason?: string) => void
+  >()
   private nextStatusRequest = 1
 
   constructor(options: InferenceClientOptions = {}) {
@@ -162,6 +167,50 @@ export class InferenceClient {
     if (this.job?.jobId !== jobId) return false
     this.post({ type: 'set-cfg-cutoff', jobId, cutoff })
     return true
+  }
+
+  /** Asks the running job to change its guidance interval; answered with a `cutoff` event. */
+  setCfgInterval(jobId: string, interval: CfgInterval | null): boolean {
+    if (this.job?.jobId !== jobId) return false
+    this.post({ type: 'set-cfg-interval', jobId, interval })
+    return true
+  }
+
+  /** Asks the running job to use another guidance scale from its next step; answered with a `cutoff` event. */
+  setGuidanceScale(jobId: string, guidanceScale: number): boolean {
+    if (this.job?.jobId !== jobId) return false
+    this.post({ type: 'set-guidance-scale', jobId, guidanceScale })
+    return true
+  }
+
+  /**
+   * The run state at the end of step `step` of the running or last finished job, which the
+   * inference process keeps in memory to branch from. Rejects, saying why, when it holds none
+   * (no process, another job ran since, the step did not run).
+   */
+  snapshot(jobId: string, step: number, timeoutMs = 30_000): Promise<RunSnapshot> {
+    if (this.child === null) {
+      return Promise.reject(
+        new Error(
+          `the steps of job ${jobId} are no longer in memory (the inference process restarted)`
+        )
+      )
+    }
+    const requestId = this.nextStatusRequest++
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => answer(null, 'the inference process did not answer in time'),
+        timeoutMs
+      )
+      const answer = (snapshot: RunSnapshot | null, reason?: string): void => {
+        clearTimeout(timer)
+        this.snapshotRequests.delete(requestId)
+        if (snapshot !== null) resolve(snapshot)
+        else reject(new Error(reason ?? `job ${jobId} has no step ${step} in memory`))
+      }
+      this.snapshotRequests.set(requestId, answer)
+      this.post({ type: 'get-snapshot', requestId, jobId, step })
+    })
   }
 
   /** Drops the inference process's loaded sessions (after the running job, if any). */
@@ -287,6 +336,10 @@ export class InferenceClient {
       this.statusRequests.get(message.requestId)?.(message.status)
       return
     }
+    if (message.type === 'snapshot') {
+      this.snapshotRequests.get(message.requestId)?.(message.snapshot, message.reason)
+      return
+    }
     const job = this.job
     const settles = job !== null && message.jobId === job.jobId
     if (settles && (message.type === 'done' || message.type === 'failed')) {
@@ -305,6 +358,9 @@ export class InferenceClient {
     this.child = null
     this.exited = null
     for (const answer of [...this.statusRequests.values()]) answer(null)
+    for (const answer of [...this.snapshotRequests.values()]) {
+      answer(null, 'the inference process stopped, and the steps it kept in memory with it')
+    }
     const job = this.job
     if (job === null) return
     this.job = null

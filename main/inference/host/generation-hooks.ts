@@ -1,4 +1,5 @@
-import type { CfgCutoff } from '../../../shared/params'
+import type { CfgCutoff, CfgInterval } from '../../../shared/params'
+import type { RunSnapshot } from '../../engine'
 import type { CutoffReport, GenerationResult, InferencePhase, InferenceStep } from '../protocol'
 
 /**
@@ -10,7 +11,7 @@ export interface GenerationHooks {
   phase(phase: InferencePhase): void
   /** One finished step; `step.preview.rgba` is a fresh buffer the hook may transfer. */
   step(step: InferenceStep): void
-  /** The live CFG cutoff changed state (set, refused, locked). */
+  /** The live guidance changed state (set, refused, started, ended). */
   cutoff(report: CutoffReport): void
   warning(message: string): void
 }
@@ -21,6 +22,17 @@ export interface GenerationRun {
   stop(): void
   /** Changes the live cutoff if its step has not been reached; the report says what happened. */
   setCfgCutoff(cutoff: CfgCutoff | null): CutoffReport
+  /** Changes the live guidance interval where its bounds have not been reached. */
+  setCfgInterval(interval: CfgInterval | null): CutoffReport
+  /** Sets the guidance scale from the next step on. */
+  setGuidanceScale(guidanceScale: number): CutoffReport
+  /**
+   * The run's state at the end of step `step` (kept in memory for every step that ran, to branch
+   * from), or null for a step that did not run. Plain data: it can be posted as it is.
+   */
+  snapshot(step: number): RunSnapshot | null
+  /** The state after the last step that ran (what "stop now" continues from), or null. */
+  lastSnapshot(): RunSnapshot | null
   /** Settles when the image is decoded (or the run failed, with the engine's message). */
   readonly result: Promise<GenerationResult>
 }

@@ -1,15 +1,18 @@
 import { performance } from 'node:perf_hooks'
-import type { CfgCutoff } from '../../../shared/params'
-import { CfgCutoffSchema } from '../../../shared/params'
-import type { PipelineOutput, PreviewFrame, RgbaImage } from '../../engine'
+import { CfgCutoffSchema, CfgIntervalSchema } from '../../../shared/params'
+import type { CfgCutoff, CfgInterval } from '../../../shared/params'
+import type { PipelineOutput, PreviewFrame, RgbaImage, RunSnapshot } from '../../engine'
 import {
+  checkSnapshotModel,
+  checkSnapshotScheduler,
   Generator,
-  LiveCfgCutoffCallback,
+  LiveGuidanceCallback,
   MultiPipelineCallbacks,
   PreviewCallback,
   StopCallback
 } from '../../engine'
 import { imagePipelineFor, imageRunNotices, rgbaOf } from './image-inputs'
+import type { LiveGuidanceReport } from '../../engine'
 import { checkStepIndices, planSchedule } from '../../jobs/run-plan'
 import type { SchedulePlan } from '../../jobs/run-plan'
 import type {
@@ -26,8 +29,10 @@ import type { CachedPipeline, PipelineCache } from './pipeline-cache'
 
 /**
  * One generation from a {@link GenerationRequest}: load (or reuse) the pipeline, set the
- * scheduler, seed the generator, attach Stepwise's callbacks (live CFG cutoff, stop, previews),
- * run, and report every step. Used by the inference process and, in-process, by the CLI.
+ * scheduler, seed the generator (or take a snapshot's state to continue a run), attach
+ * Stepwise's callbacks (live guidance, stop, previews), run, and report every step. Every
+ * step's snapshot is kept in memory for branching. Used by the inference process and,
+ * in-process, by the CLI.
  */
 
 /** Copies pixels into an ArrayBuffer of exactly their size, so it can be transferred alone. */
@@ -40,9 +45,10 @@ export function toFrame(image: RgbaImage): RgbaFrame {
 
 /**
  * Plans the run on the loaded pipeline (main/jobs/run-plan.ts, as main's queue planned it
- * before queueing) and sets its scheduler. Refuses a cutoff or stop index the run would never
- * reach before anything runs: main's queue checked the same, this covers the CLI and direct
- * clients of the inference process.
+ * before queueing) and sets its scheduler. Refuses a cutoff, interval, stop or resume index the
+ * run would never reach, and a continued run whose scheduler is not its snapshot's, before
+ * anything runs: main's queue checked the same, this covers the CLI and direct clients of the
+ * inference process.
  */
 function applyPlan(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
   const numInferenceSteps = request.numInferenceSteps ?? cached.pipe.defaults.numInferenceSteps
@@ -52,14 +58,32 @@ function applyPlan(cached: CachedPipeline, request: GenerationRequest): Schedule
       : (request.strength ?? 0.75)
   const settings = { ...request, numInferenceSteps, strength }
   const plan = planSchedule(cached.modelScheduler, settings)
-  checkStepIndices(settings, plan.numTimesteps, plan.schedulerName)
+  const resume = request.resumeFrom ?? null
+  checkStepIndices(
+    { ...settings, resumeFrom: resume === null ? null : { step: resume.step } },
+    plan.numTimesteps,
+    plan.schedulerName
+  )
+  if (resume !== null) checkSnapshotScheduler(resume, plan.scheduler)
   cached.pipe.scheduler = plan.scheduler
   return plan
 }
 
+/** The live guidance's report in the protocol's terms. */
+function protocolReport(report: LiveGuidanceReport): CutoffReport {
+  const { interval, startStep, ...rest } = report
+  return { ...rest, cfgInterval: interval, guidanceStartStep: startStep }
+}
+
+/** The parent's request as its snapshots keep it (empty for a snapshot made elsewhere). */
+function snapshotRequest(snapshot: RunSnapshot): Partial<GenerationRequest> {
+  const meta = snapshot.meta.request
+  return meta !== null && typeof meta === 'object' ? (meta as Partial<GenerationRequest>) : {}
+}
+
 /**
  * Starts a generation. The returned controls work from the moment it is called: a stop or a
- * cutoff change that arrives while the model is loading applies when the loop starts.
+ * guidance change that arrives while the model is loading applies when the loop starts.
  */
 export function startGeneration(
   request: GenerationRequest,
@@ -67,11 +91,16 @@ export function startGeneration(
   cache: PipelineCache
 ): GenerationRun {
   const stopCallback = new StopCallback({ stopAtStepIndex: request.stopAtStep })
-  let liveCutoff: LiveCfgCutoffCallback | null = null
-  let pendingCutoff: CfgCutoff | null = request.cfgCutoff
+  let live: LiveGuidanceCallback | null = null
+  const pending: { cutoff: CfgCutoff | null; interval: CfgInterval | null; scale: number | null } =
+    { cutoff: request.cfgCutoff, interval: request.cfgInterval, scale: null }
   let lastPhase: InferencePhase | null = null
-  let lastLocked = false
+  let lastLocks = ''
   const warnings: string[] = []
+  const snapshots: RunSnapshot[] = []
+  // What a snapshot keeps of the request: enough for a later run (the CLI's --resume) to know
+  // the parent's seed, prompt, model and settings. The snapshot itself is never nested.
+  const { resumeFrom: _parent, ...requestMeta } = request
 
   const phase = (p: InferencePhase): void => {
     if (p === lastPhase) return
@@ -85,18 +114,35 @@ export function startGeneration(
     warnings.push(message)
     hooks.warning(message)
   }
-  const cutoffReport = (): CutoffReport =>
-    liveCutoff !== null
-      ? liveCutoff.report()
-      : { cutoff: pendingCutoff, cutoffStep: null, locked: false }
+  const report = (): CutoffReport =>
+    live !== null
+      ? protocolReport(live.report())
+      : {
+          cutoff: pending.cutoff,
+          cutoffStep: null,
+          locked: false,
+          cfgInterval: pending.interval,
+          guidanceStartStep: null,
+          startLocked: false,
+          guidanceScale: pending.scale
+        }
 
   const run = async (): Promise<GenerationResult> => {
     if (!cache.has(request.modelDir, request.provider)) phase('loading')
     const cached = await cache.get(request.modelDir, request.provider)
     const { pipe } = cached
+    // Another model is the first thing to say about a snapshot, before its scheduler or size.
+    if (request.resumeFrom !== undefined) {
+      checkSnapshotModel(request.resumeFrom, await pipe.modelIdentity())
+    }
     const plan = applyPlan(cached, request)
     for (const message of plan.warnings) warn(message)
-    liveCutoff = new LiveCfgCutoffCallback({ family: pipe.family, cutoff: pendingCutoff })
+    live = new LiveGuidanceCallback({
+      family: pipe.family,
+      cutoff: pending.cutoff,
+      interval: pending.interval
+    })
+    if (pending.scale !== null) live.setGuidanceScale(pending.scale)
 
     const previews = new Map<number, RgbaFrame>()
     const preview = new PreviewCallback({
@@ -125,18 +171,27 @@ export function startGeneration(
       runner === null || imageOptions === null
         ? pipe.call<'image'>(options)
         : runner.call({ ...options, ...imageOptions, outputType: 'image' })
+    const resume = request.resumeFrom ?? null
+    const parent = resume === null ? null : snapshotRequest(resume)
     const output = await call({
       prompt: request.prompt,
       negativePrompt: request.negativePrompt,
       numInferenceSteps: request.numInferenceSteps,
-      guidanceScale: request.guidanceScale,
+      // A continued run keeps the guidance its parent had at the stop (a live change included)
+      // unless the request asks for another scale than the parent started with.
+      guidanceScale:
+        resume !== null && request.guidanceScale === parent?.guidanceScale
+          ? (resume.params.guidanceScale as number | undefined)
+          : request.guidanceScale,
       guidanceRescale: request.guidanceRescale,
       width: request.width,
       height: request.height,
       numImagesPerPrompt: request.numImagesPerPrompt,
-      generator: new Generator().manualSeed(request.seed),
+      ...(resume === null
+        ? { generator: new Generator().manualSeed(request.seed) }
+        : { resumeFrom: resume }),
       outputType: 'image',
-      callbackOnStepEnd: new MultiPipelineCallbacks([liveCutoff, stopCallback, preview]),
+      callbackOnStepEnd: new MultiPipelineCallbacks([live, stopCallback, preview]),
       onPhase: (p) => {
         // A stop that came while loading or encoding must not let step 0 run: the call cleared
         // the interrupt flag when it started, and the stop callback only sets it after a step.
@@ -150,6 +205,12 @@ export function startGeneration(
         // Stamped first, before the report is built and sent: the moment the step (its callbacks
         // and preview included) ended, on a clock other processes on this machine share.
         const endedAt = performance.timeOrigin + performance.now()
+        // An image run's picture, noise and mask live outside a snapshot: it cannot be continued.
+        if (initImage === null) {
+          const snapshot = info.snapshot()
+          snapshot.meta = { request: requestMeta }
+          snapshots.push(snapshot)
+        }
         const step: InferenceStep = {
           index: info.index,
           timestep: info.timestep,
@@ -158,21 +219,32 @@ export function startGeneration(
           unetMs: info.unetMs,
           unetBatch: info.unetBatch,
           cfg: info.cfg,
+          guidanceScale: info.guidanceScale,
           endedAt,
           preview: previews.get(info.index) ?? null
         }
         previews.delete(info.index)
         hooks.step(step)
-        const report = cutoffReport()
-        if (report.locked !== lastLocked) {
-          lastLocked = report.locked
-          hooks.cutoff(report)
+        const now = report()
+        const locks = `${now.startLocked}/${now.locked}`
+        if (locks !== lastLocks) {
+          lastLocks = locks
+          hooks.cutoff(now)
         }
       }
     })
 
     for (const message of output.warnings) warn(message)
-    const finalCutoff = liveCutoff.report()
+    const final = report()
+    const last = snapshots[snapshots.length - 1]
+    const keep = request.keepSnapshots ?? 'stopped'
+    const kept =
+      keep === 'steps'
+        ? snapshots
+        : last !== undefined && (keep === 'last' || output.interrupted)
+          ? [last]
+          : []
+    const guided = output.steps.some((s) => s.cfg) || resume?.guidance.cfg === true
     return {
       images: output.images.map(toFrame),
       family: pipe.family,
@@ -189,8 +261,17 @@ export function startGeneration(
       guidanceScale: output.guidanceScale,
       stepsRun: output.stepsRun,
       interrupted: output.interrupted,
-      cfgCutoff: finalCutoff.cutoff,
-      cfgCutoffStep: finalCutoff.locked ? finalCutoff.cutoffStep : null,
+      cfgCutoff: final.cutoff,
+      cfgCutoffStep: final.locked ? final.cutoffStep : null,
+      cfgInterval: final.cfgInterval,
+      // A continued run's guidance began in its parent: where the window starts, as planned.
+      guidanceStartStep: guided
+        ? resume === null
+          ? final.guidanceStartStep
+          : plan.guidanceStartStep
+        : null,
+      resumedFromStep: output.resumedFromStep,
+      snapshots: kept,
       provider: output.provider,
       ...(output.unetBatchFallback !== null ? { unetBatchFallback: output.unetBatchFallback } : {}),
       totalMs: output.totalMs,
@@ -199,28 +280,61 @@ export function startGeneration(
     }
   }
 
+  /** Applies a change to the live guidance, or keeps it for the run while still loading. */
+  const change = (
+    apply: (callback: LiveGuidanceCallback) => LiveGuidanceReport,
+    keep: () => string | null
+  ): CutoffReport => {
+    if (live === null) {
+      const refused = keep()
+      return refused === null ? report() : { ...report(), refused }
+    }
+    try {
+      return protocolReport(apply(live))
+    } catch (error) {
+      return { ...report(), refused: (error as Error).message }
+    }
+  }
+
   return {
     stop: () => stopCallback.stop(),
-    setCfgCutoff: (cutoff) => {
-      if (liveCutoff === null) {
-        // Still loading: keep it for the callback, but check it now, so a bad value is refused
-        // here instead of failing the job when the callback is built.
-        const checked = CfgCutoffSchema.nullable().safeParse(cutoff)
-        if (!checked.success) {
-          return {
-            ...cutoffReport(),
-            refused: `invalid CFG cutoff: ${checked.error.issues[0]?.message}`
-          }
+    // Still loading: keep a change for the callback, but check it now, so a bad value is
+    // refused here instead of failing the job when the callback is built.
+    setCfgCutoff: (cutoff) =>
+      change(
+        (c) => c.setCutoff(cutoff),
+        () => {
+          const checked = CfgCutoffSchema.nullable().safeParse(cutoff)
+          if (!checked.success) return `invalid CFG cutoff: ${checked.error.issues[0]?.message}`
+          pending.cutoff = checked.data
+          return null
         }
-        pendingCutoff = checked.data
-        return cutoffReport()
-      }
-      try {
-        return liveCutoff.set(cutoff)
-      } catch (error) {
-        return { ...liveCutoff.report(), refused: (error as Error).message }
-      }
-    },
+      ),
+    setCfgInterval: (interval) =>
+      change(
+        (c) => c.setInterval(interval),
+        () => {
+          const checked = CfgIntervalSchema.nullable().safeParse(interval)
+          if (!checked.success) {
+            return `invalid guidance interval: ${checked.error.issues[0]?.message}`
+          }
+          pending.interval = checked.data
+          return null
+        }
+      ),
+    setGuidanceScale: (scale) =>
+      change(
+        (c) => c.setGuidanceScale(scale),
+        () => {
+          if (!Number.isFinite(scale) || scale <= 1) {
+            return `a live guidance scale must be a finite number above 1 (got ${String(scale)})`
+          }
+          pending.scale = scale
+          return null
+        }
+      ),
+    snapshot: (step) => snapshots.find((s) => s.step === step) ?? null,
+    lastSnapshot: () => snapshots[snapshots.length - 1] ?? null,
     result: run().catch((error: unknown) => {
       throw explainFailure(error)
     })

@@ -41,6 +41,7 @@ function step(index: number, cutoffStep: number): LiveStep {
     unetMs: 4,
     unetBatch: cfg ? 2 : 1,
     cfg,
+    guidanceScale: 7.5,
     hasPreview: true
   }
 }
@@ -163,6 +164,10 @@ describe('CfgCutoffControl during and after a run', () => {
         cutoff: { ratio: 0.4 },
         cutoffStep: 4,
         locked: false,
+        cfgInterval: null,
+        guidanceStartStep: 0,
+        startLocked: true,
+        guidanceScale: null,
         refused: 'guidance already ended after step 4; the cutoff can no longer change'
       })
     })

@@ -17,6 +17,10 @@ export interface GalleryGroupProps {
   startStep?: number
   /** Must be stable: the group and its tiles are memoised. */
   onSelect(index: number): void
+  /** "Branch from here" on the steps before `branchBefore`; absent: not offered. Stable too. */
+  onBranch?(index: number): void
+  /** Steps from this index on offer no branch (the run's last step leaves nothing to continue). */
+  branchBefore: number
 }
 
 /**
@@ -32,7 +36,9 @@ export const GalleryGroup = memo(function GalleryGroup({
   cutoffAfter,
   focusable,
   startStep = 0,
-  onSelect
+  onSelect,
+  onBranch,
+  branchBefore
 }: GalleryGroupProps): JSX.Element {
   return (
     <>
@@ -46,6 +52,7 @@ export const GalleryGroup = memo(function GalleryGroup({
           focusable={focusable === step.index}
           startStep={startStep}
           onSelect={onSelect}
+          onBranch={step.index < branchBefore ? onBranch : undefined}
         />
       ))}
     </>

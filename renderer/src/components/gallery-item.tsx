@@ -17,10 +17,16 @@ export interface GalleryItemProps {
   startStep?: number
   /** Must be stable (the same function across renders), or every tile re-renders each step. */
   onSelect(index: number): void
+  /**
+   * "Branch from here": continue this run from this step with other settings; absent: not
+   * offered. Must be stable, as `onSelect`.
+   */
+  onBranch?(index: number): void
 }
 
 /**
- * One finished step: its preview, time and whether CFG ran. Memoised, because a run appends items
+ * One finished step: its preview, time, whether CFG ran and the UNet batch it took, and "Branch
+ * from here". Memoised, because a run appends items
  * and the items already there never change; its preview is read through `useSyncExternalStore`,
  * so it appears even if it arrives after the step's record.
  */
@@ -31,10 +37,12 @@ export const GalleryItem = memo(function GalleryItem({
   cutoffAfter,
   focusable,
   startStep = 0,
-  onSelect
+  onSelect,
+  onBranch
 }: GalleryItemProps): JSX.Element {
   const frame = usePreviewFrame(step.index)
   const cfg = step.cfg ? 'on' : 'off'
+  const scale = step.cfg ? ` at ${step.guidanceScale}` : ''
   const schedule = startStep > 0 ? ` (schedule step ${startStep + step.index + 1})` : ''
   return (
     <li
@@ -43,13 +51,15 @@ export const GalleryItem = memo(function GalleryItem({
       data-step={step.index}
       data-cfg={cfg}
       data-schedule-step={startStep + step.index}
+      data-unet-batch={step.unetBatch}
+      data-guidance-scale={step.guidanceScale}
     >
       <button
         type="button"
         aria-pressed={selected}
         tabIndex={focusable ? 0 : -1}
-        aria-label={`Step ${step.index + 1} of ${total}${schedule}, ${formatDuration(step.ms)}, CFG ${cfg}`}
-        title={`Step ${step.index + 1} of ${total}${schedule} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg} (UNet batch ${step.unetBatch})`}
+        aria-label={`Step ${step.index + 1} of ${total}${schedule}, ${formatDuration(step.ms)}, CFG ${cfg}${scale}`}
+        title={`Step ${step.index + 1} of ${total}${schedule} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg}${scale} (UNet batch ${step.unetBatch})`}
         onClick={() => onSelect(step.index)}
       >
         {frame === undefined ? (
@@ -60,9 +70,24 @@ export const GalleryItem = memo(function GalleryItem({
         <span className="gallery-caption" aria-hidden="true">
           <span className="gallery-step">{step.index + 1}</span>
           <span className="gallery-ms">{formatDuration(step.ms)}</span>
-          <span className={`cfg-badge cfg-badge-${cfg}`}>{step.cfg ? 'CFG' : 'no CFG'}</span>
+          <span className={`cfg-badge cfg-badge-${cfg}`}>
+            {step.cfg ? 'CFG' : 'no CFG'} ×{step.unetBatch}
+          </span>
         </span>
       </button>
+      {onBranch !== undefined && (
+        <button
+          type="button"
+          className="branch-button"
+          data-testid="branch-button"
+          tabIndex={focusable ? 0 : -1}
+          aria-label={`Branch from step ${step.index + 1}`}
+          title="Branch from here: continue this run from this step with another prompt or guidance"
+          onClick={() => onBranch(step.index)}
+        >
+          Branch
+        </button>
+      )}
     </li>
   )
 })

@@ -2,6 +2,7 @@ import type { FormEvent, JSX } from 'react'
 import { LIMITS } from '../../../shared/params'
 import { useFormStore } from '../store/form-store'
 import { generate } from '../store/run-actions'
+import { BranchMarker } from './branch-marker'
 import { CfgCutoffControl } from './cfg-cutoff-control'
 import { Field, describedBy } from './field'
 import { InfotextButton } from './infotext-button'
@@ -34,6 +35,7 @@ export function GenerateForm(): JSX.Element {
       onSubmit={onSubmit}
     >
       <ModelPicker />
+      <BranchMarker />
       <Field htmlFor="prompt" label="Prompt" error={errors.prompt} hint={<InfotextButton />}>
         <textarea
           id="prompt"
@@ -83,6 +85,19 @@ export function GenerateForm(): JSX.Element {
         />
       </div>
       <CfgCutoffControl />
+      <NumberField
+        id="stop-after-step"
+        label="Stop after step"
+        testId="stop-at-step-input"
+        value={values.stopAfterStep}
+        placeholder="run every step"
+        step={1}
+        min={1}
+        max={LIMITS.steps.max * 2}
+        error={errors.stopAtStep}
+        hint="stop there and keep the run's state, to continue it later"
+        onChange={(v) => set('stopAfterStep', v)}
+      />
       <SeedField />
       <div className="field-row size-row">
         <NumberField

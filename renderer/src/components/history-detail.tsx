@@ -1,12 +1,14 @@
-import { useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import type { JSX } from 'react'
 import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
 import { samplerLabel } from '../lib/labels'
+import { paramsOfResult } from '../lib/resume-params'
 import { formatDuration, formatPercent } from '../lib/run-stats'
 import { useFormStore } from '../store/form-store'
 import { useHistoryStore } from '../store/history-store'
 import { restoreInputPicture } from '../store/input-image-store'
+import { branchFrom, continueRun } from '../store/run-actions'
 import { KeptPreviews } from './kept-previews'
 import { UseAsInputButton } from './use-as-input-button'
 
@@ -20,6 +22,18 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
   const [restored, setRestored] = useState(false)
   const cancelRef = useRef<HTMLButtonElement>(null)
   const { result, params } = entry
+  const kept = entry.snapshotSteps ?? []
+  const resumable = result.interrupted && kept.includes(result.stepsRun - 1)
+  const branchable = kept.filter((step) => step < result.numTimesteps - 1)
+  const onBranch = useCallback(
+    (step: number): void =>
+      branchFrom(params, result, {
+        historyId: entry.id,
+        step,
+        label: `${params.prompt.trim() === '' ? '(empty prompt)' : params.prompt} · seed ${result.seed}`
+      }),
+    [params, result, entry.id]
+  )
 
   useEffect(() => {
     if (confirming) cancelRef.current?.focus()
@@ -36,15 +50,18 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
         ? `${result.stepsRun} of ${result.numTimesteps} (stopped)`
         : String(result.numInferenceSteps)
     ],
-    ['Guidance', String(result.guidanceScale)],
+    ['Guidance scale', String(result.guidanceScale)],
     ['Size', `${result.width}×${result.height}`],
     ['Scheduler', samplerLabel(result)],
-    [
-      'CFG cutoff',
-      result.cfgCutoffStep === null
-        ? 'none'
-        : `after step ${result.cfgCutoffStep + 1} (saved ${formatPercent(result.unetSavedFraction)} UNet)`
-    ],
+    ['Guidance', guidanceText(result)],
+    ...(result.resumedFrom != null
+      ? [
+          [
+            'Continues',
+            `step ${result.resumedFrom.step + 1} of “${result.resumedFrom.parentPrompt}” (seed ${result.resumedFrom.parentSeed})`
+          ] as [string, string]
+        ]
+      : []),
     ['Time', `${formatDuration(result.totalMs)} on ${result.provider}`],
     ['Created', new Date(entry.createdAt).toLocaleString()]
   ]
@@ -69,6 +86,19 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
         >
           Use these parameters
         </button>
+        {resumable && (
+          <button
+            type="button"
+            className="primary"
+            data-testid="continue-button"
+            title="Run the remaining steps from where it stopped, even after a restart"
+            onClick={() =>
+              void continueRun(paramsOfResult(params, result), result, { historyId: entry.id })
+            }
+          >
+            Continue
+          </button>
+        )}
         <UseAsInputButton historyId={entry.id} />
         {!confirming && (
           <button
@@ -115,7 +145,26 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
           </div>
         ))}
       </dl>
-      {entry.previewSteps.length > 0 && <KeptPreviews id={entry.id} steps={entry.previewSteps} />}
+      {entry.previewSteps.length > 0 && (
+        <KeptPreviews
+          id={entry.id}
+          steps={entry.previewSteps}
+          branchable={branchable}
+          onBranch={onBranch}
+        />
+      )}
     </article>
   )
+}
+
+/** Where guidance ran in a stored run, and the UNet time it saved. */
+function guidanceText(result: HistoryEntry['result']): string {
+  const start = result.guidanceStartStep ?? 0
+  const end = result.cfgCutoffStep
+  if (start <= 0 && end === null) return 'every step'
+  const where =
+    start <= 0
+      ? `until step ${(end as number) + 1}`
+      : `steps ${start + 1}–${end === null ? result.numTimesteps : end + 1}`
+  return `${where} (saved ${formatPercent(result.unetSavedFraction)} UNet)`
 }

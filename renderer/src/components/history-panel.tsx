@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import type { JSX } from 'react'
 import { filterHistory } from '../lib/history-filter'
+import { branchTree, type BranchNode } from '../lib/history-tree'
 import { useHistoryStore } from '../store/history-store'
 import { HistoryDetail } from './history-detail'
 import { HistoryItem } from './history-item'
@@ -17,6 +18,21 @@ export function HistoryPanel(): JSX.Element {
   const [filter, setFilter] = useState('')
   const selected = entries.find((e) => e.id === selectedId)
   const shown = filterHistory(entries, filter)
+  // Runs continued or branched from a run sit under it (a filtered list stays flat).
+  const renderNode = ({ entry, branches }: BranchNode): JSX.Element => (
+    <HistoryItem
+      key={entry.id}
+      entry={entry}
+      selected={entry.id === selectedId}
+      onOpen={toggleSelected}
+    >
+      {branches.length > 0 && (
+        <ul className="history-branches" aria-label="Branches and continuations of this run">
+          {branches.map((b) => renderNode(b))}
+        </ul>
+      )}
+    </HistoryItem>
+  )
   return (
     <section className="history" aria-labelledby="history-heading" data-testid="history">
       <h2 id="history-heading" className="section-title">
@@ -44,14 +60,10 @@ export function HistoryPanel(): JSX.Element {
         />
       )}
       <ul className="history-grid" aria-label="Stored results">
-        {shown.map((entry) => (
-          <HistoryItem
-            key={entry.id}
-            entry={entry}
-            selected={entry.id === selectedId}
-            onOpen={toggleSelected}
-          />
-        ))}
+        {(filter.trim() === ''
+          ? branchTree(shown)
+          : shown.map((entry): BranchNode => ({ entry, branches: [] }))
+        ).map((node) => renderNode(node))}
       </ul>
     </section>
   )

@@ -25,6 +25,7 @@ function record(index: number): LiveStep {
     unetMs: 4,
     unetBatch: 2,
     cfg: true,
+    guidanceScale: 7.5,
     hasPreview: true
   }
 }

@@ -3,8 +3,11 @@ import { useObjectUrl } from '../hooks/use-object-url'
 import { usePersistentFlag } from '../hooks/use-persistent-flag'
 import { usePreviewFrame } from '../hooks/use-preview-frame'
 import { samplerLabel } from '../lib/labels'
+import { paramsOfResult } from '../lib/resume-params'
 import { formatDuration } from '../lib/run-stats'
+import type { ResultMetadata } from '../contract'
 import { useJobStore } from '../store/job-store'
+import { continueRun } from '../store/run-actions'
 import { selectInspectedStep, selectLastStepIndex, selectTotal } from '../store/live-selectors'
 import { LiveCanvas } from './live-canvas'
 import { RgbaCanvas } from './rgba-canvas'
@@ -33,6 +36,33 @@ function LiveCaption(): JSX.Element {
         ? 'Waiting for the first step…'
         : `Step ${last + 1} of ${total} · latent-resolution preview`}
     </>
+  )
+}
+
+/**
+ * Continue on a stopped run: the remaining steps from where it stopped (its History entry's
+ * kept state, else the job's steps the inference process holds).
+ */
+function ContinueButton({ result }: { result: ResultMetadata }): JSX.Element {
+  const onClick = (): void => {
+    const live = useJobStore.getState().live
+    if (live === null || live.params === null) return
+    void continueRun(
+      paramsOfResult(live.params, result),
+      result,
+      live.historyId !== null ? { historyId: live.historyId } : { jobId: live.jobId }
+    )
+  }
+  return (
+    <button
+      type="button"
+      className="primary"
+      data-testid="continue-button"
+      title="Run the remaining steps from where it stopped: the image the run would have made"
+      onClick={onClick}
+    >
+      Continue
+    </button>
   )
 }
 
@@ -98,8 +128,12 @@ export function LiveView(): JSX.Element {
           · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
           {formatDuration(result.totalMs)} on {result.provider}
           {result.strength !== undefined ? ` · strength ${result.strength}` : ''}
+          {result.resumedFrom != null && ` · continued from step ${result.resumedFrom.step + 1}`}
         </span>{' '}
         <UseAsInputButton historyId={historyId} image={finalImage} />
+        {result.interrupted && result.stepsRun > 0 && result.strength === undefined && (
+          <ContinueButton result={result} />
+        )}
       </>
     )
   } else {

@@ -7,6 +7,8 @@ export interface PendingStepsProps {
   first: number
   /** Steps still to come (at least 1). */
   count: number
+  /** First guided step index (0 without a guidance interval). */
+  startStep?: number
   /** Last guided step index, or null for guidance on every step. */
   cutoffStep: number | null
 }
@@ -31,36 +33,50 @@ function slotsLength(n: number, extra = '0px'): string {
 export const PendingSteps = memo(function PendingSteps({
   first,
   count,
+  startStep = 0,
   cutoffStep
 }: PendingStepsProps): JSX.Element {
-  const guided = cutoffStep === null ? count : Math.max(0, Math.min(count, cutoffStep + 1 - first))
+  // Before a guidance interval starts the steps are unguided too: hatched ahead of the guided.
+  const before = Math.max(0, Math.min(count, startStep - first))
+  const end = cutoffStep === null ? first + count : cutoffStep + 1
+  const guided = Math.max(0, Math.min(count - before, end - Math.max(first, startStep)))
   // Guidance ends after a step still to come: its marker sits between that step and the next.
   const marker = cutoffStep !== null && cutoffStep >= first && cutoffStep < first + count
-  const unguided = count - guided
+  const unguided = count - guided - before
   return (
     <li
       className="gallery-pending"
       data-testid="gallery-pending"
       data-steps={count}
       data-guided-steps={guided}
+      data-unguided-before={before}
       aria-hidden="true"
       style={{ width: slotsLength(count, marker ? MARKER_SPACE : '0px') }}
     >
+      {before > 0 && (
+        <span
+          className="gallery-pending-slots cfg-off"
+          style={{ left: 0, width: slotsLength(before) }}
+        />
+      )}
       {guided > 0 && (
-        <span className="gallery-pending-slots" style={{ left: 0, width: slotsLength(guided) }} />
+        <span
+          className="gallery-pending-slots"
+          style={{ left: `calc(${before} * (${PITCH}))`, width: slotsLength(guided) }}
+        />
       )}
       {marker && (
         <span
           className="gallery-pending-marker"
           data-testid="gallery-pending-marker"
-          style={{ left: `calc(${guided} * (${PITCH}) - ${GAP} + 0.5rem - 3px)` }}
+          style={{ left: `calc(${before + guided} * (${PITCH}) - ${GAP} + 0.5rem - 3px)` }}
         />
       )}
       {unguided > 0 && (
         <span
           className="gallery-pending-slots cfg-off"
           style={{
-            left: `calc(${guided} * (${PITCH})${marker ? ` + ${MARKER_SPACE}` : ''})`,
+            left: `calc(${before + guided} * (${PITCH})${marker ? ` + ${MARKER_SPACE}` : ''})`,
             width: slotsLength(unguided)
           }}
         />

@@ -23,6 +23,7 @@ function record(index: number, cutoffStep: number | null = null, total = 10): Li
     unetMs: 4,
     unetBatch: cfg ? 2 : 1,
     cfg,
+    guidanceScale: 7.5,
     hasPreview: true
   }
 }
@@ -99,9 +100,15 @@ describe('StepGallery', () => {
     render(<StepGallery />)
     start(paramsWith({ ratio: 0.4 }))
     act(() =>
-      useJobStore
-        .getState()
-        .applyCutoff('a', { cutoff: { ratio: 0.8 }, cutoffStep: 8, locked: false })
+      useJobStore.getState().applyCutoff('a', {
+        cutoff: { ratio: 0.8 },
+        cutoffStep: 8,
+        locked: false,
+        cfgInterval: null,
+        guidanceStartStep: 0,
+        startLocked: true,
+        guidanceScale: null
+      })
     )
     expect(pending()?.dataset['guidedSteps']).toBe('9')
 

@@ -1,14 +1,17 @@
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
 import { useInputImageStore } from '../store/input-image-store'
 import type { LiveStep } from '../store/job-store'
 import { useJobStore } from '../store/job-store'
 import {
+  selectCanBranch,
   selectRunning,
   selectShownCutoffStep,
+  selectShownStartStep,
   selectSteps,
   selectTotal
 } from '../store/live-selectors'
+import { branchFrom } from '../store/run-actions'
 import { createGrouper } from '../lib/step-groups'
 import { GalleryGroup } from './gallery-group'
 import { PendingSteps } from './pending-steps'
@@ -34,6 +37,10 @@ export function StepGallery(): JSX.Element {
   const total = useJobStore(selectTotal)
   const cutoffStep = useJobStore(selectShownCutoffStep)
   const running = useJobStore(selectRunning)
+  const startStep = useJobStore(selectShownStartStep)
+  const canBranch = useJobStore(selectCanBranch)
+  // A continued run's first step comes after the step it continues from.
+  const resumedAfter = useJobStore((s) => s.live?.params?.resumeFrom?.step ?? -1)
   const inspected = useJobStore((s) => s.inspectedStep)
   const inspect = useJobStore((s) => s.inspect)
   // A store action: the same function for the store's life, so tiles' memo holds.
@@ -41,12 +48,23 @@ export function StepGallery(): JSX.Element {
   // An image run enters the schedule part-way: step 1 here is this step of the full schedule.
   const jobId = useJobStore((s) => s.live?.jobId ?? null)
   const resultStart = useJobStore((s) => s.live?.result?.startStep ?? 0)
-  const startStep = useInputImageStore((s) =>
+  const scheduleStart = useInputImageStore((s) =>
     jobId === null ? 0 : (s.startSteps[jobId] ?? resultStart)
   )
   const listRef = useRef<HTMLOListElement>(null)
   const [grouper] = useState(() => createGrouper<LiveStep>(GROUP_SIZE))
   const groups = useMemo(() => grouper(steps), [grouper, steps])
+  // Read from the store when clicked: one function for the strip's life, so tiles' memo holds.
+  const onBranch = useCallback((index: number) => {
+    const live = useJobStore.getState().live
+    if (live === null || live.params === null) return
+    const prompt = live.params.prompt.trim() === '' ? '(empty prompt)' : live.params.prompt
+    branchFrom(live.params, live.result, {
+      jobId: live.jobId,
+      step: index,
+      label: `${prompt} · seed ${live.seed ?? live.params.seed ?? '?'}`
+    })
+  }, [])
 
   // Follow the newest step unless the user is inspecting an older one. Only the strip scrolls
   // (never the page or the panes around it, which the user may have scrolled on purpose).
@@ -77,7 +95,8 @@ export function StepGallery(): JSX.Element {
 
   // The steps to come only while the run goes: after a stop, the steps that never ran are not
   // worth drawing.
-  const pending = running ? Math.max(0, total - steps.length) : 0
+  const next = (steps[steps.length - 1]?.index ?? resumedAfter) + 1
+  const pending = running ? Math.max(0, total - next) : 0
   const focusIndex = inspected ?? steps[steps.length - 1]?.index ?? null
   return (
     <section className="gallery-section" aria-labelledby="gallery-heading">
@@ -85,10 +104,11 @@ export function StepGallery(): JSX.Element {
         Steps{' '}
         <span className="muted">
           {steps.length > 0 ? `${steps.length} of ${total}` : ''}
+          {startStep > 0 ? ` · guidance from step ${startStep + 1}` : ''}
           {cutoffStep !== null ? ` · guidance ends after step ${cutoffStep + 1}` : ''}
-          {startStep > 0 ? (
+          {scheduleStart > 0 ? (
             <span data-testid="gallery-start-step">
-              {` · from the picture: step 1 is step ${startStep + 1} of the full schedule`}
+              {` · from the picture: step 1 is step ${scheduleStart + 1} of the full schedule`}
             </span>
           ) : null}
         </span>
@@ -108,12 +128,19 @@ export function StepGallery(): JSX.Element {
             selected={within(inspected, group)}
             cutoffAfter={within(cutoffStep, group)}
             focusable={within(focusIndex, group)}
-            startStep={startStep}
+            startStep={scheduleStart}
             onSelect={toggleInspect}
+            onBranch={canBranch ? onBranch : undefined}
+            branchBefore={total - 1}
           />
         ))}
         {pending > 0 && (
-          <PendingSteps first={steps.length} count={pending} cutoffStep={cutoffStep} />
+          <PendingSteps
+            first={next}
+            count={pending}
+            startStep={startStep}
+            cutoffStep={cutoffStep}
+          />
         )}
       </ol>
     </section>

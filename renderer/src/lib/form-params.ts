@@ -5,6 +5,7 @@ import type { ProviderName } from '../../../shared/params'
 import type {
   AlgorithmType,
   CfgCutoff,
+  CfgInterval,
   GenerateParams,
   ResultMetadata,
   SchedulerClassName
@@ -18,6 +19,19 @@ import type {
 
 /** How the CFG cutoff is given: a share of the steps, or an exact step. */
 export type CutoffMode = 'percent' | 'step'
+
+/**
+ * The run a new generation branches from ("Branch from here"): a job whose steps the inference
+ * process holds, or a history entry that kept its steps' state, and the step.
+ */
+export interface BranchSource {
+  jobId?: string
+  historyId?: string
+  /** The step index whose end state the branch starts from. */
+  step: number
+  /** How the marker names the parent run (its prompt and seed). */
+  label: string
+}
 
 /** The form's values, kept as the user typed them. */
 export interface FormValues {
@@ -40,6 +54,14 @@ export interface FormValues {
   cutoffPercent: number
   /** Exact mode: the last guided step as a 1-based step number, as typed. */
   cutoffStepNumber: string
+  /** The guidance range's start handle, 0–100 % of the steps (0: from the first step). */
+  intervalStart: number
+  /** The guidance range's end handle, 0–100 % of the steps (100: to the last step). */
+  intervalEnd: number
+  /** Set by "Branch from here": the next run continues that run from that step. */
+  branchFrom: BranchSource | null
+  /** Stop after this 1-based step number (empty: run every step), as typed. */
+  stopAfterStep: string
   keepPreviews: boolean
   /** Send a preview every N steps (1: every step). */
   previewEvery: string
@@ -59,6 +81,9 @@ export type FieldName =
   | 'height'
   | 'scheduler'
   | 'cutoff'
+  | 'interval'
+  | 'branch'
+  | 'stopAtStep'
   | 'previewEvery'
 
 const FIELD_OF_PARAM: Record<string, FieldName> = {
@@ -72,6 +97,9 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
   height: 'height',
   scheduler: 'scheduler',
   cfgCutoff: 'cutoff',
+  cfgInterval: 'interval',
+  resumeFrom: 'branch',
+  stopAtStep: 'stopAtStep',
   previewEvery: 'previewEvery'
 }
 
@@ -107,6 +135,12 @@ export function validCutoffFromForm(values: FormValues): CfgCutoff | null {
   return parsed.success ? parsed.data : null
 }
 
+/** The guidance interval the range's handles describe (null: from the first to the last step). */
+export function intervalFromForm(values: FormValues): CfgInterval | null {
+  if (values.intervalStart <= 0 && values.intervalEnd >= 100) return null
+  return { startRatio: values.intervalStart / 100, endRatio: values.intervalEnd / 100 }
+}
+
 /** The unvalidated request the form describes. */
 export function formToCandidate(values: FormValues): Record<string, unknown> {
   const candidate: Record<string, unknown> = {
@@ -115,8 +149,20 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
     seed: parseSeedField(values.seed),
     useKarrasSigmas: values.karras,
     cfgCutoff: cutoffFromForm(values),
+    cfgInterval: intervalFromForm(values),
     keepPreviews: values.keepPreviews,
     provider: values.provider
+  }
+  const branch = values.branchFrom
+  if (branch !== null) {
+    candidate['resumeFrom'] =
+      branch.historyId !== undefined
+        ? { historyId: branch.historyId, step: branch.step }
+        : { jobId: branch.jobId, step: branch.step }
+  }
+  const stopAfter = parseNumberField(values.stopAfterStep)
+  if (stopAfter !== undefined) {
+    candidate['stopAtStep'] = typeof stopAfter === 'number' ? stopAfter - 1 : stopAfter
   }
   if (values.modelId !== '') candidate['modelId'] = values.modelId
   if (values.scheduler !== '') candidate['scheduler'] = values.scheduler
@@ -176,7 +222,8 @@ export function valuesFromResult(
     | 'useKarrasSigmas'
     | 'algorithmType'
     | 'cfgCutoff'
-  >,
+    | 'cfgInterval'
+  > & { numTimesteps?: number },
   current: FormValues
 ): FormValues {
   // The result's resolved values, not the request's: a request that left steps or size to the
@@ -202,8 +249,31 @@ export function valuesFromResult(
       cutoff !== null && 'stepIndex' in cutoff
         ? String(cutoff.stepIndex + 1)
         : current.cutoffStepNumber,
+    ...intervalPercents(result.cfgInterval ?? null, result.numTimesteps ?? 0),
+    branchFrom: null,
+    stopAfterStep: '',
     keepPreviews: params.keepPreviews,
     previewEvery: String(params.previewEvery),
     provider: params.provider
+  }
+}
+
+/** The range handles that show an interval (step indices as their share of T). */
+function intervalPercents(
+  interval: CfgInterval | null,
+  numTimesteps: number
+): Pick<FormValues, 'intervalStart' | 'intervalEnd'> {
+  if (interval === null) return { intervalStart: 0, intervalEnd: 100 }
+  if ('startRatio' in interval) {
+    return {
+      intervalStart: Math.round(interval.startRatio * 100),
+      intervalEnd: Math.round(interval.endRatio * 100)
+    }
+  }
+  const share = (i: number): number =>
+    numTimesteps <= 0 ? 0 : Math.min(100, Math.ceil((i / numTimesteps) * 100))
+  return {
+    intervalStart: share(interval.startStepIndex),
+    intervalEnd: share(interval.endStepIndex)
   }
 }

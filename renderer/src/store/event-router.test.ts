@@ -49,7 +49,8 @@ function queued(jobId: string, seed = 77): void {
         position: 0,
         stopping: false,
         numTimesteps: 10,
-        cfgCutoffStep: null
+        cfgCutoffStep: null,
+        guidanceStartStep: 0
       }
     ]
   })
@@ -165,7 +166,15 @@ describe('routeEvents', () => {
       {
         type: 'job:cutoff',
         jobId: 'j1',
-        state: { cutoff: { ratio: 0.2 }, cutoffStep: 2, locked: false }
+        state: {
+          cutoff: { ratio: 0.2 },
+          cutoffStep: 2,
+          locked: false,
+          cfgInterval: null,
+          guidanceStartStep: 0,
+          startLocked: true,
+          guidanceScale: null
+        }
       },
       { type: 'job:warning', jobId: 'j1', message: 'the prompt was truncated to 77 tokens' }
     )

@@ -86,6 +86,7 @@ export function routeEvents(
             unetMs: event.unetMs,
             unetBatch: event.unetBatch,
             cfg: event.cfg,
+            guidanceScale: event.guidanceScale,
             hasPreview: event.preview !== null
           }
         })

@@ -1,7 +1,7 @@
 import { create } from 'zustand'
-import type { FieldName, FormValues } from '../lib/form-params'
+import type { BranchSource, FieldName, FormValues } from '../lib/form-params'
 import { valuesFromResult } from '../lib/form-params'
-import type { HistoryEntry, ModelSummary } from '../contract'
+import type { GenerateParams, HistoryEntry, ModelSummary } from '../contract'
 
 /** The generate form's state. */
 export interface FormState {
@@ -15,6 +15,15 @@ export interface FormState {
   applyModel(model: ModelSummary): void
   /** Puts a stored result's parameters back into the form, seed included. */
   restore(entry: HistoryEntry): void
+  /**
+   * Prefills the form with a run's parameters and marks it as a branch of that run from a
+   * step: the next Generate continues it from there with what the form then says.
+   */
+  branch(
+    params: GenerateParams,
+    result: Parameters<typeof valuesFromResult>[1] | null,
+    source: BranchSource
+  ): void
   /** Replaces all values at once (e.g. from pasted A1111 parameters). */
   replaceValues(values: FormValues): void
   setFieldErrors(errors: Partial<Record<FieldName, string>>): void
@@ -26,6 +35,7 @@ const CUTOFF_FIELDS: ReadonlySet<keyof FormValues> = new Set([
   'cutoffPercent',
   'cutoffStepNumber'
 ])
+const INTERVAL_FIELDS: ReadonlySet<keyof FormValues> = new Set(['intervalStart', 'intervalEnd'])
 
 /** Form values before any model is known. */
 export const INITIAL_VALUES: FormValues = {
@@ -43,6 +53,10 @@ export const INITIAL_VALUES: FormValues = {
   cutoffMode: 'percent',
   cutoffPercent: 100,
   cutoffStepNumber: '',
+  intervalStart: 0,
+  intervalEnd: 100,
+  branchFrom: null,
+  stopAfterStep: '',
   keepPreviews: false,
   previewEvery: '1',
   provider: 'auto'
@@ -57,11 +71,17 @@ export const useFormStore = create<FormState>()((set) => ({
     set((state) => {
       const field: FieldName | null = CUTOFF_FIELDS.has(key)
         ? 'cutoff'
-        : key === 'modelId'
-          ? 'model'
-          : key in state.fieldErrors
-            ? (key as FieldName)
-            : null
+        : INTERVAL_FIELDS.has(key)
+          ? 'interval'
+          : key === 'branchFrom'
+            ? 'branch'
+            : key === 'stopAfterStep'
+              ? 'stopAtStep'
+              : key === 'modelId'
+                ? 'model'
+                : key in state.fieldErrors
+                  ? (key as FieldName)
+                  : null
       const fieldErrors = { ...state.fieldErrors }
       if (field !== null) delete fieldErrors[field]
       return { values: { ...state.values, [key]: value }, fieldErrors }
@@ -87,6 +107,20 @@ export const useFormStore = create<FormState>()((set) => ({
       values: valuesFromResult(entry.params, entry.result, state.values),
       fieldErrors: {}
     }))
+  },
+  branch(params, result, source) {
+    set((state) => {
+      const base =
+        result === null
+          ? {
+              ...state.values,
+              prompt: params.prompt,
+              negativePrompt: params.negativePrompt,
+              seed: String(params.seed ?? '')
+            }
+          : valuesFromResult(params, result, state.values)
+      return { values: { ...base, branchFrom: source }, fieldErrors: {} }
+    })
   },
   replaceValues(values) {
     set({ values, fieldErrors: {} })

@@ -18,6 +18,7 @@ function step(index: number, cfg = true): LiveStep {
     unetMs: 4,
     unetBatch: cfg ? 2 : 1,
     cfg,
+    guidanceScale: cfg ? 7.5 : 0,
     hasPreview: true
   }
 }
@@ -91,7 +92,15 @@ describe('cutoffLocked', () => {
   it('follows the inference process’s own report and unlocks when the run ends', () => {
     const store = useJobStore.getState()
     store.begin('a', 1, params, 10, 'denoising')
-    store.applyCutoff('a', { cutoff: { ratio: 0.4 }, cutoffStep: 4, locked: true })
+    store.applyCutoff('a', {
+      cutoff: { ratio: 0.4 },
+      cutoffStep: 4,
+      locked: true,
+      cfgInterval: null,
+      guidanceStartStep: 0,
+      startLocked: true,
+      guidanceScale: null
+    })
     expect(cutoffLocked(live())).toBe(true)
     store.applyState('a', 'done', undefined, 0)
     expect(cutoffLocked(live())).toBe(false)

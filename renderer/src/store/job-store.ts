@@ -1,5 +1,6 @@
 import { create } from 'zustand'
 import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
+import { guidanceWindow, type GuidanceWindowSteps } from '../../../shared/guidance-window'
 import { isTerminalJobState } from '../contract'
 import type {
   CfgCutoffState,
@@ -192,4 +193,32 @@ export function cutoffLocked(live: LiveJob | null): boolean {
       : cutoffStepIndex(live.total, live.params?.cfgCutoff ?? null)
   const last = live.steps[live.steps.length - 1]
   return step !== null && last !== undefined && last.index >= step
+}
+
+/**
+ * Whether the live job's guidance start can no longer move: guidance has started (the inference
+ * process says so, or a guided step has run). Finished jobs lock nothing for the next run.
+ */
+export function startLocked(live: LiveJob | null): boolean {
+  if (live === null || isTerminalJobState(live.state)) return false
+  if (live.cutoff !== null) return live.cutoff.startLocked
+  return live.steps.some((s) => s.cfg)
+}
+
+/**
+ * The live job's guidance window in steps: as the inference process last reported it, else as
+ * its parameters plan it.
+ */
+export function liveWindow(live: LiveJob): GuidanceWindowSteps {
+  const planned = guidanceWindow(
+    live.total,
+    live.params?.cfgCutoff ?? null,
+    live.params?.cfgInterval ?? null
+  )
+  const c = live.cutoff
+  if (c === null) return planned
+  return {
+    start: c.guidanceStartStep ?? planned.start,
+    end: c.cutoffStep === null ? live.total : c.cutoffStep + 1
+  }
 }

@@ -1,5 +1,6 @@
-import { cutoffStepIndex } from '../../../shared/cfg-cutoff'
+import { lastGuidedStep } from '../../../shared/guidance-window'
 import { isTerminalJobState } from '../contract'
+import { liveWindow } from './job-store'
 import type { JobStoreState, LiveJob, LiveStep } from './job-store'
 
 /**
@@ -57,10 +58,29 @@ export function selectInspectedStep(s: JobStoreState): LiveStep | undefined {
 export function shownCutoffStep(live: LiveJob | null): number | null {
   if (live === null) return null
   if (live.cutoff !== null) return live.cutoff.cutoffStep
-  return live.result?.cfgCutoffStep ?? cutoffStepIndex(live.total, live.params?.cfgCutoff ?? null)
+  return (
+    live.result?.cfgCutoffStep ??
+    lastGuidedStep(live.total, live.params?.cfgCutoff ?? null, live.params?.cfgInterval ?? null)
+  )
 }
 
 /** {@link shownCutoffStep} as a selector. */
 export function selectShownCutoffStep(s: JobStoreState): number | null {
   return shownCutoffStep(s.live)
+}
+
+/**
+ * Where guidance starts for the live job (0 without a guidance interval): the inference
+ * process's live report, else its parameters' plan.
+ */
+export function selectShownStartStep(s: JobStoreState): number {
+  return s.live === null ? 0 : liveWindow(s.live).start
+}
+
+/**
+ * Whether the live job's steps can be branched from: its parameters are known and it is not an
+ * image run (a run snapshot does not keep the picture, noise and mask it needs).
+ */
+export function selectCanBranch(s: JobStoreState): boolean {
+  return s.live?.params != null && s.live.params.initImage == null
 }

@@ -58,6 +58,7 @@ export function stepEvent(
     unetMs: 4,
     unetBatch: cfg ? 2 : 1,
     cfg,
+    guidanceScale: 7.5,
     endedAt: 1_700_000_000_000 + index * 5,
     preview
   }
