@@ -73,14 +73,16 @@ describe('image runs through the API', () => {
     const maskOnly = await dispatch(api, 'generate', [{ prompt: 'x', maskImage: '0'.repeat(64) }])
     expect(maskOnly).toMatchObject({
       ok: false,
-      error: { message: /maskImage: a mask needs an input image/ }
+      error: { message: expect.stringMatching(/maskImage: a mask needs an input image/) }
     })
     const strength = await dispatch(api, 'generate', [
       { prompt: 'x', initImage: '0'.repeat(64), strength: 0 }
     ])
     expect(strength).toMatchObject({
       ok: false,
-      error: { message: /strength: must be a number above 0 and at most 1 \(got 0\)/ }
+      error: {
+        message: expect.stringMatching(/strength: must be a number above 0 and at most 1 \(got 0\)/)
+      }
     })
   })
 
@@ -132,5 +134,57 @@ describe('image runs through the API', () => {
     ])
     const event = await done(ticket.jobId)
     expect(event.result.warnings).toContain('the mask (32×32) was resized to 64×64')
+  })
+
+  it('a stopped image run keeps no run state: Continue and Branch refuse it, saying why', async () => {
+    const { imageId } = await ok<{ imageId: string }>('putInputImage', [new Uint8Array(PICTURE)])
+    const params = {
+      prompt: 'a red square',
+      initImage: imageId,
+      strength: 0.8,
+      numInferenceSteps: 5,
+      seed: 2,
+      stopAtStep: 1,
+      keepPreviews: true
+    }
+    const ticket = await ok<{ jobId: string }>('generate', [params])
+    const event = await done(ticket.jobId)
+    expect(event.result).toMatchObject({ interrupted: true, stepsRun: 2 })
+    const entry = api.history.get(event.historyId as string)
+    expect(entry.snapshotSteps ?? []).toEqual([])
+    const fromHistory = await dispatch(api, 'generate', [
+      { ...params, initImage: null, stopAtStep: null, resumeFrom: { historyId: entry.id, step: 1 } }
+    ])
+    expect(fromHistory).toMatchObject({
+      ok: false,
+      error: {
+        code: 'invalid-argument',
+        message: expect.stringMatching(
+          /image-to-image and inpainting runs cannot be continued or branched/
+        )
+      }
+    })
+    const fromJob = await dispatch(api, 'generate', [
+      { ...params, initImage: null, stopAtStep: null, resumeFrom: { jobId: ticket.jobId, step: 0 } }
+    ])
+    expect(fromJob).toMatchObject({
+      ok: false,
+      error: {
+        message: expect.stringMatching(
+          /image-to-image and inpainting runs cannot be continued or branched/
+        )
+      }
+    })
+    const withPicture = await dispatch(api, 'generate', [
+      { ...params, stopAtStep: null, resumeFrom: { jobId: ticket.jobId, step: 0 } }
+    ])
+    expect(withPicture).toMatchObject({
+      ok: false,
+      error: {
+        message: expect.stringMatching(
+          /a continued run starts from its parent's latents, not from a picture/
+        )
+      }
+    })
   })
 })

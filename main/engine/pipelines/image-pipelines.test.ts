@@ -5,6 +5,8 @@ import { Tensor } from 'onnxruntime-node'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SD_INPAINT_DIR } from '../../../testing/fixture-models'
 import { SDCFGCutoffCallback } from '../callbacks/cfg-cutoff-callbacks'
+import { CFGIntervalCallback } from '../callbacks/cfg-interval-callback'
+import { LiveGuidanceCallback } from '../callbacks/live-guidance-callback'
 import { LiveCfgCutoffCallback } from '../callbacks/live-cfg-cutoff-callback'
 import { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
 import { decodePng } from '../output/png'
@@ -238,6 +240,73 @@ describe('inpainting runs', () => {
     // PNDM: 5 timesteps; guidance ends after step int(5 · 0.5) = 2.
     expect(out.steps.map((s) => s.unetBatch)).toEqual([2, 2, 2, 1, 1])
     expect(out.images.dims).toEqual([1, 4, 8, 8])
+  })
+
+  it('a guidance interval halves the mask tensors before it and puts them back inside it (both UNet kinds)', async () => {
+    for (const dir of [SD_INPAINT_DIR, SD_DIR]) {
+      const pipe = track(
+        await StableDiffusionInpaintPipeline.fromPretrained(dir, TEST_SESSION_OPTIONS)
+      )
+      const out = await pipe.call({
+        prompt,
+        image,
+        maskImage,
+        numInferenceSteps: 4,
+        outputType: 'latent',
+        generator: seed(),
+        // PNDM: 5 timesteps; guidance on steps int(5 · 0.2) = 1 up to int(5 · 0.6) = 3.
+        callbackOnStepEnd: new CFGIntervalCallback({ startStepRatio: 0.2, endStepRatio: 0.6 })
+      })
+      expect(out.steps.map((s) => s.unetBatch)).toEqual([1, 2, 2, 1, 1])
+      expect(out.images.dims).toEqual([1, 4, 8, 8])
+    }
+  })
+
+  it("the app's live guidance moves the interval and scale on an inpainting run", async () => {
+    const pipe = track(
+      await StableDiffusionInpaintPipeline.fromPretrained(SD_INPAINT_DIR, TEST_SESSION_OPTIONS)
+    )
+    const live = new LiveGuidanceCallback({
+      family: 'sd',
+      interval: { startStepIndex: 2, endStepIndex: 4 }
+    })
+    const out = await pipe.call({
+      prompt,
+      image,
+      maskImage,
+      numInferenceSteps: 4,
+      outputType: 'latent',
+      callbackOnStepEnd: new MultiPipelineCallbacks([live]),
+      onStepEnd: (info) => {
+        if (info.index === 0) live.setGuidanceScale(9)
+      }
+    })
+    expect(out.steps.map((s) => s.unetBatch)).toEqual([1, 1, 2, 2, 1])
+    expect(out.steps.filter((s) => s.cfg).map((s) => s.guidanceScale)).toEqual([9, 9])
+  })
+
+  it('keeps no run snapshot and refuses resumeFrom: the picture is not part of the run state', async () => {
+    const t2i = track(await openSd())
+    const text = await t2i.call({
+      prompt,
+      numInferenceSteps: 2,
+      outputType: 'latent',
+      generator: seed()
+    })
+    expect(text.snapshot).not.toBeNull()
+    const inpaint = StableDiffusionInpaintPipeline.fromPipe(t2i)
+    const out = await inpaint.call({
+      prompt,
+      image,
+      maskImage,
+      numInferenceSteps: 2,
+      outputType: 'latent',
+      generator: seed()
+    })
+    expect(out.snapshot).toBeNull()
+    await expect(
+      inpaint.call({ prompt, image, maskImage, resumeFrom: text.snapshot ?? undefined })
+    ).rejects.toThrow(/image-to-image and inpainting runs cannot be continued/)
   })
 
   it('a callback that ends guidance without halving the mask gets a clear error', async () => {
