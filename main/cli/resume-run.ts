@@ -58,6 +58,12 @@ export function applyResume(options: GenerateOptions): {
   const { given } = options.resume
   const source = readSource(options.resume.file)
   const { parent, snapshot } = source
+  const total = snapshot.timesteps.length
+  if (snapshot.step >= total - 1) {
+    throw new UsageError(
+      `--resume: the run saved in ${options.resume.file} ran all its ${total} steps: there is nothing left to continue (save a run with --stop-at-step K to continue it later)`
+    )
+  }
   // The scheduler that ran is the snapshot's, whether the parent named it or took the model's.
   const ran: Partial<GenerationRequest> = {
     ...parent,

@@ -161,6 +161,23 @@ describe('--save-state and --resume', () => {
     changed[changed.length - 3] = (changed[changed.length - 3] as number) ^ 1
     writeFileSync(edited, changed)
     await refuse(['--resume', edited], 'was changed or damaged after it was written')
+    // Saved at the end of a whole run: the state is written, and there is nothing to continue.
+    const ended = join(scratch, 'ended.state')
+    const whole = await cli([
+      ...base,
+      '--scheduler',
+      'euler',
+      '--save-state',
+      ended,
+      '--out',
+      join(scratch, 'e.png')
+    ])
+    expect(whole.code).toBe(0)
+    expect(whole.err).toContain(`saved the run state after step 8 to ${ended}`)
+    await refuse(
+      ['--resume', ended],
+      /^error: --resume: the run saved in .*ended\.state ran all its 8 steps: there is nothing left to continue/
+    )
     const png = join(scratch, 'k.png')
     await refuse(['--resume', png], 'is not a Stepwise run snapshot')
     await refuse(['--resume', join(scratch, 'nope.state')], '--resume: no such file')

@@ -21,8 +21,9 @@ import { parseRunSnapshot, serializeRunSnapshot } from './snapshot-file'
  * file, read back and continued gives the uninterrupted run's final latents and PNG bytes, bit
  * for bit: every scheduler the engine has (with and without Karras sigmas where the class has
  * them, DDIM with eta 0.5, DPM++ 2M SDE through algorithm_type, PNDM with its Runge–Kutta
- * warm-up), CFG on, a CFG cutoff before and after k (and a guidance interval), two images per
- * prompt, SD and SDXL. The models are the tiny random fixtures: same code paths, milliseconds.
+ * warm-up), CFG on, a CFG cutoff before and after k (and a guidance interval), two images for
+ * each of two prompts, SD and SDXL. The models are the tiny random fixtures: same code paths,
+ * milliseconds.
  */
 
 interface SchedulerCase {
@@ -142,7 +143,7 @@ async function stopAndContinue(
     prompt: ['a red circle on a blue background', 'a small green square'],
     negativePrompt: ['blurry', 'a yellow triangle'],
     numInferenceSteps: STEPS,
-    numImagesPerPrompt: family === 'sd' ? 2 : 1,
+    numImagesPerPrompt: 2,
     guidanceScale: 6,
     eta: c.eta
   }
@@ -222,12 +223,32 @@ describe('SD: stopped after step k and continued == never stopped (latents and P
 })
 
 describe('SDXL: stopped after step k and continued == never stopped', () => {
-  const labels = ['Euler a', 'DPM++ 2M SDE Karras', 'PNDM (PLMS)', 'LCM', 'Heun', 'DDIM eta 0.5']
+  // The seven schedulers of the first release, with and without Karras sigmas, DDIM with eta 0.5
+  // and the SDE and second-order paths; the SD matrix above has every class.
+  const labels = [
+    'DPM++ 2M',
+    'DPM++ 2M Karras',
+    'DPM++ 2M SDE Karras',
+    'Euler',
+    'Euler Karras',
+    'Euler a',
+    'DDIM',
+    'DDIM eta 0.5',
+    'PNDM (PLMS)',
+    'LMS',
+    'LMS Karras',
+    'LCM',
+    'Heun'
+  ]
   const cases = SCHEDULERS.filter((c) => labels.includes(c.label)).flatMap((c) =>
     GUIDANCE.map((g, i) => [c.label, g, c, i] as const)
   )
   it.each(cases)('%s, %s', async (_label, guidance, c, i) => {
     const k = 2 + (i % 2)
-    expectSameRun(await stopAndContinue({ pipe: sdxl, family: 'sdxl' }, c, guidance, k), k)
+    const result = await stopAndContinue({ pipe: sdxl, family: 'sdxl' }, c, guidance, k)
+    expectSameRun(result, k)
+    const batches = result.whole.steps.map((s) => s.unetBatch)
+    if (guidance === 'cfg to the end') expect(new Set(batches)).toEqual(new Set([8]))
+    else expect(new Set(batches)).toEqual(new Set([4, 8]))
   })
 })
