@@ -132,7 +132,7 @@ describe('CfgCutoffControl during and after a run', () => {
     })
     // Rows: 5 of 10 steps at batch 1 instead of 2 = 25 % of the rows.
     expect(text('cutoff-measured')).toBe(
-      'Last run: guidance ended after step 5, saved 20 % of UNet time (measured) and 25 % of UNet batch rows'
+      'Last run: guidance ended after step 5, saved 20 % of UNet time (measured), 25 % predicted, and 25 % of UNet batch rows'
     )
     // The lock belonged to the finished run; the form's own steps count again.
     expect(slider().disabled).toBe(false)

@@ -134,7 +134,9 @@ describe('StepGallery', () => {
     render(<StepGallery />)
     start(paramsWith(null))
     finishSteps(0, 4)
-    const button = (i: number): HTMLElement => within(items()[i] as HTMLElement).getByRole('button')
+    // The step's own button (a "Branch from here" button may follow it).
+    const button = (i: number): HTMLElement =>
+      within(items()[i] as HTMLElement).getAllByRole('button')[0] as HTMLElement
 
     const toggle = useJobStore.getState().toggleInspect
     fireEvent.click(button(1))

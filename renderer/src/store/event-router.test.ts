@@ -179,7 +179,15 @@ describe('routeEvents', () => {
       { type: 'job:warning', jobId: 'j1', message: 'the prompt was truncated to 77 tokens' }
     )
     const live = useJobStore.getState().live
-    expect(live?.cutoff).toEqual({ cutoff: { ratio: 0.2 }, cutoffStep: 2, locked: false })
+    expect(live?.cutoff).toEqual({
+      cutoff: { ratio: 0.2 },
+      cutoffStep: 2,
+      locked: false,
+      cfgInterval: null,
+      guidanceStartStep: 0,
+      startLocked: true,
+      guidanceScale: null
+    })
     expect(live?.warnings).toEqual(['the prompt was truncated to 77 tokens'])
   })
 
