@@ -96,6 +96,8 @@ test('a dropped blue square is recoloured at strength 0.6, then half of it is in
     expect(red[2]).toBeLessThan(100)
   }
   await snap(page, 'img2img-red-square')
+  // A run snapshot does not keep the picture: an image run offers no Branch from its steps.
+  await expect(page.getByTestId('branch-button')).toHaveCount(0)
 
   // The recoloured result becomes the input; a mask over its left half inpaints it.
   const before = await page.getByTestId('init-image').getAttribute('src')
