@@ -115,7 +115,11 @@ describe('stepwise generate --init-image: errors', () => {
       /--strength: must be a number above 0 and at most 1 \(got 0\)/
     ],
     [['--init-image', 'notes.txt'], /--init-image "[^"]*notes.txt" is not a PNG or JPEG picture/],
-    [['--init-image', 'broken.png'], /--init-image "[^"]*broken.png" is a damaged PNG file/]
+    [['--init-image', 'broken.png'], /--init-image "[^"]*broken.png" is a damaged PNG file/],
+    [
+      ['--init-image', 'blue-square.png', '--save-state', 'state.bin'],
+      /--init-image cannot be used with --save-state: image-to-image and inpainting runs cannot be continued/
+    ]
   ])('%j', async (args, message) => {
     writeFileSync(join(scratch, 'notes.txt'), 'not a picture')
     writeFileSync(join(scratch, 'broken.png'), readFileSync(square).subarray(0, 100))

@@ -214,6 +214,12 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   if (initImage === undefined && strength !== undefined) {
     throw new UsageError('--strength needs --init-image FILE (the picture to start from)')
   }
+  // A run state keeps latents, scheduler and guidance, not the picture, noise and mask.
+  if (initImage !== undefined && (resume !== null || flags.has('save-state'))) {
+    throw new UsageError(
+      `--init-image cannot be used with ${resume !== null ? '--resume' : '--save-state'}: image-to-image and inpainting runs cannot be continued`
+    )
+  }
 
   const parsed = GenerateParamsSchema.safeParse({
     prompt,
