@@ -71,6 +71,39 @@ function expectSizeResult(r: Record<string, unknown>, path: string): void {
   }
 }
 
+/** The preview methods' section: every method the model offers, at both sizes. */
+function expectPreviewMethods(r: Record<string, unknown>): void {
+  const sizes = r.sizes as Array<{ width: number; methods: Array<Record<string, unknown>> }>
+  expect(sizes.map((s) => s.width)).toEqual([64, 512])
+  for (const size of sizes) {
+    // The shipped model has its own tiny decoder (the fixture fallback offers linear and vae).
+    expect(size.methods.map((m) => m.method)).toEqual(['linear', 'tiny', 'vae'])
+    for (const m of size.methods) {
+      const path = `previewMethods.${size.width}.${String(m.method)}`
+      expectFinite((m.previewMs as Record<string, unknown>).p50, `${path}.previewMs.p50`)
+      expectFinite(m.addedFraction, `${path}.addedFraction`)
+      expectFinite(m.stepMs, `${path}.stepMs`)
+      // Latencies need painted steps, which a smoke run's few fast steps may not give.
+      expect(Object.keys(m.previewLatencyMs as object).sort()).toEqual(['max', 'p50', 'p95'])
+    }
+  }
+  // Fidelity: every step's preview against the final image, per method, on the shipped model.
+  const fidelity = r.fidelity as { steps: number; methods: Array<Record<string, unknown>> }
+  expect(fidelity.methods.map((m) => m.method)).toEqual(['linear', 'tiny', 'vae'])
+  for (const m of fidelity.methods) {
+    const mad = m.meanAbsDiffByStep as unknown[]
+    expect(mad).toHaveLength(fidelity.steps)
+    mad.forEach((v, i) => expectFinite(v, `previewMethods.fidelity.${String(m.method)}[${i}]`))
+    expect((m.colourAccuracy as Array<{ step: number }>).map((a) => a.step)).toEqual([5, 10, 15])
+    expect(m.greenOnWhiteFromStep).toHaveLength(1)
+  }
+  expect(Object.keys(r.targets as object).sort()).toEqual([
+    'tinyAddsUnder5PctAt512',
+    'tinyGreenOnWhiteFromMiddle',
+    'tinyLatencyP95Under33Ms'
+  ])
+}
+
 describe('npm run bench', () => {
   it('--smoke --json prints exactly one JSON object with every item at both sizes', async () => {
     const { code, stdout, stderr } = await run([
@@ -98,5 +131,6 @@ describe('npm run bench', () => {
     expectFinite(snapshot.captureMsP95, 'snapshot.captureMsP95')
     expect(typeof snapshot.met).toBe('boolean')
     expect(snapshot.details).toMatchObject({ latentWidth: 64, latentHeight: 64 })
-  }, 300_000)
+    expectPreviewMethods(result.previewMethods as Record<string, unknown>)
+  }, 360_000)
 })

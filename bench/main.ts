@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { BENCH_USAGE, parseBenchArgs } from './lib/bench-options'
 import { renderChart } from './lib/chart-svg'
-import { machineSlug } from './lib/machine-info'
+import { loadAverage, machineInfo, machineSlug } from './lib/machine-info'
+import { previewMethodsTable, runPreviewMethodsBench } from './lib/preview-methods-bench'
 import { runRealScale } from './lib/real-scale'
 import { parseRealScaleArgs, REAL_SCALE_USAGE } from './lib/real-scale-options'
 import { realScaleTable } from './lib/real-scale-report'
@@ -34,7 +35,15 @@ async function main(): Promise<void> {
   const started = performance.now()
   const log = (line: string): void =>
     console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`)
+  if (options.previewsOnly) {
+    await previewsOnly(options, log, started)
+    return
+  }
   const result = await runBench(options, log)
+  // The preview methods' own server and page, after the other items: their runs change the
+  // model's preview decoder sessions and would otherwise be in the memory item's window.
+  result.previewMethods = await runPreviewMethodsBench(options, log)
+  result.durationS = (performance.now() - started) / 1000
   const json = JSON.stringify(result, null, 2)
   if (options.out !== null) writeFileSync(options.out, `${json}\n`)
   if (options.save) {
@@ -50,7 +59,38 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`)
   } else {
     console.log(`${describeRun(result)}\n\n${markdownTable(result)}`)
+    console.log(`\nPreview methods:\n\n${previewMethodsTable(result.previewMethods)}`)
   }
+}
+
+/** `--previews-only`: the preview methods' cost and latency alone, saved beside the full runs. */
+async function previewsOnly(
+  options: Exclude<ReturnType<typeof parseBenchArgs>, 'help'>,
+  log: (line: string) => void,
+  started: number
+): Promise<void> {
+  const machine = machineInfo()
+  const previewMethods = await runPreviewMethodsBench(options, log)
+  const result = {
+    date: new Date().toISOString(),
+    mode: options.mode,
+    machine: { ...machine, loadAverageAtEnd: loadAverage() },
+    model: { dir: relative(join(__dirname, '..'), options.modelDir) },
+    previewMethods,
+    durationS: (performance.now() - started) / 1000
+  }
+  const json = JSON.stringify(result, null, 2)
+  if (options.out !== null) writeFileSync(options.out, `${json}\n`)
+  if (options.save) {
+    const dir = join(__dirname, 'results')
+    mkdirSync(dir, { recursive: true })
+    const stamp = result.date.slice(0, 16).replace('T', '-').replace(':', '')
+    const name = `${stamp}-${machineSlug(machine)}-previews.json`
+    writeFileSync(join(dir, name), `${json}\n`)
+    console.error(`saved bench/results/${name}`)
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`)
+  else console.log(previewMethodsTable(previewMethods))
 }
 
 /** `--real-scale`: the full-size measurements (bench/lib/real-scale.ts). */

@@ -8,6 +8,7 @@ import {
   LIMITS
 } from './params'
 import type { StepMetrics, StepReport } from './steps'
+import type { PreviewMethodName } from './preview-method'
 import type {
   AlgorithmType,
   CfgCutoff,
@@ -77,6 +78,42 @@ export type ModelSource = 'built-in' | 'added' | 'downloaded'
 /** Float precision of a model's graphs. */
 export type ModelPrecision = 'fp32' | 'fp16' | 'mixed'
 
+/** The tiny (TAESD-class) decoder a model's `tiny` previews use. */
+export interface PreviewDecoderInfo {
+  /**
+   * `model`: the model folder's own `preview_decoder/model.onnx`; `downloaded`: a TAESD decoder
+   * downloaded from the Hub, used by every model of its family that has none of its own.
+   */
+  source: 'model' | 'downloaded'
+  /** How to name it: `preview_decoder/model.onnx`, or the download's name and repository. */
+  label: string
+  /** Its folder on disk, for display (and, in main, for loading it). */
+  path: string
+  /** Downloads: the Hub repository it came from. */
+  repo?: string
+}
+
+/** A Hub download that would give a model tiny previews (the Models panel offers it). */
+export interface PreviewDecoderOffer {
+  /** Its key among the known downloads (`knownModels`). */
+  key: string
+  name: string
+  repo: string
+  approxDownloadMB: number
+}
+
+/** How a model previews its steps (shared/preview-method.ts). */
+export interface ModelPreviews {
+  /** The methods it offers, cheapest first; `tiny` only when it has a tiny decoder. */
+  methods: PreviewMethodName[]
+  /** What a run that asks for no method uses: `tiny` where a decoder is present, else `linear`. */
+  defaultMethod: PreviewMethodName
+  /** The tiny decoder, or null. */
+  decoder: PreviewDecoderInfo | null
+  /** SD 1.x/2.x and SDXL models without a decoder: the TAESD download that fits, else null. */
+  offer: PreviewDecoderOffer | null
+}
+
 /** A model the user can pick. */
 export interface ModelSummary {
   /** Opaque id to pass as `GenerateParams.modelId` (derived from the folder name). */
@@ -99,6 +136,8 @@ export interface ModelSummary {
   builtIn: boolean
   /** Built-in, added by the user, or downloaded; only library entries can be removed. */
   source: ModelSource
+  /** Its preview methods, the default one, and its tiny decoder. */
+  previews: ModelPreviews
 }
 
 /** One ONNX graph of a model, as its file declares it. */
@@ -411,6 +450,13 @@ export interface ModelsChangedEvent {
 
 /** A curated Hub repository offered in the downloads panel. */
 export interface KnownModelInfo {
+  /**
+   * `model`: a diffusion pipeline (joins the library); `preview-decoder`: a TAESD decoder for
+   * tiny previews (attached to the models of `previewFamilies`). Absent: a model.
+   */
+  kind?: 'model' | 'preview-decoder'
+  /** Preview decoders: the model families whose latents it decodes. */
+  previewFamilies?: ModelFamily[]
   key: string
   name: string
   repo: string
@@ -456,6 +502,10 @@ export interface DownloadSummary {
   message?: string
   /** Done: the model's id in the library. */
   modelId?: string
+  /** `preview-decoder`: a known TAESD decoder (see {@link KnownModelInfo}); absent: a model. */
+  kind?: 'model' | 'preview-decoder'
+  /** Done preview decoders: the ids of the models that use it now. */
+  previewFor?: string[]
 }
 
 /** `download:update`: a download started, progressed or ended (progress at most a few per second). */
@@ -688,6 +738,7 @@ export type {
   CfgInterval,
   GenerateParams,
   GenerateParamsInput,
+  PreviewMethodName,
   ProviderName,
   ResumeFrom,
   SchedulerClassName,

@@ -7,6 +7,7 @@ import {
   resolveSampler
 } from './schedulers'
 import type { SamplerChoice, SchedulerClassName } from './schedulers'
+import { formatPreviewMethod, parsePreviewMethod } from './preview-method'
 
 /**
  * Generation parameters: one schema for the UI, IPC, the browser-mode API and the CLI, so a bad
@@ -197,6 +198,21 @@ function applySamplerChoice<P extends { useKarrasSigmas: boolean; algorithmType?
   }
 }
 
+/**
+ * A preview method in its text form (`linear`, `tiny`, `vae`, `vae:N`), normalised (`VAE : 5`
+ * becomes `vae:5`); refused with the same message the engine and the CLI give.
+ */
+export const PreviewMethodTextSchema = z
+  .string({ error: 'must be text: linear, tiny, vae or vae:N' })
+  .transform((text, ctx) => {
+    try {
+      return formatPreviewMethod(parsePreviewMethod(text))
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      return z.NEVER
+    }
+  })
+
 const GenerateFields = z.strictObject({
   /** Model id from `listModels()`; the default model when omitted. */
   modelId: z.string().min(1).max(4096).optional(),
@@ -243,6 +259,11 @@ const GenerateFields = z.strictObject({
     .nullable()
     .default(null),
   previewEvery: integerIn(LIMITS.previewEvery.min, LIMITS.previewEvery.max).default(1),
+  /**
+   * How previews are made: `linear`, `tiny`, `vae` or `vae:N` (shared/preview-method.ts); the
+   * model's default when omitted (`tiny` where it has a tiny decoder, else `linear`).
+   */
+  previewMethod: PreviewMethodTextSchema.optional(),
   numImagesPerPrompt: integerIn(
     LIMITS.numImagesPerPrompt.min,
     LIMITS.numImagesPerPrompt.max

@@ -1,3 +1,5 @@
+import type { PreviewMethodName } from './preview-method'
+
 /**
  * What a denoising step did, one definition for every layer: the engine's per-step record, the
  * inference process's step report, the `job:step` event and the renderer's step list extend these.
@@ -32,4 +34,12 @@ export interface StepReport extends StepMetrics {
    * benchmark measures preview latency from it (bench/README.md).
    */
   endedAt: number
+  /**
+   * The method that made this step's preview (`linear`, `tiny`, `vae`; a `vae:N` run makes both
+   * `vae` and `linear` ones); absent when the step had no preview. Reported with the step even
+   * when its pixels were superseded on the way (previews are latest-wins, metadata is not).
+   */
+  previewMethod?: PreviewMethodName
+  /** What making that preview cost, in ms (decoder run and conversion; part of `ms`). */
+  previewMs?: number
 }

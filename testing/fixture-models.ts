@@ -14,6 +14,10 @@ export const SD_INPAINT_DIR = join(FIXTURE_MODELS, 'tiny-sd-inpaint')
 export const SDXL_INPAINT_DIR = join(FIXTURE_MODELS, 'tiny-sdxl-inpaint')
 /** An SDXL refiner: second text encoder only, `requires_aesthetics_score`. */
 export const SDXL_REFINER_DIR = join(FIXTURE_MODELS, 'tiny-sdxl-refiner')
+/** The random-weight TAESD decoder in the Hub's layout (`vae_decoder/model.onnx`). */
+export const TAESD_DIR = join(FIXTURE_MODELS, 'taesd-random')
+/** The shipped model (with its own tiny decoder, `preview_decoder/`). */
+export const SHIPPED_DIR = resolve(__dirname, '../resources/models/stepwise-shapes-64')
 
 /**
  * A models folder holding exactly the named fixture models (as links), so tests do not depend

@@ -67,6 +67,8 @@ export async function fillRunForm(page: Page, run: PageRunSettings): Promise<voi
     keepPreviews: false
   })
   await page.getByTestId('preview-every-input').fill('1')
+  // Linear previews, as the API runs (app-runs.ts); preview-methods-bench.ts picks others.
+  await page.getByTestId('preview-method-select').selectOption('linear')
   // The same provider as the API runs of items 1–3, so the inference process keeps its loaded
   // pipeline (it is cached per model and provider) instead of loading it again.
   await page.getByTestId('provider-select').selectOption('cpu')

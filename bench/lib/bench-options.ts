@@ -16,6 +16,8 @@ export interface BenchOptions {
   out: string | null
   /** Save the run under bench/results/ (default: full runs only). */
   save: boolean
+  /** Only the preview methods' cost and latency (bench/lib/preview-methods-bench.ts). */
+  previewsOnly: boolean
 }
 
 const ROOT = join(__dirname, '..', '..')
@@ -42,6 +44,8 @@ main-process event-loop lag and memory growth, at the model's native size and at
                  fixtures/models/tiny-sd-random while the shipped model is absent)
   --out FILE     also write the JSON to FILE
   --no-save      do not save a full run under bench/results/
+  --previews-only  only what each preview method (linear, tiny, vae) costs per step and its
+                 preview latency, at both sizes (saved as bench/results/<…>-previews.json)
 
   --real-scale   the full-size measurements instead (a full-size SD 1.5 export: UNet time and
                  peak RSS, attention fused vs as exported); see --real-scale --help`
@@ -53,6 +57,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   let modelDir: string | null = null
   let out: string | null = null
   let save: boolean | null = null
+  let previewsOnly = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
     const value = (): string => {
@@ -82,6 +87,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       case '--no-save':
         save = false
         break
+      case '--previews-only':
+        previewsOnly = true
+        break
       default:
         throw new Error(`unknown option ${arg} (see --help)`)
     }
@@ -90,7 +98,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   if (!existsSync(join(dir, 'model_index.json'))) {
     throw new Error(`${dir} is not a diffusers model folder (no model_index.json)`)
   }
-  return { mode, json, modelDir: dir, out, save: save ?? mode === 'full' }
+  return { mode, json, modelDir: dir, out, save: save ?? mode === 'full', previewsOnly }
 }
 
 /** Everything one mode runs at one size. */

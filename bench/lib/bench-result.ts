@@ -3,6 +3,7 @@ import type { BenchMode } from './bench-options'
 import type { CfgCutoffRow, CfgIntervalRow, EngineResult } from './engine-bench'
 import type { SnapshotResult } from './snapshot-bench'
 import type { MachineInfo } from './machine-info'
+import type { PreviewMethodsResult } from './preview-methods-bench'
 import type { PythonReference } from './python-reference'
 
 /** The seven items at one size: the keys the issue names, plus what they were measured on. */
@@ -46,4 +47,6 @@ export interface BenchResult extends SizeResult {
   clockOffsetMs: { offsetMs: number; uncertaintyMs: number }
   durationS: number
   notes: string[]
+  /** What each preview method costs per step and its latency, at both sizes (issue 16). */
+  previewMethods?: PreviewMethodsResult
 }

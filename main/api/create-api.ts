@@ -16,6 +16,10 @@ import { JobQueue } from '../jobs/job-queue'
 import type { InferenceRunner } from '../jobs/job-queue'
 import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
 import { ModelRegistry } from '../model-library/model-registry'
+import {
+  PREVIEW_DECODERS_FOLDER,
+  PreviewDecoderShelf
+} from '../model-library/preview-decoder-shelf'
 import { readCapabilities } from './capabilities'
 import type { DownloadService } from './download-service'
 
@@ -86,7 +90,12 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
   const events = new EventHub((error) => log(`event listener failed: ${String(error)}`))
   const library = await ModelLibrary.open(join(host.dataDir, LIBRARY_FILE))
   if (library.notice !== null) log(library.notice)
-  const models = new ModelRegistry({ modelDirs: host.modelDirs, library, onSkip: log })
+  const models = new ModelRegistry({
+    modelDirs: host.modelDirs,
+    library,
+    onSkip: log,
+    previewDecoders: new PreviewDecoderShelf(join(host.dataDir, PREVIEW_DECODERS_FOLDER))
+  })
   const downloads = host.downloads?.(models, events) ?? null
   const requireDownloads = (): DownloadService =>
     downloads ?? unavailable('downloads are not available in this front end')

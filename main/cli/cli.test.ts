@@ -62,6 +62,7 @@ const JSON_KEYS = [
   'startStep',
   'stepsRun',
   'interrupted',
+  'previewMethod',
   'steps',
   'totalMs',
   'unetMs',
@@ -124,8 +125,20 @@ describe('stepwise generate (built CLI)', () => {
       output: out
     })
     expect(json.steps.map((s) => Object.keys(s))).toEqual(
-      Array(4).fill(['index', 'timestep', 'ms', 'unetBatch', 'cfg', 'guidanceScale'])
+      Array(4).fill([
+        'index',
+        'timestep',
+        'ms',
+        'unetBatch',
+        'cfg',
+        'guidanceScale',
+        'previewMethod',
+        'previewMs'
+      ])
     )
+    // No --previews and no --preview-method: the cheapest method, as before.
+    expect(json.previewMethod).toBe('linear')
+    expect(json.steps.map((s) => s.previewMethod)).toEqual(Array(4).fill('linear'))
     expect(json.steps.map((s) => [s.index, s.unetBatch, s.cfg])).toEqual([
       [0, 2, true],
       [1, 2, true],
@@ -361,6 +374,8 @@ describe('stepwise generate: errors', () => {
       '--cfg-cutoff-step',
       '--stop-at-step',
       '--previews',
+      '--preview-method',
+      '--preview-decoder',
       '--out',
       '--provider',
       '--json'

@@ -4,7 +4,14 @@ import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
-import { decodeImage, serializeRunSnapshot, writeFileAtomic, writePngFile } from '../engine'
+import {
+  decodeImage,
+  ModelLoadError,
+  resolvePreviewDecoder,
+  serializeRunSnapshot,
+  writeFileAtomic,
+  writePngFile
+} from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
 import { startGeneration } from '../inference/host/run-generation'
@@ -49,6 +56,8 @@ export interface GenerateJson {
   startStep: number
   stepsRun: number
   interrupted: boolean
+  /** The preview method the run used (`linear`, `tiny`, `vae`, `vae:N`). */
+  previewMethod: string
   steps: Array<{
     index: number
     timestep: number
@@ -56,6 +65,10 @@ export interface GenerateJson {
     unetBatch: number
     cfg: boolean
     guidanceScale: number
+    /** What made this step's preview (a `vae:N` run has `vae` and `linear` steps), or null. */
+    previewMethod: string | null
+    /** What that preview cost, ms (part of `ms`), or null. */
+    previewMs: number | null
   }>
   totalMs: number
   unetMs: number
@@ -106,6 +119,7 @@ function requestOf(options: GenerateOptions, source: ResumeSource | null): Gener
     cfgInterval: options.cfgInterval,
     stopAtStep: options.stopAtStep,
     previewEvery: 1,
+    ...(options.previewDecoder === null ? {} : { previewDecoder: options.previewDecoder }),
     numImagesPerPrompt: 1,
     ...(source === null ? {} : { resumeFrom: source.snapshot }),
     ...(options.saveState === null ? {} : { keepSnapshots: 'last' as const })
@@ -133,9 +147,42 @@ function readPicture(flag: string, file: string): RgbaFrame {
   }
 }
 
+/**
+ * The preview method this run uses: the one asked for; else, with `--previews`, the model's
+ * default (`tiny` where a tiny decoder is at hand); else `linear`, the cheapest, since nothing
+ * is written. `tiny` without a decoder is refused here, before anything runs (exit code 2).
+ */
+async function choosePreviewMethod(
+  options: GenerateOptions,
+  modelName: string,
+  hasOwnDecoder: boolean
+): Promise<string> {
+  if (options.previewDecoder !== null) {
+    try {
+      await resolvePreviewDecoder(options.previewDecoder)
+    } catch (error) {
+      if (error instanceof ModelLoadError)
+        throw new UsageError(`--preview-decoder: ${error.message}`)
+      throw error
+    }
+  }
+  const hasDecoder = hasOwnDecoder || options.previewDecoder !== null
+  if (options.previewMethod === 'tiny' && !hasDecoder) {
+    throw new UsageError(
+      `--preview-method tiny: ${modelName} has no tiny preview decoder (preview_decoder/model.onnx in its folder); give --preview-decoder DIR (a TAESD folder such as a download of deinferno/taesd-onnx for SD 1.x/2.x or julienkay/taesdxl for SDXL), or use linear or vae:N`
+    )
+  }
+  if (options.previewMethod !== null) return options.previewMethod
+  return options.previewsDir !== null && hasDecoder ? 'tiny' : 'linear'
+}
+
 function formatStep(step: InferenceStep): string {
   const guidance = step.cfg ? `cfg ${step.guidanceScale}` : 'no cfg'
-  return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch} (${guidance})`
+  const preview =
+    step.previewMethod === undefined
+      ? ''
+      : `  preview ${step.previewMethod} ${(step.previewMs ?? 0).toFixed(1)} ms`
+  return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch} (${guidance})${preview}`
 }
 
 /**
@@ -158,7 +205,13 @@ export async function generateCommand(
   // step without guidance at 512×512), not diffusers' generic 50 steps at guidance 7.5.
   // The id the app gives this folder, so the PNG's `Model` restores to it there too.
   const modelId = modelIdFor(basename(resolve(options.modelDir)), new Set())
-  const { defaults } = await readModelSummary(options.modelDir, { id: modelId, source: 'added' })
+  const model = await readModelSummary(options.modelDir, { id: modelId, source: 'added' })
+  const { defaults } = model
+  const previewMethod = await choosePreviewMethod(
+    options,
+    options.modelDir,
+    model.previews.decoder !== null
+  )
   const initImage =
     options.initImage === null ? null : readPicture('--init-image', options.initImage)
   const mask = options.mask === null ? null : readPicture('--mask', options.mask)
@@ -167,6 +220,7 @@ export async function generateCommand(
   const imageSize = (side: number): number => Math.max(8, side - (side % 8))
   const request: GenerationRequest = {
     ...requestOf(options, source),
+    previewMethod,
     numInferenceSteps: options.numInferenceSteps ?? defaults.numInferenceSteps,
     guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
     width: options.width ?? (initImage === null ? defaults.width : imageSize(initImage.width)),
@@ -283,13 +337,16 @@ export async function generateCommand(
       startStep: result.startStep,
       stepsRun: result.stepsRun,
       interrupted: result.interrupted,
+      previewMethod,
       steps: steps.map((s) => ({
         index: s.index,
         timestep: s.timestep,
         ms: s.ms,
         unetBatch: s.unetBatch,
         cfg: s.cfg,
-        guidanceScale: s.guidanceScale
+        guidanceScale: s.guidanceScale,
+        previewMethod: s.previewMethod ?? null,
+        previewMs: s.previewMs ?? null
       })),
       totalMs: result.totalMs,
       unetMs: result.unetMs,

@@ -49,6 +49,10 @@ describe('parseGenerateOptions', () => {
       '--save-state=state.bin',
       '--previews',
       'prev',
+      '--preview-method',
+      ' VAE : 5 ',
+      '--preview-decoder',
+      'fixtures/models/taesd-random',
       '--out',
       'x/out.PNG',
       '--provider',
@@ -73,6 +77,8 @@ describe('parseGenerateOptions', () => {
       saveState: resolve('state.bin'),
       resume: null,
       previewsDir: resolve('prev'),
+      previewMethod: 'vae:5',
+      previewDecoder: resolve('fixtures/models/taesd-random'),
       out: resolve('x/out.PNG'),
       provider: 'cpu',
       json: true,
@@ -92,6 +98,8 @@ describe('parseGenerateOptions', () => {
       cfgCutoff: null,
       stopAtStep: null,
       previewsDir: null,
+      previewMethod: null,
+      previewDecoder: null,
       out: null,
       json: false
     })
@@ -235,7 +243,22 @@ describe('parseGenerateOptions', () => {
       ['--out', join(__dirname, 'x.png', '..')],
       '--out: must be a file name ending in .png'
     ],
-    ['previews a file', ['--previews', join(__dirname, 'help.ts')], 'is a file, not a folder']
+    ['previews a file', ['--previews', join(__dirname, 'help.ts')], 'is a file, not a folder'],
+    [
+      'an unknown preview method',
+      ['--preview-method', 'taesd'],
+      '--preview-method: unknown preview method "taesd": use linear, tiny, vae (the VAE every step) or vae:N (the VAE every N steps)'
+    ],
+    [
+      'vae:N without a whole N',
+      ['--preview-method', 'vae:2.5'],
+      '--preview-method: preview method "vae:2.5": N in vae:N must be a whole number of steps, 1 or more (e.g. vae:5), got "2.5"'
+    ],
+    [
+      'a missing preview decoder',
+      ['--preview-decoder', join(__dirname, 'no-such-taesd')],
+      '--preview-decoder: no such folder or file'
+    ]
   ]
   for (const [name, args, message] of cases) {
     it(`rejects ${name}`, () => {

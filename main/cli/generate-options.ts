@@ -38,6 +38,8 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
   { name: 'save-state', kind: 'value' },
   { name: 'resume', kind: 'value' },
   { name: 'previews', kind: 'value' },
+  { name: 'preview-method', kind: 'value' },
+  { name: 'preview-decoder', kind: 'value' },
   { name: 'out', kind: 'value' },
   { name: 'provider', kind: 'value' },
   { name: 'json', kind: 'boolean' },
@@ -75,6 +77,13 @@ export interface GenerateOptions {
   resume: ResumeRequest | null
   /** Absolute folder for per-step previews, or null. */
   previewsDir: string | null
+  /**
+   * `--preview-method` in its normal text form (`linear`, `tiny`, `vae`, `vae:N`), or null: the
+   * model's default with `--previews`, else `linear` (the cheapest; every step still reports it).
+   */
+  previewMethod: string | null
+  /** `--preview-decoder`: a TAESD folder or `.onnx` file for `tiny` previews, absolute; or null. */
+  previewDecoder: string | null
   /** Absolute output path, or null for the default `stepwise-<seed>.png` in the working folder. */
   out: string | null
   provider: ProviderName
@@ -114,6 +123,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   'cfgInterval.startStepIndex': '--cfg-interval-steps',
   'cfgInterval.endStepIndex': '--cfg-interval-steps',
   stopAtStep: '--stop-at-step',
+  previewMethod: '--preview-method',
   provider: '--provider',
   strength: '--strength'
 }
@@ -173,6 +183,16 @@ function checkPreviewsDir(dir: string): string {
     throw new UsageError(`--previews: ${JSON.stringify(dir)} is a file, not a folder`)
   }
   return path
+}
+
+function checkPreviewDecoder(path: string): string {
+  if (path.trim() === '')
+    throw new UsageError('--preview-decoder: needs a TAESD folder or .onnx file')
+  const resolved = resolve(path)
+  if (!existsSync(resolved)) {
+    throw new UsageError(`--preview-decoder: no such folder or file ${JSON.stringify(path)}`)
+  }
+  return resolved
 }
 
 /**
@@ -241,6 +261,7 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
           ? parseIntervalFlag(intervalSteps, 'cfg-interval-steps')
           : null,
     stopAtStep: num(flags, 'stop-at-step') ?? null,
+    previewMethod: text(flags, 'preview-method'),
     provider: text(flags, 'provider') ?? 'auto',
     ...(strength === undefined ? {} : { strength })
   })
@@ -253,6 +274,7 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
   }
   const p = parsed.data
   const previews = text(flags, 'previews')
+  const previewDecoder = text(flags, 'preview-decoder')
   const out = text(flags, 'out')
   const saveState = text(flags, 'save-state')
   return {
@@ -275,6 +297,8 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     saveState: saveState === undefined ? null : checkSaveState(saveState),
     resume,
     previewsDir: previews === undefined ? null : checkPreviewsDir(previews),
+    previewMethod: p.previewMethod ?? null,
+    previewDecoder: previewDecoder === undefined ? null : checkPreviewDecoder(previewDecoder),
     out: out === undefined ? null : checkOut(out),
     provider: p.provider,
     json: flags.has('json'),

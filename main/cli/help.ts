@@ -113,16 +113,32 @@ Output:
   --out FILE.png            where to write the image (default: ./stepwise-<seed>.png, with -1, -2, …
                             appended rather than overwrite an existing file; --out overwrites)
   --previews DIR            write DIR/<step index>.png for every step run, like the docs'
-                            decode_tensors: the app's latents->RGB preview (of the scheduler's
-                            predicted x0 where it gives one) at latent resolution (width/8 x height/8)
+                            decode_tensors: a preview of the scheduler's predicted x0 (where it
+                            gives one), made by --preview-method
+  --preview-method M        how previews are made (PreviewCallback's method):
+                              linear  the latent->RGB table, at latent resolution (width/8 x
+                                      height/8); well under 1 ms
+                              tiny    a TAESD-class tiny decoder, full resolution; a few % of a
+                                      step; needs preview_decoder/model.onnx in the model folder
+                                      or --preview-decoder
+                              vae     the model's own VAE decoder every step, full resolution
+                              vae:N   the VAE at steps 0, N, 2N, ... and the last, linear between
+                            (default with --previews: tiny where the model has a tiny decoder,
+                            else linear; without --previews: linear, the cheapest)
+  --preview-decoder PATH    a TAESD decoder for tiny previews: a folder in the Hub's layout
+                            (vae_decoder/model.onnx, e.g. a download of deinferno/taesd-onnx for
+                            SD 1.x/2.x or julienkay/taesdxl for SDXL) or an .onnx file
   --json                    print one JSON object on stdout and nothing else:
                             { model, family, provider, seed, width, height, scheduler,
                               numInferenceSteps, numTimesteps, strength, startStep,
-                              stepsRun, interrupted,
-                              steps: [{ index, timestep, ms, unetBatch, cfg, guidanceScale }],
+                              stepsRun, interrupted, previewMethod,
+                              steps: [{ index, timestep, ms, unetBatch, cfg, guidanceScale,
+                                        previewMethod, previewMs }],
                               totalMs, unetMs, output,
                               resumedFrom: { step, parentSeed, parentPrompt } or null,
                               savedState: FILE or null }
+                            (a step's previewMethod is what made its preview: a vae:N run has
+                            vae and linear steps; previewMs is its cost, part of ms)
                             (the project's .npmrc keeps npm's own banner off stdout)
   --help                    show this help
 
@@ -140,6 +156,8 @@ Examples:
       --steps 40 --seed 3 --stop-at-step 11 --save-state circle.state
   npm run cli -- generate --resume circle.state                    # the same image as 40 steps
   npm run cli -- generate --resume circle.state --prompt "a red square" --cfg-interval 0.2:0.8
+  npm run cli -- generate --model resources/models/stepwise-shapes-64 \\
+      --prompt "a green square on a white background" --previews previews/ --preview-method vae:5
 
 Exit codes: 0 success, 1 a failure while running, 2 invalid arguments (nothing was run).`
 

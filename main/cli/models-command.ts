@@ -4,6 +4,10 @@ import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { expandFolderPath } from '../api/create-api'
 import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
 import { ModelRegistry } from '../model-library/model-registry'
+import {
+  PREVIEW_DECODERS_FOLDER,
+  PreviewDecoderShelf
+} from '../model-library/preview-decoder-shelf'
 import { NotAModelError, readModelInfo } from '../model-library/read-model-summary'
 import type { ModelInfo } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
@@ -42,6 +46,7 @@ async function openRegistry(
   const registry = new ModelRegistry({
     modelDirs: [typeof modelsDir === 'string' ? resolve(modelsDir) : shippedModelsDir()],
     library,
+    previewDecoders: new PreviewDecoderShelf(join(dataDir, PREVIEW_DECODERS_FOLDER)),
     graphPassCacheDir: join(dataDir, GRAPH_PASS_CACHE_FOLDER)
   })
   return { registry, notice: library.notice }

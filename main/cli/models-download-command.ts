@@ -3,6 +3,10 @@ import { defaultUserDataDir } from '../app-paths'
 import { runModelsDownload, MODELS_DOWNLOAD_HELP } from '../hub'
 import { LIBRARY_FILE, ModelLibrary } from '../model-library/model-library'
 import { ModelRegistry } from '../model-library/model-registry'
+import {
+  PREVIEW_DECODERS_FOLDER,
+  PreviewDecoderShelf
+} from '../model-library/preview-decoder-shelf'
 import type { CliIo } from './cli-io'
 import { UsageError } from './usage-error'
 
@@ -74,11 +78,22 @@ export async function modelsDownloadCommand(
   try {
     return await runModelsDownload(args, io, {
       modelsDir: join(dataDir, 'models'),
+      previewDecodersDir: join(dataDir, PREVIEW_DECODERS_FOLDER),
       env: downloadEnv,
       signal: controller.signal,
-      onDownloaded: async (result) => {
+      onDownloaded: async (result, contents) => {
         const library = await ModelLibrary.open(join(dataDir, LIBRARY_FILE))
-        const registry = new ModelRegistry({ modelDirs: [], library })
+        const shelf = new PreviewDecoderShelf(join(dataDir, PREVIEW_DECODERS_FOLDER))
+        const registry = new ModelRegistry({ modelDirs: [], library, previewDecoders: shelf })
+        if (contents === 'preview-decoder') {
+          const users = (await registry.list()).filter(
+            (m) => m.previews.decoder?.path === result.dest
+          )
+          io.err(
+            `tiny previews for ${users.length === 0 ? 'the library models of its family (none yet)' : users.map((m) => m.id).join(', ')}`
+          )
+          return
+        }
         const added = await registry.add(result.dest, {
           source: 'downloaded',
           repo: result.repo,

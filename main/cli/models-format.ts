@@ -15,6 +15,21 @@ export function formatDefaults(model: ModelSummary): string {
   return `${steps}, guidance ${d.guidanceScale} (${d.cfg ? 'CFG on' : 'no CFG'}), ${d.width}×${d.height}, ${d.scheduler}`
 }
 
+/** "linear, tiny (default; preview_decoder/model.onnx), vae": the model's preview methods. */
+export function formatPreviews(model: ModelSummary): string {
+  const p = model.previews
+  const methods = p.methods.map((m) => {
+    const notes = [
+      ...(m === p.defaultMethod ? ['default'] : []),
+      ...(m === 'tiny' && p.decoder !== null ? [p.decoder.label] : [])
+    ]
+    return notes.length === 0 ? m : `${m} (${notes.join('; ')})`
+  })
+  const offer =
+    p.offer === null ? '' : `; tiny with ${p.offer.name}: models download ${p.offer.repo}`
+  return `${methods.join(', ')}${offer}`
+}
+
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? []
   return rows.map((r) =>
@@ -65,7 +80,8 @@ export function formatInfo(info: ModelInfo): string[] {
     `  path       ${info.path}`,
     `  pipeline   ${info.pipelineClass}`,
     `  size       ${formatBytes(info.sizeBytes)}`,
-    `  defaults   ${formatDefaults(info)}`
+    `  defaults   ${formatDefaults(info)}`,
+    `  previews   ${formatPreviews(info)}`
   ]
   if (info.repo !== undefined) lines.push(`  from       ${info.repo}@${info.revision ?? 'main'}`)
   if (info.description !== '') lines.push(`  about      ${info.description}`)

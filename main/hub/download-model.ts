@@ -8,6 +8,7 @@ import { resolveHubEndpoint } from './hub-endpoint'
 import { createHubFetch } from './hub-fetch'
 import { localPath } from './local-path'
 import { selectPipelineFiles } from './pipeline-files'
+import { selectPreviewDecoderFiles } from './preview-decoder-files'
 import { ProgressMeter } from './progress-meter'
 import { fetchRepoListing, type RepoFile } from './repo-listing'
 import { validateRepoId, validateRevision } from './repo-ref'
@@ -44,6 +45,11 @@ export interface DownloadModelOptions {
   concurrency?: number
   /** Minimum time between two progress events of one file; default 250 ms. */
   progressIntervalMs?: number
+  /**
+   * What the repository holds: `pipeline` (default), an ONNX diffusion pipeline; or
+   * `preview-decoder`, a TAESD export of which only `vae_decoder/` is fetched.
+   */
+  contents?: 'pipeline' | 'preview-decoder'
 }
 
 /** A finished download. */
@@ -137,7 +143,9 @@ async function download(options: DownloadModelOptions): Promise<DownloadResult> 
     onRetry: (n) => emit({ type: 'retry', path: null, ...n })
   })
   emit({ type: 'resolved', repo, revision, commit: listing.commit })
-  const selection = selectPipelineFiles(listing.files, `${repo}@${revision}`)
+  const select =
+    options.contents === 'preview-decoder' ? selectPreviewDecoderFiles : selectPipelineFiles
+  const selection = select(listing.files, `${repo}@${revision}`)
   // Small files first: configs and tokenizers are usable for validation while weights stream.
   const files = [...selection.needed].sort(
     (a, b) => a.size - b.size || a.path.localeCompare(b.path)

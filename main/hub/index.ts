@@ -23,7 +23,14 @@ export { selectPipelineFiles, ONNX_COMPONENTS } from './pipeline-files'
 export type { FileSelection, SkipReason } from './pipeline-files'
 export type { RepoFile } from './repo-listing'
 export type { RetryOptions } from './retry-policy'
+export { selectPreviewDecoderFiles } from './preview-decoder-files'
 export { KNOWN_ONNX_MODELS, findKnownModel } from './known-models'
+export {
+  KNOWN_PREVIEW_DECODERS,
+  findKnownPreviewDecoder,
+  previewDecoderForFamily
+} from './known-preview-decoders'
+export type { KnownPreviewDecoder, PreviewDecoderFamily } from './known-preview-decoders'
 export type { KnownModel, KnownModelFamily } from './known-models'
 export {
   runModelsDownload,

@@ -23,11 +23,14 @@ const TOKENIZERS = new Set(['tokenizer', 'tokenizer_2', 'tokenizer_3'])
 // External weights next to a graph: optimum's `model.onnx_data`, diffusers' legacy `weights.pb`,
 // Olive's `model.onnx.data`, and per-tensor files without an extension (onnx's
 // `all_tensors_to_one_file=False`).
-const EXTERNAL_DATA = /(\.onnx_data|\.onnx\.data|\.data|\.pb)$/
+export const EXTERNAL_DATA = /(\.onnx_data|\.onnx\.data|\.data|\.pb)$/
 
 /** Why a file is left out, for the plan shown to the user. */
 export type SkipReason =
-  'not part of an ONNX pipeline' | 'safety checker (Stepwise does not run one)' | 'not an ONNX file'
+  | 'not part of an ONNX pipeline'
+  | 'safety checker (Stepwise does not run one)'
+  | 'not an ONNX file'
+  | 'not needed for previews'
 
 /** The files to fetch and the ones left out. */
 export interface FileSelection {

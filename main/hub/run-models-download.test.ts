@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DownloadResult } from './download-model'
 import { readDownloadStatus } from './download-state'
 import { KNOWN_ONNX_MODELS } from './known-models'
+import { KNOWN_PREVIEW_DECODERS } from './known-preview-decoders'
 import { validateRepoId, validateRevision } from './repo-ref'
 import {
   EXIT_FAILURE,
@@ -140,7 +141,11 @@ describe('runModelsDownload', () => {
       'sd14-legacy  CompVis/stable-diffusion-v1-4 --revision onnx'
     )
     const json = await run(['--list', '--json'])
-    expect(JSON.parse(json.out[0] ?? '[]')).toEqual(KNOWN_ONNX_MODELS)
+    expect(list.out.join('\n')).toContain('taesd        deinferno/taesd-onnx (sd1, sd2, ~4.9 MB)')
+    expect(JSON.parse(json.out[0] ?? '[]')).toEqual([
+      ...KNOWN_ONNX_MODELS,
+      ...KNOWN_PREVIEW_DECODERS.map((d) => ({ ...d, kind: 'preview-decoder' }))
+    ])
     const help = await run(['--help'])
     expect(help.out[0]).toMatch(/^Usage: models download REPO/)
   })

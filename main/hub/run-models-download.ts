@@ -4,6 +4,7 @@ import type { DownloadEvent } from './download-events'
 import { downloadModel, type DownloadResult } from './download-model'
 import { HubError } from './hub-error'
 import { findKnownModel, KNOWN_ONNX_MODELS } from './known-models'
+import { findKnownPreviewDecoder, KNOWN_PREVIEW_DECODERS } from './known-preview-decoders'
 import { validateRepoId } from './repo-ref'
 
 /** Where `models download` writes: stdout for results, stderr for progress and errors. */
@@ -16,6 +17,11 @@ export interface ModelsDownloadIo {
 export interface ModelsDownloadContext {
   /** Default parent of the destination (`<modelsDir>/<owner>--<name>[--<revision>]`). */
   modelsDir: string
+  /**
+   * Default parent for the known TAESD preview decoders (KNOWN_PREVIEW_DECODERS), which are not
+   * models; default: `modelsDir`.
+   */
+  previewDecodersDir?: string
   /** HF_TOKEN (or HUGGING_FACE_HUB_TOKEN) and HF_ENDPOINT are read from here; default process.env. */
   env?: Readonly<Record<string, string | undefined>>
   /** Fired on Ctrl-C by the host; the download stops and keeps its partial files. */
@@ -26,7 +32,10 @@ export interface ModelsDownloadContext {
    * Called with the finished download before the result is printed — the place to add the
    * folder to the model library. A throw is reported as the command's error (exit 1).
    */
-  onDownloaded?: (result: DownloadResult) => Promise<void> | void
+  onDownloaded?: (
+    result: DownloadResult,
+    contents: 'pipeline' | 'preview-decoder'
+  ) => Promise<void> | void
 }
 
 /** Exit codes, as the rest of the CLI uses them. */
@@ -45,7 +54,9 @@ export const MODELS_DOWNLOAD_HELP = `Usage: models download REPO [--revision R] 
 
 Downloads the ONNX diffusion pipeline of a Hugging Face Hub repository: only the files the
 pipeline needs, resumable (run the same command again after a cut or Ctrl-C), with every size and
-hash verified before the folder is marked usable.
+hash verified before the folder is marked usable. The known TAESD preview decoders (see --list:
+deinferno/taesd-onnx, julienkay/taesd, julienkay/taesdxl) are fetched as preview decoders: only
+their vae_decoder/, which gives the models of their family tiny previews.
 
   REPO            repository id, e.g. onnx-community/stable-diffusion-v1-5-ONNX
   --revision R    branch, tag or commit (default main)
@@ -53,7 +64,7 @@ hash verified before the folder is marked usable.
   --dest DIR      destination folder (default: <models folder>/<owner>--<name>)
   --endpoint URL  Hub endpoint (default $HF_ENDPOINT, else https://huggingface.co)
   --json          print the result as one JSON object on stdout
-  --list          print the curated ONNX models and exit
+  --list          print the curated ONNX models and preview decoders and exit
 
 Gated or private repositories need an access token in the HF_TOKEN environment variable; it is
 never accepted on the command line (where other users and shell history could see it).`
@@ -93,11 +104,10 @@ export async function runModelsDownload(
   try {
     if (typeof known === 'string') {
       if (parsed.repo !== undefined) throw new Error('give either REPO or --known, not both')
-      const entry = findKnownModel(known)
+      const entry = findKnownModel(known) ?? KNOWN_PREVIEW_DECODERS.find((d) => d.key === known)
       if (entry === undefined) {
-        throw new Error(
-          `unknown --known ${JSON.stringify(known)} (known: ${KNOWN_ONNX_MODELS.map((m) => m.key).join(', ')})`
-        )
+        const keys = [...KNOWN_ONNX_MODELS, ...KNOWN_PREVIEW_DECODERS].map((m) => m.key)
+        throw new Error(`unknown --known ${JSON.stringify(known)} (known: ${keys.join(', ')})`)
       }
       repo = entry.repo
       revision =
@@ -114,11 +124,16 @@ export async function runModelsDownload(
   }
 
   const env = context.env ?? process.env
+  const contents = findKnownPreviewDecoder(repo) === undefined ? 'pipeline' : 'preview-decoder'
+  const parent =
+    contents === 'preview-decoder'
+      ? (context.previewDecodersDir ?? context.modelsDir)
+      : context.modelsDir
   const destFlag = flags.get('dest')
   const dest =
     typeof destFlag === 'string'
       ? path.resolve(destFlag)
-      : path.join(context.modelsDir, defaultFolderName(repo, revision))
+      : path.join(parent, defaultFolderName(repo, revision))
   const token = env.HF_TOKEN?.trim() || env.HUGGING_FACE_HUB_TOKEN?.trim() || undefined
   const endpoint = flags.get('endpoint')
   const json = flags.has('json')
@@ -133,9 +148,10 @@ export async function runModelsDownload(
       endpoint: typeof endpoint === 'string' ? endpoint : undefined,
       env,
       signal: context.signal,
-      onEvent: progress
+      onEvent: progress,
+      contents
     })
-    await context.onDownloaded?.(result)
+    await context.onDownloaded?.(result, contents)
     if (json) {
       io.out(JSON.stringify(result))
     } else {
@@ -208,7 +224,12 @@ function parseArgs(args: readonly string[]): ParsedArgs {
 
 function printKnown(io: ModelsDownloadIo, json: boolean): void {
   if (json) {
-    io.out(JSON.stringify(KNOWN_ONNX_MODELS))
+    io.out(
+      JSON.stringify([
+        ...KNOWN_ONNX_MODELS,
+        ...KNOWN_PREVIEW_DECODERS.map((d) => ({ ...d, kind: 'preview-decoder' }))
+      ])
+    )
     return
   }
   for (const m of KNOWN_ONNX_MODELS) {
@@ -216,6 +237,12 @@ function printKnown(io: ModelsDownloadIo, json: boolean): void {
     const gpu = m.requiresProvider === undefined ? '' : `, needs ${m.requiresProvider}`
     io.out(`${m.key.padEnd(12)} ${m.repo}${rev} (${m.precision}, ~${m.approxDownloadGB} GB${gpu})`)
     io.out(`${' '.repeat(13)}${m.note}`)
+  }
+  io.out('')
+  io.out('Preview decoders (tiny previews for the models of their family):')
+  for (const d of KNOWN_PREVIEW_DECODERS) {
+    io.out(`${d.key.padEnd(12)} ${d.repo} (${d.families.join(', ')}, ~${d.approxDownloadMB} MB)`)
+    io.out(`${' '.repeat(13)}${d.note}`)
   }
 }
 

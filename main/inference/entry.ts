@@ -2,7 +2,7 @@ import type { GenerationRun } from './host/generation-hooks'
 import { openParentChannel } from './host/parent-channel'
 import { PipelineCache } from './host/pipeline-cache'
 import { startGeneration } from './host/run-generation'
-import type { InferenceCommand, InferenceEvent } from './protocol'
+import type { InferenceCommand, InferenceEvent, InferenceStep } from './protocol'
 
 /**
  * The inference process (built to out/main/inference.js), started by main with
@@ -26,9 +26,31 @@ let active: { jobId: string; run: GenerationRun } | null = null
 let previous: { jobId: string; run: GenerationRun } | null = null
 let releaseAfterJob = false
 
-// Pixel buffers are copied by the structured clone; at latent resolution a preview is 16 KiB.
+// Pixel buffers are copied by the structured clone: 16 KiB for a linear preview at 512×512,
+// 1 MiB for a full-size (tiny or VAE) one.
 function send(event: InferenceEvent): void {
   channel.send(event)
+}
+
+/**
+ * Messages larger than this wait until they have left the process before the next step runs.
+ * Under `child_process.fork` a message goes into a pipe whose kernel buffer holds 64 KiB; the rest
+ * is written by this process's event loop, which the next step's `session.run` blocks for the
+ * whole step. Without the wait a full-size preview (1 MiB at 512×512) reached main one step late
+ * (measured: latency ≈ one step, seconds at 512×512). Linear previews (16 KiB) fit the buffer.
+ */
+const WAIT_FOR_SEND_BYTES = 32 * 1024
+
+/** Sends a step; resolves once a large preview has left the process (fork only). */
+function sendStep(jobId: string, step: InferenceStep): Promise<void> | undefined {
+  const big = (step.preview?.rgba.byteLength ?? 0) >= WAIT_FOR_SEND_BYTES
+  // A utility process's postMessage hands the message to Electron's IPC (Mojo), which writes it
+  // from its own IO thread; not measured here (the tests and the bench use the fork transport).
+  if (!big || channel.kind !== 'fork') {
+    send({ type: 'step', jobId, step })
+    return undefined
+  }
+  return new Promise((resolve) => channel.send({ type: 'step', jobId, step }, resolve))
 }
 
 // Main went away (killed, crashed, or quit without ending us): nobody can use our results.
@@ -51,7 +73,7 @@ function runJob(jobId: string, command: Extract<InferenceCommand, { type: 'gener
     command.request,
     {
       phase: (phase) => send({ type: 'state', jobId, phase }),
-      step: (step) => send({ type: 'step', jobId, step }),
+      step: (step) => sendStep(jobId, step),
       cutoff: (report) => send({ type: 'cutoff', jobId, report }),
       warning: (message) => send({ type: 'warning', jobId, message })
     },

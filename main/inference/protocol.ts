@@ -38,6 +38,16 @@ export interface GenerationRequest {
   cfgInterval: CfgInterval | null
   stopAtStep: number | null
   previewEvery: number
+  /**
+   * How previews are made, in the text form (`linear`, `tiny`, `vae`, `vae:N`;
+   * shared/preview-method.ts); omitted: the model's default (`tiny` where it has a tiny decoder).
+   */
+  previewMethod?: string
+  /**
+   * A TAESD folder (or `.onnx` file) for `tiny` previews when the model folder has no
+   * `preview_decoder/` of its own (a downloaded decoder of its family); omitted: the folder's own.
+   */
+  previewDecoder?: string
   numImagesPerPrompt: number
   /**
    * Image-to-image and inpainting: the picture to start from (resized to width × height with
@@ -105,9 +115,15 @@ export interface RgbaFrame {
   rgba: ArrayBuffer
 }
 
-/** One finished denoising step as the inference process sends it: its report and preview. */
+/**
+ * One finished denoising step as the inference process sends it: its report (with the preview's
+ * method and cost) and the preview's pixels.
+ */
 export interface InferenceStep extends StepReport {
-  /** Latent-resolution preview, or null when previews are off for this step. */
+  /**
+   * The preview, or null when previews are off for this step: latent resolution for `linear`,
+   * full resolution for `tiny` and `vae` (1 MiB at 512×512).
+   */
   preview: RgbaFrame | null
 }
 

@@ -267,6 +267,7 @@ export class JobQueue {
     resume: JobResume | null
   }> {
     const model = await this.options.models.resolve(input.modelId)
+    checkPreviewMethod(model, input.previewMethod)
     let params: ResolvedParams = {
       ...input,
       modelId: model.id,
@@ -478,6 +479,23 @@ interface GuidanceChange {
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
+}
+
+/**
+ * Refuses a preview method the model cannot make before anything is queued: `tiny` needs a
+ * tiny decoder (the folder's own, or a downloaded TAESD of its family).
+ */
+function checkPreviewMethod(model: ModelSummary, method: string | undefined): void {
+  if (method !== 'tiny' || model.previews.methods.includes('tiny')) return
+  const offer = model.previews.offer
+  const how =
+    offer === null
+      ? 'put a TAESD-class decoder at preview_decoder/model.onnx in its folder'
+      : `download ${offer.name} (${offer.repo}) in the Models panel, or put a decoder at preview_decoder/model.onnx in its folder`
+  throw new StepwiseError(
+    'invalid-argument',
+    `previewMethod: ${model.id} has no tiny preview decoder, so it cannot preview with "tiny" (it offers ${model.previews.methods.join(', ')}); ${how}`
+  )
 }
 
 /**

@@ -115,6 +115,10 @@ export class Job {
       cfgInterval: p.cfgInterval,
       stopAtStep: p.stopAtStep,
       previewEvery: p.previewEvery,
+      ...(p.previewMethod === undefined ? {} : { previewMethod: p.previewMethod }),
+      ...(this.model.previews.decoder?.source === 'downloaded'
+        ? { previewDecoder: this.model.previews.decoder.path }
+        : {}),
       numImagesPerPrompt: p.numImagesPerPrompt,
       // Runs that keep their step previews keep their steps' state too, to branch from later.
       keepSnapshots: p.keepPreviews ? 'steps' : 'stopped',

@@ -11,17 +11,22 @@ import type { EventHub } from '../events/event-hub'
 import {
   defaultFolderName,
   downloadModel,
+  findKnownPreviewDecoder,
   HubError,
   KNOWN_ONNX_MODELS,
+  KNOWN_PREVIEW_DECODERS,
   type DownloadEvent,
   type KnownModelFamily
 } from '../hub'
 import type { ModelRegistry } from './model-registry'
+import { PREVIEW_DECODERS_FOLDER } from './preview-decoder-shelf'
 
 /**
  * Hub downloads for the app: runs main/hub's `downloadModel` into `<data folder>/models/`,
  * turns its events into `download:update` events (progress at most a few times a second), and
- * adds each finished model to the library as a downloaded model. Starting a repository again
+ * adds each finished model to the library as a downloaded model. A known TAESD preview decoder
+ * (main/hub/known-preview-decoders.ts) goes to `<data folder>/preview-decoders/` instead: only its
+ * `vae_decoder/` is fetched, and once done the models of its family preview with it. Starting a repository again
  * resumes its partial files. The access token is handed to the download and nowhere else: it
  * is not kept in the summary, the events, the library or any log.
  */
@@ -68,7 +73,8 @@ export class DownloadManager {
   constructor(private readonly options: DownloadManagerOptions) {}
 
   known(): KnownModelInfo[] {
-    return KNOWN_ONNX_MODELS.map((m) => ({
+    const models = KNOWN_ONNX_MODELS.map((m) => ({
+      kind: 'model' as const,
       key: m.key,
       name: m.name,
       repo: m.repo,
@@ -79,6 +85,20 @@ export class DownloadManager {
       requiresProvider: m.requiresProvider ?? null,
       note: m.note
     }))
+    const decoders = KNOWN_PREVIEW_DECODERS.map((d) => ({
+      kind: 'preview-decoder' as const,
+      previewFamilies: [...d.families],
+      key: d.key,
+      name: d.name,
+      repo: d.repo,
+      revision: d.revision,
+      familyLabel: d.families.map((f) => FAMILY_LABELS[f]).join(' / '),
+      precision: 'fp32' as const,
+      approxDownloadGB: d.approxDownloadMB / 1000,
+      requiresProvider: null,
+      note: d.note
+    }))
+    return [...models, ...decoders]
   }
 
   list(): DownloadSummary[] {
@@ -99,11 +119,14 @@ export class DownloadManager {
         `${request.repo}@${revision} is already downloading (${busy.summary.id})`
       )
     }
+    const decoder = findKnownPreviewDecoder(request.repo) !== undefined
+    const folder = decoder ? PREVIEW_DECODERS_FOLDER : 'models'
     const summary: DownloadSummary = {
       id: `dl-${randomBytes(6).toString('hex')}`,
+      kind: decoder ? 'preview-decoder' : 'model',
       repo: request.repo,
       revision,
-      dest: join(this.options.dataDir, 'models', defaultFolderName(request.repo, revision)),
+      dest: join(this.options.dataDir, folder, defaultFolderName(request.repo, revision)),
       state: 'running',
       doneBytes: 0,
       totalBytes: null,
@@ -150,16 +173,28 @@ export class DownloadManager {
         ...(token === undefined || token === '' ? {} : { accessToken: token }),
         env: this.options.env ?? process.env,
         signal: entry.controller.signal,
-        onEvent: (event) => this.onEvent(entry, event)
+        onEvent: (event) => this.onEvent(entry, event),
+        contents: s.kind === 'preview-decoder' ? 'preview-decoder' : 'pipeline'
       })
-      const model = await this.options.models.add(result.dest, {
-        source: 'downloaded',
-        repo: result.repo,
-        revision: result.revision
-      })
+      const added =
+        s.kind === 'preview-decoder'
+          ? {
+              previewFor: (await this.options.models.list())
+                .filter((m) => m.previews.decoder?.path === result.dest)
+                .map((m) => m.id)
+            }
+          : {
+              modelId: (
+                await this.options.models.add(result.dest, {
+                  source: 'downloaded',
+                  repo: result.repo,
+                  revision: result.revision
+                })
+              ).id
+            }
       Object.assign(s, {
         state: 'done',
-        modelId: model.id,
+        ...added,
         doneBytes: result.totalBytes,
         totalBytes: result.totalBytes,
         etaSeconds: 0,

@@ -8,6 +8,8 @@ import type {
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import type { LibraryEntry, ModelLibrary } from './model-library'
+import { attachDecoder } from './model-previews'
+import type { PreviewDecoderShelf, ShelvedDecoder } from './preview-decoder-shelf'
 import {
   NotAModelError,
   readModelInfo,
@@ -26,6 +28,13 @@ export function modelIdFor(folderName: string, taken: ReadonlySet<string>): stri
   return id
 }
 
+/** The summary with a downloaded decoder of its family attached (see model-previews.ts). */
+function withDecoder<S extends ModelSummary>(summary: S, decoders: readonly ShelvedDecoder[]): S {
+  const fits = decoders.find((d) => d.known.families.includes(summary.family)) ?? null
+  const previews = attachDecoder(summary.previews, summary.family, fits)
+  return previews === summary.previews ? summary : { ...summary, previews }
+}
+
 function pickDefault(models: readonly ModelSummary[]): string | null {
   return (models.find((m) => m.id === SHIPPED_DEFAULT_MODEL_ID) ?? models[0])?.id ?? null
 }
@@ -37,6 +46,7 @@ const STAMP_FILES = [
   'stepwise.json',
   'unet/model.onnx',
   'vae_decoder/model.onnx',
+  'preview_decoder/model.onnx',
   'text_encoder/model.onnx',
   'text_encoder_2/model.onnx'
 ]
@@ -67,6 +77,8 @@ export interface ModelRegistryOptions {
   library?: ModelLibrary | null
   /** Where to report folders that are left out (once per reason). */
   onSkip?: (message: string) => void
+  /** Downloaded TAESD decoders, attached to the models of their family; null: none. */
+  previewDecoders?: PreviewDecoderShelf | null
   /** The folder of graph-pass check verdicts (the engine's `graphPassCacheDir`), for `info`. */
   graphPassCacheDir?: string
 }
@@ -82,6 +94,7 @@ export interface ModelRegistryOptions {
 export class ModelRegistry {
   private readonly roots: string[]
   private readonly library: ModelLibrary | null
+  private readonly shelf: PreviewDecoderShelf | null
   private readonly onSkip: (message: string) => void
   /** See {@link ModelRegistryOptions.graphPassCacheDir}. */
   readonly graphPassCacheDir: string | undefined
@@ -98,6 +111,7 @@ export class ModelRegistry {
       : (options as ModelRegistryOptions)
     this.roots = o.modelDirs.map((d) => resolve(d))
     this.library = o.library ?? null
+    this.shelf = o.previewDecoders ?? null
     this.onSkip = o.onSkip ?? (() => undefined)
     this.graphPassCacheDir = o.graphPassCacheDir
   }
@@ -116,9 +130,10 @@ export class ModelRegistry {
   async listing(): Promise<ModelLibraryListing> {
     const models: ModelSummary[] = []
     const problems: ModelProblem[] = []
+    const decoders = (await this.shelf?.list()) ?? []
     for (const c of await this.candidates()) {
       try {
-        models.push(await this.summary(c))
+        models.push(withDecoder(await this.summary(c), decoders))
       } catch (error) {
         if (!(error instanceof NotAModelError)) throw error
         problems.push({
@@ -166,6 +181,11 @@ export class ModelRegistry {
     return model
   }
 
+  /** The downloaded preview decoders (none without a shelf). */
+  async previewDecoders(): Promise<ShelvedDecoder[]> {
+    return (await this.shelf?.list()) ?? []
+  }
+
   /** Everything about one model (graphs, warnings), read now. Errors: not-found, invalid-argument. */
   async info(id: string): Promise<ModelInfo> {
     const candidate = (await this.candidates()).find((c) => c.origin.id === id)
@@ -174,9 +194,12 @@ export class ModelRegistry {
     }
     const entry = this.library?.get(id)
     try {
-      const info = await readModelInfo(candidate.dir, candidate.origin, {
-        graphPassCacheDir: this.graphPassCacheDir
-      })
+      const info = withDecoder(
+        await readModelInfo(candidate.dir, candidate.origin, {
+          graphPassCacheDir: this.graphPassCacheDir
+        }),
+        await this.previewDecoders()
+      )
       return {
         ...info,
         ...(entry?.repo === undefined ? {} : { repo: entry.repo }),

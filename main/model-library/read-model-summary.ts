@@ -10,6 +10,7 @@ import {
 } from '../engine'
 import type { ModelFolderCheck } from '../engine'
 import { detectFamily, modelDefaults } from './detect-family'
+import { modelPreviews } from './model-previews'
 
 /**
  * What the model picker shows about one model folder. The folder is read and checked by the
@@ -98,7 +99,8 @@ export async function summarize(
     defaults: modelDefaults(check, family),
     sizeBytes: await folderSize(folder.dir),
     builtIn: origin.source === 'built-in',
-    source: origin.source
+    source: origin.source,
+    previews: modelPreviews(family.family, folder.previewDecoder)
   }
 }
 

@@ -25,6 +25,7 @@ export type {
   JobTicket,
   ModelFamily,
   ModelSummary,
+  PreviewMethodName,
   ResultMetadata,
   ResumedFrom,
   RgbaImage,

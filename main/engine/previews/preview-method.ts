@@ -1,54 +1,16 @@
-/**
- * How a step's preview is made from its latents:
- *
- * - `linear`: the latent → RGB table (the model's fitted factors, else the family's), at latent
- *   resolution; no network runs, well under a millisecond.
- * - `tiny`: a TAESD-class decoder (`preview_decoder/model.onnx` in the model folder, or a
- *   separately downloaded TAESD folder), full resolution.
- * - `vae` with `every` N: the model's own VAE decoder at step indices 0, N, 2N, … and at the last
- *   step (exactly the final image's decode path), `linear` at the steps in between.
- */
-export type PreviewMethod =
-  | { name: 'linear' }
-  | { name: 'tiny' }
-  | {
-      name: 'vae'
-      /** The VAE runs every `every` steps (1 = every step). */
-      every: number
-    }
+import {
+  formatPreviewMethod,
+  parsePreviewMethod,
+  PREVIEW_METHOD_NAMES,
+  PREVIEW_METHOD_USAGE,
+  type PreviewMethod,
+  type PreviewMethodName
+} from '../../../shared/preview-method'
 
-/** The method that made one preview frame (a `vae:N` run makes `vae` and `linear` frames). */
-export type PreviewMethodName = PreviewMethod['name']
-
-/** The method names, in the order a picker lists them (cheapest first). */
-export const PREVIEW_METHOD_NAMES: readonly PreviewMethodName[] = ['linear', 'tiny', 'vae']
-
-const USAGE = 'use linear, tiny, vae (the VAE every step) or vae:N (the VAE every N steps)'
-
-/**
- * Reads a preview method as a user writes it: `linear`, `tiny`, `vae` (every step) or `vae:N`
- * with N a positive whole number of steps. Case and surrounding spaces are ignored. Anything
- * else is refused with a message that quotes the input and lists what is allowed.
- */
-export function parsePreviewMethod(text: string): PreviewMethod {
-  const raw = String(text)
-  const s = raw.trim().toLowerCase()
-  if (s === 'linear') return { name: 'linear' }
-  if (s === 'tiny') return { name: 'tiny' }
-  if (s === 'vae') return { name: 'vae', every: 1 }
-  const m = /^vae\s*:\s*(.*)$/.exec(s)
-  if (m !== null) {
-    const n = (m[1] as string).trim()
-    if (!/^\d+$/.test(n) || Number(n) < 1 || !Number.isSafeInteger(Number(n))) {
-      throw new Error(
-        `preview method "${raw}": N in vae:N must be a whole number of steps, 1 or more (e.g. vae:5), got "${n}"`
-      )
-    }
-    return { name: 'vae', every: Number(n) }
-  }
-  if (s === '') throw new Error(`the preview method is empty: ${USAGE}`)
-  throw new Error(`unknown preview method "${raw}": ${USAGE}`)
-}
+// The method type and its text form are shared with the parameter schema and the CLI
+// (shared/preview-method.ts), so every door reads and refuses a method the same way.
+export { formatPreviewMethod, parsePreviewMethod, PREVIEW_METHOD_NAMES }
+export type { PreviewMethod, PreviewMethodName }
 
 /** Checks a method given as an object (library callers) and returns a normalised copy. */
 export function checkPreviewMethod(method: PreviewMethod): PreviewMethod {
@@ -63,18 +25,12 @@ export function checkPreviewMethod(method: PreviewMethod): PreviewMethod {
     }
     return { name, every }
   }
-  throw new Error(`unknown preview method ${JSON.stringify(method)}: ${USAGE}`)
+  throw new Error(`unknown preview method ${JSON.stringify(method)}: ${PREVIEW_METHOD_USAGE}`)
 }
 
 /** A method from its text form or object form; see {@link parsePreviewMethod}. */
 export function toPreviewMethod(method: PreviewMethod | string): PreviewMethod {
   return typeof method === 'string' ? parsePreviewMethod(method) : checkPreviewMethod(method)
-}
-
-/** The text form: `linear`, `tiny`, `vae` (every step) or `vae:N`; parses back to the same method. */
-export function formatPreviewMethod(method: PreviewMethod): string {
-  if (method.name === 'vae') return method.every === 1 ? 'vae' : `vae:${method.every}`
-  return method.name
 }
 
 /**

@@ -7,6 +7,7 @@ import type { StableDiffusionPipeline } from '../pipelines/stable-diffusion-pipe
 import type { StableDiffusionXLPipeline } from '../pipelines/stable-diffusion-xl-pipeline'
 import { Generator } from '../random/generator'
 import type { RgbaImage } from './latents-to-rgb'
+import { readShapeColours as readColours } from '../../../testing/shape-colours'
 
 /**
  * Previews of the shipped model (resources/models/stepwise-shapes-64) in real runs at its
@@ -14,60 +15,6 @@ import type { RgbaImage } from './latents-to-rgb'
  * default method and shows the prompt's colours long before the end.
  */
 const MODEL_DIR = path.resolve(__dirname, '../../../resources/models/stepwise-shapes-64')
-
-// The training palette (tools/shapes.py); pictures are judged by the nearest of these colours,
-// like tools/shapes.py's check_image.
-const PALETTE: Record<string, readonly [number, number, number]> = {
-  red: [220, 30, 30],
-  green: [30, 160, 40],
-  blue: [30, 60, 220],
-  yellow: [240, 220, 30],
-  orange: [250, 140, 20],
-  purple: [140, 40, 190],
-  white: [240, 240, 240],
-  black: [20, 20, 20]
-}
-
-function nearest(rgb: readonly number[]): string {
-  let best = ''
-  let bestD = Infinity
-  for (const [name, p] of Object.entries(PALETTE)) {
-    const d = p.reduce((s, v, c) => s + (v - (rgb[c] as number)) ** 2, 0)
-    if (d < bestD) [best, bestD] = [name, d]
-  }
-  return best
-}
-
-/** Background: the palette colour nearest the 2-pixel border's median. Foreground: the most
- * common palette colour (other than that) among pixels more than 40 levels from the border. */
-function readColours(img: RgbaImage): { fg: string | null; bg: string } {
-  const px = (x: number, y: number): number[] => {
-    const o = (y * img.width + x) * 4
-    return [img.data[o] as number, img.data[o + 1] as number, img.data[o + 2] as number]
-  }
-  const border: number[][] = []
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
-      if (x < 2 || y < 2 || x >= img.width - 2 || y >= img.height - 2) border.push(px(x, y))
-    }
-  }
-  const med = [0, 1, 2].map((c) => {
-    const v = border.map((p) => p[c] as number).sort((a, b) => a - b)
-    return v[Math.floor(v.length / 2)] as number
-  })
-  const bg = nearest(med)
-  const counts = new Map<string, number>()
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
-      const p = px(x, y)
-      if (Math.hypot(...p.map((v, c) => v - (med[c] as number))) <= 40) continue
-      const name = nearest(p)
-      if (name !== bg) counts.set(name, (counts.get(name) ?? 0) + 1)
-    }
-  }
-  const fg = [...counts].sort((a, b) => b[1] - a[1])[0]
-  return { fg: fg === undefined || fg[1] < 8 ? null : fg[0], bg }
-}
 
 let pipe: StableDiffusionPipeline | StableDiffusionXLPipeline
 beforeAll(async () => {

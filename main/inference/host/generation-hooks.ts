@@ -9,8 +9,12 @@ import type { CutoffReport, GenerationResult, InferencePhase, InferenceStep } fr
  */
 export interface GenerationHooks {
   phase(phase: InferencePhase): void
-  /** One finished step; `step.preview.rgba` is a fresh buffer the hook may transfer. */
-  step(step: InferenceStep): void
+  /**
+   * One finished step; `step.preview.rgba` is a fresh buffer the hook may transfer. The next step
+   * starts when a returned promise settles (the inference process waits for a full-size preview
+   * to leave it: see entry.ts).
+   */
+  step(step: InferenceStep): void | Promise<void>
   /** The live guidance changed state (set, refused, started, ended). */
   cutoff(report: CutoffReport): void
   warning(message: string): void

@@ -144,11 +144,15 @@ export function startGeneration(
     })
     if (pending.scale !== null) live.setGuidanceScale(pending.scale)
 
-    const previews = new Map<number, RgbaFrame>()
+    // The model folder's own decoder unless the request brings one (a downloaded TAESD); the
+    // session is only replaced when the decoder changes.
+    await pipe.previews.setTinyDecoder(request.previewDecoder ?? null)
+    const previews = new Map<number, PreviewFrame>()
     const preview = new PreviewCallback({
       every: request.previewEvery,
+      ...(request.previewMethod === undefined ? {} : { method: request.previewMethod }),
       onPreview: (frame: PreviewFrame) => {
-        previews.set(frame.stepIndex, toFrame(frame))
+        previews.set(frame.stepIndex, frame)
       }
     })
     const initImage = request.initImage ?? null
@@ -201,7 +205,7 @@ export function startGeneration(
         if (p !== 'loading') for (const message of pipe.loadTimeWarnings) warn(message)
         phase(p)
       },
-      onStepEnd: (info) => {
+      onStepEnd: async (info) => {
         // Stamped first, before the report is built and sent: the moment the step (its callbacks
         // and preview included) ended, on a clock other processes on this machine share.
         const endedAt = performance.timeOrigin + performance.now()
@@ -211,6 +215,7 @@ export function startGeneration(
           snapshot.meta = { request: requestMeta }
           snapshots.push(snapshot)
         }
+        const frame = previews.get(info.index)
         const step: InferenceStep = {
           index: info.index,
           timestep: info.timestep,
@@ -221,10 +226,11 @@ export function startGeneration(
           cfg: info.cfg,
           guidanceScale: info.guidanceScale,
           endedAt,
-          preview: previews.get(info.index) ?? null
+          ...(frame === undefined ? {} : { previewMethod: frame.method, previewMs: frame.ms }),
+          preview: frame === undefined ? null : toFrame(frame)
         }
         previews.delete(info.index)
-        hooks.step(step)
+        await hooks.step(step)
         const now = report()
         const locks = `${now.startLocked}/${now.locked}`
         if (locks !== lastLocks) {

@@ -66,11 +66,22 @@ export function DownloadsPanel(): JSX.Element {
           }}
         >
           <option value="">Choose…</option>
-          {known.map((k) => (
-            <option key={k.key} value={k.key}>
-              {k.name} · {k.familyLabel} · ~{k.approxDownloadGB} GB
-            </option>
-          ))}
+          {known
+            .filter((k) => k.kind !== 'preview-decoder')
+            .map((k) => (
+              <option key={k.key} value={k.key}>
+                {k.name} · {k.familyLabel} · ~{k.approxDownloadGB} GB
+              </option>
+            ))}
+          <optgroup label="Tiny preview decoders (TAESD)">
+            {known
+              .filter((k) => k.kind === 'preview-decoder')
+              .map((k) => (
+                <option key={k.key} value={k.key}>
+                  {k.name} · ~{Math.round(k.approxDownloadGB * 10_000) / 10} MB
+                </option>
+              ))}
+          </optgroup>
         </select>
         {picked !== undefined && (
           <p className="field-hint" data-testid="known-model-note">

@@ -1,9 +1,16 @@
 import { memo } from 'react'
 import type { JSX } from 'react'
 import { usePreviewFrame } from '../hooks/use-preview-frame'
+import { describeStepPreview } from '../lib/preview-methods'
 import { formatDuration } from '../lib/run-stats'
 import type { LiveStep } from '../store/job-store'
 import { RgbaCanvas } from './rgba-canvas'
+
+/**
+ * Tiles show previews at most this many pixels a side: full-size previews (tiny, VAE) are 512×512
+ * on real models, and a strip of such canvases costs the page a megabyte of pixels per tile.
+ */
+const THUMB_MAX_PX = 128
 
 /** Props of {@link GalleryItem}. */
 export interface GalleryItemProps {
@@ -53,19 +60,20 @@ export const GalleryItem = memo(function GalleryItem({
       data-schedule-step={startStep + step.index}
       data-unet-batch={step.unetBatch}
       data-guidance-scale={step.guidanceScale}
+      data-preview-method={step.previewMethod ?? 'none'}
     >
       <button
         type="button"
         aria-pressed={selected}
         tabIndex={focusable ? 0 : -1}
         aria-label={`Step ${step.index + 1} of ${total}${schedule}, ${formatDuration(step.ms)}, CFG ${cfg}${scale}`}
-        title={`Step ${step.index + 1} of ${total}${schedule} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg}${scale} (UNet batch ${step.unetBatch})`}
+        title={`Step ${step.index + 1} of ${total}${schedule} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg}${scale} (UNet batch ${step.unetBatch}) · preview ${describeStepPreview(step.previewMethod, step.previewMs)}`}
         onClick={() => onSelect(step.index)}
       >
         {frame === undefined ? (
           <span className="thumb thumb-missing" aria-hidden="true" />
         ) : (
-          <RgbaCanvas image={frame} className="thumb" />
+          <RgbaCanvas image={frame} className="thumb" maxSize={THUMB_MAX_PX} />
         )}
         <span className="gallery-caption" aria-hidden="true">
           <span className="gallery-step">{step.index + 1}</span>

@@ -11,6 +11,48 @@ const SOURCE_LABELS: Record<ModelSummary['source'], string> = {
   downloaded: 'downloaded'
 }
 
+/**
+ * The model's preview methods and tiny decoder; for SD 1.x/2.x and SDXL models without one, the
+ * TAESD download that gives them full-resolution previews (through the download manager).
+ */
+function ModelPreviewsLine({ model }: { model: ModelSummary }): JSX.Element {
+  const start = useLibraryStore((s) => s.startDownload)
+  const downloads = useLibraryStore((s) => s.downloads)
+  const p = model.previews
+  const offer = p.offer
+  const running =
+    offer !== null && downloads.some((d) => d.repo === offer.repo && d.state === 'running')
+  return (
+    <span className="library-meta" data-testid={`library-previews-${model.id}`}>
+      Previews: {p.methods.join(', ')} (default {p.defaultMethod})
+      {p.decoder !== null && (
+        <>
+          {' '}
+          · tiny decoder{' '}
+          {p.decoder.source === 'model' ? p.decoder.label : `${p.decoder.label}, downloaded`}
+        </>
+      )}
+      {offer !== null && (
+        <>
+          {' '}
+          <button
+            type="button"
+            className="link-button"
+            data-testid={`get-preview-decoder-${model.id}`}
+            disabled={running}
+            title={`Downloads ${offer.repo} (only its decoder, about ${offer.approxDownloadMB} MB) for tiny previews of every ${model.familyLabel} model`}
+            onClick={() => void start({ repo: offer.repo })}
+          >
+            {running
+              ? `Getting ${offer.name}…`
+              : `Get tiny previews (${offer.approxDownloadMB} MB)`}
+          </button>
+        </>
+      )}
+    </span>
+  )
+}
+
 /** One model of the library, with Remove (asking once more) for the user's own entries. */
 function LibraryItem({ model }: { model: ModelSummary }): JSX.Element {
   const remove = useLibraryStore((s) => s.remove)
@@ -28,6 +70,7 @@ function LibraryItem({ model }: { model: ModelSummary }): JSX.Element {
           {d.numInferenceSteps} step{d.numInferenceSteps === 1 ? '' : 's'} · guidance{' '}
           {d.guidanceScale} ({d.cfg ? 'CFG' : 'no CFG'}) · {d.width}×{d.height}
         </span>
+        <ModelPreviewsLine model={model} />
         <span className="library-path" title={model.path}>
           {model.path}
         </span>

@@ -26,6 +26,8 @@ function record(index: number): LiveStep {
     unetBatch: 2,
     cfg: true,
     guidanceScale: 7.5,
+    previewMethod: 'tiny',
+    previewMs: 2.5,
     hasPreview: true
   }
 }
@@ -74,7 +76,7 @@ describe('LiveView', () => {
     )
 
     finishSteps(0, 3)
-    expect(caption()).toBe('Step 3 of 10 · latent-resolution preview')
+    expect(caption()).toBe('Step 3 of 10 · tiny preview 1×1')
     expect(screen.getByTestId('live-preview').getAttribute('aria-label')).toBe('Preview of step 3')
     // Painted from the preview event itself, outside React, and recorded for the benchmark.
     await waitFor(() =>
@@ -97,6 +99,8 @@ describe('LiveView', () => {
     finishSteps(0, 4)
     act(() => useJobStore.getState().inspect(3))
     expect(screen.getByTestId('step-details').textContent).toContain('4 of 10')
+    // The tile's details say which method made its preview and what it cost.
+    expect(screen.getByTestId('step-preview-method').textContent).toBe('tiny · 2.5 ms')
     expect(screen.getByRole('img', { name: 'Preview of step 4' })).toBeTruthy()
 
     commits = 0
@@ -106,7 +110,7 @@ describe('LiveView', () => {
 
     fireEvent.click(screen.getByTestId('back-to-live'))
     expect(useJobStore.getState().inspectedStep).toBeNull()
-    expect(caption()).toBe('Step 8 of 10 · latent-resolution preview')
+    expect(caption()).toBe('Step 8 of 10 · tiny preview 1×1')
   })
 
   it('says so when an inspected step has no preview, and shows it once it arrives', () => {

@@ -8,8 +8,14 @@ import { formatDuration } from '../lib/run-stats'
 import type { ResultMetadata } from '../contract'
 import { useJobStore } from '../store/job-store'
 import { continueRun } from '../store/run-actions'
-import { selectInspectedStep, selectLastStepIndex, selectTotal } from '../store/live-selectors'
+import {
+  selectInspectedStep,
+  selectLastPreviewMethod,
+  selectLastStepIndex,
+  selectTotal
+} from '../store/live-selectors'
 import { LiveCanvas } from './live-canvas'
+import { PreviewMethodPicker } from './preview-method-picker'
 import { RgbaCanvas } from './rgba-canvas'
 import { StepDetails } from './step-details'
 import { UseAsInputButton } from './use-as-input-button'
@@ -26,15 +32,19 @@ function LiveStageCanvas({ jobId, className }: { jobId: string; className: strin
   )
 }
 
-/** "Step k of N" under the running preview. */
+/** "Step k of N · tiny preview 512×512" under the running preview. */
 function LiveCaption(): JSX.Element {
   const last = useJobStore(selectLastStepIndex)
   const total = useJobStore(selectTotal)
+  const method = useJobStore(selectLastPreviewMethod)
+  const frame = usePreviewFrame(last)
+  const preview =
+    method === undefined
+      ? 'no preview'
+      : `${method} preview${frame === undefined ? '' : ` ${frame.width}×${frame.height}`}`
   return (
     <>
-      {last === null
-        ? 'Waiting for the first step…'
-        : `Step ${last + 1} of ${total} · latent-resolution preview`}
+      {last === null ? 'Waiting for the first step…' : `Step ${last + 1} of ${total} · ${preview}`}
     </>
   )
 }
@@ -146,14 +156,21 @@ export function LiveView(): JSX.Element {
       <div className="stage-frame">{body}</div>
       <div className="stage-caption">
         <div className="stage-caption-text">{caption}</div>
-        <label className="check small">
-          <input
-            type="checkbox"
-            checked={pixelated}
-            onChange={(e) => setPixelated(e.target.checked)}
-          />
-          Show preview pixels
-        </label>
+        <div className="stage-options">
+          <PreviewMethodPicker />
+          <label
+            className="check small"
+            title="Draw small previews with hard pixel edges instead of smoothing them when enlarged"
+          >
+            <input
+              type="checkbox"
+              data-testid="pixelated-toggle"
+              checked={pixelated}
+              onChange={(e) => setPixelated(e.target.checked)}
+            />
+            Sharp pixels (no smoothing)
+          </label>
+        </div>
       </div>
       {warnings !== null && warnings.length > 0 && (
         <ul className="warnings" aria-label="Warnings" data-testid="warnings">

@@ -1,5 +1,6 @@
 import type { JSX } from 'react'
 import type { LiveStep } from '../store/job-store'
+import { describeStepPreview } from '../lib/preview-methods'
 import { formatDuration } from '../lib/run-stats'
 
 /** Props of {@link StepDetails}. */
@@ -8,7 +9,7 @@ export interface StepDetailsProps {
   total: number
 }
 
-/** What happened in one step: its number, timestep, time and whether CFG ran. */
+/** What happened in one step: its number, timestep, time, whether CFG ran and its preview. */
 export function StepDetails({ step, total }: StepDetailsProps): JSX.Element {
   return (
     <dl className="step-details" data-testid="step-details">
@@ -32,6 +33,12 @@ export function StepDetails({ step, total }: StepDetailsProps): JSX.Element {
         <dt>CFG</dt>
         <dd>
           {step.cfg ? 'on' : 'off'} · UNet batch {step.unetBatch}
+        </dd>
+      </div>
+      <div>
+        <dt>Preview</dt>
+        <dd data-testid="step-preview-method" data-method={step.previewMethod ?? 'none'}>
+          {describeStepPreview(step.previewMethod, step.previewMs)}
         </dd>
       </div>
     </dl>

@@ -22,6 +22,15 @@ describe('download progress text', () => {
     expect(
       describeDownload({ ...base, state: 'done', doneBytes: 4_300_000_000, modelId: 'a--b' })
     ).toBe('done: 4.3 GB, in the library as a--b')
+    expect(
+      describeDownload({
+        ...base,
+        kind: 'preview-decoder',
+        state: 'done',
+        totalBytes: 4_915_000,
+        previewFor: ['sd15', 'sd21']
+      })
+    ).toBe('done: 4.9 MB, tiny previews for sd15, sd21')
     expect(describeDownload({ ...base, state: 'failed', message: 'repository not found' })).toBe(
       'repository not found'
     )

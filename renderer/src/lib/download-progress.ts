@@ -13,8 +13,14 @@ export function formatEta(seconds: number): string {
 /** One line for a download: "1.2 GB of 4.3 GB · 35 MB/s · 1 min 30 s left". */
 export function describeDownload(d: DownloadSummary): string {
   switch (d.state) {
-    case 'done':
-      return `done: ${formatBytes(d.totalBytes ?? d.doneBytes)}${d.modelId === undefined ? '' : `, in the library as ${d.modelId}`}`
+    case 'done': {
+      const size = `done: ${formatBytes(d.totalBytes ?? d.doneBytes)}`
+      if (d.kind === 'preview-decoder') {
+        const users = d.previewFor ?? []
+        return `${size}, tiny previews for ${users.length === 0 ? 'the models of its family' : users.join(', ')}`
+      }
+      return `${size}${d.modelId === undefined ? '' : `, in the library as ${d.modelId}`}`
+    }
     case 'failed':
     case 'cancelled':
       return d.message ?? d.state

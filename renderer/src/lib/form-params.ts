@@ -65,6 +65,11 @@ export interface FormValues {
   keepPreviews: boolean
   /** Send a preview every N steps (1: every step). */
   previewEvery: string
+  /**
+   * How previews are made (`linear`, `tiny`, `vae`, `vae:N`); empty: the model's default (`tiny`
+   * where it has a tiny decoder). Picking a model goes back to its default.
+   */
+  previewMethod: string
   /** onnxruntime execution provider; `auto` lets main pick the best available one. */
   provider: ProviderName
 }
@@ -85,6 +90,7 @@ export type FieldName =
   | 'branch'
   | 'stopAtStep'
   | 'previewEvery'
+  | 'previewMethod'
 
 const FIELD_OF_PARAM: Record<string, FieldName> = {
   modelId: 'model',
@@ -100,7 +106,8 @@ const FIELD_OF_PARAM: Record<string, FieldName> = {
   cfgInterval: 'interval',
   resumeFrom: 'branch',
   stopAtStep: 'stopAtStep',
-  previewEvery: 'previewEvery'
+  previewEvery: 'previewEvery',
+  previewMethod: 'previewMethod'
 }
 
 /**
@@ -167,6 +174,7 @@ export function formToCandidate(values: FormValues): Record<string, unknown> {
   if (values.modelId !== '') candidate['modelId'] = values.modelId
   if (values.scheduler !== '') candidate['scheduler'] = values.scheduler
   if (values.algorithmType !== '') candidate['algorithmType'] = values.algorithmType
+  if (values.previewMethod !== '') candidate['previewMethod'] = values.previewMethod
   const numeric: [string, string][] = [
     ['numInferenceSteps', values.steps],
     ['guidanceScale', values.guidance],
@@ -254,6 +262,7 @@ export function valuesFromResult(
     stopAfterStep: '',
     keepPreviews: params.keepPreviews,
     previewEvery: String(params.previewEvery),
+    previewMethod: params.previewMethod ?? '',
     provider: params.provider
   }
 }

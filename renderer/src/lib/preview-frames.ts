@@ -5,9 +5,10 @@ export type FrameListener = (index: number, frame: RgbaImage, endedAt: number) =
 
 /**
  * The live job's step previews, outside React state on purpose: they are pixel buffers that only
- * canvases read, and putting them in a store would re-render components for every frame. Each
- * preview is small (latent resolution: 16 KiB for a 512² image), so keeping all of a run's steps
- * for the gallery costs at most a few MiB.
+ * canvases read, and putting them in a store would re-render components for every frame. A
+ * linear preview is small (latent resolution: 16 KiB for a 512² image); tiny and VAE previews are
+ * full resolution (1 MiB at 512²), so a 50-step run at 512² keeps about 50 MiB for the gallery,
+ * dropped when the next job starts.
  *
  * Two ways to listen: {@link subscribe} hears every preview (the live canvas paints them outside
  * React), {@link subscribeStep} hears only one step's (a React component reading that step's

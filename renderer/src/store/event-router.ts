@@ -87,6 +87,8 @@ export function routeEvents(
             unetBatch: event.unetBatch,
             cfg: event.cfg,
             guidanceScale: event.guidanceScale,
+            ...(event.previewMethod === undefined ? {} : { previewMethod: event.previewMethod }),
+            ...(event.previewMs === undefined ? {} : { previewMs: event.previewMs }),
             hasPreview: event.preview !== null
           }
         })

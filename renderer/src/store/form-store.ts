@@ -59,6 +59,7 @@ export const INITIAL_VALUES: FormValues = {
   stopAfterStep: '',
   keepPreviews: false,
   previewEvery: '1',
+  previewMethod: '',
   provider: 'auto'
 }
 
@@ -97,7 +98,9 @@ export const useFormStore = create<FormState>()((set) => ({
         width: String(model.defaults.width),
         height: String(model.defaults.height),
         scheduler: model.defaults.scheduler,
-        algorithmType: ''
+        algorithmType: '',
+        // Each model previews by its own default (tiny where it has a decoder) until one is picked.
+        previewMethod: ''
       },
       fieldErrors: {}
     }))

@@ -41,6 +41,14 @@ export function selectLastStepIndex(s: JobStoreState): number | null {
     : (steps[steps.length - 1] as LiveStep).index
 }
 
+/** The method that made the newest step's preview (undefined: none, or no step yet). */
+export function selectLastPreviewMethod(s: JobStoreState): LiveStep['previewMethod'] {
+  const steps = s.live?.steps
+  return steps === undefined || steps.length === 0
+    ? undefined
+    : (steps[steps.length - 1] as LiveStep).previewMethod
+}
+
 /** The step opened for inspection, if it exists in the live job (the record itself, stable). */
 export function selectInspectedStep(s: JobStoreState): LiveStep | undefined {
   const index = s.inspectedStep
