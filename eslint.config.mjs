@@ -15,6 +15,7 @@ export default tseslint.config(
       'node_modules',
       'out',
       'dist',
+      'packages/engine/dist',
       'release',
       'coverage',
       'resources',

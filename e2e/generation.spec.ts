@@ -109,6 +109,29 @@ test('an error only main can find (a cutoff step past the run) shows main’s ow
   await page.close()
 })
 
+test('the size fields say the model’s size multiple and refuse 72 px next to the field, sending nothing (issue 13)', async () => {
+  const page = await openApp(app.browser, app.server)
+  await expectStatus(page, 'idle')
+  // The shipped model's UNet halves its 8× latents once: sizes are multiples of 16.
+  await expect(page.locator('#width-hint')).toHaveText('multiple of 16')
+  await expect(page.locator('#height-hint')).toHaveText('multiple of 16')
+  await fillForm(page, { prompt: 'a red circle', width: '72', steps: '2' })
+  await page.getByTestId('generate-button').click()
+  await expect(page.locator('#width-error')).toHaveText(
+    'must be a multiple of 16 for this model, whose UNet halves the latent image evenly only at such sizes (got 72; try 64 or 80)'
+  )
+  await expect(page.getByTestId('width-input')).toHaveAttribute('aria-invalid', 'true')
+  await expectStatus(page, 'idle')
+  // Arrow keys step by the multiple: 72 → 80, which runs.
+  await page.getByTestId('width-input').press('ArrowUp')
+  await expect(page.getByTestId('width-input')).toHaveValue('80')
+  await expect(page.locator('#width-error')).toHaveCount(0)
+  await page.getByTestId('provider-select').selectOption('cpu')
+  await page.getByTestId('generate-button').click()
+  await expectStatus(page, 'done')
+  await page.close()
+})
+
 test('pasted A1111 parameters are read into the form in one click', async () => {
   const page = await openApp(app.browser, app.server)
   await expect(page.getByTestId('read-parameters')).toBeDisabled()

@@ -126,8 +126,11 @@ test('a real model folder with a TAESD decoder in preview_decoder/ previews with
   expect(await tileMethods(page)).toEqual(['tiny', 'tiny', 'tiny', 'tiny'])
   const first = await tilePixels(page, 0)
   expect([first?.width, first?.height]).toEqual([64, 64])
-  // The tile's own button (its "Branch from here" button follows it).
-  await galleryItems(page).first().getByRole('button').first().click()
+  // The tile's own button (each tile also has a Branch button).
+  await galleryItems(page)
+    .first()
+    .getByRole('button', { name: /^Step 1 of/ })
+    .click()
   await expect(page.getByTestId('step-preview-method')).toHaveText(/^tiny · \d+(\.\d)? ms$/)
   await expect(page.getByTestId('step-preview-method')).toHaveAttribute('data-method', 'tiny')
 

@@ -16,14 +16,14 @@ import type {
   PipelineOutput,
   PipelineRunState,
   RgbaImage
-} from '../main/engine'
+} from '@stepwise/engine'
 import {
   AutoPipelineForText2Image,
   SDXL_DIFFUSERS_DOCS_LATENT_RGB_FACTORS,
   index,
   latentsToRGB,
-  writePngFile
-} from '../main/engine'
+  saveImage
+} from '@stepwise/engine'
 
 /** The docs' `latents_to_rgb`: one `[4, h, w]` latent image to RGB. */
 export function latentsToRgbDocs(latents: FloatTensor): RgbaImage {
@@ -32,16 +32,16 @@ export function latentsToRgbDocs(latents: FloatTensor): RgbaImage {
 
 /** The docs' `decode_tensors`, writing into `outDir`. */
 function decodeTensors(outDir: string) {
-  return (
+  return async (
     _pipe: PipelineRunState,
     step: number,
     _timestep: number,
     callbackKwargs: CallbackKwargs
-  ): CallbackKwargs => {
+  ): Promise<CallbackKwargs> => {
     const latents = callbackKwargs.latents
     if (latents === null || latents === undefined) throw new Error('latents were not passed')
     const image = latentsToRgbDocs(index(latents, 0))
-    writePngFile(join(outDir, `${step}.png`), image)
+    await saveImage(image, join(outDir, `${step}.png`))
     return callbackKwargs
   }
 }

@@ -10,8 +10,8 @@
  * `pipeline` instead of its `pipe` argument; the argument is used here.
  */
 import { join } from 'node:path'
-import type { CallbackKwargs, PipelineOutput, PipelineRunState } from '../main/engine'
-import { Generator, StableDiffusionPipeline, chunk, writePngFile } from '../main/engine'
+import type { CallbackKwargs, PipelineOutput, PipelineRunState } from '@stepwise/engine'
+import { Generator, StableDiffusionPipeline, chunk, saveImage } from '@stepwise/engine'
 
 function callbackDynamicCfg(
   pipe: PipelineRunState,
@@ -50,7 +50,7 @@ export async function dynamicCfgExample(
       callbackOnStepEndTensorInputs: ['prompt_embeds']
     })
     const image = out.images[0]
-    if (image !== undefined) writePngFile(join(outDir, 'out_custom_cfg.png'), image)
+    if (image !== undefined) await saveImage(image, join(outDir, 'out_custom_cfg.png'))
     return out
   } finally {
     await pipeline.release()

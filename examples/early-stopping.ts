@@ -8,8 +8,8 @@
  * work; its previous revision used StableDiffusionPipeline, as here.
  */
 import { join } from 'node:path'
-import type { CallbackKwargs, PipelineOutput, PipelineRunState } from '../main/engine'
-import { StableDiffusionPipeline, writePngFile } from '../main/engine'
+import type { CallbackKwargs, PipelineOutput, PipelineRunState } from '@stepwise/engine'
+import { StableDiffusionPipeline, saveImage } from '@stepwise/engine'
 
 function interruptCallback(
   pipeline: PipelineRunState,
@@ -40,7 +40,7 @@ export async function earlyStoppingExample(
       callbackOnStepEnd: interruptCallback
     })
     const image = output.images[0]
-    if (image !== undefined) writePngFile(join(outDir, 'early_stopping.png'), image)
+    if (image !== undefined) await saveImage(image, join(outDir, 'early_stopping.png'))
     return output
   } finally {
     await pipeline.release()

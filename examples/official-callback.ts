@@ -9,14 +9,14 @@
  * generator with 2628670641, which is used here.
  */
 import { join } from 'node:path'
-import type { PipelineOutput } from '../main/engine'
+import type { PipelineOutput } from '@stepwise/engine'
 import {
   DPMSolverMultistepScheduler,
   Generator,
   SDXLCFGCutoffCallback,
   StableDiffusionXLPipeline,
-  writePngFile
-} from '../main/engine'
+  saveImage
+} from '@stepwise/engine'
 
 /** Runs the example on an SDXL model folder and writes `official_callback.png` into `outDir`. */
 export async function officialCallbackExample(
@@ -46,7 +46,7 @@ export async function officialCallbackExample(
       callbackOnStepEnd: callback
     })
     const image = output.images[0]
-    if (image !== undefined) writePngFile(join(outDir, 'official_callback.png'), image)
+    if (image !== undefined) await saveImage(image, join(outDir, 'official_callback.png'))
     // The callback set `_guidanceScale = 0`; the property keeps that value after the run.
     return { ...output, guidanceScaleAfterRun: pipeline.guidanceScale }
   } finally {

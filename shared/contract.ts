@@ -70,6 +70,11 @@ export interface ModelDefaults {
    * without a guidance embedding. Turbo models default to guidance 0, so CFG is off.
    */
   cfg: boolean
+  /**
+   * Width and height must be multiples of this (the VAE's 8 times 2 per down-sampling of the
+   * UNet: 16 for the shipped model, 64 for SD 1.x/2.x, 32 for SDXL); see shared/size-multiple.ts.
+   */
+  sizeMultiple: number
 }
 
 /** Where a model in the list comes from: the app's model folders, or the user's library. */

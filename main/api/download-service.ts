@@ -2,7 +2,7 @@ import type { DownloadRequest, DownloadSummary, KnownModelInfo } from '../../sha
 
 /**
  * What the API needs from the Hub downloads (main/model-library/download-manager.ts implements it over
- * main/hub). Kept as an interface so front ends without downloads (tests, tools) can leave it
+ * the engine's downloadModel). Kept as an interface so front ends without downloads (tests, tools) can leave it
  * out; their download operations then answer `unavailable`.
  */
 export interface DownloadService {

@@ -69,6 +69,21 @@ describe('stepwise generate: bad models and runs that cannot be', () => {
     expect(r.wrote).toBe(false)
   })
 
+  it('refuses a width the model’s UNet cannot halve (72 px) as an argument error, before loading', async () => {
+    const shipped = join(__dirname, '../../resources/models/stepwise-shapes-64')
+    const r = await generate(['--model', shipped, '--width', '72'])
+    expect(r.code).toBe(2)
+    expect(errors(r.err)).toEqual([
+      'error: --width: must be a multiple of 16 for this model, whose UNet halves the latent image evenly only at such sizes (got 72; try 64 or 80)'
+    ])
+    expect(r.err.some((l) => l.startsWith('loading') || l.includes('onnxruntime'))).toBe(false)
+    expect(r.wrote).toBe(false)
+    const tall = await generate(['--model', shipped, '--height', '88', '--steps', '1'])
+    expect(errors(tall.err)[0]).toMatch(
+      /^error: --height: must be a multiple of 16 .*try 80 or 96\)$/
+    )
+  })
+
   it('refuses a cutoff or stop step past the end of the run, counting PNDM’s extra timestep', async () => {
     // tiny-sd-random's scheduler is PNDM with skip_prk_steps: 3 steps iterate 4 timesteps.
     const past = await generate(['--model', SD_DIR, '--steps', '3', '--stop-at-step', '4'])

@@ -4,6 +4,7 @@ import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
 import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
+import { sizeMultipleIssue } from '../../shared/size-multiple'
 import {
   decodeImage,
   ModelLoadError,
@@ -25,8 +26,8 @@ import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
 import type { GenerateOptions } from './generate-options'
-import { UsageError } from './usage-error'
 import { applyResume, type ResumeSource } from './resume-run'
+import { UsageError } from './usage-error'
 
 /**
  * `generate`: one text-to-image run (or image-to-image / inpainting with `--init-image` and
@@ -119,8 +120,8 @@ function requestOf(options: GenerateOptions, source: ResumeSource | null): Gener
     cfgInterval: options.cfgInterval,
     stopAtStep: options.stopAtStep,
     previewEvery: 1,
-    ...(options.previewDecoder === null ? {} : { previewDecoder: options.previewDecoder }),
     numImagesPerPrompt: 1,
+    ...(options.previewDecoder === null ? {} : { previewDecoder: options.previewDecoder }),
     ...(source === null ? {} : { resumeFrom: source.snapshot }),
     ...(options.saveState === null ? {} : { keepSnapshots: 'last' as const })
   }
@@ -215,9 +216,10 @@ export async function generateCommand(
   const initImage =
     options.initImage === null ? null : readPicture('--init-image', options.initImage)
   const mask = options.mask === null ? null : readPicture('--mask', options.mask)
-  // An image run is as large as its picture (rounded down to a multiple of 8) unless a size is
-  // asked for; the picture and the mask are resized to it.
-  const imageSize = (side: number): number => Math.max(8, side - (side % 8))
+  // An image run is as large as its picture (rounded down to the model's size multiple) unless a
+  // size is asked for; the picture and the mask are resized to it.
+  const multiple = defaults.sizeMultiple
+  const imageSize = (side: number): number => Math.max(multiple, side - (side % multiple))
   const request: GenerationRequest = {
     ...requestOf(options, source),
     previewMethod,
@@ -226,6 +228,11 @@ export async function generateCommand(
     width: options.width ?? (initImage === null ? defaults.width : imageSize(initImage.width)),
     height: options.height ?? (initImage === null ? defaults.height : imageSize(initImage.height)),
     ...(initImage === null ? {} : { initImage, mask, strength: options.strength })
+  }
+  // An argument error (exit 2), found from the model's configs before anything is loaded.
+  for (const name of ['width', 'height'] as const) {
+    const issue = sizeMultipleIssue(request[name] ?? defaults[name], defaults.sizeMultiple)
+    if (issue !== null) throw new UsageError(`--${name}: ${issue}`)
   }
   const steps: InferenceStep[] = []
   // Check verdicts of graph passes are kept in the app's data folder, so that a model's

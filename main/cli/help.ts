@@ -66,7 +66,7 @@ Generation (defaults come from the model):
 
 Image-to-image and inpainting:
   --init-image FILE         start from this PNG or JPEG picture (resized to --width x --height;
-                            default: its own size rounded down to a multiple of 8)
+                            default: its own size rounded down to the model's size multiple)
   --strength S              how much of the schedule runs from the picture, above 0 and at most 1
                             (A1111's denoising strength; default ${LIMITS.strength.default}): int(steps * S)
                             steps run, the first at step index 0

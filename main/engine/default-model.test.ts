@@ -7,7 +7,7 @@ import {
   PreviewCallback,
   SDCFGCutoffCallback,
   StableDiffusionPipeline,
-  type CallOptions,
+  type StableDiffusionCallOptions,
   type PipelineOutput,
   type PreviewFrame,
   type RgbaImage
@@ -227,7 +227,7 @@ afterAll(async () => {
 async function generate(
   c: Case,
   seed: number,
-  options: CallOptions<'image'> = {}
+  options: StableDiffusionCallOptions<'image'> = {}
 ): Promise<PipelineOutput<'image'>> {
   return pipe.call({
     prompt: promptFor(c),

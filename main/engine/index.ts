@@ -1,13 +1,15 @@
 /**
- * Stepwise's diffusion engine: diffusers' text-to-image, image-to-image and inpainting pipelines, schedulers, seeds and
- * step-end callbacks over onnxruntime-node, named as in diffusers (camelCase). It imports
- * nothing from Electron.
+ * Stepwise's diffusion engine, the npm package `@stepwise/engine`: diffusers' text-to-image,
+ * image-to-image and inpainting pipelines, schedulers, seeds and step-end callbacks over
+ * onnxruntime-node, named as in diffusers (camelCase), with its Hugging Face Hub client. It
+ * imports nothing from Electron. Everything a user needs is exported here (docs/library.md).
  *
  * ```ts
- * const pipe = await AutoPipelineForText2Image.fromPretrained(modelDir, { executionProviders: ['cpu'] })
+ * const pipe = await AutoPipelineForText2Image.fromPretrained(modelDirOrHubId)
  * pipe.scheduler = DPMSolverMultistepScheduler.fromConfig(pipe.scheduler.config, { use_karras_sigmas: true })
  * const out = await pipe.call({ prompt, generator: new Generator().manualSeed(42),
- *   callbackOnStepEnd: new SDXLCFGCutoffCallback({ cutoffStepRatio: 0.4 }) })
+ *   callbackOnStepEnd: new SDCFGCutoffCallback({ cutoffStepRatio: 0.4 }) })
+ * await saveImage(out.images[0], 'out.png')
  * // Later, even in another process: continue from the state after its last step.
  * const rest = await pipe.call({ resumeFrom: parseRunSnapshot(serializeRunSnapshot(out.snapshot!)) })
  * await pipe.release()
@@ -33,6 +35,17 @@ export {
   lanczosResize,
   getTimesteps
 } from './pipelines'
+export type {
+  StableDiffusionCallOptions,
+  SDEncodePromptOptions,
+  SDPromptEmbeds
+} from './pipelines/stable-diffusion-pipeline'
+export type {
+  StableDiffusionXLCallOptions,
+  SDXLEncodePromptOptions,
+  SDXLPromptEmbeds
+} from './pipelines/stable-diffusion-xl-pipeline'
+export { PipelineComponent, VaeComponent } from './pipelines/pipeline-components'
 export type {
   CallOptions,
   SDXLCallOptions,
@@ -87,6 +100,8 @@ export {
 } from './callbacks'
 export type {
   CallbackKwargs,
+  SDTensorInput,
+  SDXLTensorInput,
   PipelineRunState,
   StepState,
   StepEndCallbackFn,
@@ -190,6 +205,7 @@ export type { MemoryEstimate, RunShape } from './pipelines/memory-estimate'
 // Image output: PNG files with text chunks (the A1111 `parameters` chunk among them), and the
 // atomic file writer they use (whole new file or the old one, never a mix)
 export {
+  saveImage,
   encodePng,
   decodePng,
   decodeImage,
@@ -201,6 +217,10 @@ export {
   removeLeftoverTempFiles
 } from './output'
 export type { DecodedPng, DecodedImage } from './output'
+
+// onnxruntime's Tensor, the engine's tensor type (re-exported so that a project needs no direct
+// dependency on onnxruntime-node to make one)
+export { Tensor } from 'onnxruntime-node'
 
 // A model folder's ONNX sessions, created lazily with the graph passes (for measuring one graph
 // alone, as the real-scale benchmark does)
@@ -239,6 +259,44 @@ export {
   stack,
   unsqueeze
 } from './tensor'
+
+// The Hugging Face Hub: downloads of ONNX pipelines (resumable, verified) and the Hugging Face
+// cache that `fromPretrained('owner/name')` reads and fills
+export {
+  downloadModel,
+  snapshotDownload,
+  defaultHubCacheDir,
+  repoCacheDir,
+  HubError,
+  DEFAULT_HUB_ENDPOINT,
+  resolveHubEndpoint,
+  COMPLETE_MARKER,
+  MANIFEST_FILE,
+  PART_SUFFIX,
+  readDownloadStatus,
+  selectPipelineFiles,
+  selectPreviewDecoderFiles,
+  ONNX_COMPONENTS,
+  validateRepoId,
+  validateRevision
+} from './hub'
+export type {
+  DownloadDest,
+  DownloadModelOptions,
+  DownloadResult,
+  DownloadEvent,
+  PlannedFile,
+  HubErrorCode,
+  CompleteMarker,
+  DownloadManifest,
+  DownloadStatus,
+  FileSelection,
+  SkipReason,
+  RepoFile,
+  RetryOptions,
+  SnapshotDownloadOptions,
+  SnapshotLocation
+} from './hub'
 
 // Prompt text cleaning, as diffusers' CLIPTokenizer does it with ftfy (the tokenizers' default)
 export { fixText } from './tokenizer/fix-text'

@@ -1,3 +1,5 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -23,7 +25,23 @@ import {
   PreviewRenderer,
   resolvePreviewDecoder,
   rand,
-  randn
+  randn,
+  randnTensor,
+  saveImage,
+  encodePng,
+  decodePng,
+  chunk,
+  cat,
+  narrow,
+  slice,
+  index,
+  Tensor,
+  snapshotDownload,
+  downloadModel,
+  HubError,
+  PipelineComponent,
+  UniPCMultistepScheduler,
+  TCDScheduler
 } from './index'
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/models')
@@ -50,6 +68,23 @@ describe('main/engine public API', () => {
       randn,
       rand,
       latentsToRGB,
+      // What issue 17 found missing from the index: saving images, tensor helpers, Hub ids.
+      randnTensor,
+      saveImage,
+      encodePng,
+      decodePng,
+      chunk,
+      cat,
+      narrow,
+      slice,
+      index,
+      Tensor,
+      snapshotDownload,
+      downloadModel,
+      HubError,
+      PipelineComponent,
+      UniPCMultistepScheduler,
+      TCDScheduler,
       parsePreviewMethod,
       formatPreviewMethod,
       PreviewRenderer,
@@ -57,6 +92,19 @@ describe('main/engine public API', () => {
     ]) {
       expect(typeof value).toBe('function')
     }
+  })
+
+  it('saves an image as PNG with its text chunks (diffusers’ image.save)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'stepwise-save-'))
+    const image = { width: 2, height: 1, data: Uint8Array.from([255, 0, 0, 255, 0, 0, 255, 255]) }
+    const file = path.join(dir, 'nested', 'out.png')
+    await saveImage(image, file, { text: { parameters: 'a red circle' } })
+    const back = decodePng(await readFile(file))
+    expect([back.width, back.height, [...back.data]]).toEqual([2, 1, [...image.data]])
+    expect(back.text.parameters).toBe('a red circle')
+    expect(encodePng(image, { parameters: 'a red circle' })).toEqual(await readFile(file))
+    await expect(saveImage(undefined, file)).rejects.toThrow(/no image to save/)
+    await rm(dir, { recursive: true, force: true })
   })
 
   it('runs the documented example: SDXL, DPM-Solver++ with Karras sigmas, CFG cutoff at 40%', async () => {

@@ -1,29 +1,36 @@
 /**
- * Downloads of ONNX diffusion pipelines from the Hugging Face Hub (or a mirror / our test hub
- * via `HF_ENDPOINT`): only the files the pipeline needs, resumable, verified, cancellable. A
- * plain Node library: it imports nothing from Electron.
- *
- * ```ts
- * const result = await downloadModel({
- *   repo: 'onnx-community/stable-diffusion-v1-5-ONNX', dest: '/models/sd15',
- *   accessToken: process.env.HF_TOKEN, signal, onEvent: (e) => { if (e.type === 'progress') … }
- * })
- * ```
+ * The app's side of Hub downloads: the `models download` command and the curated list of ONNX
+ * models. The download itself (resumable, verified, cancellable) is the engine's `downloadModel`,
+ * re-exported here for the app's other layers.
  */
 
-export { downloadModel } from './download-model'
-export type { DownloadModelOptions, DownloadResult } from './download-model'
-export type { DownloadEvent, PlannedFile } from './download-events'
-export { HubError } from './hub-error'
-export type { HubErrorCode } from './hub-error'
-export { DEFAULT_HUB_ENDPOINT, resolveHubEndpoint } from './hub-endpoint'
-export { COMPLETE_MARKER, MANIFEST_FILE, PART_SUFFIX, readDownloadStatus } from './download-state'
-export type { CompleteMarker, DownloadManifest, DownloadStatus } from './download-state'
-export { selectPipelineFiles, ONNX_COMPONENTS } from './pipeline-files'
-export type { FileSelection, SkipReason } from './pipeline-files'
-export type { RepoFile } from './repo-listing'
-export type { RetryOptions } from './retry-policy'
-export { selectPreviewDecoderFiles } from './preview-decoder-files'
+export {
+  downloadModel,
+  HubError,
+  DEFAULT_HUB_ENDPOINT,
+  resolveHubEndpoint,
+  COMPLETE_MARKER,
+  MANIFEST_FILE,
+  PART_SUFFIX,
+  readDownloadStatus,
+  selectPipelineFiles,
+  ONNX_COMPONENTS,
+  selectPreviewDecoderFiles
+} from '../engine'
+export type {
+  DownloadModelOptions,
+  DownloadResult,
+  DownloadEvent,
+  PlannedFile,
+  HubErrorCode,
+  CompleteMarker,
+  DownloadManifest,
+  DownloadStatus,
+  FileSelection,
+  SkipReason,
+  RepoFile,
+  RetryOptions
+} from '../engine'
 export { KNOWN_ONNX_MODELS, findKnownModel } from './known-models'
 export {
   KNOWN_PREVIEW_DECODERS,

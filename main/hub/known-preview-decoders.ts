@@ -3,7 +3,7 @@
  * is an ONNX export of madebyollin's TAESD / TAESDXL decoder on the Hugging Face Hub, in the
  * layout `vae_decoder/model.onnx` (4.9 MB, no config: TAESD's conventions, latents as the
  * pipeline holds them in, pixels in [−1, 1] out). What was checked of each repository from here
- * (its file tree and sizes; its files themselves could not be read) is in main/hub/README.md.
+ * (its file tree and sizes; its files themselves could not be read) is in main/engine/hub/README.md.
  */
 
 /** The model families whose latents a decoder reads (the VAE it was distilled from). */

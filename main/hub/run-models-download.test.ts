@@ -1,10 +1,9 @@
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DownloadResult } from './download-model'
-import { readDownloadStatus } from './download-state'
+import { readDownloadStatus, validateRepoId, validateRevision } from '../engine'
+import type { DownloadResult } from '../engine'
 import { KNOWN_ONNX_MODELS } from './known-models'
 import { KNOWN_PREVIEW_DECODERS } from './known-preview-decoders'
-import { validateRepoId, validateRevision } from './repo-ref'
 import {
   EXIT_FAILURE,
   EXIT_OK,

@@ -1,11 +1,9 @@
 import { formatBytes } from '../../shared/format-bytes'
 import path from 'node:path'
-import type { DownloadEvent } from './download-events'
-import { downloadModel, type DownloadResult } from './download-model'
-import { HubError } from './hub-error'
+import { downloadModel, HubError, validateRepoId } from '../engine'
+import type { DownloadEvent, DownloadResult } from '../engine'
 import { findKnownModel, KNOWN_ONNX_MODELS } from './known-models'
 import { findKnownPreviewDecoder, KNOWN_PREVIEW_DECODERS } from './known-preview-decoders'
-import { validateRepoId } from './repo-ref'
 
 /** Where `models download` writes: stdout for results, stderr for progress and errors. */
 export interface ModelsDownloadIo {

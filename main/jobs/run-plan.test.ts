@@ -93,6 +93,19 @@ describe('planRun', () => {
       )
     ).rejects.toThrow(/^64×64 is too large for memory/)
   })
+
+  it('refuses a size the model’s UNet cannot halve, before anything is loaded (issue 13)', async () => {
+    const run = { ...settings, guidanceScale: 7, numImagesPerPrompt: 1 }
+    const error = await planRun(SD_DIR, { ...run, width: 72, height: 64 }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RunPlanError)
+    expect((error as Error).message).toBe(
+      'width must be a multiple of 16 for this model, whose UNet halves the latent image evenly only at such sizes (got 72; try 64 or 80)'
+    )
+    await expect(planRun(SD_DIR, { ...run, width: 80, height: 504 })).rejects.toThrow(
+      /^height must be a multiple of 16 .*\(got 504; try 496 or 512\)$/
+    )
+    await expect(planRun(SD_DIR, { ...run, width: 80, height: 48 })).resolves.toBeDefined()
+  })
 })
 
 describe('planning an image run', () => {

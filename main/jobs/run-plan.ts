@@ -1,5 +1,6 @@
 import { guidanceWindow, lastGuidedStep } from '../../shared/guidance-window'
 import type { AlgorithmType, CfgCutoff, CfgInterval, SchedulerClassName } from '../../shared/params'
+import { sizeMultipleError } from '../../shared/size-multiple'
 import { SCHEDULER_CLASS_NAMES } from '../../shared/params'
 import {
   algorithmTypeOf,
@@ -197,9 +198,9 @@ export interface PlanOptions {
 }
 
 /**
- * Plans a run on the model folder as it is now, before anything is loaded: the schedule (on the
- * scheduler the folder configures, as the pipeline will load it), the memory check, then the step
- * indices. Throws {@link RunPlanError} (or the engine's `ModelLoadError` for a folder that cannot
+ * Plans a run on the model folder as it is now, before anything is loaded: the size (a multiple
+ * of the model's size multiple), the schedule (on the scheduler the folder configures, as the
+ * pipeline will load it), the memory check, then the step indices. Throws {@link RunPlanError} (or the engine's `ModelLoadError` for a folder that cannot
  * be read) naming what is wrong, before the run changes anything.
  */
 export async function planRun(
@@ -213,6 +214,9 @@ export async function planRun(
       `initImage: this model has no VAE encoder (vae_encoder/model.onnx in ${folder.dir}), so it cannot start from a picture; choose a model that has one, or remove the input picture`
     )
   }
+  // Before the UNet's Concat refuses it: a size its down-samplings cannot halve evenly.
+  const size = sizeMultipleError(settings, folder.sizeMultiple)
+  if (size !== null) throw new RunPlanError(size)
   const configured = folder.stepwise?.defaults.scheduler ?? folder.schedulerConfig['_class_name']
   const base = schedulerFromConfig(
     typeof configured === 'string' ? configured : null,

@@ -100,6 +100,7 @@ export function modelDefaults(check: ModelFolderCheck, info: FamilyInfo): ModelD
     scheduler:
       (typeof named === 'string' ? resolveSchedulerName(named) : null) ?? 'EulerDiscreteScheduler',
     // diffusers' do_classifier_free_guidance: guidance > 1 and no guidance-embedding UNet.
-    cfg: guidanceScale > 1 && folder.unetConfig.timeCondProjDim === null
+    cfg: guidanceScale > 1 && folder.unetConfig.timeCondProjDim === null,
+    sizeMultiple: folder.sizeMultiple
   }
 }

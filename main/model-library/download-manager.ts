@@ -22,7 +22,7 @@ import type { ModelRegistry } from './model-registry'
 import { PREVIEW_DECODERS_FOLDER } from './preview-decoder-shelf'
 
 /**
- * Hub downloads for the app: runs main/hub's `downloadModel` into `<data folder>/models/`,
+ * Hub downloads for the app: runs the engine's `downloadModel` into `<data folder>/models/`,
  * turns its events into `download:update` events (progress at most a few times a second), and
  * adds each finished model to the library as a downloaded model. A known TAESD preview decoder
  * (main/hub/known-preview-decoders.ts) goes to `<data folder>/preview-decoders/` instead: only its

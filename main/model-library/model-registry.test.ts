@@ -29,7 +29,9 @@ describe('ModelRegistry', () => {
         numInferenceSteps: 50,
         guidanceScale: 7.5,
         scheduler: 'PNDMScheduler',
-        cfg: true
+        cfg: true,
+        // Two UNet down blocks: the 8× latents are halved once.
+        sizeMultiple: 16
       },
       familyLabel: 'SD 1.x',
       turbo: false,

@@ -1,8 +1,7 @@
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { DownloadEvent } from '../../main/hub/download-events'
-import type { RetryOptions } from '../../main/hub/retry-policy'
+import type { DownloadEvent, RetryOptions } from '../../main/engine'
 
 /** Helpers shared by the hub tests (not used by the app). */
 

@@ -1,15 +1,33 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { LatentRgbFactors } from '../previews/latent-rgb-factors'
 import type { PipelineFamily } from '../models/model-index'
+import type { Scheduler } from '../schedulers/scheduler'
 import type { PreviewRenderer } from '../previews/preview-renderer'
 
 /**
- * The tensors a step-end callback receives and may replace, under diffusers' names
- * (`latents`, `prompt_embeds`, `negative_prompt_embeds`, `add_text_embeds`, `add_time_ids`).
- * Only the names requested through `callbackOnStepEndTensorInputs` are present; a value is null
- * where the pipeline has none (SD's `negative_prompt_embeds` when CFG was off at encode time).
+ * The tensor names `StableDiffusionPipeline` hands to step-end callbacks (diffusers'
+ * `_callback_tensor_inputs`): the latents, the CFG-concatenated `[uncond; cond]` prompt
+ * embeddings, and the negative prompt embeddings.
  */
-export type CallbackKwargs = Record<string, Tensor | null>
+export type SDTensorInput = 'latents' | 'prompt_embeds' | 'negative_prompt_embeds'
+
+/**
+ * The tensor names `StableDiffusionXLPipeline` hands to step-end callbacks: the latents and the
+ * CFG-concatenated prompt embeddings, pooled text embeddings and micro-conditioning time ids.
+ */
+export type SDXLTensorInput = 'latents' | 'prompt_embeds' | 'add_text_embeds' | 'add_time_ids'
+
+/**
+ * The tensors a step-end callback receives and may replace, under diffusers' names (the keys of
+ * diffusers' `callback_kwargs` dict: `latents`, `prompt_embeds`, `negative_prompt_embeds`,
+ * `add_text_embeds`, `add_time_ids`). `N` is the pipeline's tensor-name union
+ * ({@link SDTensorInput}, {@link SDXLTensorInput}); only the names requested through
+ * `callbackOnStepEndTensorInputs` are present, and a value is null where the pipeline has none
+ * (SD's `negative_prompt_embeds` when CFG was off at encode time).
+ */
+export type CallbackKwargs<N extends string = string> = string extends N
+  ? Record<string, Tensor | null>
+  : { [K in N]?: Tensor | null }
 
 /** What the step that just ran did; readable from callbacks through `pipeline.currentStep`. */
 export interface StepState {
@@ -75,6 +93,8 @@ export interface PipelineRunState {
   readonly currentStep: StepState | null
   /** The preview table for this model (its `stepwise.json` factors, else the family's). */
   readonly latentRgbFactors: LatentRgbFactors
+  /** The scheduler running the loop (`pipeline.scheduler` in diffusers' callbacks). */
+  readonly scheduler: Scheduler
   /**
    * Makes previews by each method (linear table, tiny decoder, the model's VAE) with the
    * pipeline's sessions. Stepwise's pipelines always have one; a hand-made run state without it
@@ -85,11 +105,17 @@ export interface PipelineRunState {
 
 /**
  * A plain step-end callback, diffusers' `callback_on_step_end` signature. It must return the
- * (possibly modified) kwargs object; it may be async.
+ * (possibly modified) kwargs object; it may be async. A pipeline's `call` types `pipeline` as that
+ * pipeline (so `pipeline.scheduler`, `pipeline.unet`, … compile) and the kwargs by its tensor
+ * names; a callback written for any pipeline takes {@link PipelineRunState} and
+ * {@link CallbackKwargs}.
  */
-export type StepEndCallbackFn = (
-  pipeline: PipelineRunState,
+export type StepEndCallbackFn<
+  P extends PipelineRunState = PipelineRunState,
+  N extends string = string
+> = (
+  pipeline: P,
   stepIndex: number,
   timestep: number,
-  callbackKwargs: CallbackKwargs
-) => CallbackKwargs | Promise<CallbackKwargs>
+  callbackKwargs: CallbackKwargs<N>
+) => CallbackKwargs<N> | Promise<CallbackKwargs<N>>

@@ -8,7 +8,7 @@ import {
   type GuidanceWindow
 } from './cfg-interval-callback'
 import { IMAGE_CONDITIONING } from './cfg-cutoff-callbacks'
-import { PipelineCallback } from './pipeline-callback'
+import { PipelineCallback, cutoffRatioMessage } from './pipeline-callback'
 
 /** Where guidance ends: after step index `int(T · ratio)`, after an exact index, or never (null). */
 export type LiveCfgCutoff = { ratio: number } | { stepIndex: number } | null
@@ -275,7 +275,7 @@ export function validateCutoff(cutoff: LiveCfgCutoff): LiveCfgCutoff {
   if ('ratio' in cutoff) {
     const r = cutoff.ratio
     if (typeof r !== 'number' || !Number.isFinite(r) || r < 0 || r > 1) {
-      throw new Error('cutoff_step_ratio must be a float between 0.0 and 1.0.')
+      throw new Error(cutoffRatioMessage(r))
     }
     return { ratio: r }
   }

@@ -11,11 +11,11 @@ import { PreviewCallback } from './preview-callback'
 import { StopCallback } from './stop-callback'
 
 const BOTH_OR_NONE =
-  'Either cutoff_step_ratio or cutoff_step_index should be provided, not both or none.'
-const RATIO = 'cutoff_step_ratio must be a float between 0.0 and 1.0.'
+  'pass exactly one of cutoffStepRatio and cutoffStepIndex (cutoffStepRatio defaults to 1.0: pass cutoffStepRatio: null with cutoffStepIndex)'
+const RATIO = /^cutoffStepRatio must be a number from 0 to 1, but is /
 
 describe('PipelineCallback constructor validation', () => {
-  const cases: [string, PipelineCallbackOptions | undefined, string | null][] = [
+  const cases: [string, PipelineCallbackOptions | undefined, string | RegExp | null][] = [
     ['X()', undefined, null],
     ['X(cutoff_step_ratio=0.4)', { cutoffStepRatio: 0.4 }, null],
     [
@@ -65,14 +65,17 @@ describe('PipelineCallback constructor validation', () => {
     expect(Object.isFrozen(new SDCFGCutoffCallback().config)).toBe(true)
   })
 
-  it('reports unimplemented members with diffusers messages', () => {
+  it('reports unimplemented members in the library’s names', () => {
     class Bare extends PipelineCallback {}
     const bare = new Bare()
     expect(() => bare.tensorInputs).toThrow(
-      'You need to set the attribute `tensor_inputs` for Bare'
+      'Bare must override tensorInputs (the tensor names its callbackFn reads or writes)'
     )
     expect(() => bare.callbackFn(undefined as never, 0, 0, {})).toThrow(
-      'You need to implement the method `callback_fn` for Bare'
+      'Bare must override callbackFn'
+    )
+    expect(() => new SDCFGCutoffCallback({ cutoffStepRatio: 1.5 })).toThrow(
+      'cutoffStepRatio must be a number from 0 to 1, but is 1.5'
     )
   })
 })

@@ -33,21 +33,23 @@ export class PipelineCallback {
     const index = options.cutoffStepIndex === undefined ? null : options.cutoffStepIndex
     if ((ratio === null && index === null) || (ratio !== null && index !== null)) {
       throw new Error(
-        'Either cutoff_step_ratio or cutoff_step_index should be provided, not both or none.'
+        'pass exactly one of cutoffStepRatio and cutoffStepIndex (cutoffStepRatio defaults to 1.0: pass cutoffStepRatio: null with cutoffStepIndex)'
       )
     }
     if (
       ratio !== null &&
       (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1)
     ) {
-      throw new Error('cutoff_step_ratio must be a float between 0.0 and 1.0.')
+      throw new Error(cutoffRatioMessage(ratio))
     }
     this.config = Object.freeze({ cutoff_step_ratio: ratio, cutoff_step_index: index })
   }
 
   /** Tensor names this callback reads or writes; they replace the call's tensor-input list. */
   get tensorInputs(): readonly string[] {
-    throw new Error(`You need to set the attribute \`tensor_inputs\` for ${this.constructor.name}`)
+    throw new Error(
+      `${this.constructor.name} must override tensorInputs (the tensor names its callbackFn reads or writes)`
+    )
   }
 
   /**
@@ -66,7 +68,7 @@ export class PipelineCallback {
     _timestep: number,
     _callbackKwargs: CallbackKwargs
   ): CallbackKwargs | Promise<CallbackKwargs> {
-    throw new Error(`You need to implement the method \`callback_fn\` for ${this.constructor.name}`)
+    throw new Error(`${this.constructor.name} must override callbackFn`)
   }
 
   /**
@@ -93,6 +95,12 @@ export class PipelineCallback {
   ): CallbackKwargs | Promise<CallbackKwargs> {
     return this.callbackFn(pipeline, stepIndex, timestep, callbackKwargs)
   }
+}
+
+/** The refusal of a cutoff ratio outside [0, 1]. */
+export function cutoffRatioMessage(ratio: unknown): string {
+  const shown = typeof ratio === 'string' ? JSON.stringify(ratio) : String(ratio)
+  return `cutoffStepRatio must be a number from 0 to 1, but is ${shown}`
 }
 
 /**

@@ -18,6 +18,11 @@ export interface UnetConfig {
   timeCondProjDim: number | null
   additionTimeEmbedDim: number | null
   projectionClassEmbeddingsInputDim: number | null
+  /**
+   * Number of down blocks (`len(block_out_channels)`, else `len(down_block_types)`); every block
+   * but the last halves the latents. Null when the config says neither.
+   */
+  downBlocks: number | null
   raw: JsonObject
 }
 
@@ -85,8 +90,16 @@ export function parseUnetConfig(raw: JsonObject | null, file: string): UnetConfi
       'projection_class_embeddings_input_dim',
       file
     ),
+    downBlocks: downBlockCount(obj, file),
     raw: obj
   }
+}
+
+function downBlockCount(obj: JsonObject, file: string): number | null {
+  const channels = optionalNumberArray(obj, 'block_out_channels', file)
+  if (channels !== null && channels.length > 0) return channels.length
+  const types = obj.down_block_types
+  return Array.isArray(types) && types.length > 0 ? types.length : null
 }
 
 /**

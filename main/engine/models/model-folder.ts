@@ -12,6 +12,7 @@ import {
 import { ModelLoadError } from './model-load-error'
 import { readModelIndex, type PipelineFamily, type ModelIndex } from './model-index'
 import { fileExists, readJsonObject, type JsonObject } from './read-json'
+import { sizeMultipleOf, unetDownsamplings } from './size-multiple'
 import { findModelPreviewDecoder, type PreviewDecoderSource } from './preview-decoder-source'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
@@ -48,6 +49,12 @@ export interface ModelFolder {
   textEncoderConfigs: Partial<Record<'text_encoder' | 'text_encoder_2', TextEncoderConfig>>
   schedulerConfig: JsonObject
   stepwise: StepwiseModelInfo | null
+  /**
+   * Widths and heights must be multiples of this many pixels: the VAE scale factor times 2 per
+   * down-sampling of the UNet (16 for the shipped model, 64 for SD 1.x/2.x, 32 for SDXL); see
+   * size-multiple.ts.
+   */
+  sizeMultiple: number
   /** The folder's own tiny preview decoder (`preview_decoder/model.onnx`), if it has one. */
   previewDecoder: PreviewDecoderSource | null
   /** Things the user should know (e.g. a fallback VAE scale); reported with every result. */
@@ -148,6 +155,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
   )
   const stepwise = await readStepwiseInfo(resolved)
   const hasVaeEncoder = await fileExists(componentModelPath(resolved, 'vae_encoder'))
+  const downsamplings = await unetDownsamplings(unetConfig, componentModelPath(resolved, 'unet'))
   const previewDecoder = await findModelPreviewDecoder(resolved)
   return {
     dir: resolved,
@@ -162,6 +170,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     textEncoderConfigs,
     schedulerConfig,
     stepwise,
+    sizeMultiple: sizeMultipleOf(vaeConfig.scaleFactor, downsamplings),
     previewDecoder,
     warnings: [...vaeConfig.warnings]
   }

@@ -45,7 +45,7 @@ const ELEMENT_TYPES: Readonly<Record<number, string>> = {
 const WINDOW = 64 * 1024
 
 /** A read-through window over a file, so that walking small fields costs few reads. */
-class FileWindow {
+export class FileWindow {
   private buf = Buffer.alloc(0)
   private start = 0
 
@@ -85,7 +85,7 @@ class FileWindow {
 }
 
 /** One protobuf field: its number, wire type, and where its value sits. */
-interface Field {
+export interface Field {
   no: number
   wire: number
   /** Varint value (wire 0), else 0. */
@@ -95,7 +95,7 @@ interface Field {
   len: number
 }
 
-async function varint(w: FileWindow, pos: number): Promise<[bigint, number]> {
+export async function varint(w: FileWindow, pos: number): Promise<[bigint, number]> {
   await w.ensure(pos, Math.min(10, w.size - pos))
   let result = 0n
   let shift = 0n
@@ -110,7 +110,7 @@ async function varint(w: FileWindow, pos: number): Promise<[bigint, number]> {
 }
 
 /** The fields of the message stored in [start, end). */
-async function* fields(w: FileWindow, start: number, end: number): AsyncGenerator<Field> {
+export async function* fields(w: FileWindow, start: number, end: number): AsyncGenerator<Field> {
   let pos = start
   while (pos < end) {
     const [key, p1] = await varint(w, pos)

@@ -70,7 +70,9 @@ export function onnxruntimeBindingDir(
   arch: string = process.arch
 ): string | null {
   try {
-    const req = createRequire(__filename)
+    // CommonJS builds (the app, tsx) have __filename; the engine package's ES module build has
+    // import.meta.url instead.
+    const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url)
     const pkg = req.resolve('onnxruntime-node/package.json')
     // A packaged Electron app unpacks onnxruntime-node next to app.asar: native files live there.
     const root = path.dirname(pkg).replace(/app\.asar(?=[\\/])/, 'app.asar.unpacked')

@@ -1,5 +1,6 @@
 import { openModelFolder } from '../models/model-folder'
 import type { DiffusionPipeline } from './diffusion-pipeline'
+import { resolvePretrained } from './pipeline-loading'
 import type { FromPretrainedOptions } from './pipeline-types'
 import {
   StableDiffusionImg2ImgPipeline,
@@ -21,12 +22,16 @@ import { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
 export class AutoPipelineForText2Image {
   private constructor() {}
 
-  /** Opens `modelDir` and picks the pipeline class. Sessions are created lazily unless `preload`. */
+  /**
+   * Opens a model folder, or a Hugging Face Hub id (`owner/name`) through the Hugging Face cache
+   * (see {@link FromPretrainedOptions}), and picks the pipeline class. Sessions are created lazily
+   * unless `preload`.
+   */
   static async fromPretrained(
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionPipeline | StableDiffusionXLPipeline> {
-    const folder = await openModelFolder(modelDir)
+    const folder = await openModelFolder(await resolvePretrained(modelDir, options))
     return folder.family === 'sdxl'
       ? StableDiffusionXLPipeline.create(folder, options)
       : StableDiffusionPipeline.create(folder, options)
@@ -47,12 +52,15 @@ export class AutoPipelineForText2Image {
 export class AutoPipelineForImage2Image {
   private constructor() {}
 
-  /** Opens `modelDir` and picks the pipeline class. */
+  /**
+   * Opens a model folder or a Hugging Face Hub id (as {@link AutoPipelineForText2Image}) and
+   * picks the pipeline class.
+   */
   static async fromPretrained(
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionImg2ImgPipeline | StableDiffusionXLImg2ImgPipeline> {
-    const folder = await openModelFolder(modelDir)
+    const folder = await openModelFolder(await resolvePretrained(modelDir, options))
     return folder.family === 'sdxl'
       ? StableDiffusionXLImg2ImgPipeline.create(folder, options)
       : StableDiffusionImg2ImgPipeline.create(folder, options)
@@ -76,12 +84,15 @@ export class AutoPipelineForImage2Image {
 export class AutoPipelineForInpainting {
   private constructor() {}
 
-  /** Opens `modelDir` and picks the pipeline class. */
+  /**
+   * Opens a model folder or a Hugging Face Hub id (as {@link AutoPipelineForText2Image}) and
+   * picks the pipeline class.
+   */
   static async fromPretrained(
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionInpaintPipeline | StableDiffusionXLInpaintPipeline> {
-    const folder = await openModelFolder(modelDir)
+    const folder = await openModelFolder(await resolvePretrained(modelDir, options))
     return folder.family === 'sdxl'
       ? StableDiffusionXLInpaintPipeline.create(folder, options)
       : StableDiffusionInpaintPipeline.create(folder, options)

@@ -55,7 +55,7 @@ describe('call options the schema-less library must still refuse', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ numInferenceSteps: -3 }, 'numInferenceSteps must be a positive integer, but is -3'],
       [{ numInferenceSteps: 2.5 }, 'numInferenceSteps must be a positive integer, but is 2.5'],
-      [{ numInferenceSteps: 'ten' }, "numInferenceSteps must be a positive integer, but is 'ten'"],
+      [{ numInferenceSteps: 'ten' }, 'numInferenceSteps must be a positive integer, but is "ten"'],
       [{ guidanceScale: Infinity }, 'guidanceScale must be a finite number, but is Infinity'],
       [{ width: 0 }, 'width must be a positive integer, but is 0'],
       [{ height: 0 }, 'height must be a positive integer, but is 0']
@@ -111,7 +111,7 @@ describe('call options the schema-less library must still refuse', () => {
     expect(out.numTimesteps).toBe(3)
     expect(out.steps.every((s) => s.cfg)).toBe(true)
     expect(out.warnings).toContain(
-      'SDCFGCutoffCallback: cutoff_step_index 3 is past the last step index 2, so it never acts'
+      'SDCFGCutoffCallback: cutoffStepIndex 3 is past the last step index 2, so it never acts'
     )
   })
 })

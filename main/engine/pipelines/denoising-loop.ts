@@ -8,7 +8,7 @@ import type { Generator } from '../random/generator'
 import type { Scheduler } from '../schedulers'
 import type { RunSnapshot } from '../snapshots/run-snapshot'
 import { concatBatch } from '../tensor/batch'
-import { formatDims, isTensor } from '../tensor/float-tensor'
+import { formatDims, isTensor, sameDims } from '../tensor/float-tensor'
 import { runBatched } from './batched-run'
 import { applyClassifierFreeGuidance, rescaleNoiseCfg } from './guidance'
 import { withExtraChannels } from './image-channels'
@@ -194,6 +194,14 @@ async function runCallback(
     if (value === null && NULLABLE.has(name)) {
       args.tensors[name] = null
     } else if (isTensor(value) && value.type === 'float32') {
+      // The latents' shape is the run's: the scheduler's state, the reported size and the decoded
+      // image all follow it. Conditioning tensors may change (a CFG cutoff halves their batch).
+      const current = args.tensors.latents as Tensor
+      if (name === 'latents' && !sameDims(value.dims, current.dims)) {
+        throw new Error(
+          `callbackOnStepEnd returned callbackKwargs.latents of shape ${formatDims(value.dims)} at step ${i}, but the run's latents are ${formatDims(current.dims)}; a callback may change the latents' values, not their shape`
+        )
+      }
       args.tensors[name] = value
     } else {
       throw new TypeError(

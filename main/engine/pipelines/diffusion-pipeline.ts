@@ -13,11 +13,16 @@ import {
   tensorOf
 } from '../snapshots/resume'
 import { RunSnapshotError, type RunSnapshot } from '../snapshots/run-snapshot'
-import { formatDims, sameDims } from '../tensor/float-tensor'
+import { sameDims } from '../tensor/float-tensor'
 import { runDenoisingLoop, type LoopHost } from './denoising-loop'
 import type { FamilyHooks } from './family-hooks'
 import type { ImageRunHooks, PreparedImageRun } from './image-run-types'
-import { checkCallOptions, checkGenerators, prepareLatents } from './generation-helpers'
+import {
+  checkCallOptions,
+  checkGenerators,
+  latentsShapeMessage,
+  prepareLatents
+} from './generation-helpers'
 import { guidanceScaleEmbedding } from './guidance'
 import type { LoadedModels } from './loaded-models'
 import { estimateRunMemory, memoryRefusal } from './memory-estimate'
@@ -62,6 +67,8 @@ export abstract class DiffusionPipeline
 
   /** diffusers' `_callback_tensor_inputs`: the names a callback may request and replace. */
   abstract readonly callbackTensorInputs: readonly string[]
+  /** The diffusers class this pipeline follows, for messages. */
+  protected abstract readonly className: string
 
   private currentStepState: StepState | null = null
 
@@ -131,7 +138,7 @@ export abstract class DiffusionPipeline
    * The options of a call: as given, or, for a call with `resumeFrom`, the snapshot's recorded
    * options with what the call gives over them (checked: only prompts and guidance may change).
    */
-  protected callOptions<T extends CallOptions<OutputType>>(options: T): T {
+  protected callOptions<T extends { resumeFrom?: RunSnapshot | null }>(options: T): T {
     const snap = options.resumeFrom ?? null
     return snap === null ? options : resumeOptions(options, snap)
   }
@@ -142,12 +149,15 @@ export abstract class DiffusionPipeline
    * with the CFG flag as it is now, timesteps, latents × `initNoiseSigma`, `timestep_cond`,
    * `numTimesteps`, the loop, then decoding (also after an interrupt).
    */
-  protected async generate<O extends OutputType>(
-    o: CallOptions<O>,
+  protected async generate<O extends OutputType, P extends PipelineRunState, N extends string>(
+    options: CallOptions<O, P, N>,
     family: FamilyHooks,
-    asked: CallOptions<O> = o,
+    asked: CallOptions<O, P, N> = options,
     image?: ImageRunHooks
   ): Promise<PipelineOutput<O>> {
+    // A plain callback is typed with the concrete pipeline (P) and its tensor names (N); the loop
+    // hands it `this`, which is that pipeline, and only the names checked against N.
+    const o = options as unknown as CallOptions<O>
     // The run state lives on the pipeline (as in diffusers), so two overlapping calls would
     // corrupt each other's guidance scale, interrupt flag and scheduler position; pipelines made
     // with fromPipe share sessions and usually the scheduler, so the guard is theirs together.
@@ -156,7 +166,7 @@ export abstract class DiffusionPipeline
     }
     this.components.running = true
     try {
-      return await this.generateUnguarded(o, family, asked, image)
+      return await this.generateUnguarded(o, family, asked as unknown as CallOptions<O>, image)
     } finally {
       this.components.running = false
     }
@@ -193,11 +203,21 @@ export abstract class DiffusionPipeline
     const { height, width } =
       image === undefined
         ? { height: o.height ?? d.height, width: o.width ?? d.width }
-        : image.prepareInputs({ defaults: d, vaeScaleFactor: this.vaeScaleFactor })
+        : image.prepareInputs({
+            defaults: d,
+            vaeScaleFactor: this.vaeScaleFactor,
+            sizeMultiple: this.folder.sizeMultiple
+          })
     // A continued run of prompt embeddings keeps the snapshot's conditioning: it has no prompt.
     const promptsFromSnapshot =
       snap !== null && (o.prompt ?? null) === null && (o.promptEmbeds ?? null) === null
-    family.checkInputs({ height, width, tensorInputs, promptsFromSnapshot })
+    family.checkInputs({
+      height,
+      width,
+      tensorInputs,
+      promptsFromSnapshot,
+      sizeMultiple: this.folder.sizeMultiple
+    })
     const resolved = {
       numInferenceSteps: o.numInferenceSteps ?? d.numInferenceSteps,
       guidanceScale:
@@ -255,9 +275,7 @@ export abstract class DiffusionPipeline
     const latentShape = [B, channels, Math.floor(height / f), Math.floor(width / f)]
     const given = snap === null ? o.latents : tensorOf(snap.tensors.latents as never, true)
     if (given !== undefined && given !== null && !sameDims(given.dims, latentShape)) {
-      throw new Error(
-        `Unexpected latents shape, got ${formatDims(given.dims)}, expected ${formatDims(latentShape)}`
-      )
+      throw new Error(latentsShapeMessage(given.dims, latentShape))
     }
 
     o.onPhase?.('encoding')
@@ -270,7 +288,8 @@ export abstract class DiffusionPipeline
           numImagesPerPrompt: resolved.numImagesPerPrompt,
           doClassifierFreeGuidance: this.doClassifierFreeGuidance,
           height,
-          width
+          width,
+          textFixing: o.textFixing
         })
       : { tensors: conditioningOf(snap), warnings: [] }
     const tensors = encoded.tensors

@@ -1,4 +1,5 @@
 import type { Tensor } from 'onnxruntime-node'
+import type { PromptTextFixing } from '../tokenizer/prompt-text'
 import type { LoopTensors } from './denoising-loop'
 import type { LoadedModels } from './loaded-models'
 
@@ -11,6 +12,8 @@ export interface FamilyHooks {
     tensorInputs: readonly string[]
     /** A continued run keeps its snapshot's conditioning: no prompt is needed. */
     promptsFromSnapshot: boolean
+    /** The model's size multiple. */
+    sizeMultiple: number
   }): void
   /** Encodes the prompts into the loop's named conditioning tensors (CFG-doubled when on). */
   encode(
@@ -20,6 +23,7 @@ export interface FamilyHooks {
       doClassifierFreeGuidance: boolean
       height: number
       width: number
+      textFixing: PromptTextFixing | undefined
     }
   ): Promise<{ tensors: LoopTensors; warnings: string[] }>
   /** The UNet's conditioning feeds for the loop's current tensors. */

@@ -5,7 +5,7 @@ import { scaleTensor } from '../tensor/elementwise'
 import { formatDims, isTensor, sameDims } from '../tensor/float-tensor'
 import { checkNumber } from './check-inputs'
 import type { CallOptions, OutputType } from './pipeline-types'
-import { pyRepr } from './python-repr'
+import { showValue } from './describe-value'
 
 const OUTPUT_TYPES: readonly OutputType[] = ['image', 'latent']
 
@@ -35,11 +35,11 @@ export function checkCallOptions(
     checkNumber('clipSkip', o.clipSkip, 'non-negative-integer')
   if (o.outputType !== undefined && !OUTPUT_TYPES.includes(o.outputType)) {
     throw new Error(
-      `outputType must be one of ${pyRepr(OUTPUT_TYPES)}, but is ${pyRepr(o.outputType)}`
+      `outputType must be ${OUTPUT_TYPES.map(showValue).join(' or ')}, but is ${showValue(o.outputType)}`
     )
   }
   if (o.latents !== undefined && o.latents !== null && !isTensor(o.latents)) {
-    throw new TypeError('latents must be an onnxruntime Tensor')
+    throw new TypeError(`latents must be an onnxruntime Tensor, but is ${showValue(o.latents)}`)
   }
   if (o.onStepEnd !== undefined && typeof o.onStepEnd !== 'function')
     throw new TypeError('onStepEnd must be a function')
@@ -54,9 +54,14 @@ export function checkGenerators(
 ): void {
   if (Array.isArray(generator) && generator.length !== batchSize) {
     throw new Error(
-      `You have passed a list of generators of length ${generator.length}, but requested an effective batch size of ${batchSize}. Make sure the batch size matches the length of the generators.`
+      `generator is a list of ${generator.length} generator${generator.length === 1 ? '' : 's'}, but the call makes ${batchSize} images (prompts × numImagesPerPrompt); give one generator per image, or a single one`
     )
   }
+}
+
+/** The refusal of start latents of the wrong shape. */
+export function latentsShapeMessage(given: readonly number[], expected: readonly number[]): string {
+  return `latents must have the shape ${formatDims(expected)} (images × channels × height/8 × width/8 for this call), but have ${formatDims(given)}`
 }
 
 /**
@@ -73,9 +78,7 @@ export function prepareLatents(
   let noise: Tensor
   if (given !== null && given !== undefined) {
     if (!sameDims(given.dims, shape)) {
-      throw new Error(
-        `Unexpected latents shape, got ${formatDims(given.dims)}, expected ${formatDims(shape)}`
-      )
+      throw new Error(latentsShapeMessage(given.dims, shape))
     }
     noise = given
   } else {

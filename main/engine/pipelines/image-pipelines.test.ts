@@ -130,8 +130,8 @@ describe('image-to-image runs', () => {
 
   it.each([
     [0, /strength is 0, which keeps the image unchanged/],
-    [1.5, /The value of strength should in \[0.0, 1.0\] but is 1.5/],
-    [Number.NaN, /The value of strength should in \[0.0, 1.0\] but is NaN/]
+    [1.5, /strength must be a number from 0 to 1, but is 1\.5/],
+    [Number.NaN, /strength must be a number from 0 to 1, but is NaN/]
   ])('refuses strength %s before anything runs', async (strength, message) => {
     const pipe = track(
       await StableDiffusionImg2ImgPipeline.fromPretrained(SD_DIR, TEST_SESSION_OPTIONS)

@@ -33,16 +33,29 @@ export function isRgbaImage(value: unknown): value is RgbaImage {
   )
 }
 
-/** The size a picture is processed at: the requested one (or its own), rounded down to `multiple`. */
+/**
+ * The size a picture is processed at: the requested one rounded down to `multiple` (diffusers'
+ * VAE scale factor), or its own rounded down to `ownMultiple` (the model's size multiple, so a
+ * picture of any size gives a size the UNet accepts; a requested size is checked against it).
+ */
 export function processedSize(
   image: { width: number; height: number },
   height: number | null | undefined,
   width: number | null | undefined,
-  multiple: number
+  multiple: number,
+  ownMultiple = multiple
 ): { height: number; width: number } {
-  const h = height ?? image.height
-  const w = width ?? image.width
-  return { height: h - (h % multiple), width: w - (w % multiple) }
+  const round = (v: number, m: number): number => v - (v % m)
+  return {
+    height:
+      height === null || height === undefined
+        ? round(image.height, ownMultiple)
+        : round(height, multiple),
+    width:
+      width === null || width === undefined
+        ? round(image.width, ownMultiple)
+        : round(width, multiple)
+  }
 }
 
 function describeInput(value: unknown): string {
@@ -79,15 +92,16 @@ export function greyOf(image: RgbaImage): Uint8Array {
 
 /**
  * diffusers' `VaeImageProcessor.preprocess` for an input picture: resized with Pillow's Lanczos
- * filter to `height × width` (default its own size; both rounded down to a multiple of the VAE
- * scale factor), scaled to [0, 1] in float32 and normalised to [-1, 1], as `[1, 3, H, W]`. A
+ * filter to `height × width` (rounded down to a multiple of the VAE scale factor; default its own
+ * size, rounded down to `ownMultiple`, the model's size multiple), scaled to [0, 1] in float32 and normalised to [-1, 1], as `[1, 3, H, W]`. A
  * 4-channel tensor (latents) is returned as it is; a 3-channel pixel tensor must already have the
  * size.
  */
 export function preprocessImage(
   image: PipelineImageInput,
   size: { height?: number | null; width?: number | null },
-  multiple: number
+  multiple: number,
+  ownMultiple = multiple
 ): Tensor {
   if (isTensor(image)) {
     if (image.type !== 'float32' || image.dims.length !== 4) {
@@ -106,7 +120,8 @@ export function preprocessImage(
       { height: image.dims[2] as number, width: image.dims[3] as number },
       size.height,
       size.width,
-      multiple
+      multiple,
+      ownMultiple
     )
     if (want.height !== image.dims[2] || want.width !== image.dims[3]) {
       throw new Error(
@@ -126,7 +141,7 @@ export function preprocessImage(
   if (!isRgbaImage(image)) {
     throw new Error(`image must be an RGBA image or a tensor, but is ${describeInput(image)}`)
   }
-  const { height, width } = processedSize(image, size.height, size.width, multiple)
+  const { height, width } = processedSize(image, size.height, size.width, multiple, ownMultiple)
   checkSize(height, width, 'image')
   const rgb = lanczosResize(rgbOf(image), image.width, image.height, 3, width, height)
   const plane = width * height

@@ -50,7 +50,12 @@ export interface ImageRunHooks {
    * Checks the image options and preprocesses the picture (and mask) before any model runs;
    * returns the run's size.
    */
-  prepareInputs(args: { defaults: { height: number; width: number }; vaeScaleFactor: number }): {
+  prepareInputs(args: {
+    defaults: { height: number; width: number }
+    vaeScaleFactor: number
+    /** The model's size multiple: a picture's own size is rounded down to it. */
+    sizeMultiple: number
+  }): {
     height: number
     width: number
   }

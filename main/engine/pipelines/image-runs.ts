@@ -3,7 +3,7 @@ import { randnTensor } from '../random/randn-tensor'
 import { batchOf } from '../tensor/batch'
 import { scaleTensor } from '../tensor/elementwise'
 import { float32Data, floatTensor, formatDims, sameDims } from '../tensor/float-tensor'
-import { pyRepr } from './python-repr'
+import { showValue } from './describe-value'
 import type { ImageRunContext, ImageRunHooks } from './image-run-types'
 import {
   nearestResize,
@@ -21,7 +21,7 @@ const f32 = Math.fround
 /** Strength must be a number in [0, 1] (diffusers' check); 0 runs nothing, which Stepwise refuses. */
 export function checkStrength(strength: unknown): number {
   if (typeof strength !== 'number' || !Number.isFinite(strength) || strength < 0 || strength > 1) {
-    throw new Error(`The value of strength should in [0.0, 1.0] but is ${pyRepr(strength)}`)
+    throw new Error(`strength must be a number from 0 to 1, but is ${showValue(strength)}`)
   }
   if (strength === 0) {
     throw new Error(
@@ -91,11 +91,16 @@ export function img2imgRun(o: Img2ImgRunOptions): ImageRunHooks {
   return {
     kind: 'img2img',
     strength: start === null ? strength : null,
-    prepareInputs({ vaeScaleFactor }) {
+    prepareInputs({ vaeScaleFactor, sizeMultiple }) {
       if (o.image === null || o.image === undefined) {
         throw new Error('image is required: the picture to start from')
       }
-      image = preprocessImage(o.image, { height: o.height, width: o.width }, vaeScaleFactor)
+      image = preprocessImage(
+        o.image,
+        { height: o.height, width: o.width },
+        vaeScaleFactor,
+        sizeMultiple
+      )
       const [h, w] = [image.dims[2] as number, image.dims[3] as number]
       const latents = image.dims[1] === 4
       return { height: latents ? h * vaeScaleFactor : h, width: latents ? w * vaeScaleFactor : w }
@@ -190,7 +195,7 @@ export function inpaintRun(o: InpaintRunOptions): ImageRunHooks {
       const result = getTimesteps(scheduler, n, strength, start)
       if (result.numInferenceSteps < 1) {
         throw new Error(
-          `After adjusting the num_inference_steps by strength parameter: ${strength}, the number of pipelinesteps is ${result.numInferenceSteps} which is < 1 and not appropriate for this pipeline.`
+          `strength ${strength} leaves ${result.numInferenceSteps} of the numInferenceSteps to run, which is less than 1; raise the strength or numInferenceSteps`
         )
       }
       return result
@@ -199,7 +204,9 @@ export function inpaintRun(o: InpaintRunOptions): ImageRunHooks {
       const channels = context.unetChannels
       const latentCh = latentChannels(context)
       if (channels !== 4 && channels !== 9) {
-        throw new Error(`The unet should have either 4 or 9 input channels, not ${channels}.`)
+        throw new Error(
+          `an inpainting pipeline needs a UNet with 4 or 9 input channels, but this one takes ${channels}`
+        )
       }
       const B = context.batchSize
       const image = initImage as Tensor
@@ -255,7 +262,7 @@ export function inpaintRun(o: InpaintRunOptions): ImageRunHooks {
         const sum = latentCh + (maskLatent.dims[1] as number) + (masked?.dims[1] ?? 0)
         if (masked === null || sum !== channels) {
           throw new Error(
-            `Incorrect configuration settings! The UNet expects ${channels} input channels but received num_channels_latents: ${latentCh} + num_channels_mask: ${maskLatent.dims[1]} + num_channels_masked_image: ${masked?.dims[1] ?? 0} = ${sum}.`
+            `the UNet takes ${channels} input channels, but the latents (${latentCh}), the mask (${maskLatent.dims[1]}) and the masked image's latents (${masked?.dims[1] ?? 0}) make ${sum}; the UNet and the VAE belong to different models`
           )
         }
       }

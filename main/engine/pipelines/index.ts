@@ -2,7 +2,7 @@ export * from './pipeline-types'
 export * from './image-pipeline-types'
 export { DiffusionPipeline } from './diffusion-pipeline'
 export type { PipelineDefaults } from './diffusion-pipeline'
-export { PipelineComponents } from './pipeline-components'
+export { PipelineComponents } from './shared-components'
 export { StableDiffusionPipeline } from './stable-diffusion-pipeline'
 export { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
 export {

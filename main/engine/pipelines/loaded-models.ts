@@ -6,6 +6,7 @@ import { describeUnet, type UnetIo } from '../models/unet-io'
 import { describeVaeDecoder, type VaeDecoderIo } from '../models/vae-decoder-io'
 import { describeVaeEncoder, type VaeEncoderIo } from '../models/vae-encoder-io'
 import { ClipTokenizer } from '../tokenizer/clip-tokenizer'
+import type { PromptTextFixing } from '../tokenizer/prompt-text'
 import path from 'node:path'
 import type { TextEncoderPair } from './text-encoding'
 
@@ -28,7 +29,8 @@ export class ModelLoader {
 
   constructor(
     private readonly folder: ModelFolder,
-    private readonly sessions: ComponentSessions
+    private readonly sessions: ComponentSessions,
+    private readonly textFixing: PromptTextFixing | undefined = undefined
   ) {}
 
   /** Tokenizer of each text encoder, in order. */
@@ -38,7 +40,9 @@ export class ModelLoader {
         this.folder.tokenizers.map((t, k) => {
           const encoder = this.folder.textEncoders[k] as 'text_encoder' | 'text_encoder_2'
           const positions = this.folder.textEncoderConfigs[encoder]?.maxPositionEmbeddings ?? 77
-          return ClipTokenizer.fromFolder(path.join(this.folder.dir, t), positions)
+          return ClipTokenizer.fromFolder(path.join(this.folder.dir, t), positions, {
+            textFixing: this.textFixing
+          })
         })
       )
       this.tokenizers.catch(() => {
@@ -48,11 +52,8 @@ export class ModelLoader {
     return this.tokenizers
   }
 
-  /**
-   * Everything a call needs; the VAE decoder only when images are wanted, the encoder only when
-   * the call starts from an image.
-   */
-  async load(withDecoder: boolean, withEncoder = false): Promise<LoadedModels> {
+  /** The tokenizer + text-encoder pairs (sessions created on first use), for prompt encoding. */
+  async loadEncoders(): Promise<TextEncoderPair[]> {
     const sdxl = this.folder.family === 'sdxl'
     const tokenizers = await this.loadTokenizers()
     const encoders: TextEncoderPair[] = []
@@ -61,6 +62,15 @@ export class ModelLoader {
       const io = describeTextEncoder(model, { hiddenStates: sdxl, lastHiddenState: !sdxl })
       encoders.push({ tokenizer: tokenizers[k] as ClipTokenizer, model, io })
     }
+    return encoders
+  }
+
+  /**
+   * Everything a call needs; the VAE decoder only when images are wanted, the encoder only when
+   * the call starts from an image.
+   */
+  async load(withDecoder: boolean, withEncoder = false): Promise<LoadedModels> {
+    const encoders = await this.loadEncoders()
     const unetModel = await this.sessions.get('unet')
     const unet = { model: unetModel, io: describeUnet(unetModel, this.folder.family) }
     let vae: LoadedModels['vae'] = null

@@ -1,14 +1,21 @@
 import type { ComponentSessions } from '../models/component-sessions'
 import type { GraphPassReport } from '../models/graph-passes'
 import type { ModelFolder } from '../models/model-folder'
+import { describeVaeDecoder } from '../models/vae-decoder-io'
 import type { PipelineFamily } from '../models/model-index'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
+import type { RgbaImage } from '../previews/latents-to-rgb'
 import type { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
 import type { ModelIdentity } from '../snapshots/run-snapshot'
-import { PipelineComponents } from './pipeline-components'
+import type { Tensor } from 'onnxruntime-node'
+import type { ClipTokenizer } from '../tokenizer/clip-tokenizer'
+import type { ModelLoader } from './loaded-models'
+import { PipelineComponent, VaeComponent } from './pipeline-components'
 import type { FromPretrainedOptions } from './pipeline-types'
+import { PipelineComponents } from './shared-components'
+import { decodeLatents } from './vae-decode'
 
 /** Generation defaults after applying the model's `stepwise.json` over diffusers' defaults. */
 export interface PipelineDefaults {
@@ -31,6 +38,10 @@ export abstract class ModelPipeline {
   readonly folder: ModelFolder
   /** The folder's sessions, graphs and warnings, shared with pipelines made by `fromPipe`. */
   readonly components: PipelineComponents
+  /** The UNet (`pipe.unet.config`, `pipe.unet.run(feeds)`); its session is created on first use. */
+  readonly unet: PipelineComponent
+  /** The VAE decoder and its config (`pipe.vae.config.scaling_factor`, `pipe.vae.decode(z)`). */
+  readonly vae: VaeComponent
 
   /** `'sd'` or `'sdxl'`. */
   abstract readonly family: PipelineFamily
@@ -48,6 +59,8 @@ export abstract class ModelPipeline {
       source instanceof PipelineComponents ? source : new PipelineComponents(source, options)
     this.folder = this.components.folder
     this.scheduler = scheduler ?? this.components.initialScheduler
+    this.unet = new PipelineComponent('unet', this.folder.unetConfig.raw, this.sessions)
+    this.vae = new VaeComponent(this.folder.vaeConfig.raw, this.sessions, this.folder.vaeConfig)
   }
 
   /**
@@ -62,6 +75,15 @@ export abstract class ModelPipeline {
 
   protected get sessions(): ComponentSessions {
     return this.components.sessions
+  }
+
+  protected get loader(): ModelLoader {
+    return this.components.loader
+  }
+
+  /** The tokenizers, in text-encoder order; read when the first pipeline on the folder is made. */
+  protected get tokenizers(): ClipTokenizer[] {
+    return this.components.tokenizers
   }
 
   /** `model_index.json`, like diffusers' `pipe.config`. */
@@ -106,8 +128,37 @@ export abstract class ModelPipeline {
     return this.components.modelIdentity()
   }
 
-  /** @internal What `fromPretrained` does after construction: the preview decoder, preloading. */
+  /** A text encoder of this model as a component, or null where the folder has none. */
+  protected encoderComponent(name: 'text_encoder' | 'text_encoder_2'): PipelineComponent | null {
+    if (!this.folder.textEncoders.includes(name)) return null
+    const config = this.folder.textEncoderConfigs[name]?.raw ?? {}
+    return new PipelineComponent(name, config, this.sessions)
+  }
+
+  /** The tokenizer paired with a text encoder, or null where the folder has none. */
+  protected tokenizerFor(name: 'text_encoder' | 'text_encoder_2'): ClipTokenizer | null {
+    const k = this.folder.textEncoders.indexOf(name)
+    return k < 0 ? null : (this.tokenizers[k] ?? null)
+  }
+
+  /**
+   * Decodes latents to RGBA images as a call with `outputType: 'image'` does: undo the latent
+   * scaling, run the VAE decoder, map −1 … 1 to 8-bit pixels (diffusers' `vae.decode` +
+   * `image_processor.postprocess`). For the latents of `outputType: 'latent'`.
+   */
+  async decodeLatents(latents: Tensor): Promise<RgbaImage[]> {
+    const model = await this.sessions.get('vae_decoder')
+    const io = describeVaeDecoder(model)
+    return (await decodeLatents(model, io, this.folder.vaeConfig, latents)).images
+  }
+
+  /**
+   * @internal What `fromPretrained` does after construction: the tokenizers, the preview decoder,
+   * preloading.
+   */
   protected async init(options: FromPretrainedOptions): Promise<void> {
+    // Tokenizers hold no native memory: read now, so `pipe.tokenizer` is there at once.
+    await this.components.loadTokenizers()
     if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
       await this.previews.setTinyDecoder(options.previewDecoder)
     }

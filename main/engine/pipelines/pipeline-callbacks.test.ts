@@ -217,10 +217,10 @@ describe('CFG cutoff', () => {
         callbackOnStepEnd: new SDXLCFGCutoffCallback({ cutoffStepRatio: 0.4 })
       })
     ).rejects.toThrow(
-      "`callback_on_step_end_tensor_inputs` has to be in ['latents', 'prompt_embeds', 'negative_prompt_embeds'], but found ['add_text_embeds', 'add_time_ids']"
+      'callbackOnStepEndTensorInputs may only name latents, prompt_embeds and negative_prompt_embeds for StableDiffusionPipeline, but it has "add_text_embeds" and "add_time_ids"'
     )
     await expect(brokenPipe.call({ ...base, height: 63, width: 64 })).rejects.toThrow(
-      '`height` and `width` have to be divisible by 8 but are 63 and 64.'
+      'height must be a multiple of 16 for this model'
     )
     await expect(brokenPipe.call({ ...base })).rejects.toThrow(
       /unet\/model.onnx (could not be loaded|is not a readable ONNX model)/

@@ -1,131 +1,84 @@
-import { ComponentSessions } from '../models/component-sessions'
-import type { ModelFolder } from '../models/model-folder'
-import { ModelLoadError } from '../models/model-load-error'
-import { latentRgbFactorsForFamily } from '../previews/latent-rgb-factors'
-import { PreviewRenderer } from '../previews/preview-renderer'
-import type { Scheduler } from '../schedulers'
-import { modelIdentity } from '../snapshots/model-identity'
-import type { ModelIdentity } from '../snapshots/run-snapshot'
-import { ModelLoader, type LoadedModels } from './loaded-models'
-import type { FromPretrainedOptions } from './pipeline-types'
-import { schedulerFromConfig } from './scheduler-factory'
+import type { Tensor } from 'onnxruntime-node'
+import type { VaeConfig } from '../models/component-configs'
+import type { ComponentSessions } from '../models/component-sessions'
+import { componentModelPath, type OnnxComponent } from '../models/model-folder'
+import type { OnnxModel } from '../models/onnx-model'
+import type { JsonObject } from '../models/read-json'
+import { describeVaeDecoder } from '../models/vae-decoder-io'
+import { runBatched } from './batched-run'
 
 /**
- * What pipelines made from one another share (diffusers' `from_pipe`): the model folder, its
- * onnxruntime sessions and tokenizers, the loaded-and-checked graphs, the load-time warnings and
- * the one-call-at-a-time guard. A text-to-image, an image-to-image and an inpainting pipeline on
- * one folder therefore hold each graph once; `release()` on any of them frees it for all.
+ * One ONNX graph of a pipeline, as diffusers exposes its modules (`pipe.unet`,
+ * `pipe.text_encoder`, `pipe.vae`): the component's `config.json` (read at load time, `{}` in the
+ * legacy layout that has none) and its onnxruntime session, created on first use and shared
+ * with the pipeline's own calls (so running a component loads nothing twice, and
+ * `pipe.release()` frees it too).
+ *
+ * ```ts
+ * pipe.unet.config.in_channels                       // 4
+ * const { last_hidden_state } = await pipe.textEncoder.run({ input_ids: ids })
+ * ```
  */
-export class PipelineComponents {
-  readonly folder: ModelFolder
-  readonly sessions: ComponentSessions
-  readonly loader: ModelLoader
-  /** Things found at load time (scheduler fallback, VAE config fallbacks), reported with results. */
-  readonly loadWarnings: string[]
-  /** The scheduler the folder's config names, for the first pipeline on these components. */
-  readonly initialScheduler: Scheduler
-  readonly memoryLimit: number | undefined
-  /** Previews of latents by each method (their decoder sessions live in {@link sessions}). */
-  readonly previews: PreviewRenderer
-  /** True while a call of any pipeline on these components runs. */
-  running = false
-  private models: LoadedModels | null = null
-  private identity: Promise<ModelIdentity> | null = null
+export class PipelineComponent {
+  constructor(
+    /** The component folder: `unet`, `text_encoder`, `text_encoder_2`, `vae_decoder`. */
+    readonly name: OnnxComponent,
+    /** The component's `config.json`, as diffusers' `module.config`. */
+    readonly config: JsonObject,
+    protected readonly sessions: ComponentSessions
+  ) {}
 
-  constructor(folder: ModelFolder, options: FromPretrainedOptions) {
-    this.folder = folder
-    this.memoryLimit = options.memoryLimitBytes
-    this.sessions = new ComponentSessions(folder, options)
-    this.loader = new ModelLoader(folder, this.sessions)
-    this.previews = new PreviewRenderer(
-      this.sessions,
-      folder.vaeConfig,
-      folder.previewDecoder,
-      () => folder.stepwise?.latentRgbFactors ?? latentRgbFactorsForFamily(folder.family),
-      folder.dir
-    )
-    const { scheduler, warning } = schedulerFromConfig(
-      folder.stepwise?.defaults.scheduler ?? stringOrNull(folder.schedulerConfig._class_name),
-      folder.schedulerConfig
-    )
-    this.initialScheduler = scheduler
-    this.loadWarnings = [...folder.warnings, ...(warning === null ? [] : [warning])]
+  /** The graph file. */
+  get path(): string {
+    return componentModelPath(this.sessions.folder.dir, this.name)
   }
 
-  /** The model's identity, which run snapshots carry and check (computed once). */
-  modelIdentity(): Promise<ModelIdentity> {
-    this.identity ??= modelIdentity(this.folder)
-    return this.identity
+  /** The graph's session (created now if this pipeline has none yet), with its inputs and outputs. */
+  load(): Promise<OnnxModel> {
+    return this.sessions.get(this.name)
   }
 
-  /** The graphs loaded so far (null before the first call or after `release`). */
-  get loaded(): LoadedModels | null {
-    return this.models
-  }
-
-  /** Creates every session a run needs now; the VAE encoder too when asked and present. */
-  async load(withEncoder: boolean): Promise<void> {
-    this.models = await this.loader.load(true, withEncoder && this.folder.hasVaeEncoder)
-  }
-
-  /** Frees all sessions; a later call creates them again. */
-  async release(): Promise<void> {
-    this.models = null
-    await this.sessions.release()
-  }
-
-  /** Loads and checks the graphs a call needs, before any of them runs. */
-  async ensure(
-    withDecoder: boolean,
-    withEncoder: boolean,
-    onPhase?: (p: 'loading') => void
-  ): Promise<LoadedModels> {
-    const m = this.models
-    if (m === null || (withDecoder && m.vae === null) || (withEncoder && m.vaeEncoder === null)) {
-      onPhase?.('loading')
-      this.models = await this.loader.load(
-        withDecoder || m?.vae != null,
-        withEncoder || m?.vaeEncoder != null
-      )
-    }
-    const models = this.models as LoadedModels
-    const { unet } = models
-    const configured = this.folder.unetConfig.timeCondProjDim
-    if (configured !== null && !unet.io.hasTimestepCond) {
-      throw new ModelLoadError(
-        unet.model.path,
-        `unet/config.json sets time_cond_proj_dim ${configured}, but ${unet.model.label} has no timestep_cond input`
-      )
-    }
-    const inChannels = this.folder.unetConfig.inChannels
-    if (inChannels !== null && unet.io.inChannels !== null && inChannels !== unet.io.inChannels) {
-      // Latents are drawn with the config's channel count; a graph that takes another would
-      // fail inside onnxruntime at step 0 with a dimension error naming no file.
-      throw new ModelLoadError(
-        unet.model.path,
-        `unet/config.json sets in_channels ${inChannels}, but ${unet.model.label} takes ${unet.io.inChannels}-channel samples; the config and the graph belong to different UNets`
-      )
-    }
-    if (configured === null && unet.io.hasTimestepCond && unet.io.timestepCondDim === null) {
-      throw new ModelLoadError(
-        unet.model.path,
-        `${unet.model.label} takes timestep_cond of unknown width and unet/config.json has no time_cond_proj_dim`
-      )
-    }
-    return models
-  }
-
-  /** The UNet's input channels: its config's, else its graph's, else 4. */
-  unetChannels(models: LoadedModels | null = this.models): number {
-    return this.folder.unetConfig.inChannels ?? models?.unet.io.inChannels ?? 4
-  }
-
-  /** Warnings every result carries: load-time ones and provider fallbacks. */
-  standingWarnings(): string[] {
-    return [...this.loadWarnings, ...this.sessions.warnings]
+  /**
+   * Runs the graph on `feeds` (converted to the types the graph declares: ids to int32/int64,
+   * float32 to float16) and returns its outputs as float32 Tensors, all of them or the named ones.
+   */
+  async run(
+    feeds: Record<string, Tensor>,
+    outputNames?: readonly string[]
+  ): Promise<Record<string, Tensor>> {
+    const model = await this.load()
+    return (await model.run(feeds, outputNames)).outputs
   }
 }
 
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null
+/**
+ * The VAE as the pipeline has it: its decoder graph, and diffusers' `vae.config` (for
+ * `scaling_factor`, `latents_mean`, …).
+ */
+export class VaeComponent extends PipelineComponent {
+  constructor(
+    config: JsonObject,
+    sessions: ComponentSessions,
+    private readonly vaeConfig: VaeConfig
+  ) {
+    super('vae_decoder', config, sessions)
+  }
+
+  /** The latent scale the pipeline divides by before decoding (`vae.config.scaling_factor`). */
+  get scalingFactor(): number {
+    return this.vaeConfig.scalingFactor
+  }
+
+  /**
+   * diffusers' `vae.decode(z).sample`: the decoder's `[B, 3, H, W]` output, in −1 … 1, of latents
+   * already unscaled (`latents / scalingFactor`). Graphs exported with a fixed batch run in chunks.
+   */
+  async decode(z: Tensor): Promise<Tensor> {
+    const model = await this.load()
+    const io = describeVaeDecoder(model)
+    const result = await runBatched(model, { [io.input]: z }, [io.input], io.fixedBatch, [
+      io.output
+    ])
+    return result.outputs[io.output] as Tensor
+  }
 }

@@ -1,13 +1,15 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { StepMetrics } from '../../../shared/steps'
-import type { StepEndCallbackFn } from '../callbacks/callback-types'
+import type { PipelineRunState, StepEndCallbackFn } from '../callbacks/callback-types'
 import type { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
 import type { PipelineCallback } from '../callbacks/pipeline-callback'
+import type { DownloadEvent } from '../hub/download-events'
 import type { ExecutionProviderName, SessionSettings } from '../models/execution-providers'
 import type { OnnxComponent } from '../models/model-folder'
 import type { RgbaImage } from '../previews/latents-to-rgb'
 import type { Generator } from '../random/generator'
 import type { RunSnapshot } from '../snapshots/run-snapshot'
+import type { PromptTextFixing } from '../tokenizer/prompt-text'
 
 /** `'image'`: RGBA pictures; `'latent'`: the final latents as a Tensor (diffusers' `"latent"`). */
 export type OutputType = 'image' | 'latent'
@@ -15,15 +17,38 @@ export type OutputType = 'image' | 'latent'
 /** Phases of a call, for progress display. */
 export type PipelinePhase = 'loading' | 'encoding' | 'denoising' | 'decoding'
 
-/** Options of `fromPretrained`. */
+/**
+ * Options of `fromPretrained(nameOrPath, options)`. `nameOrPath` is a model folder, or a Hugging
+ * Face Hub id (`owner/name`) when no such folder exists: its ONNX pipeline is then taken from the
+ * Hugging Face cache, or downloaded into it (`revision`, `token`, `cacheDir`).
+ */
 export interface FromPretrainedOptions extends SessionSettings {
   /** Create every session now instead of on first use. Default false (lazy). */
   preload?: boolean
+  /**
+   * How the tokenizers clean prompt text before CLIP's BPE: `'ftfy'` (default, as diffusers'
+   * `CLIPTokenizer` with ftfy), `'clip'` (as OpenAI CLIP's training tokenizer) or `'none'` (as
+   * `CLIPTokenizerFast`). A call's own `textFixing` overrides it for that call.
+   */
+  textFixing?: PromptTextFixing
   /**
    * Refuse a call whose estimated memory (see pipelines/memory-estimate.ts) is above this many
    * bytes, before anything is allocated. Default: 75% of this machine's physical memory.
    */
   memoryLimitBytes?: number
+  /** For a Hub id: the branch, tag or commit. Default `main`. */
+  revision?: string
+  /** For a Hub id: an access token for gated or private repositories; default `HF_TOKEN`. */
+  token?: string
+  /**
+   * For a Hub id: the Hugging Face cache folder; default `HF_HUB_CACHE`, else `HF_HOME/hub`,
+   * else `~/.cache/huggingface/hub`.
+   */
+  cacheDir?: string
+  /** For a Hub id: use only a snapshot already in the cache, never the network. */
+  localFilesOnly?: boolean
+  /** For a Hub id: download progress (`resolved`, `plan`, `progress`, `file-done`, `complete`). */
+  onDownload?: (event: DownloadEvent) => void
   /**
    * A tiny (TAESD-class) preview decoder stored outside the model folder: a TAESD folder in the
    * Hub's layout (`vae_decoder/model.onnx`, e.g. deinferno/taesd-onnx, julienkay/taesdxl), a
@@ -61,11 +86,25 @@ export interface StepEndInfo extends StepRecord {
   snapshot(): RunSnapshot
 }
 
-/** A callback in any of diffusers' three forms. */
-export type StepEndCallback = StepEndCallbackFn | PipelineCallback | MultiPipelineCallbacks
+/**
+ * A callback in any of diffusers' three forms. `P` and `N` type a plain function's `pipeline`
+ * and kwargs (the pipeline class and its tensor names).
+ */
+export type StepEndCallback<
+  P extends PipelineRunState = PipelineRunState,
+  N extends string = string
+> = StepEndCallbackFn<P, N> | PipelineCallback | MultiPipelineCallbacks
 
-/** Call options shared by the SD and SDXL pipelines (diffusers' `__call__` arguments, camelCase). */
-export interface CallOptions<O extends OutputType = OutputType> {
+/**
+ * Call options shared by the SD and SDXL pipelines (diffusers' `__call__` arguments, camelCase).
+ * `P` is the pipeline a plain callback receives and `N` its tensor names; each pipeline's `call`
+ * fills them in ({@link StableDiffusionPipeline}: `SDTensorInput`).
+ */
+export interface CallOptions<
+  O extends OutputType = OutputType,
+  P extends PipelineRunState = PipelineRunState,
+  N extends string = string
+> {
   /** One prompt, or a list for a batch. */
   prompt?: string | string[] | null
   negativePrompt?: string | string[] | null
@@ -92,9 +131,14 @@ export interface CallOptions<O extends OutputType = OutputType> {
   promptEmbeds?: Tensor | null
   negativePromptEmbeds?: Tensor | null
   clipSkip?: number | null
-  callbackOnStepEnd?: StepEndCallback | null
-  /** Names of tensors passed to a plain-function callback; default `['latents']`. */
-  callbackOnStepEndTensorInputs?: string[]
+  /** How prompt text is cleaned for this call; default the pipeline's (see `FromPretrainedOptions`). */
+  textFixing?: PromptTextFixing
+  callbackOnStepEnd?: StepEndCallback<P, N> | null
+  /**
+   * Names of tensors passed to a plain-function callback; default `['latents']`. A
+   * `PipelineCallback` brings its own list instead, as in diffusers.
+   */
+  callbackOnStepEndTensorInputs?: readonly N[]
   /**
    * Observation hook, called after each step that ran (after the callbacks), with timings, UNet
    * batch, CFG flag and tensors. It cannot change the run (use `callbackOnStepEnd` for that).
@@ -116,7 +160,11 @@ export interface CallOptions<O extends OutputType = OutputType> {
 }
 
 /** SDXL-only call options. */
-export interface SDXLCallOptions<O extends OutputType = OutputType> extends CallOptions<O> {
+export interface SDXLCallOptions<
+  O extends OutputType = OutputType,
+  P extends PipelineRunState = PipelineRunState,
+  N extends string = string
+> extends CallOptions<O, P, N> {
   prompt2?: string | string[] | null
   negativePrompt2?: string | string[] | null
   pooledPromptEmbeds?: Tensor | null

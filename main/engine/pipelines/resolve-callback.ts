@@ -72,7 +72,7 @@ export function pastEndWarnings(
     const index = c.config.cutoff_step_index
     if (typeof index !== 'number' || index < numTimesteps) return []
     return [
-      `${c.constructor.name}: cutoff_step_index ${index} is past the last step index ${numTimesteps - 1}, so it never acts`
+      `${c.constructor.name}: cutoffStepIndex ${index} is past the last step index ${numTimesteps - 1}, so it never acts`
     ]
   })
 }

@@ -1,4 +1,5 @@
 import type { Tensor } from 'onnxruntime-node'
+import type { SDTensorInput } from '../callbacks/callback-types'
 import { concatBatch } from '../tensor/batch'
 import { checkInputs, tensorOption } from './check-inputs'
 import type { FamilyHooks } from './family-hooks'
@@ -7,47 +8,63 @@ import type { CallOptions } from './pipeline-types'
 import { encodeSdPrompt } from './sd-prompt-encoder'
 
 /** diffusers' `_callback_tensor_inputs` of the SD text-to-image and image-to-image pipelines. */
-export const SD_TENSOR_INPUTS = ['latents', 'prompt_embeds', 'negative_prompt_embeds'] as const
+export const SD_TENSOR_INPUTS: readonly SDTensorInput[] = [
+  'latents',
+  'prompt_embeds',
+  'negative_prompt_embeds'
+]
 
 /** The inpainting pipeline's: also the mask and the masked image's latents. */
-export const SD_INPAINT_TENSOR_INPUTS = [
+export const SD_INPAINT_TENSOR_INPUTS: readonly string[] = [
   ...SD_TENSOR_INPUTS,
   'mask',
   'masked_image_latents'
-] as const
+]
+
+/** The refusal of `clipSkip`, naming the pipeline class. */
+export function clipSkipUnsupported(pipelineClass: string): string {
+  return `clipSkip is not supported by ${pipelineClass} with ONNX text encoders (it needs the encoder’s final layer norm, which exports do not expose)`
+}
+
+/** The call options the SD hooks read. */
+export type SdHookOptions = Pick<
+  CallOptions,
+  'prompt' | 'negativePrompt' | 'promptEmbeds' | 'negativePromptEmbeds' | 'clipSkip'
+>
 
 /**
  * The Stable Diffusion 1.x/2.x parts of a call (input checks, prompt encoding, the UNet's
  * conditioning), shared by the text-to-image, image-to-image and inpainting pipelines.
  */
 export function sdFamilyHooks(
-  options: CallOptions,
-  allowedTensorInputs: readonly string[]
+  options: SdHookOptions,
+  allowedTensorInputs: readonly string[],
+  pipelineClass: string
 ): FamilyHooks {
   const prompt = options.prompt ?? null
   const negativePrompt = options.negativePrompt ?? null
   const promptEmbeds = tensorOption(options.promptEmbeds, 'promptEmbeds')
   const negativePromptEmbeds = tensorOption(options.negativePromptEmbeds, 'negativePromptEmbeds')
   const hooks: FamilyHooks = {
-    checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot }) => {
+    checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot, sizeMultiple }) => {
       checkInputs({
         height,
         width,
+        sizeMultiple,
         prompt,
         negativePrompt,
         promptEmbeds,
         negativePromptEmbeds,
         callbackOnStepEndTensorInputs: tensorInputs,
         allowedTensorInputs,
+        pipelineClass,
         sdxl: false,
         promptsFromSnapshot
       })
       if (options.clipSkip !== undefined && options.clipSkip !== null) {
         // diffusers applies the encoder's final LayerNorm to an earlier hidden state; ONNX
         // text-encoder exports do not expose that layer, so it cannot be reproduced.
-        throw new Error(
-          'clipSkip is not supported by StableDiffusionPipeline with ONNX text encoders (it needs the encoder’s final layer norm, which exports do not expose)'
-        )
+        throw new Error(clipSkipUnsupported(pipelineClass))
       }
     },
     encode: async (models, args) => {
@@ -58,7 +75,8 @@ export function sdFamilyHooks(
         promptEmbeds,
         negativePromptEmbeds,
         numImagesPerPrompt: args.numImagesPerPrompt,
-        doClassifierFreeGuidance: args.doClassifierFreeGuidance
+        doClassifierFreeGuidance: args.doClassifierFreeGuidance,
+        textFixing: args.textFixing
       })
       // With CFG the UNet gets one batch: unconditional rows first, then conditional.
       const promptForUnet =

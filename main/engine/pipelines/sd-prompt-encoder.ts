@@ -1,6 +1,7 @@
 import type { Tensor } from 'onnxruntime-node'
 import { batchOf, repeatEachRow } from '../tensor/batch'
-import { pyRepr, pyType } from './python-repr'
+import { negativePromptMismatch } from './negative-prompt'
+import type { PromptTextFixing } from '../tokenizer/prompt-text'
 import { encodeTexts, type TextEncoderPair } from './text-encoding'
 
 /** Inputs of {@link encodeSdPrompt}, mirroring diffusers' `encode_prompt`. */
@@ -13,6 +14,8 @@ export interface SdPromptArgs {
   negativePromptEmbeds: Tensor | null
   numImagesPerPrompt: number
   doClassifierFreeGuidance: boolean
+  /** Prompt text cleaning for this encoding; default the tokenizer's. */
+  textFixing?: PromptTextFixing
 }
 
 /** Encoded conditioning: B = prompts × images rows each. */
@@ -35,7 +38,7 @@ export async function encodeSdPrompt(args: SdPromptArgs): Promise<SdPromptEmbedd
   let promptEmbeds = args.promptEmbeds
   if (promptEmbeds === null) {
     const texts = typeof prompt === 'string' ? [prompt] : (prompt ?? [])
-    const encoded = await encodeTexts(pair, texts, [output])
+    const encoded = await encodeTexts(pair, texts, [output], undefined, args.textFixing)
     warnings.push(...encoded.warnings)
     promptEmbeds = encoded.outputs[output] as Tensor
   }
@@ -48,22 +51,14 @@ export async function encodeSdPrompt(args: SdPromptArgs): Promise<SdPromptEmbedd
     let uncond: string[]
     if (negativePrompt === null) {
       uncond = Array.from({ length: batchSize }, () => '')
-    } else if (prompt !== null && pyType(prompt) !== pyType(negativePrompt)) {
-      throw new TypeError(
-        `\`negative_prompt\` should be the same type to \`prompt\`, but got ${pyType(negativePrompt)} != ${pyType(prompt)}.`
-      )
-    } else if (typeof negativePrompt === 'string') {
-      uncond = [negativePrompt]
-    } else if (batchSize !== negativePrompt.length) {
-      throw new Error(
-        `\`negative_prompt\`: ${pyRepr(negativePrompt)} has batch size ${negativePrompt.length}, but \`prompt\`: ${pyRepr(prompt)} has batch size ${batchSize}. Please make sure that passed \`negative_prompt\` matches the batch size of \`prompt\`.`
-      )
     } else {
-      uncond = negativePrompt
+      const mismatch = negativePromptMismatch(prompt, negativePrompt, batchSize)
+      if (mismatch !== null) throw mismatch
+      uncond = typeof negativePrompt === 'string' ? [negativePrompt] : negativePrompt
     }
     // Negatives are padded to the positive sequence length, as diffusers does.
     const maxLength = promptEmbeds.dims[1] ?? pair.tokenizer.modelMaxLength
-    const encoded = await encodeTexts(pair, uncond, [output], maxLength)
+    const encoded = await encodeTexts(pair, uncond, [output], maxLength, args.textFixing)
     negativePromptEmbeds = encoded.outputs[output] as Tensor
   }
   if (args.doClassifierFreeGuidance && negativePromptEmbeds !== null) {

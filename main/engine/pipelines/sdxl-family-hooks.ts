@@ -1,4 +1,5 @@
 import type { Tensor } from 'onnxruntime-node'
+import type { SDXLTensorInput } from '../callbacks/callback-types'
 import { roundHalfEven } from '../previews/latents-to-rgb'
 import { batchOf, concatBatch } from '../tensor/batch'
 import { checkInputs, tensorOption } from './check-inputs'
@@ -16,25 +17,28 @@ import {
 } from './sdxl-time-ids'
 
 /** diffusers' `_callback_tensor_inputs` of the SDXL text-to-image and image-to-image pipelines. */
-export const SDXL_TENSOR_INPUTS = [
+export const SDXL_TENSOR_INPUTS: readonly SDXLTensorInput[] = [
   'latents',
   'prompt_embeds',
   'add_text_embeds',
   'add_time_ids'
-] as const
+]
 
 /** The SDXL inpainting pipeline's: also the mask and the masked image's latents. */
-export const SDXL_INPAINT_TENSOR_INPUTS = [
+export const SDXL_INPAINT_TENSOR_INPUTS: readonly string[] = [
   ...SDXL_TENSOR_INPUTS,
   'mask',
   'masked_image_latents'
-] as const
+]
 
 /** What the SDXL image pipelines add to the micro-conditioning. */
 export interface SdxlImageConditioning {
   /** model_index.json's `requires_aesthetics_score` (SDXL refiners). */
   requiresAestheticsScore: boolean
 }
+
+/** The call options the SDXL hooks read (all but the callback, whose types vary by pipeline). */
+export type SdxlHookOptions = Omit<SDXLCallOptions, 'callbackOnStepEnd'>
 
 /**
  * The SDXL parts of a call (input checks, both text encoders, pooled embeddings, micro-conditioning
@@ -44,8 +48,9 @@ export interface SdxlImageConditioning {
  */
 export function sdxlFamilyHooks(
   pipe: DiffusionPipeline,
-  options: SDXLCallOptions & ImageTimeIdOptions,
+  options: SdxlHookOptions & ImageTimeIdOptions,
   allowedTensorInputs: readonly string[],
+  pipelineClass: string,
   image: SdxlImageConditioning | null
 ): FamilyHooks {
   const prompt = options.prompt ?? null
@@ -60,10 +65,11 @@ export function sdxlFamilyHooks(
     'negativePooledPromptEmbeds'
   )
   const hooks: FamilyHooks = {
-    checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot }) =>
+    checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot, sizeMultiple }) =>
       checkInputs({
         height,
         width,
+        sizeMultiple,
         prompt,
         prompt2,
         negativePrompt,
@@ -74,6 +80,7 @@ export function sdxlFamilyHooks(
         negativePooledPromptEmbeds,
         callbackOnStepEndTensorInputs: tensorInputs,
         allowedTensorInputs,
+        pipelineClass,
         sdxl: true,
         promptsFromSnapshot
       }),
@@ -92,7 +99,8 @@ export function sdxlFamilyHooks(
         numImagesPerPrompt: args.numImagesPerPrompt,
         doClassifierFreeGuidance: cfg,
         clipSkip: pipe._clipSkip,
-        forceZerosForEmptyPrompt: pipe.folder.index.forceZerosForEmptyPrompt
+        forceZerosForEmptyPrompt: pipe.folder.index.forceZerosForEmptyPrompt,
+        textFixing: args.textFixing
       })
       const pooled = encoded.pooledPromptEmbeds
       const size: [number, number] = [args.height, args.width]

@@ -1,7 +1,8 @@
 import type { Tensor } from 'onnxruntime-node'
 import { batchOf, repeatEachRow } from '../tensor/batch'
 import { float32Data, floatTensor, formatDims, zerosLike } from '../tensor/float-tensor'
-import { pyRepr, pyType } from './python-repr'
+import { negativePromptMismatch } from './negative-prompt'
+import type { PromptTextFixing } from '../tokenizer/prompt-text'
 import { encodeTexts, type TextEncoderPair } from './text-encoding'
 
 /** Inputs of {@link encodeSdxlPrompt}, mirroring diffusers' SDXL `encode_prompt`. */
@@ -20,6 +21,8 @@ export interface SdxlPromptArgs {
   doClassifierFreeGuidance: boolean
   clipSkip: number | null
   forceZerosForEmptyPrompt: boolean
+  /** Prompt text cleaning for this encoding; default the tokenizers'. */
+  textFixing?: PromptTextFixing
 }
 
 /** SDXL conditioning, B = prompts × images rows each. */
@@ -65,7 +68,8 @@ async function encodeBranch(
   pairs: TextEncoderPair[],
   texts: string[][],
   clipSkip: number | null,
-  maxLength: number | null
+  maxLength: number | null,
+  textFixing: PromptTextFixing | undefined
 ): Promise<{ states: Tensor; pooled: Tensor | null; warnings: string[] }> {
   const states: Tensor[] = []
   let pooled: Tensor | null = null
@@ -84,7 +88,8 @@ async function encodeBranch(
       pair,
       texts[k] as string[],
       outputNames,
-      maxLength ?? undefined
+      maxLength ?? undefined,
+      textFixing
     )
     warnings.push(...encoded.warnings)
     if (pooled === null && pair.io.pooled !== null)
@@ -117,7 +122,7 @@ export async function encodeSdxlPrompt(args: SdxlPromptArgs): Promise<SdxlPrompt
       args.prompt2 !== null && args.prompt2 !== '' ? args.prompt2 : (prompt ?? [])
     )
     const texts = pairs.length === 2 ? [prompt ?? [], prompt2] : [prompt2]
-    const branch = await encodeBranch(pairs, texts, args.clipSkip, null)
+    const branch = await encodeBranch(pairs, texts, args.clipSkip, null, args.textFixing)
     warnings.push(...branch.warnings)
     promptEmbeds = branch.states
     pooled = branch.pooled
@@ -143,19 +148,17 @@ export async function encodeSdxlPrompt(args: SdxlPromptArgs): Promise<SdxlPrompt
     const negList = typeof neg === 'string' ? Array.from({ length: batchSize }, () => neg) : neg
     const neg2List =
       typeof neg2Raw === 'string' ? Array.from({ length: batchSize }, () => neg2Raw) : neg2Raw
-    if (prompt !== null && pyType(prompt) !== pyType(negList)) {
-      throw new TypeError(
-        `\`negative_prompt\` should be the same type to \`prompt\`, but got ${pyType(negList)} != ${pyType(prompt)}.`
-      )
-    }
-    if (batchSize !== negList.length) {
-      throw new Error(
-        `\`negative_prompt\`: ${pyRepr(negList)} has batch size ${negList.length}, but \`prompt\`: ${pyRepr(prompt)} has batch size ${batchSize}. Please make sure that passed \`negative_prompt\` matches the batch size of \`prompt\`.`
-      )
-    }
+    const mismatch = negativePromptMismatch(prompt, negList, batchSize)
+    if (mismatch !== null) throw mismatch
     const texts = pairs.length === 2 ? [negList, neg2List] : [neg2List]
     // Negatives always use the penultimate layer (diffusers ignores clip_skip for them).
-    const branch = await encodeBranch(pairs, texts, null, promptEmbeds.dims[1] ?? null)
+    const branch = await encodeBranch(
+      pairs,
+      texts,
+      null,
+      promptEmbeds.dims[1] ?? null,
+      args.textFixing
+    )
     negativeEmbeds = branch.states
     negativePooled = branch.pooled
   }

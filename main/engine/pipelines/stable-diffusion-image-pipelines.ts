@@ -2,7 +2,7 @@ import type { ModelFolder } from '../models/model-folder'
 import { DiffusionPipeline } from './diffusion-pipeline'
 import type { Img2ImgCallOptions, InpaintCallOptions } from './image-pipeline-types'
 import { img2imgRun, inpaintRun } from './image-runs'
-import type { PipelineComponents } from './pipeline-components'
+import type { PipelineComponents } from './shared-components'
 import { openFolderFor, requireFamily } from './pipeline-loading'
 import type { FromPretrainedOptions, OutputType, PipelineOutput } from './pipeline-types'
 import { SD_INPAINT_TENSOR_INPUTS, SD_TENSOR_INPUTS, sdFamilyHooks } from './sd-family-hooks'
@@ -21,6 +21,7 @@ import { SD_INPAINT_TENSOR_INPUTS, SD_TENSOR_INPUTS, sdFamilyHooks } from './sd-
 export class StableDiffusionImg2ImgPipeline extends DiffusionPipeline {
   readonly family = 'sd' as const
   readonly callbackTensorInputs: readonly string[] = SD_TENSOR_INPUTS
+  protected readonly className = 'StableDiffusionImg2ImgPipeline'
   protected readonly diffusersDefaultGuidance = 7.5
   protected override readonly startsFromImage = true
 
@@ -37,7 +38,10 @@ export class StableDiffusionImg2ImgPipeline extends DiffusionPipeline {
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionImg2ImgPipeline> {
-    return StableDiffusionImg2ImgPipeline.create(await openFolderFor('sd', modelDir), options)
+    return StableDiffusionImg2ImgPipeline.create(
+      await openFolderFor('sd', modelDir, options),
+      options
+    )
   }
 
   /** @internal Builds the pipeline on an opened folder (used by AutoPipelineForImage2Image). */
@@ -68,7 +72,12 @@ export class StableDiffusionImg2ImgPipeline extends DiffusionPipeline {
       height: options.height,
       width: options.width
     })
-    return this.generate(options, sdFamilyHooks(options, SD_TENSOR_INPUTS), options, image)
+    return this.generate(
+      options,
+      sdFamilyHooks(options, SD_TENSOR_INPUTS, this.className),
+      options,
+      image
+    )
   }
 }
 
@@ -82,6 +91,7 @@ export class StableDiffusionImg2ImgPipeline extends DiffusionPipeline {
 export class StableDiffusionInpaintPipeline extends DiffusionPipeline {
   readonly family = 'sd' as const
   readonly callbackTensorInputs: readonly string[] = SD_INPAINT_TENSOR_INPUTS
+  protected readonly className = 'StableDiffusionInpaintPipeline'
   protected readonly diffusersDefaultGuidance = 7.5
   protected override readonly startsFromImage = true
 
@@ -98,7 +108,10 @@ export class StableDiffusionInpaintPipeline extends DiffusionPipeline {
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionInpaintPipeline> {
-    return StableDiffusionInpaintPipeline.create(await openFolderFor('sd', modelDir), options)
+    return StableDiffusionInpaintPipeline.create(
+      await openFolderFor('sd', modelDir, options),
+      options
+    )
   }
 
   /** @internal Builds the pipeline on an opened folder (used by AutoPipelineForInpainting). */
@@ -131,7 +144,12 @@ export class StableDiffusionInpaintPipeline extends DiffusionPipeline {
       height: options.height,
       width: options.width
     })
-    return this.generate(options, sdFamilyHooks(options, SD_INPAINT_TENSOR_INPUTS), options, image)
+    return this.generate(
+      options,
+      sdFamilyHooks(options, SD_INPAINT_TENSOR_INPUTS, this.className),
+      options,
+      image
+    )
   }
 }
 

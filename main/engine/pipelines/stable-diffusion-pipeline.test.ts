@@ -19,6 +19,8 @@ import {
   values
 } from '../testing/pipeline-fixtures'
 
+const SHIPPED_MODEL = path.resolve(__dirname, '../../../resources/models/stepwise-shapes-64')
+
 let pipe: StableDiffusionPipeline
 let tmp = ''
 beforeAll(async () => {
@@ -122,7 +124,7 @@ describe('StableDiffusionPipeline', () => {
     expect(out.steps.every((s) => s.unetBatch === 8)).toBe(true)
   })
 
-  it('accepts one generator per image, with diffusers’ error for a wrong count', async () => {
+  it('accepts one generator per image, and says so for a wrong count', async () => {
     const gens = [new Generator().manualSeed(1), new Generator().manualSeed(2)]
     const out = await pipe.call({
       ...base,
@@ -140,7 +142,7 @@ describe('StableDiffusionPipeline', () => {
     await expect(
       pipe.call({ ...base, generator: [new Generator()], numImagesPerPrompt: 2 })
     ).rejects.toThrow(
-      'You have passed a list of generators of length 1, but requested an effective batch size of 2. Make sure the batch size matches the length of the generators.'
+      'generator is a list of 1 generator, but the call makes 2 images (prompts × numImagesPerPrompt); give one generator per image, or a single one'
     )
   })
 
@@ -160,55 +162,102 @@ describe('StableDiffusionPipeline', () => {
     expect(pipe.guidanceRescale).toBe(0.7)
   })
 
-  it('validates inputs with diffusers’ messages, and its own for the rest', async () => {
+  it('validates inputs as diffusers does, in the library’s own names', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [
         { height: 63, width: 64 },
-        '`height` and `width` have to be divisible by 8 but are 63 and 64.'
+        'height must be a multiple of 16 for this model, whose UNet halves the latent image evenly only at such sizes (got 63; try 48 or 64)'
       ],
       [
         {
           callbackOnStepEndTensorInputs: ['latents', 'foo'],
           callbackOnStepEnd: (_p: unknown, _i: number, _t: number, kw: unknown) => kw
         },
-        "`callback_on_step_end_tensor_inputs` has to be in ['latents', 'prompt_embeds', 'negative_prompt_embeds'], but found ['foo']"
+        'callbackOnStepEndTensorInputs may only name latents, prompt_embeds and negative_prompt_embeds for StableDiffusionPipeline, but it has "foo"'
       ],
+      [{ prompt: undefined }, 'pass a prompt or promptEmbeds (neither was given)'],
+      [{ prompt: 42 }, 'prompt must be a string or a list of strings, but is a number (42)'],
       [
-        { prompt: undefined },
-        'Provide either `prompt` or `prompt_embeds`. Cannot leave both `prompt` and `prompt_embeds` undefined.'
+        { prompt: ['a', 7] },
+        'prompt must be a string or a list of strings, but prompt[1] is a number (7)'
       ],
-      [{ prompt: 42 }, "`prompt` has to be of type `str` or `list` but is <class 'int'>"],
       [
         { promptEmbeds: randn([1, 77, 32]) },
-        "Cannot forward both `prompt`: 'a red circle on a blue background' and `prompt_embeds`: Tensor of shape [1, 77, 32]. Please make sure to only forward one of the two."
+        'pass either prompt or promptEmbeds, not both (got prompt "a red circle on a blue background" and promptEmbeds a Tensor of shape [1, 77, 32])'
       ],
       [{ numInferenceSteps: 0 }, 'numInferenceSteps must be a positive integer, but is 0'],
+      [{ numInferenceSteps: '5' }, 'numInferenceSteps must be a positive integer, but is "5"'],
       [{ guidanceScale: Number.NaN }, 'guidanceScale must be a finite number, but is NaN'],
-      [{ outputType: 'pil' }, "outputType must be one of ['image', 'latent'], but is 'pil'"],
+      [{ outputType: 'pil' }, 'outputType must be "image" or "latent", but is "pil"'],
       [
         { clipSkip: 1 },
         'clipSkip is not supported by StableDiffusionPipeline with ONNX text encoders'
       ],
       [
         { latents: randn([1, 4, 4, 4]) },
-        'Unexpected latents shape, got [1, 4, 4, 4], expected [1, 4, 8, 8]'
+        'latents must have the shape [1, 4, 8, 8] (images × channels × height/8 × width/8 for this call), but have [1, 4, 4, 4]'
       ],
       [
         { callbackOnStepEnd: 'x' },
         'callbackOnStepEnd must be a function, a PipelineCallback or a MultiPipelineCallbacks'
-      ]
+      ],
+      [{ textFixing: 'nfkc' }, 'textFixing must be "ftfy", "clip", "none", but is "nfkc"']
     ]
     for (const [extra, message] of cases) {
-      await expect(
-        pipe.call({ ...base, ...extra } as never),
-        JSON.stringify(Object.keys(extra))
-      ).rejects.toThrow(message)
+      const error = await pipe.call({ ...base, ...extra } as never).then(
+        () => null,
+        (e: unknown) => e as Error
+      )
+      expect(error?.message, JSON.stringify(Object.keys(extra))).toContain(message)
+      // No Python in a TypeScript library's messages: no <class 'int'>, None, or snake_case options.
+      expect(error?.message).not.toMatch(/<class|\bNone\b|`|prompt_embeds`|_tensor_inputs/)
     }
     await expect(pipe.call({ prompt: 'a', negativePrompt: ['x'] })).rejects.toThrow(
-      "`negative_prompt` should be the same type to `prompt`, but got <class 'list'> != <class 'str'>."
+      'negativePrompt must be the same kind as prompt (a string for a string, a list for a list), but prompt is a string and negativePrompt is a list'
     )
     await expect(pipe.call({ prompt: ['a', 'b'], negativePrompt: ['x'] })).rejects.toThrow(
-      "`negative_prompt`: ['x'] has batch size 1, but `prompt`: ['a', 'b'] has batch size 2. Please make sure that passed `negative_prompt` matches the batch size of `prompt`."
+      'negativePrompt has 1 prompt but there are 2 prompts; give one negative prompt per prompt'
+    )
+  })
+
+  it('refuses a size the UNet cannot halve before onnxruntime does (72 px on the shipped model)', async () => {
+    const shipped = await StableDiffusionPipeline.fromPretrained(
+      SHIPPED_MODEL,
+      TEST_SESSION_OPTIONS
+    )
+    const phases: string[] = []
+    await expect(
+      shipped.call({ prompt: 'a red circle', width: 72, onPhase: (p) => phases.push(p) })
+    ).rejects.toThrow(
+      'width must be a multiple of 16 for this model, whose UNet halves the latent image evenly only at such sizes (got 72; try 64 or 80)'
+    )
+    expect(phases).toEqual([]) // refused before any graph was loaded
+    const ok = await shipped.call({
+      prompt: 'a red circle',
+      width: 80,
+      height: 48,
+      numInferenceSteps: 1,
+      outputType: 'latent'
+    })
+    expect(ok.images.dims).toEqual([1, 4, 6, 10])
+    await shipped.release()
+  })
+
+  it('refuses latents written back by a callback with another shape', async () => {
+    const error = await pipe
+      .call({
+        ...base,
+        numInferenceSteps: 3,
+        outputType: 'latent',
+        callbackOnStepEnd: (_p, i, _t, kw) =>
+          i === 1 ? { ...kw, latents: randn([1, 4, 16, 16]) } : kw
+      })
+      .then(
+        () => null,
+        (e: unknown) => e as Error
+      )
+    expect(error?.message).toBe(
+      "callbackOnStepEnd returned callbackKwargs.latents of shape [1, 4, 16, 16] at step 1, but the run's latents are [1, 4, 8, 8]; a callback may change the latents' values, not their shape"
     )
   })
 

@@ -3,7 +3,7 @@ import { DiffusionPipeline } from './diffusion-pipeline'
 import type { SDXLImg2ImgCallOptions, SDXLInpaintCallOptions } from './image-pipeline-types'
 import { img2imgRun, inpaintRun } from './image-runs'
 import { denoisingValueValid } from './image-timesteps'
-import type { PipelineComponents } from './pipeline-components'
+import type { PipelineComponents } from './shared-components'
 import { openFolderFor, requireFamily } from './pipeline-loading'
 import type { FromPretrainedOptions, OutputType, PipelineOutput } from './pipeline-types'
 import { rejectPaddingMaskCrop } from './stable-diffusion-image-pipelines'
@@ -21,7 +21,7 @@ function checkDenoisingRange(
 ): void {
   if (denoisingValueValid(start) && denoisingValueValid(end) && start >= end) {
     throw new Error(
-      `\`denoising_start\`: ${start} cannot be larger than or equal to \`denoising_end\`:  ${end} when using type float.`
+      `denoisingStart ${start} must be below denoisingEnd ${end}: the run would end before it starts`
     )
   }
 }
@@ -40,6 +40,7 @@ function imageConditioning(folder: ModelFolder): SdxlImageConditioning {
 export class StableDiffusionXLImg2ImgPipeline extends DiffusionPipeline {
   readonly family = 'sdxl' as const
   readonly callbackTensorInputs: readonly string[] = SDXL_TENSOR_INPUTS
+  protected readonly className = 'StableDiffusionXLImg2ImgPipeline'
   protected readonly diffusersDefaultGuidance = 5.0
   protected override readonly startsFromImage = true
 
@@ -56,7 +57,10 @@ export class StableDiffusionXLImg2ImgPipeline extends DiffusionPipeline {
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionXLImg2ImgPipeline> {
-    return StableDiffusionXLImg2ImgPipeline.create(await openFolderFor('sdxl', modelDir), options)
+    return StableDiffusionXLImg2ImgPipeline.create(
+      await openFolderFor('sdxl', modelDir, options),
+      options
+    )
   }
 
   /** @internal Builds the pipeline on an opened folder (used by AutoPipelineForImage2Image). */
@@ -88,7 +92,13 @@ export class StableDiffusionXLImg2ImgPipeline extends DiffusionPipeline {
       width: options.width,
       denoisingStart: options.denoisingStart
     })
-    const hooks = sdxlFamilyHooks(this, options, SDXL_TENSOR_INPUTS, imageConditioning(this.folder))
+    const hooks = sdxlFamilyHooks(
+      this,
+      options,
+      SDXL_TENSOR_INPUTS,
+      this.className,
+      imageConditioning(this.folder)
+    )
     return this.generate(options, hooks, options, image)
   }
 }
@@ -101,6 +111,7 @@ export class StableDiffusionXLImg2ImgPipeline extends DiffusionPipeline {
 export class StableDiffusionXLInpaintPipeline extends DiffusionPipeline {
   readonly family = 'sdxl' as const
   readonly callbackTensorInputs: readonly string[] = SDXL_INPAINT_TENSOR_INPUTS
+  protected readonly className = 'StableDiffusionXLInpaintPipeline'
   protected readonly diffusersDefaultGuidance = 7.5
   protected override readonly startsFromImage = true
 
@@ -117,7 +128,10 @@ export class StableDiffusionXLInpaintPipeline extends DiffusionPipeline {
     modelDir: string,
     options: FromPretrainedOptions = {}
   ): Promise<StableDiffusionXLInpaintPipeline> {
-    return StableDiffusionXLInpaintPipeline.create(await openFolderFor('sdxl', modelDir), options)
+    return StableDiffusionXLInpaintPipeline.create(
+      await openFolderFor('sdxl', modelDir, options),
+      options
+    )
   }
 
   /** @internal Builds the pipeline on an opened folder (used by AutoPipelineForInpainting). */
@@ -156,6 +170,7 @@ export class StableDiffusionXLInpaintPipeline extends DiffusionPipeline {
       this,
       options,
       SDXL_INPAINT_TENSOR_INPUTS,
+      this.className,
       imageConditioning(this.folder)
     )
     return this.generate(options, hooks, options, image)

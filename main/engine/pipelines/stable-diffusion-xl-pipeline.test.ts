@@ -2,8 +2,11 @@ import type { Tensor } from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Generator } from '../random/generator'
 import { zerosLike } from '../tensor/float-tensor'
-import type { StableDiffusionXLPipeline } from './stable-diffusion-xl-pipeline'
-import type { PipelineOutput, SDXLCallOptions } from './pipeline-types'
+import type {
+  StableDiffusionXLCallOptions,
+  StableDiffusionXLPipeline
+} from './stable-diffusion-xl-pipeline'
+import type { PipelineOutput } from './pipeline-types'
 import { openSdxl, relativeDiff, values } from '../testing/pipeline-fixtures'
 
 let pipe: StableDiffusionXLPipeline
@@ -14,7 +17,9 @@ afterAll(async () => {
   await pipe.release()
 })
 
-const run = (extra: SDXLCallOptions<'latent'> = {}): Promise<PipelineOutput<'latent'>> =>
+const run = (
+  extra: StableDiffusionXLCallOptions<'latent'> = {}
+): Promise<PipelineOutput<'latent'>> =>
   pipe.call({
     prompt: 'a red circle on a blue background',
     numInferenceSteps: 3,
@@ -102,7 +107,7 @@ describe('StableDiffusionXLPipeline', () => {
   it('uses zeros for an absent negative prompt (force_zeros_for_empty_prompt) but encodes ""', async () => {
     let negativeRow: number[] = []
     const grab = {
-      callbackOnStepEndTensorInputs: ['add_text_embeds'],
+      callbackOnStepEndTensorInputs: ['add_text_embeds'] as const,
       callbackOnStepEnd: (
         _p: unknown,
         i: number,
@@ -144,19 +149,21 @@ describe('StableDiffusionXLPipeline', () => {
     expect([out.numTimesteps, out.numInferenceSteps]).toEqual([5, 5])
   })
 
-  it('validates SDXL inputs with diffusers’ messages', async () => {
+  it('validates SDXL inputs as diffusers does, in the library’s own names', async () => {
     await expect(
       run({ promptEmbeds: zerosLike(await firstEmbeds()), prompt: null })
     ).rejects.toThrow(
-      'If `prompt_embeds` are provided, `pooled_prompt_embeds` also have to be passed.'
+      'promptEmbeds needs pooledPromptEmbeds too, from the same text encoder (encodePrompt returns both)'
     )
+    // SD's tensor name does not compile for SDXL; a JavaScript caller gets the message.
+    const sdName = 'negative_prompt_embeds' as 'latents'
     await expect(
       run({
-        callbackOnStepEndTensorInputs: ['negative_prompt_embeds'],
+        callbackOnStepEndTensorInputs: [sdName],
         callbackOnStepEnd: (_p, _i, _t, kw) => kw
       })
     ).rejects.toThrow(
-      "`callback_on_step_end_tensor_inputs` has to be in ['latents', 'prompt_embeds', 'add_text_embeds', 'add_time_ids'], but found ['negative_prompt_embeds']"
+      'callbackOnStepEndTensorInputs may only name latents, prompt_embeds, add_text_embeds and add_time_ids for StableDiffusionXLPipeline, but it has "negative_prompt_embeds"'
     )
   })
 })

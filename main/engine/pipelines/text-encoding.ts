@@ -2,6 +2,7 @@ import { Tensor } from 'onnxruntime-node'
 import type { OnnxModel } from '../models/onnx-model'
 import type { TextEncoderIo } from '../models/text-encoder-io'
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer'
+import type { PromptTextFixing } from '../tokenizer/prompt-text'
 import { runBatched } from './batched-run'
 
 /** One tokenizer + text-encoder pair, with the encoder's I/O worked out at load time. */
@@ -27,9 +28,10 @@ export async function encodeTexts(
   pair: TextEncoderPair,
   texts: readonly string[],
   outputNames: readonly string[],
-  maxLength: number = pair.tokenizer.modelMaxLength
+  maxLength: number = pair.tokenizer.modelMaxLength,
+  textFixing: PromptTextFixing = pair.tokenizer.textFixing
 ): Promise<EncodedText> {
-  const { ids, warnings } = pair.tokenizer.encodeBatch(texts, maxLength)
+  const { ids, warnings } = pair.tokenizer.encodeBatch(texts, maxLength, textFixing)
   const flat = new Int32Array(ids.length * maxLength)
   ids.forEach((row, i) => flat.set(row, i * maxLength))
   const feeds: Record<string, Tensor> = {

@@ -1,4 +1,4 @@
-import type { SchedulerClassName } from '../../../shared/params'
+import type { SchedulerClassName } from '../../../shared/schedulers'
 import { BETA_SCHEDULES } from './betas'
 
 /**
@@ -31,65 +31,71 @@ export type ConfigSpec = Readonly<Record<string, KeySpec>>
 
 const TIMESTEP_SPACINGS = ['linspace', 'leading', 'trailing'] as const
 
-function betaKeys(start = 0.0001, end = 0.02, schedule = 'linear'): Record<string, KeySpec> {
+// The specs keep their literal types (key names, allowed values), from which each class's typed
+// overrides are derived (config-overrides.ts): one table for validation and for the types.
+
+function betaKeys(start = 0.0001, end = 0.02, schedule = 'linear') {
   return {
     num_train_timesteps: { kind: 'int', default: 1000, min: 2 },
     beta_start: { kind: 'number', default: start },
     beta_end: { kind: 'number', default: end },
     beta_schedule: { kind: 'enum', default: schedule, allowed: BETA_SCHEDULES },
     trained_betas: { kind: 'betas', default: null }
-  }
+  } as const satisfies Record<string, KeySpec>
 }
 
-function spacing(defaultValue: string): KeySpec {
-  return { kind: 'enum', default: defaultValue, allowed: TIMESTEP_SPACINGS }
+function spacing(defaultValue: string) {
+  return { kind: 'enum', default: defaultValue, allowed: TIMESTEP_SPACINGS } as const
 }
 
-function prediction(allowed: readonly string[], unsupported?: Record<string, string>): KeySpec {
+function prediction<const A extends readonly string[]>(
+  allowed: A,
+  unsupported?: Record<string, string>
+) {
   return unsupported === undefined
-    ? { kind: 'enum', default: 'epsilon', allowed }
-    : { kind: 'enum', default: 'epsilon', allowed, unsupported }
+    ? ({ kind: 'enum', default: 'epsilon', allowed } as const)
+    : ({ kind: 'enum', default: 'epsilon', allowed, unsupported } as const)
 }
 
-const NOT_BETA: KeySpec = {
+const NOT_BETA = {
   kind: 'bool',
   default: false,
   supported: [false],
   reason: 'beta sigmas (scipy.stats.beta) are not implemented'
-}
+} as const satisfies KeySpec
 
-const NOT_FLOW: KeySpec = {
+const NOT_FLOW = {
   kind: 'bool',
   default: false,
   supported: [false],
   reason: 'flow-matching sigmas are not implemented'
-}
+} as const satisfies KeySpec
 
-const NOT_DYNAMIC_SHIFTING: KeySpec = {
+const NOT_DYNAMIC_SHIFTING = {
   kind: 'bool',
   default: false,
   supported: [false],
   reason: 'dynamic shifting is for flow-matching models, not implemented'
-}
+} as const satisfies KeySpec
 
 const FLOW_PREDICTION = {
   flow_prediction: 'flow-matching models need use_flow_sigmas, which is not implemented'
 }
 
 /** The sigma-schedule switches of the sigma-based classes. */
-const sigmaScheduleKeys: Record<string, KeySpec> = {
+const sigmaScheduleKeys = {
   use_karras_sigmas: { kind: 'bool', default: false },
   use_exponential_sigmas: { kind: 'bool', default: false },
   use_beta_sigmas: NOT_BETA
-}
+} as const satisfies Record<string, KeySpec>
 
 /** The flow-matching keys of the multistep solvers, accepted only with their defaults. */
-const flowKeys: Record<string, KeySpec> = {
+const flowKeys = {
   use_flow_sigmas: NOT_FLOW,
   flow_shift: { kind: 'number', default: 1.0 }
-}
+} as const satisfies Record<string, KeySpec>
 
-const LEARNED_VARIANCE: KeySpec = {
+const LEARNED_VARIANCE = {
   kind: 'enum',
   default: null,
   allowed: [],
@@ -97,26 +103,26 @@ const LEARNED_VARIANCE: KeySpec = {
     learned: 'learned-variance models are not supported',
     learned_range: 'learned-variance models are not supported'
   }
-}
+} as const satisfies KeySpec
 
-const thresholdingKeys: Record<string, KeySpec> = {
+const thresholdingKeys = {
   thresholding: { kind: 'bool', default: false },
   dynamic_thresholding_ratio: { kind: 'number', default: 0.995 },
   sample_max_value: { kind: 'number', default: 1.0 }
-}
+} as const satisfies Record<string, KeySpec>
 
 /** Config specs of the schedulers, keyed by diffusers class name. */
-export const CONFIG_SPECS: Readonly<Record<SchedulerClassName, ConfigSpec>> = {
+export const CONFIG_SPECS = {
   DDIMScheduler: {
     ...betaKeys(),
     clip_sample: { kind: 'bool', default: true },
     set_alpha_to_one: { kind: 'bool', default: true },
     steps_offset: { kind: 'int', default: 0, min: 0 },
     prediction_type: prediction(['epsilon', 'sample', 'v_prediction']),
-    thresholding: thresholdingKeys.thresholding as KeySpec,
-    dynamic_thresholding_ratio: thresholdingKeys.dynamic_thresholding_ratio as KeySpec,
+    thresholding: thresholdingKeys.thresholding,
+    dynamic_thresholding_ratio: thresholdingKeys.dynamic_thresholding_ratio,
     clip_sample_range: { kind: 'number', default: 1.0 },
-    sample_max_value: thresholdingKeys.sample_max_value as KeySpec,
+    sample_max_value: thresholdingKeys.sample_max_value,
     timestep_spacing: spacing('leading'),
     rescale_betas_zero_snr: { kind: 'bool', default: false }
   },
@@ -329,4 +335,4 @@ export const CONFIG_SPECS: Readonly<Record<SchedulerClassName, ConfigSpec>> = {
     timestep_scaling: { kind: 'number', default: 10.0 },
     rescale_betas_zero_snr: { kind: 'bool', default: false }
   }
-}
+} as const satisfies Readonly<Record<SchedulerClassName, ConfigSpec>>

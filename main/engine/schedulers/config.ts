@@ -1,4 +1,4 @@
-import type { SchedulerClassName } from '../../../shared/params'
+import type { SchedulerClassName } from '../../../shared/schedulers'
 import type { BetaSchedule } from './betas'
 import { CONFIG_SPECS } from './config-specs'
 import type { KeySpec } from './config-specs'

@@ -3,6 +3,7 @@ import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import { arange, f32, linspace, roundHalfEven } from './numpy-compat'
 import { Scheduler } from './scheduler'
 import type { SchedulerStepOptions, SchedulerStepOutput } from './scheduler'
@@ -54,7 +55,7 @@ export class DDIMScheduler extends Scheduler<DDIMSchedulerConfig> {
   readonly finalAlphaCumprod: number
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerOverrides<'DDIMScheduler'>) {
     super('DDIMScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, false) }

@@ -2,6 +2,7 @@ import { addNoiseByAlphaSigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import { alphaSigma, firstOrderUpdate } from './dpm-solver-updates'
 import { checkOneSigmaSchedule } from './euler-discrete-scheduler'
 import { f32 } from './numpy-compat'
@@ -71,7 +72,10 @@ export class DEISMultistepScheduler extends Scheduler<DEISMultistepSchedulerConf
   private lowerOrderNums = 0
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'DEISMultistepScheduler'>
+  ) {
     super('DEISMultistepScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, false) }

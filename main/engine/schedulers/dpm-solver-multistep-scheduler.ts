@@ -3,6 +3,7 @@ import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import {
   alphaSigma,
   firstOrderUpdate,
@@ -70,7 +71,10 @@ export class DPMSolverMultistepScheduler extends Scheduler<DPMSolverMultistepSch
   private lowerOrderNums = 0
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'DPMSolverMultistepScheduler'>
+  ) {
     super('DPMSolverMultistepScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, c.rescale_betas_zero_snr) }

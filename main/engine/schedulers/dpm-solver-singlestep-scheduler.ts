@@ -3,6 +3,7 @@ import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import { singlestepSecondOrder, singlestepThirdOrder } from './dpm-solver-singlestep-updates'
 import type { SinglestepAlgorithm, SinglestepInput } from './dpm-solver-singlestep-updates'
 import { alphaSigma, firstOrderUpdate } from './dpm-solver-updates'
@@ -96,7 +97,10 @@ export class DPMSolverSinglestepScheduler extends Scheduler<DPMSolverSinglestepS
   private lowerOrderFinal: boolean
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'DPMSolverSinglestepScheduler'>
+  ) {
     super('DPMSolverSinglestepScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, false) }

@@ -3,6 +3,7 @@ import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import { eulerInitNoiseSigma, scaleBySigma } from './euler-discrete-scheduler'
 import { f32, interpOnIndexGrid } from './numpy-compat'
 import { Scheduler } from './scheduler'
@@ -29,7 +30,10 @@ export class EulerAncestralDiscreteScheduler extends Scheduler<EulerAncestralDis
   private readonly trainSigmas: Float32Array
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'EulerAncestralDiscreteScheduler'>
+  ) {
     super('EulerAncestralDiscreteScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, c.rescale_betas_zero_snr) }

@@ -3,6 +3,7 @@ import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import { f32, interpOnIndexGrid, torchLinspaceF32 } from './numpy-compat'
 import { Scheduler } from './scheduler'
 import type { SchedulerStepOptions, SchedulerStepOutput } from './scheduler'
@@ -73,7 +74,10 @@ export class EulerDiscreteScheduler extends Scheduler<EulerDiscreteSchedulerConf
   private readonly logSigmas: Float32Array
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'EulerDiscreteScheduler'>
+  ) {
     super('EulerDiscreteScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, c.rescale_betas_zero_snr) }

@@ -2,6 +2,7 @@ import { addNoiseBySigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import {
   checkOneSigmaSchedule,
   eulerInitNoiseSigma,
@@ -66,7 +67,10 @@ export class HeunDiscreteScheduler extends Scheduler<HeunDiscreteSchedulerConfig
   private firstSample: Float32Array | null = null
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'HeunDiscreteScheduler'>
+  ) {
     super('HeunDiscreteScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, false) }

@@ -2,7 +2,7 @@
  * diffusers' schedulers in TypeScript: same class names, scheduler_config.json keys, timesteps
  * and float32 numerics. See README.md for what is implemented.
  */
-import type { SchedulerClassName } from '../../../shared/params'
+import type { SchedulerClassName } from '../../../shared/schedulers'
 import type { SchedulerConfigInput } from './config'
 import { DDIMScheduler } from './ddim-scheduler'
 import { DEISMultistepScheduler } from './deis-multistep-scheduler'
@@ -24,6 +24,7 @@ export { Scheduler } from './scheduler'
 export type { SchedulerStepOptions, SchedulerStepOutput } from './scheduler'
 export type { SchedulerState, SchedulerStateValue } from './scheduler-state'
 export type { SchedulerConfig, SchedulerConfigInput, TimestepSpacing } from './config'
+export type { CamelCase, SchedulerOverrides, SpecValue } from './config-overrides'
 export { DDIMScheduler } from './ddim-scheduler'
 export type { DDIMSchedulerConfig } from './ddim-scheduler'
 export { DPMSolverMultistepScheduler } from './dpm-solver-multistep-scheduler'

@@ -1,6 +1,7 @@
 import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import type { SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import { x0FromSigma } from './heun-discrete-scheduler'
 import { KDPM2Base } from './kdpm2-discrete-scheduler'
 import type { KDPM2DiscreteSchedulerConfig } from './kdpm2-discrete-scheduler'
@@ -26,7 +27,10 @@ export class KDPM2AncestralDiscreteScheduler extends KDPM2Base {
   sigmasDown: number[] = []
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'KDPM2AncestralDiscreteScheduler'>
+  ) {
     super('KDPM2AncestralDiscreteScheduler', config, overrides)
     this.setTimesteps(this.config.num_train_timesteps)
   }

@@ -2,6 +2,7 @@ import { addNoiseBySigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import {
   checkOneSigmaSchedule,
   eulerInitNoiseSigma,
@@ -132,7 +133,10 @@ export class KDPM2DiscreteScheduler extends KDPM2Base {
   readonly className = 'KDPM2DiscreteScheduler'
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'KDPM2DiscreteScheduler'>
+  ) {
     super('KDPM2DiscreteScheduler', config, overrides)
     this.setTimesteps(this.config.num_train_timesteps)
   }

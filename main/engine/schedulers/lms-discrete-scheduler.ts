@@ -2,6 +2,7 @@ import { addNoiseBySigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import {
   checkOneSigmaSchedule,
   eulerInitNoiseSigma,
@@ -64,7 +65,10 @@ export class LMSDiscreteScheduler extends Scheduler<LMSDiscreteSchedulerConfig> 
   private derivatives: Float32Array[] = []
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'LMSDiscreteScheduler'>
+  ) {
     super('LMSDiscreteScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, false) }

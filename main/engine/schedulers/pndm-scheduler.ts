@@ -2,6 +2,7 @@ import { addNoiseByAlphas, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import { arange, f32, linspace, roundHalfEven } from './numpy-compat'
 import { Scheduler } from './scheduler'
 import type { SchedulerStepOptions, SchedulerStepOutput } from './scheduler'
@@ -47,7 +48,7 @@ export class PNDMScheduler extends Scheduler<PNDMSchedulerConfig> {
   private curSample: Float32Array | null = null
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerOverrides<'PNDMScheduler'>) {
     super('PNDMScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, false) }

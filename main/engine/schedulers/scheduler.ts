@@ -1,5 +1,5 @@
 import type { Tensor } from 'onnxruntime-node'
-import type { SchedulerClassName } from '../../../shared/params'
+import type { SchedulerClassName } from '../../../shared/schedulers'
 import type { Generator } from '../random/generator'
 import type { AddNoiseTimesteps } from './add-noise'
 import { ownConfig, resolveConfig } from './config'
@@ -90,11 +90,16 @@ export abstract class Scheduler<C extends SchedulerConfig = SchedulerConfig> {
   protected _stepIndex: number | null = null
   protected _beginIndex: number | null = null
 
-  /** Creates a scheduler from a scheduler_config.json object plus overrides (diffusers' `from_config`). */
-  static fromConfig<T>(
-    this: new (config?: SchedulerConfigInput, overrides?: SchedulerConfigInput) => T,
+  /**
+   * Creates a scheduler from a scheduler_config.json object (typically another scheduler's
+   * `config`) plus overrides (diffusers' `from_config`). The overrides are typed per class
+   * (`SchedulerOverrides<'DPMSolverMultistepScheduler'>`): snake_case or camelCase keys of that
+   * class with the values it accepts.
+   */
+  static fromConfig<T, O>(
+    this: new (config?: SchedulerConfigInput, overrides?: O) => T,
     config: SchedulerConfigInput,
-    overrides?: SchedulerConfigInput
+    overrides?: O
   ): T {
     return new this(config, overrides)
   }

@@ -2,6 +2,7 @@ import { addNoiseByAlphaSigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfigInput } from './config'
+import type { SchedulerOverrides } from './config-overrides'
 import { alphaSigma } from './dpm-solver-updates'
 import { checkOneSigmaSchedule } from './euler-discrete-scheduler'
 import { f32 } from './numpy-compat'
@@ -57,7 +58,10 @@ export class UniPCMultistepScheduler extends Scheduler<UniPCMultistepSchedulerCo
   private thisOrder = 1
 
   /** Creates the scheduler from scheduler_config.json keys (snake_case) and overrides. */
-  constructor(config: SchedulerConfigInput = {}, overrides?: SchedulerConfigInput) {
+  constructor(
+    config: SchedulerConfigInput = {},
+    overrides?: SchedulerOverrides<'UniPCMultistepScheduler'>
+  ) {
     super('UniPCMultistepScheduler', config, overrides, (c) => {
       const betas = makeBetas(c)
       return { betas, alphasCumprod: makeAlphasCumprod(betas, c.rescale_betas_zero_snr) }

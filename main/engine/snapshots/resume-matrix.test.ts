@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PipelineRunState } from '../callbacks/callback-types'
 import type { PipelineCallback } from '../callbacks/pipeline-callback'
 import { SDCFGCutoffCallback, SDXLCFGCutoffCallback } from '../callbacks/cfg-cutoff-callbacks'
 import { CFGIntervalCallback } from '../callbacks/cfg-interval-callback'
@@ -6,7 +7,7 @@ import { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbacks'
 import { StopCallback } from '../callbacks/stop-callback'
 import { encodePng } from '../output/png'
 import type { DiffusionPipeline } from '../pipelines/diffusion-pipeline'
-import type { PipelineOutput, StepRecord } from '../pipelines/pipeline-types'
+import type { CallOptions, PipelineOutput, StepRecord } from '../pipelines/pipeline-types'
 import type { RgbaImage } from '../previews/latents-to-rgb'
 import { Generator } from '../random/generator'
 import { createScheduler } from '../schedulers'
@@ -101,7 +102,10 @@ function shape(s: StepRecord): unknown {
 }
 
 interface Run {
-  pipe: DiffusionPipeline & { call: StableDiffusionPipeline['call'] }
+  // Method syntax: either pipeline's call takes these options (no plain-function callbacks).
+  pipe: DiffusionPipeline & {
+    call(options: CallOptions<'image', PipelineRunState, never>): Promise<PipelineOutput>
+  }
   family: 'sd' | 'sdxl'
 }
 

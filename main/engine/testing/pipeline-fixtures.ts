@@ -3,6 +3,7 @@ import { SD_DIR, SDXL_DIR } from '../../../testing/fixture-models'
 import { StableDiffusionPipeline } from '../pipelines/stable-diffusion-pipeline'
 import { StableDiffusionXLPipeline } from '../pipelines/stable-diffusion-xl-pipeline'
 import { float32Data } from '../tensor/float-tensor'
+import type { FromPretrainedOptions } from '../pipelines/pipeline-types'
 
 /** Test support: the committed fixture models and small helpers for pipeline tests. */
 export { SD_DIR, SDXL_DIR }
@@ -10,8 +11,11 @@ export { SD_DIR, SDXL_DIR }
 /** One thread per session: the test machine has two cores and test files run in parallel. */
 export const TEST_SESSION_OPTIONS = { executionProviders: ['cpu'] as ['cpu'], intraOpNumThreads: 1 }
 
-export function openSd(dir = SD_DIR): Promise<StableDiffusionPipeline> {
-  return StableDiffusionPipeline.fromPretrained(dir, TEST_SESSION_OPTIONS)
+export function openSd(
+  dir = SD_DIR,
+  options: FromPretrainedOptions = {}
+): Promise<StableDiffusionPipeline> {
+  return StableDiffusionPipeline.fromPretrained(dir, { ...TEST_SESSION_OPTIONS, ...options })
 }
 
 export function openSdxl(dir = SDXL_DIR): Promise<StableDiffusionXLPipeline> {

@@ -99,7 +99,7 @@ describe('prompt text fixing', () => {
   it('refuses an unknown mode, naming the allowed ones', async () => {
     await expect(
       ClipTokenizer.fromFolder(folder, 77, { textFixing: 'nfkc' as 'none' })
-    ).rejects.toThrow(`textFixing must be one of 'ftfy', 'clip', 'none', not "nfkc"`)
+    ).rejects.toThrow('textFixing must be "ftfy", "clip", "none", but is "nfkc"')
   })
 })
 

@@ -80,11 +80,7 @@ export class ClipTokenizer {
     options: ClipTokenizerOptions = {}
   ): Promise<ClipTokenizer> {
     const textFixing = options.textFixing ?? 'ftfy'
-    if (!PROMPT_TEXT_FIXINGS.includes(textFixing)) {
-      throw new Error(
-        `textFixing must be one of ${PROMPT_TEXT_FIXINGS.map((m) => `'${m}'`).join(', ')}, not ${JSON.stringify(textFixing)}`
-      )
-    }
+    checkTextFixing(textFixing)
     const configPath = path.join(dir, 'tokenizer_config.json')
     const config =
       (await readOptionalJsonObject(configPath, 'The tokenizer config')) ?? ({} as JsonObject)
@@ -163,14 +159,15 @@ export class ClipTokenizer {
     )
   }
 
-  /** `text` as the BPE sees it: cleaned as {@link textFixing} says. */
-  prepareText(text: string): string {
-    return preparePromptText(text, this.textFixing, this.addedTokens)
+  /** `text` as the BPE sees it: cleaned as `textFixing` (default {@link textFixing}) says. */
+  prepareText(text: string, textFixing: PromptTextFixing = this.textFixing): string {
+    checkTextFixing(textFixing)
+    return preparePromptText(text, textFixing, this.addedTokens)
   }
 
   /** The ids of `text` with BOS and EOS, neither padded nor truncated. */
-  encodeUntruncated(text: string): number[] {
-    return this.tokenizer.encode(this.prepareText(text)).ids.map(Number)
+  encodeUntruncated(text: string, textFixing: PromptTextFixing = this.textFixing): number[] {
+    return this.tokenizer.encode(this.prepareText(text, textFixing)).ids.map(Number)
   }
 
   /** Decodes ids to text (special tokens kept, like diffusers' `batch_decode` in its warning). */
@@ -183,10 +180,14 @@ export class ClipTokenizer {
    * every row is exactly `maxLength` ids; a longer text keeps its first `maxLength - 2` tokens
    * between BOS and EOS, and a warning names what was dropped.
    */
-  encodeBatch(texts: readonly string[], maxLength: number = this.modelMaxLength): TokenizedBatch {
+  encodeBatch(
+    texts: readonly string[],
+    maxLength: number = this.modelMaxLength,
+    textFixing: PromptTextFixing = this.textFixing
+  ): TokenizedBatch {
     const warnings: string[] = []
     const ids = texts.map((text) => {
-      const full = this.encodeUntruncated(text)
+      const full = this.encodeUntruncated(text, textFixing)
       if (full.length > maxLength) {
         // diffusers decodes untruncated[max_length - 1 : -1]: everything past the kept tokens, minus EOS.
         const removed = this.decode(full.slice(maxLength - 1, -1))
@@ -201,6 +202,15 @@ export class ClipTokenizer {
       return row
     })
     return { ids, warnings }
+  }
+}
+
+/** Throws unless `mode` is one of {@link PROMPT_TEXT_FIXINGS}. */
+function checkTextFixing(mode: unknown): void {
+  if (!PROMPT_TEXT_FIXINGS.includes(mode as PromptTextFixing)) {
+    throw new Error(
+      `textFixing must be ${PROMPT_TEXT_FIXINGS.map((m) => `"${m}"`).join(', ')}, but is ${JSON.stringify(mode)}`
+    )
   }
 }
 

@@ -1,7 +1,14 @@
 import { performance } from 'node:perf_hooks'
 import { CfgCutoffSchema, CfgIntervalSchema } from '../../../shared/params'
 import type { CfgCutoff, CfgInterval } from '../../../shared/params'
-import type { PipelineOutput, PreviewFrame, RgbaImage, RunSnapshot } from '../../engine'
+import type {
+  PipelineOutput,
+  PreviewFrame,
+  RgbaImage,
+  RunSnapshot,
+  StableDiffusionCallOptions,
+  StableDiffusionXLCallOptions
+} from '../../engine'
 import {
   checkSnapshotModel,
   checkSnapshotScheduler,
@@ -11,7 +18,7 @@ import {
   PreviewCallback,
   StopCallback
 } from '../../engine'
-import { imagePipelineFor, imageRunNotices, rgbaOf } from './image-inputs'
+import { imagePipelineFor, imageRunNotices, rgbaOf, type ImageRunOptions } from './image-inputs'
 import type { LiveGuidanceReport } from '../../engine'
 import { checkStepIndices, planSchedule } from '../../jobs/run-plan'
 import type { SchedulePlan } from '../../jobs/run-plan'
@@ -26,6 +33,10 @@ import type {
 import { explainFailure } from './explain-failure'
 import type { GenerationHooks, GenerationRun } from './generation-hooks'
 import type { CachedPipeline, PipelineCache } from './pipeline-cache'
+
+/** Options both text-to-image pipelines take (each types its callbacks by its own class). */
+type TextToImageOptions = StableDiffusionCallOptions<'image'> &
+  StableDiffusionXLCallOptions<'image'>
 
 /**
  * One generation from a {@link GenerationRequest}: load (or reuse) the pipeline, set the
@@ -169,12 +180,10 @@ export function startGeneration(
             strength: request.strength ?? 0.75,
             ...(mask === null ? {} : { maskImage: rgbaOf(mask) })
           }
-    const call = (
-      options: Parameters<typeof pipe.call<'image'>>[0]
-    ): Promise<PipelineOutput<'image'>> =>
+    const call = (options: TextToImageOptions): Promise<PipelineOutput<'image'>> =>
       runner === null || imageOptions === null
         ? pipe.call<'image'>(options)
-        : runner.call({ ...options, ...imageOptions, outputType: 'image' })
+        : runner.call({ ...(options as ImageRunOptions), ...imageOptions, outputType: 'image' })
     const resume = request.resumeFrom ?? null
     const parent = resume === null ? null : snapshotRequest(resume)
     const output = await call({

@@ -130,7 +130,7 @@ describe('CfgCutoffControl during and after a run', () => {
       store.applyDone('a', { width: 1, height: 1, rgba: new Uint8Array(4) }, result, 'h', null)
       store.applyState('a', 'done', undefined, 0)
     })
-    // Rows: 5 of 10 steps at batch 1 instead of 2 = 25 % of the rows.
+    // Rows: 5 of 10 steps at batch 1 instead of 2 = 25 % of the rows, as predicted.
     expect(text('cutoff-measured')).toBe(
       'Last run: guidance ended after step 5, saved 20 % of UNet time (measured), 25 % predicted, and 25 % of UNet batch rows'
     )

@@ -1,5 +1,7 @@
 import type { FormEvent, JSX } from 'react'
 import { LIMITS } from '../../../shared/params'
+import { sizeHint } from '../lib/form-params'
+import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { generate } from '../store/run-actions'
 import { BranchMarker } from './branch-marker'
@@ -18,6 +20,12 @@ export function GenerateForm(): JSX.Element {
   const values = useFormStore((s) => s.values)
   const errors = useFormStore((s) => s.fieldErrors)
   const set = useFormStore((s) => s.set)
+  // The model's size multiple (16 for the shipped model, 64 for SD 1.x): the size fields step by
+  // it and say it, and Generate refuses other sizes next to the field.
+  const sizeMultiple = useAppStore(
+    (s) => s.models.find((m) => m.id === values.modelId)?.defaults.sizeMultiple
+  )
+  const sizeStep = sizeMultiple ?? LIMITS.size.multiple
   const onSubmit = (event: FormEvent): void => {
     event.preventDefault()
     void generate()
@@ -105,10 +113,11 @@ export function GenerateForm(): JSX.Element {
           label="Width"
           testId="width-input"
           value={values.width}
-          step={LIMITS.size.multiple}
-          min={LIMITS.size.min}
+          step={sizeStep}
+          min={sizeStep}
           max={LIMITS.size.max}
           error={errors.width}
+          hint={sizeHint(sizeMultiple)}
           onChange={(v) => set('width', v)}
         />
         <button
@@ -125,10 +134,11 @@ export function GenerateForm(): JSX.Element {
           label="Height"
           testId="height-input"
           value={values.height}
-          step={LIMITS.size.multiple}
-          min={LIMITS.size.min}
+          step={sizeStep}
+          min={sizeStep}
           max={LIMITS.size.max}
           error={errors.height}
+          hint={sizeHint(sizeMultiple)}
           onChange={(v) => set('height', v)}
         />
       </div>

@@ -35,9 +35,14 @@ export function NumberField(props: NumberFieldProps): JSX.Element {
     const current = Number(value.trim() === '' ? min : value)
     if (!Number.isFinite(current)) return
     event.preventDefault()
-    const delta = (event.key === 'ArrowUp' ? 1 : -1) * step * (event.shiftKey ? 10 : 1)
-    // Snap to the step grid so 513 + 8 becomes 520 for sizes that must be multiples of 8.
-    const snapped = Math.round((current + delta) / step) * step
+    const count = event.shiftKey ? 10 : 1
+    // Move to the next point of the step grid in that direction, so 72 becomes 80 for a model
+    // whose sizes are multiples of 16 (and 513 + 8 becomes 520 for multiples of 8).
+    const at = current / step
+    const snapped =
+      event.key === 'ArrowUp'
+        ? (Math.floor(at + 1e-9) + count) * step
+        : (Math.ceil(at - 1e-9) - count) * step
     onChange(tidy(Math.min(max, Math.max(min, snapped))))
   }
   return (

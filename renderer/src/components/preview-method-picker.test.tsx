@@ -23,7 +23,8 @@ function model(id: string, decoder: boolean): ModelSummary {
       width: 64,
       height: 64,
       scheduler: 'DDIMScheduler',
-      cfg: true
+      cfg: true,
+      sizeMultiple: 16
     },
     sizeBytes: 1,
     builtIn: true,

@@ -134,9 +134,9 @@ describe('StepGallery', () => {
     render(<StepGallery />)
     start(paramsWith(null))
     finishSteps(0, 4)
-    // The step's own button (a "Branch from here" button may follow it).
+    // The tile's own button (each tile also has a Branch button).
     const button = (i: number): HTMLElement =>
-      within(items()[i] as HTMLElement).getAllByRole('button')[0] as HTMLElement
+      within(items()[i] as HTMLElement).getByRole('button', { name: /^Step / })
 
     const toggle = useJobStore.getState().toggleInspect
     fireEvent.click(button(1))

@@ -7,6 +7,7 @@ import {
   formToCandidate,
   parseNumberField,
   parseSeedField,
+  sizeHint,
   validCutoffFromForm,
   valuesFromResult
 } from './form-params'
@@ -63,6 +64,23 @@ describe('checkForm', () => {
     expect(check.fieldErrors.width).toBe('must be a multiple of 8 from 8 to 2048 (got 65)')
     expect(check.fieldErrors.guidance).toBe('must be a finite number from 0 to 50 (got "lots")')
     expect(check.message).toMatch(/^Cannot generate: numInferenceSteps: must be an integer/)
+  })
+
+  it('refuses a size the model’s UNet cannot halve next to the field (issue 13: 72 px crashed)', () => {
+    const check = checkForm({ ...filled, width: '72', height: '88' }, { sizeMultiple: 16 })
+    expect(check.ok).toBe(false)
+    if (check.ok) return
+    expect(check.fieldErrors.width).toBe(
+      'must be a multiple of 16 for this model, whose UNet halves the latent image evenly only at such sizes (got 72; try 64 or 80)'
+    )
+    expect(check.fieldErrors.height).toMatch(
+      /^must be a multiple of 16 .*\(got 88; try 80 or 96\)$/
+    )
+    expect(check.message).toMatch(/^Cannot generate: width: must be a multiple of 16 .*; height: /)
+    expect(checkForm({ ...filled, width: '80' }, { sizeMultiple: 16 }).ok).toBe(true)
+    // Left empty, the size is the model's default, which fits it.
+    expect(checkForm({ ...filled, width: '' }, { sizeMultiple: 16 }).ok).toBe(true)
+    expect(sizeHint(16)).toBe('multiple of 16')
   })
 
   it('lets unset model-dependent fields fall back to the model’s defaults', () => {

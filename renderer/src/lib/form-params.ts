@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { CfgCutoffSchema, GenerateParamsSchema } from '../../../shared/params'
 import { describeZodError } from '../../../shared/validation'
+import { sizeMultipleIssue } from '../../../shared/size-multiple'
 import type { ProviderName } from '../../../shared/params'
 import type {
   AlgorithmType,
@@ -194,15 +195,37 @@ export type FormCheck =
   | { ok: true; params: GenerateParams }
   | { ok: false; message: string; fieldErrors: Partial<Record<FieldName, string>> }
 
-/** Validates the form with main's schema; on failure, says what is wrong per field. */
-export function checkForm(values: FormValues): FormCheck {
+/**
+ * Validates the form with main's schema, then the size against the model's size multiple (main's
+ * run plan refuses the same sizes with the same words); on failure, says what is wrong per field.
+ */
+export function checkForm(values: FormValues, model: { sizeMultiple?: number } = {}): FormCheck {
   const parsed = GenerateParamsSchema.safeParse(formToCandidate(values))
-  if (parsed.success) return { ok: true, params: parsed.data }
-  return {
-    ok: false,
-    message: describeZodError('Cannot generate', parsed.error),
-    fieldErrors: fieldErrorsOf(parsed.error)
+  if (!parsed.success) {
+    return {
+      ok: false,
+      message: describeZodError('Cannot generate', parsed.error),
+      fieldErrors: fieldErrorsOf(parsed.error)
+    }
   }
+  const fieldErrors: Partial<Record<FieldName, string>> = {}
+  const multiple = model.sizeMultiple
+  for (const name of ['width', 'height'] as const) {
+    const value = parsed.data[name]
+    const issue =
+      multiple === undefined || value === undefined ? null : sizeMultipleIssue(value, multiple)
+    if (issue !== null) fieldErrors[name] = issue
+  }
+  const problems = Object.entries(fieldErrors).map(([name, issue]) => `${name}: ${issue}`)
+  if (problems.length > 0) {
+    return { ok: false, message: `Cannot generate: ${problems.join('; ')}`, fieldErrors }
+  }
+  return { ok: true, params: parsed.data }
+}
+
+/** The hint under the size fields: the model's size multiple (nothing before a model is known). */
+export function sizeHint(sizeMultiple: number | undefined): string | undefined {
+  return sizeMultiple === undefined ? undefined : `multiple of ${sizeMultiple}`
 }
 
 function fieldErrorsOf(error: z.ZodError): Partial<Record<FieldName, string>> {

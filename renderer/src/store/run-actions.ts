@@ -69,7 +69,8 @@ export async function generate(): Promise<boolean> {
     return false
   }
   const form = useFormStore.getState()
-  const check = checkForm(form.values)
+  const model = useAppStore.getState().models.find((m) => m.id === form.values.modelId)
+  const check = checkForm(form.values, { sizeMultiple: model?.defaults.sizeMultiple })
   if (!check.ok) {
     form.setFieldErrors(check.fieldErrors)
     notices.showError(check.message)

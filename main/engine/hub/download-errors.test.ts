@@ -11,8 +11,8 @@ import {
   listTree,
   makeTempDir,
   removeTempDir
-} from '../../testing/test-hub/hub-test-helpers'
-import { startTestHub, type TestHub } from '../../testing/test-hub/test-hub-server'
+} from '../../../testing/test-hub/hub-test-helpers'
+import { startTestHub, type TestHub } from '../../../testing/test-hub/test-hub-server'
 
 const TOKEN = 'hf_TestTokenThatMustNeverLeak0123456789'
 const PUBLIC = 'stepwise/tiny-sd'

@@ -28,7 +28,7 @@ export type HubErrorCode =
   /** Cancelled through the AbortSignal; partial files are kept for a resume. */
   | 'aborted'
 
-/** An error from `main/hub`. Its message never contains the access token. */
+/** An error from a Hub download. Its message never contains the access token. */
 export class HubError extends Error {
   readonly code: HubErrorCode
   /** The HTTP status behind the error, when there was one. */

@@ -13,14 +13,14 @@ import {
   REPO_ROOT,
   removeTempDir,
   waitFor
-} from '../../testing/test-hub/hub-test-helpers'
-import { startTestHub, type TestHub } from '../../testing/test-hub/test-hub-server'
+} from '../../../testing/test-hub/hub-test-helpers'
+import { startTestHub, type TestHub } from '../../../testing/test-hub/test-hub-server'
 
 const REPO = 'stepwise/tiny-sd'
 const BIG = 'unet/model.onnx_data' // 3.9 MB, LFS: served by the CDN
 const K = 1_000_000 // where the injected cut or stall happens
 const TSX = path.join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')
-const ENTRY = path.join(__dirname, '../../testing/test-hub/models-download-entry.ts')
+const ENTRY = path.join(__dirname, '../../../testing/test-hub/models-download-entry.ts')
 
 let hub: TestHub
 let tmp: string

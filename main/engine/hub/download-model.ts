@@ -16,14 +16,23 @@ import { alreadyComplete, bytesOnDisk, carryOver, checkFreeSpace, inspectDest } 
 import { retryPolicy, type RetryOptions } from './retry-policy'
 import { transferFile, type TransferContext } from './transfer-file'
 
+/**
+ * Where a download goes: a folder, or a function of the commit the revision resolves to (the
+ * Hugging Face cache keeps each commit in `snapshots/<commit>`).
+ */
+export type DownloadDest = string | ((commit: string) => string)
+
 /** What {@link downloadModel} fetches, where to, and how it reports. */
 export interface DownloadModelOptions {
   /** Repository id, e.g. `stabilityai/sd-turbo`. */
   repo: string
   /** Branch, tag or commit. Default `main`. */
   revision?: string
-  /** Destination folder: created if missing; must be empty or hold a download of the same repo. */
-  dest: string
+  /**
+   * Destination folder (or the function giving it for the resolved commit): created if missing;
+   * must be empty or hold a download of the same repo.
+   */
+  dest: DownloadDest
   /**
    * Access token for gated or private repositories. Sent as `Authorization: Bearer …` to the
    * endpoint's origin only (never to the CDN it redirects to); never logged, written or reported.
@@ -117,7 +126,8 @@ async function download(options: DownloadModelOptions): Promise<DownloadResult> 
     )
   }
   const endpoint = resolveHubEndpoint(options.endpoint, options.env)
-  const dest = path.resolve(options.dest)
+  // A fixed folder is checked before any request; a per-commit one once the commit is known.
+  const fixedDest = typeof options.dest === 'string' ? path.resolve(options.dest) : null
   const log = (line: string): void => options.log?.(redact(line, token))
   const emit = (event: DownloadEvent): void => {
     try {
@@ -130,7 +140,7 @@ async function download(options: DownloadModelOptions): Promise<DownloadResult> 
   const policy = retryPolicy(options.retry)
   const fetch = createHubFetch({ endpoint, accessToken: token, log })
 
-  const status = await inspectDest(dest, repo)
+  const earlyStatus = fixedDest === null ? null : await inspectDest(fixedDest, repo)
   const listing = await fetchRepoListing({
     repo,
     revision,
@@ -143,6 +153,9 @@ async function download(options: DownloadModelOptions): Promise<DownloadResult> 
     onRetry: (n) => emit({ type: 'retry', path: null, ...n })
   })
   emit({ type: 'resolved', repo, revision, commit: listing.commit })
+  const dest =
+    fixedDest ?? path.resolve((options.dest as (commit: string) => string)(listing.commit))
+  const status = earlyStatus ?? (await inspectDest(dest, repo))
   const select =
     options.contents === 'preview-decoder' ? selectPreviewDecoderFiles : selectPipelineFiles
   const selection = select(listing.files, `${repo}@${revision}`)

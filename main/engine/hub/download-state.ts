@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { writeFileAtomic } from '../engine'
+import { writeFileAtomic } from '../output/atomic-write'
 
 /**
  * The two small files a download keeps in its destination folder:

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AutoPipelineForText2Image, Generator } from '../engine'
+import { AutoPipelineForText2Image, Generator } from '..'
 import { downloadModel } from './download-model'
 import { COMPLETE_MARKER, MANIFEST_FILE, readDownloadStatus } from './download-state'
 import { HubError } from './hub-error'
@@ -12,8 +12,8 @@ import {
   listTree,
   makeTempDir,
   removeTempDir
-} from '../../testing/test-hub/hub-test-helpers'
-import { startTestHub, type TestHub } from '../../testing/test-hub/test-hub-server'
+} from '../../../testing/test-hub/hub-test-helpers'
+import { startTestHub, type TestHub } from '../../../testing/test-hub/test-hub-server'
 
 // What a real repository carries besides the ONNX export; none of it may be downloaded.
 const EXTRAS: Record<string, string> = {

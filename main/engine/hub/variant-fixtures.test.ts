@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { InferenceSession, Tensor } from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
-import { float16ToFloat32, float32ToFloat16 } from '../engine'
-import { fixtureModel } from '../../testing/test-hub/hub-test-helpers'
+import { float16ToFloat32, float32ToFloat16 } from '../tensor/float16'
+import { fixtureModel } from '../../../testing/test-hub/hub-test-helpers'
 
 /**
  * The variant fixtures the hub tests serve (made by tools/make_variant_fixtures.py from
