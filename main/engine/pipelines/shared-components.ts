@@ -15,7 +15,9 @@ import { schedulerFromConfig } from './scheduler-factory'
  * What pipelines made from one another share (diffusers' `from_pipe`): the model folder, its
  * onnxruntime sessions and tokenizers, the loaded-and-checked graphs, the load-time warnings and
  * the one-call-at-a-time guard. A text-to-image, an image-to-image and an inpainting pipeline on
- * one folder therefore hold each graph once; `release()` on any of them frees it for all.
+ * one folder therefore hold each graph once; `release()` on any of them frees it for all. (The
+ * single-graph wrappers a pipeline exposes, `pipe.unet` and `pipe.vae`, are `PipelineComponent`s
+ * over these sessions.)
  */
 export class PipelineComponents {
   readonly folder: ModelFolder
