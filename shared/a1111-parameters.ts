@@ -52,6 +52,15 @@ export interface ImageParameters {
   provider?: string
   /** Writer name and version, e.g. "Stepwise 0.1.0". */
   version?: string
+  /** Image-to-image / inpainting: A1111's `Denoising strength`. */
+  strength?: number | null
+  /**
+   * The input picture (`Init image`): the app's stored id (the PNG's SHA-256), or the CLI's
+   * file name. Omitted for text-to-image.
+   */
+  initImage?: string | null
+  /** Inpainting: the mask (`Mask`), as `initImage`. A1111's `Mask blur: 0` goes with it. */
+  maskImage?: string | null
 }
 
 /** The result of reading a `parameters` text. */
@@ -176,6 +185,11 @@ function fieldsOf(p: ImageParameters): Array<[string, string]> {
     else fields.push(['CFG cutoff step', formatNumber(p.cfgCutoff.stepIndex)])
   }
   if (p.stoppedAtStep != null) fields.push(['Stopped at step', formatNumber(p.stoppedAtStep)])
+  if (p.strength != null) fields.push(['Denoising strength', formatNumber(p.strength)])
+  if (p.initImage != null && p.initImage !== '') fields.push(['Init image', p.initImage])
+  if (p.maskImage != null && p.maskImage !== '') {
+    fields.push(['Mask', p.maskImage], ['Mask blur', '0'])
+  }
   if (p.provider !== undefined && p.provider !== '') fields.push(['Provider', p.provider])
   if (p.version !== undefined && p.version !== '') fields.push(['Version', p.version])
   return fields
@@ -186,6 +200,8 @@ function joinInfotext(prompt: string, negative: string, fields: Array<[string, s
   const negativeText = negative === '' ? '' : `\n${NEGATIVE_PREFIX} ${negative}`
   return `${prompt}${negativeText}\n${line}`.trim()
 }
+
+const INPUT_ID = /^[0-9a-f]{64}$/
 
 /** Formats an image's parameters as A1111's `parameters` text. */
 export function formatA1111Parameters(p: ImageParameters): string {
@@ -293,6 +309,10 @@ export function parseA1111Parameters(text: string): ParsedA1111Parameters {
   if (stopped !== undefined) params.stoppedAtStep = stopped
   if (fields['Provider'] !== undefined) params.provider = fields['Provider']
   if (fields['Version'] !== undefined) params.version = fields['Version']
+  const strength = decimal('Denoising strength')
+  if (strength !== undefined) params.strength = strength
+  if (fields['Init image'] !== undefined) params.initImage = fields['Init image']
+  if (fields['Mask'] !== undefined) params.maskImage = fields['Mask']
 
   return { prompt: params.prompt, negativePrompt: params.negativePrompt, fields, params, warnings }
 }
@@ -319,5 +339,11 @@ export function toGenerateParamsInput(parsed: ParsedA1111Parameters): GeneratePa
   if (p.algorithmType !== undefined) input.algorithmType = p.algorithmType
   if (p.cfgCutoff !== undefined) input.cfgCutoff = p.cfgCutoff
   if (p.stoppedAtStep !== undefined) input.stopAtStep = p.stoppedAtStep
+  if (p.strength != null) input.strength = p.strength
+  // Only the app's stored ids restore a picture; a CLI file name does not name one.
+  if (p.initImage != null && INPUT_ID.test(p.initImage)) {
+    input.initImage = p.initImage
+    if (p.maskImage != null && INPUT_ID.test(p.maskImage)) input.maskImage = p.maskImage
+  }
   return input
 }

@@ -34,7 +34,9 @@ export const OPERATION_NAMES = [
   'historyImage',
   'showHistoryFile',
   'loadFormState',
-  'saveFormState'
+  'saveFormState',
+  'putInputImage',
+  'inputImage'
 ] as const
 
 /** An operation name of the API. */

@@ -1,7 +1,13 @@
 import { z } from 'zod'
 import type { OperationName } from './channels'
 import { parseHubUrl } from './hub-url'
-import { CfgCutoffSchema, CfgIntervalSchema, GenerateParamsSchema, LIMITS } from './params'
+import {
+  CfgCutoffSchema,
+  CfgIntervalSchema,
+  GenerateParamsSchema,
+  InputImageIdSchema,
+  LIMITS
+} from './params'
 import type { StepMetrics, StepReport } from './steps'
 import type { PreviewMethodName } from './preview-method'
 import type {
@@ -225,6 +231,11 @@ export interface RunPlanInfo {
    */
   cfgCutoffStep: number | null
   /**
+   * Image-to-image / inpainting: where step 0 sits in the scheduler's full timestep list
+   * (strength enters the schedule there); 0 or absent for text-to-image.
+   */
+  startStep?: number
+  /**
    * Index of the first step with guidance: 0, or the start of a guidance interval (steps before
    * it run at batch 1). For a running job, as last reported.
    */
@@ -309,6 +320,10 @@ export interface ResultMetadata {
   cfgCutoff: CfgCutoff | null
   /** Step index after which CFG was off, or null. */
   cfgCutoffStep: number | null
+  /** Image-to-image / inpainting: the strength that ran (absent for text-to-image). */
+  strength?: number
+  /** Image runs: where step 0 sat in the scheduler's full timestep list. */
+  startStep?: number
   /** The guidance interval in force when the run ended (absent in older entries). */
   cfgInterval?: CfgInterval | null
   /** The first step that ran with guidance (absent in older entries; null: none did). */
@@ -371,6 +386,13 @@ export interface HistoryListing {
    * under another name; null when all is well.
    */
   notice: string | null
+}
+
+/** A stored input picture (`putInputImage`): its id (the SHA-256 of its PNG) and size. */
+export interface InputImageInfo {
+  imageId: string
+  width: number
+  height: number
 }
 
 /** Which picture of a history entry to fetch. */
@@ -678,6 +700,13 @@ export interface StepwiseOperations {
   loadFormState(): Promise<FormStateRecord | null>
   /** Saves the form's values in the data folder. */
   saveFormState(state: FormStateRecord): Promise<void>
+  /**
+   * Stores an input picture or mask (PNG or JPEG bytes) in the history folder, once per content;
+   * `generate`'s `initImage` / `maskImage` name it by the returned id.
+   */
+  putInputImage(bytes: Uint8Array): Promise<InputImageInfo>
+  /** A stored input picture as PNG bytes. */
+  inputImage(imageId: string): Promise<Uint8Array>
 }
 
 /** The API as a renderer sees it: the operations plus the event subscription. */
@@ -825,7 +854,11 @@ export const operationArgs = {
   ]),
   showHistoryFile: z.tuple([IdSchema]),
   loadFormState: z.tuple([]),
-  saveFormState: z.tuple([FormStateSchema])
+  saveFormState: z.tuple([FormStateSchema]),
+  putInputImage: z.tuple([
+    z.instanceof(Uint8Array, { error: 'must be the bytes of a PNG or JPEG file' })
+  ]),
+  inputImage: z.tuple([InputImageIdSchema])
 } satisfies Record<OperationName, z.ZodType<unknown[]>>
 
 /** Parameters and step reports, re-exported so UI code needs one import. */

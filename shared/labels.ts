@@ -33,7 +33,10 @@ export const PARAM_LABELS: Readonly<Record<string, string>> = {
   previewMethod: 'Preview method',
   numImagesPerPrompt: 'Images per prompt',
   keepPreviews: 'Keep previews',
-  provider: 'Execution provider'
+  provider: 'Execution provider',
+  initImage: 'Input picture',
+  maskImage: 'Mask',
+  strength: 'Strength'
 }
 
 /** A field path as text: `['cfgCutoff', 'stepIndex']` → `cfgCutoff.stepIndex`. */
@@ -77,7 +80,9 @@ export const OPERATION_LABELS: Readonly<Record<OperationName, string>> = {
   historyImage: 'Cannot read the history image',
   showHistoryFile: 'Cannot show the file',
   loadFormState: 'Cannot read the saved form',
-  saveFormState: 'Cannot save the form'
+  saveFormState: 'Cannot save the form',
+  putInputImage: 'Cannot store the input picture',
+  inputImage: 'Cannot read the input picture'
 }
 
 /** What each positional argument of an operation is, where a person would recognise it. */
@@ -97,7 +102,9 @@ const ARGUMENT_LABELS: Partial<Record<OperationName, readonly string[]>> = {
   historyImage: ['Image'],
   showHistoryFile: ['History entry id'],
   countTokens: ['Model id', 'Text'],
-  saveFormState: ['Form']
+  saveFormState: ['Form'],
+  putInputImage: ['Picture'],
+  inputImage: ['Input picture id']
 }
 
 /** Fields inside an argument object, by name. */

@@ -41,7 +41,9 @@ export const LIMITS = {
   seed: { min: 0, max: Number.MAX_SAFE_INTEGER },
   promptChars: 20_000,
   previewEvery: { min: 1, max: 1000 },
-  numImagesPerPrompt: { min: 1, max: 8 }
+  numImagesPerPrompt: { min: 1, max: 8 },
+  /** Image-to-image / inpainting strength: above 0 (0 would run no step), at most 1. */
+  strength: { min: 0, max: 1, default: 0.75 }
 } as const
 
 function show(value: unknown): string {
@@ -74,6 +76,18 @@ export function pixelSize(): z.ZodType<number> {
     .number({ error })
     .refine((v) => Number.isInteger(v) && v % multiple === 0 && v >= min && v <= max, { error })
 }
+
+/** A strength: a number above 0 and at most 1. */
+export function strengthValue(): z.ZodType<number> {
+  const error = (iss: { input?: unknown }): string =>
+    `must be a number above 0 and at most 1 (got ${show(iss.input)})`
+  return z.number({ error }).refine((v) => Number.isFinite(v) && v > 0 && v <= 1, { error })
+}
+
+/** An input picture stored by the app: the SHA-256 (64 hex digits) of its PNG file. */
+export const InputImageIdSchema = z
+  .string({ error: 'must be an input image id' })
+  .regex(/^[0-9a-f]{64}$/, 'must be an input image id (64 hexadecimal digits)')
 
 /**
  * Where classifier-free guidance ends: after step index `int(T · ratio)` or after an exact
@@ -257,6 +271,18 @@ const GenerateFields = z.strictObject({
     LIMITS.numImagesPerPrompt.min,
     LIMITS.numImagesPerPrompt.max
   ).default(1),
+  /**
+   * Image-to-image: the stored input picture to start from (`putInputImage`), resized to the
+   * run's size. null: text-to-image.
+   */
+  initImage: InputImageIdSchema.nullable().optional(),
+  /** Inpainting: the stored mask (white repaints, black keeps); needs `initImage`. */
+  maskImage: InputImageIdSchema.nullable().optional(),
+  /**
+   * How much of the schedule runs from the input picture (A1111's denoising strength); default
+   * `LIMITS.strength.default`. Ignored without `initImage`.
+   */
+  strength: strengthValue().optional(),
   /** Keep every step's preview beside the result in history. */
   keepPreviews: z.boolean({ error: 'must be true or false' }).default(false),
   provider: z
@@ -275,6 +301,13 @@ export const GenerateParamsSchema = GenerateFields.transform(
     scheduler?: SchedulerClassName
   } => {
     const { scheduler, ...rest } = fields
+    if (rest.maskImage != null && rest.initImage == null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maskImage'],
+        message: 'a mask needs an input image (initImage) to inpaint'
+      })
+    }
     return scheduler === undefined ? rest : applySamplerChoice(scheduler, rest, ctx)
   }
 )

@@ -8,6 +8,12 @@ export const FIXTURE_MODELS = resolve(__dirname, '../fixtures/models')
 export const SD_DIR = join(FIXTURE_MODELS, 'tiny-sd-random')
 /** The tiny random-weight SDXL fixture. */
 export const SDXL_DIR = join(FIXTURE_MODELS, 'tiny-sdxl-random')
+/** SD 1.x with a 9-channel inpainting UNet (the random fixture's encoders and VAE). */
+export const SD_INPAINT_DIR = join(FIXTURE_MODELS, 'tiny-sd-inpaint')
+/** SDXL with a 9-channel inpainting UNet. */
+export const SDXL_INPAINT_DIR = join(FIXTURE_MODELS, 'tiny-sdxl-inpaint')
+/** An SDXL refiner: second text encoder only, `requires_aesthetics_score`. */
+export const SDXL_REFINER_DIR = join(FIXTURE_MODELS, 'tiny-sdxl-refiner')
 /** The random-weight TAESD decoder in the Hub's layout (`vae_decoder/model.onnx`). */
 export const TAESD_DIR = join(FIXTURE_MODELS, 'taesd-random')
 /** The shipped model (with its own tiny decoder, `preview_decoder/`). */

@@ -132,7 +132,8 @@ def text_encoder_config(*, vocab_size, hidden, layers, heads, intermediate, max_
 
 
 def unet_config(*, channels, cross_attention_dim, heads, layers_per_block, sample_size,
-                addition_time_embed_dim=None, projection_class_embeddings_input_dim=None) -> dict:
+                addition_time_embed_dim=None, projection_class_embeddings_input_dim=None,
+                in_channels=4) -> dict:
     n = len(channels)
     down = ["CrossAttnDownBlock2D"] * n
     up = ["CrossAttnUpBlock2D"] * n
@@ -152,7 +153,7 @@ def unet_config(*, channels, cross_attention_dim, heads, layers_per_block, sampl
         "downsample_padding": 1,
         "flip_sin_to_cos": True,
         "freq_shift": 0,
-        "in_channels": 4,
+        "in_channels": in_channels,
         "layers_per_block": layers_per_block,
         "mid_block_type": "UNetMidBlock2DCrossAttn",
         "norm_eps": 1e-05,

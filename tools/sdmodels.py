@@ -186,8 +186,10 @@ class UNet(nn.Module):
 
     def __init__(self, channels=(48, 96), in_channels=4, out_channels=4, context_dim=128, heads=2,
                  layers_per_block=1, addition_time_embed_dim: int | None = None,
-                 text_embeds_dim: int | None = None):
+                 text_embeds_dim: int | None = None, num_time_ids: int = 6):
         super().__init__()
+        # 6 micro-conditioning ids (SDXL base); 5 for a refiner (original size, crop, aesthetic score)
+        self.num_time_ids = num_time_ids
         self.channels = tuple(channels)
         c0 = channels[0]
         temb = 4 * c0
@@ -196,7 +198,7 @@ class UNet(nn.Module):
         self.time_lin2 = nn.Linear(temb, temb)
         self.addition_time_embed_dim = addition_time_embed_dim
         if addition_time_embed_dim:
-            in_dim = 6 * addition_time_embed_dim + text_embeds_dim
+            in_dim = num_time_ids * addition_time_embed_dim + text_embeds_dim
             self.projection_class_embeddings_input_dim = in_dim
             self.add_lin1 = nn.Linear(in_dim, temb)
             self.add_lin2 = nn.Linear(temb, temb)
@@ -245,7 +247,7 @@ class UNet(nn.Module):
         emb = emb.expand(b, self.temb_dim)
         if self.addition_time_embed_dim:
             tid = sinusoidal_embedding(time_ids.float().reshape(-1), self.addition_time_embed_dim)
-            tid = tid.reshape(b, 6 * self.addition_time_embed_dim)
+            tid = tid.reshape(b, self.num_time_ids * self.addition_time_embed_dim)
             add = torch.cat([text_embeds, tid], dim=-1)
             emb = emb + self.add_lin2(F.silu(self.add_lin1(add)))
 

@@ -203,7 +203,9 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
       host.showItemInFolder(history.files.image(id))
     },
     loadFormState: () => formState.load(),
-    saveFormState: (state) => formState.save(state)
+    saveFormState: (state) => formState.save(state),
+    putInputImage: (bytes) => history.inputs.put(bytes),
+    inputImage: (imageId) => history.inputs.png(imageId)
   }
 }
 

@@ -58,6 +58,8 @@ const JSON_KEYS = [
   'scheduler',
   'numInferenceSteps',
   'numTimesteps',
+  'strength',
+  'startStep',
   'stepsRun',
   'interrupted',
   'previewMethod',

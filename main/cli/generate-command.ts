@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
@@ -7,6 +7,7 @@ import { formatA1111Parameters } from '../../shared/a1111-parameters'
 import { paramLabel } from '../../shared/labels'
 import { sizeMultipleIssue } from '../../shared/size-multiple'
 import {
+  decodeImage,
   ModelLoadError,
   resolvePreviewDecoder,
   serializeRunSnapshot,
@@ -17,7 +18,12 @@ import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
 import { planRun, RunPlanError } from '../jobs/run-plan'
 import { startGeneration } from '../inference/host/run-generation'
-import type { GenerationRequest, GenerationResult, InferenceStep } from '../inference/protocol'
+import type {
+  GenerationRequest,
+  GenerationResult,
+  InferenceStep,
+  RgbaFrame
+} from '../inference/protocol'
 import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
@@ -27,7 +33,8 @@ import { applyResume, type ResumeSource } from './resume-run'
 import { UsageError } from './usage-error'
 
 /**
- * `generate`: one text-to-image run, in this process. The CLI has no UI to keep responsive, so
+ * `generate`: one text-to-image run (or image-to-image / inpainting with `--init-image` and
+ * `--mask`), in this process. The CLI has no UI to keep responsive, so
  * a separate inference process buys nothing here; running in-process keeps start-up short and
  * errors direct. It uses the same `startGeneration` as the inference process, so both front
  * ends run the same code, callbacks included.
@@ -44,6 +51,13 @@ export interface GenerateJson {
   scheduler: string
   numInferenceSteps: number
   numTimesteps: number
+  /** Image-to-image / inpainting: the strength; null for text-to-image. */
+  strength: number | null
+  /**
+   * Where step 0 sits in the scheduler's full timestep list: 0 for text-to-image, the first
+   * timestep an image run enters at otherwise.
+   */
+  startStep: number
   stepsRun: number
   interrupted: boolean
   /** The preview method the run used (`linear`, `tiny`, `vae`, `vae:N`). */
@@ -113,6 +127,27 @@ function requestOf(options: GenerateOptions, source: ResumeSource | null): Gener
     ...(options.previewDecoder === null ? {} : { previewDecoder: options.previewDecoder }),
     ...(source === null ? {} : { resumeFrom: source.snapshot }),
     ...(options.saveState === null ? {} : { keepSnapshots: 'last' as const })
+  }
+}
+
+/**
+ * Reads a PNG or JPEG picture given on the command line; an unreadable, damaged or oversized file
+ * is a usage error naming the flag.
+ */
+function readPicture(flag: string, file: string): RgbaFrame {
+  let bytes: Uint8Array
+  try {
+    bytes = readFileSync(file)
+  } catch (error) {
+    throw new UsageError(
+      `${flag}: cannot read ${JSON.stringify(file)}: ${(error as Error).message}`
+    )
+  }
+  try {
+    const image = decodeImage(bytes, `${flag} ${JSON.stringify(file)}`)
+    return { width: image.width, height: image.height, rgba: image.data.slice().buffer }
+  } catch (error) {
+    throw new UsageError((error as Error).message)
   }
 }
 
@@ -202,13 +237,21 @@ export async function generateCommand(
     options.modelDir,
     model.previews.decoder !== null
   )
+  const initImage =
+    options.initImage === null ? null : readPicture('--init-image', options.initImage)
+  const mask = options.mask === null ? null : readPicture('--mask', options.mask)
+  // An image run is as large as its picture (rounded down to the model's size multiple) unless a
+  // size is asked for; the picture and the mask are resized to it.
+  const multiple = defaults.sizeMultiple
+  const imageSize = (side: number): number => Math.max(multiple, side - (side % multiple))
   const request: GenerationRequest = {
     ...requestOf(options, source),
     previewMethod,
     numInferenceSteps: options.numInferenceSteps ?? defaults.numInferenceSteps,
     guidanceScale: options.guidanceScale ?? defaults.guidanceScale,
-    width: options.width ?? defaults.width,
-    height: options.height ?? defaults.height
+    width: options.width ?? (initImage === null ? defaults.width : imageSize(initImage.width)),
+    height: options.height ?? (initImage === null ? defaults.height : imageSize(initImage.height)),
+    ...(initImage === null ? {} : { initImage, mask, strength: options.strength })
   }
   // An argument error (exit 2), found from the model's configs before anything is loaded.
   for (const name of ['width', 'height'] as const) {
@@ -268,7 +311,16 @@ export async function generateCommand(
   if (image === undefined) throw new Error('the pipeline returned no image')
   const output = options.out ?? defaultOutputPath(result.seed)
   const parameters = formatA1111Parameters(
-    imageParametersOf({ ...request, modelId }, result, version)
+    imageParametersOf(
+      {
+        ...request,
+        modelId,
+        initImage: options.initImage === null ? null : basename(options.initImage),
+        maskImage: options.mask === null ? null : basename(options.mask)
+      },
+      result,
+      version
+    )
   )
   writePngFile(
     output,
@@ -314,6 +366,8 @@ export async function generateCommand(
       scheduler: result.scheduler,
       numInferenceSteps: result.numInferenceSteps,
       numTimesteps: result.numTimesteps,
+      strength: result.strength,
+      startStep: result.startStep,
       stepsRun: result.stepsRun,
       interrupted: result.interrupted,
       previewMethod,

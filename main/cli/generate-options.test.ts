@@ -82,7 +82,10 @@ describe('parseGenerateOptions', () => {
       previewDecoder: resolve('fixtures/models/taesd-random'),
       out: resolve('x/out.PNG'),
       provider: 'cpu',
-      json: true
+      json: true,
+      initImage: null,
+      mask: null,
+      strength: null
     })
   })
 

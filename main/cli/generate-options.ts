@@ -8,7 +8,7 @@ import type {
   ProviderName,
   SchedulerClassName
 } from '../../shared/params'
-import { GenerateParamsSchema } from '../../shared/params'
+import { GenerateParamsSchema, LIMITS } from '../../shared/params'
 import type { FlagSpec, ParsedFlags } from './parse-flags'
 import { looksLikePath } from './path-arg'
 import { numberOrText, parseFlags } from './parse-flags'
@@ -25,6 +25,9 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
   { name: 'seed', kind: 'value' },
   { name: 'width', kind: 'value' },
   { name: 'height', kind: 'value' },
+  { name: 'init-image', kind: 'value' },
+  { name: 'strength', kind: 'value' },
+  { name: 'mask', kind: 'value' },
   { name: 'scheduler', kind: 'value' },
   { name: 'karras', kind: 'boolean' },
   { name: 'algorithm-type', kind: 'value' },
@@ -91,6 +94,12 @@ export interface GenerateOptions {
   out: string | null
   provider: ProviderName
   json: boolean
+  /** Absolute path of the picture to start from (PNG or JPEG), or null: text-to-image. */
+  initImage: string | null
+  /** Absolute path of the inpainting mask (white repaints), or null. */
+  mask: string | null
+  /** Image-to-image / inpainting strength (0 < S ≤ 1); null without --init-image. */
+  strength: number | null
 }
 
 /** `--resume FILE` before the file is read: its path and the options that were typed. */
@@ -121,7 +130,8 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   'cfgInterval.endStepIndex': '--cfg-interval-steps',
   stopAtStep: '--stop-at-step',
   previewMethod: '--preview-method',
-  provider: '--provider'
+  provider: '--provider',
+  strength: '--strength'
 }
 
 function text(flags: ParsedFlags, name: string): string | undefined {
@@ -158,6 +168,16 @@ function checkOut(out: string): string {
     throw new UsageError(
       `--out: ${JSON.stringify(out)} is a folder; give a file name ending in .png`
     )
+  }
+  return path
+}
+
+function checkImageFile(flag: string, file: string): string {
+  const path = resolve(file)
+  if (file.trim() === '') throw new UsageError(`${flag}: needs a PNG or JPEG file name`)
+  if (!existsSync(path)) throw new UsageError(`${flag}: no such file ${JSON.stringify(file)}`)
+  if (statSync(path).isDirectory()) {
+    throw new UsageError(`${flag}: ${JSON.stringify(file)} is a folder, not a PNG or JPEG file`)
   }
   return path
 }
@@ -213,6 +233,22 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     throw new UsageError('use either --cfg-interval or --cfg-interval-steps, not both')
   }
 
+  const initImage = text(flags, 'init-image')
+  const mask = text(flags, 'mask')
+  const strength = num(flags, 'strength')
+  if (initImage === undefined && mask !== undefined) {
+    throw new UsageError('--mask needs --init-image FILE (the picture to inpaint)')
+  }
+  if (initImage === undefined && strength !== undefined) {
+    throw new UsageError('--strength needs --init-image FILE (the picture to start from)')
+  }
+  // A run state keeps latents, scheduler and guidance, not the picture, noise and mask.
+  if (initImage !== undefined && (resume !== null || flags.has('save-state'))) {
+    throw new UsageError(
+      `--init-image cannot be used with ${resume !== null ? '--resume' : '--save-state'}: image-to-image and inpainting runs cannot be continued`
+    )
+  }
+
   const parsed = GenerateParamsSchema.safeParse({
     prompt,
     negativePrompt: text(flags, 'negative-prompt') ?? '',
@@ -234,7 +270,8 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
           : null,
     stopAtStep: num(flags, 'stop-at-step') ?? null,
     previewMethod: text(flags, 'preview-method'),
-    provider: text(flags, 'provider') ?? 'auto'
+    provider: text(flags, 'provider') ?? 'auto',
+    ...(strength === undefined ? {} : { strength })
   })
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -274,6 +311,9 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     previewDecoder: previewDecoder === undefined ? null : checkPreviewDecoder(previewDecoder),
     out: out === undefined ? null : checkOut(out),
     provider: p.provider,
-    json: flags.has('json')
+    json: flags.has('json'),
+    initImage: initImage === undefined ? null : checkImageFile('--init-image', initImage),
+    mask: mask === undefined ? null : checkImageFile('--mask', mask),
+    strength: initImage === undefined ? null : (p.strength ?? LIMITS.strength.default)
   }
 }

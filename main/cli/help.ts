@@ -63,6 +63,15 @@ Generation (defaults come from the model):
                             (classifier-free guidance runs when G > 1)
   --seed S                  an integer from 0 to ${LIMITS.seed.max} (default: random, printed)
   --width W, --height H     pixels, multiples of 8 from ${LIMITS.size.min} to ${LIMITS.size.max}
+
+Image-to-image and inpainting:
+  --init-image FILE         start from this PNG or JPEG picture (resized to --width x --height;
+                            default: its own size rounded down to the model's size multiple)
+  --strength S              how much of the schedule runs from the picture, above 0 and at most 1
+                            (A1111's denoising strength; default ${LIMITS.strength.default}): int(steps * S)
+                            steps run, the first at step index 0
+  --mask FILE               inpaint: a PNG or JPEG the size of the picture (another size is
+                            resized), white = repaint, black = keep; colour is converted to grey
   --scheduler NAME          a diffusers class name: ${wrapList(SCHEDULER_CLASS_NAMES)}
                             or an alias: ${schedulerAliases}
                             or an AUTOMATIC1111 sampler name (quoted; it also sets the Karras
@@ -121,8 +130,8 @@ Output:
                             SD 1.x/2.x or julienkay/taesdxl for SDXL) or an .onnx file
   --json                    print one JSON object on stdout and nothing else:
                             { model, family, provider, seed, width, height, scheduler,
-                              numInferenceSteps, numTimesteps, stepsRun, interrupted,
-                              previewMethod,
+                              numInferenceSteps, numTimesteps, strength, startStep,
+                              stepsRun, interrupted, previewMethod,
                               steps: [{ index, timestep, ms, unetBatch, cfg, guidanceScale,
                                         previewMethod, previewMs }],
                               totalMs, unetMs, output,

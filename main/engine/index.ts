@@ -1,8 +1,8 @@
 /**
- * Stepwise's diffusion engine, the npm package `@stepwise/engine`: diffusers' text-to-image
- * pipelines, schedulers, seeds and step-end callbacks over onnxruntime-node, named as in
- * diffusers (camelCase), with its Hugging Face Hub client. It imports nothing from Electron.
- * Everything a user needs is exported here (docs/library.md).
+ * Stepwise's diffusion engine, the npm package `@stepwise/engine`: diffusers' text-to-image,
+ * image-to-image and inpainting pipelines, schedulers, seeds and step-end callbacks over
+ * onnxruntime-node, named as in diffusers (camelCase), with its Hugging Face Hub client. It
+ * imports nothing from Electron. Everything a user needs is exported here (docs/library.md).
  *
  * ```ts
  * const pipe = await AutoPipelineForText2Image.fromPretrained(modelDirOrHubId)
@@ -19,9 +19,21 @@
 // Pipelines
 export {
   AutoPipelineForText2Image,
+  AutoPipelineForImage2Image,
+  AutoPipelineForInpainting,
   StableDiffusionPipeline,
   StableDiffusionXLPipeline,
-  DiffusionPipeline
+  StableDiffusionImg2ImgPipeline,
+  StableDiffusionInpaintPipeline,
+  StableDiffusionXLImg2ImgPipeline,
+  StableDiffusionXLInpaintPipeline,
+  DiffusionPipeline,
+  PipelineComponents,
+  preprocessImage,
+  preprocessMask,
+  isRgbaImage,
+  lanczosResize,
+  getTimesteps
 } from './pipelines'
 export type {
   StableDiffusionCallOptions,
@@ -37,6 +49,13 @@ export { PipelineComponent, VaeComponent } from './pipelines/pipeline-components
 export type {
   CallOptions,
   SDXLCallOptions,
+  Img2ImgCallOptions,
+  InpaintCallOptions,
+  SDXLImg2ImgCallOptions,
+  SDXLInpaintCallOptions,
+  PipelineImageInput,
+  PipelineMaskInput,
+  StartTimesteps,
   FromPretrainedOptions,
   OutputType,
   OutputImages,
@@ -201,12 +220,15 @@ export {
   saveImage,
   encodePng,
   decodePng,
+  decodeImage,
+  isGreyscale,
+  INPUT_IMAGE_LIMITS,
   readPngText,
   writePngFile,
   writeFileAtomic,
   removeLeftoverTempFiles
 } from './output'
-export type { DecodedPng } from './output'
+export type { DecodedPng, DecodedImage } from './output'
 
 // onnxruntime's Tensor, the engine's tensor type (re-exported so that a project needs no direct
 // dependency on onnxruntime-node to make one)

@@ -11,6 +11,7 @@ import { StepwiseError } from '../../shared/errors'
  * history/index.json                   the index (written atomically)
  * history/images/<id>.png              final images, with the A1111 `parameters` chunk
  * history/previews/<id>/<step>.png     kept step previews (keepPreviews)
+ * history/inputs/<sha256>.png          input pictures and masks of image runs, by content (input-images.ts)
  * history/states/<id>.stepwise-state   kept run state (a run snapshot file) to continue or branch
  * history/index.corrupt-<time>.json    an unreadable index, kept aside for the user
  * ```

@@ -21,6 +21,7 @@ import type { RunSnapshot } from '../engine'
 import { describeWriteFailure, HistoryFiles } from './history-files'
 import { readHistoryIndex, serializeHistoryIndex } from './history-index'
 import { imageParametersOf } from './image-parameters'
+import { InputImages } from './input-images'
 
 /** One result to store. */
 export interface NewHistoryResult {
@@ -59,10 +60,15 @@ export class HistoryStore {
   private noticeText: string | null = null
   private queue: Promise<unknown> = Promise.resolve()
 
+  /** The input pictures and masks of image runs (`inputs/<sha256>.png`). */
+  readonly inputs: InputImages
+
   private constructor(
     readonly files: HistoryFiles,
     private readonly appVersion: string
-  ) {}
+  ) {
+    this.inputs = new InputImages(files.dir)
+  }
 
   /** Opens (and if needed creates) the history in `historyDir`. Never throws for disk trouble. */
   static async open(historyDir: string, appVersion: string): Promise<HistoryStore> {

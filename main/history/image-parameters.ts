@@ -8,6 +8,10 @@ export interface ImageRequestFacts {
   guidanceRescale: number
   /** The model's id in the app (derived from its folder name), which the app restores from. */
   modelId: string
+  /** The input picture of an image run: its stored id (the app) or file name (the CLI). */
+  initImage?: string | null
+  /** The inpainting mask: its stored id or file name. */
+  maskImage?: string | null
 }
 
 /** What actually ran: the fields the engine's result and the stored metadata share. */
@@ -25,7 +29,7 @@ export type ImageRunFacts = Pick<
   | 'interrupted'
   | 'stepsRun'
   | 'provider'
->
+> & { strength?: number | null }
 
 /**
  * The values written into a result PNG's A1111 `parameters` chunk, by History and by the CLI
@@ -52,6 +56,13 @@ export function imageParametersOf(
     guidanceRescale: request.guidanceRescale,
     cfgCutoff: result.cfgCutoff,
     stoppedAtStep: result.interrupted ? result.stepsRun - 1 : null,
+    ...(request.initImage == null
+      ? {}
+      : {
+          strength: result.strength ?? null,
+          initImage: request.initImage,
+          maskImage: request.maskImage ?? null
+        }),
     provider: result.provider,
     version: `Stepwise ${appVersion}`
   }

@@ -50,6 +50,15 @@ export interface GenerationRequest {
   previewDecoder?: string
   numImagesPerPrompt: number
   /**
+   * Image-to-image and inpainting: the picture to start from (resized to width × height with
+   * diffusers' Lanczos filter). Omitted or null: text-to-image.
+   */
+  initImage?: RgbaFrame | null
+  /** Inpainting: white where the picture is repainted, black where it is kept. */
+  mask?: RgbaFrame | null
+  /** How much of the schedule runs from the picture (0 < strength ≤ 1); used with initImage. */
+  strength?: number | null
+  /**
    * Continue (or branch from) this run state instead of starting from noise: the remaining steps
    * run from its latents, scheduler, random and guidance state. The request's size, steps,
    * scheduler and model must be the snapshot's; its prompts and guidance may differ (a branch).
@@ -151,6 +160,10 @@ export interface GenerationResult {
   scheduler: SchedulerClassName
   numInferenceSteps: number
   numTimesteps: number
+  /** The strength of an image-to-image / inpainting run; null for text-to-image. */
+  strength: number | null
+  /** Where step 0 sits in the scheduler's full timestep list (0 for text-to-image). */
+  startStep: number
   /** Whether the scheduler used Karras sigmas (asked for, or set in the model's config). */
   useKarrasSigmas: boolean
   /** The `algorithm_type` that ran, for the DPM-Solver schedulers. */

@@ -14,6 +14,7 @@ import type {
 import { StepwiseError } from '../../shared/errors'
 import { paramLabel } from '../../shared/labels'
 import type { CfgCutoff, CfgInterval } from '../../shared/params'
+import { LIMITS } from '../../shared/params'
 import { ModelLoadError, serializeRunSnapshots } from '../engine'
 import type { RunSnapshot } from '../engine'
 import type {
@@ -27,7 +28,7 @@ import type { HistoryStore } from '../history/history-store'
 import type { ModelRegistry } from '../model-library/model-registry'
 import { CutoffRequests } from './cutoff-requests'
 import { Job } from './job'
-import type { JobResume, ResolvedParams } from './job'
+import type { JobImages, JobResume, ResolvedParams } from './job'
 import { resultMetadata, toRgbaImage } from './job-result'
 import { resolveResume } from './resume-source'
 import { checkStepIndices, planRun, RunPlanError } from './run-plan'
@@ -100,7 +101,8 @@ export class JobQueue {
       scheduler: plan.schedulerName,
       numTimesteps: plan.numTimesteps,
       cfgCutoffStep: plan.cutoffStep,
-      guidanceStartStep: plan.guidanceStartStep
+      guidanceStartStep: plan.guidanceStartStep,
+      ...(params.initImage == null ? {} : { startStep: plan.startStep })
     }
   }
 
@@ -109,6 +111,7 @@ export class JobQueue {
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
     const { params, model, plan, resume } = await this.resolveAndPlan(input)
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
+    const images = await this.inputPixels(params)
     if (this.waiting.length >= MAX_WAITING_JOBS) {
       throw new StepwiseError(
         'unavailable',
@@ -117,7 +120,7 @@ export class JobQueue {
     }
     const position = this.waiting.length + (this.running === null ? 0 : 1)
     const id = `job-${randomBytes(6).toString('hex')}`
-    const job = new Job(id, params, model, position, plan, resume)
+    const job = new Job(id, params, model, position, plan, resume, images)
     this.waiting.push(job)
     this.emitState(job)
     this.pump()
@@ -127,8 +130,18 @@ export class JobQueue {
       position,
       numTimesteps: plan.numTimesteps,
       cfgCutoffStep: plan.cutoffStep,
-      guidanceStartStep: plan.guidanceStartStep
+      guidanceStartStep: plan.guidanceStartStep,
+      ...(params.initImage == null ? {} : { startStep: plan.startStep })
     }
+  }
+
+  /** The stored input picture and mask of an image run, read before the job is queued. */
+  private async inputPixels(params: ResolvedParams): Promise<JobImages | null> {
+    if (params.initImage == null) return null
+    const inputs = this.options.history.inputs
+    const image = await inputs.pixels(params.initImage)
+    const mask = params.maskImage == null ? null : await inputs.pixels(params.maskImage)
+    return { image, mask }
   }
 
   /** Running: interrupt at the next step boundary. Waiting: cancel. Ended: no change. */
@@ -285,7 +298,8 @@ export class JobQueue {
       guidanceScale: input.guidanceScale ?? model.defaults.guidanceScale,
       width: input.width ?? model.defaults.width,
       height: input.height ?? model.defaults.height,
-      scheduler: input.scheduler ?? model.defaults.scheduler
+      scheduler: input.scheduler ?? model.defaults.scheduler,
+      ...(input.initImage == null ? {} : { strength: input.strength ?? LIMITS.strength.default })
     }
     const resumed = await resolveResume(params, input, model, {
       history: this.options.history,

@@ -35,6 +35,7 @@ export function resultMetadata(
     interrupted: result.interrupted,
     cfgCutoff: result.cfgCutoff,
     cfgCutoffStep: result.cfgCutoffStep,
+    ...(result.strength === null ? {} : { strength: result.strength, startStep: result.startStep }),
     cfgInterval: result.cfgInterval,
     guidanceStartStep: result.guidanceStartStep,
     resumedFrom:

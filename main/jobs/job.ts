@@ -8,7 +8,7 @@ import type {
 } from '../../shared/contract'
 import { isTerminalJobState } from '../../shared/contract'
 import type { RunSnapshot } from '../engine'
-import type { GenerationRequest } from '../inference/protocol'
+import type { GenerationRequest, RgbaFrame } from '../inference/protocol'
 import type { StepReport } from '../../shared/steps'
 import type { RunPlan } from './run-plan'
 import type { UnetStepCost } from './unet-savings'
@@ -28,6 +28,16 @@ export type ResolvedParams = GenerateParams &
       'modelId' | 'numInferenceSteps' | 'guidanceScale' | 'width' | 'height' | 'scheduler'
     >
   > & { seed: number }
+
+/** The pixels of an image run's stored input picture and mask, read when the job was queued. */
+export interface JobImages {
+  image: { width: number; height: number; data: Uint8Array }
+  mask: { width: number; height: number; data: Uint8Array } | null
+}
+
+function frameOf(p: JobImages['image']): RgbaFrame {
+  return { width: p.width, height: p.height, rgba: p.data.slice().buffer }
+}
 
 /** One generation as the queue tracks it, from `generate` to its single end. */
 export class Job {
@@ -59,7 +69,9 @@ export class Job {
     /** The run as planned before queueing (./run-plan.ts). */
     readonly plan: RunPlan,
     /** For a continued or branched run: the state it starts from and where it came from. */
-    readonly resume: JobResume | null = null
+    readonly resume: JobResume | null = null,
+    /** Image-to-image / inpainting inputs; null for text-to-image. */
+    readonly images: JobImages | null = null
   ) {
     this.position = position
     this.cutoff = {
@@ -89,7 +101,8 @@ export class Job {
       stopping: this.stopping,
       numTimesteps: this.plan.numTimesteps,
       cfgCutoffStep: this.cutoff.cutoffStep,
-      guidanceStartStep: this.cutoff.guidanceStartStep ?? this.plan.guidanceStartStep
+      guidanceStartStep: this.cutoff.guidanceStartStep ?? this.plan.guidanceStartStep,
+      ...(this.images === null ? {} : { startStep: this.plan.startStep })
     }
   }
 
@@ -128,7 +141,14 @@ export class Job {
       numImagesPerPrompt: p.numImagesPerPrompt,
       // Runs that keep their step previews keep their steps' state too, to branch from later.
       keepSnapshots: p.keepPreviews ? 'steps' : 'stopped',
-      ...(this.resume === null ? {} : { resumeFrom: this.resume.snapshot })
+      ...(this.resume === null ? {} : { resumeFrom: this.resume.snapshot }),
+      ...(this.images === null
+        ? {}
+        : {
+            initImage: frameOf(this.images.image),
+            mask: this.images.mask === null ? null : frameOf(this.images.mask),
+            strength: p.strength ?? null
+          })
     }
   }
 }

@@ -39,6 +39,10 @@ const KEPT: readonly [keyof GenerateParams, string][] = [
   ['seed', 'seed']
 ]
 
+/** An image run's picture, noise and mask are not part of the run state a snapshot keeps. */
+const IMAGE_RUN =
+  'image-to-image and inpainting runs cannot be continued or branched; start a new run from the picture instead (Use as input)'
+
 function invalid(message: string): never {
   throw new StepwiseError('invalid-argument', `resumeFrom: ${message}`)
 }
@@ -57,6 +61,7 @@ async function parentOf(
     const id = from.historyId
     const entry = context.history.list().entries.find((e) => e.id === id)
     if (entry === undefined) invalid(`no history entry ${JSON.stringify(id)} to continue from`)
+    if (entry.params.initImage != null) invalid(IMAGE_RUN)
     const kept = entry.snapshotSteps ?? []
     if (!kept.includes(from.step)) {
       const ran = entry.result.stepsRun
@@ -72,6 +77,7 @@ async function parentOf(
   const jobId = from.jobId as string
   const job = context.job(jobId)
   if (job === undefined) invalid(`no job ${JSON.stringify(jobId)} to continue from`)
+  if (job.params.initImage != null) invalid(IMAGE_RUN)
   // Steps done: a continued job's first step comes after its snapshot's.
   const done = (job.resume?.snapshot.step ?? -1) + 1 + job.steps.length
   if (from.step >= job.plan.numTimesteps) {
@@ -103,6 +109,11 @@ export async function resolveResume(
 ): Promise<{ params: ResolvedParams; resume: JobResume } | null> {
   const from = params.resumeFrom
   if (from === null) return null
+  if (params.initImage != null) {
+    invalid(
+      "a continued run starts from its parent's latents, not from a picture; remove the input picture, or start a new image run instead"
+    )
+  }
   const parent = await parentOf(from, context)
   const resolved: ResolvedParams = {
     ...params,

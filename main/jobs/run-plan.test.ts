@@ -105,3 +105,39 @@ describe('planRun', () => {
     await expect(planRun(SD_DIR, { ...run, width: 80, height: 48 })).resolves.toBeDefined()
   })
 })
+
+describe('planning an image run', () => {
+  it("takes the timesteps from where the strength enters (diffusers' get_timesteps)", () => {
+    const ddim = createScheduler('DDIMScheduler')
+    expect(planSchedule(ddim, { ...settings, strength: 0.6 })).toMatchObject({
+      numTimesteps: 6,
+      startStep: 4,
+      scheduleTimesteps: 10
+    })
+    const heun = createScheduler('HeunDiscreteScheduler')
+    // Heun lists every timestep after the first twice: 19 in all, entered at 2 · t_start.
+    expect(planSchedule(heun, { ...settings, strength: 0.5 })).toMatchObject({
+      numTimesteps: 9,
+      startStep: 10,
+      scheduleTimesteps: 19
+    })
+    expect(() => planSchedule(ddim, { ...settings, strength: 0.05 })).toThrow(
+      /strength: 0.05 with 10 steps runs no denoising step/
+    )
+  })
+
+  it('refuses a picture on a model without a VAE encoder, before anything loads', async () => {
+    const { mkdtempSync, readdirSync, symlinkSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'stepwise-no-encoder-plan-'))
+    for (const name of readdirSync(SD_DIR)) {
+      if (name !== 'vae_encoder') symlinkSync(join(SD_DIR, name), join(dir, name))
+    }
+    const run = { ...settings, width: 64, height: 64, guidanceScale: 7.5, numImagesPerPrompt: 1 }
+    await expect(planRun(dir, { ...run, strength: 0.5 })).rejects.toThrow(
+      /initImage: this model has no VAE encoder/
+    )
+    await expect(planRun(dir, run)).resolves.toMatchObject({ numTimesteps: 11 })
+  })
+})

@@ -8,6 +8,7 @@ import {
   createScheduler,
   checkRunMemory,
   expectedRunGraphs,
+  getTimesteps,
   readMemoryProfile,
   vaeTilingFor,
   openModelFolder,
@@ -37,6 +38,11 @@ export interface ScheduleSettings {
   /** Guidance only inside this window (null: from step 0). */
   cfgInterval: CfgInterval | null
   stopAtStep: number | null
+  /**
+   * Image-to-image / inpainting: the strength; the run enters the schedule where diffusers'
+   * `get_timesteps` does, and only the timesteps from there on are the run's steps.
+   */
+  strength?: number | null
 }
 
 /** What {@link planSchedule} decides. */
@@ -48,8 +54,15 @@ export interface SchedulePlan {
   useKarrasSigmas: boolean
   /** The `algorithm_type` it runs with, for the classes that have one (DPM-Solver). */
   algorithmType: AlgorithmType | undefined
-  /** Timesteps the loop iterates (T): N for most schedulers, N + 1 for PNDM with skip_prk_steps. */
+  /**
+   * Timesteps the loop iterates (T): N for most schedulers, N + 1 for PNDM with skip_prk_steps;
+   * for an image run only those from its start on.
+   */
   numTimesteps: number
+  /** Where step 0 sits in the scheduler's full timestep list (0 for text-to-image). */
+  startStep: number
+  /** The length of the scheduler's full timestep list (T of a text-to-image run). */
+  scheduleTimesteps: number
   /** The index of the last guided step, or null (guidance to the end). */
   cutoffStep: number | null
   /** The index of the first guided step (0 without an interval). */
@@ -121,7 +134,20 @@ export function planSchedule(base: Scheduler, settings: ScheduleSettings): Sched
   } catch (error) {
     throw new RunPlanError([{ param: 'numInferenceSteps', message: (error as Error).message }])
   }
-  const numTimesteps = probe.timesteps.length
+  const scheduleTimesteps = probe.timesteps.length
+  let numTimesteps = scheduleTimesteps
+  let startStep = 0
+  const strength = settings.strength
+  if (strength !== undefined && strength !== null) {
+    const start = getTimesteps(probe, settings.numInferenceSteps, strength)
+    numTimesteps = start.timesteps.length
+    startStep = start.startIndex
+    if (numTimesteps === 0) {
+      throw new RunPlanError(
+        `strength: ${strength} with ${settings.numInferenceSteps} steps runs no denoising step (int(${settings.numInferenceSteps} · ${strength}) = 0); raise the strength or the number of steps`
+      )
+    }
+  }
   const window = guidanceWindow(numTimesteps, settings.cfgCutoff, settings.cfgInterval)
   return {
     scheduler,
@@ -129,6 +155,8 @@ export function planSchedule(base: Scheduler, settings: ScheduleSettings): Sched
     useKarrasSigmas: scheduler.config.use_karras_sigmas === true,
     algorithmType: algorithmTypeOf(scheduler),
     numTimesteps,
+    startStep,
+    scheduleTimesteps,
     cutoffStep: lastGuidedStep(numTimesteps, settings.cfgCutoff, settings.cfgInterval),
     guidanceStartStep: window.start,
     warnings
@@ -219,6 +247,11 @@ export async function planRun(
   options: PlanOptions = {}
 ): Promise<RunPlan> {
   const folder = await openModelFolder(modelDir)
+  if (settings.strength != null && !folder.hasVaeEncoder) {
+    throw new RunPlanError(
+      `initImage: this model has no VAE encoder (vae_encoder/model.onnx in ${folder.dir}), so it cannot start from a picture; choose a model that has one, or remove the input picture`
+    )
+  }
   // Before the UNet's Concat refuses it: a size its down-samplings cannot halve evenly.
   const size = sizeMultipleError(settings, folder.sizeMultiple)
   if (size !== null) throw new RunPlanError(size)

@@ -5,7 +5,7 @@ import type { Envelope } from '../../shared/errors'
 import { StepwiseError, toErrorPayload } from '../../shared/errors'
 import { argumentLabel, OPERATION_LABELS } from '../../shared/labels'
 import { describeZodError } from '../../shared/validation'
-import { MAX_PAYLOAD_BYTES, payloadExceeds } from './payload-size'
+import { payloadExceeds, payloadLimitFor } from './payload-size'
 
 /**
  * Runs one operation for an untrusted caller: checks the operation name, refuses oversized
@@ -22,10 +22,13 @@ export async function dispatch(
     if (!isOperationName(operation)) {
       throw new StepwiseError('unknown-operation', `unknown operation ${JSON.stringify(operation)}`)
     }
-    if (payloadExceeds(rawArgs)) {
+    const limit = payloadLimitFor(operation)
+    if (payloadExceeds(rawArgs, limit)) {
       throw new StepwiseError(
         'invalid-argument',
-        `${operation}: the arguments are larger than ${MAX_PAYLOAD_BYTES / 1024} KiB (prompts are at most 20000 characters)`
+        operation === 'putInputImage'
+          ? `${operation}: the picture is larger than ${Math.floor(limit / 1024 / 1024)} MiB`
+          : `${operation}: the arguments are larger than ${limit / 1024} KiB (prompts are at most 20000 characters)`
       )
     }
     const schema = operationArgs[operation]

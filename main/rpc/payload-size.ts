@@ -6,6 +6,17 @@
 export const MAX_PAYLOAD_BYTES = 256 * 1024
 
 /**
+ * `putInputImage` carries a picture file: up to the engine's input limit (64 MiB) plus room for
+ * the message around it. Every other operation keeps {@link MAX_PAYLOAD_BYTES}.
+ */
+export const MAX_INPUT_IMAGE_PAYLOAD_BYTES = 64 * 1024 * 1024 + 64 * 1024
+
+/** The largest arguments `operation` accepts. */
+export function payloadLimitFor(operation: string): number {
+  return operation === 'putInputImage' ? MAX_INPUT_IMAGE_PAYLOAD_BYTES : MAX_PAYLOAD_BYTES
+}
+
+/**
  * Estimates the size of a structured-clone value (what Electron IPC delivers) without
  * recursion, and stops as soon as `limit` is exceeded, so a megabytes-long or deeply nested
  * payload costs little to refuse. Strings count 2 bytes per UTF-16 unit, numbers 8.

@@ -16,7 +16,7 @@ import { InferenceClient } from '../inference/client/inference-client'
 import { fixtureModelsDir } from '../../testing/fixture-models'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
-import { startBrowserServer } from './browser-server'
+import { MAX_MESSAGE_BYTES, startBrowserServer } from './browser-server'
 import type { BrowserServer } from './browser-server'
 
 let server: BrowserServer
@@ -175,7 +175,8 @@ describe('browser-mode server', () => {
   it('closes connections that send more than the payload limit', async () => {
     const client = await connect(rpcUrl(), origin())
     const closed = new Promise<number>((resolve) => client.ws.once('close', resolve))
-    client.ws.send(new Uint8Array(2 * 1024 * 1024))
+    // The socket's limit is an input picture's (putInputImage); dispatch bounds each operation.
+    client.ws.send(new Uint8Array(MAX_MESSAGE_BYTES + 1024))
     expect(await closed).toBe(1009)
   })
 

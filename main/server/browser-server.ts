@@ -11,7 +11,7 @@ import type { CallMessage, EventMessage, ReplyMessage } from '../../shared/ws-pr
 import { LatestWinsOutbox } from '../events/latest-wins-outbox'
 import type { EventTransport } from '../events/latest-wins-outbox'
 import { dispatch } from '../rpc/dispatch'
-import { MAX_PAYLOAD_BYTES } from '../rpc/payload-size'
+import { MAX_INPUT_IMAGE_PAYLOAD_BYTES } from '../rpc/payload-size'
 import { allowedOrigins, createSessionToken, hostAllowed, tokenMatches } from './access'
 import { readStaticFile } from './static-files'
 
@@ -49,8 +49,8 @@ const SECURITY_HEADERS = {
   'X-Frame-Options': 'DENY'
 }
 
-/** Largest RPC message accepted (the same bound dispatch applies to IPC payloads). */
-export const MAX_MESSAGE_BYTES = MAX_PAYLOAD_BYTES
+/** Largest RPC message accepted (an input picture upload); dispatch then applies each operation's own bound. */
+export const MAX_MESSAGE_BYTES = MAX_INPUT_IMAGE_PAYLOAD_BYTES
 
 function send(res: ServerResponse, status: number, body: string | Buffer, type: string): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store' })

@@ -135,6 +135,7 @@ describe('the engine package, installed from its tarball into an empty project',
     expect(Object.keys(engine.packageJson.dependencies).sort()).toEqual([
       '@huggingface/hub',
       '@huggingface/tokenizers',
+      'jpeg-js',
       'onnxruntime-node',
       'pngjs',
       'zod'

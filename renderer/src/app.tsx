@@ -12,6 +12,7 @@ import { ProgressPanel } from './components/progress-panel'
 import { QueuePanel } from './components/queue-panel'
 import { RunControls } from './components/run-controls'
 import { useFolderDrop } from './hooks/use-folder-drop'
+import { useImageDropPaste } from './hooks/use-image-drop-paste'
 import { useShortcuts } from './hooks/use-shortcuts'
 
 /**
@@ -19,11 +20,13 @@ import { useShortcuts } from './hooks/use-shortcuts'
  * centre, queue, history, the model library and downloads on the right, the installation's facts
  * and the inference process's memory in the status bar. A stored result opened from History takes
  * the centre's place; any result opens full size in the viewer. A folder dropped on the window is
- * added to the model library, a PNG's parameters go into the form.
+ * added to the model library, a PNG's parameters go into the form; a picture dropped or pasted
+ * becomes the input picture.
  */
 export function App(): JSX.Element {
   useShortcuts()
   useFolderDrop()
+  useImageDropPaste()
   return (
     <div className="app">
       <header className="app-header">

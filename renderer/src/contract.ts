@@ -20,6 +20,7 @@ export type {
   HistoryEntry,
   HistoryImageRequest,
   HistoryListing,
+  InputImageInfo,
   JobState,
   JobSummary,
   JobTicket,

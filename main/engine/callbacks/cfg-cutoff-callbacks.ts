@@ -3,11 +3,22 @@ import { keepConditionalHalf } from './keep-conditional-half'
 import { cutoffStepFor, PipelineCallback } from './pipeline-callback'
 
 /**
+ * The inpainting pipelines' CFG-doubled tensors besides the text conditioning; every cutoff
+ * callback halves them when the pipeline has them (diffusers' callbacks do not, and an inpainting
+ * run whose guidance ends would then feed a 2B-row mask to B-row latents).
+ */
+export const IMAGE_CONDITIONING: readonly string[] = ['mask', 'masked_image_latents']
+
+/**
  * Shared body of the CFG cutoff callbacks: at step index `cutoff` (and only there) keep the
- * conditional half of the listed tensors and set `_guidanceScale = 0`, so the remaining steps run
- * the UNet on B rows instead of 2B.
+ * conditional half of the listed tensors (and of the inpainting mask tensors) and set
+ * `_guidanceScale = 0`, so the remaining steps run the UNet on B rows instead of 2B.
  */
 abstract class CfgCutoffCallback extends PipelineCallback {
+  override get optionalTensorInputs(): readonly string[] {
+    return IMAGE_CONDITIONING
+  }
+
   override callbackFn(
     pipeline: PipelineRunState,
     stepIndex: number,
@@ -15,7 +26,10 @@ abstract class CfgCutoffCallback extends PipelineCallback {
     callbackKwargs: CallbackKwargs
   ): CallbackKwargs {
     if (stepIndex === cutoffStepFor(this.config, pipeline.numTimesteps)) {
-      keepConditionalHalf(pipeline, callbackKwargs, this.tensorInputs)
+      keepConditionalHalf(pipeline, callbackKwargs, [
+        ...this.tensorInputs,
+        ...this.optionalTensorInputs
+      ])
     }
     return callbackKwargs
   }

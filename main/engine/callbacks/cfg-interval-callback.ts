@@ -1,6 +1,7 @@
 import { ratioStepIndex } from '../../../shared/cfg-cutoff'
 import type { PipelineFamily } from '../models/model-index'
 import type { CallbackKwargs, PipelineRunState } from './callback-types'
+import { IMAGE_CONDITIONING } from './cfg-cutoff-callbacks'
 import { keepConditionalHalf, restoreGuidance } from './keep-conditional-half'
 import { PipelineCallback } from './pipeline-callback'
 
@@ -152,6 +153,15 @@ export class CFGIntervalCallback extends PipelineCallback {
     return GUIDANCE_TENSOR_INPUTS[this.family]
   }
 
+  override get optionalTensorInputs(): readonly string[] {
+    return IMAGE_CONDITIONING
+  }
+
+  /** The text conditioning and, on an inpainting pipeline, its doubled mask tensors. */
+  private get guidanceTensors(): readonly string[] {
+    return [...this.tensorInputs, ...this.optionalTensorInputs]
+  }
+
   /** The window in step indices for a run of `numTimesteps` steps. */
   windowFor(numTimesteps: number): GuidanceWindow {
     const c = this.interval
@@ -171,7 +181,7 @@ export class CFGIntervalCallback extends PipelineCallback {
   ): CallbackKwargs {
     checkGuidanceFamily('CFGIntervalCallback', this.family, pipeline)
     const window = this.windowFor(pipeline.numTimesteps)
-    applyGuidanceWindow(pipeline, callbackKwargs, this.tensorInputs, firstStepIndex, window)
+    applyGuidanceWindow(pipeline, callbackKwargs, this.guidanceTensors, firstStepIndex, window)
     return callbackKwargs
   }
 
@@ -187,7 +197,7 @@ export class CFGIntervalCallback extends PipelineCallback {
     applyGuidanceWindow(
       pipeline,
       callbackKwargs,
-      this.tensorInputs,
+      this.guidanceTensors,
       stepIndex + 1,
       this.windowFor(T)
     )

@@ -49,6 +49,10 @@ export class LiveCfgCutoffCallback extends PipelineCallback {
     return this.live.tensorInputs
   }
 
+  override get optionalTensorInputs(): readonly string[] {
+    return this.live.optionalTensorInputs
+  }
+
   /**
    * Changes the cutoff. Throws for an invalid value (a ratio outside [0, 1], a negative or
    * fractional index); once guidance has ended, returns a report with `refused` instead.

@@ -7,6 +7,7 @@ import {
   GUIDANCE_TENSOR_INPUTS,
   type GuidanceWindow
 } from './cfg-interval-callback'
+import { IMAGE_CONDITIONING } from './cfg-cutoff-callbacks'
 import { PipelineCallback, cutoffRatioMessage } from './pipeline-callback'
 
 /** Where guidance ends: after step index `int(T · ratio)`, after an exact index, or never (null). */
@@ -87,6 +88,11 @@ export class LiveGuidanceCallback extends PipelineCallback {
 
   override get tensorInputs(): readonly string[] {
     return GUIDANCE_TENSOR_INPUTS[this.family]
+  }
+
+  /** An inpainting pipeline's doubled mask tensors, halved and restored with the text conditioning. */
+  override get optionalTensorInputs(): readonly string[] {
+    return IMAGE_CONDITIONING
   }
 
   /**
@@ -204,7 +210,7 @@ export class LiveGuidanceCallback extends PipelineCallback {
       if (!inside && (this.startedAt !== null || next >= window.end)) {
         this.endedAt = Math.max(this.startedAt ?? 0, next - 1)
       }
-      applyGuidanceWindow(pipeline, kwargs, this.tensorInputs, next, {
+      applyGuidanceWindow(pipeline, kwargs, [...this.tensorInputs, ...IMAGE_CONDITIONING], next, {
         start: window.start,
         end: this.endedAt === null ? window.end : next
       })

@@ -18,6 +18,11 @@ export class MultiPipelineCallbacks {
     return this.callbacks.flatMap((c) => [...c.tensorInputs])
   }
 
+  /** Every member's optional tensor inputs (names taken when the pipeline has them). */
+  get optionalTensorInputs(): string[] {
+    return this.callbacks.flatMap((c) => [...c.optionalTensorInputs])
+  }
+
   /** Runs the members' {@link PipelineCallback.onLoopStart} in order, threading the kwargs. */
   async onLoopStart(
     pipeline: PipelineRunState,

@@ -52,6 +52,15 @@ export class PipelineCallback {
     )
   }
 
+  /**
+   * Tensor names the callback also takes when the pipeline has them (a Stepwise extension): the
+   * CFG cutoff callbacks list `mask` and `masked_image_latents`, which inpainting pipelines double
+   * for guidance like the text conditioning, so guidance can end there too.
+   */
+  get optionalTensorInputs(): readonly string[] {
+    return []
+  }
+
   /** The callback's work; returns the kwargs (modified or not). */
   callbackFn(
     _pipeline: PipelineRunState,

@@ -22,8 +22,8 @@ import type { OnnxModel } from './onnx-model'
  * graph is seen; verdicts cached by fingerprint), and falls back to the graph as it was when it
  * does not apply, fails, or fails its check — saying why, once, in its report.
  *
- * 1. `float32-upcast`: a float16 VAE decoder whose config sets `force_upcast` becomes float32
- *    (see float32-upcast.ts). Any provider; no check (it is meant to change the numbers).
+ * 1. `float32-upcast`: a float16 VAE decoder or encoder whose config sets `force_upcast` becomes
+ *    float32 (see float32-upcast.ts; diffusers decodes and encodes such a VAE in float32). Any provider; no check (it is meant to change the numbers).
  * 2. `attention-fusion`: scaled-dot-product attention becomes `com.microsoft`
  *    MultiHeadAttention (see attention-fusion.ts), for UNets and VAE decoders that compute in
  *    float32 on the CPU provider, whose MultiHeadAttention has a memory-efficient kernel; other
@@ -102,7 +102,8 @@ async function upcastPass(
   ctx: GraphPassContext,
   bytes: Uint8Array | null
 ): Promise<{ bytes: Uint8Array | null; report: GraphPassReport | null }> {
-  if (ctx.component !== 'vae_decoder' || !ctx.folder.vaeConfig.forceUpcast) {
+  const isVae = ctx.component === 'vae_decoder' || ctx.component === 'vae_encoder'
+  if (!isVae || !ctx.folder.vaeConfig.forceUpcast) {
     return { bytes, report: null }
   }
   const header = await readOnnxHeader(ctx.file)
@@ -114,7 +115,7 @@ async function upcastPass(
         pass: 'float32-upcast',
         component: ctx.component,
         applied: true,
-        summary: 'decoded in float32 (force_upcast)'
+        summary: `${ctx.component === 'vae_encoder' ? 'encoded' : 'decoded'} in float32 (force_upcast)`
       }
     }
   } catch (error) {

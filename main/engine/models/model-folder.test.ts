@@ -107,7 +107,7 @@ describe('openModelFolder', () => {
       JSON.stringify({ _class_name: 'FluxPipeline' })
     )
     await expect(openModelFolder(unknown)).rejects.toThrow(
-      /^Flux is not supported yet: .*model_index.json names the pipeline "FluxPipeline" \(supported: Stable Diffusion 1.x, 2.x, SD-Turbo, SDXL and SDXL-Turbo text-to-image \(StableDiffusionPipeline, ORTStableDiffusionPipeline, OnnxStableDiffusionPipeline, StableDiffusionXLPipeline, ORTStableDiffusionXLPipeline\)\)$/
+      /^Flux is not supported yet: .*model_index.json names the pipeline "FluxPipeline" \(supported: Stable Diffusion 1.x, 2.x, SD-Turbo, SDXL and SDXL-Turbo text-to-image, image-to-image and inpainting \(StableDiffusionPipeline, ORTStableDiffusionPipeline, OnnxStableDiffusionPipeline, StableDiffusionXLPipeline, ORTStableDiffusionXLPipeline, StableDiffusionImg2ImgPipeline, .*StableDiffusionXLInpaintPipeline, ORTStableDiffusionXLInpaintPipeline\)\)$/
     )
 
     const noUnet = await copyFixture(SD, 'no-unet')

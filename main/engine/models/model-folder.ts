@@ -18,11 +18,12 @@ import { componentsWithFp16Variant } from './precision-variant'
 import { readStepwiseInfo, type StepwiseModelInfo } from './stepwise-config'
 
 /**
- * The ONNX graphs a text-to-image pipeline runs; `preview_decoder` is the optional tiny
- * (TAESD-class) decoder of previews, loaded only when a preview asks for it.
+ * The ONNX graphs a pipeline runs: the VAE encoder only when it starts from an image, and
+ * `preview_decoder`, the optional tiny (TAESD-class) decoder of previews, only when a preview
+ * asks for it.
  */
 export type OnnxComponent =
-  'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'preview_decoder'
+  'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'preview_decoder'
 
 /**
  * A diffusers/optimum ONNX model folder, read and checked but with no session created yet:
@@ -34,8 +35,13 @@ export interface ModelFolder {
   dir: string
   index: ModelIndex
   family: PipelineFamily
-  /** The graphs this pipeline runs, in load order (never the optional preview decoder). */
+  /** The graphs a text-to-image run needs, in load order (never the optional preview decoder). */
   components: OnnxComponent[]
+  /**
+   * `vae_encoder/model.onnx` exists: image-to-image and inpainting can run (they encode the
+   * input image); text-to-image never needs it.
+   */
+  hasVaeEncoder: boolean
   /** Tokenizer folder names, paired with `textEncoders` by position. */
   tokenizers: string[]
   textEncoders: ('text_encoder' | 'text_encoder_2')[]
@@ -154,6 +160,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     'The scheduler config'
   )
   const stepwise = await readStepwiseInfo(resolved)
+  const hasVaeEncoder = await fileExists(componentModelPath(resolved, 'vae_encoder'))
   const downsamplings = await unetDownsamplings(unetConfig, componentModelPath(resolved, 'unet'))
   const previewDecoder = await findModelPreviewDecoder(resolved)
   return {
@@ -161,6 +168,7 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     index,
     family,
     components,
+    hasVaeEncoder,
     tokenizers,
     textEncoders,
     unetConfig,

@@ -21,7 +21,19 @@ export const KNOWN_PIPELINE_CLASSES: Readonly<Record<string, PipelineClassName>>
   ORTStableDiffusionPipeline: 'StableDiffusionPipeline',
   OnnxStableDiffusionPipeline: 'StableDiffusionPipeline',
   StableDiffusionXLPipeline: 'StableDiffusionXLPipeline',
-  ORTStableDiffusionXLPipeline: 'StableDiffusionXLPipeline'
+  ORTStableDiffusionXLPipeline: 'StableDiffusionXLPipeline',
+  // Image-to-image and inpainting folders hold the same components (an inpainting one a 9-channel
+  // UNet); diffusers opens them with any pipeline of the family, and so does Stepwise.
+  StableDiffusionImg2ImgPipeline: 'StableDiffusionPipeline',
+  OnnxStableDiffusionImg2ImgPipeline: 'StableDiffusionPipeline',
+  ORTStableDiffusionImg2ImgPipeline: 'StableDiffusionPipeline',
+  StableDiffusionInpaintPipeline: 'StableDiffusionPipeline',
+  OnnxStableDiffusionInpaintPipeline: 'StableDiffusionPipeline',
+  ORTStableDiffusionInpaintPipeline: 'StableDiffusionPipeline',
+  StableDiffusionXLImg2ImgPipeline: 'StableDiffusionXLPipeline',
+  ORTStableDiffusionXLImg2ImgPipeline: 'StableDiffusionXLPipeline',
+  StableDiffusionXLInpaintPipeline: 'StableDiffusionXLPipeline',
+  ORTStableDiffusionXLInpaintPipeline: 'StableDiffusionXLPipeline'
 }
 
 /**
@@ -36,15 +48,6 @@ export const UNSUPPORTED_PIPELINE_FAMILIES: Readonly<Record<string, string>> = {
   ORTFluxPipeline: 'Flux',
   LatentConsistencyModelPipeline: 'Latent Consistency Model',
   ORTLatentConsistencyModelPipeline: 'Latent Consistency Model',
-  StableDiffusionImg2ImgPipeline: 'Stable Diffusion image-to-image',
-  OnnxStableDiffusionImg2ImgPipeline: 'Stable Diffusion image-to-image',
-  ORTStableDiffusionImg2ImgPipeline: 'Stable Diffusion image-to-image',
-  StableDiffusionInpaintPipeline: 'Stable Diffusion inpainting',
-  OnnxStableDiffusionInpaintPipeline: 'Stable Diffusion inpainting',
-  ORTStableDiffusionInpaintPipeline: 'Stable Diffusion inpainting',
-  StableDiffusionXLImg2ImgPipeline: 'SDXL image-to-image / refiner',
-  ORTStableDiffusionXLImg2ImgPipeline: 'SDXL image-to-image / refiner',
-  StableDiffusionXLInpaintPipeline: 'SDXL inpainting',
   StableDiffusionUpscalePipeline: 'Stable Diffusion upscaler',
   OnnxStableDiffusionUpscalePipeline: 'Stable Diffusion upscaler',
   PixArtAlphaPipeline: 'PixArt-α',
@@ -66,7 +69,7 @@ export class UnsupportedPipelineError extends ModelLoadError {
   readonly familyName: string | null
 
   constructor(file: string, pipelineClass: string, familyName: string | null) {
-    const supported = `supported: Stable Diffusion 1.x, 2.x, SD-Turbo, SDXL and SDXL-Turbo text-to-image (${Object.keys(KNOWN_PIPELINE_CLASSES).join(', ')})`
+    const supported = `supported: Stable Diffusion 1.x, 2.x, SD-Turbo, SDXL and SDXL-Turbo text-to-image, image-to-image and inpainting (${Object.keys(KNOWN_PIPELINE_CLASSES).join(', ')})`
     super(
       file,
       familyName === null
@@ -120,7 +123,7 @@ export async function readModelIndex(dir: string): Promise<ModelIndex> {
     className,
     pipelineClass,
     family: pipelineClass === 'StableDiffusionXLPipeline' ? 'sdxl' : 'sd',
-    legacyOnnx: className === 'OnnxStableDiffusionPipeline',
+    legacyOnnx: className.startsWith('OnnxStableDiffusion'),
     // diffusers' SDXL pipeline registers this with default True when the index omits it.
     forceZerosForEmptyPrompt:
       typeof force === 'boolean' ? force : pipelineClass === 'StableDiffusionXLPipeline',

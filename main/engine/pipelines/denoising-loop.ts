@@ -11,6 +11,7 @@ import { concatBatch } from '../tensor/batch'
 import { formatDims, isTensor, sameDims } from '../tensor/float-tensor'
 import { runBatched } from './batched-run'
 import { applyClassifierFreeGuidance, rescaleNoiseCfg } from './guidance'
+import { withExtraChannels } from './image-channels'
 import type { StepEndInfo, StepRecord } from './pipeline-types'
 
 /** The named tensors of the loop: `latents` plus the pipeline's conditioning, diffusers' names. */
@@ -58,6 +59,13 @@ export interface LoopArgs {
   generator: Generator | undefined
   eta: number | undefined
   onStepEnd: ((info: StepEndInfo) => void | Promise<void>) | undefined
+  /**
+   * Inpainting UNets: loop tensors appended to the scaled latents along the channel axis
+   * (`mask`, `masked_image_latents`). Empty for other runs.
+   */
+  extraInputChannels?: readonly string[]
+  /** Runs right after the scheduler step, before the callbacks (4-channel inpainting's blending). */
+  afterStep?: ((stepIndex: number, tensors: LoopTensors, cfg: boolean) => void) | null
 }
 
 /** What the loop did. */
@@ -76,8 +84,9 @@ const NULLABLE = new Set(['negative_prompt_embeds'])
 /**
  * diffusers' denoising loop (the `for i, t in enumerate(timesteps)` of its `__call__`). Per
  * step: skip if interrupted (`continue` semantics); read the CFG flag and guidance scale afresh; run the UNet on `[latents, latents]` (2B rows) with
- * CFG or on the latents alone (B rows) without; guide and optionally rescale; scheduler step; then
- * the callback with the requested tensors, whose returned tensors are written back. Before each
+ * CFG or on the latents alone (B rows) without (an inpainting UNet with the mask and masked-image
+ * latents appended along channels); guide and optionally rescale; scheduler step; 4-channel
+ * inpainting's blending of the known region; then the callback with the requested tensors, whose returned tensors are written back. Before each
  * step the loop yields to the event loop, so a stop or cutoff message that arrived meanwhile is
  * applied at the step boundary.
  */
@@ -106,7 +115,7 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
     const latents = tensors.latents as Tensor
     const modelInput = scheduler.scaleModelInput(cfg ? concatBatch([latents, latents]) : latents, t)
     const feeds: Record<string, Tensor> = {
-      sample: modelInput,
+      sample: withExtraChannels(modelInput, tensors, args.extraInputChannels ?? []),
       timestep: new Tensor('float32', Float32Array.of(t), []),
       ...args.unetConditioning(tensors)
     }
@@ -124,6 +133,7 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
     }
     const out = scheduler.step(noisePred, t, latents, { generator: args.generator, eta: args.eta })
     tensors.latents = out.prevSample
+    args.afterStep?.(i, tensors, cfg)
     const predOriginalSample = out.predOriginalSample ?? out.denoised ?? null
     const record: StepRecord = {
       index: i,

@@ -16,6 +16,7 @@ import { RunSnapshotError, type RunSnapshot } from '../snapshots/run-snapshot'
 import { sameDims } from '../tensor/float-tensor'
 import { runDenoisingLoop, type LoopHost } from './denoising-loop'
 import type { FamilyHooks } from './family-hooks'
+import type { ImageRunHooks, PreparedImageRun } from './image-run-types'
 import {
   checkCallOptions,
   checkGenerators,
@@ -163,31 +164,40 @@ export abstract class DiffusionPipeline
   protected async generate<O extends OutputType, P extends PipelineRunState, N extends string>(
     options: CallOptions<O, P, N>,
     family: FamilyHooks,
-    asked: CallOptions<O, P, N> = options
+    asked: CallOptions<O, P, N> = options,
+    image?: ImageRunHooks
   ): Promise<PipelineOutput<O>> {
     // A plain callback is typed with the concrete pipeline (P) and its tensor names (N); the loop
     // hands it `this`, which is that pipeline, and only the names checked against N.
     const o = options as unknown as CallOptions<O>
     // The run state lives on the pipeline (as in diffusers), so two overlapping calls would
-    // corrupt each other's guidance scale, interrupt flag and scheduler position.
-    if (this.running) {
+    // corrupt each other's guidance scale, interrupt flag and scheduler position; pipelines made
+    // with fromPipe share sessions and usually the scheduler, so the guard is theirs together.
+    if (this.components.running) {
       throw new Error('this pipeline is already running a call; await it before starting another')
     }
-    this.running = true
+    this.components.running = true
     try {
-      return await this.generateUnguarded(o, family, asked as unknown as CallOptions<O>)
+      return await this.generateUnguarded(o, family, asked as unknown as CallOptions<O>, image)
     } finally {
-      this.running = false
+      this.components.running = false
     }
   }
 
   private async generateUnguarded<O extends OutputType>(
     o: CallOptions<O>,
     family: FamilyHooks,
-    asked: CallOptions<O>
+    asked: CallOptions<O>,
+    image: ImageRunHooks | undefined
   ): Promise<PipelineOutput<O>> {
     const started = performance.now()
     const snap = o.resumeFrom ?? null
+    if (snap !== null && image !== undefined) {
+      // The picture's latents, noise and mask live outside the run state a snapshot keeps.
+      throw new RunSnapshotError(
+        'resumeFrom: image-to-image and inpainting runs cannot be continued; start a new run from the picture'
+      )
+    }
     // A continued run keeps the scale its guidance has now (a live change included) unless the
     // call asks for another than the run was started with.
     const askedScale =
@@ -196,11 +206,20 @@ export abstract class DiffusionPipeline
         : undefined
     const { callback, loopStart, tensorInputs } = resolveStepEndCallback(
       o.callbackOnStepEnd,
-      o.callbackOnStepEndTensorInputs
+      o.callbackOnStepEndTensorInputs,
+      this.callbackTensorInputs
     )
     const d = this.defaults
-    const height = o.height ?? d.height
-    const width = o.width ?? d.width
+    // An image run takes its size from the picture (img2img) or the options (inpainting), after
+    // checking and preprocessing them; nothing has run yet either way.
+    const { height, width } =
+      image === undefined
+        ? { height: o.height ?? d.height, width: o.width ?? d.width }
+        : image.prepareInputs({
+            defaults: d,
+            vaeScaleFactor: this.vaeScaleFactor,
+            sizeMultiple: this.folder.sizeMultiple
+          })
     // A continued run of prompt embeddings keeps the snapshot's conditioning: it has no prompt.
     const promptsFromSnapshot =
       snap !== null && (o.prompt ?? null) === null && (o.promptEmbeds ?? null) === null
@@ -246,8 +265,20 @@ export abstract class DiffusionPipeline
     const identity = await this.modelIdentity()
     if (snap !== null) checkSnapshotModel(snap, identity)
     this.resetRunState(resolved.guidanceScale, resolved.guidanceRescale, o.clipSkip ?? null)
-    const models = await this.ensureModels(outputType === 'image', o.onPhase)
-    const channels = this.folder.unetConfig.inChannels ?? models.unet.io.inChannels ?? 4
+    if (image !== undefined && !this.folder.hasVaeEncoder && needsEncoder(o, image)) {
+      throw new Error(
+        `${this.folder.dir} has no VAE encoder (vae_encoder/model.onnx), so it cannot start from an image: image-to-image and inpainting encode the picture first`
+      )
+    }
+    const models = await this.components.ensure(
+      outputType === 'image',
+      image !== undefined && this.folder.hasVaeEncoder,
+      o.onPhase
+    )
+    const unetChannels = this.components.unetChannels(models)
+    checkUnetChannels(unetChannels, image)
+    // An inpainting UNet's extra channels (mask, masked-image latents) are not latents.
+    const channels = image === undefined ? unetChannels : 4
     const f = this.vaeScaleFactor
     const latentShape = [B, channels, Math.floor(height / f), Math.floor(width / f)]
     const given = snap === null ? o.latents : tensorOf(snap.tensors.latents as never, true)
@@ -273,19 +304,48 @@ export abstract class DiffusionPipeline
     let timesteps: readonly number[]
     let numInferenceSteps: number
     let generator: Generator
+    let startStep = 0
+    let prepared: PreparedImageRun | null = null
     if (snap === null) {
       this.scheduler.setTimesteps(resolved.numInferenceSteps)
       timesteps = [...this.scheduler.timesteps]
       numInferenceSteps = resolved.numInferenceSteps
+      if (image !== undefined) {
+        const start = image.startTimesteps(this.scheduler, numInferenceSteps)
+        ;({ timesteps, numInferenceSteps } = start)
+        startStep = start.startIndex
+        if (timesteps.length === 0) {
+          throw new Error(
+            `strength ${String(image.strength)} with ${resolved.numInferenceSteps} steps runs no denoising step (int(${resolved.numInferenceSteps} · ${String(image.strength)}) = 0); raise the strength or the number of steps`
+          )
+        }
+      }
       if (family.adjustTimesteps !== undefined) {
         ;({ timesteps, numInferenceSteps } = family.adjustTimesteps(timesteps, numInferenceSteps))
       }
-      tensors.latents = prepareLatents(
-        latentShape,
-        o.generator,
-        o.latents,
-        this.scheduler.initNoiseSigma
-      )
+      if (image === undefined) {
+        tensors.latents = prepareLatents(
+          latentShape,
+          o.generator,
+          o.latents,
+          this.scheduler.initNoiseSigma
+        )
+      } else {
+        prepared = await image.prepareLatents({
+          folder: this.folder,
+          models,
+          scheduler: this.scheduler,
+          timesteps,
+          batchSize: B,
+          doClassifierFreeGuidance: this.doClassifierFreeGuidance,
+          generator: o.generator,
+          latents: o.latents ?? null,
+          latentSize: [latentShape[2] as number, latentShape[3] as number],
+          unetChannels
+        })
+        Object.assign(tensors, prepared.tensors)
+        tensors.latents = prepared.latents
+      }
       generator = Array.isArray(o.generator)
         ? (o.generator[0] as Generator)
         : (o.generator ?? getDefaultGenerator())
@@ -301,7 +361,8 @@ export abstract class DiffusionPipeline
     const timestepCond =
       condDim === null ? null : guidanceScaleEmbedding(resolved.guidanceScale, condDim, B)
     this._numTimesteps = timesteps.length
-    if (snap === null) family.beforeLoop?.()
+    // Image runs set the begin index in getTimesteps; only text-to-image starts at 0 here.
+    if (snap === null && image === undefined) family.beforeLoop?.()
     const params = snapshotParams(o, { ...resolved, eta: o.eta ?? 0 })
     const capture = (step: number): RunSnapshot =>
       captureRunSnapshot(
@@ -339,10 +400,12 @@ export abstract class DiffusionPipeline
       generator,
       // diffusers' pipelines default eta to 0.0 and pass it to every step that takes one.
       eta: o.eta ?? 0,
-      onStepEnd: o.onStepEnd
+      onStepEnd: o.onStepEnd,
+      extraInputChannels: prepared?.extraInputChannels ?? [],
+      afterStep: prepared?.afterStep ?? null
     })
     this.setCurrentStep(null)
-    const snapshot = loop.stepsRun > 0 ? capture(loop.stepsRun - 1) : null
+    const snapshot = loop.stepsRun > 0 && image === undefined ? capture(loop.stepsRun - 1) : null
 
     const warnings = [
       ...this.standingWarnings(),
@@ -379,6 +442,8 @@ export abstract class DiffusionPipeline
       scheduler: this.scheduler.className,
       numInferenceSteps,
       numTimesteps: timesteps.length,
+      startStep,
+      strength: image?.strength ?? null,
       stepsRun: loop.stepsRun,
       resumedFromStep: snap === null ? null : snap.step,
       snapshot,
@@ -419,7 +484,7 @@ export abstract class DiffusionPipeline
     const tiling = vaeTilingFor(this.folder.vaeConfig)
     this.memoryProfile ??= await readMemoryProfile(this.folder)
     const check = checkRunMemory(this.folder, shape, this.memoryProfile, this.runGraphs(), {
-      ...(this.memoryLimit === undefined ? {} : { limit: this.memoryLimit }),
+      ...(this.components.memoryLimit === undefined ? {} : { limit: this.components.memoryLimit }),
       vaeTiling: this.vaeTiling,
       tileSize: tiling.tileSampleMinSize
     })
@@ -434,7 +499,7 @@ export abstract class DiffusionPipeline
     const gpu = this.sessions.providers[0] !== undefined && this.sessions.providers[0] !== 'cpu'
     return expectedRunGraphs(this.memoryProfile ?? { graphs: {} }, {
       gpu,
-      fuseAttention: this.fuseAttention,
+      fuseAttention: this.components.fuseAttention,
       reports: this.sessions.graphPasses
     })
   }
@@ -450,5 +515,23 @@ export abstract class DiffusionPipeline
       ...this.runGraphs(),
       ...(vaeTileSize === undefined ? {} : { vaeTileSize })
     })
+  }
+}
+
+/** Whether an image run will encode pixels (not when the caller gives latents for everything). */
+function needsEncoder(o: CallOptions, image: ImageRunHooks): boolean {
+  return image.kind === 'inpaint' || o.latents === undefined || o.latents === null
+}
+
+/**
+ * A 9-channel inpainting UNet only runs in an inpainting pipeline, and an inpainting pipeline
+ * needs a 4- or 9-channel UNet; said before any step instead of failing inside onnxruntime.
+ */
+function checkUnetChannels(channels: number, image: ImageRunHooks | undefined): void {
+  if (image?.kind === 'inpaint') return
+  if (channels === 9) {
+    throw new Error(
+      `this model's UNet takes 9 input channels (latents, mask and masked-image latents): it is an inpainting model; use StableDiffusionInpaintPipeline / StableDiffusionXLInpaintPipeline or AutoPipelineForInpainting with an image and a mask`
+    )
   }
 }

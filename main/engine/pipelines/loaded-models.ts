@@ -4,6 +4,7 @@ import type { OnnxModel } from '../models/onnx-model'
 import { describeTextEncoder } from '../models/text-encoder-io'
 import { describeUnet, type UnetIo } from '../models/unet-io'
 import { describeVaeDecoder, type VaeDecoderIo } from '../models/vae-decoder-io'
+import { describeVaeEncoder, type VaeEncoderIo } from '../models/vae-encoder-io'
 import { ClipTokenizer } from '../tokenizer/clip-tokenizer'
 import type { PromptTextFixing } from '../tokenizer/prompt-text'
 import path from 'node:path'
@@ -14,6 +15,8 @@ export interface LoadedModels {
   encoders: TextEncoderPair[]
   unet: { model: OnnxModel; io: UnetIo }
   vae: { model: OnnxModel; io: VaeDecoderIo } | null
+  /** Loaded only for runs that start from an image. */
+  vaeEncoder: { model: OnnxModel; io: VaeEncoderIo } | null
 }
 
 /**
@@ -62,8 +65,11 @@ export class ModelLoader {
     return encoders
   }
 
-  /** Everything a call needs; the VAE decoder only when images are wanted. */
-  async load(withDecoder: boolean): Promise<LoadedModels> {
+  /**
+   * Everything a call needs; the VAE decoder only when images are wanted, the encoder only when
+   * the call starts from an image.
+   */
+  async load(withDecoder: boolean, withEncoder = false): Promise<LoadedModels> {
     const encoders = await this.loadEncoders()
     const unetModel = await this.sessions.get('unet')
     const unet = { model: unetModel, io: describeUnet(unetModel, this.folder.family) }
@@ -72,6 +78,11 @@ export class ModelLoader {
       const model = await this.sessions.get('vae_decoder')
       vae = { model, io: describeVaeDecoder(model) }
     }
-    return { encoders, unet, vae }
+    let vaeEncoder: LoadedModels['vaeEncoder'] = null
+    if (withEncoder) {
+      const model = await this.sessions.get('vae_encoder')
+      vaeEncoder = { model, io: describeVaeEncoder(model) }
+    }
+    return { encoders, unet, vae, vaeEncoder }
   }
 }

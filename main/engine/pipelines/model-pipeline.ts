@@ -1,22 +1,20 @@
-import { ComponentSessions } from '../models/component-sessions'
+import type { ComponentSessions } from '../models/component-sessions'
 import type { GraphPassReport } from '../models/graph-passes'
 import type { ModelFolder } from '../models/model-folder'
-import { ModelLoadError } from '../models/model-load-error'
 import { describeVaeDecoder } from '../models/vae-decoder-io'
 import type { PipelineFamily } from '../models/model-index'
 import type { JsonObject } from '../models/read-json'
 import { latentRgbFactorsForFamily, type LatentRgbFactors } from '../previews/latent-rgb-factors'
 import type { RgbaImage } from '../previews/latents-to-rgb'
-import { PreviewRenderer } from '../previews/preview-renderer'
+import type { PreviewRenderer } from '../previews/preview-renderer'
 import type { Scheduler } from '../schedulers'
-import { modelIdentity } from '../snapshots/model-identity'
 import type { ModelIdentity } from '../snapshots/run-snapshot'
 import type { Tensor } from 'onnxruntime-node'
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer'
-import { ModelLoader, type LoadedModels } from './loaded-models'
+import type { ModelLoader } from './loaded-models'
 import { PipelineComponent, VaeComponent } from './pipeline-components'
 import type { FromPretrainedOptions } from './pipeline-types'
-import { schedulerFromConfig } from './scheduler-factory'
+import { PipelineComponents } from './shared-components'
 import { decodeLatents } from './vae-decode'
 
 /** Generation defaults after applying the model's `stepwise.json` over diffusers' defaults. */
@@ -38,53 +36,54 @@ export abstract class ModelPipeline {
   scheduler: Scheduler
   /** The model folder as read at load time. */
   readonly folder: ModelFolder
+  /** The folder's sessions, graphs and warnings, shared with pipelines made by `fromPipe`. */
+  readonly components: PipelineComponents
   /** The UNet (`pipe.unet.config`, `pipe.unet.run(feeds)`); its session is created on first use. */
   readonly unet: PipelineComponent
   /** The VAE decoder and its config (`pipe.vae.config.scaling_factor`, `pipe.vae.decode(z)`). */
   readonly vae: VaeComponent
-  /**
-   * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
-   * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
-   * decoder sessions are created on first use and freed by {@link release}.
-   */
-  readonly previews: PreviewRenderer
 
   /** `'sd'` or `'sdxl'`. */
   abstract readonly family: PipelineFamily
 
-  protected readonly sessions: ComponentSessions
-  protected readonly loader: ModelLoader
-  /** Things found at load time (scheduler fallback, VAE config fallbacks), reported with results. */
-  protected readonly loadWarnings: string[]
-  protected models: LoadedModels | null = null
-  /** The tokenizers, in text-encoder order; loaded when the pipeline is created. */
-  protected tokenizers: ClipTokenizer[] = []
-  private identity: Promise<ModelIdentity> | null = null
-  protected readonly memoryLimit: number | undefined
-  /** Whether the graph passes may fuse attention at load (what the memory model assumes). */
-  protected readonly fuseAttention: boolean
+  /**
+   * Builds a pipeline on new components for `folder`, or (diffusers' `from_pipe`) on another
+   * pipeline's components and scheduler, sharing its sessions.
+   */
+  protected constructor(
+    source: ModelFolder | PipelineComponents,
+    options: FromPretrainedOptions = {},
+    scheduler?: Scheduler
+  ) {
+    this.components =
+      source instanceof PipelineComponents ? source : new PipelineComponents(source, options)
+    this.folder = this.components.folder
+    this.scheduler = scheduler ?? this.components.initialScheduler
+    this.unet = new PipelineComponent('unet', this.folder.unetConfig.raw, this.sessions)
+    this.vae = new VaeComponent(this.folder.vaeConfig.raw, this.sessions, this.folder.vaeConfig)
+  }
 
-  protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
-    this.folder = folder
-    this.memoryLimit = options.memoryLimitBytes
-    this.fuseAttention = options.fuseAttention !== false
-    this.sessions = new ComponentSessions(folder, options)
-    this.loader = new ModelLoader(folder, this.sessions, options.textFixing)
-    this.unet = new PipelineComponent('unet', folder.unetConfig.raw, this.sessions)
-    this.vae = new VaeComponent(folder.vaeConfig.raw, this.sessions, folder.vaeConfig)
-    this.previews = new PreviewRenderer(
-      this.sessions,
-      folder.vaeConfig,
-      folder.previewDecoder,
-      () => this.latentRgbFactors,
-      folder.dir
-    )
-    const { scheduler, warning } = schedulerFromConfig(
-      folder.stepwise?.defaults.scheduler ?? stringOrNull(folder.schedulerConfig._class_name),
-      folder.schedulerConfig
-    )
-    this.scheduler = scheduler
-    this.loadWarnings = [...folder.warnings, ...(warning === null ? [] : [warning])]
+  /**
+   * Previews of latents by each method — `linear`, `tiny` (the folder's `preview_decoder/` or
+   * the TAESD folder given as `previewDecoder`), `vae` — and the model's default method; its
+   * decoder sessions are created on first use and freed by {@link release}. Shared with
+   * pipelines made by `fromPipe`.
+   */
+  get previews(): PreviewRenderer {
+    return this.components.previews
+  }
+
+  protected get sessions(): ComponentSessions {
+    return this.components.sessions
+  }
+
+  protected get loader(): ModelLoader {
+    return this.components.loader
+  }
+
+  /** The tokenizers, in text-encoder order; read when the first pipeline on the folder is made. */
+  protected get tokenizers(): ClipTokenizer[] {
+    return this.components.tokenizers
   }
 
   /** `model_index.json`, like diffusers' `pipe.config`. */
@@ -106,7 +105,7 @@ export abstract class ModelPipeline {
   get timeCondProjDim(): number | null {
     const configured = this.folder.unetConfig.timeCondProjDim
     if (configured !== null) return configured
-    const io = this.models?.unet.io
+    const io = this.components.loaded?.unet.io
     return io?.hasTimestepCond === true ? (io.timestepCondDim ?? -1) : null
   }
 
@@ -126,8 +125,7 @@ export abstract class ModelPipeline {
 
   /** The model's identity, which run snapshots carry and check (computed once). */
   modelIdentity(): Promise<ModelIdentity> {
-    this.identity ??= modelIdentity(this.folder)
-    return this.identity
+    return this.components.modelIdentity()
   }
 
   /** A text encoder of this model as a component, or null where the folder has none. */
@@ -160,7 +158,7 @@ export abstract class ModelPipeline {
    */
   protected async init(options: FromPretrainedOptions): Promise<void> {
     // Tokenizers hold no native memory: read now, so `pipe.tokenizer` is there at once.
-    this.tokenizers = await this.loader.loadTokenizers()
+    await this.components.loadTokenizers()
     if (options.previewDecoder !== undefined && options.previewDecoder !== null) {
       await this.previews.setTinyDecoder(options.previewDecoder)
     }
@@ -169,14 +167,19 @@ export abstract class ModelPipeline {
 
   /** Creates every session now (e.g. during an app's "loading" phase). */
   async load(): Promise<void> {
-    this.models = await this.loader.load(true)
+    await this.components.load(this.startsFromImage)
   }
 
-  /** Frees all sessions (the preview decoders' too); a later call creates them again. */
+  /**
+   * Frees all sessions (the preview decoders' too); a later call creates them again. Pipelines
+   * made from this one with `fromPipe` share the sessions, so they are freed for them too.
+   */
   async release(): Promise<void> {
-    this.models = null
-    await this.sessions.release()
+    await this.components.release()
   }
+
+  /** True for the image-to-image and inpainting pipelines (they also load the VAE encoder). */
+  protected readonly startsFromImage: boolean = false
 
   /** 7.5 for SD, 5.0 for SDXL (diffusers' `__call__` defaults). */
   protected abstract readonly diffusersDefaultGuidance: number
@@ -186,41 +189,6 @@ export abstract class ModelPipeline {
     const s = this.folder.unetConfig.sampleSize
     if (s === null) return this.family === 'sdxl' ? [128, 128] : [64, 64]
     return typeof s === 'number' ? [s, s] : s
-  }
-
-  /** Loads and checks the graphs a call needs, before any of them runs. */
-  protected async ensureModels(
-    withDecoder: boolean,
-    onPhase?: (p: 'loading') => void
-  ): Promise<LoadedModels> {
-    if (this.models === null || (withDecoder && this.models.vae === null)) {
-      onPhase?.('loading')
-      this.models = await this.loader.load(withDecoder)
-    }
-    const { unet } = this.models
-    const configured = this.folder.unetConfig.timeCondProjDim
-    if (configured !== null && !unet.io.hasTimestepCond) {
-      throw new ModelLoadError(
-        unet.model.path,
-        `unet/config.json sets time_cond_proj_dim ${configured}, but ${unet.model.label} has no timestep_cond input`
-      )
-    }
-    const inChannels = this.folder.unetConfig.inChannels
-    if (inChannels !== null && unet.io.inChannels !== null && inChannels !== unet.io.inChannels) {
-      // Latents are drawn with the config's channel count; a graph that takes another would
-      // fail inside onnxruntime at step 0 with a dimension error naming no file.
-      throw new ModelLoadError(
-        unet.model.path,
-        `unet/config.json sets in_channels ${inChannels}, but ${unet.model.label} takes ${unet.io.inChannels}-channel samples; the config and the graph belong to different UNets`
-      )
-    }
-    if (configured === null && unet.io.hasTimestepCond && unet.io.timestepCondDim === null) {
-      throw new ModelLoadError(
-        unet.model.path,
-        `${unet.model.label} takes timestep_cond of unknown width and unet/config.json has no time_cond_proj_dim`
-      )
-    }
-    return this.models
   }
 
   /**
@@ -234,7 +202,7 @@ export abstract class ModelPipeline {
 
   /** Warnings every result carries: load-time ones and provider fallbacks. */
   protected standingWarnings(): string[] {
-    return [...this.loadWarnings, ...this.sessions.warnings]
+    return this.components.standingWarnings()
   }
 
   /**
@@ -253,8 +221,4 @@ export abstract class ModelPipeline {
   usedProviders(): ReturnType<ComponentSessions['usedProviders']> {
     return this.sessions.usedProviders()
   }
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null
 }

@@ -81,3 +81,16 @@ export function promptBatchSize(prompt: unknown, promptEmbeds: Tensor | null | u
   if (isPromptValue(prompt)) return prompt.length
   return batchOf(promptEmbeds as Tensor)
 }
+
+/** `fromPipe` of a pipeline of the other family is refused, naming the class that fits. */
+export function requireFamily(
+  pipe: { family: PipelineFamily },
+  family: PipelineFamily,
+  className: string
+): void {
+  if (pipe.family !== family) {
+    throw new Error(
+      `${className}.fromPipe needs a ${family === 'sd' ? 'Stable Diffusion 1.x/2.x' : 'SDXL'} pipeline, but got a ${pipe.family === 'sd' ? 'Stable Diffusion 1.x/2.x' : 'SDXL'} one; use the Auto pipeline's fromPipe to pick the class`
+    )
+  }
+}

@@ -196,6 +196,13 @@ export interface PipelineOutput<O extends OutputType = 'image'> {
   /** T, the number of timesteps the loop iterated. */
   numTimesteps: number
   /**
+   * Where the run entered the scheduler's full timestep list: 0 for text-to-image; for an image
+   * run the index of its first timestep (step index 0 of the run is this place in the schedule).
+   */
+  startStep: number
+  /** The strength of an image run (null for text-to-image and SDXL's `denoisingStart`). */
+  strength: number | null
+  /**
    * Steps of the run done when the call ended, counting a continued run's earlier steps (fewer
    * than T when interrupted).
    */

@@ -7,12 +7,14 @@ import type { StepEndCallback } from './pipeline-types'
 /**
  * diffusers' callback handling at the start of `__call__`: a `PipelineCallback` or
  * `MultiPipelineCallbacks` replaces the tensor-input list with its own `tensorInputs`
- * (unconditionally); a plain function keeps the given list (default `['latents']`). Returns one
+ * (unconditionally), plus its optional names that this pipeline has; a plain function keeps the
+ * given list (default `['latents']`). Returns one
  * async function the loop can await whatever form the callback had.
  */
 export function resolveStepEndCallback(
   callback: StepEndCallback | null | undefined,
-  tensorInputs: readonly string[] | undefined
+  tensorInputs: readonly string[] | undefined,
+  pipelineTensorInputs: readonly string[] = []
 ): {
   callback: ResolvedCallback | null
   loopStart: ResolvedCallback | null
@@ -30,10 +32,13 @@ export function resolveStepEndCallback(
   }
   // Checked before `typeof … === 'function'`-style duck typing: class instances are not callable.
   if (callback instanceof PipelineCallback || callback instanceof MultiPipelineCallbacks) {
+    // Optional names join only where this pipeline has them, so check_inputs never sees one
+    // the pipeline lacks (a cutoff callback on a text-to-image pipeline asks for no mask).
+    const optional = callback.optionalTensorInputs.filter((n) => pipelineTensorInputs.includes(n))
     return {
       callback: async (p, i, t, kw: CallbackKwargs) => callback.call(p, i, t, kw),
       loopStart: async (p, i, _t, kw: CallbackKwargs) => callback.onLoopStart(p, i, kw),
-      tensorInputs: [...callback.tensorInputs]
+      tensorInputs: [...callback.tensorInputs, ...optional]
     }
   }
   if (typeof callback === 'function') {

@@ -1,29 +1,22 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { SDTensorInput } from '../callbacks/callback-types'
 import type { ModelFolder } from '../models/model-folder'
-import { concatBatch } from '../tensor/batch'
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer'
 import type { PromptTextFixing } from '../tokenizer/prompt-text'
-import { checkInputs, checkNumber, checkPromptValue, tensorOption } from './check-inputs'
+import { checkNumber, checkPromptValue, tensorOption } from './check-inputs'
 import { DiffusionPipeline } from './diffusion-pipeline'
-import type { FamilyHooks } from './family-hooks'
-import type { LoopTensors } from './denoising-loop'
 import type { PipelineComponent } from './pipeline-components'
-import { openFolderFor } from './pipeline-loading'
+import { openFolderFor, requireFamily } from './pipeline-loading'
 import type {
   CallOptions,
   FromPretrainedOptions,
   OutputType,
   PipelineOutput
 } from './pipeline-types'
+import { clipSkipUnsupported, SD_TENSOR_INPUTS, sdFamilyHooks } from './sd-family-hooks'
 import { encodeSdPrompt } from './sd-prompt-encoder'
+import type { PipelineComponents } from './shared-components'
 import type { TextEncoderPair } from './text-encoding'
-
-const SD_TENSOR_INPUTS: readonly SDTensorInput[] = [
-  'latents',
-  'prompt_embeds',
-  'negative_prompt_embeds'
-]
 
 /** Call options of {@link StableDiffusionPipeline.call}: callbacks get the SD pipeline and its tensor names. */
 export type StableDiffusionCallOptions<O extends OutputType = OutputType> = CallOptions<
@@ -60,9 +53,6 @@ export interface SDPromptEmbeds {
   warnings: string[]
 }
 
-const CLIP_SKIP_UNSUPPORTED =
-  'clipSkip is not supported by StableDiffusionPipeline with ONNX text encoders (it needs the encoder’s final layer norm, which exports do not expose)'
-
 /**
  * diffusers' `StableDiffusionPipeline` (SD 1.x / 2.x / SD-Turbo) over ONNX graphs.
  *
@@ -83,9 +73,22 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
   protected readonly className = 'StableDiffusionPipeline'
   protected readonly diffusersDefaultGuidance = 7.5
 
-  protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
-    super(folder, options)
+  protected constructor(
+    source: ModelFolder | PipelineComponents,
+    options?: FromPretrainedOptions,
+    scheduler?: DiffusionPipeline['scheduler']
+  ) {
+    super(source, options, scheduler)
     this.textEncoder = this.encoderComponent('text_encoder') as PipelineComponent
+  }
+
+  /**
+   * diffusers' `from_pipe`: a text-to-image pipeline on another pipeline's components (its
+   * sessions are shared, not loaded again) and scheduler.
+   */
+  static fromPipe(pipe: DiffusionPipeline): StableDiffusionPipeline {
+    requireFamily(pipe, 'sd', 'StableDiffusionPipeline')
+    return new StableDiffusionPipeline(pipe.components, {}, pipe.scheduler)
   }
 
   /** The CLIP tokenizer (`pipe.tokenizer.encodeBatch(texts)`, `pipe.tokenizer.modelMaxLength`). */
@@ -133,7 +136,7 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
     const numImagesPerPrompt = options.numImagesPerPrompt ?? 1
     checkNumber('numImagesPerPrompt', numImagesPerPrompt, 'positive-integer')
     if (options.clipSkip !== undefined && options.clipSkip !== null) {
-      throw new Error(CLIP_SKIP_UNSUPPORTED)
+      throw new Error(clipSkipUnsupported(this.className))
     }
     const [pair] = await this.loader.loadEncoders()
     return encodeSdPrompt({
@@ -153,56 +156,6 @@ export class StableDiffusionPipeline extends DiffusionPipeline {
     asked: StableDiffusionCallOptions<O>
   ): Promise<PipelineOutput<O>> {
     const options = this.callOptions(asked)
-    const prompt = options.prompt ?? null
-    const negativePrompt = options.negativePrompt ?? null
-    const promptEmbeds = tensorOption(options.promptEmbeds, 'promptEmbeds')
-    const negativePromptEmbeds = tensorOption(options.negativePromptEmbeds, 'negativePromptEmbeds')
-    const hooks: FamilyHooks = {
-      checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot, sizeMultiple }) => {
-        checkInputs({
-          height,
-          width,
-          sizeMultiple,
-          prompt,
-          negativePrompt,
-          promptEmbeds,
-          negativePromptEmbeds,
-          callbackOnStepEndTensorInputs: tensorInputs,
-          allowedTensorInputs: SD_TENSOR_INPUTS,
-          pipelineClass: this.className,
-          sdxl: false,
-          promptsFromSnapshot
-        })
-        if (options.clipSkip !== undefined && options.clipSkip !== null) {
-          // diffusers applies the encoder's final LayerNorm to an earlier hidden state; ONNX
-          // text-encoder exports do not expose that layer, so it cannot be reproduced.
-          throw new Error(CLIP_SKIP_UNSUPPORTED)
-        }
-      },
-      encode: async (models, args) => {
-        const encoded = await encodeSdPrompt({
-          pair: models.encoders[0] as NonNullable<(typeof models.encoders)[0]>,
-          prompt,
-          negativePrompt,
-          promptEmbeds,
-          negativePromptEmbeds,
-          numImagesPerPrompt: args.numImagesPerPrompt,
-          doClassifierFreeGuidance: args.doClassifierFreeGuidance,
-          textFixing: args.textFixing
-        })
-        // With CFG the UNet gets one batch: unconditional rows first, then conditional.
-        const promptForUnet =
-          args.doClassifierFreeGuidance && encoded.negativePromptEmbeds !== null
-            ? concatBatch([encoded.negativePromptEmbeds, encoded.promptEmbeds])
-            : encoded.promptEmbeds
-        const tensors: LoopTensors = {
-          prompt_embeds: promptForUnet,
-          negative_prompt_embeds: encoded.negativePromptEmbeds
-        }
-        return { tensors, warnings: encoded.warnings }
-      },
-      unetConditioning: (tensors) => ({ encoder_hidden_states: tensors.prompt_embeds as Tensor })
-    }
-    return this.generate(options, hooks, asked)
+    return this.generate(options, sdFamilyHooks(options, SD_TENSOR_INPUTS, this.className), asked)
   }
 }

@@ -1,31 +1,21 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { SDXLTensorInput } from '../callbacks/callback-types'
 import type { ModelFolder } from '../models/model-folder'
-import { roundHalfEven } from '../previews/latents-to-rgb'
-import { batchOf, concatBatch } from '../tensor/batch'
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer'
 import type { PromptTextFixing } from '../tokenizer/prompt-text'
-import { checkInputs, checkNumber, checkPromptValue, tensorOption } from './check-inputs'
-import type { LoopTensors } from './denoising-loop'
+import { checkNumber, checkPromptValue, tensorOption } from './check-inputs'
 import { DiffusionPipeline } from './diffusion-pipeline'
-import type { FamilyHooks } from './family-hooks'
 import type { PipelineComponent } from './pipeline-components'
-import { openFolderFor } from './pipeline-loading'
+import { openFolderFor, requireFamily } from './pipeline-loading'
 import type {
   FromPretrainedOptions,
   OutputType,
   PipelineOutput,
   SDXLCallOptions
 } from './pipeline-types'
+import { SDXL_TENSOR_INPUTS, sdxlFamilyHooks } from './sdxl-family-hooks'
 import { encodeSdxlPrompt, type SdxlPromptEmbeddings } from './sdxl-prompt-encoder'
-import { buildAddTimeIds, checkAddEmbedDim, timeIdsRow } from './sdxl-time-ids'
-
-const SDXL_TENSOR_INPUTS: readonly SDXLTensorInput[] = [
-  'latents',
-  'prompt_embeds',
-  'add_text_embeds',
-  'add_time_ids'
-]
+import type { PipelineComponents } from './shared-components'
 
 /** Call options of {@link StableDiffusionXLPipeline.call}: callbacks get the SDXL pipeline and its tensor names. */
 export type StableDiffusionXLCallOptions<O extends OutputType = OutputType> = SDXLCallOptions<
@@ -81,10 +71,23 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
   protected readonly className = 'StableDiffusionXLPipeline'
   protected readonly diffusersDefaultGuidance = 5.0
 
-  protected constructor(folder: ModelFolder, options: FromPretrainedOptions) {
-    super(folder, options)
+  protected constructor(
+    source: ModelFolder | PipelineComponents,
+    options?: FromPretrainedOptions,
+    scheduler?: DiffusionPipeline['scheduler']
+  ) {
+    super(source, options, scheduler)
     this.textEncoder = this.encoderComponent('text_encoder')
     this.textEncoder2 = this.encoderComponent('text_encoder_2') as PipelineComponent
+  }
+
+  /**
+   * diffusers' `from_pipe`: a text-to-image pipeline on another SDXL pipeline's components (its
+   * sessions are shared, not loaded again) and scheduler.
+   */
+  static fromPipe(pipe: DiffusionPipeline): StableDiffusionXLPipeline {
+    requireFamily(pipe, 'sdxl', 'StableDiffusionXLPipeline')
+    return new StableDiffusionXLPipeline(pipe.components, {}, pipe.scheduler)
   }
 
   /** The first text encoder's tokenizer; null for models without that encoder. */
@@ -168,100 +171,10 @@ export class StableDiffusionXLPipeline extends DiffusionPipeline {
     asked: StableDiffusionXLCallOptions<O>
   ): Promise<PipelineOutput<O>> {
     const options = this.callOptions(asked)
-    const prompt = options.prompt ?? null
-    const prompt2 = options.prompt2 ?? null
-    const negativePrompt = options.negativePrompt ?? null
-    const negativePrompt2 = options.negativePrompt2 ?? null
-    const promptEmbeds = tensorOption(options.promptEmbeds, 'promptEmbeds')
-    const negativePromptEmbeds = tensorOption(options.negativePromptEmbeds, 'negativePromptEmbeds')
-    const pooledPromptEmbeds = tensorOption(options.pooledPromptEmbeds, 'pooledPromptEmbeds')
-    const negativePooledPromptEmbeds = tensorOption(
-      options.negativePooledPromptEmbeds,
-      'negativePooledPromptEmbeds'
+    return this.generate(
+      options,
+      sdxlFamilyHooks(this, options, SDXL_TENSOR_INPUTS, this.className, null),
+      asked
     )
-    const hooks: FamilyHooks = {
-      checkInputs: ({ height, width, tensorInputs, promptsFromSnapshot, sizeMultiple }) =>
-        checkInputs({
-          height,
-          width,
-          sizeMultiple,
-          prompt,
-          prompt2,
-          negativePrompt,
-          negativePrompt2,
-          promptEmbeds,
-          negativePromptEmbeds,
-          pooledPromptEmbeds,
-          negativePooledPromptEmbeds,
-          callbackOnStepEndTensorInputs: tensorInputs,
-          allowedTensorInputs: SDXL_TENSOR_INPUTS,
-          pipelineClass: this.className,
-          sdxl: true,
-          promptsFromSnapshot
-        }),
-      encode: async (models, args) => {
-        const cfg = args.doClassifierFreeGuidance
-        const encoded = await encodeSdxlPrompt({
-          pairs: models.encoders,
-          prompt,
-          prompt2,
-          negativePrompt,
-          negativePrompt2,
-          promptEmbeds,
-          negativePromptEmbeds,
-          pooledPromptEmbeds,
-          negativePooledPromptEmbeds,
-          numImagesPerPrompt: args.numImagesPerPrompt,
-          doClassifierFreeGuidance: cfg,
-          clipSkip: this._clipSkip,
-          forceZerosForEmptyPrompt: this.folder.index.forceZerosForEmptyPrompt,
-          textFixing: args.textFixing
-        })
-        const pooled = encoded.pooledPromptEmbeds
-        checkAddEmbedDim(this.folder, models.unet, pooled.dims[1] as number)
-        const size: [number, number] = [args.height, args.width]
-        const positive = timeIdsRow({
-          originalSize: options.originalSize ?? size,
-          cropsCoordsTopLeft: options.cropsCoordsTopLeft ?? [0, 0],
-          targetSize: options.targetSize ?? size
-        })
-        // As in diffusers, the negative row differs only when both negative sizes are given.
-        const negative =
-          options.negativeOriginalSize != null && options.negativeTargetSize != null
-            ? timeIdsRow({
-                originalSize: options.negativeOriginalSize,
-                cropsCoordsTopLeft: options.negativeCropsCoordsTopLeft ?? [0, 0],
-                targetSize: options.negativeTargetSize
-              })
-            : positive
-        const batch = batchOf(encoded.promptEmbeds)
-        const tensors: LoopTensors = {
-          prompt_embeds: cfg
-            ? concatBatch([encoded.negativePromptEmbeds as Tensor, encoded.promptEmbeds])
-            : encoded.promptEmbeds,
-          add_text_embeds: cfg
-            ? concatBatch([encoded.negativePooledPromptEmbeds as Tensor, pooled])
-            : pooled,
-          add_time_ids: buildAddTimeIds(positive, negative, batch, cfg)
-        }
-        return { tensors, warnings: encoded.warnings }
-      },
-      unetConditioning: (tensors) => ({
-        encoder_hidden_states: tensors.prompt_embeds as Tensor,
-        text_embeds: tensors.add_text_embeds as Tensor,
-        time_ids: tensors.add_time_ids as Tensor
-      }),
-      adjustTimesteps: (timesteps, numInferenceSteps) => {
-        const end = options.denoisingEnd
-        if (typeof end !== 'number' || !(end > 0 && end < 1))
-          return { timesteps, numInferenceSteps }
-        const train = Number(this.scheduler.config.num_train_timesteps)
-        const cutoff = roundHalfEven(train - end * train)
-        const kept = timesteps.filter((t) => t >= cutoff).length
-        return { timesteps: timesteps.slice(0, kept), numInferenceSteps: kept }
-      },
-      beforeLoop: () => this.scheduler.setBeginIndex(0)
-    }
-    return this.generate(options, hooks, asked)
   }
 }

@@ -1,3 +1,4 @@
+import { addNoiseByAlphas, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import { makeAlphasCumprod, makeBetas } from './betas'
@@ -49,6 +50,7 @@ export function spacedIntegerTimesteps(config: SchedulerConfig, n: number): numb
  */
 export class DDIMScheduler extends Scheduler<DDIMSchedulerConfig> {
   readonly className = 'DDIMScheduler'
+  override readonly hasBeginIndex = false
   /** alphas_cumprod used "before" t = 0: 1 with `set_alpha_to_one`, else alphas_cumprod[0]. */
   readonly finalAlphaCumprod: number
 
@@ -66,6 +68,10 @@ export class DDIMScheduler extends Scheduler<DDIMSchedulerConfig> {
     this.checkNumInferenceSteps(numInferenceSteps)
     this.numInferenceSteps = numInferenceSteps
     this.timesteps = spacedIntegerTimesteps(this.config, numInferenceSteps)
+  }
+
+  override addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor {
+    return addNoiseByAlphas(this.alphasCumprod, originalSamples, noise, timesteps, this.className)
   }
 
   override scaleModelInput(sample: Tensor, _t?: number): Tensor {

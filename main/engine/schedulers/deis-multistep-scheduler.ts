@@ -1,3 +1,4 @@
+import { addNoiseByAlphaSigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfigInput } from './config'
@@ -120,6 +121,10 @@ export class DEISMultistepScheduler extends Scheduler<DEISMultistepSchedulerConf
   /** diffusers' multistep rule: a timestep not in the schedule maps to the last step. */
   override indexForTimestep(t: number): number {
     return solverIndexForTimestep(this.timesteps, t)
+  }
+
+  override addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor {
+    return addNoiseByAlphaSigma(this, originalSamples, noise, timesteps)
   }
 
   override scaleModelInput(sample: Tensor, _t?: number): Tensor {

@@ -1,3 +1,4 @@
+import { addNoiseByAlphaSigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import { makeAlphasCumprod, makeBetas } from './betas'
@@ -153,6 +154,10 @@ export class DPMSolverMultistepScheduler extends Scheduler<DPMSolverMultistepSch
   /** diffusers' DPM-Solver rule: a timestep not in the schedule maps to the last step. */
   override indexForTimestep(t: number): number {
     return solverIndexForTimestep(this.timesteps, t)
+  }
+
+  override addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor {
+    return addNoiseByAlphaSigma(this, originalSamples, noise, timesteps)
   }
 
   override scaleModelInput(sample: Tensor, _t?: number): Tensor {

@@ -1,3 +1,4 @@
+import { addNoiseBySigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import { makeAlphasCumprod, makeBetas } from './betas'
@@ -53,6 +54,10 @@ export class EulerAncestralDiscreteScheduler extends Scheduler<EulerAncestralDis
     this._stepIndex = null
     this._beginIndex = null
     this.initNoiseSigma = eulerInitNoiseSigma(this.sigmas, this.config.timestep_spacing)
+  }
+
+  override addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor {
+    return addNoiseBySigma(this, originalSamples, noise, timesteps)
   }
 
   override scaleModelInput(sample: Tensor, t: number): Tensor {

@@ -1,3 +1,4 @@
+import { addNoiseBySigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfigInput } from './config'
@@ -97,6 +98,10 @@ export abstract class KDPM2Base extends Scheduler<KDPM2DiscreteSchedulerConfig> 
     this._stepIndex = null
     this._beginIndex = null
     this.initNoiseSigma = eulerInitNoiseSigma(this.sigmas, this.config.timestep_spacing)
+  }
+
+  override addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor {
+    return addNoiseBySigma(this, originalSamples, noise, timesteps)
   }
 
   override scaleModelInput(sample: Tensor, t: number): Tensor {

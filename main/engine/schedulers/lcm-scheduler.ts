@@ -1,3 +1,4 @@
+import { addNoiseByAlphas, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
 import { makeAlphasCumprod, makeBetas } from './betas'
@@ -65,6 +66,10 @@ export class LCMScheduler extends Scheduler<LCMSchedulerConfig> {
     this.numInferenceSteps = numInferenceSteps
     this._stepIndex = null
     this._beginIndex = null
+  }
+
+  override addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor {
+    return addNoiseByAlphas(this.alphasCumprod, originalSamples, noise, timesteps, this.className)
   }
 
   override scaleModelInput(sample: Tensor, _t?: number): Tensor {

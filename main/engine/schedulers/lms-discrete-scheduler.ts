@@ -1,3 +1,4 @@
+import { addNoiseBySigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
@@ -102,6 +103,10 @@ export class LMSDiscreteScheduler extends Scheduler<LMSDiscreteSchedulerConfig> 
     this._beginIndex = null
     this.derivatives = []
     this.initNoiseSigma = eulerInitNoiseSigma(this.sigmas, cfg.timestep_spacing)
+  }
+
+  override addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor {
+    return addNoiseBySigma(this, originalSamples, noise, timesteps)
   }
 
   override scaleModelInput(sample: Tensor, t: number): Tensor {

@@ -1,3 +1,4 @@
+import { addNoiseByAlphas, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
@@ -34,6 +35,7 @@ function combine(n: number, element: (i: number) => number): Float32Array {
  */
 export class PNDMScheduler extends Scheduler<PNDMSchedulerConfig> {
   readonly className = 'PNDMScheduler'
+  override readonly hasBeginIndex = false
   /** alphas_cumprod used "before" t = 0. */
   readonly finalAlphaCumprod: number
   /** The Runge–Kutta part of {@link timesteps} (empty with `skip_prk_steps`). */
@@ -94,6 +96,10 @@ export class PNDMScheduler extends Scheduler<PNDMSchedulerConfig> {
     this.counter = 0
     this.curModelOutput = null
     this.curSample = null
+  }
+
+  override addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor {
+    return addNoiseByAlphas(this.alphasCumprod, originalSamples, noise, timesteps, this.className)
   }
 
   override scaleModelInput(sample: Tensor, _t?: number): Tensor {

@@ -29,6 +29,7 @@ export const CONSTANT_SCHEDULER_FIELDS: ReadonlySet<string> = new Set([
   'config',
   'className',
   'order',
+  'hasBeginIndex',
   'betas',
   'alphasCumprod',
   'finalAlphaCumprod',

@@ -1,6 +1,7 @@
 import type { Tensor } from 'onnxruntime-node'
 import type { SchedulerClassName } from '../../../shared/schedulers'
 import type { Generator } from '../random/generator'
+import type { AddNoiseTimesteps } from './add-noise'
 import { ownConfig, resolveConfig } from './config'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
 import {
@@ -80,6 +81,12 @@ export abstract class Scheduler<C extends SchedulerConfig = SchedulerConfig> {
   /** Cumulative products of 1 − beta (float32). */
   readonly alphasCumprod: Float32Array
 
+  /**
+   * diffusers' `hasattr(scheduler, "set_begin_index")`: false for DDIM and PNDM, whose steps never
+   * read a step index, so image pipelines leave their begin index unset, as diffusers does.
+   */
+  readonly hasBeginIndex: boolean = true
+
   protected _stepIndex: number | null = null
   protected _beginIndex: number | null = null
 
@@ -145,6 +152,14 @@ export abstract class Scheduler<C extends SchedulerConfig = SchedulerConfig> {
     sample: Tensor,
     options?: SchedulerStepOptions
   ): SchedulerStepOutput
+
+  /**
+   * diffusers' `add_noise`: `originalSamples` noised to the level of `timesteps` (one timestep for
+   * every batch row, or one per row). img2img starts from it; inpainting with a 4-channel UNet
+   * re-noises the known region with it after every step. The sigma-based schedulers choose the
+   * level by position (begin index before the first step, step index after it), as diffusers does.
+   */
+  abstract addNoise(originalSamples: Tensor, noise: Tensor, timesteps: AddNoiseTimesteps): Tensor
 
   /**
    * Its complete mutable state (timesteps, sigmas, the step counter and every multistep history),

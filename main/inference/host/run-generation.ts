@@ -1,7 +1,15 @@
 import { performance } from 'node:perf_hooks'
 import { CfgCutoffSchema, CfgIntervalSchema } from '../../../shared/params'
 import type { CfgCutoff, CfgInterval } from '../../../shared/params'
-import type { ClipTokenizer, PreviewFrame, RgbaImage, RunSnapshot } from '../../engine'
+import type {
+  ClipTokenizer,
+  PipelineOutput,
+  PreviewFrame,
+  RgbaImage,
+  RunSnapshot,
+  StableDiffusionCallOptions,
+  StableDiffusionXLCallOptions
+} from '../../engine'
 import {
   checkSnapshotModel,
   checkSnapshotScheduler,
@@ -15,6 +23,7 @@ import {
   StopCallback,
   truncationNotice
 } from '../../engine'
+import { imagePipelineFor, imageRunNotices, rgbaOf, type ImageRunOptions } from './image-inputs'
 import type { LiveGuidanceReport } from '../../engine'
 import { checkStepIndices, planSchedule } from '../../jobs/run-plan'
 import type { SchedulePlan } from '../../jobs/run-plan'
@@ -29,6 +38,10 @@ import type {
 import { explainFailure } from './explain-failure'
 import type { GenerationHooks, GenerationRun } from './generation-hooks'
 import type { CachedPipeline, PipelineCache } from './pipeline-cache'
+
+/** Options both text-to-image pipelines take (each types its callbacks by its own class). */
+type TextToImageOptions = StableDiffusionCallOptions<'image'> &
+  StableDiffusionXLCallOptions<'image'>
 
 /**
  * One generation from a {@link GenerationRequest}: load (or reuse) the pipeline, set the
@@ -55,7 +68,11 @@ export function toFrame(image: RgbaImage): RgbaFrame {
  */
 function applyPlan(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
   const numInferenceSteps = request.numInferenceSteps ?? cached.pipe.defaults.numInferenceSteps
-  const settings = { ...request, numInferenceSteps }
+  const strength =
+    request.initImage === undefined || request.initImage === null
+      ? null
+      : (request.strength ?? 0.75)
+  const settings = { ...request, numInferenceSteps, strength }
   const plan = planSchedule(cached.modelScheduler, settings)
   const resume = request.resumeFrom ?? null
   checkStepIndices(
@@ -181,9 +198,27 @@ export function startGeneration(
         previews.set(frame.stepIndex, frame)
       }
     })
+    const initImage = request.initImage ?? null
+    const mask = initImage === null ? null : (request.mask ?? null)
+    if (initImage !== null) {
+      for (const message of imageRunNotices(request, initImage, mask)) warn(message)
+    }
+    const runner = initImage === null ? null : imagePipelineFor(pipe, mask !== null)
+    const imageOptions =
+      initImage === null
+        ? null
+        : {
+            image: rgbaOf(initImage),
+            strength: request.strength ?? 0.75,
+            ...(mask === null ? {} : { maskImage: rgbaOf(mask) })
+          }
+    const call = (options: TextToImageOptions): Promise<PipelineOutput<'image'>> =>
+      runner === null || imageOptions === null
+        ? pipe.call<'image'>(options)
+        : runner.call({ ...(options as ImageRunOptions), ...imageOptions, outputType: 'image' })
     const resume = request.resumeFrom ?? null
     const parent = resume === null ? null : snapshotRequest(resume)
-    const output = await pipe.call({
+    const output = await call({
       prompt: request.prompt,
       negativePrompt: request.negativePrompt,
       numInferenceSteps: request.numInferenceSteps,
@@ -215,9 +250,12 @@ export function startGeneration(
         // Stamped first, before the report is built and sent: the moment the step (its callbacks
         // and preview included) ended, on a clock other processes on this machine share.
         const endedAt = performance.timeOrigin + performance.now()
-        const snapshot = info.snapshot()
-        snapshot.meta = { request: requestMeta }
-        snapshots.push(snapshot)
+        // An image run's picture, noise and mask live outside a snapshot: it cannot be continued.
+        if (initImage === null) {
+          const snapshot = info.snapshot()
+          snapshot.meta = { request: requestMeta }
+          snapshots.push(snapshot)
+        }
         const frame = previews.get(info.index)
         const step: InferenceStep = {
           index: info.index,
@@ -263,6 +301,8 @@ export function startGeneration(
       scheduler: plan.schedulerName,
       numInferenceSteps: output.numInferenceSteps,
       numTimesteps: output.numTimesteps,
+      strength: output.strength,
+      startStep: output.startStep,
       useKarrasSigmas: plan.useKarrasSigmas,
       ...(plan.algorithmType === undefined ? {} : { algorithmType: plan.algorithmType }),
       guidanceScale: output.guidanceScale,

@@ -13,6 +13,8 @@ export interface GalleryGroupProps {
   cutoffAfter: number | null
   /** The step in the tab order, if it is in this group, else null. */
   focusable: number | null
+  /** Image runs: where step index 0 sits in the full schedule (0 for text-to-image). */
+  startStep?: number
   /** Must be stable: the group and its tiles are memoised. */
   onSelect(index: number): void
   /** "Branch from here" on the steps before `branchBefore`; absent: not offered. Stable too. */
@@ -33,6 +35,7 @@ export const GalleryGroup = memo(function GalleryGroup({
   selected,
   cutoffAfter,
   focusable,
+  startStep = 0,
   onSelect,
   onBranch,
   branchBefore
@@ -47,6 +50,7 @@ export const GalleryGroup = memo(function GalleryGroup({
           selected={selected === step.index}
           cutoffAfter={cutoffAfter === step.index}
           focusable={focusable === step.index}
+          startStep={startStep}
           onSelect={onSelect}
           onBranch={step.index < branchBefore ? onBranch : undefined}
         />

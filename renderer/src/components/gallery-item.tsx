@@ -20,6 +20,8 @@ export interface GalleryItemProps {
   /** Guidance ends after this step: the strip draws its marker here. */
   cutoffAfter: boolean
   focusable: boolean
+  /** Image runs: where step index 0 sits in the full schedule (0 for text-to-image). */
+  startStep?: number
   /** Must be stable (the same function across renders), or every tile re-renders each step. */
   onSelect(index: number): void
   /**
@@ -41,18 +43,21 @@ export const GalleryItem = memo(function GalleryItem({
   selected,
   cutoffAfter,
   focusable,
+  startStep = 0,
   onSelect,
   onBranch
 }: GalleryItemProps): JSX.Element {
   const frame = usePreviewFrame(step.index)
   const cfg = step.cfg ? 'on' : 'off'
   const scale = step.cfg ? ` at ${step.guidanceScale}` : ''
+  const schedule = startStep > 0 ? ` (schedule step ${startStep + step.index + 1})` : ''
   return (
     <li
       className={`gallery-item cfg-${cfg}${cutoffAfter ? ' cutoff-after' : ''}`}
       data-testid="gallery-item"
       data-step={step.index}
       data-cfg={cfg}
+      data-schedule-step={startStep + step.index}
       data-unet-batch={step.unetBatch}
       data-guidance-scale={step.guidanceScale}
       data-preview-method={step.previewMethod ?? 'none'}
@@ -61,8 +66,8 @@ export const GalleryItem = memo(function GalleryItem({
         type="button"
         aria-pressed={selected}
         tabIndex={focusable ? 0 : -1}
-        aria-label={`Step ${step.index + 1} of ${total}, ${formatDuration(step.ms)}, CFG ${cfg}${scale}`}
-        title={`Step ${step.index + 1} of ${total} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg}${scale} (UNet batch ${step.unetBatch}) · preview ${describeStepPreview(step.previewMethod, step.previewMs)}`}
+        aria-label={`Step ${step.index + 1} of ${total}${schedule}, ${formatDuration(step.ms)}, CFG ${cfg}${scale}`}
+        title={`Step ${step.index + 1} of ${total}${schedule} · timestep ${Math.round(step.timestep)} · ${formatDuration(step.ms)} · CFG ${cfg}${scale} (UNet batch ${step.unetBatch}) · preview ${describeStepPreview(step.previewMethod, step.previewMs)}`}
         onClick={() => onSelect(step.index)}
       >
         {frame === undefined ? (

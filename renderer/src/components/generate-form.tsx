@@ -8,6 +8,7 @@ import { BranchMarker } from './branch-marker'
 import { CfgCutoffControl } from './cfg-cutoff-control'
 import { Field, describedBy } from './field'
 import { InfotextButton } from './infotext-button'
+import { InputImagePanel } from './input-image-panel'
 import { ModelPicker } from './model-picker'
 import { NumberField } from './number-field'
 import { ProviderField } from './provider-field'
@@ -85,6 +86,7 @@ export function GenerateForm(): JSX.Element {
           text={values.negativePrompt}
         />
       </Field>
+      <InputImagePanel />
       <div className="field-row">
         <NumberField
           id="steps"

@@ -10,9 +10,11 @@ import { formatDuration, formatPercent } from '../lib/run-stats'
 import { useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { useHistoryStore } from '../store/history-store'
+import { restoreInputPicture } from '../store/input-image-store'
 import { branchFrom, continueRun } from '../store/run-actions'
 import { ImageActions } from './image-actions'
 import { KeptPreviews } from './kept-previews'
+import { UseAsInputButton } from './use-as-input-button'
 
 /**
  * A stored result opened from history, in the main view: image, parameters, view full size,
@@ -102,6 +104,7 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
             data-testid="history-restore"
             onClick={() => {
               restore(entry)
+              void restoreInputPicture(entry.params)
               setRestored(true)
             }}
           >
@@ -120,6 +123,7 @@ export function HistoryDetail({ entry }: { entry: HistoryEntry }): JSX.Element {
               Continue
             </button>
           )}
+          <UseAsInputButton historyId={entry.id} />
           {!confirming && (
             <button
               type="button"

@@ -4,6 +4,7 @@ import type { HistoryEntry } from '../contract'
 import { useHistoryImage } from '../hooks/use-history-image'
 import { useInView } from '../hooks/use-in-view'
 import { samplerLabel } from '../lib/labels'
+import { UseAsInputButton } from './use-as-input-button'
 
 /** Props of {@link HistoryItem}. */
 export interface HistoryItemProps {
@@ -55,6 +56,7 @@ export const HistoryItem = memo(function HistoryItem({
           </span>
         </span>
       </button>
+      <UseAsInputButton historyId={entry.id} />
       {children}
     </li>
   )

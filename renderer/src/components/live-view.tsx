@@ -25,6 +25,7 @@ import { PreviewMethodPicker } from './preview-method-picker'
 import { RgbaCanvas } from './rgba-canvas'
 import { ImageActions } from './image-actions'
 import { StepDetails } from './step-details'
+import { UseAsInputButton } from './use-as-input-button'
 
 /** No batch: one shared empty list, so "no batch" does not look like a change. */
 const NO_BATCH: readonly { image: RgbaImage; historyId: string | null }[] = []
@@ -156,6 +157,7 @@ export function LiveView(): JSX.Element {
           · {result.width}×{result.height} · seed {result.seed} · {samplerLabel(result)} ·{' '}
           {formatDuration(result.totalMs)} on {result.provider}
           {batch.length > 1 && ` · image ${pickedIndex + 1} of ${batch.length}`}
+          {result.strength !== undefined ? ` · strength ${result.strength}` : ''}
           {result.resumedFrom != null && ` · continued from step ${result.resumedFrom.step + 1}`}
         </span>
         <ImageActions
@@ -169,7 +171,10 @@ export function LiveView(): JSX.Element {
               : rgbaToPngBlob(image)
           }
         />
-        {result.interrupted && result.stepsRun > 0 && <ContinueButton result={result} />}
+        <UseAsInputButton historyId={historyId} image={finalImage} />
+        {result.interrupted && result.stepsRun > 0 && result.strength === undefined && (
+          <ContinueButton result={result} />
+        )}
       </>
     )
   } else {

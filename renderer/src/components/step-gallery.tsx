@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { JSX, KeyboardEvent } from 'react'
+import { useInputImageStore } from '../store/input-image-store'
 import type { LiveStep } from '../store/job-store'
 import { useJobStore } from '../store/job-store'
 import {
@@ -44,6 +45,12 @@ export function StepGallery(): JSX.Element {
   const inspect = useJobStore((s) => s.inspect)
   // A store action: the same function for the store's life, so tiles' memo holds.
   const toggleInspect = useJobStore((s) => s.toggleInspect)
+  // An image run enters the schedule part-way: step 1 here is this step of the full schedule.
+  const jobId = useJobStore((s) => s.live?.jobId ?? null)
+  const resultStart = useJobStore((s) => s.live?.result?.startStep ?? 0)
+  const scheduleStart = useInputImageStore((s) =>
+    jobId === null ? 0 : (s.startSteps[jobId] ?? resultStart)
+  )
   const listRef = useRef<HTMLOListElement>(null)
   const [grouper] = useState(() => createGrouper<LiveStep>(GROUP_SIZE))
   const groups = useMemo(() => grouper(steps), [grouper, steps])
@@ -99,6 +106,11 @@ export function StepGallery(): JSX.Element {
           {steps.length > 0 ? `${steps.length} of ${total}` : ''}
           {startStep > 0 ? ` · guidance from step ${startStep + 1}` : ''}
           {cutoffStep !== null ? ` · guidance ends after step ${cutoffStep + 1}` : ''}
+          {scheduleStart > 0 ? (
+            <span data-testid="gallery-start-step">
+              {` · from the picture: step 1 is step ${scheduleStart + 1} of the full schedule`}
+            </span>
+          ) : null}
         </span>
       </h2>
       <ol
@@ -116,6 +128,7 @@ export function StepGallery(): JSX.Element {
             selected={within(inspected, group)}
             cutoffAfter={within(cutoffStep, group)}
             focusable={within(focusIndex, group)}
+            startStep={scheduleStart}
             onSelect={toggleInspect}
             onBranch={canBranch ? onBranch : undefined}
             branchBefore={total - 1}

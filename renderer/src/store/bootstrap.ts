@@ -8,6 +8,7 @@ import { useFormStore } from './form-store'
 import { useHistoryStore } from './history-store'
 import { useJobStore } from './job-store'
 import { useLibraryStore } from './library-store'
+import { useInputImageStore } from './input-image-store'
 import { useQueueStore } from './queue-store'
 import { useRunPlanStore } from './run-plan-store'
 
@@ -102,6 +103,10 @@ export async function bootstrap(api: StepwiseApi & Partial<ConnectionAware>): Pr
   const plan = useRunPlanStore.getState()
   plan.refresh(useFormStore.getState().values)
   const unsubscribeForm = useFormStore.subscribe((form) => plan.refresh(form.values))
+  // The input picture and its strength decide T too.
+  const unsubscribeInput = useInputImageStore.subscribe(() =>
+    plan.refresh(useFormStore.getState().values)
+  )
   await Promise.all([
     useQueueStore.getState().refresh(),
     useHistoryStore.getState().refresh(),
@@ -112,5 +117,6 @@ export async function bootstrap(api: StepwiseApi & Partial<ConnectionAware>): Pr
     unsubscribeConnection?.()
     unsubscribeSave()
     unsubscribeForm()
+    unsubscribeInput()
   }
 }

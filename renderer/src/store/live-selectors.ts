@@ -85,7 +85,10 @@ export function selectShownStartStep(s: JobStoreState): number {
   return s.live === null ? 0 : liveWindow(s.live).start
 }
 
-/** Whether the live job's steps can be branched from (its parameters are known). */
+/**
+ * Whether the live job's steps can be branched from: its parameters are known and it is not an
+ * image run (a run snapshot does not keep the picture, noise and mask it needs).
+ */
 export function selectCanBranch(s: JobStoreState): boolean {
-  return s.live?.params != null
+  return s.live?.params != null && s.live.params.initImage == null
 }

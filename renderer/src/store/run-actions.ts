@@ -14,6 +14,7 @@ import { previewFrames } from '../lib/preview-frames'
 import { useAppStore } from './app-store'
 import { useFormStore } from './form-store'
 import { useHistoryStore } from './history-store'
+import { useInputImageStore } from './input-image-store'
 import { cutoffLocked, takesOverLiveView, useJobStore } from './job-store'
 import { messageOf, useNoticeStore } from './notice-store'
 import { useQueueStore } from './queue-store'
@@ -30,10 +31,10 @@ function sameSetting(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Queues validated parameters and shows the job in the live view; its ticket, or null if main
- * refused (the error is shown).
+ * Queues validated parameters (with the input picture and mask when `withPicture`) and shows the
+ * job in the live view; its ticket, or null if main refused (the error is shown).
  */
-async function queue(params: GenerateParams): Promise<JobTicket | null> {
+async function queue(given: GenerateParams, withPicture = false): Promise<JobTicket | null> {
   const api = useAppStore.getState().api
   const notices = useNoticeStore.getState()
   if (api === null) {
@@ -41,7 +42,13 @@ async function queue(params: GenerateParams): Promise<JobTicket | null> {
     return null
   }
   try {
+    const params = withPicture
+      ? { ...given, ...(await useInputImageStore.getState().paramsForRun(api)) }
+      : given
     const ticket = await api.generate(params)
+    if (ticket.startStep !== undefined) {
+      useInputImageStore.getState().rememberStartStep(ticket.jobId, ticket.startStep)
+    }
     useFormStore.getState().rememberSeed(ticket.seed)
     const jobs = useJobStore.getState()
     if (jobs.live?.jobId === ticket.jobId || takesOverLiveView(jobs.live, ticket.jobId, 'queued')) {
@@ -101,7 +108,7 @@ export async function generate(): Promise<boolean> {
             cfgCutoff: validCutoffFromForm(now),
             cfgInterval: intervalFromForm(now)
           }
-    const ticket = await queue(params)
+    const ticket = await queue(params, true)
     if (ticket === null) return false
     if (k === 0) firstSeed = ticket.seed
     // Moved while the job was on its way: send it now, or it would be shown and never applied.

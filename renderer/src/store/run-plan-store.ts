@@ -4,6 +4,7 @@ import type { FormValues } from '../lib/form-params'
 import { parseNumberField } from '../lib/form-params'
 import { latestWinsCaller } from '../lib/latest-wins-caller'
 import { useAppStore } from './app-store'
+import { useInputImageStore } from './input-image-store'
 
 /**
  * T of the run the form describes, as main plans it (`planRun`): the loop's timestep count
@@ -19,12 +20,17 @@ export interface RunPlanState {
   refresh(values: FormValues): void
 }
 
-/** What decides T; the rest of the form (prompt, size, cutoff) does not change it. */
+/**
+ * What decides T; the rest of the form (prompt, size, cutoff) does not change it. With an input
+ * picture, its strength does: an image run takes only the timesteps from where it enters.
+ */
 function planInput(values: FormValues): GenerateParamsInput | null {
   if (values.modelId === '') return null
   const steps = parseNumberField(values.steps)
   if (steps !== undefined && typeof steps !== 'number') return null
+  const { picture, strength } = useInputImageStore.getState()
   return {
+    ...(picture === null ? {} : { initImage: picture.imageId, strength }),
     prompt: '',
     modelId: values.modelId,
     useKarrasSigmas: values.karras,

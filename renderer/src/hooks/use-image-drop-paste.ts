@@ -1,0 +1,42 @@
+import { useEffect } from 'react'
+import { isPictureFile } from '../lib/image-bytes'
+import { useAppStore } from '../store/app-store'
+import { useInputImageStore } from '../store/input-image-store'
+
+/**
+ * A PNG or JPEG dropped anywhere on the window, or pasted (not into a text field holding text),
+ * becomes the input picture. Other drops (model folders) are left to their own handler.
+ */
+export function useImageDropPaste(): void {
+  useEffect(() => {
+    const take = (file: File): void => {
+      const api = useAppStore.getState().api
+      if (api === null) return
+      void file
+        .arrayBuffer()
+        .then((b) => useInputImageStore.getState().setPictureBytes(api, new Uint8Array(b)))
+    }
+    const pictureOf = (files: FileList | undefined | null): File | undefined =>
+      files === undefined || files === null ? undefined : [...files].find(isPictureFile)
+    const onDrop = (e: DragEvent): void => {
+      const file = pictureOf(e.dataTransfer?.files)
+      if (file === undefined) return
+      // Handled here: the folder-drop handler must not treat the picture as a model folder.
+      e.preventDefault()
+      e.stopImmediatePropagation()
+      take(file)
+    }
+    const onPaste = (e: ClipboardEvent): void => {
+      const file = pictureOf(e.clipboardData?.files)
+      if (file === undefined) return
+      e.preventDefault()
+      take(file)
+    }
+    window.addEventListener('drop', onDrop, { capture: true })
+    window.addEventListener('paste', onPaste)
+    return () => {
+      window.removeEventListener('drop', onDrop, { capture: true })
+      window.removeEventListener('paste', onPaste)
+    }
+  }, [])
+}
