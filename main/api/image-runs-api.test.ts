@@ -73,7 +73,7 @@ describe('image runs through the API', () => {
     const maskOnly = await dispatch(api, 'generate', [{ prompt: 'x', maskImage: '0'.repeat(64) }])
     expect(maskOnly).toMatchObject({
       ok: false,
-      error: { message: expect.stringMatching(/maskImage: a mask needs an input image/) }
+      error: { message: expect.stringMatching(/Mask: a mask needs an input image/) }
     })
     const strength = await dispatch(api, 'generate', [
       { prompt: 'x', initImage: '0'.repeat(64), strength: 0 }
@@ -81,7 +81,7 @@ describe('image runs through the API', () => {
     expect(strength).toMatchObject({
       ok: false,
       error: {
-        message: expect.stringMatching(/strength: must be a number above 0 and at most 1 \(got 0\)/)
+        message: expect.stringMatching(/Strength: must be a number above 0 and at most 1 \(got 0\)/)
       }
     })
   })
