@@ -60,7 +60,7 @@ test('a result can be viewed full size with zoom, saved, opened from History in 
   // History: the tile says scheduler and guidance; the detail opens in the main view.
   const tile = page.getByTestId('history-item').first()
   await expect(tile.getByTestId('history-item-settings')).toContainText('CFG 6')
-  await tile.getByRole('button').click()
+  await tile.getByRole('button', { name: prompt }).click()
   await expect(page.getByTestId('history-detail')).toBeVisible()
   await expect(page.getByTestId('final-image')).toHaveCount(0)
   const [fromHistory] = await Promise.all([

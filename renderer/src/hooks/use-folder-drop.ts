@@ -3,8 +3,9 @@ import { useLibraryStore } from '../store/library-store'
 import { loadParametersFromPng } from '../store/png-parameters'
 
 /**
- * Dropping a PNG anywhere on the window reads its generation parameters into the form (A1111's
- * PNG Info); dropping a folder adds it to the model library. Electron's preload
+ * Dropping a PNG reads its generation parameters into the form (A1111's PNG Info): onto a text
+ * field, since elsewhere a picture becomes the input picture (use-image-drop-paste); dropping a
+ * folder adds it to the model library. Electron's preload
  * gives the dropped folder's path (`window.stepwise.pathForFile`); a browser never reveals it,
  * so there the user is told to type the path instead. Dropped files never navigate the page.
  */

@@ -5,7 +5,8 @@ import { useInputImageStore } from '../store/input-image-store'
 
 /**
  * A PNG or JPEG dropped anywhere on the window, or pasted (not into a text field holding text),
- * becomes the input picture. Other drops (model folders) are left to their own handler.
+ * becomes the input picture. A PNG dropped onto a text field (the prompt) is asking for its
+ * parameters instead (PNG Info), and other drops (model folders) are left to their own handler.
  */
 export function useImageDropPaste(): void {
   useEffect(() => {
@@ -20,7 +21,7 @@ export function useImageDropPaste(): void {
       files === undefined || files === null ? undefined : [...files].find(isPictureFile)
     const onDrop = (e: DragEvent): void => {
       const file = pictureOf(e.dataTransfer?.files)
-      if (file === undefined) return
+      if (file === undefined || onTextField(e.target)) return
       // Handled here: the folder-drop handler must not treat the picture as a model folder.
       e.preventDefault()
       e.stopImmediatePropagation()
@@ -39,4 +40,9 @@ export function useImageDropPaste(): void {
       window.removeEventListener('paste', onPaste)
     }
   }, [])
+}
+
+/** Whether a drop landed on a field one types into, where a PNG means "read its parameters". */
+function onTextField(target: EventTarget | null): boolean {
+  return target instanceof HTMLTextAreaElement || target instanceof HTMLInputElement
 }
