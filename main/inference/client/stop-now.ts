@@ -61,7 +61,6 @@ export class StopNowRecord {
     const { request, lastState: state, cutoff } = this
     const image = decoded?.images[0]
     const resumedFromStep = request.resumeFrom?.step ?? null
-    const firstStep = resumedFromStep === null ? 0 : resumedFromStep + 1
     const scale = state?.params['guidanceScale']
     // An image run's state holds no picture, noise or mask: it cannot be continued.
     const continuable = state !== null && (request.initImage ?? null) === null
@@ -80,7 +79,8 @@ export class StopNowRecord {
       useKarrasSigmas: decoded?.useKarrasSigmas ?? request.useKarrasSigmas,
       ...(decoded?.algorithmType === undefined ? {} : { algorithmType: decoded.algorithmType }),
       guidanceScale: typeof scale === 'number' ? scale : (request.guidanceScale ?? 0),
-      stepsRun: state === null ? 0 : state.step + 1 - firstStep,
+      // As the engine counts them: a continued run's steps include its parent's.
+      stepsRun: state === null ? (resumedFromStep ?? -1) + 1 : state.step + 1,
       interrupted: true,
       cfgCutoff: cutoff?.cutoff ?? request.cfgCutoff,
       cfgCutoffStep: cutoff?.locked === true ? cutoff.cutoffStep : null,
