@@ -228,6 +228,14 @@ export class InferenceClient {
   }
 
   /**
+   * The newest step state main holds for the running job (what "stop now" would stop at), or
+   * null: none yet, or the job's steps are faster than `stepStateAfterMs`.
+   */
+  heldStepState(jobId: string): RunSnapshot | null {
+    return this.job?.jobId === jobId ? this.job.record.lastState : null
+  }
+
+  /**
    * Asks the running job to change its CFG cutoff; the answer comes as a `cutoff` event (with
    * `refused` set when its step was already reached). Returns false if `jobId` is not running.
    */

@@ -3,7 +3,7 @@ import type { RunSnapshot } from '../../engine'
 import { Tensor } from '../../engine'
 import type { DecodedState, GenerationRequest } from '../protocol'
 import type { PipelineCache } from './pipeline-cache'
-import { applyPlan, toFrame } from './run-generation'
+import { planOn, toFrame } from './run-generation'
 
 /**
  * After "stop now": the previous inference process was ended in the middle of a step, and main
@@ -19,7 +19,8 @@ export async function decodeState(
 ): Promise<DecodedState> {
   const started = performance.now()
   const cached = await cache.get(request.modelDir, request.provider)
-  const plan = applyPlan(cached, request)
+  // Planned only: the CLI decodes beside its own run's last step, whose scheduler stays.
+  const plan = planOn(cached, request)
   const latents = snapshot.tensors['latents']
   if (latents === undefined || latents === null) {
     throw new Error(`the state of step ${snapshot.step + 1} holds no latents to decode`)

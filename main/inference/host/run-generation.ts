@@ -68,6 +68,13 @@ export function toFrame(image: RgbaImage): RgbaFrame {
  * inference process.
  */
 export function applyPlan(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
+  const plan = planOn(cached, request)
+  cached.pipe.scheduler = plan.scheduler
+  return plan
+}
+
+/** {@link applyPlan} without setting the scheduler: what the run is, for a stopped run's result. */
+export function planOn(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
   const numInferenceSteps = request.numInferenceSteps ?? cached.pipe.defaults.numInferenceSteps
   const strength =
     request.initImage === undefined || request.initImage === null
@@ -82,7 +89,6 @@ export function applyPlan(cached: CachedPipeline, request: GenerationRequest): S
     plan.schedulerName
   )
   if (resume !== null) checkSnapshotScheduler(resume, plan.scheduler)
-  cached.pipe.scheduler = plan.scheduler
   return plan
 }
 
