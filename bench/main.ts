@@ -140,9 +140,9 @@ async function stopNow(argv: readonly string[]): Promise<void> {
   const started = performance.now()
   const log = (line: string): void =>
     console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`)
+  const machine = machineInfo()
   const rows = []
   for (const c of stopNowCases(fullSize)) rows.push(await measureStopNow(c, 12 * 2 ** 30, log))
-  const machine = machineInfo()
   const result = {
     date: new Date().toISOString(),
     machine: { ...machine, loadAverageAtEnd: loadAverage() },

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { deserialize, serialize } from 'node:v8'
 import type { JobDoneEvent, StepwiseEvent } from '../../shared/contract'
 import { GenerateParamsSchema } from '../../shared/params'
 import { EventHub } from '../../main/events/event-hub'
@@ -40,6 +41,11 @@ export interface StopNowMeasurement {
   stepMs: number
   /** Bytes of the run state sent to main after a slow step (tensors only). */
   stepStateBytes: number
+  /**
+   * What copying that state costs, ms: its structured clone written and read back (v8's
+   * serializer, which the IPC channel's `advanced` serialization uses), best of 5.
+   */
+  stepStateCopyMs: number
   /** How long the step in progress had run when stop now was called, ms. */
   intoStepMs: number
   /** Call → the job's `stopped` state event, ms (the stop-now latency). */
@@ -150,6 +156,12 @@ export async function measureStopNow(
       (sum, t) => sum + (t?.data.byteLength ?? 0),
       0
     )
+    let copyMs = Number.POSITIVE_INFINITY
+    for (let i = 0; i < 5 && last !== null; i++) {
+      const t0 = performance.now()
+      deserialize(serialize(last))
+      copyMs = Math.min(copyMs, performance.now() - t0)
+    }
     await new Promise((r) => setTimeout(r, c.waitMs))
     const called = performance.now()
     const summary = queue.stopNow(job.jobId)
@@ -178,6 +190,7 @@ export async function measureStopNow(
       steps: c.steps,
       stepMs: firstStep.event.ms,
       stepStateBytes: stateBytes,
+      stepStateCopyMs: copyMs,
       intoStepMs: called - firstStep.at,
       stoppedMs: (stoppedEvent?.at ?? Number.NaN) - called,
       exitedMs: exitedAt - called,
@@ -216,12 +229,12 @@ export function stopNowCases(fullSize: string | null): StopNowCase[] {
 export function stopNowTable(rows: readonly StopNowMeasurement[]): string {
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
   const lines = [
-    '| case | step | state sent | into step | → stopped | → process gone | → image | → model ready |',
+    '| case | step | state sent (copy) | into step | → stopped | → process gone | → image | → model ready |',
     '|---|---|---|---|---|---|---|---|'
   ]
   for (const r of rows) {
     lines.push(
-      `| ${r.label} | ${s(r.stepMs)} | ${(r.stepStateBytes / 1024).toFixed(0)} KiB | ${s(r.intoStepMs)} | ${r.stoppedMs.toFixed(1)} ms | ${r.exitedMs.toFixed(0)} ms | ${s(r.decodedMs)} | ${s(r.readyMs)} |`
+      `| ${r.label} | ${s(r.stepMs)} | ${(r.stepStateBytes / 1024).toFixed(0)} KiB (${r.stepStateCopyMs.toFixed(2)} ms) | ${s(r.intoStepMs)} | ${r.stoppedMs.toFixed(1)} ms | ${r.exitedMs.toFixed(0)} ms | ${s(r.decodedMs)} | ${s(r.readyMs)} |`
     )
   }
   return lines.join('\n')
