@@ -56,6 +56,11 @@ export interface StopNowMeasurement {
   decodedMs: number
   /** Call → the model loaded again in a fresh process, ms. */
   readyMs: number
+  /**
+   * Of `decodedMs`, the fresh process's own part, ms: opening the model folder, the VAE
+   * decoder's session, and the decode (the result's time less its steps').
+   */
+  decodeInProcessMs: number
   /** The step the job stopped at (1-based), as its message says. */
   stoppedAtStep: number | null
   /** Peak RSS of the inference process before the stop, bytes (sampled from /proc). */
@@ -196,6 +201,9 @@ export async function measureStopNow(
       exitedMs: exitedAt - called,
       decodedMs: done.at - called,
       readyMs: readyAt - called,
+      decodeInProcessMs:
+        done.event.result.totalMs -
+        events.reduce((sum, e) => sum + (e.event.type === 'job:step' ? e.event.ms : 0), 0),
       stoppedAtStep: k === undefined ? null : Number(k),
       peakRssBytes: peak
     }
@@ -229,12 +237,12 @@ export function stopNowCases(fullSize: string | null): StopNowCase[] {
 export function stopNowTable(rows: readonly StopNowMeasurement[]): string {
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
   const lines = [
-    '| case | step | state sent (copy) | into step | → stopped | → process gone | → image | → model ready |',
+    '| case | step | state sent (copy) | into step | → stopped | → process gone | → image (in the fresh process) | → model ready |',
     '|---|---|---|---|---|---|---|---|'
   ]
   for (const r of rows) {
     lines.push(
-      `| ${r.label} | ${s(r.stepMs)} | ${(r.stepStateBytes / 1024).toFixed(0)} KiB (${r.stepStateCopyMs.toFixed(2)} ms) | ${s(r.intoStepMs)} | ${r.stoppedMs.toFixed(1)} ms | ${r.exitedMs.toFixed(0)} ms | ${s(r.decodedMs)} | ${s(r.readyMs)} |`
+      `| ${r.label} | ${s(r.stepMs)} | ${(r.stepStateBytes / 1024).toFixed(0)} KiB (${r.stepStateCopyMs.toFixed(2)} ms) | ${s(r.intoStepMs)} | ${r.stoppedMs.toFixed(1)} ms | ${r.exitedMs.toFixed(0)} ms | ${s(r.decodedMs)} (${s(r.decodeInProcessMs)}) | ${s(r.readyMs)} |`
     )
   }
   return lines.join('\n')
