@@ -224,7 +224,21 @@ export class InferenceClient {
     } catch {
       child.kill()
     }
+    // Killed, it can do nothing more; its exit only frees its memory (half a second for a
+    // full-size model), so the fresh process starts now rather than after it.
+    this.detach()
+    this.decodeStoppedRun(job, job.stoppedNow)
     return ticket
+  }
+
+  /** Forgets the current process (its exit is then ignored) and answers what it was asked. */
+  private detach(): void {
+    this.child = null
+    this.exited = null
+    for (const answer of [...this.statusRequests.values()]) answer(null)
+    for (const answer of [...this.snapshotRequests.values()]) {
+      answer(null, 'the inference process stopped, and the steps it kept in memory with it')
+    }
   }
 
   /**
@@ -435,7 +449,10 @@ export class InferenceClient {
     const file = this.options.entryFile ?? defaultEntryFile()
     const child = (this.options.spawn ?? forkInferenceProcess)(file)
     child.keepHostAlive(false)
-    child.onMessage((message) => this.onMessage(message))
+    // A process stopped now may still have messages on their way: its run is over for main.
+    child.onMessage((message) => {
+      if (this.child === child) this.onMessage(message)
+    })
     this.exited = new Promise((resolve) => {
       child.onExit((exit) => {
         this.onExit(child, exit)
@@ -535,12 +552,7 @@ export class InferenceClient {
 
   private onExit(child: InferenceProcess, exit: ProcessExit): void {
     if (this.child !== child) return
-    this.child = null
-    this.exited = null
-    for (const answer of [...this.statusRequests.values()]) answer(null)
-    for (const answer of [...this.snapshotRequests.values()]) {
-      answer(null, 'the inference process stopped, and the steps it kept in memory with it')
-    }
+    this.detach()
     const job = this.job
     const reloading = this.reloading
     if (reloading !== null) {
@@ -558,10 +570,6 @@ export class InferenceClient {
     }
     if (job === null) return
     const stopped = job.stoppedNow
-    if (stopped !== null && !this.terminating) {
-      this.decodeStoppedRun(job, stopped)
-      return
-    }
     this.job = null
     stopped?.decoded()
     stopped?.ready()
