@@ -35,6 +35,8 @@ test('Stop now ends a slow run mid-step; the last finished step is the result, i
   await expect(page.getByTestId('stop-now-button')).toHaveCount(0)
 
   await page.getByTestId('generate-button').click()
+  // The finished run's steps stay in view until the new job is shown: wait for it first.
+  await expectStatus(page, 'running')
   await expect(galleryItems(page).first()).toBeVisible({ timeout: 120_000 })
   const stopNow = page.getByTestId('stop-now-button')
   await expect(stopNow).toBeVisible()
