@@ -553,21 +553,24 @@ export class InferenceClient {
   private onExit(child: InferenceProcess, exit: ProcessExit): void {
     if (this.child !== child) return
     this.detach()
-    const job = this.job
     const reloading = this.reloading
     if (reloading !== null) {
       // The fresh process died while decoding or reloading: the stopped job ends without its
-      // image (it already ended as stopped), and the next job starts another process.
+      // image (it already ended as stopped), and a job queued behind it starts another process
+      // (unless the app is shutting down: then it fails below, like any running job).
       this.reloading = null
       const held = this.held ?? []
       this.held = null
-      if (job === reloading) {
-        this.onDecoded(job, null, `the inference process stopped (${describeExit(exit)})`)
+      if (this.job === reloading) {
+        this.onDecoded(reloading, null, `the inference process stopped (${describeExit(exit)})`)
       }
       reloading.stoppedNow?.ready()
-      if (held.length > 0) this.resendAfterCrash(held)
-      return
+      if (!this.terminating) {
+        this.resendAfterCrash(held)
+        return
+      }
     }
+    const job = this.job
     if (job === null) return
     const stopped = job.stoppedNow
     this.job = null
