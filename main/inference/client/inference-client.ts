@@ -224,8 +224,8 @@ export class InferenceClient {
     } catch {
       child.kill()
     }
-    // Killed, it can do nothing more; its exit only frees its memory (half a second for a
-    // full-size model), so the fresh process starts now rather than after it.
+    // Killed, it can do nothing more; its exit only frees its memory (half a second or more for
+    // a full-size model), so the fresh process starts now rather than after it.
     this.detach()
     this.decodeStoppedRun(job, job.stoppedNow)
     return ticket
