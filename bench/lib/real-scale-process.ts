@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-import { Tensor } from 'onnxruntime-node'
+import { InferenceSession, Tensor } from 'onnxruntime-node'
 import {
   AutoPipelineForText2Image,
   ComponentSessions,
@@ -80,6 +80,52 @@ async function unetRuns(job: RealScaleJob): Promise<void> {
   await sessions.release()
 }
 
+type Feeds = Record<string, Tensor>
+
+/** CPU time of this process (all its threads) in a `process.cpuUsage` difference, ms. */
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000
+}
+type RunFn = (this: InferenceSession, feeds: Feeds, ...rest: unknown[]) => Promise<unknown>
+
+/**
+ * Runs `during` with a pass-through on `InferenceSession.prototype.run` that keeps the UNet's
+ * session and a copy of the feeds of its last run, so the same session can be timed alone.
+ */
+async function recordLastUnetRun(
+  during: () => Promise<void>
+): Promise<{ session: InferenceSession | null; feeds: Feeds | null; cpuMs: number[] }> {
+  const proto = (InferenceSession as unknown as { prototype: { run: RunFn } }).prototype
+  const original = proto.run
+  const recording: { session: InferenceSession | null; feeds: Feeds | null; cpuMs: number[] } = {
+    session: null,
+    feeds: null,
+    cpuMs: []
+  }
+  proto.run = async function (this: InferenceSession, feeds: Feeds, ...rest: unknown[]) {
+    if ('sample' in feeds && 'encoder_hidden_states' in feeds) {
+      const copy: Feeds = {}
+      for (const [name, t] of Object.entries(feeds)) {
+        const data = t.data as Float32Array
+        copy[name] = new Tensor(t.type as 'float32', data.slice(), [...t.dims])
+      }
+      recording.session = this
+      recording.feeds = copy
+      const cpu = process.cpuUsage()
+      const result = await original.call(this, feeds, ...rest)
+      recording.cpuMs.push(cpuMs(process.cpuUsage(cpu)))
+      return result
+    }
+    return original.call(this, feeds, ...rest)
+  }
+  try {
+    await during()
+  } finally {
+    proto.run = original
+  }
+  return recording
+}
+
 async function pipelineRun(job: RealScaleJob): Promise<void> {
   const start = performance.now()
   const pipe = await AutoPipelineForText2Image.fromPretrained(job.modelDir, {
@@ -96,24 +142,46 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
   let latents: Float32Array = new Float32Array(0)
   // The whole generation, decode included, as the CLI runs it; the final latents are kept for
   // comparing fused and exported graphs (the image's 8-bit pixels would hide the difference).
-  const out = await pipe.call({
-    prompt: 'a red circle on a blue background',
-    numInferenceSteps: job.runs,
-    // Batch 2 is one image with classifier-free guidance; batch 1 the same without.
-    guidanceScale: job.batch === 1 ? 1 : 7.5,
-    width: job.width,
-    height: job.height,
-    generator: new Generator().manualSeed(42),
-    onStepEnd: (info) => {
-      latents = Float32Array.from(info.latents.data as Float32Array)
-      void send({ type: 'step', index: info.index, ms: info.ms, ...memory() })
-    }
+  let out: Awaited<ReturnType<typeof pipe.call>> | null = null
+  const recorded = await recordLastUnetRun(async () => {
+    out = await pipe.call({
+      prompt: 'a red circle on a blue background',
+      numInferenceSteps: job.runs,
+      // Batch 2 is one image with classifier-free guidance; batch 1 the same without.
+      guidanceScale: job.batch === 1 ? 1 : 7.5,
+      width: job.width,
+      height: job.height,
+      generator: new Generator().manualSeed(42),
+      onStepEnd: (info) => {
+        latents = Float32Array.from(info.latents.data as Float32Array)
+        void send({ type: 'step', index: info.index, ms: info.ms, ...memory() })
+      }
+    })
   })
+  const ms = performance.now() - t
+  const output = out as unknown as Awaited<ReturnType<typeof pipe.call>>
+  // The same session, the last step's exact feeds, nothing else: what onnxruntime alone takes.
+  // CPU time too: on a shared machine wall times follow the load more than the code.
+  const bareUnetMs: number[] = []
+  const bareUnetCpuMs: number[] = []
+  if (recorded.session !== null && recorded.feeds !== null) {
+    for (let run = 0; run < Math.max(3, job.runs); run++) {
+      const t0 = performance.now()
+      const cpu = process.cpuUsage()
+      await recorded.session.run(recorded.feeds)
+      bareUnetCpuMs.push(cpuMs(process.cpuUsage(cpu)))
+      bareUnetMs.push(performance.now() - t0)
+    }
+  }
   await send({
     type: 'pipeline',
-    ms: performance.now() - t,
-    unetMs: out.unetMs,
-    stepsMs: out.steps.map((s) => s.ms),
+    ms,
+    unetMs: output.unetMs,
+    stepsMs: output.steps.map((s) => s.ms),
+    stepsUnetMs: output.steps.map((s) => s.unetMs),
+    bareUnetMs,
+    stepsUnetCpuMs: recorded.cpuMs,
+    bareUnetCpuMs,
     latents: Array.from(latents),
     ...memory()
   })

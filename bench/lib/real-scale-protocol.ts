@@ -30,6 +30,13 @@ export type RealScaleMessage =
       ms: number
       unetMs: number
       stepsMs: number[]
+      /** Time inside the UNet's `session.run` at each step of the generation. */
+      stepsUnetMs: number[]
+      /** `session.run` on the same session with the last step's feeds, alone, after the generation. */
+      bareUnetMs: number[]
+      /** CPU time of the process (every thread) during each of those runs, ms. */
+      stepsUnetCpuMs: number[]
+      bareUnetCpuMs: number[]
       latents: number[]
     } & Memory)
   | ({ type: 'done' } & Memory)

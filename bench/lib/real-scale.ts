@@ -97,6 +97,20 @@ export interface PipelineRow {
   memoryPattern: boolean
   totalS: number | null
   stepMs: number[]
+  /** Time inside the UNet's `session.run` at each step (the rest of `stepMs` is the loop's). */
+  stepUnetMs?: number[]
+  /** `session.run` alone on the same session with the last step's feeds, after the generation. */
+  bareUnetMs?: number[]
+  /**
+   * Steady state: median step time after the first step / median bare run (1.03 = 3 % slower
+   * than onnxruntime alone), and the same for the time inside `session.run` only.
+   */
+  stepVsBare?: number | null
+  unetVsBare?: number | null
+  /** The same as CPU time of the process during `session.run` (what the load moves least). */
+  stepUnetCpuMs?: number[]
+  bareUnetCpuMs?: number[]
+  unetCpuVsBare?: number | null
   peakRssGiB: number
   /** RSS once every session is loaded (the weights). */
   rssAfterLoadGiB?: number | null
@@ -287,6 +301,7 @@ export async function runRealScale(
         ...p,
         totalS: done?.type === 'pipeline' ? Math.round(done.ms / 100) / 10 : null,
         stepMs: done?.type === 'pipeline' ? done.stepsMs.map(Math.round) : [],
+        ...steadyState(done?.type === 'pipeline' ? done : null),
         peakRssGiB: gib(Math.max(outcome.polledPeakRssBytes, ...peaks)),
         rssAfterLoadGiB: loaded?.type === 'loaded' ? gib(loaded.rssBytes) : null,
         peakRssDenoisingGiB: stepPeaks.length === 0 ? null : gib(Math.max(...stepPeaks)),
@@ -295,6 +310,12 @@ export async function runRealScale(
       })
       ;(pipeline[pipeline.length - 1] as PipelineRow & { latents?: number[] }).latents =
         done?.type === 'pipeline' ? done.latents : undefined
+      const last = pipeline[pipeline.length - 1] as PipelineRow
+      if (last.stepVsBare !== undefined) {
+        log(
+          `  steps ${last.stepMs.join(', ')} ms (UNet ${last.stepUnetMs?.join(', ')}), bare session.run ${last.bareUnetMs?.join(', ')} ms: ×${last.stepVsBare} (UNet ×${last.unetVsBare}; CPU ${last.stepUnetCpuMs?.join(', ')} vs ${last.bareUnetCpuMs?.join(', ')} ms: ×${last.unetCpuVsBare})`
+        )
+      }
       log(
         `  peak ${gib(Math.max(outcome.polledPeakRssBytes, ...peaks))} GiB${outcome.stopped === null ? '' : ` (${outcome.stopped})`}`
       )
@@ -317,6 +338,42 @@ export async function runRealScale(
     unet,
     pipeline,
     durationS: Math.round((Date.now() - started) / 1000)
+  }
+}
+
+function steadyState(
+  done: {
+    stepsMs: number[]
+    stepsUnetMs: number[]
+    bareUnetMs: number[]
+    stepsUnetCpuMs: number[]
+    bareUnetCpuMs: number[]
+  } | null
+): Pick<
+  PipelineRow,
+  | 'stepUnetMs'
+  | 'bareUnetMs'
+  | 'stepVsBare'
+  | 'unetVsBare'
+  | 'stepUnetCpuMs'
+  | 'bareUnetCpuMs'
+  | 'unetCpuVsBare'
+> {
+  if (done === null) return {}
+  // Steady state: the pipeline's steps after the first (which plans memory for the shape).
+  const ratio = (xs: number[], base: number[]): number | null => {
+    const m = median(xs.slice(1))
+    const b = median(base)
+    return m === null || b === null ? null : Math.round((m / b) * 1000) / 1000
+  }
+  return {
+    stepUnetMs: done.stepsUnetMs.map(Math.round),
+    bareUnetMs: done.bareUnetMs.map(Math.round),
+    stepVsBare: ratio(done.stepsMs, done.bareUnetMs),
+    unetVsBare: ratio(done.stepsUnetMs, done.bareUnetMs),
+    stepUnetCpuMs: done.stepsUnetCpuMs.map(Math.round),
+    bareUnetCpuMs: done.bareUnetCpuMs.map(Math.round),
+    unetCpuVsBare: ratio(done.stepsUnetCpuMs, done.bareUnetCpuMs)
   }
 }
 
