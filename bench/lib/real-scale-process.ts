@@ -88,19 +88,37 @@ function cpuMs(usage: NodeJS.CpuUsage): number {
 }
 type RunFn = (this: InferenceSession, feeds: Feeds, ...rest: unknown[]) => Promise<unknown>
 
+/** The UNet's session and the feeds of its latest run, recorded during a generation. */
+interface UnetRecording {
+  session: InferenceSession | null
+  feeds: Feeds | null
+  /** CPU time of the process during each of the generation's UNet runs, ms. */
+  cpuMs: number[]
+  /** `session.run` alone on the same session with the latest feeds: wall and CPU ms. */
+  bare(): Promise<{ ms: number; cpuMs: number } | null>
+}
+
 /**
  * Runs `during` with a pass-through on `InferenceSession.prototype.run` that keeps the UNet's
- * session and a copy of the feeds of its last run, so the same session can be timed alone.
+ * session and a copy of the feeds of its latest run, so that the same session can be timed alone
+ * with the same inputs (between the generation's steps: each pair then sees the same load).
  */
-async function recordLastUnetRun(
-  during: () => Promise<void>
-): Promise<{ session: InferenceSession | null; feeds: Feeds | null; cpuMs: number[] }> {
+async function recordUnetRuns(
+  during: (recording: UnetRecording) => Promise<void>
+): Promise<UnetRecording> {
   const proto = (InferenceSession as unknown as { prototype: { run: RunFn } }).prototype
   const original = proto.run
-  const recording: { session: InferenceSession | null; feeds: Feeds | null; cpuMs: number[] } = {
+  const recording: UnetRecording = {
     session: null,
     feeds: null,
-    cpuMs: []
+    cpuMs: [],
+    bare: async () => {
+      if (recording.session === null || recording.feeds === null) return null
+      const t0 = performance.now()
+      const cpu = process.cpuUsage()
+      await original.call(recording.session, recording.feeds)
+      return { cpuMs: cpuMs(process.cpuUsage(cpu)), ms: performance.now() - t0 }
+    }
   }
   proto.run = async function (this: InferenceSession, feeds: Feeds, ...rest: unknown[]) {
     if ('sample' in feeds && 'encoder_hidden_states' in feeds) {
@@ -119,7 +137,7 @@ async function recordLastUnetRun(
     return original.call(this, feeds, ...rest)
   }
   try {
-    await during()
+    await during(recording)
   } finally {
     proto.run = original
   }
@@ -143,7 +161,11 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
   // The whole generation, decode included, as the CLI runs it; the final latents are kept for
   // comparing fused and exported graphs (the image's 8-bit pixels would hide the difference).
   let out: Awaited<ReturnType<typeof pipe.call>> | null = null
-  const recorded = await recordLastUnetRun(async () => {
+  // After each step, the same session alone on that step's exact feeds: pairs that see the same
+  // load (wall time), and CPU time, which the load moves less.
+  const bareUnetMs: number[] = []
+  const bareUnetCpuMs: number[] = []
+  const recorded = await recordUnetRuns(async (recording) => {
     out = await pipe.call({
       prompt: 'a red circle on a blue background',
       numInferenceSteps: job.runs,
@@ -152,27 +174,19 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
       width: job.width,
       height: job.height,
       generator: new Generator().manualSeed(42),
-      onStepEnd: (info) => {
+      onStepEnd: async (info) => {
         latents = Float32Array.from(info.latents.data as Float32Array)
         void send({ type: 'step', index: info.index, ms: info.ms, ...memory() })
+        const bare = await recording.bare()
+        if (bare !== null) {
+          bareUnetMs.push(bare.ms)
+          bareUnetCpuMs.push(bare.cpuMs)
+        }
       }
     })
   })
-  const ms = performance.now() - t
+  const ms = performance.now() - t - bareUnetMs.reduce((a, b) => a + b, 0)
   const output = out as unknown as Awaited<ReturnType<typeof pipe.call>>
-  // The same session, the last step's exact feeds, nothing else: what onnxruntime alone takes.
-  // CPU time too: on a shared machine wall times follow the load more than the code.
-  const bareUnetMs: number[] = []
-  const bareUnetCpuMs: number[] = []
-  if (recorded.session !== null && recorded.feeds !== null) {
-    for (let run = 0; run < Math.max(3, job.runs); run++) {
-      const t0 = performance.now()
-      const cpu = process.cpuUsage()
-      await recorded.session.run(recorded.feeds)
-      bareUnetCpuMs.push(cpuMs(process.cpuUsage(cpu)))
-      bareUnetMs.push(performance.now() - t0)
-    }
-  }
   await send({
     type: 'pipeline',
     ms,

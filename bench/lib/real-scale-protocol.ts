@@ -32,7 +32,7 @@ export type RealScaleMessage =
       stepsMs: number[]
       /** Time inside the UNet's `session.run` at each step of the generation. */
       stepsUnetMs: number[]
-      /** `session.run` on the same session with the last step's feeds, alone, after the generation. */
+      /** `session.run` on the same session with each step's feeds, alone, right after that step. */
       bareUnetMs: number[]
       /** CPU time of the process (every thread) during each of those runs, ms. */
       stepsUnetCpuMs: number[]

@@ -99,11 +99,12 @@ export interface PipelineRow {
   stepMs: number[]
   /** Time inside the UNet's `session.run` at each step (the rest of `stepMs` is the loop's). */
   stepUnetMs?: number[]
-  /** `session.run` alone on the same session with the last step's feeds, after the generation. */
+  /** `session.run` alone on the same session with each step's feeds, right after that step. */
   bareUnetMs?: number[]
   /**
-   * Steady state: median step time after the first step / median bare run (1.03 = 3 % slower
-   * than onnxruntime alone), and the same for the time inside `session.run` only.
+   * Steady state: median over the steps after the first of step time / the bare run right after
+   * it (1.03 = 3 % slower than onnxruntime alone), and the same for the time inside
+   * `session.run` only.
    */
   stepVsBare?: number | null
   unetVsBare?: number | null
@@ -360,11 +361,13 @@ function steadyState(
   | 'unetCpuVsBare'
 > {
   if (done === null) return {}
-  // Steady state: the pipeline's steps after the first (which plans memory for the shape).
+  // Steady state: the steps after the first (which plans memory for the shape), each against
+  // the bare run right after it; the median of those pairs' ratios.
   const ratio = (xs: number[], base: number[]): number | null => {
-    const m = median(xs.slice(1))
-    const b = median(base)
-    return m === null || b === null ? null : Math.round((m / b) * 1000) / 1000
+    const m = median(
+      xs.slice(1).flatMap((x, i) => (base[i + 1] ? [x / (base[i + 1] as number)] : []))
+    )
+    return m === null ? null : Math.round(m * 1000) / 1000
   }
   return {
     stepUnetMs: done.stepsUnetMs.map(Math.round),
