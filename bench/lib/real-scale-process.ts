@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { InferenceSession, Tensor } from 'onnxruntime-node'
 import {
@@ -82,6 +82,32 @@ async function unetRuns(job: RealScaleJob): Promise<void> {
 
 type Feeds = Record<string, Tensor>
 
+/** CPU ms of this process's threads by name (`/proc/self/task/<tid>/stat`; empty elsewhere). */
+function threadCpu(): Map<string, number> {
+  const byName = new Map<string, number>()
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+      const ticks = Number(fields[11]) + Number(fields[12])
+      byName.set(name, (byName.get(name) ?? 0) + ticks * 10)
+    }
+  } catch {
+    // Not Linux: no per-thread figures.
+  }
+  return byName
+}
+
+/** Adds the per-thread CPU ms spent since `before` into `into`. */
+function addThreadCpu(into: Record<string, number>, before: Map<string, number>): void {
+  for (const [name, ms] of threadCpu()) {
+    const delta = ms - (before.get(name) ?? 0)
+    if (delta > 0) into[name] = (into[name] ?? 0) + delta
+  }
+}
+
 /** CPU time of this process (all its threads) in a `process.cpuUsage` difference, ms. */
 function cpuMs(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1000
@@ -96,6 +122,8 @@ interface UnetRecording {
   cpuMs: number[]
   /** `session.run` alone on the same session with the latest feeds: wall and CPU ms. */
   bare(): Promise<{ ms: number; cpuMs: number } | null>
+  /** CPU ms by thread name during the generation's UNet runs and during the bare runs. */
+  threads: { pipeline: Record<string, number>; bare: Record<string, number> }
 }
 
 /**
@@ -112,11 +140,14 @@ async function recordUnetRuns(
     session: null,
     feeds: null,
     cpuMs: [],
+    threads: { pipeline: {}, bare: {} },
     bare: async () => {
       if (recording.session === null || recording.feeds === null) return null
       const t0 = performance.now()
       const cpu = process.cpuUsage()
+      const threads = threadCpu()
       await original.call(recording.session, recording.feeds)
+      addThreadCpu(recording.threads.bare, threads)
       return { cpuMs: cpuMs(process.cpuUsage(cpu)), ms: performance.now() - t0 }
     }
   }
@@ -130,7 +161,9 @@ async function recordUnetRuns(
       recording.session = this
       recording.feeds = copy
       const cpu = process.cpuUsage()
+      const threads = threadCpu()
       const result = await original.call(this, feeds, ...rest)
+      addThreadCpu(recording.threads.pipeline, threads)
       recording.cpuMs.push(cpuMs(process.cpuUsage(cpu)))
       return result
     }
@@ -196,6 +229,7 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
     bareUnetMs,
     stepsUnetCpuMs: recorded.cpuMs,
     bareUnetCpuMs,
+    threadCpuMs: recorded.threads,
     latents: Array.from(latents),
     ...memory()
   })

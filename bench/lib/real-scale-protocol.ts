@@ -37,6 +37,8 @@ export type RealScaleMessage =
       /** CPU time of the process (every thread) during each of those runs, ms. */
       stepsUnetCpuMs: number[]
       bareUnetCpuMs: number[]
+      /** CPU ms by thread name during the generation's UNet runs and during the bare runs. */
+      threadCpuMs: { pipeline: Record<string, number>; bare: Record<string, number> }
       latents: number[]
     } & Memory)
   | ({ type: 'done' } & Memory)

@@ -112,6 +112,8 @@ export interface PipelineRow {
   stepUnetCpuMs?: number[]
   bareUnetCpuMs?: number[]
   unetCpuVsBare?: number | null
+  /** CPU ms by thread name during all the generation's UNet runs and all the bare runs. */
+  threadCpuMs?: { pipeline: Record<string, number>; bare: Record<string, number> }
   peakRssGiB: number
   /** RSS once every session is loaded (the weights). */
   rssAfterLoadGiB?: number | null
@@ -314,7 +316,7 @@ export async function runRealScale(
       const last = pipeline[pipeline.length - 1] as PipelineRow
       if (last.stepVsBare !== undefined) {
         log(
-          `  steps ${last.stepMs.join(', ')} ms (UNet ${last.stepUnetMs?.join(', ')}), bare session.run ${last.bareUnetMs?.join(', ')} ms: ×${last.stepVsBare} (UNet ×${last.unetVsBare}; CPU ${last.stepUnetCpuMs?.join(', ')} vs ${last.bareUnetCpuMs?.join(', ')} ms: ×${last.unetCpuVsBare})`
+          `  steps ${last.stepMs.join(', ')} ms (UNet ${last.stepUnetMs?.join(', ')}), bare session.run ${last.bareUnetMs?.join(', ')} ms: ×${last.stepVsBare} (UNet ×${last.unetVsBare}; CPU ${last.stepUnetCpuMs?.join(', ')} vs ${last.bareUnetCpuMs?.join(', ')} ms: ×${last.unetCpuVsBare}); CPU by thread, generation ${JSON.stringify(last.threadCpuMs?.pipeline)}, bare ${JSON.stringify(last.threadCpuMs?.bare)}`
         )
       }
       log(
@@ -349,6 +351,7 @@ function steadyState(
     bareUnetMs: number[]
     stepsUnetCpuMs: number[]
     bareUnetCpuMs: number[]
+    threadCpuMs: { pipeline: Record<string, number>; bare: Record<string, number> }
   } | null
 ): Pick<
   PipelineRow,
@@ -359,6 +362,7 @@ function steadyState(
   | 'stepUnetCpuMs'
   | 'bareUnetCpuMs'
   | 'unetCpuVsBare'
+  | 'threadCpuMs'
 > {
   if (done === null) return {}
   // Steady state: the steps after the first (which plans memory for the shape), each against
@@ -376,7 +380,8 @@ function steadyState(
     unetVsBare: ratio(done.stepsUnetMs, done.bareUnetMs),
     stepUnetCpuMs: done.stepsUnetCpuMs.map(Math.round),
     bareUnetCpuMs: done.bareUnetCpuMs.map(Math.round),
-    unetCpuVsBare: ratio(done.stepsUnetCpuMs, done.bareUnetCpuMs)
+    unetCpuVsBare: ratio(done.stepsUnetCpuMs, done.bareUnetCpuMs),
+    threadCpuMs: done.threadCpuMs
   }
 }
 
