@@ -19,6 +19,7 @@ import { PipelineCache } from '../inference/host/pipeline-cache'
 import { planRun, RunPlanError } from '../jobs/run-plan'
 import { startGeneration } from '../inference/host/run-generation'
 import { stopNowResult } from './stop-now-run'
+import { describeLoadProgress } from '../../shared/load-progress'
 import type {
   GenerationRequest,
   GenerationResult,
@@ -281,6 +282,11 @@ export async function generateCommand(
     request,
     {
       phase: (phase) => io.err(`${phase}…`),
+      // Per component, on stderr with the rest of the progress; --json keeps stderr to phases,
+      // steps and warnings.
+      ...(options.json
+        ? {}
+        : { loadProgress: (progress) => io.err(lowerFirst(describeLoadProgress(progress))) }),
       step: (step) => {
         steps.push(step)
         io.err(formatStep(step))
@@ -428,4 +434,9 @@ export async function generateCommand(
   }
   if (abandoned) interrupts.abandon?.(130)
   return interrupts_ > 0 ? 130 : 0
+}
+
+/** "Loading UNet…" as the CLI's other progress lines start: "loading UNet…". */
+function lowerFirst(line: string): string {
+  return line.charAt(0).toLowerCase() + line.slice(1)
 }

@@ -109,6 +109,7 @@ function runJob(jobId: string, command: Extract<InferenceCommand, { type: 'gener
     command.request,
     {
       phase: (phase) => send({ type: 'state', jobId, phase }),
+      loadProgress: (progress) => send({ type: 'load-progress', jobId, progress }),
       step: (step) => sendStep(jobId, step),
       stepState: (snapshot) => sendStepState(jobId, snapshot),
       cutoff: (report) => send({ type: 'cutoff', jobId, report }),
