@@ -356,10 +356,11 @@ describe('stepwise generate: a second Ctrl-C stops now', () => {
     let sent = false
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString()
+      // Into the next step (a second or more at 768²), then Ctrl-C twice.
       if (!sent && stderr.includes('step 1/')) {
         sent = true
-        child.kill('SIGINT')
-        setTimeout(() => child.kill('SIGINT'), 200)
+        setTimeout(() => child.kill('SIGINT'), 300)
+        setTimeout(() => child.kill('SIGINT'), 380)
       }
     })
     const code = await new Promise<number | null>((done) => child.on('close', done))
