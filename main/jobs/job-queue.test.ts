@@ -375,7 +375,7 @@ describe('JobQueue with the real inference process', () => {
     const huge = await rejection(limited.generate(params({ width: 2048, height: 2048 })))
     expect(huge.code).toBe('invalid-argument')
     expect(huge.message).toMatch(
-      /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\), over the limit of 0\.2 GiB; even the low-memory mode \(one UNet row per call, the VAE decoded in tiles of \d+ px\) needs an estimated 0\.2 GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\); choose a smaller width and height$/
+      /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\), over the limit of 0\.20 GiB; even the low-memory mode \(one UNet row per call, the VAE decoded in tiles of \d+ px\) needs an estimated 0\.22 GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\); choose a smaller width and height$/
     )
     expect(events.length).toBe(before)
     expect(limited.listJobs()).toEqual([])
@@ -388,7 +388,7 @@ describe('JobQueue with the real inference process', () => {
     })
     const refused = await rejection(tight.generate(params({ width: 512, height: 512 })))
     expect(refused.message).toMatch(
-      /512×512 is too large for memory: .* over the limit of 0\.0 GiB; even the low-memory mode \(one UNet row per call, the VAE decoded in tiles of \d+ px\) needs an estimated/
+      /512×512 is too large for memory: .* over the limit of 0\.00 GiB; even the low-memory mode \(one UNet row per call, the VAE decoded in tiles of \d+ px\) needs an estimated/
     )
   })
 

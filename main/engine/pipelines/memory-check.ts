@@ -3,6 +3,7 @@ import type { ModelFolder } from '../models/model-folder'
 import {
   defaultMemoryLimit,
   estimateRunMemory,
+  gib,
   memoryRefusal,
   type MemoryEstimate,
   type RunGraphs,
@@ -92,11 +93,6 @@ function candidates(shape: RunShape, options: MemoryCheckOptions): Candidate[] {
 
 function modeOf(c: Candidate): MemoryMode {
   return c.rows !== null ? 'low-memory' : c.tiles ? 'vae-tiles' : 'normal'
-}
-
-function gib(bytes: number): string {
-  const value = bytes / 2 ** 30
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} GiB`
 }
 
 /** What a mode does, in words. */

@@ -162,9 +162,10 @@ export function defaultMemoryLimit(): number {
   return Math.floor(os.totalmem() * DEFAULT_MEMORY_SHARE)
 }
 
-function gib(bytes: number): string {
+/** Bytes in GiB for messages: two decimals under 1 GiB (small models and limits), one under 10. */
+export function gib(bytes: number): string {
   const value = bytes / 2 ** 30
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} GiB`
+  return `${value < 1 ? value.toFixed(2) : value < 10 ? value.toFixed(1) : value.toFixed(0)} GiB`
 }
 
 function partsOf(estimate: MemoryEstimate): string {
