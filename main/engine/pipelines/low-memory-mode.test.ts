@@ -1,11 +1,14 @@
 import type { Tensor } from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
 import { Generator } from '../random/generator'
-import { SD_DIR, TEST_SESSION_OPTIONS } from '../testing/pipeline-fixtures'
+import path from 'node:path'
+import { SD_DIR, SDXL_DIR, TEST_SESSION_OPTIONS } from '../testing/pipeline-fixtures'
 import { AutoPipelineForText2Image } from './auto-pipeline'
 
+const SHIPPED = path.join(__dirname, '../../../resources/models/stepwise-shapes-64')
+
 /**
- * The low-memory mode on the shipped fixture: classifier-free guidance as two UNet calls of one
+ * The low-memory mode on the shipped model and the fixtures: classifier-free guidance as two UNet calls of one
  * row each (unconditional, then conditional) instead of diffusers' one batch of two, and the VAE
  * in tiles; chosen by itself with `enableLowMemoryMode('auto')` when neither the normal mode nor
  * the tiled decode fits the memory limit.
@@ -15,30 +18,33 @@ const run = { prompt: 'a red circle', numInferenceSteps: 3, width: 96, height: 1
 const shape = { width: 96, height: 128, unetRows: 2, images: 1 }
 
 describe('the low-memory mode', () => {
-  it('runs CFG as two one-row UNet calls whose latents match the batched run', async () => {
-    const pipe = await AutoPipelineForText2Image.fromPretrained(SD_DIR, TEST_SESSION_OPTIONS)
-    const batched = await pipe.call({
-      ...run,
-      outputType: 'latent',
-      generator: new Generator().manualSeed(5)
-    })
-    pipe.enableLowMemoryMode()
-    const split = await pipe.call({
-      ...run,
-      outputType: 'latent',
-      generator: new Generator().manualSeed(5)
-    })
-    expect(split.steps.length).toBe(batched.steps.length)
-    expect(batched.steps.every((s) => s.unetBatch === 2 && s.unetCalls === 1)).toBe(true)
-    expect(split.steps.every((s) => s.unetBatch === 2 && s.unetCalls === 2)).toBe(true)
-    // Bit-identical on the shipped model: onnxruntime's CPU kernels compute each row of a batch
-    // as they compute it alone (a graph whose kernels do not may differ by float32 rounding).
-    const bytes = (t: Tensor): Buffer => Buffer.from((t.data as Float32Array).buffer)
-    expect(bytes(split.images).equals(bytes(batched.images))).toBe(true)
-    // Asked for, the mode is no news: no warning.
-    expect(split.warnings.some((w) => w.startsWith('low-memory mode'))).toBe(false)
-    await pipe.release()
-  })
+  it.each([
+    ['the shipped model', SHIPPED, 96, 128],
+    ['the tiny SDXL fixture', SDXL_DIR, 64, 64]
+  ])(
+    'runs CFG as two one-row UNet calls whose latents equal the batched run’s (%s)',
+    async (_name, dir, width, height) => {
+      const pipe = await AutoPipelineForText2Image.fromPretrained(dir, TEST_SESSION_OPTIONS)
+      const call = { ...run, width, height, outputType: 'latent' as const }
+      const batched = await pipe.call({ ...call, generator: new Generator().manualSeed(5) })
+      pipe.enableLowMemoryMode()
+      const split = await pipe.call({ ...call, generator: new Generator().manualSeed(5) })
+      expect(split.steps.length).toBe(batched.steps.length)
+      expect(batched.steps.every((s) => s.unetBatch === 2 && s.unetCalls === 1)).toBe(true)
+      expect(split.steps.every((s) => s.unetBatch === 2 && s.unetCalls === 2)).toBe(true)
+      // Bit-identical: onnxruntime's CPU kernels compute each row of a batch as they compute it
+      // alone here (a graph whose kernels do not may differ by float32 rounding).
+      const bytes = (t: Tensor): Buffer => Buffer.from((t.data as Float32Array).buffer)
+      expect(bytes(split.images).equals(bytes(batched.images))).toBe(true)
+      // Asked for, the mode is no news: no warning.
+      expect(split.warnings.some((w) => w.startsWith('low-memory mode'))).toBe(false)
+      // Off again, one call per step.
+      pipe.disableLowMemoryMode()
+      const again = await pipe.call({ ...call, generator: new Generator().manualSeed(5) })
+      expect(again.steps.every((s) => s.unetCalls === 1)).toBe(true)
+      await pipe.release()
+    }
+  )
 
   it('is chosen by itself only when the tiled decode does not fit either, and says so', async () => {
     const probe = await AutoPipelineForText2Image.fromPretrained(SD_DIR, TEST_SESSION_OPTIONS)
