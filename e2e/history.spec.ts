@@ -1,37 +1,9 @@
 import { expect, test } from '@playwright/test'
-import type { Browser, Page } from '@playwright/test'
-import type { ServerProcess } from './fixtures/browser-server'
-import {
-  expectStatus,
-  fillForm,
-  openApp,
-  snap,
-  startAppServer,
-  tempDataDir
-} from './fixtures/app-page'
-import { launchChromium } from './fixtures/chromium'
+import type { Page } from '@playwright/test'
+import { expectStatus, fillForm, openApp, snap } from './fixtures/app-page'
+import { useRestartableAppSession } from './fixtures/app-session'
 
-let data: ReturnType<typeof tempDataDir>
-let browser: Browser
-const servers: ServerProcess[] = []
-
-test.beforeAll(async () => {
-  data = tempDataDir()
-  browser = await launchChromium()
-})
-
-test.afterAll(async () => {
-  await browser?.close()
-  for (const server of servers) await server.stop()
-  data?.remove()
-})
-
-async function restart(previous: ServerProcess | null): Promise<ServerProcess> {
-  await previous?.stop()
-  const server = await startAppServer(data.dir)
-  servers.push(server)
-  return server
-}
+const session = useRestartableAppSession()
 
 async function historyItems(page: Page): Promise<number> {
   return page.getByTestId('history-item').count()
@@ -39,16 +11,16 @@ async function historyItems(page: Page): Promise<number> {
 
 test('history survives a restart, restores parameters in one click and deletes after confirmation', async () => {
   const prompt = 'a red triangle on a yellow background'
-  let server = await restart(null)
-  let page = await openApp(browser, server)
+  let server = await session.restart()
+  let page = await openApp(session.browser, server)
   await fillForm(page, { prompt, steps: '6', seed: '1234', guidance: '5', keepPreviews: true })
   await page.getByTestId('generate-button').click()
   await expectStatus(page, 'done')
   await expect(page.getByTestId('history-item')).toHaveCount(1)
   await page.close()
 
-  server = await restart(server)
-  page = await openApp(browser, server)
+  server = await session.restart()
+  page = await openApp(session.browser, server)
   await expect(page.getByTestId('history-item')).toHaveCount(1)
   await expect(page.getByTestId('history-item')).toContainText(prompt)
   await page.getByTestId('history-item').click()
@@ -77,8 +49,8 @@ test('history survives a restart, restores parameters in one click and deletes a
   await expect(page.getByTestId('history-item')).toHaveCount(0)
   await page.close()
 
-  server = await restart(server)
-  page = await openApp(browser, server)
+  server = await session.restart()
+  page = await openApp(session.browser, server)
   await expect(page.getByTestId('history')).toContainText('History 0')
   expect(await historyItems(page)).toBe(0)
   await page.close()

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -6,6 +5,7 @@ import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
 import type { Browser, Page } from '@playwright/test'
 import { startServer } from './fixtures/browser-server'
+import { startTestHub } from './fixtures/test-hub-process'
 import type { ServerProcess } from './fixtures/browser-server'
 import {
   expectNoCspViolations,
@@ -29,37 +29,12 @@ let hub: ChildProcess
 let server: ServerProcess
 let browser: Browser
 
-function startHub(): Promise<{ process: ChildProcess; endpoint: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'testing/test-hub/serve.ts'),
-      '--repo',
-      `stepwise/tiny-fp16=${join(FIXTURES, 'tiny-sd-fp16')}`
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }
-  )
-  return new Promise((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`test hub did not start: ${out}`)), 30_000)
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const line = out.split('\n').find((l) => l.startsWith('{'))
-      if (line === undefined) return
-      clearTimeout(timer)
-      resolve({ process: child, endpoint: (JSON.parse(line) as { endpoint: string }).endpoint })
-    })
-  })
-}
-
 test.beforeAll(async () => {
   data = tempDataDir()
   models = mkdtempSync(join(tmpdir(), 'stepwise-e2e-models-'))
   symlinkSync(join(FIXTURES, 'tiny-sd-random'), join(models, 'tiny-sd-random'), 'dir')
   scratch = mkdtempSync(join(tmpdir(), 'stepwise-e2e-folders-'))
-  const started = await startHub()
+  const started = await startTestHub({ 'stepwise/tiny-fp16': join(FIXTURES, 'tiny-sd-fp16') })
   hub = started.process
   process.env['HF_ENDPOINT'] = started.endpoint
   server = await startServer(['--data-dir', data.dir, '--models-dir', models])

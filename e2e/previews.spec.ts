@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,6 +7,7 @@ import type { Browser, Page } from '@playwright/test'
 import { readShapeColours } from '../testing/shape-colours'
 import type { RgbaPixels } from '../testing/shape-colours'
 import { startServer } from './fixtures/browser-server'
+import { startTestHub } from './fixtures/test-hub-process'
 import type { ServerProcess } from './fixtures/browser-server'
 import {
   expectNoCspViolations,
@@ -34,31 +34,6 @@ let hub: ChildProcess
 let server: ServerProcess
 let browser: Browser
 
-function startHub(): Promise<{ process: ChildProcess; endpoint: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'testing/test-hub/serve.ts'),
-      '--repo',
-      `deinferno/taesd-onnx=${TAESD}`
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }
-  )
-  return new Promise((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`test hub did not start: ${out}`)), 30_000)
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const line = out.split('\n').find((l) => l.startsWith('{'))
-      if (line === undefined) return
-      clearTimeout(timer)
-      resolve({ process: child, endpoint: (JSON.parse(line) as { endpoint: string }).endpoint })
-    })
-  })
-}
-
 test.beforeAll(async () => {
   data = tempDataDir()
   models = mkdtempSync(join(tmpdir(), 'stepwise-e2e-previews-'))
@@ -69,7 +44,7 @@ test.beforeAll(async () => {
   cpSync(join(FIXTURES, 'tiny-sd-random'), real, { recursive: true, dereference: true })
   mkdirSync(join(real, 'preview_decoder'))
   cpSync(join(TAESD, 'vae_decoder', 'model.onnx'), join(real, 'preview_decoder', 'model.onnx'))
-  const started = await startHub()
+  const started = await startTestHub({ 'deinferno/taesd-onnx': TAESD })
   hub = started.process
   server = await startServer(['--data-dir', data.dir, '--models-dir', models], {
     env: { HF_ENDPOINT: started.endpoint }

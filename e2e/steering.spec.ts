@@ -1,6 +1,5 @@
 import { expect, test } from '@playwright/test'
-import type { Browser, Page } from '@playwright/test'
-import type { ServerProcess } from './fixtures/browser-server'
+import type { Page } from '@playwright/test'
 import {
   SLOW_RUN,
   expectStatus,
@@ -9,11 +8,9 @@ import {
   galleryItems,
   galleryState,
   openApp,
-  snap,
-  startAppServer,
-  tempDataDir
+  snap
 } from './fixtures/app-page'
-import { launchChromium } from './fixtures/chromium'
+import { useRestartableAppSession } from './fixtures/app-session'
 
 /**
  * Steering as a new user tries it: stop a 40-step run at step 12, restart the app, continue it
@@ -21,27 +18,7 @@ import { launchChromium } from './fixtures/chromium'
  * guide only 20–80 % of the steps and see the strip run batch 1, 2, 1; change the guidance scale
  * while a run goes.
  */
-let data: ReturnType<typeof tempDataDir>
-let browser: Browser
-const servers: ServerProcess[] = []
-
-test.beforeAll(async () => {
-  data = tempDataDir()
-  browser = await launchChromium()
-})
-
-test.afterAll(async () => {
-  await browser?.close()
-  for (const server of servers) await server.stop()
-  data?.remove()
-})
-
-async function restart(previous: ServerProcess | null): Promise<ServerProcess> {
-  await previous?.stop()
-  const server = await startAppServer(data.dir)
-  servers.push(server)
-  return server
-}
+const session = useRestartableAppSession()
 
 const RUN = {
   prompt: 'a green circle on a white background',
@@ -57,8 +34,8 @@ async function generateAndWait(page: Page, status = 'done'): Promise<void> {
 }
 
 test('a run stopped at step 12 and continued from History after a restart gives the uninterrupted image', async () => {
-  let server = await restart(null)
-  let page = await openApp(browser, server)
+  let server = await session.restart()
+  let page = await openApp(session.browser, server)
   await fillForm(page, RUN)
   await generateAndWait(page)
   const uninterrupted = await finalImageBytes(page)
@@ -70,8 +47,8 @@ test('a run stopped at step 12 and continued from History after a restart gives 
   expect(await finalImageBytes(page)).not.toBe(uninterrupted)
   await page.close()
 
-  server = await restart(server)
-  page = await openApp(browser, server)
+  server = await session.restart()
+  page = await openApp(session.browser, server)
   await expect(page.getByTestId('history-item')).toHaveCount(2)
   await page.getByTestId('history-item').filter({ hasText: 'stopped 12/40' }).click()
   const detail = page.getByTestId('history-detail')
@@ -96,8 +73,8 @@ test('a run stopped at step 12 and continued from History after a restart gives 
 })
 
 test('branch from step 10 with another prompt: the form says where it branches, History nests it', async () => {
-  const server = await restart(servers[servers.length - 1] ?? null)
-  const page = await openApp(browser, server)
+  const server = await session.restart()
+  const page = await openApp(session.browser, server)
   await fillForm(page, { ...RUN, steps: '20', prompt: 'a red square on a yellow background' })
   await generateAndWait(page)
   const parent = await finalImageBytes(page)
@@ -140,8 +117,8 @@ test('branch from step 10 with another prompt: the form says where it branches, 
 })
 
 test('guidance on 20–80 % of the steps: the strip shows batch 1, then 2, then 1', async () => {
-  const server = await restart(servers[servers.length - 1] ?? null)
-  const page = await openApp(browser, server)
+  const server = await session.restart()
+  const page = await openApp(session.browser, server)
   await fillForm(page, {
     prompt: 'a purple square on a black background',
     steps: '10',
@@ -169,8 +146,8 @@ test('guidance on 20–80 % of the steps: the strip shows batch 1, then 2, then 
 })
 
 test('the guidance scale and the range move while the run goes, each until its step has passed', async () => {
-  const server = await restart(servers[servers.length - 1] ?? null)
-  const page = await openApp(browser, server)
+  const server = await session.restart()
+  const page = await openApp(session.browser, server)
   await fillForm(page, { prompt: 'a white circle on a red background', ...SLOW_RUN })
   await page.getByTestId('generate-button').click()
   await expect(galleryItems(page).first()).toBeVisible()

@@ -8,14 +8,12 @@ import type {
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import type { EventHub } from '../events/event-hub'
+import { downloadModel, HubError, type DownloadEvent } from '../engine'
 import {
   defaultFolderName,
-  downloadModel,
   findKnownPreviewDecoder,
-  HubError,
   KNOWN_ONNX_MODELS,
   KNOWN_PREVIEW_DECODERS,
-  type DownloadEvent,
   type KnownModelFamily
 } from '../hub'
 import type { ModelRegistry } from './model-registry'

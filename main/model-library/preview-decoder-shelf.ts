@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import type { ModelFamily } from '../../shared/contract'
-import { findKnownPreviewDecoder, KNOWN_PREVIEW_DECODERS, readDownloadStatus } from '../hub'
+import { readDownloadStatus } from '../engine'
+import { findKnownPreviewDecoder, KNOWN_PREVIEW_DECODERS } from '../hub'
 import type { KnownPreviewDecoder } from '../hub'
 
 /**

@@ -6,15 +6,14 @@ import { useFormStore } from '../store/form-store'
 import { generate } from '../store/run-actions'
 import { BranchMarker } from './branch-marker'
 import { CfgCutoffControl } from './cfg-cutoff-control'
-import { Field, describedBy } from './field'
 import { InfotextButton } from './infotext-button'
 import { InputImagePanel } from './input-image-panel'
 import { ModelPicker } from './model-picker'
 import { NumberField } from './number-field'
+import { PromptField } from './prompt-field'
 import { ProviderField } from './provider-field'
 import { SchedulerField } from './scheduler-field'
 import { SeedField } from './seed-field'
-import { TokenCounter } from './token-counter'
 
 /** The form's model, else the default one. */
 function defaultModelFor(modelId: string): ReturnType<typeof defaultModel> {
@@ -37,6 +36,20 @@ export function GenerateForm(): JSX.Element {
     event.preventDefault()
     void generate()
   }
+  const sizeField = (key: 'width' | 'height', label: string): JSX.Element => (
+    <NumberField
+      id={key}
+      label={label}
+      testId={`${key}-input`}
+      value={values[key]}
+      step={sizeStep}
+      min={sizeStep}
+      max={LIMITS.size.max}
+      error={errors[key]}
+      hint={sizeHint(sizeMultiple)}
+      onChange={(v) => set(key, v)}
+    />
+  )
   const swap = (): void => {
     set('width', values.height)
     set('height', values.width)
@@ -51,41 +64,32 @@ export function GenerateForm(): JSX.Element {
     >
       <ModelPicker />
       <BranchMarker />
-      <Field htmlFor="prompt" label="Prompt" error={errors.prompt} hint={<InfotextButton />}>
-        <textarea
-          id="prompt"
-          data-testid="prompt-input"
-          rows={3}
-          value={values.prompt}
-          placeholder="a red circle on a blue background"
-          aria-invalid={errors.prompt !== undefined}
-          aria-describedby={describedBy('prompt', errors.prompt, true)}
-          onChange={(e) => set('prompt', e.target.value)}
-        />
-        <TokenCounter
-          testId="prompt-token-count"
-          what="prompt"
-          modelId={values.modelId}
-          text={values.prompt}
-        />
-      </Field>
-      <Field htmlFor="negative-prompt" label="Negative prompt" error={errors.negativePrompt}>
-        <textarea
-          id="negative-prompt"
-          data-testid="negative-prompt-input"
-          rows={2}
-          value={values.negativePrompt}
-          aria-invalid={errors.negativePrompt !== undefined}
-          aria-describedby={describedBy('negative-prompt', errors.negativePrompt, undefined)}
-          onChange={(e) => set('negativePrompt', e.target.value)}
-        />
-        <TokenCounter
-          testId="negative-prompt-token-count"
-          what="negative prompt"
-          modelId={values.modelId}
-          text={values.negativePrompt}
-        />
-      </Field>
+      <PromptField
+        id="prompt"
+        label="Prompt"
+        testId="prompt-input"
+        counterTestId="prompt-token-count"
+        what="prompt"
+        modelId={values.modelId}
+        value={values.prompt}
+        rows={3}
+        placeholder="a red circle on a blue background"
+        error={errors.prompt}
+        hint={<InfotextButton />}
+        onChange={(v) => set('prompt', v)}
+      />
+      <PromptField
+        id="negative-prompt"
+        label="Negative prompt"
+        testId="negative-prompt-input"
+        counterTestId="negative-prompt-token-count"
+        what="negative prompt"
+        modelId={values.modelId}
+        value={values.negativePrompt}
+        rows={2}
+        error={errors.negativePrompt}
+        onChange={(v) => set('negativePrompt', v)}
+      />
       <InputImagePanel />
       <div className="field-row">
         <NumberField
@@ -127,18 +131,7 @@ export function GenerateForm(): JSX.Element {
       />
       <SeedField />
       <div className="field-row size-row">
-        <NumberField
-          id="width"
-          label="Width"
-          testId="width-input"
-          value={values.width}
-          step={sizeStep}
-          min={sizeStep}
-          max={LIMITS.size.max}
-          error={errors.width}
-          hint={sizeHint(sizeMultiple)}
-          onChange={(v) => set('width', v)}
-        />
+        {sizeField('width', 'Width')}
         <button
           type="button"
           className="icon-button swap-button"
@@ -148,18 +141,7 @@ export function GenerateForm(): JSX.Element {
         >
           ⇄
         </button>
-        <NumberField
-          id="height"
-          label="Height"
-          testId="height-input"
-          value={values.height}
-          step={sizeStep}
-          min={sizeStep}
-          max={LIMITS.size.max}
-          error={errors.height}
-          hint={sizeHint(sizeMultiple)}
-          onChange={(v) => set('height', v)}
-        />
+        {sizeField('height', 'Height')}
       </div>
       <SchedulerField />
       <div className="field-row batch-row">
