@@ -132,5 +132,11 @@ describe('npm run bench', () => {
     expect(typeof snapshot.met).toBe('boolean')
     expect(snapshot.details).toMatchObject({ latentWidth: 64, latentHeight: 64 })
     expectPreviewMethods(result.previewMethods as Record<string, unknown>)
+    // Null when the Python reference was skipped (smoke runs skip it).
+    expect('loopOverheadVsPython' in result).toBe(true)
+    if (result.loopOverheadVsPython !== null) {
+      expectFinite(result.loopOverheadVsPython, 'loopOverheadVsPython')
+    }
+    expect(typeof (result.targets as Record<string, unknown>).loopOverheadVsPython).toBe('boolean')
   }, 360_000)
 })

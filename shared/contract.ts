@@ -412,6 +412,23 @@ export interface HistoryImageRequest {
   step?: number
 }
 
+/**
+ * One model component's load while a job loads its model: `start` before its session is created,
+ * `done` after (with `ms`). `index` of `total` counts the graphs this load creates, from 1.
+ */
+export interface ModelLoadProgress {
+  /** The graph's folder name: `text_encoder`, `text_encoder_2`, `unet`, `vae_decoder`, … */
+  component: string
+  /** What the app shows: "text encoder", "UNet", "VAE decoder", … */
+  label: string
+  index: number
+  total: number
+  phase: 'start' | 'done'
+  /** The graph's size on disk with its external weights, or null when unknown. */
+  bytes: number | null
+  ms?: number
+}
+
 /** `job:state`: a job's state, queue position or stopping flag changed. */
 export interface JobStateEvent {
   type: 'job:state'
@@ -423,6 +440,8 @@ export interface JobStateEvent {
   stopping: boolean
   /** Failed jobs: the engine's specific message. Cancelled: why. */
   message?: string
+  /** While `loading`: the component being loaded (or the last one loaded). */
+  load?: ModelLoadProgress
 }
 
 /**

@@ -43,6 +43,12 @@ export interface BenchResult extends SizeResult {
   snapshot: SnapshotResult & { met: boolean }
   /** The Python/PyTorch reference loop at 64×64 latents (full runs), or why it was skipped. */
   pythonReference: PythonReference | { skipped: string }
+  /**
+   * Our loop overhead at 64×64 latents (`at512.loopOverheadMsPerStep`) ÷ the Python reference's
+   * at the same latent size; target ≤ 1 (`targets.loopOverheadVsPython`). Null when the
+   * reference was skipped.
+   */
+  loopOverheadVsPython: number | null
   /** The page's clock minus this process's, from the best of 15 round trips (ms). */
   clockOffsetMs: { offsetMs: number; uncertaintyMs: number }
   durationS: number

@@ -30,6 +30,15 @@ export type RealScaleMessage =
       ms: number
       unetMs: number
       stepsMs: number[]
+      /** Time inside the UNet's `session.run` at each step of the generation. */
+      stepsUnetMs: number[]
+      /** `session.run` on the same session with each step's feeds, alone, right after that step. */
+      bareUnetMs: number[]
+      /** CPU time of the process (every thread) during each of those runs, ms. */
+      stepsUnetCpuMs: number[]
+      bareUnetCpuMs: number[]
+      /** CPU ms by thread name during the generation's UNet runs and during the bare runs. */
+      threadCpuMs: { pipeline: Record<string, number>; bare: Record<string, number> }
       latents: number[]
     } & Memory)
   | ({ type: 'done' } & Memory)

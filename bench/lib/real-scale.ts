@@ -97,6 +97,23 @@ export interface PipelineRow {
   memoryPattern: boolean
   totalS: number | null
   stepMs: number[]
+  /** Time inside the UNet's `session.run` at each step (the rest of `stepMs` is the loop's). */
+  stepUnetMs?: number[]
+  /** `session.run` alone on the same session with each step's feeds, right after that step. */
+  bareUnetMs?: number[]
+  /**
+   * Steady state: median over the steps after the first of step time / the bare run right after
+   * it (1.03 = 3 % slower than onnxruntime alone), and the same for the time inside
+   * `session.run` only.
+   */
+  stepVsBare?: number | null
+  unetVsBare?: number | null
+  /** The same as CPU time of the process during `session.run` (what the load moves least). */
+  stepUnetCpuMs?: number[]
+  bareUnetCpuMs?: number[]
+  unetCpuVsBare?: number | null
+  /** CPU ms by thread name during all the generation's UNet runs and all the bare runs. */
+  threadCpuMs?: { pipeline: Record<string, number>; bare: Record<string, number> }
   peakRssGiB: number
   /** RSS once every session is loaded (the weights). */
   rssAfterLoadGiB?: number | null
@@ -287,6 +304,7 @@ export async function runRealScale(
         ...p,
         totalS: done?.type === 'pipeline' ? Math.round(done.ms / 100) / 10 : null,
         stepMs: done?.type === 'pipeline' ? done.stepsMs.map(Math.round) : [],
+        ...steadyState(done?.type === 'pipeline' ? done : null),
         peakRssGiB: gib(Math.max(outcome.polledPeakRssBytes, ...peaks)),
         rssAfterLoadGiB: loaded?.type === 'loaded' ? gib(loaded.rssBytes) : null,
         peakRssDenoisingGiB: stepPeaks.length === 0 ? null : gib(Math.max(...stepPeaks)),
@@ -295,6 +313,12 @@ export async function runRealScale(
       })
       ;(pipeline[pipeline.length - 1] as PipelineRow & { latents?: number[] }).latents =
         done?.type === 'pipeline' ? done.latents : undefined
+      const last = pipeline[pipeline.length - 1] as PipelineRow
+      if (last.stepVsBare !== undefined) {
+        log(
+          `  steps ${last.stepMs.join(', ')} ms (UNet ${last.stepUnetMs?.join(', ')}), bare session.run ${last.bareUnetMs?.join(', ')} ms: ×${last.stepVsBare} (UNet ×${last.unetVsBare}; CPU ${last.stepUnetCpuMs?.join(', ')} vs ${last.bareUnetCpuMs?.join(', ')} ms: ×${last.unetCpuVsBare}); CPU by thread, generation ${JSON.stringify(last.threadCpuMs?.pipeline)}, bare ${JSON.stringify(last.threadCpuMs?.bare)}`
+        )
+      }
       log(
         `  peak ${gib(Math.max(outcome.polledPeakRssBytes, ...peaks))} GiB${outcome.stopped === null ? '' : ` (${outcome.stopped})`}`
       )
@@ -317,6 +341,47 @@ export async function runRealScale(
     unet,
     pipeline,
     durationS: Math.round((Date.now() - started) / 1000)
+  }
+}
+
+function steadyState(
+  done: {
+    stepsMs: number[]
+    stepsUnetMs: number[]
+    bareUnetMs: number[]
+    stepsUnetCpuMs: number[]
+    bareUnetCpuMs: number[]
+    threadCpuMs: { pipeline: Record<string, number>; bare: Record<string, number> }
+  } | null
+): Pick<
+  PipelineRow,
+  | 'stepUnetMs'
+  | 'bareUnetMs'
+  | 'stepVsBare'
+  | 'unetVsBare'
+  | 'stepUnetCpuMs'
+  | 'bareUnetCpuMs'
+  | 'unetCpuVsBare'
+  | 'threadCpuMs'
+> {
+  if (done === null) return {}
+  // Steady state: the steps after the first (which plans memory for the shape), each against
+  // the bare run right after it; the median of those pairs' ratios.
+  const ratio = (xs: number[], base: number[]): number | null => {
+    const m = median(
+      xs.slice(1).flatMap((x, i) => (base[i + 1] ? [x / (base[i + 1] as number)] : []))
+    )
+    return m === null ? null : Math.round(m * 1000) / 1000
+  }
+  return {
+    stepUnetMs: done.stepsUnetMs.map(Math.round),
+    bareUnetMs: done.bareUnetMs.map(Math.round),
+    stepVsBare: ratio(done.stepsMs, done.bareUnetMs),
+    unetVsBare: ratio(done.stepsUnetMs, done.bareUnetMs),
+    stepUnetCpuMs: done.stepsUnetCpuMs.map(Math.round),
+    bareUnetCpuMs: done.bareUnetCpuMs.map(Math.round),
+    unetCpuVsBare: ratio(done.stepsUnetCpuMs, done.bareUnetCpuMs),
+    threadCpuMs: done.threadCpuMs
   }
 }
 

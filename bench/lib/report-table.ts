@@ -50,7 +50,7 @@ export function describeRun(result: BenchResult): string {
   const python =
     'skipped' in result.pythonReference
       ? `Python reference: ${result.pythonReference.skipped}`
-      : `Python/PyTorch reference loop (torch ${result.pythonReference.torch}, 64×64 latents): ${f(result.pythonReference.loopOverheadMsPerStep, 3)} ms/step outside the model`
+      : `Python/PyTorch reference loop (torch ${result.pythonReference.torch}, 64×64 latents): ${f(result.pythonReference.loopOverheadMsPerStep, 3)} ms/step outside the model; ours at 64×64 latents ÷ Python's: ${result.loopOverheadVsPython === null ? '–' : f(result.loopOverheadVsPython, 2)} (target ≤ 1)`
   return [
     `${result.date} · ${result.mode} · ${result.model.dir} · ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB · ${m.os} · Node ${m.node} · onnxruntime ${m.onnxruntime}`,
     `load average at start ${m.loadAverageAtStart.join(' ')}, at end ${(m.loadAverageAtEnd ?? []).join(' ')} · ${f(result.durationS, 0)} s`,

@@ -17,7 +17,7 @@ import { runEngineBench } from './engine-bench'
 import { loadAverage, machineInfo } from './machine-info'
 import { runPythonReference } from './python-reference'
 import { runSnapshotBench } from './snapshot-bench'
-import { evaluateTargets, SNAPSHOT_TARGET } from './targets'
+import { evaluateTargets, LOOP_VS_PYTHON_TARGET, SNAPSHOT_TARGET } from './targets'
 
 const ROOT = join(__dirname, '..', '..')
 const SEED = 1234
@@ -168,15 +168,25 @@ export async function runBench(
       `${options.mode} mode: few steps and repetitions; the recorded figures are full runs`
     )
   }
+  // Like with like: the Python loop runs at 64×64 latents, which is the 512×512 row here.
+  const loopOverheadVsPython =
+    'skipped' in pythonReference
+      ? null
+      : at512.loopOverheadMsPerStep / pythonReference.loopOverheadMsPerStep
   return {
     date: new Date().toISOString(),
     mode: options.mode,
     machine: { ...machine, loadAverageAtEnd: loadAverage() },
     model: { dir: relative(ROOT, options.modelDir), id: modelId, shipped },
     ...native,
+    targets: {
+      ...native.targets,
+      loopOverheadVsPython: LOOP_VS_PYTHON_TARGET.met(loopOverheadVsPython)
+    },
     at512,
     snapshot: { ...snapshot, met: SNAPSHOT_TARGET.met(snapshot.captureMsPerStep) },
     pythonReference,
+    loopOverheadVsPython,
     clockOffsetMs: offset,
     durationS: (performance.now() - started) / 1000,
     notes

@@ -148,6 +148,8 @@ describe('stepwise generate (built CLI)', () => {
     expect(json.unetMs).toBeGreaterThan(0)
     expect(json.totalMs).toBeGreaterThanOrEqual(json.unetMs)
     expect(r.stderr).toContain('step 4/4')
+    // Per-component load progress is for people reading stderr, not for --json runs.
+    expect(r.stderr).not.toContain('loading UNet')
 
     const png = readFileSync(out)
     const decoded = decodePng(png)
@@ -242,6 +244,19 @@ describe('stepwise generate (built CLI)', () => {
     const first = await runCli(args, cwd)
     expect(first.code).toBe(0)
     expect(first.stdout).toBe(`${join(cwd, 'stepwise-11.png')}\n`)
+    // Each component's load on stderr, in order, between "loading…" and "encoding…".
+    const lines = first.stderr.split('\n')
+    const loads = lines.filter((l) => /^load(ing|ed)[ …]/.test(l))
+    expect(loads).toEqual([
+      'loading…',
+      expect.stringMatching(/^loading text encoder \(1 of 3, [\d.]+ [kM]B\)…$/),
+      expect.stringMatching(/^loaded text encoder \(1 of 3\) in [\d.]+ s$/),
+      expect.stringMatching(/^loading UNet \(2 of 3, [\d.]+ [kM]B\)…$/),
+      expect.stringMatching(/^loaded UNet \(2 of 3\) in [\d.]+ s$/),
+      expect.stringMatching(/^loading VAE decoder \(3 of 3, [\d.]+ [kM]B\)…$/),
+      expect.stringMatching(/^loaded VAE decoder \(3 of 3\) in [\d.]+ s$/)
+    ])
+    expect(lines.indexOf('encoding…')).toBeGreaterThan(lines.indexOf(loads[6] as string))
     expect(existsSync(join(cwd, 'stepwise-11.png'))).toBe(true)
     expect(defaultOutputPath(11, cwd)).toBe(join(cwd, 'stepwise-11-1.png'))
   })

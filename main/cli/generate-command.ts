@@ -18,6 +18,7 @@ import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
 import { memoryLimitFromEnv, planRun, RunPlanError, type RunPlan } from '../jobs/run-plan'
 import { startGeneration } from '../inference/host/run-generation'
+import { describeLoadProgress } from '../../shared/load-progress'
 import type {
   GenerationRequest,
   GenerationResult,
@@ -292,6 +293,11 @@ export async function generateCommand(
     request,
     {
       phase: (phase) => io.err(`${phase}…`),
+      // Per component, on stderr with the rest of the progress; --json keeps stderr to phases,
+      // steps and warnings.
+      ...(options.json
+        ? {}
+        : { loadProgress: (progress) => io.err(lowerFirst(describeLoadProgress(progress))) }),
       step: (step) => {
         steps.push(step)
         io.err(formatStep(step))
@@ -414,4 +420,9 @@ export async function generateCommand(
     io.out(output)
   }
   return interrupts_ > 0 ? 130 : 0
+}
+
+/** "Loading UNet…" as the CLI's other progress lines start: "loading UNet…". */
+function lowerFirst(line: string): string {
+  return line.charAt(0).toLowerCase() + line.slice(1)
 }

@@ -244,6 +244,10 @@ export { Tensor } from 'onnxruntime-node'
 // alone, as the real-scale benchmark does)
 export { ComponentSessions } from './models/component-sessions'
 
+// Loading progress per component (`fromPretrained`'s `onLoadProgress`)
+export { componentLabel } from './models/load-progress'
+export type { LoadProgressEvent, LoadProgressListener } from './models/load-progress'
+
 // Graph passes at load (attention fusion, float32 upcast): what ran, per graph
 export {
   fuseAttention,

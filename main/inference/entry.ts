@@ -74,6 +74,7 @@ function runJob(jobId: string, command: Extract<InferenceCommand, { type: 'gener
     command.request,
     {
       phase: (phase) => send({ type: 'state', jobId, phase }),
+      loadProgress: (progress) => send({ type: 'load-progress', jobId, progress }),
       step: (step) => sendStep(jobId, step),
       cutoff: (report) => send({ type: 'cutoff', jobId, report }),
       warning: (message) => send({ type: 'warning', jobId, message })

@@ -5,6 +5,7 @@ import type {
   ProviderName,
   SchedulerClassName
 } from '../../shared/params'
+import type { ModelLoadProgress } from '../../shared/contract'
 import type { StepReport } from '../../shared/steps'
 import type { PipelineFamily, PipelinePhase, RunSnapshot } from '../engine'
 
@@ -200,6 +201,7 @@ export interface GenerationResult {
 /** Events the inference process sends to main about a job. */
 export type InferenceEvent =
   | { type: 'state'; jobId: string; phase: InferencePhase }
+  | { type: 'load-progress'; jobId: string; progress: ModelLoadProgress }
   | { type: 'step'; jobId: string; step: InferenceStep }
   | { type: 'cutoff'; jobId: string; report: CutoffReport }
   | { type: 'warning'; jobId: string; message: string }

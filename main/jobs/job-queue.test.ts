@@ -131,6 +131,20 @@ describe('JobQueue with the real inference process', () => {
       expect(endsOf(id)).toEqual(['done'])
       expect(stepsOf(id).map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5])
     }
+    // The first job loaded the model: its loading state events name each component in order.
+    const loads = events.flatMap((e) =>
+      e.type === 'job:state' && e.jobId === a.jobId && e.load !== undefined
+        ? [`${e.state} ${e.load.component}:${e.load.phase} ${e.load.index}/${e.load.total}`]
+        : []
+    )
+    expect(loads).toEqual([
+      'loading text_encoder:start 1/3',
+      'loading text_encoder:done 1/3',
+      'loading unet:start 2/3',
+      'loading unet:done 2/3',
+      'loading vae_decoder:start 3/3',
+      'loading vae_decoder:done 3/3'
+    ])
     // b started only after a ended, c only after b.
     const firstIndex = (id: string, state: JobState): number =>
       events.findIndex((e) => e.type === 'job:state' && e.jobId === id && e.state === state)

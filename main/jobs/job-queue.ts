@@ -460,7 +460,8 @@ export class JobQueue {
       state: job.state,
       position: job.position,
       stopping: job.stopping,
-      ...(job.message === undefined ? {} : { message: job.message })
+      ...(job.message === undefined ? {} : { message: job.message }),
+      ...(job.load === undefined || job.state !== 'loading' ? {} : { load: job.load })
     })
   }
 
@@ -468,6 +469,10 @@ export class JobQueue {
     const job = this.running
     if (job === null || event.jobId !== job.id || job.ended) return
     switch (event.type) {
+      case 'load-progress':
+        job.load = event.progress
+        if (job.state === 'loading') this.emitState(job)
+        return
       case 'state':
         if (job.state !== event.phase) {
           job.state = event.phase

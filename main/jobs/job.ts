@@ -3,6 +3,7 @@ import type {
   GenerateParams,
   JobState,
   JobSummary,
+  ModelLoadProgress,
   ModelSummary,
   RgbaImage
 } from '../../shared/contract'
@@ -57,6 +58,8 @@ export class Job {
   readonly warnings: string[] = []
   /** Why the job failed or was cancelled. */
   message: string | undefined
+  /** While loading: the model component being loaded (or the last one loaded). */
+  load: ModelLoadProgress | undefined
   /** The history entry its result was stored as, once stored. */
   historyId: string | null = null
 

@@ -26,6 +26,7 @@ export type {
   JobTicket,
   LiveJobSnapshot,
   ModelFamily,
+  ModelLoadProgress,
   ModelSummary,
   PreviewMethodName,
   ResultMetadata,

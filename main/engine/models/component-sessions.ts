@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import {
   createSessionWithFallback,
   resolveExecutionProviders,
@@ -7,6 +8,7 @@ import {
 } from './execution-providers'
 import { graphPassCache, type GraphPassCache } from './graph-pass-cache'
 import { createModelWithGraphPasses, type GraphPassReport } from './graph-passes'
+import { componentLabel, graphBytes, report, type LoadProgressListener } from './load-progress'
 import { type ModelFolder, type OnnxComponent } from './model-folder'
 import { ModelLoadError } from './model-load-error'
 import { OnnxModel } from './onnx-model'
@@ -31,6 +33,8 @@ export class ComponentSessions {
   /** Per graph: what the graph passes did at its last load. */
   private readonly passReports = new Map<OnnxComponent, GraphPassReport[]>()
   private readonly passCache: GraphPassCache
+  /** Told when each session is being created and when it is (`fromPretrained`'s `onLoadProgress`). */
+  onLoadProgress: LoadProgressListener | null = null
 
   constructor(folder: ModelFolder, settings: SessionSettings) {
     this.folder = folder
@@ -43,19 +47,37 @@ export class ComponentSessions {
 
   /** The session of `component`, creating it on first use. */
   get(component: OnnxComponent): Promise<OnnxModel> {
+    return this.getAt(component, 1, 1)
+  }
+
+  /** Whether `component`'s session exists or is being created. */
+  has(component: OnnxComponent): boolean {
+    return this.pending.has(component)
+  }
+
+  /**
+   * Creates the sessions of `components` that do not exist yet, one after the other, reporting
+   * each as `index` of the number created (the load a progress display shows as "2 of 4").
+   */
+  async loadInOrder(components: readonly OnnxComponent[]): Promise<void> {
+    const fresh = components.filter((c, k) => !this.has(c) && components.indexOf(c) === k)
+    for (const [k, c] of fresh.entries()) await this.getAt(c, k + 1, fresh.length)
+  }
+
+  /** Creates every session the pipeline needs now (e.g. during a "loading" phase). */
+  async loadAll(): Promise<void> {
+    await this.loadInOrder(this.folder.components)
+  }
+
+  private getAt(component: OnnxComponent, index: number, total: number): Promise<OnnxModel> {
     let p = this.pending.get(component)
     if (p === undefined) {
-      p = this.create(component)
+      p = this.create(component, index, total)
       this.pending.set(component, p)
       // A failed load is not cached: fixing the file and retrying must work.
       p.catch(() => this.pending.delete(component))
     }
     return p
-  }
-
-  /** Creates every session the pipeline needs now (e.g. during a "loading" phase). */
-  async loadAll(): Promise<void> {
-    for (const c of this.folder.components) await this.get(c)
   }
 
   /** Provider each created session runs on, by component. */
@@ -129,7 +151,7 @@ export class ComponentSessions {
     }
   }
 
-  private async create(component: OnnxComponent): Promise<OnnxModel> {
+  private async create(component: OnnxComponent, index: number, total: number): Promise<OnnxModel> {
     // Graph passes are prepared for the provider the session will first be tried on, and a
     // folder holding both precisions gives the one that is faster there.
     const provider = this.providers.find((p) => !this.failedProviders.has(p)) ?? 'cpu'
@@ -155,6 +177,11 @@ export class ComponentSessions {
       }
       return new OnnxModel(created.session, file, label, created.provider)
     }
+    const listener = this.onLoadProgress
+    const place = { component, label: componentLabel(component), index, total }
+    const bytes = listener === null ? null : await graphBytes(file)
+    const started = performance.now()
+    report(listener, { ...place, phase: 'start', bytes })
     try {
       const result = await createModelWithGraphPasses({
         component,
@@ -166,6 +193,7 @@ export class ComponentSessions {
         createModel
       })
       this.passReports.set(component, result.reports)
+      report(listener, { ...place, phase: 'done', bytes, ms: performance.now() - started })
       return result.model
     } catch (error) {
       if (error instanceof ModelLoadError) throw error

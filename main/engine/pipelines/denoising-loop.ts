@@ -7,11 +7,11 @@ import type { UnetIo } from '../models/unet-io'
 import type { Generator } from '../random/generator'
 import type { Scheduler } from '../schedulers'
 import type { RunSnapshot } from '../snapshots/run-snapshot'
-import { concatBatch } from '../tensor/batch'
 import { formatDims, isTensor, sameDims } from '../tensor/float-tensor'
 import { runBatched } from './batched-run'
-import { applyClassifierFreeGuidance, rescaleNoiseCfg } from './guidance'
+import { applyClassifierFreeGuidanceInPlace, rescaleNoiseCfg } from './guidance'
 import { withExtraChannels } from './image-channels'
+import { LoopBuffers } from './loop-buffers'
 import type { StepEndInfo, StepRecord } from './pipeline-types'
 
 /** The named tensors of the loop: `latents` plus the pipeline's conditioning, diffusers' names. */
@@ -108,6 +108,7 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
     i === T - 1 || (i + 1 > warmup && (i + 1) % scheduler.order === 0)
   for (let i = 0; i < args.startIndex; i++) if (advances(i)) progress++
   let lastIndex = args.startIndex - 1
+  const buffers = new LoopBuffers()
   if (args.loopStart !== null && args.startIndex < T && !host.interrupt) {
     await runCallback(args, args.loopStart, args.startIndex, timesteps[args.startIndex] as number)
   }
@@ -119,7 +120,8 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
     const cfg = host.doClassifierFreeGuidance
     const guidanceScale = host.guidanceScale
     const latents = tensors.latents as Tensor
-    const modelInput = scheduler.scaleModelInput(cfg ? concatBatch([latents, latents]) : latents, t)
+    const scaled = scheduler.scaleModelInput(latents, t)
+    const modelInput = cfg ? buffers.doubledBatch(scaled) : scaled
     const feeds: Record<string, Tensor> = {
       sample: withExtraChannels(modelInput, tensors, args.extraInputChannels ?? []),
       timestep: new Tensor('float32', Float32Array.of(t), []),
@@ -138,7 +140,8 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
     if (run.fallback !== null) fallbacks.add(run.fallback)
     let noisePred = run.outputs[unet.io.output] as Tensor
     if (cfg) {
-      const { guided, cond } = applyClassifierFreeGuidance(noisePred, guidanceScale)
+      // The UNet's output is this step's own, fresh from session.run: guided in place.
+      const { guided, cond } = applyClassifierFreeGuidanceInPlace(noisePred, guidanceScale)
       noisePred =
         host.guidanceRescale > 0 ? rescaleNoiseCfg(guided, cond, host.guidanceRescale) : guided
     }

@@ -31,6 +31,33 @@ export function applyClassifierFreeGuidance(
 }
 
 /**
+ * {@link applyClassifierFreeGuidance} for the denoising loop, without allocating: the guided
+ * prediction is written over the unconditional half of `noisePred` (each element is read before
+ * it is written, so the values are the same bits), and both halves are returned as views of its
+ * buffer. Only for a UNet output nobody else holds: the loop's, fresh from `session.run` each step.
+ */
+export function applyClassifierFreeGuidanceInPlace(
+  noisePred: Tensor,
+  guidanceScale: number
+): { guided: FloatTensor; cond: FloatTensor } {
+  const rows = batchOf(noisePred)
+  if (rows % 2 !== 0)
+    throw new Error(`cannot split a UNet output of ${rows} rows into uncond/cond halves`)
+  const src = float32Data(noisePred)
+  const half = src.length / 2
+  const dims = [rows / 2, ...noisePred.dims.slice(1)]
+  const g = f32(guidanceScale)
+  for (let i = 0; i < half; i++) {
+    const u = src[i] as number
+    src[i] = u + f32(g * f32((src[half + i] as number) - u))
+  }
+  return {
+    guided: floatTensor(src.subarray(0, half), dims),
+    cond: floatTensor(src.subarray(half), dims)
+  }
+}
+
+/**
  * Guidance rescale (Lin et al. 2023, §3.4; diffusers' `rescale_noise_cfg`): per sample, scale
  * the guided prediction to the standard deviation of the conditional one, then blend:
  * `φ · guided · (σ_cond / σ_guided) + (1 − φ) · guided`. Standard deviations use Bessel's

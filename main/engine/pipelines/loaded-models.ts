@@ -56,6 +56,7 @@ export class ModelLoader {
   async loadEncoders(): Promise<TextEncoderPair[]> {
     const sdxl = this.folder.family === 'sdxl'
     const tokenizers = await this.loadTokenizers()
+    await this.sessions.loadInOrder(this.folder.textEncoders)
     const encoders: TextEncoderPair[] = []
     for (const [k, name] of this.folder.textEncoders.entries()) {
       const model = await this.sessions.get(name)
@@ -70,6 +71,13 @@ export class ModelLoader {
    * the call starts from an image.
    */
   async load(withDecoder: boolean, withEncoder = false): Promise<LoadedModels> {
+    // Created in one numbered sequence first, so progress says "UNet (2 of 3)".
+    await this.sessions.loadInOrder([
+      ...this.folder.textEncoders,
+      'unet',
+      ...(withDecoder ? (['vae_decoder'] as const) : []),
+      ...(withEncoder ? (['vae_encoder'] as const) : [])
+    ])
     const encoders = await this.loadEncoders()
     const unetModel = await this.sessions.get('unet')
     const unet = { model: unetModel, io: describeUnet(unetModel, this.folder.family) }

@@ -5,6 +5,7 @@ import type { MultiPipelineCallbacks } from '../callbacks/multi-pipeline-callbac
 import type { PipelineCallback } from '../callbacks/pipeline-callback'
 import type { DownloadEvent } from '../hub/download-events'
 import type { ExecutionProviderName, SessionSettings } from '../models/execution-providers'
+import type { LoadProgressListener } from '../models/load-progress'
 import type { OnnxComponent } from '../models/model-folder'
 import type { RgbaImage } from '../previews/latents-to-rgb'
 import type { Generator } from '../random/generator'
@@ -49,6 +50,14 @@ export interface FromPretrainedOptions extends SessionSettings {
   localFilesOnly?: boolean
   /** For a Hub id: download progress (`resolved`, `plan`, `progress`, `file-done`, `complete`). */
   onDownload?: (event: DownloadEvent) => void
+  /**
+   * Loading progress per component: `{ component, label, index, total, phase: 'start' | 'done',
+   * bytes, ms }` as each graph's onnxruntime session is created (with `preload`, or at the first
+   * call that needs it: text encoder(s), UNet, VAE decoder, and the VAE encoder for image runs,
+   * numbered as one load; a preview decoder at its first tiny preview, 1 of 1). Pipelines made
+   * with `fromPipe` share the listener with the sessions.
+   */
+  onLoadProgress?: LoadProgressListener
   /**
    * A tiny (TAESD-class) preview decoder stored outside the model folder: a TAESD folder in the
    * Hub's layout (`vae_decoder/model.onnx`, e.g. deinferno/taesd-onnx, julienkay/taesdxl), a

@@ -44,6 +44,7 @@ export class PipelineComponents {
     this.memoryLimit = options.memoryLimitBytes
     this.fuseAttention = options.fuseAttention !== false
     this.sessions = new ComponentSessions(folder, options)
+    this.sessions.onLoadProgress = options.onLoadProgress ?? null
     this.loader = new ModelLoader(folder, this.sessions, options.textFixing)
     this.previews = new PreviewRenderer(
       this.sessions,

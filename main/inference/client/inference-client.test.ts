@@ -70,6 +70,28 @@ describe('InferenceClient with the real inference process', () => {
     const phases = events.filter((e) => e.type === 'state').map((e) => e.phase)
     expect(phases).toEqual(['loading', 'encoding', 'denoising', 'decoding'])
     expect(events.at(-1)?.type).toBe('done')
+    // Each component's load, numbered, inside the loading phase.
+    const loads = events.flatMap((e) =>
+      e.type === 'load-progress'
+        ? [`${e.progress.label}:${e.progress.phase} ${e.progress.index}/${e.progress.total}`]
+        : []
+    )
+    expect(loads).toEqual([
+      'text encoder:start 1/3',
+      'text encoder:done 1/3',
+      'UNet:start 2/3',
+      'UNet:done 2/3',
+      'VAE decoder:start 3/3',
+      'VAE decoder:done 3/3'
+    ])
+    const at = (type: string, phase?: string): number[] =>
+      events.flatMap((e, i) =>
+        e.type === type && (phase === undefined || (e.type === 'state' && e.phase === phase))
+          ? [i]
+          : []
+      )
+    expect(Math.min(...at('load-progress'))).toBeGreaterThan(at('state', 'loading')[0] as number)
+    expect(Math.max(...at('load-progress'))).toBeLessThan(at('state', 'encoding')[0] as number)
     expect(result).toMatchObject({
       family: 'sd',
       seed: 42,

@@ -1,3 +1,4 @@
+import type { ModelLoadProgress } from '../../../shared/contract'
 import type { CfgCutoff, CfgInterval } from '../../../shared/params'
 import type { RunSnapshot } from '../../engine'
 import type { CutoffReport, GenerationResult, InferencePhase, InferenceStep } from '../protocol'
@@ -9,6 +10,8 @@ import type { CutoffReport, GenerationResult, InferencePhase, InferenceStep } fr
  */
 export interface GenerationHooks {
   phase(phase: InferencePhase): void
+  /** A model component started or finished loading (while the phase is `loading`). */
+  loadProgress?(progress: ModelLoadProgress): void
   /**
    * One finished step; `step.preview.rgba` is a fresh buffer the hook may transfer. The next step
    * starts when a returned promise settles (the inference process waits for a full-size preview

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import type { ProviderName } from '../../../shared/params'
-import type { Scheduler, SessionSettings } from '../../engine'
+import type { LoadProgressEvent, Scheduler, SessionSettings } from '../../engine'
 import { AutoPipelineForText2Image, checkModelFolder, ModelLoadError } from '../../engine'
 import type { InferenceProcessStatus } from '../protocol'
 
@@ -24,6 +24,11 @@ export interface CachedPipeline {
 export class PipelineCache {
   private key: string | null = null
   private entry: Promise<CachedPipeline> | null = null
+  /**
+   * Where the loaded pipelines' per-component load progress goes now: the running job's hooks
+   * (sessions are created at a job's first call, and again after a release).
+   */
+  onLoadProgress: ((event: LoadProgressEvent) => void) | null = null
 
   /**
    * @param settings session settings every pipeline gets; `graphPassCacheDir` keeps graph-pass
@@ -61,7 +66,8 @@ export class PipelineCache {
     await checkModelFolder(modelDir)
     const pipe = await AutoPipelineForText2Image.fromPretrained(modelDir, {
       ...this.settings,
-      executionProviders: [provider]
+      executionProviders: [provider],
+      onLoadProgress: (event) => this.onLoadProgress?.(event)
     })
     await this.release()
     const entry = Promise.resolve({ pipe, modelScheduler: pipe.scheduler })

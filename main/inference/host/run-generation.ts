@@ -187,6 +187,8 @@ export function startGeneration(
 
   const run = async (): Promise<GenerationResult> => {
     if (!cache.has(request.modelDir, request.provider)) phase('loading')
+    cache.onLoadProgress =
+      hooks.loadProgress === undefined ? null : (event) => hooks.loadProgress?.({ ...event })
     const cached = await cache.get(request.modelDir, request.provider)
     const { pipe } = cached
     // Another model is the first thing to say about a snapshot, before its scheduler or size.
@@ -401,8 +403,12 @@ export function startGeneration(
       ),
     snapshot: (step) => snapshots.find((s) => s.step === step) ?? null,
     lastSnapshot: () => snapshots[snapshots.length - 1] ?? null,
-    result: run().catch((error: unknown) => {
-      throw explainFailure(error)
-    })
+    result: run()
+      .catch((error: unknown) => {
+        throw explainFailure(error)
+      })
+      .finally(() => {
+        cache.onLoadProgress = null
+      })
   }
 }

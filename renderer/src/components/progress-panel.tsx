@@ -2,6 +2,7 @@ import type { JSX } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import type { JobState } from '../contract'
 import { isTerminalJobState } from '../contract'
+import { describeLoadProgress } from '../../../shared/load-progress'
 import { PHASE_LABELS } from '../lib/live-status'
 import { etaMs, formatDuration, formatRate, stepRate } from '../lib/run-stats'
 import type { LiveJob } from '../store/job-store'
@@ -42,6 +43,7 @@ export function ProgressPanel(): JSX.Element {
   const { done, total, rate, eta, state, finished, phaseStartedAt } = useJobStore(
     useShallow((s) => progressOf(s.live))
   )
+  const load = useJobStore((s) => (s.live?.state === 'loading' ? (s.live.load ?? null) : null))
   const phaseIndex = state === null ? -1 : PHASES.indexOf(state)
   return (
     <div className="progress-panel" data-testid="progress" aria-label="Progress">
@@ -54,6 +56,11 @@ export function ProgressPanel(): JSX.Element {
         <span data-testid="progress-eta">ETA {eta}</span>
         <span data-testid="progress-phase">{state === null ? 'idle' : PHASE_LABELS[state]}</span>
       </p>
+      {load === null ? null : (
+        <p className="load-progress" data-testid="load-progress" role="status">
+          {describeLoadProgress(load)}
+        </p>
+      )}
       <ol className="phases" aria-label="Phases">
         {PHASES.map((phase, i) => {
           // A phase that has begun and is not the current one is over (stopped runs still decode).

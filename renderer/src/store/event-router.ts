@@ -65,6 +65,7 @@ export function routeEvents(
         }
         const store = useJobStore.getState()
         store.applyState(event.jobId, event.state, event.message, performance.now())
+        store.applyLoad(event.jobId, event.state === 'loading' ? (event.load ?? null) : null)
         // Another window may have pressed Stop; show it here too.
         if (event.stopping && !isTerminalJobState(event.state)) store.markStopping(event.jobId)
         if (event.state === 'failed' && useJobStore.getState().live?.jobId === event.jobId) {

@@ -7,6 +7,7 @@ import type {
   GenerateParams,
   JobState,
   LiveJobSnapshot,
+  ModelLoadProgress,
   ResultMetadata,
   RgbaImage,
   StepReport
@@ -40,6 +41,8 @@ export interface LiveJob {
   historyError: string | null
   failure: string | null
   warnings: string[]
+  /** While loading: the model component being loaded, or the last one loaded. */
+  load?: ModelLoadProgress | null
 }
 
 /** The live-view store. */
@@ -73,6 +76,8 @@ export interface JobStoreState {
   ): void
   addWarning(jobId: string, message: string): void
   markStopping(jobId: string): void
+  /** The component the job's model is loading (from `job:state`), or null once not loading. */
+  applyLoad(jobId: string, load: ModelLoadProgress | null): void
   inspect(index: number | null): void
   /** Opens step `index` for inspection, or closes it when it is the one open. */
   toggleInspect(index: number): void
@@ -216,6 +221,9 @@ export const useJobStore = create<JobStoreState>()((set) => ({
   },
   markStopping(jobId) {
     set((s) => update(s.live, jobId, () => ({ stopping: true })))
+  },
+  applyLoad(jobId, load) {
+    set((s) => update(s.live, jobId, (job) => ((job.load ?? null) === load ? {} : { load })))
   },
   inspect(index) {
     set({ inspectedStep: index })
