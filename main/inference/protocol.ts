@@ -71,6 +71,11 @@ export interface GenerationRequest {
    * `steps` every step's.
    */
   keepSnapshots?: 'stopped' | 'last' | 'steps'
+  /**
+   * How the run uses memory, as the run plan chose it: `normal` (default), `vae-tiles` (the VAE
+   * decoded in tiles) or `low-memory` (tiles and the UNet one row per call).
+   */
+  memoryMode?: 'normal' | 'vae-tiles' | 'low-memory'
 }
 
 /** Commands main sends to the inference process. */
