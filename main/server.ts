@@ -5,6 +5,7 @@ import { openStepwiseApi } from './api/create-api'
 import { inferenceStatusOf } from './api/inference-status'
 import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from './app-paths'
 import { InferenceClient } from './inference/client/inference-client'
+import { memoryLimitFromEnv } from './jobs/run-plan'
 import { DownloadManager } from './model-library/download-manager'
 import { startBrowserServer } from './server/browser-server'
 import { parseServerArgs, SERVER_USAGE } from './server/server-args'
@@ -40,7 +41,16 @@ async function main(): Promise<void> {
   const modelDirs =
     args.modelsDirs.length > 0 ? args.modelsDirs : [join(__dirname, '../../resources/models')]
   const inference = new InferenceClient()
+  // Tests (and power users) can lower the run plan's memory limit to see the low-memory mode.
+  let memoryLimitBytes: number | undefined
+  try {
+    memoryLimitBytes = memoryLimitFromEnv()
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`)
+    process.exit(2)
+  }
   const api = await openStepwiseApi({
+    ...(memoryLimitBytes === undefined ? {} : { memoryLimitBytes }),
     appVersion: version,
     mode: 'browser',
     dataDir,

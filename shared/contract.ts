@@ -241,6 +241,12 @@ export interface RunPlanInfo {
    * it run at batch 1). For a running job, as last reported.
    */
   guidanceStartStep: number
+  /**
+   * Set when the run will use a lower-memory mode to fit the memory limit (the VAE decoded in
+   * tiles, or the low-memory mode: tiles and the UNet one row per call): what it does, the normal
+   * mode's estimate, the chosen mode's and the limit. Absent when the normal mode fits.
+   */
+  memoryNote?: string
 }
 
 /** The answer of `planRun`: the plan and the parameters it resolved. */
@@ -343,6 +349,10 @@ export interface ResultMetadata {
    * CFG would have cost), from each step's measured ms and batch.
    */
   unetSavedFraction: number
+  /** How the run used memory when not the normal way: `vae-tiles` or `low-memory`. */
+  memoryMode?: 'vae-tiles' | 'low-memory'
+  /** Why: the note of {@link RunPlanInfo.memoryNote} (a lower mode was chosen to fit). */
+  memoryNote?: string
   warnings: string[]
   /**
    * With several images per prompt: this image's place in the batch (0-based) and the batch's

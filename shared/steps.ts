@@ -17,6 +17,11 @@ export interface StepMetrics {
   unetMs: number
   /** Rows the UNet computed: 2B with classifier-free guidance, B without. */
   unetBatch: number
+  /**
+   * The UNet's `session.run` calls that computed those rows: 1, or one per row in the low-memory
+   * mode (one per chunk for a graph exported with a fixed batch). Absent where not reported.
+   */
+  unetCalls?: number
   /** Whether classifier-free guidance was applied in this step. */
   cfg: boolean
   /** The guidance scale this step read (0 once guidance was turned off; it can change live). */

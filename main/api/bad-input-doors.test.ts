@@ -52,7 +52,10 @@ beforeAll(async () => {
     dataDir: mkdtempSync(join(tmpdir(), 'stepwise-doors-')),
     modelDirs: [models],
     inference: (inference = new InferenceClient()),
-    log: () => undefined
+    log: () => undefined,
+    // Under the low-memory mode's estimate of a 2048² run on the tiny model (about 222 MiB), so
+    // that size is still refused, and far above what the runs here need.
+    memoryLimitBytes: 200 * 2 ** 20
   })
   inference.on('state', (e) => inferencePhases.push({ jobId: e.jobId, phase: e.phase }))
   api.onEvent((e) => events.push(e))

@@ -52,6 +52,11 @@ export interface ApiHost {
    * but cannot run without one); absent: not checked, the compiled-in list is reported as is.
    */
   probeWebGpu?: () => Promise<WebGpuProbe>
+  /**
+   * The run plan's memory limit in bytes; absent: the engine's (75% of physical memory). Runs
+   * over it use the low-memory mode when that fits (job-queue.ts).
+   */
+  memoryLimitBytes?: number
 }
 
 /** The answer of a WebGPU adapter probe. */
@@ -122,7 +127,13 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     downloads ?? unavailable('downloads are not available in this front end')
   const history = await HistoryStore.open(join(host.dataDir, 'history'), host.appVersion)
   if (history.notice !== null) log(history.notice)
-  const jobs = new JobQueue({ inference: host.inference, models, history, events })
+  const jobs = new JobQueue({
+    inference: host.inference,
+    models,
+    history,
+    events,
+    ...(host.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: host.memoryLimitBytes })
+  })
   const tokens = new TokenCounter()
   const formState = new FormStateFile(join(host.dataDir, FORM_STATE_FILE))
   // Started now, answered once: capabilities wait for it (it takes a fraction of a second).

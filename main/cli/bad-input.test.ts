@@ -57,7 +57,18 @@ describe('stepwise generate: bad models and runs that cannot be', () => {
   })
 
   it('refuses a size too large for memory before loading anything', async () => {
-    const r = await generate(['--model', SD_DIR, '--width', '2048', '--height', '2048'])
+    // With --low-memory auto (the default) this size would run in the low-memory mode
+    // (low-memory.test.ts); off, the normal mode's estimate is refused.
+    const r = await generate([
+      '--model',
+      SD_DIR,
+      '--width',
+      '2048',
+      '--height',
+      '2048',
+      '--low-memory',
+      'off'
+    ])
     expect(r.code).toBe(1)
     expect(errors(r.err)).toEqual([
       expect.stringMatching(

@@ -16,7 +16,7 @@ import {
 } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
-import { planRun, RunPlanError } from '../jobs/run-plan'
+import { memoryLimitFromEnv, planRun, RunPlanError, type RunPlan } from '../jobs/run-plan'
 import { startGeneration } from '../inference/host/run-generation'
 import { stopNowResult } from './stop-now-run'
 import { describeLoadProgress } from '../../shared/load-progress'
@@ -29,7 +29,7 @@ import type {
 import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
 import type { CliIo } from './cli-io'
-import type { GenerateOptions } from './generate-options'
+import type { GenerateOptions, LowMemoryFlag } from './generate-options'
 import { FLAG_OF_FIELD } from './generate-options'
 import { applyResume, type ResumeSource } from './resume-run'
 import { UsageError } from './usage-error'
@@ -196,29 +196,49 @@ function formatStep(step: InferenceStep): string {
     step.previewMethod === undefined
       ? ''
       : `  preview ${step.previewMethod} ${(step.previewMs ?? 0).toFixed(1)} ms`
-  return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch} (${guidance})${preview}`
+  const calls =
+    step.unetCalls !== undefined && step.unetCalls > 1 ? ` in ${step.unetCalls} calls` : ''
+  return `step ${step.index + 1}/${step.total}  t=${step.timestep}  ${step.ms.toFixed(0)} ms  unet batch ${step.unetBatch}${calls} (${guidance})${preview}`
 }
 
 /**
  * Plans the run on the model folder before anything loads, as the app's queue does: a cutoff or
  * stop index past the last step, a step count the scheduler refuses, or a size too large for
- * memory is a usage error (exit 2), named by its flag.
+ * memory is a usage error (exit 2), named by its flag. A size the normal mode cannot fit runs in the
+ * mode the plan chose (`--low-memory auto`): the VAE in tiles, or the low-memory mode.
  */
-async function refuseUnplannable(request: GenerationRequest): Promise<void> {
+async function refuseUnplannable(
+  request: GenerationRequest,
+  lowMemory: LowMemoryFlag
+): Promise<RunPlan> {
   try {
-    await planRun(request.modelDir, {
-      ...request,
-      numInferenceSteps: request.numInferenceSteps as number,
-      guidanceScale: request.guidanceScale as number,
-      width: request.width as number,
-      height: request.height as number
-    })
+    return await planRun(
+      request.modelDir,
+      {
+        ...request,
+        numInferenceSteps: request.numInferenceSteps as number,
+        guidanceScale: request.guidanceScale as number,
+        width: request.width as number,
+        height: request.height as number
+      },
+      { lowMemory, ...limitFromEnv() }
+    )
   } catch (error) {
     // A setting that names a step the run never reaches is a usage error; a run too large for
     // this machine's memory is not the command line's fault (exit 1, as when it ran out).
     if (!(error instanceof RunPlanError) || error.problems.some((p) => p.param === null))
       throw error
     throw new UsageError(error.describe((param) => FLAG_OF_FIELD[param] ?? paramLabel(param)))
+  }
+}
+
+/** `STEPWISE_MEMORY_LIMIT_BYTES` as the plan's limit (a bad value is a usage error naming it). */
+function limitFromEnv(): { memoryLimitBytes?: number } {
+  try {
+    const limit = memoryLimitFromEnv()
+    return limit === undefined ? {} : { memoryLimitBytes: limit }
+  } catch (error) {
+    throw new UsageError((error as Error).message)
   }
 }
 
@@ -270,7 +290,9 @@ export async function generateCommand(
     const issue = sizeMultipleIssue(request[name] ?? defaults[name], defaults.sizeMultiple)
     if (issue !== null) throw new UsageError(`--${name}: ${issue}`)
   }
-  await refuseUnplannable(request)
+  const plan = await refuseUnplannable(request, options.lowMemory)
+  request.memoryMode = plan.memoryMode
+  if (plan.memoryNote !== null) io.err(`note: ${plan.memoryNote}`)
   if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
   const steps: InferenceStep[] = []
   // Check verdicts of graph passes are kept in the app's data folder, so that a model's

@@ -57,6 +57,8 @@ describe('parseGenerateOptions', () => {
       'x/out.PNG',
       '--provider',
       'cpu',
+      '--low-memory',
+      'on',
       '--json'
     ])
     expect(options).toEqual({
@@ -85,7 +87,8 @@ describe('parseGenerateOptions', () => {
       json: true,
       initImage: null,
       mask: null,
-      strength: null
+      strength: null,
+      lowMemory: 'on'
     })
   })
 
@@ -102,7 +105,8 @@ describe('parseGenerateOptions', () => {
       previewMethod: null,
       previewDecoder: null,
       out: null,
-      json: false
+      json: false,
+      lowMemory: 'auto'
     })
     expect(options?.numInferenceSteps).toBeUndefined()
     expect(options?.scheduler).toBeUndefined()

@@ -43,6 +43,7 @@ export const GENERATE_FLAGS: readonly FlagSpec[] = [
   { name: 'preview-decoder', kind: 'value' },
   { name: 'out', kind: 'value' },
   { name: 'provider', kind: 'value' },
+  { name: 'low-memory', kind: 'value' },
   { name: 'json', kind: 'boolean' },
   { name: 'help', kind: 'boolean' }
 ]
@@ -100,6 +101,27 @@ export interface GenerateOptions {
   mask: string | null
   /** Image-to-image / inpainting strength (0 < S ≤ 1); null without --init-image. */
   strength: number | null
+  /**
+   * `--low-memory`: `auto` (default) uses the VAE's tiled decode, then the low-memory mode, only
+   * when the normal mode would not fit this machine's memory; `on` always; `off` never (refused).
+   */
+  lowMemory: LowMemoryFlag
+}
+
+/** The values of `--low-memory`. */
+export const LOW_MEMORY_VALUES = ['auto', 'on', 'off'] as const
+export type LowMemoryFlag = (typeof LOW_MEMORY_VALUES)[number]
+
+function lowMemoryFlag(flags: ParsedFlags): LowMemoryFlag {
+  const value = text(flags, 'low-memory')
+  if (value === undefined) return 'auto'
+  const found = LOW_MEMORY_VALUES.find((v) => v === value)
+  if (found === undefined) {
+    throw new UsageError(
+      `--low-memory: must be one of ${LOW_MEMORY_VALUES.join(', ')} (got ${JSON.stringify(value)})`
+    )
+  }
+  return found
 }
 
 /** `--resume FILE` before the file is read: its path and the options that were typed. */
@@ -314,6 +336,7 @@ export function parseGenerateOptions(argv: readonly string[]): GenerateOptions |
     json: flags.has('json'),
     initImage: initImage === undefined ? null : checkImageFile('--init-image', initImage),
     mask: mask === undefined ? null : checkImageFile('--mask', mask),
-    strength: initImage === undefined ? null : (p.strength ?? LIMITS.strength.default)
+    strength: initImage === undefined ? null : (p.strength ?? LIMITS.strength.default),
+    lowMemory: lowMemoryFlag(flags)
   }
 }

@@ -86,6 +86,12 @@ Image-to-image and inpainting:
                             provider when this install has it, else cpu; a provider that is not
                             available or fails to load falls back to cpu with a warning saying why;
                             see npm run cli -- capabilities)
+  --low-memory auto|on|off  the low-memory mode: the VAE decodes in tiles (diffusers'
+                            enable_vae_tiling) and the UNet runs one row per call (classifier-free
+                            guidance as separate unconditional and conditional calls). auto
+                            (default): only when the normal mode's estimated memory is over 75% of
+                            this machine's memory, said on stderr; on: always; off: never (a size
+                            that does not fit is refused)
 
 Callbacks (diffusers semantics; T = the number of timesteps the loop runs):
   --cfg-cutoff-ratio R      end classifier-free guidance after step index int(T*R), R in [0, 1]

@@ -202,13 +202,19 @@ export type {
 
 // Memory: a run's peak estimated before anything is allocated, and the refusal when too large
 export {
-  checkRunMemory,
   estimateRunMemory,
   expectedRunGraphs,
   memoryRefusal,
   defaultMemoryLimit
 } from './pipelines/memory-estimate'
-export type { MemoryCheck, MemoryEstimate, RunGraphs, RunShape } from './pipelines/memory-estimate'
+export type { MemoryEstimate, RunGraphs, RunShape } from './pipelines/memory-estimate'
+export { checkRunMemory, lowMemoryNote, vaeTilingNote } from './pipelines/memory-check'
+export type {
+  MemoryCheck,
+  MemoryCheckOptions,
+  MemoryMode,
+  MemorySaving
+} from './pipelines/memory-check'
 export { tiledDecode, usesTiles, vaeTilingFor } from './pipelines/vae-tiling'
 export type { VaeTiling } from './pipelines/vae-tiling'
 export { readMemoryProfile } from './models/memory-profile'

@@ -72,6 +72,11 @@ export interface GenerationRequest {
    */
   keepSnapshots?: 'stopped' | 'last' | 'steps'
   /**
+   * How the run uses memory, as the run plan chose it: `normal` (default), `vae-tiles` (the VAE
+   * decoded in tiles) or `low-memory` (tiles and the UNet one row per call).
+   */
+  memoryMode?: 'normal' | 'vae-tiles' | 'low-memory'
+  /**
    * Stop now: a step that took at least this many ms sends its run state to main at once (a
    * `step-state` message), so main still holds the last finished step when it ends the process
    * in the middle of the next one. Omitted: {@link STEP_STATE_AFTER_MS}; 0: every step.

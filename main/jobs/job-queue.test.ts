@@ -18,6 +18,13 @@ import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
 import { fixtureModelsDir } from '../../testing/fixture-models'
 import { ModelRegistry } from '../model-library/model-registry'
+import {
+  estimateRunMemory,
+  expectedRunGraphs,
+  openModelFolder,
+  readMemoryProfile,
+  vaeTilingFor
+} from '../engine'
 import { JobQueue } from './job-queue'
 
 /**
@@ -369,26 +376,76 @@ describe('JobQueue with the real inference process', () => {
   })
 
   it('refuses a size too large for memory with the estimate and the limit, before queueing', async () => {
+    // The default limit (75% of this machine's memory) runs 2048×2048 on the tiny model in the
+    // low-memory mode (about 222 MiB); under that mode's estimate it is refused.
+    const limited = new JobQueue({
+      inference,
+      models: new ModelRegistry([FIXTURES]),
+      history,
+      events: hub,
+      memoryLimitBytes: 200 * 2 ** 20
+    })
     const before = events.length
-    const huge = await rejection(queue.generate(params({ width: 2048, height: 2048 })))
+    const huge = await rejection(limited.generate(params({ width: 2048, height: 2048 })))
     expect(huge.code).toBe('invalid-argument')
     expect(huge.message).toMatch(
-      /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\), over the limit of [\d.]+ GiB \(75% of this machine's [\d.]+ GiB\); choose a smaller width and height$/
+      /^tiny-sd-random: 2048×2048 is too large for memory: a run with 2 UNet rows needs an estimated [\d.]+ GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\), over the limit of 0\.20 GiB; even the low-memory mode \(one UNet row per call, the VAE decoded in tiles of \d+ px\) needs an estimated 0\.22 GiB \(weights [\d.]+ GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\); choose a smaller width and height$/
     )
     expect(events.length).toBe(before)
-    expect(queue.listJobs()).toEqual([])
-    // The estimate scales with (h·w)²: 256×256 fits a limit that 2048×2048 is far over.
+    expect(limited.listJobs()).toEqual([])
     const tight = new JobQueue({
       inference,
       models: new ModelRegistry([FIXTURES]),
       history,
       events: hub,
-      memoryLimitBytes: 64 * 2 ** 20
+      memoryLimitBytes: 4 * 2 ** 20
     })
     const refused = await rejection(tight.generate(params({ width: 512, height: 512 })))
     expect(refused.message).toMatch(
-      /512×512 is too large for memory: .* over the limit of 0\.1 GiB;/
+      /512×512 is too large for memory: .* over the limit of 0\.00 GiB; even the low-memory mode \(one UNet row per call, the VAE decoded in tiles of \d+ px\) needs an estimated/
     )
+  })
+
+  it('runs a size only the low-memory mode fits in that mode, and says so with the result', async () => {
+    const folder = await openModelFolder(join(FIXTURES, 'tiny-sd-random'))
+    const profile = await readMemoryProfile(folder)
+    const shape = { width: 256, height: 256, unetRows: 2, images: 1 }
+    const graphs = {
+      ...expectedRunGraphs(profile),
+      vaeTileSize: vaeTilingFor(folder.vaeConfig).tileSampleMinSize
+    }
+    const tiled = estimateRunMemory(folder, shape, profile, graphs)
+    const low = estimateRunMemory(folder, { ...shape, unetRowsPerCall: 1 }, profile, graphs)
+    const limited = new JobQueue({
+      inference,
+      models: new ModelRegistry([FIXTURES]),
+      history,
+      events: hub,
+      memoryLimitBytes: Math.round((tiled.bytes + low.bytes) / 2)
+    })
+    const run = params({ modelId: 'tiny-sd-random', width: 256, height: 256, numInferenceSteps: 2 })
+    const note =
+      /^low-memory mode: the UNet ran its 2 rows one per call \(classifier-free guidance as separate unconditional and conditional calls\) and the VAE decoded 256×256 in tiles of \d+ px \(as diffusers' enable_vae_tiling\) to fit the memory limit of [\d.]+ GiB: the normal mode needs an estimated [\d.]+ GiB, the low-memory mode [\d.]+ GiB$/
+    expect((await limited.plan(run)).memoryNote).toMatch(note)
+    const ticket = await limited.generate(run)
+    expect(ticket.memoryNote).toMatch(note)
+    await until(ended(ticket.jobId))
+    expect(endsOf(ticket.jobId)).toEqual(['done'])
+    const done = doneOf(ticket.jobId)
+    expect(done?.result).toMatchObject({ memoryMode: 'low-memory', width: 256, height: 256 })
+    expect(done?.result.memoryNote).toMatch(note)
+    expect(stepsOf(ticket.jobId).map((s) => [s.unetBatch, s.unetCalls])).toEqual([
+      [2, 2],
+      [2, 2]
+    ])
+    // The next job on the same cached pipeline runs in the normal mode again.
+    const normal = await limited.generate(
+      params({ modelId: 'tiny-sd-random', numInferenceSteps: 2 })
+    )
+    expect(normal.memoryNote).toBeUndefined()
+    await until(ended(normal.jobId))
+    expect(stepsOf(normal.jobId).map((s) => s.unetCalls)).toEqual([1, 1])
+    expect(doneOf(normal.jobId)?.result.memoryMode).toBeUndefined()
   })
 
   it('says a model was deleted after it was listed, and the queue goes on', async () => {

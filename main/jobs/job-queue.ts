@@ -75,7 +75,10 @@ export interface JobQueueOptions {
   models: ModelRegistry
   history: HistoryStore
   events: EventHub
-  /** Refuse sizes estimated above this many bytes (tests); default: the engine's limit. */
+  /**
+   * The memory limit of the run plan's check (tests); default: the engine's. A run over it uses
+   * the VAE's tiled decode or the low-memory mode when that fits, else it is refused.
+   */
   memoryLimitBytes?: number
 }
 
@@ -108,7 +111,8 @@ export class JobQueue {
       numTimesteps: plan.numTimesteps,
       cfgCutoffStep: plan.cutoffStep,
       guidanceStartStep: plan.guidanceStartStep,
-      ...(params.initImage == null ? {} : { startStep: plan.startStep })
+      ...(params.initImage == null ? {} : { startStep: plan.startStep }),
+      ...(plan.memoryNote === null ? {} : { memoryNote: plan.memoryNote })
     }
   }
 
@@ -137,7 +141,8 @@ export class JobQueue {
       numTimesteps: plan.numTimesteps,
       cfgCutoffStep: plan.cutoffStep,
       guidanceStartStep: plan.guidanceStartStep,
-      ...(params.initImage == null ? {} : { startStep: plan.startStep })
+      ...(params.initImage == null ? {} : { startStep: plan.startStep }),
+      ...(plan.memoryNote === null ? {} : { memoryNote: plan.memoryNote })
     }
   }
 

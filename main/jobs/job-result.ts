@@ -51,6 +51,9 @@ export function resultMetadata(
     totalMs: result.totalMs,
     unetMs: result.unetMs,
     unetSavedFraction: unetSavedFraction(job.steps, result.guidanceScale),
+    ...(job.plan.memoryMode === 'normal' || job.plan.memoryNote === null
+      ? {}
+      : { memoryMode: job.plan.memoryMode, memoryNote: job.plan.memoryNote }),
     warnings
   }
 }

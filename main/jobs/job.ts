@@ -105,7 +105,8 @@ export class Job {
       numTimesteps: this.plan.numTimesteps,
       cfgCutoffStep: this.cutoff.cutoffStep,
       guidanceStartStep: this.cutoff.guidanceStartStep ?? this.plan.guidanceStartStep,
-      ...(this.images === null ? {} : { startStep: this.plan.startStep })
+      ...(this.images === null ? {} : { startStep: this.plan.startStep }),
+      ...(this.plan.memoryNote === null ? {} : { memoryNote: this.plan.memoryNote })
     }
   }
 
@@ -144,6 +145,7 @@ export class Job {
       numImagesPerPrompt: p.numImagesPerPrompt,
       // Runs that keep their step previews keep their steps' state too, to branch from later.
       keepSnapshots: p.keepPreviews ? 'steps' : 'stopped',
+      memoryMode: this.plan.memoryMode,
       ...(this.resume === null ? {} : { resumeFrom: this.resume.snapshot }),
       ...(this.images === null
         ? {}

@@ -15,7 +15,7 @@ import {
   schedulerForRequest,
   schedulerFromConfig
 } from '../engine'
-import type { Scheduler } from '../engine'
+import type { MemoryMode, MemorySaving, Scheduler } from '../engine'
 
 /**
  * The one plan of a run: which scheduler runs, how many timesteps its loop iterates (T), which
@@ -224,15 +224,46 @@ export interface RunSettings extends ScheduleSettings {
   numImagesPerPrompt: number
 }
 
-/** What {@link planRun} decides: the schedule, and the memory the run is estimated to need. */
+/**
+ * What {@link planRun} decides: the schedule, how the run uses memory and what it is estimated
+ * to need.
+ */
 export interface RunPlan extends SchedulePlan {
   estimatedBytes: number
+  /** The memory mode the run must use: `normal`, `vae-tiles` or `low-memory` (memory-check.ts). */
+  memoryMode: MemoryMode
+  /** Said with the result when a lower mode was chosen to fit the limit; null otherwise. */
+  memoryNote: string | null
 }
 
 /** Options of {@link planRun}. */
 export interface PlanOptions {
   /** Memory limit for the estimate (tests); default: the engine's (75% of physical memory). */
   memoryLimitBytes?: number
+  /**
+   * The low-memory mode (the VAE in tiles, the UNet one row per call): `auto` (default) when the
+   * normal mode and the tiled decode would not fit, `on` always, `off` never (refused instead).
+   */
+  lowMemory?: MemorySaving
+}
+
+/** The environment variable that lowers the run plan's memory limit (tests, power users). */
+export const MEMORY_LIMIT_ENV = 'STEPWISE_MEMORY_LIMIT_BYTES'
+
+/**
+ * The memory limit {@link MEMORY_LIMIT_ENV} sets, in bytes, or undefined when unset (the engine's
+ * default then). Throws a message naming the variable for anything but a positive whole number.
+ */
+export function memoryLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = env[MEMORY_LIMIT_ENV]
+  if (text === undefined || text.trim() === '') return undefined
+  const value = Number(text)
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(
+      `${MEMORY_LIMIT_ENV} must be a positive whole number of bytes, got ${JSON.stringify(text)}`
+    )
+  }
+  return value
 }
 
 /**
@@ -268,15 +299,22 @@ export async function planRun(
     unetRows: images * (settings.guidanceScale > 1 ? 2 : 1),
     images
   }
-  // The pipeline's own check, with its default: a whole decode (the app does not tile yet).
+  // The pipeline's own check: the normal mode, else the tiled decode, else the low-memory mode
+  // (off: the normal mode or a refusal). The inference process runs the mode chosen here.
+  const lowMemory = options.lowMemory ?? 'auto'
   const profile = await readMemoryProfile(folder)
   const memory = checkRunMemory(folder, shape, profile, expectedRunGraphs(profile), {
     ...(options.memoryLimitBytes === undefined ? {} : { limit: options.memoryLimitBytes }),
-    vaeTiling: 'off',
+    vaeTiling: lowMemory === 'off' ? 'off' : 'auto',
+    lowMemory,
     tileSize: vaeTilingFor(folder.vaeConfig).tileSampleMinSize
   })
   if (memory.refusal !== null) throw new RunPlanError(memory.refusal)
-  const estimate = memory.estimate
   checkStepIndices(settings, schedule.numTimesteps, schedule.schedulerName)
-  return { ...schedule, estimatedBytes: estimate.bytes }
+  return {
+    ...schedule,
+    estimatedBytes: memory.estimate.bytes,
+    memoryMode: memory.mode,
+    memoryNote: memory.note
+  }
 }

@@ -94,7 +94,7 @@ describe('call options the schema-less library must still refuse', () => {
       memoryLimitBytes: 32 * 2 ** 20
     })
     await expect(limited.call({ ...base, width: 512, height: 512 })).rejects.toThrow(
-      /^512×512 is too large for memory: .* over the limit of 0\.0 GiB; choose a smaller/
+      /^512×512 is too large for memory: .* over the limit of 0\.03 GiB; choose a smaller/
     )
     const ok = await limited.call({ ...base, width: 64, height: 64, outputType: 'latent' })
     expect(ok.stepsRun).toBe(3) // PNDM: N + 1

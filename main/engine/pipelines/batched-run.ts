@@ -10,6 +10,8 @@ export interface BatchedRunResult {
   ms: number
   /** Rows the graph actually computed (more than the batch when padding a fixed-size chunk). */
   rowsComputed: number
+  /** `session.run` calls made: 1, or one per chunk. */
+  calls: number
   /** Set when the graph's fixed batch size forced chunking, saying how. */
   fallback: string | null
 }
@@ -20,13 +22,18 @@ export interface BatchedRunResult {
  * halving `prompt_embeds`). When the graph fixes its batch size to F ≠ the batch, the batch is
  * run in chunks of F rows, the last chunk padded by repeating its last row, and only the real
  * rows are kept: correct results at the cost the graph imposes, reported in `fallback`.
+ *
+ * `rowsPerCall` (the low-memory mode) runs a dynamic-batch graph on at most that many rows per
+ * call, in order, and concatenates the outputs as the batched call's: the graph's working memory
+ * is one call's. A fixed-batch graph keeps its own chunk size (it cannot run fewer rows).
  */
 export async function runBatched(
   model: OnnxModel,
   feeds: Record<string, Tensor>,
   batchInputs: readonly string[],
   fixedBatch: number | null,
-  outputNames: readonly string[]
+  outputNames: readonly string[],
+  rowsPerCall: number | null = null
 ): Promise<BatchedRunResult> {
   const present = batchInputs.filter((n) => feeds[n] !== undefined)
   const first = present[0]
@@ -41,9 +48,12 @@ export async function runBatched(
       )
     }
   }
+  if (fixedBatch === null && rowsPerCall !== null && rowsPerCall < batch) {
+    return runInChunks(model, feeds, present, outputNames, batch, rowsPerCall)
+  }
   if (fixedBatch === null || fixedBatch === batch) {
     const { outputs, ms } = await model.run(feeds, outputNames)
-    return { outputs, ms, rowsComputed: batch, fallback: null }
+    return { outputs, ms, rowsComputed: batch, calls: 1, fallback: null }
   }
   const chunks: Record<string, Tensor>[] = []
   let ms = 0
@@ -68,6 +78,33 @@ export async function runBatched(
     outputs,
     ms,
     rowsComputed,
+    calls: chunks.length,
     fallback: `${model.label} has a fixed batch size of ${fixedBatch}: a batch of ${batch} ran as ${chunks.length} run(s) of ${fixedBatch} row(s)`
   }
+}
+
+/** Runs `batch` rows in consecutive calls of at most `rows` rows, outputs concatenated in order. */
+async function runInChunks(
+  model: OnnxModel,
+  feeds: Record<string, Tensor>,
+  batched: readonly string[],
+  outputNames: readonly string[],
+  batch: number,
+  rows: number
+): Promise<BatchedRunResult> {
+  const chunks: Record<string, Tensor>[] = []
+  let ms = 0
+  for (let start = 0; start < batch; start += rows) {
+    const end = Math.min(batch, start + rows)
+    const chunkFeeds: Record<string, Tensor> = { ...feeds }
+    for (const name of batched) chunkFeeds[name] = sliceRows(feeds[name] as Tensor, start, end)
+    const result = await model.run(chunkFeeds, outputNames)
+    ms += result.ms
+    chunks.push(result.outputs)
+  }
+  const outputs: Record<string, Tensor> = {}
+  for (const name of outputNames) {
+    outputs[name] = concatBatch(chunks.map((c) => c[name] as Tensor))
+  }
+  return { outputs, ms, rowsComputed: batch, calls: chunks.length, fallback: null }
 }

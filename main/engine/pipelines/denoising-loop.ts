@@ -66,6 +66,12 @@ export interface LoopArgs {
   extraInputChannels?: readonly string[]
   /** Runs right after the scheduler step, before the callbacks (4-channel inpainting's blending). */
   afterStep?: ((stepIndex: number, tensors: LoopTensors, cfg: boolean) => void) | null
+  /**
+   * The low-memory mode: the UNet runs at most this many rows per call (1: with CFG the
+   * unconditional rows, then the conditional ones), the outputs concatenated as the batched
+   * call's. Null: all rows in one call.
+   */
+  unetRowsPerCall?: number | null
 }
 
 /** What the loop did. */
@@ -122,9 +128,14 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
       ...args.unetConditioning(tensors)
     }
     if (args.timestepCond !== null) feeds.timestep_cond = args.timestepCond
-    const run = await runBatched(unet.model, feeds, unet.io.batchInputs, unet.io.fixedBatch, [
-      unet.io.output
-    ])
+    const run = await runBatched(
+      unet.model,
+      feeds,
+      unet.io.batchInputs,
+      unet.io.fixedBatch,
+      [unet.io.output],
+      args.unetRowsPerCall ?? null
+    )
     unetMs += run.ms
     if (run.fallback !== null) fallbacks.add(run.fallback)
     let noisePred = run.outputs[unet.io.output] as Tensor
@@ -144,6 +155,7 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
       ms: 0,
       unetMs: run.ms,
       unetBatch: run.rowsComputed,
+      unetCalls: run.calls,
       cfg,
       guidanceScale
     }

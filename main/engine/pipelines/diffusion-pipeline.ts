@@ -27,13 +27,13 @@ import { guidanceScaleEmbedding } from './guidance'
 import { readMemoryProfile, type MemoryProfile } from '../models/memory-profile'
 import type { LoadedModels } from './loaded-models'
 import {
-  checkRunMemory,
   estimateRunMemory,
   expectedRunGraphs,
   type MemoryEstimate,
   type RunGraphs,
   type RunShape
 } from './memory-estimate'
+import { checkRunMemory, type MemoryCheck, type MemorySaving } from './memory-check'
 import { ModelPipeline } from './model-pipeline'
 import type { CallOptions, OutputImages, OutputType, PipelineOutput } from './pipeline-types'
 import { vaeTilingFor, type VaeTiling } from './vae-tiling'
@@ -82,7 +82,8 @@ export abstract class DiffusionPipeline
   private currentStepState: StepState | null = null
   private running = false
   private memoryProfile: MemoryProfile | null = null
-  private vaeTiling: 'auto' | 'on' | 'off' = 'off'
+  private vaeTiling: MemorySaving = 'off'
+  private lowMemory: MemorySaving = 'off'
 
   get guidanceScale(): number {
     return this._guidanceScale
@@ -259,7 +260,8 @@ export abstract class DiffusionPipeline
       unetRows: B * (resolved.guidanceScale > 1 ? 2 : 1),
       images: outputType === 'image' ? B : 0
     }
-    const { tiling, note, refusal } = await this.planVaeDecode(shape)
+    const { tiling, check } = await this.planMemory(shape)
+    const { note, refusal } = check
     if (refusal !== null) throw new Error(refusal)
 
     const identity = await this.modelIdentity()
@@ -402,13 +404,15 @@ export abstract class DiffusionPipeline
       eta: o.eta ?? 0,
       onStepEnd: o.onStepEnd,
       extraInputChannels: prepared?.extraInputChannels ?? [],
-      afterStep: prepared?.afterStep ?? null
+      afterStep: prepared?.afterStep ?? null,
+      unetRowsPerCall: check.unetRowsPerCall
     })
     this.setCurrentStep(null)
     const snapshot = loop.stepsRun > 0 && image === undefined ? capture(loop.stepsRun - 1) : null
 
     const warnings = [
       ...this.standingWarnings(),
+      ...(check.mode === 'low-memory' && note !== null ? [note] : []),
       ...encoded.warnings,
       ...pastEndWarnings(o.callbackOnStepEnd, timesteps.length)
     ]
@@ -429,7 +433,7 @@ export abstract class DiffusionPipeline
         tensors.latents as Tensor,
         tiling
       )
-      if (decoded.tiled && note !== null) warnings.push(note)
+      if (decoded.tiled && note !== null && check.mode === 'vae-tiles') warnings.push(note)
       if (decoded.fallback !== null) fallbacks.push(decoded.fallback)
       images = decoded.images
     }
@@ -475,24 +479,41 @@ export abstract class DiffusionPipeline
   }
 
   /**
-   * Whether this run's decode is tiled, and the refusal when even that cannot fit: checked
-   * before anything is allocated (memory-estimate.ts, `checkRunMemory`).
+   * The low-memory mode: the VAE decodes in tiles (as {@link enableVaeTiling}) and the UNet runs
+   * its rows one per call, so with classifier-free guidance the unconditional and the conditional
+   * halves are two calls (diffusers runs them as one batch; results are the same within float32
+   * rounding, see low-memory-mode.test.ts) and the UNet's working memory is one row's.
+   * `'always'` uses it for every call; `'auto'` only when neither the normal mode nor the tiled
+   * decode fits the memory limit (`memoryLimitBytes`), and says so in the result's warnings with
+   * both estimates and the limit. Off by default, as in diffusers. Each step's `unetCalls` says
+   * how many UNet calls it made; `unetBatch` stays the rows computed.
    */
-  private async planVaeDecode(
+  enableLowMemoryMode(mode: 'always' | 'auto' = 'always'): void {
+    this.lowMemory = mode === 'always' ? 'on' : 'auto'
+  }
+
+  /** Turns the low-memory mode off: every UNet row in one call (tiling as {@link enableVaeTiling} set it). */
+  disableLowMemoryMode(): void {
+    this.lowMemory = 'off'
+  }
+
+  /**
+   * How this run uses memory (whole or tiled decode, UNet rows per call), and the refusal when
+   * even the lowest mode allowed cannot fit: checked before anything is allocated
+   * (memory-check.ts, `checkRunMemory`).
+   */
+  private async planMemory(
     shape: RunShape
-  ): Promise<{ tiling: VaeTiling | null; note: string | null; refusal: string | null }> {
+  ): Promise<{ tiling: VaeTiling | null; check: MemoryCheck }> {
     const tiling = vaeTilingFor(this.folder.vaeConfig)
     this.memoryProfile ??= await readMemoryProfile(this.folder)
     const check = checkRunMemory(this.folder, shape, this.memoryProfile, this.runGraphs(), {
       ...(this.components.memoryLimit === undefined ? {} : { limit: this.components.memoryLimit }),
       vaeTiling: this.vaeTiling,
+      lowMemory: this.lowMemory,
       tileSize: tiling.tileSampleMinSize
     })
-    return {
-      tiling: check.vaeTileSize === null ? null : tiling,
-      note: check.note,
-      refusal: check.refusal
-    }
+    return { tiling: check.vaeTileSize === null ? null : tiling, check }
   }
 
   private runGraphs(): RunGraphs {
@@ -507,7 +528,8 @@ export abstract class DiffusionPipeline
   /**
    * The memory model's estimate of a run at `shape` (see memory-estimate.ts), from the graph
    * files (read once) and what the graph passes did, or are expected to do before the first load;
-   * `vaeTileSize` when the VAE decodes in tiles of that many pixels.
+   * `vaeTileSize` when the VAE decodes in tiles of that many pixels; `shape.unetRowsPerCall` 1
+   * for the low-memory mode's UNet.
    */
   async estimateMemory(shape: RunShape, vaeTileSize?: number): Promise<MemoryEstimate> {
     this.memoryProfile ??= await readMemoryProfile(this.folder)

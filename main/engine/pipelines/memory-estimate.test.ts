@@ -6,11 +6,10 @@ import type { MemoryProfile } from '../models/memory-profile'
 import { openModelFolder } from '../models/model-folder'
 import { readMemoryProfile } from '../models/memory-profile'
 import { SD_DIR } from '../testing/pipeline-fixtures'
+import { checkRunMemory, type MemoryCheck, type MemorySaving } from './memory-check'
 import {
-  checkRunMemory,
   estimateRunMemory,
   expectedRunGraphs,
-  type MemoryCheck,
   type MemoryEstimate,
   type RunShape
 } from './memory-estimate'
@@ -133,6 +132,33 @@ describe('the memory model on a full-size SD 1.5 export', () => {
     })
     expect(check(1024).refusal).toBe(
       '1024×1024 is too large for memory: a run with 2 UNet rows needs an estimated 12 GiB (weights 3.8 GiB, UNet 1.1 GiB, VAE decode 7.0 GiB), over the limit of 6.0 GiB; choose a smaller width and height'
+    )
+  })
+
+  it('with the low-memory mode on auto: whole, then tiles, then one UNet row per call, else refused', () => {
+    const check = (size: number, limit = 6 * GIB, lowMemory: MemorySaving = 'auto'): MemoryCheck =>
+      checkRunMemory(
+        fullSize,
+        { width: size, height: size, unetRows: 2, images: 1 },
+        recordedProfile.profile,
+        { attentionFused: true, provider: 'cpu' },
+        { limit, tileSize: 512, lowMemory }
+      )
+    expect(check(512)).toMatchObject({ mode: 'normal', unetRowsPerCall: null, note: null })
+    expect(check(768)).toMatchObject({ mode: 'vae-tiles', vaeTileSize: 512, unetRowsPerCall: null })
+    const tight = check(768, 5.6 * GIB)
+    expect(tight).toMatchObject({ mode: 'low-memory', vaeTileSize: 512, unetRowsPerCall: 1 })
+    expect(tight.note).toMatch(
+      /^low-memory mode: the UNet ran its 2 rows one per call \(classifier-free guidance as separate unconditional and conditional calls\) and the VAE decoded 768×768 in tiles of 512 px \(as diffusers' enable_vae_tiling\) to fit the memory limit of 5\.6 GiB: the normal mode needs an estimated 7\.9 GiB, the low-memory mode 5\.\d GiB$/
+    )
+    expect(check(768, 4 * GIB).refusal).toMatch(
+      /^768×768 is too large for memory: a run with 2 UNet rows needs an estimated 7\.9 GiB \(.*\), over the limit of 4\.0 GiB; even the low-memory mode \(one UNet row per call, the VAE decoded in tiles of 512 px\) needs an estimated 5\.\d GiB \(weights 3\.8 GiB, UNet [\d.]+ GiB, VAE decode [\d.]+ GiB\); choose a smaller width and height$/
+    )
+    // Forced on, it is the mode whatever the memory, and no news.
+    expect(check(512, 6 * GIB, 'on')).toMatchObject({ mode: 'low-memory', note: null })
+    expect(check(512, 6 * GIB, 'on').estimate.unetBytes).toBeCloseTo(
+      check(512).estimate.unetBytes / 2,
+      0
     )
   })
 })

@@ -54,6 +54,11 @@ export interface RunShape {
   unetRows: number
   /** Images decoded by the VAE. */
   images: number
+  /**
+   * The low-memory mode: the UNet runs at most this many rows per call, so its working memory is
+   * one call's. Absent: all rows in one call.
+   */
+  unetRowsPerCall?: number
 }
 
 /** How the model's graphs will run, where it changes their memory. */
@@ -130,7 +135,8 @@ export function estimateRunMemory(
   const attention = graphs.attentionFused
     ? 0
     : ATTENTION_BYTES_PER_TOKEN_PAIR * attentionTokens ** 2
-  const unetBytes = shape.unetRows * (activations + attention)
+  const rowsAtOnce = Math.min(shape.unetRows, shape.unetRowsPerCall ?? shape.unetRows)
+  const unetBytes = rowsAtOnce * (activations + attention)
   // VAE decoder: convolutions up to full size, and one single-head attention over the latent
   // tokens in its mid block (scores and their softmax).
   const vaeChannels = numbers(folder.vaeConfig.raw['block_out_channels']) ?? [128, 256, 512, 512]
@@ -156,43 +162,39 @@ export function defaultMemoryLimit(): number {
   return Math.floor(os.totalmem() * DEFAULT_MEMORY_SHARE)
 }
 
-function gib(bytes: number): string {
+/** Bytes in GiB for messages: two decimals under 1 GiB (small models and limits), one under 10. */
+export function gib(bytes: number): string {
   const value = bytes / 2 ** 30
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} GiB`
+  return `${value < 1 ? value.toFixed(2) : value < 10 ? value.toFixed(1) : value.toFixed(0)} GiB`
 }
 
-/**
- * What a run that decodes in tiles to fit says: the size, the tile, both estimates and the limit.
- */
-export function vaeTilingNote(
-  shape: RunShape,
-  tileSize: number,
-  whole: MemoryEstimate,
-  tiled: MemoryEstimate,
-  limit?: number
-): string {
-  const max = limit ?? defaultMemoryLimit()
-  return `the VAE decoded ${shape.width}×${shape.height} in tiles of ${tileSize} px (as diffusers' enable_vae_tiling) to fit the memory limit of ${gib(max)}: a whole decode needs an estimated ${gib(whole.bytes)}, tiled ${gib(tiled.bytes)}`
+function partsOf(estimate: MemoryEstimate): string {
+  return `weights ${gib(estimate.weightsBytes)}, UNet ${gib(estimate.unetBytes)}, VAE decode ${gib(estimate.vaeBytes)}`
 }
 
 /**
  * The refusal for a run estimated over `limit`, naming the size, the estimate (and what it is
- * made of) and the limit; null when it fits.
+ * made of) and the limit; null when it fits. `lowest`, when the low-memory mode was tried too:
+ * its estimate, said as well (`mode` names what it does).
  */
 export function memoryRefusal(
   shape: RunShape,
   estimate: MemoryEstimate,
-  limit?: number
+  limit?: number,
+  lowest?: { estimate: MemoryEstimate; mode: string }
 ): string | null {
   const max = limit ?? defaultMemoryLimit()
   if (estimate.bytes <= max) return null
+  const even =
+    lowest === undefined
+      ? ''
+      : `; even the low-memory mode (${lowest.mode}) needs an estimated ${gib(lowest.estimate.bytes)} (${partsOf(lowest.estimate)})`
   const rows = `${shape.unetRows} UNet row${shape.unetRows === 1 ? '' : 's'}`
   const of =
     limit === undefined
       ? ` (${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's ${gib(os.totalmem())})`
       : ''
-  const parts = `weights ${gib(estimate.weightsBytes)}, UNet ${gib(estimate.unetBytes)}, VAE decode ${gib(estimate.vaeBytes)}`
-  return `${shape.width}×${shape.height} is too large for memory: a run with ${rows} needs an estimated ${gib(estimate.bytes)} (${parts}), over the limit of ${gib(max)}${of}; choose a smaller width and height${shape.images > 1 ? ' or fewer images' : ''}`
+  return `${shape.width}×${shape.height} is too large for memory: a run with ${rows} needs an estimated ${gib(estimate.bytes)} (${partsOf(estimate)}), over the limit of ${gib(max)}${of}${even}; choose a smaller width and height${shape.images > 1 ? ' or fewer images' : ''}`
 }
 
 /**
@@ -214,51 +216,4 @@ export function expectedRunGraphs(
       ? loaded.applied
       : !gpu && options.fuseAttention !== false && profile.graphs.unet?.float16 !== true
   return { attentionFused, provider: gpu ? 'gpu' : 'cpu' }
-}
-
-/** What the memory check decided for a run. */
-export interface MemoryCheck {
-  estimate: MemoryEstimate
-  /** Tile size in pixels when the VAE decodes in tiles, else null. */
-  vaeTileSize: number | null
-  /** Said with the result when the pipeline chose tiles to fit (null otherwise). */
-  note: string | null
-  /** The refusal when even the low-memory decode cannot fit, else null. */
-  refusal: string | null
-}
-
-/**
- * The memory check of one run, before anything is allocated: the estimate with a whole VAE
- * decode; when that is over `limit` and `vaeTiling` is `'auto'`, the estimate with the VAE
- * decoded in tiles of `tileSize` pixels (diffusers' `enable_vae_tiling`), chosen if it fits.
- * `'on'` always tiles (when the image is larger than a tile), `'off'` never does.
- */
-export function checkRunMemory(
-  folder: Pick<ModelFolder, 'unetConfig' | 'vaeConfig'>,
-  shape: RunShape,
-  profile: MemoryProfile,
-  graphs: RunGraphs,
-  options: { limit?: number; vaeTiling?: 'auto' | 'on' | 'off'; tileSize: number }
-): MemoryCheck {
-  const mode = options.vaeTiling ?? 'auto'
-  const tileable =
-    shape.images > 0 && (shape.width > options.tileSize || shape.height > options.tileSize)
-  const tiled = (): MemoryEstimate =>
-    estimateRunMemory(folder, shape, profile, { ...graphs, vaeTileSize: options.tileSize })
-  if (mode === 'on' && tileable) {
-    const estimate = tiled()
-    const refusal = memoryRefusal(shape, estimate, options.limit)
-    return { estimate, vaeTileSize: options.tileSize, note: null, refusal }
-  }
-  const whole = estimateRunMemory(folder, shape, profile, graphs)
-  const refusal = memoryRefusal(shape, whole, options.limit)
-  if (refusal === null || mode === 'off' || !tileable) {
-    return { estimate: whole, vaeTileSize: null, note: null, refusal }
-  }
-  const low = tiled()
-  if (memoryRefusal(shape, low, options.limit) !== null) {
-    return { estimate: whole, vaeTileSize: null, note: null, refusal }
-  }
-  const note = vaeTilingNote(shape, options.tileSize, whole, low, options.limit)
-  return { estimate: low, vaeTileSize: options.tileSize, note, refusal: null }
 }

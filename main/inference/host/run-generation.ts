@@ -92,6 +92,23 @@ export function planOn(cached: CachedPipeline, request: GenerationRequest): Sche
   return plan
 }
 
+/**
+ * The memory mode the run plan chose (it checked the size against the app's limit before
+ * queueing): set on the cached pipeline for this run, whatever an earlier run left.
+ */
+function applyMemoryMode(
+  pipe: CachedPipeline['pipe'],
+  mode: NonNullable<GenerationRequest['memoryMode']>
+): void {
+  if (mode === 'low-memory') {
+    pipe.enableLowMemoryMode('always')
+    return
+  }
+  pipe.disableLowMemoryMode()
+  if (mode === 'vae-tiles') pipe.enableVaeTiling('always')
+  else pipe.disableVaeTiling()
+}
+
 /** The last model's prompt tokenizer, for the truncation notices (tokenizers hold no native memory). */
 let promptTokenizer: { modelDir: string; tokenizer: Promise<ClipTokenizer> } | null = null
 
@@ -187,6 +204,7 @@ export function startGeneration(
       checkSnapshotModel(request.resumeFrom, await pipe.modelIdentity())
     }
     const plan = applyPlan(cached, request)
+    applyMemoryMode(pipe, request.memoryMode ?? 'normal')
     for (const message of plan.warnings) warn(message)
     const guidance = request.guidanceScale ?? pipe.defaults.guidanceScale
     for (const message of await truncationNotices(request, guidance > 1)) warn(message)
@@ -280,6 +298,7 @@ export function startGeneration(
           ms: info.ms,
           unetMs: info.unetMs,
           unetBatch: info.unetBatch,
+          ...(info.unetCalls === undefined ? {} : { unetCalls: info.unetCalls }),
           cfg: info.cfg,
           guidanceScale: info.guidanceScale,
           endedAt,

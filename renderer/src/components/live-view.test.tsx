@@ -149,4 +149,25 @@ describe('LiveView', () => {
     act(() => useJobStore.getState().addWarning('a', 'the prompt was truncated to 77 tokens'))
     expect(screen.getByTestId('warnings').textContent).toBe('the prompt was truncated to 77 tokens')
   })
+
+  it('says with the result when the run used the low-memory mode to fit the memory limit', () => {
+    render(<LiveView />)
+    start()
+    finishSteps(0, 10)
+    expect(screen.queryByTestId('low-memory-note')).toBeNull()
+    const note =
+      "low-memory mode: the UNet ran its 2 rows one per call (classifier-free guidance as separate unconditional and conditional calls) and the VAE decoded 768×768 in tiles of 512 px (as diffusers' enable_vae_tiling) to fit the memory limit of 5.6 GiB: the normal mode needs an estimated 7.9 GiB, the low-memory mode 5.5 GiB"
+    act(() =>
+      useJobStore
+        .getState()
+        .applyDone(
+          'a',
+          previewOf(9),
+          { ...resultOf(params, 5, 10), memoryMode: 'low-memory', memoryNote: note },
+          'h1',
+          null
+        )
+    )
+    expect(screen.getByTestId('low-memory-note').textContent).toBe('L' + note.slice(1))
+  })
 })

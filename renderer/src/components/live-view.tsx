@@ -108,6 +108,8 @@ export function LiveView(): JSX.Element {
   const historyId = shown === undefined ? liveHistoryId : shown.historyId
   const prompt = useJobStore((s) => s.live?.params?.prompt ?? '')
   const warnings = useJobStore((s) => s.live?.warnings ?? null)
+  // Said with the result: the run used a lower-memory mode to fit the memory limit.
+  const memoryNote = useJobStore((s) => s.live?.result?.memoryNote ?? null)
   const inspect = useJobStore((s) => s.inspect)
   const inspectedFrame = usePreviewFrame(inspected?.index ?? null)
   const finalUrl = useObjectUrl(finalImage)
@@ -227,6 +229,11 @@ export function LiveView(): JSX.Element {
           </label>
         </div>
       </div>
+      {memoryNote !== null && (
+        <p className="memory-note" role="status" data-testid="low-memory-note">
+          {memoryNote.charAt(0).toUpperCase() + memoryNote.slice(1)}
+        </p>
+      )}
       {warnings !== null && warnings.length > 0 && (
         <ul className="warnings" aria-label="Warnings" data-testid="warnings">
           {warnings.map((w, i) => (
