@@ -9,6 +9,7 @@ import { runRealScale } from './lib/real-scale'
 import { parseRealScaleArgs, REAL_SCALE_USAGE } from './lib/real-scale-options'
 import { realScaleTable } from './lib/real-scale-report'
 import { describeRun, markdownTable } from './lib/report-table'
+import { measureStopNow, stopNowCases, stopNowTable } from './lib/stop-now-bench'
 import { runBench } from './lib/run-bench'
 
 /**
@@ -19,6 +20,10 @@ import { runBench } from './lib/run-bench'
 async function main(): Promise<void> {
   if (process.argv.includes('--real-scale')) {
     await realScale(process.argv.slice(2))
+    return
+  }
+  if (process.argv.includes('--stop-now')) {
+    await stopNow(process.argv.slice(2))
     return
   }
   let options
@@ -122,6 +127,36 @@ async function realScale(argv: readonly string[]): Promise<void> {
   }
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`)
   else console.log(realScaleTable(result))
+}
+
+/**
+ * `--stop-now [--full-size DIR] [--no-save]`: "stop now" latency on the shipped model and, with
+ * `--full-size`, on a full-size export (bench/lib/stop-now-bench.ts). Load the full-size model
+ * under the machine's shared lock (bench/README.md).
+ */
+async function stopNow(argv: readonly string[]): Promise<void> {
+  const at = argv.indexOf('--full-size')
+  const fullSize = at < 0 ? null : (argv[at + 1] ?? null)
+  const started = performance.now()
+  const log = (line: string): void =>
+    console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`)
+  const machine = machineInfo()
+  const rows = []
+  for (const c of stopNowCases(fullSize)) rows.push(await measureStopNow(c, 12 * 2 ** 30, log))
+  const result = {
+    date: new Date().toISOString(),
+    machine: { ...machine, loadAverageAtEnd: loadAverage() },
+    stopNow: rows
+  }
+  if (!argv.includes('--no-save')) {
+    const dir = join(__dirname, 'results')
+    mkdirSync(dir, { recursive: true })
+    const stamp = result.date.slice(0, 16).replace('T', '-').replace(':', '')
+    const name = `${stamp}-${machineSlug(machine)}-stop-now.json`
+    writeFileSync(join(dir, name), `${JSON.stringify(result, null, 2)}\n`)
+    console.error(`saved bench/results/${name}`)
+  }
+  console.log(stopNowTable(rows))
 }
 
 main().catch((error: unknown) => {

@@ -22,6 +22,7 @@ export const OPERATION_NAMES = [
   'planRun',
   'generate',
   'stop',
+  'stopNow',
   'setCfgCutoff',
   'setCfgInterval',
   'setGuidanceScale',

@@ -29,7 +29,8 @@ import type {
  *
  * Event order for one job: `job:state` queued → loading → encoding → denoising (with `job:step`
  * and `job:cutoff` events) → decoding → `job:done` (done and stopped runs only) → exactly one
- * terminal `job:state` (done, stopped, failed or cancelled).
+ * terminal `job:state` (done, stopped, failed or cancelled). A job stopped with `stopNow` ends
+ * first and sends its `job:done` afterwards, once its image is decoded.
  */
 
 /** An onnxruntime execution provider and whether this build/machine offers it. */
@@ -687,6 +688,15 @@ export interface StepwiseOperations {
    */
   stop(jobId: string): Promise<JobSummary>
   /**
+   * Running job: "stop now" — ends the inference process in the middle of the step, so the job
+   * ends as `stopped` at once (within 500 ms whatever the step time) at the last finished step,
+   * its message saying which. That step's image comes afterwards (`job:done`, after the terminal
+   * state for this kind of stop), once a fresh process has decoded it; the model then reloads in
+   * the background before the next job. No finished step: stopped with no image. Queued or
+   * ended job: as `stop`. Errors: not-found.
+   */
+  stopNow(jobId: string): Promise<JobSummary>
+  /**
    * Running job: moves the live cutoff; refused with `conflict` (saying why) once the cutoff
    * step has been reached, because guidance cannot come back. Queued job: replaces its
    * parameter. Errors: not-found, conflict (ended, or cutoff reached).
@@ -850,6 +860,7 @@ export const operationArgs = {
   planRun: z.tuple([GenerateParamsSchema]),
   generate: z.tuple([GenerateParamsSchema]),
   stop: z.tuple([IdSchema]),
+  stopNow: z.tuple([IdSchema]),
   setCfgCutoff: z.tuple([IdSchema, CfgCutoffSchema.nullable()]),
   setCfgInterval: z.tuple([IdSchema, CfgIntervalSchema.nullable()]),
   setGuidanceScale: z.tuple([

@@ -190,6 +190,7 @@ export async function openStepwiseApi(host: ApiHost): Promise<MainApi> {
     planRun: (params) => jobs.plan(parseParams('planRun', params)),
     generate: (params) => jobs.generate(parseParams('generate', params)),
     stop: async (jobId) => jobs.stop(jobId),
+    stopNow: async (jobId) => jobs.stopNow(jobId),
     setCfgCutoff: (jobId, cutoff) => jobs.setCfgCutoff(jobId, cutoff),
     setCfgInterval: (jobId, interval) => jobs.setCfgInterval(jobId, interval),
     setGuidanceScale: (jobId, scale) => jobs.setGuidanceScale(jobId, scale),

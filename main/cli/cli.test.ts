@@ -304,7 +304,7 @@ describe('stepwise generate (built CLI)', () => {
     let sent = false
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString()
-      // Once: a second Ctrl-C means "quit now".
+      // Once: a second Ctrl-C means "stop now".
       if (!sent && stderr.includes('step 3/')) {
         sent = true
         child.kill('SIGINT')
@@ -317,6 +317,70 @@ describe('stepwise generate (built CLI)', () => {
     expect(json.interrupted).toBe(true)
     expect(json.stepsRun).toBeLessThan(json.numTimesteps)
     expect(existsSync(out)).toBe(true)
+  })
+})
+
+describe('stepwise generate: a second Ctrl-C stops now', () => {
+  // The shipped model at 768²: steps of seconds, so the second Ctrl-C lands inside one.
+  const shipped = join(root, 'resources/models/stepwise-shapes-64')
+  const args = (out: string, extra: string[] = []): string[] => [
+    cli,
+    'generate',
+    '--model',
+    shipped,
+    '--prompt',
+    'a yellow circle on a black background',
+    '--steps',
+    '4',
+    '--seed',
+    '21',
+    '--width',
+    '768',
+    '--height',
+    '768',
+    '--scheduler',
+    'EulerDiscreteScheduler',
+    '--out',
+    out,
+    '--json',
+    ...extra
+  ]
+
+  it('writes the last finished step (its image and state) without waiting for the step in progress', async () => {
+    const out = join(scratch, 'stop-now.png')
+    const state = join(scratch, 'stop-now.stepwise-state')
+    const child = spawn(process.execPath, args(out, ['--save-state', state]))
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    let sent = false
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      // Into the next step (a second or more at 768²), then Ctrl-C twice.
+      if (!sent && stderr.includes('step 1/')) {
+        sent = true
+        setTimeout(() => child.kill('SIGINT'), 300)
+        setTimeout(() => child.kill('SIGINT'), 380)
+      }
+    })
+    const code = await new Promise<number | null>((done) => child.on('close', done))
+    expect(code).toBe(130)
+    expect(stderr).toContain('stopping now: the last finished step is the result')
+    const json = JSON.parse(stdout) as GenerateJson
+    expect(json.interrupted).toBe(true)
+    const k = json.stepsRun
+    expect(k).toBeGreaterThanOrEqual(1)
+    expect(k).toBeLessThan(4)
+    expect(stderr).toContain(`saved the run state after step ${k} to ${state}`)
+
+    // The same pixels as a regular stop at that step.
+    const regular = join(scratch, 'stop-now-regular.png')
+    const again = await new Promise<number | null>((done) =>
+      spawn(process.execPath, args(regular, ['--stop-at-step', String(k - 1)])).on('close', done)
+    )
+    expect(again).toBe(0)
+    const [a, b] = [decodePng(readFileSync(out)), decodePng(readFileSync(regular))]
+    expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true)
   })
 })
 

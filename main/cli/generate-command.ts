@@ -18,6 +18,7 @@ import { imageParametersOf } from '../history/image-parameters'
 import { PipelineCache } from '../inference/host/pipeline-cache'
 import { memoryLimitFromEnv, planRun, RunPlanError, type RunPlan } from '../jobs/run-plan'
 import { startGeneration } from '../inference/host/run-generation'
+import { stopNowResult } from './stop-now-run'
 import { describeLoadProgress } from '../../shared/load-progress'
 import type {
   GenerationRequest,
@@ -88,12 +89,20 @@ export interface GenerateJson {
 export interface InterruptSource {
   /** Calls `handler` on each Ctrl-C; returns the function that stops listening. */
   onInterrupt(handler: () => void): () => void
+  /**
+   * After a stop now: the abandoned step still runs on onnxruntime's threads; the process ends
+   * once the output is written instead of waiting for it. Tests leave it out.
+   */
+  abandon?(code: number): void
 }
 
 const processInterrupts: InterruptSource = {
   onInterrupt(handler) {
     process.on('SIGINT', handler)
     return () => process.off('SIGINT', handler)
+  },
+  abandon(code) {
+    process.stdout.write('', () => process.exit(code))
   }
 }
 
@@ -235,7 +244,9 @@ function limitFromEnv(): { memoryLimitBytes?: number } {
 
 /**
  * Runs `generate` with validated options. Ctrl-C once stops at the end of the current step
- * and still writes the image (exit code 130); a second Ctrl-C quits at once.
+ * and still writes the image (exit code 130); a second Ctrl-C stops now: the step in progress
+ * is abandoned and the last finished step's image (and state, with --save-state) is written; a
+ * third quits at once.
  */
 export async function generateCommand(
   typed: GenerateOptions,
@@ -318,21 +329,45 @@ export async function generateCommand(
   )
 
   let interrupts_ = 0
+  let stopNow: () => void = () => undefined
+  const stoppedNow = new Promise<'now'>((resolve) => (stopNow = () => resolve('now')))
   const stopListening = interrupts.onInterrupt(() => {
     interrupts_++
     if (interrupts_ === 1) {
-      io.err('stopping at the end of this step (Ctrl-C again to quit now)…')
+      io.err('stopping at the end of this step (Ctrl-C again to stop now, without waiting)…')
       run.stop()
+    } else if (interrupts_ === 2) {
+      io.err('stopping now: the last finished step is the result (Ctrl-C again to quit)…')
+      stopNow()
     } else {
       process.exit(130)
     }
   })
-  let result: GenerationResult
+  let result: GenerationResult | null
+  let abandoned = false
   try {
-    result = await run.result
+    const first = await Promise.race([run.result, stoppedNow])
+    if (first === 'now') {
+      abandoned = true
+      // The abandoned step's end (or failure) concerns nobody now.
+      run.result.catch(() => undefined)
+      result = await stopNowResult(run, request, cache, steps)
+    } else {
+      result = first
+    }
   } finally {
     stopListening()
-    await cache.release()
+    // Sessions in use by the abandoned step are not freed under it: the exit frees them.
+    if (!abandoned) await cache.release()
+  }
+  if (result === null) {
+    io.err(
+      initImage === null
+        ? 'stopped now before the first step finished, so there is no image'
+        : 'stopped now: an image run keeps no step state, so there is no image'
+    )
+    interrupts.abandon?.(130)
+    return 130
   }
 
   const image = result.images[0]
@@ -419,6 +454,7 @@ export async function generateCommand(
   } else {
     io.out(output)
   }
+  if (abandoned) interrupts.abandon?.(130)
   return interrupts_ > 0 ? 130 : 0
 }
 

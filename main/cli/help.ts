@@ -148,7 +148,9 @@ Output:
                             (the project's .npmrc keeps npm's own banner off stdout)
   --help                    show this help
 
-Ctrl-C once stops at the end of the current step and still writes the image; twice quits.
+Ctrl-C once stops at the end of the current step and still writes the image; twice stops now:
+the last finished step's image (and state, with --save-state) is written without waiting for the
+step in progress; three times quits.
 
 Examples:
   npm run cli -- generate --model resources/models/stepwise-shapes-64 --prompt "a red circle"

@@ -2,7 +2,9 @@ import { probeWebGpuAdapter } from '../engine'
 import type { GenerationRun } from './host/generation-hooks'
 import { openParentChannel } from './host/parent-channel'
 import { PipelineCache } from './host/pipeline-cache'
+import { decodeState, reloadModel } from './host/decode-state'
 import { startGeneration } from './host/run-generation'
+import type { RunSnapshot } from '../engine'
 import type { InferenceCommand, InferenceEvent, InferenceStep } from './protocol'
 
 /**
@@ -54,6 +56,39 @@ function sendStep(jobId: string, step: InferenceStep): Promise<void> | undefined
   return new Promise((resolve) => channel.send({ type: 'step', jobId, step }, resolve))
 }
 
+/**
+ * Sends a slow step's run state (for "stop now"); resolves once it has left the process, for the
+ * same reason as a large preview: the next step's `session.run` blocks the writes.
+ */
+function sendStepState(jobId: string, snapshot: RunSnapshot): Promise<void> {
+  return new Promise((resolve) => channel.send({ type: 'step-state', jobId, snapshot }, resolve))
+}
+
+/** Answers `decode-state`: the stopped run's image first, then the rest of the model loads. */
+async function decodeAndReload(
+  command: Extract<InferenceCommand, { type: 'decode-state' }>
+): Promise<void> {
+  const { requestId, request, snapshot } = command
+  const reason = (error: unknown): string =>
+    error instanceof Error ? error.message : String(error)
+  if (snapshot === null) {
+    channel.send({ type: 'decoded', requestId, decoded: null, reason: 'no step had finished' })
+  } else {
+    try {
+      const decoded = await decodeState(request, snapshot, cache)
+      channel.send({ type: 'decoded', requestId, decoded })
+    } catch (error) {
+      channel.send({ type: 'decoded', requestId, decoded: null, reason: reason(error) })
+    }
+  }
+  try {
+    await reloadModel(request, cache)
+    channel.send({ type: 'reloaded', requestId })
+  } catch (error) {
+    channel.send({ type: 'reloaded', requestId, reason: reason(error) })
+  }
+}
+
 // Main went away (killed, crashed, or quit without ending us): nobody can use our results.
 channel.onParentGone(() => process.exit(0))
 
@@ -76,6 +111,7 @@ function runJob(jobId: string, command: Extract<InferenceCommand, { type: 'gener
       phase: (phase) => send({ type: 'state', jobId, phase }),
       loadProgress: (progress) => send({ type: 'load-progress', jobId, progress }),
       step: (step) => sendStep(jobId, step),
+      stepState: (snapshot) => sendStepState(jobId, snapshot),
       cutoff: (report) => send({ type: 'cutoff', jobId, report }),
       warning: (message) => send({ type: 'warning', jobId, message })
     },
@@ -169,6 +205,9 @@ channel.onCommand((command: InferenceCommand) => {
       })
       return
     }
+    case 'decode-state':
+      void decodeAndReload(command)
+      return
     case 'release':
       if (active !== null) releaseAfterJob = true
       else void cache.release()

@@ -76,6 +76,35 @@ export interface GenerationRequest {
    * decoded in tiles) or `low-memory` (tiles and the UNet one row per call).
    */
   memoryMode?: 'normal' | 'vae-tiles' | 'low-memory'
+  /**
+   * Stop now: a step that took at least this many ms sends its run state to main at once (a
+   * `step-state` message), so main still holds the last finished step when it ends the process
+   * in the middle of the next one. Omitted: {@link STEP_STATE_AFTER_MS}; 0: every step.
+   */
+  stepStateAfterMs?: number
+}
+
+/**
+ * Steps faster than this keep their run state in the inference process only: the app offers
+ * "stop now" from about a second per step, and below this the copy to main (the latents and
+ * prompt embeddings, ~0.5 MB at 512²) would cost the fast path for nothing.
+ */
+export const STEP_STATE_AFTER_MS = 250
+
+/** What the inference process answers to `decode-state`: the stopped run's image, as planned. */
+export interface DecodedState {
+  images: RgbaFrame[]
+  family: PipelineFamily
+  scheduler: SchedulerClassName
+  numTimesteps: number
+  startStep: number
+  strength: number | null
+  useKarrasSigmas: boolean
+  algorithmType?: AlgorithmType
+  /** The provider the VAE decoder ran on. */
+  provider: string
+  /** Loading the pipeline's configs and the VAE decoder, and decoding, ms. */
+  decodeMs: number
 }
 
 /** Commands main sends to the inference process. */
@@ -94,6 +123,17 @@ export type InferenceCommand =
    * it); answered with a `snapshot` message carrying `requestId`.
    */
   | { type: 'get-snapshot'; requestId: number; jobId: string; step: number }
+  /**
+   * After "stop now" ended the previous process: decode the stopped run's latents (`snapshot`;
+   * null when no step had finished), answered with `decoded`, then load the rest of the model,
+   * answered with `reloaded`; both carry `requestId`.
+   */
+  | {
+      type: 'decode-state'
+      requestId: number
+      request: GenerationRequest
+      snapshot: RunSnapshot | null
+    }
   /** Drops loaded sessions (model switch, memory pressure). */
   | { type: 'release' }
   /** Asks for an {@link InferenceProcessStatus}; answered with a `status` message carrying `requestId`. */
@@ -219,3 +259,7 @@ export type InferenceMessage =
   | { type: 'status'; requestId: number; status: InferenceProcessStatus }
   | { type: 'webgpu'; requestId: number; found: boolean; reason: string | null }
   | { type: 'snapshot'; requestId: number; snapshot: RunSnapshot | null; reason?: string }
+  /** A slow step's run state, sent before its `step` event (see `stepStateAfterMs`). */
+  | { type: 'step-state'; jobId: string; snapshot: RunSnapshot }
+  | { type: 'decoded'; requestId: number; decoded: DecodedState | null; reason?: string }
+  | { type: 'reloaded'; requestId: number; reason?: string }

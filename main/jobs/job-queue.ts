@@ -48,6 +48,12 @@ export interface InferenceRunner {
   setGuidanceScale(jobId: string, guidanceScale: number): boolean
   /** The state at the end of a step of the running or last finished job, kept in memory. */
   snapshot(jobId: string, step: number): Promise<RunSnapshot>
+  /**
+   * "Stop now": ends the inference process mid-step; `generate` then resolves with the last
+   * finished step decoded (no image when none had finished). Null when it cannot (the caller
+   * stops the regular way). Optional for runners without a process of their own.
+   */
+  stopNow?(jobId: string): { step: number | null } | null
   onAny(listener: (event: InferenceEvent) => void): () => void
   terminate(): Promise<void>
   /** Frees the loaded sessions (after the running job); optional for runners without any. */
@@ -167,6 +173,28 @@ export class JobQueue {
     return job.summary()
   }
 
+  /**
+   * Running job: "stop now". The inference process is ended in the middle of its step, and the
+   * job ends as stopped at once, at the last finished step (its message says which); the image
+   * of that step is decoded once a fresh process is up, then stored and sent (`job:done`, after
+   * the terminal state in this case), and the model loads again in the background before the
+   * next job starts. With no finished step it ends with no image. Waiting or ended: as `stop`.
+   */
+  stopNow(jobId: string): JobSummary {
+    const job = this.find(jobId)
+    if (job !== this.running || job.ended) return this.stop(jobId)
+    const ticket = this.options.inference.stopNow?.(job.id) ?? null
+    if (ticket === null) return this.stop(jobId)
+    this.end(
+      job,
+      'stopped',
+      ticket.step === null
+        ? 'stopped before its first step finished, so there is no image'
+        : `stopped at step ${ticket.step + 1}; decoding after the model reloads`
+    )
+    return job.summary()
+  }
+
   /** Moves the running job's live cutoff, or a waiting job's parameter. */
   setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): Promise<CfgCutoffState> {
     return this.changeGuidance(jobId, {
@@ -243,9 +271,9 @@ export class JobQueue {
 
   /** The running job first, then the waiting ones in order. */
   listJobs(): JobSummary[] {
-    return [...(this.running === null ? [] : [this.running]), ...this.waiting].map((j) =>
-      j.summary()
-    )
+    // A job stopped now is still `running` while its image is decoded, but it has ended.
+    const running = this.running === null || this.running.ended ? [] : [this.running]
+    return [...running, ...this.waiting].map((j) => j.summary())
   }
 
   /**
@@ -344,6 +372,11 @@ export class JobQueue {
   }
 
   private async finish(job: Job, result: GenerationResult): Promise<void> {
+    // Stopped now before any step finished (or its decode failed): it ended already, with nothing to keep.
+    if (job.ended && result.images.length === 0) {
+      this.afterRun(job)
+      return
+    }
     try {
       const parent = job.resume?.parentJobId ?? null
       const metadata = resultMetadata(

@@ -8,11 +8,16 @@ import type {
   InferenceCommand,
   InferenceEvent,
   InferenceMessage,
-  InferenceProcessStatus
+  InferenceProcessStatus,
+  DecodedState
 } from '../protocol'
 import { forkInferenceProcess } from './fork-inference-process'
 import { describeExit } from './inference-process'
 import type { InferenceProcess, InferenceProcessSpawner, ProcessExit } from './inference-process'
+import { StopNowRecord } from './stop-now'
+import type { StopNowTicket } from './stop-now'
+
+export type { StopNowTicket } from './stop-now'
 
 /**
  * The main-process side of the inference process. onnxruntime-node's `session.run()` blocks
@@ -24,7 +29,8 @@ import type { InferenceProcess, InferenceProcessSpawner, ProcessExit } from './i
  *
  * If the process dies (killed, a native crash, an uncaught error, `process.exit`), the running
  * job fails with a message saying so, and the next `generate` starts a fresh process: a crash
- * costs the loaded sessions, never the app. Stopping a job never ends the process.
+ * costs the loaded sessions, never the app. A regular stop never ends the process; "stop now"
+ * (`stopNow`) does, on purpose: see there.
  */
 
 /** The event of one type, e.g. `InferenceEventOf<'step'>`. */
@@ -68,6 +74,26 @@ interface RunningJob {
   jobId: string
   resolve: (result: GenerationResult) => void
   reject: (error: InferenceJobError) => void
+  /** What "stop now" needs of the run (its slow steps' states). */
+  record: StopNowRecord
+  /** Set once "stop now" ended the process under this job. */
+  stoppedNow: StoppedNow | null
+}
+
+/** A job "stop now" ended: its ticket's promises, settled as the fresh process answers. */
+interface StoppedNow {
+  ticket: StopNowTicket
+  decoded: () => void
+  ready: () => void
+  /** The `decode-state` request sent to the fresh process, once it was started. */
+  requestId: number | null
+}
+
+/** A promise and the function that settles it. */
+function settleable(): { promise: Promise<void>; settle: () => void } {
+  let settle: () => void = () => undefined
+  const promise = new Promise<void>((resolve) => (settle = resolve))
+  return { promise, settle }
 }
 
 type Listener = (event: InferenceEvent) => void
@@ -104,6 +130,13 @@ export class InferenceClient {
     (snapshot: RunSnapshot | null, reason?: string) => void
   >()
   private nextStatusRequest = 1
+  /**
+   * Commands held while a fresh process decodes a stopped-now run and reloads the model (null:
+   * none held); sent in order once it has (`reloaded`), so the next job never loads beside it.
+   */
+  private held: InferenceCommand[] | null = null
+  /** The job whose stop-now decode and reload the fresh process is busy with. */
+  private reloading: RunningJob | null = null
 
   constructor(options: InferenceClientOptions = {}) {
     this.options = options
@@ -142,7 +175,7 @@ export class InferenceClient {
     }
     const child = this.ensureProcess()
     return new Promise<GenerationResult>((resolve, reject) => {
-      this.job = { jobId, resolve, reject }
+      this.job = { jobId, resolve, reject, record: new StopNowRecord(request), stoppedNow: null }
       // Keep the host alive only while a job runs; an idle process must not hold it open.
       child.keepHostAlive(true)
       this.post({ type: 'generate', jobId, request })
@@ -157,6 +190,63 @@ export class InferenceClient {
     if (this.job?.jobId !== jobId) return false
     this.post({ type: 'stop', jobId })
     return true
+  }
+
+  /**
+   * "Stop now": ends the inference process in the middle of the running job's step (SIGKILL;
+   * nothing waits for the step), so the job stops at once at the last finished step whose state
+   * main holds (slow steps send theirs, see `GenerationRequest.stepStateAfterMs`). A fresh
+   * process then decodes that step's latents; `generate` resolves with that image as an
+   * interrupted result carrying the step's state (to continue from), or with no image when no
+   * step had finished. The fresh process then loads the rest of the model; commands for the next
+   * job wait until it has. Returns null if `jobId` is not running.
+   */
+  stopNow(jobId: string): StopNowTicket | null {
+    const job = this.job
+    const child = this.child
+    if (job === null || job.jobId !== jobId) return null
+    if (job.stoppedNow !== null) return job.stoppedNow.ticket
+    // A job whose generate still waits for a reload has no step to keep: a regular stop will do.
+    if (child === null || this.reloading !== null) return null
+    const decoded = settleable()
+    const ready = settleable()
+    const ticket: StopNowTicket = {
+      step: job.record.lastState?.step ?? null,
+      exited: this.exited ?? Promise.resolve(),
+      decoded: decoded.promise,
+      ready: ready.promise
+    }
+    job.stoppedNow = { ticket, decoded: decoded.settle, ready: ready.settle, requestId: null }
+    // The step may block the process's event loop for seconds: only a signal ends it now.
+    try {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+      else child.kill()
+    } catch {
+      child.kill()
+    }
+    // Killed, it can do nothing more; its exit only frees its memory (half a second or more for
+    // a full-size model), so the fresh process starts now rather than after it.
+    this.detach()
+    this.decodeStoppedRun(job, job.stoppedNow)
+    return ticket
+  }
+
+  /** Forgets the current process (its exit is then ignored) and answers what it was asked. */
+  private detach(): void {
+    this.child = null
+    this.exited = null
+    for (const answer of [...this.statusRequests.values()]) answer(null)
+    for (const answer of [...this.snapshotRequests.values()]) {
+      answer(null, 'the inference process stopped, and the steps it kept in memory with it')
+    }
+  }
+
+  /**
+   * The newest step state main holds for the running job (what "stop now" would stop at), or
+   * null: none yet, or the job's steps are faster than `stepStateAfterMs`.
+   */
+  heldStepState(jobId: string): RunSnapshot | null {
+    return this.job?.jobId === jobId ? this.job.record.lastState : null
   }
 
   /**
@@ -261,6 +351,20 @@ export class InferenceClient {
     }
   }
 
+  /**
+   * Commands held for a reload whose process died: a generate among them starts afresh (its
+   * job's own failure, if any, is reported by the next process); the rest concerned that process.
+   */
+  private resendAfterCrash(held: InferenceCommand[]): void {
+    for (const command of held) {
+      if (command.type === 'generate' && this.job?.jobId === command.jobId) {
+        const child = this.ensureProcess()
+        child.keepHostAlive(true)
+        child.send(command)
+      }
+    }
+  }
+
   private addListener(key: string, listener: Listener): () => void {
     let set = this.listeners.get(key)
     if (set === undefined) {
@@ -287,7 +391,57 @@ export class InferenceClient {
   }
 
   private post(command: InferenceCommand): void {
+    // Status and snapshot questions are answered beside a reload; everything else waits for it.
+    if (this.held !== null && command.type !== 'status' && command.type !== 'get-snapshot') {
+      this.held.push(command)
+      return
+    }
     this.child?.send(command)
+  }
+
+  /** After "stop now" ended the process: a fresh one decodes the stopped step, then reloads. */
+  private decodeStoppedRun(job: RunningJob, stopped: StoppedNow): void {
+    const child = this.ensureProcess()
+    child.keepHostAlive(true)
+    const requestId = this.nextStatusRequest++
+    stopped.requestId = requestId
+    this.reloading = job
+    this.held = []
+    child.send({
+      type: 'decode-state',
+      requestId,
+      request: job.record.request,
+      snapshot: job.record.lastState
+    })
+  }
+
+  /** The fresh process decoded (or could not decode) the stopped run: the job ends with it. */
+  private onDecoded(job: RunningJob, decoded: DecodedState | null, reason?: string): void {
+    const stopped = job.stoppedNow
+    if (stopped === null || this.job !== job) return
+    const step = job.record.lastState?.step ?? null
+    const problem =
+      step === null
+        ? null
+        : decoded === null
+          ? `the image of step ${step + 1} could not be decoded: ${reason ?? 'unknown reason'}`
+          : null
+    const result = job.record.result(decoded, problem)
+    this.job = null
+    stopped.decoded()
+    this.emit({ type: 'done', jobId: job.jobId, result })
+    job.resolve(result)
+  }
+
+  /** The fresh process has the model loaded again: the held commands go out. */
+  private onReloaded(): void {
+    const job = this.reloading
+    const held = this.held ?? []
+    this.reloading = null
+    this.held = null
+    for (const command of held) this.child?.send(command)
+    if (this.job === null) this.child?.keepHostAlive(false)
+    job?.stoppedNow?.ready()
   }
 
   private ensureProcess(): InferenceProcess {
@@ -295,7 +449,10 @@ export class InferenceClient {
     const file = this.options.entryFile ?? defaultEntryFile()
     const child = (this.options.spawn ?? forkInferenceProcess)(file)
     child.keepHostAlive(false)
-    child.onMessage((message) => this.onMessage(message))
+    // A process stopped now may still have messages on their way: its run is over for main.
+    child.onMessage((message) => {
+      if (this.child === child) this.onMessage(message)
+    })
     this.exited = new Promise((resolve) => {
       child.onExit((exit) => {
         this.onExit(child, exit)
@@ -371,7 +528,16 @@ export class InferenceClient {
       this.snapshotRequests.get(message.requestId)?.(message.snapshot, message.reason)
       return
     }
+    const reloading = this.reloading
+    if (message.type === 'decoded' || message.type === 'reloaded') {
+      if (reloading?.stoppedNow?.requestId !== message.requestId) return
+      if (message.type === 'decoded') this.onDecoded(reloading, message.decoded, message.reason)
+      else this.onReloaded()
+      return
+    }
     const job = this.job
+    if (job !== null && message.jobId === job.jobId) job.record.observe(message)
+    if (message.type === 'step-state') return
     const settles = job !== null && message.jobId === job.jobId
     if (settles && (message.type === 'done' || message.type === 'failed')) {
       this.job = null
@@ -386,15 +552,30 @@ export class InferenceClient {
 
   private onExit(child: InferenceProcess, exit: ProcessExit): void {
     if (this.child !== child) return
-    this.child = null
-    this.exited = null
-    for (const answer of [...this.statusRequests.values()]) answer(null)
-    for (const answer of [...this.snapshotRequests.values()]) {
-      answer(null, 'the inference process stopped, and the steps it kept in memory with it')
+    this.detach()
+    const reloading = this.reloading
+    if (reloading !== null) {
+      // The fresh process died while decoding or reloading: the stopped job ends without its
+      // image (it already ended as stopped), and a job queued behind it starts another process
+      // (unless the app is shutting down: then it fails below, like any running job).
+      this.reloading = null
+      const held = this.held ?? []
+      this.held = null
+      if (this.job === reloading) {
+        this.onDecoded(reloading, null, `the inference process stopped (${describeExit(exit)})`)
+      }
+      reloading.stoppedNow?.ready()
+      if (!this.terminating) {
+        this.resendAfterCrash(held)
+        return
+      }
     }
     const job = this.job
     if (job === null) return
+    const stopped = job.stoppedNow
     this.job = null
+    stopped?.decoded()
+    stopped?.ready()
     const full = this.terminating
       ? 'the inference process was shut down; the job was not finished'
       : `${this.crashMessage ?? `the inference process stopped unexpectedly (${describeExit(exit)})`}; the job was not finished — try again`

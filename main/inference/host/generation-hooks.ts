@@ -18,6 +18,11 @@ export interface GenerationHooks {
    * to leave it: see entry.ts).
    */
   step(step: InferenceStep): void | Promise<void>
+  /**
+   * A slow step's run state (see `GenerationRequest.stepStateAfterMs`), before its `step`; the
+   * next step waits for a returned promise. Omitted (the CLI): not sent.
+   */
+  stepState?(snapshot: RunSnapshot): void | Promise<void>
   /** The live guidance changed state (set, refused, started, ended). */
   cutoff(report: CutoffReport): void
   warning(message: string): void

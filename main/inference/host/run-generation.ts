@@ -35,6 +35,7 @@ import type {
   RgbaFrame,
   InferenceStep
 } from '../protocol'
+import { STEP_STATE_AFTER_MS } from '../protocol'
 import { explainFailure } from './explain-failure'
 import type { GenerationHooks, GenerationRun } from './generation-hooks'
 import type { CachedPipeline, PipelineCache } from './pipeline-cache'
@@ -66,7 +67,14 @@ export function toFrame(image: RgbaImage): RgbaFrame {
  * anything runs: main's queue checked the same, this covers the CLI and direct clients of the
  * inference process.
  */
-function applyPlan(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
+export function applyPlan(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
+  const plan = planOn(cached, request)
+  cached.pipe.scheduler = plan.scheduler
+  return plan
+}
+
+/** {@link applyPlan} without setting the scheduler: what the run is, for a stopped run's result. */
+export function planOn(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
   const numInferenceSteps = request.numInferenceSteps ?? cached.pipe.defaults.numInferenceSteps
   const strength =
     request.initImage === undefined || request.initImage === null
@@ -81,7 +89,6 @@ function applyPlan(cached: CachedPipeline, request: GenerationRequest): Schedule
     plan.schedulerName
   )
   if (resume !== null) checkSnapshotScheduler(resume, plan.scheduler)
-  cached.pipe.scheduler = plan.scheduler
   return plan
 }
 
@@ -156,6 +163,7 @@ export function startGeneration(
   let lastLocks = ''
   const warnings: string[] = []
   const snapshots: RunSnapshot[] = []
+  const stateAfterMs = request.stepStateAfterMs ?? STEP_STATE_AFTER_MS
   // What a snapshot keeps of the request: enough for a later run (the CLI's --resume) to know
   // the parent's seed, prompt, model and settings. The snapshot itself is never nested.
   const { resumeFrom: _parent, ...requestMeta } = request
@@ -271,10 +279,16 @@ export function startGeneration(
         // and preview included) ended, on a clock other processes on this machine share.
         const endedAt = performance.timeOrigin + performance.now()
         // An image run's picture, noise and mask live outside a snapshot: it cannot be continued.
+        let snapshot: RunSnapshot | null = null
         if (initImage === null) {
-          const snapshot = info.snapshot()
+          snapshot = info.snapshot()
           snapshot.meta = { request: requestMeta }
           snapshots.push(snapshot)
+        }
+        // A slow step's state goes to main before its report, so "stop now" (which ends this
+        // process mid-step) can still decode it, and continue it where it can be continued.
+        if (hooks.stepState !== undefined && info.ms >= stateAfterMs) {
+          await hooks.stepState(snapshot ?? info.snapshot())
         }
         const frame = previews.get(info.index)
         const step: InferenceStep = {

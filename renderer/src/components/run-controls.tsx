@@ -1,18 +1,23 @@
 import type { JSX } from 'react'
 import { useLiveStatus } from '../hooks/use-live-status'
+import { useSlowSteps } from '../hooks/use-slow-steps'
 import { useAppStore } from '../store/app-store'
 import { useJobStore } from '../store/job-store'
 import { selectRunning } from '../store/live-selectors'
-import { generate, stopLive } from '../store/run-actions'
+import { generate, stopLive, stopLiveNow } from '../store/run-actions'
 
 const isMac = /Mac|iPhone|iPad/.test(navigator.platform)
 
-/** Generate and Stop, with their shortcuts, and the status line. */
+/**
+ * Generate and Stop, with their shortcuts, and the status line. When steps are slow (a second
+ * or more) Stop is joined by "Stop now", which does not wait for the step to end.
+ */
 export function RunControls(): JSX.Element {
   const connected = useAppStore((s) => s.api !== null && s.capabilities !== null)
   const running = useJobStore(selectRunning)
   const stopping = useJobStore((s) => s.live?.stopping === true)
   const status = useLiveStatus()
+  const slow = useSlowSteps()
   return (
     <div className="run-controls">
       <button
@@ -36,6 +41,17 @@ export function RunControls(): JSX.Element {
       >
         {stopping ? 'Stopping…' : 'Stop'} <kbd>Esc</kbd>
       </button>
+      {running && slow ? (
+        <button
+          type="button"
+          className="danger"
+          data-testid="stop-now-button"
+          title="Ends the step in progress at once: the result is the last finished step (it can be continued), decoded once the model has reloaded"
+          onClick={() => void stopLiveNow()}
+        >
+          Stop now
+        </button>
+      ) : null}
       <p
         className={`status status-${status.kind}`}
         data-testid="status"

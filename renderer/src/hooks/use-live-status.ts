@@ -17,7 +17,8 @@ export function statusOf(live: LiveJob | null): LiveStatus {
           stepsRun: live.result?.stepsRun ?? null,
           interrupted: live.result?.interrupted ?? false,
           totalMs: live.result?.totalMs ?? null,
-          failure: live.failure
+          failure: live.failure,
+          stopNote: live.result === null ? live.stopNote : null
         }
   )
 }

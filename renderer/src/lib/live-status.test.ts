@@ -25,6 +25,14 @@ describe('liveStatus', () => {
     )
   })
 
+  it('says where a run stopped now stopped, and that its image comes after the reload', () => {
+    const note = 'stopped at step 3; decoding after the model reloads'
+    expect(liveStatus({ ...base, state: 'stopped', stopNote: note })).toEqual({
+      kind: 'stopped',
+      text: note
+    })
+  })
+
   it('says a run has stopped as soon as its partial image is decoding', () => {
     const decoding = liveStatus({ ...base, state: 'decoding', stopping: true, stepsDone: 7 })
     expect(decoding).toEqual({ kind: 'stopped', text: 'stopped at step 7 of 50 · decoding…' })

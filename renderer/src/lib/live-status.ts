@@ -33,6 +33,8 @@ export interface StatusInput {
   interrupted: boolean
   totalMs: number | null
   failure: string | null
+  /** Main's words for a stop whose image is still to come ("stop now"), or null. */
+  stopNote?: string | null
 }
 
 /** The status line of the live view (null input: nothing ran yet). */
@@ -43,6 +45,10 @@ export function liveStatus(input: StatusInput | null): LiveStatus {
     return { kind: 'failed', text: `failed: ${input.failure ?? 'unknown error'}` }
   }
   if (state === 'cancelled') return { kind: 'stopped', text: 'stopped before it started' }
+  // Stopped now: the step it stopped at, and that its image comes after the model reloads.
+  if (state === 'stopped' && input.stopNote != null) {
+    return { kind: 'stopped', text: input.stopNote }
+  }
   if (state === 'stopped' || (state === 'done' && input.interrupted)) {
     const k = input.stepsRun ?? input.stepsDone
     return { kind: 'stopped', text: `stopped at step ${k} of ${input.total}` }

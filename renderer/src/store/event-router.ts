@@ -104,6 +104,11 @@ export function routeEvents(
         return
       case 'job:done': {
         steps.flush()
+        // A job stopped now ended before this: its image comes from a fresh inference process.
+        const before = useJobStore.getState().live
+        if (before?.jobId === event.jobId && isTerminalJobState(before.state)) {
+          void useLibraryStore.getState().refreshStatus()
+        }
         const live = useJobStore.getState()
         live.applyDone(
           event.jobId,

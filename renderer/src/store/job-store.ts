@@ -40,6 +40,11 @@ export interface LiveJob {
   historyId: string | null
   historyError: string | null
   failure: string | null
+  /**
+   * What main said when the job ended as stopped (a job stopped now: the step it stopped at,
+   * and that its image comes once the model has reloaded), or null.
+   */
+  stopNote: string | null
   warnings: string[]
   /** While loading: the model component being loaded, or the last one loaded. */
   load?: ModelLoadProgress | null
@@ -136,6 +141,7 @@ export const useJobStore = create<JobStoreState>()((set) => ({
           historyId: null,
           historyError: null,
           failure: null,
+          stopNote: null,
           warnings: []
         }
       }
@@ -173,6 +179,7 @@ export const useJobStore = create<JobStoreState>()((set) => ({
           historyId: null,
           historyError: null,
           failure: null,
+          stopNote: null,
           warnings: [...new Set([...snapshot.warnings, ...(same?.warnings ?? [])])]
         }
       }
@@ -183,6 +190,7 @@ export const useJobStore = create<JobStoreState>()((set) => ({
       update(s.live, jobId, (job) => ({
         state,
         failure: state === 'failed' ? (message ?? 'the job failed') : job.failure,
+        stopNote: state === 'stopped' ? (message ?? job.stopNote) : job.stopNote,
         stopping: isTerminalJobState(state) ? false : job.stopping,
         phaseStartedAt: { ...job.phaseStartedAt, [state]: job.phaseStartedAt[state] ?? at }
       }))

@@ -179,6 +179,22 @@ export async function stopLive(): Promise<void> {
   }
 }
 
+/**
+ * "Stop now": main ends the inference process in the middle of the step, so the job stops at
+ * once at its last finished step; that step's image follows once the model has reloaded.
+ */
+export async function stopLiveNow(): Promise<void> {
+  const api = useAppStore.getState().api
+  const live = useJobStore.getState().live
+  if (api === null || live === null || isTerminalJobState(live.state)) return
+  try {
+    // The job's `stopped` state (with the step it stopped at) comes as an event.
+    await api.stopNow(live.jobId)
+  } catch (error) {
+    useNoticeStore.getState().showError(messageOf(error))
+  }
+}
+
 const sendCutoff = latestWinsCaller(
   async ({ jobId, cutoff }: { jobId: string; cutoff: CfgCutoff | null }) => {
     const api = useAppStore.getState().api

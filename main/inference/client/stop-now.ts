@@ -1,0 +1,97 @@
+import type { RunSnapshot } from '../../engine'
+import type {
+  CutoffReport,
+  DecodedState,
+  GenerationRequest,
+  GenerationResult,
+  InferenceMessage
+} from '../protocol'
+
+/** What `InferenceClient.stopNow` answers: the step the result is, and when each part is over. */
+export interface StopNowTicket {
+  /** The index of the last finished step whose state main holds (the result's step), or null. */
+  step: number | null
+  /** Settles when the ended inference process has exited. */
+  exited: Promise<void>
+  /** Settles when the stopped run's image is decoded (or it is known that there is none). */
+  decoded: Promise<void>
+  /**
+   * Settles when a fresh inference process has loaded the model again (or failed to: the next
+   * job then says why).
+   */
+  ready: Promise<void>
+}
+
+/**
+ * What main keeps of a running job so that "stop now" can end the inference process in the
+ * middle of a step and still give the last finished step as the result: the slow steps' run
+ * states the process sent (`step-state`), and what the result reports (step times, the live
+ * guidance's last word).
+ */
+export class StopNowRecord {
+  /** The newest step state received, or null. */
+  lastState: RunSnapshot | null = null
+  /** Every state received, when the run keeps its steps' states (`keepSnapshots: 'steps'`). */
+  private readonly states: RunSnapshot[] = []
+  private stepMs = 0
+  private unetMs = 0
+  private cutoff: CutoffReport | null = null
+
+  constructor(readonly request: GenerationRequest) {}
+
+  /** Takes what it needs from a message about this job. */
+  observe(message: InferenceMessage): void {
+    if (message.type === 'step-state') {
+      this.lastState = message.snapshot
+      if (this.request.keepSnapshots === 'steps') this.states.push(message.snapshot)
+    } else if (message.type === 'step') {
+      this.stepMs += message.step.ms
+      this.unetMs += message.step.unetMs
+    } else if (message.type === 'cutoff') {
+      this.cutoff = message.report
+    }
+  }
+
+  /**
+   * The stopped run's result, as a regular stop would have reported it: the image decoded from
+   * the last step's latents (none when no step finished or the decode failed, `problem` saying
+   * why), interrupted, with that step's state to continue from.
+   */
+  result(decoded: DecodedState | null, problem: string | null): GenerationResult {
+    const { request, lastState: state, cutoff } = this
+    const image = decoded?.images[0]
+    const resumedFromStep = request.resumeFrom?.step ?? null
+    const scale = state?.params['guidanceScale']
+    // An image run's state holds no picture, noise or mask: it cannot be continued.
+    const continuable = state !== null && (request.initImage ?? null) === null
+    const kept = request.keepSnapshots === 'steps' ? this.states : state === null ? [] : [state]
+    return {
+      images: decoded?.images ?? [],
+      family: decoded?.family ?? state?.model.family ?? 'sd',
+      seed: request.seed,
+      width: image?.width ?? request.width ?? 0,
+      height: image?.height ?? request.height ?? 0,
+      scheduler: decoded?.scheduler ?? request.scheduler ?? 'EulerDiscreteScheduler',
+      numInferenceSteps: state?.numInferenceSteps ?? request.numInferenceSteps ?? 0,
+      numTimesteps: decoded?.numTimesteps ?? state?.timesteps.length ?? 0,
+      strength: decoded?.strength ?? null,
+      startStep: decoded?.startStep ?? 0,
+      useKarrasSigmas: decoded?.useKarrasSigmas ?? request.useKarrasSigmas,
+      ...(decoded?.algorithmType === undefined ? {} : { algorithmType: decoded.algorithmType }),
+      guidanceScale: typeof scale === 'number' ? scale : (request.guidanceScale ?? 0),
+      // As the engine counts them: a continued run's steps include its parent's.
+      stepsRun: state === null ? (resumedFromStep ?? -1) + 1 : state.step + 1,
+      interrupted: true,
+      cfgCutoff: cutoff?.cutoff ?? request.cfgCutoff,
+      cfgCutoffStep: cutoff?.locked === true ? cutoff.cutoffStep : null,
+      cfgInterval: cutoff?.cfgInterval ?? request.cfgInterval,
+      guidanceStartStep: cutoff?.guidanceStartStep ?? null,
+      resumedFromStep,
+      snapshots: continuable ? kept.filter((s) => s.step <= state.step) : [],
+      provider: decoded?.provider ?? request.provider,
+      totalMs: this.stepMs + (decoded?.decodeMs ?? 0),
+      unetMs: this.unetMs,
+      warnings: problem === null ? [] : [problem]
+    }
+  }
+}
