@@ -2,50 +2,31 @@ import { performance } from 'node:perf_hooks'
 import type { Tensor } from 'onnxruntime-node'
 import type { KeptAsideGuidance, PipelineRunState, StepState } from '../callbacks/callback-types'
 import type { RgbaImage } from '../previews/latents-to-rgb'
-import { getDefaultGenerator, type Generator } from '../random/generator'
 import { captureRunSnapshot } from '../snapshots/capture'
 import {
   checkSnapshotModel,
-  generatorOf,
   promptsChanged,
   resumeOptions,
   snapshotParams,
   tensorOf
 } from '../snapshots/resume'
-import { RunSnapshotError, type RunSnapshot } from '../snapshots/run-snapshot'
+import type { RunSnapshot } from '../snapshots/run-snapshot'
 import { sameDims } from '../tensor/float-tensor'
+import { checkUnetChannels, needsEncoder, resolveCallInputs } from './call-inputs'
+import { decodeOutput } from './decode-output'
 import { runDenoisingLoop, type LoopHost } from './denoising-loop'
 import type { FamilyHooks } from './family-hooks'
-import type { ImageRunHooks, PreparedImageRun } from './image-run-types'
-import {
-  checkCallOptions,
-  checkGenerators,
-  latentsShapeMessage,
-  prepareLatents
-} from './generation-helpers'
+import type { ImageRunHooks } from './image-run-types'
+import { latentsShapeMessage } from './generation-helpers'
 import { guidanceScaleEmbedding } from './guidance'
-import { readMemoryProfile, type MemoryProfile } from '../models/memory-profile'
 import type { LoadedModels } from './loaded-models'
-import {
-  estimateRunMemory,
-  expectedRunGraphs,
-  type MemoryEstimate,
-  type RunGraphs,
-  type RunShape
-} from './memory-estimate'
-import { checkRunMemory, type MemoryCheck, type MemorySaving } from './memory-check'
+import type { MemoryEstimate, RunShape } from './memory-estimate'
+import { MemoryModes } from './memory-modes'
 import { ModelPipeline } from './model-pipeline'
 import type { CallOptions, OutputImages, OutputType, PipelineOutput } from './pipeline-types'
-import { vaeTilingFor, type VaeTiling } from './vae-tiling'
-import { promptBatchSize } from './pipeline-loading'
-import { pastEndWarnings, resolveStepEndCallback } from './resolve-callback'
-import {
-  conditioningOf,
-  currentGuidanceScale,
-  restoredScheduler,
-  restoreSnapshotGuidance
-} from './resumed-run'
-import { decodeLatents } from './vae-decode'
+import { pastEndWarnings } from './resolve-callback'
+import { conditioningOf } from './resumed-run'
+import { startRun } from './run-start'
 
 export type { PipelineDefaults } from './model-pipeline'
 
@@ -81,9 +62,8 @@ export abstract class DiffusionPipeline
 
   private currentStepState: StepState | null = null
   private running = false
-  private memoryProfile: MemoryProfile | null = null
-  private vaeTiling: MemorySaving = 'off'
-  private lowMemory: MemorySaving = 'off'
+  /** VAE tiling and the low-memory mode, as the enable/disable methods below set them. */
+  private readonly memoryModes = new MemoryModes()
 
   get guidanceScale(): number {
     return this._guidanceScale
@@ -193,74 +173,27 @@ export abstract class DiffusionPipeline
   ): Promise<PipelineOutput<O>> {
     const started = performance.now()
     const snap = o.resumeFrom ?? null
-    if (snap !== null && image !== undefined) {
-      // The picture's latents, noise and mask live outside the run state a snapshot keeps.
-      throw new RunSnapshotError(
-        'resumeFrom: image-to-image and inpainting runs cannot be continued; start a new run from the picture'
-      )
-    }
-    // A continued run keeps the scale its guidance has now (a live change included) unless the
-    // call asks for another than the run was started with.
-    const askedScale =
-      snap !== null && asked.guidanceScale !== snap.params.guidanceScale
-        ? asked.guidanceScale
-        : undefined
-    const { callback, loopStart, tensorInputs } = resolveStepEndCallback(
-      o.callbackOnStepEnd,
-      o.callbackOnStepEndTensorInputs,
-      this.callbackTensorInputs
-    )
-    const d = this.defaults
-    // An image run takes its size from the picture (img2img) or the options (inpainting), after
-    // checking and preprocessing them; nothing has run yet either way.
-    const { height, width } =
-      image === undefined
-        ? { height: o.height ?? d.height, width: o.width ?? d.width }
-        : image.prepareInputs({
-            defaults: d,
-            vaeScaleFactor: this.vaeScaleFactor,
-            sizeMultiple: this.folder.sizeMultiple
-          })
-    // A continued run of prompt embeddings keeps the snapshot's conditioning: it has no prompt.
-    const promptsFromSnapshot =
-      snap !== null && (o.prompt ?? null) === null && (o.promptEmbeds ?? null) === null
-    family.checkInputs({
-      height,
-      width,
+    const {
+      askedScale,
+      callback,
+      loopStart,
       tensorInputs,
-      promptsFromSnapshot,
-      sizeMultiple: this.folder.sizeMultiple
+      resolved,
+      outputType,
+      batchSize,
+      shape
+    } = resolveCallInputs(o, asked, {
+      family,
+      image,
+      defaults: this.defaults,
+      vaeScaleFactor: this.vaeScaleFactor,
+      sizeMultiple: this.folder.sizeMultiple,
+      callbackTensorInputs: this.callbackTensorInputs
     })
-    const resolved = {
-      numInferenceSteps: o.numInferenceSteps ?? d.numInferenceSteps,
-      guidanceScale:
-        snap === null
-          ? (o.guidanceScale ?? d.guidanceScale)
-          : (askedScale ?? currentGuidanceScale(snap)),
-      guidanceRescale: o.guidanceRescale ?? d.guidanceRescale,
-      numImagesPerPrompt: o.numImagesPerPrompt ?? 1,
-      height,
-      width
-    }
-    checkCallOptions(o, resolved)
-    const outputType: OutputType = o.outputType ?? 'image'
-    const B = promptsFromSnapshot
-      ? (snap as RunSnapshot).batchSize
-      : promptBatchSize(o.prompt, o.promptEmbeds) * resolved.numImagesPerPrompt
-    if (snap !== null && B !== snap.batchSize) {
-      throw new RunSnapshotError(
-        `resumeFrom: the snapshot's run makes ${snap.batchSize} image(s) at once, the new prompts ${B}; a branch keeps the number of images`
-      )
-    }
-    checkGenerators(o.generator, B)
+    const { height, width } = resolved
+    const B = batchSize
     // Before any allocation: a size whose activations cannot fit is refused, not attempted.
-    const shape = {
-      height,
-      width,
-      unetRows: B * (resolved.guidanceScale > 1 ? 2 : 1),
-      images: outputType === 'image' ? B : 0
-    }
-    const { tiling, check } = await this.planMemory(shape)
+    const { tiling, check } = await this.memoryModes.plan(this.components, shape)
     const { note, refusal } = check
     if (refusal !== null) throw new Error(refusal)
 
@@ -303,62 +236,21 @@ export abstract class DiffusionPipeline
         })
       : { tensors: conditioningOf(snap), warnings: [] }
     const tensors = encoded.tensors
-    let timesteps: readonly number[]
-    let numInferenceSteps: number
-    let generator: Generator
-    let startStep = 0
-    let prepared: PreparedImageRun | null = null
-    if (snap === null) {
-      this.scheduler.setTimesteps(resolved.numInferenceSteps)
-      timesteps = [...this.scheduler.timesteps]
-      numInferenceSteps = resolved.numInferenceSteps
-      if (image !== undefined) {
-        const start = image.startTimesteps(this.scheduler, numInferenceSteps)
-        ;({ timesteps, numInferenceSteps } = start)
-        startStep = start.startIndex
-        if (timesteps.length === 0) {
-          throw new Error(
-            `strength ${String(image.strength)} with ${resolved.numInferenceSteps} steps runs no denoising step (int(${resolved.numInferenceSteps} · ${String(image.strength)}) = 0); raise the strength or the number of steps`
-          )
-        }
-      }
-      if (family.adjustTimesteps !== undefined) {
-        ;({ timesteps, numInferenceSteps } = family.adjustTimesteps(timesteps, numInferenceSteps))
-      }
-      if (image === undefined) {
-        tensors.latents = prepareLatents(
-          latentShape,
-          o.generator,
-          o.latents,
-          this.scheduler.initNoiseSigma
-        )
-      } else {
-        prepared = await image.prepareLatents({
-          folder: this.folder,
-          models,
-          scheduler: this.scheduler,
-          timesteps,
-          batchSize: B,
-          doClassifierFreeGuidance: this.doClassifierFreeGuidance,
-          generator: o.generator,
-          latents: o.latents ?? null,
-          latentSize: [latentShape[2] as number, latentShape[3] as number],
-          unetChannels
-        })
-        Object.assign(tensors, prepared.tensors)
-        tensors.latents = prepared.latents
-      }
-      generator = Array.isArray(o.generator)
-        ? (o.generator[0] as Generator)
-        : (o.generator ?? getDefaultGenerator())
-    } else {
-      this.scheduler = restoredScheduler(snap)
-      timesteps = snap.timesteps
-      numInferenceSteps = snap.numInferenceSteps
-      tensors.latents = given as Tensor
-      generator = generatorOf(snap)
-      restoreSnapshotGuidance(this, snap, tensors, encode, askedScale)
-    }
+    const { timesteps, numInferenceSteps, generator, startStep, prepared } = await startRun(this, {
+      o,
+      snap,
+      family,
+      image,
+      numInferenceSteps: resolved.numInferenceSteps,
+      tensors,
+      latentShape,
+      given,
+      models,
+      batchSize: B,
+      unetChannels,
+      encoded: encode,
+      askedScale
+    })
     const condDim = this.timeCondProjDim
     const timestepCond =
       condDim === null ? null : guidanceScaleEmbedding(resolved.guidanceScale, condDim, B)
@@ -420,20 +312,14 @@ export abstract class DiffusionPipeline
     let images: Tensor | RgbaImage[] = tensors.latents as Tensor
     if (outputType === 'image') {
       o.onPhase?.('decoding')
-      const vae = models.vae as NonNullable<LoadedModels['vae']>
-      if (vae.io.float16 && this.folder.vaeConfig.forceUpcast) {
-        warnings.push(
-          `${vae.model.label} runs in float16 but the VAE config sets force_upcast (this VAE overflows in float16; diffusers decodes it in float32): use a float32 or fp16-fixed decoder if images come out black`
-        )
-      }
-      const decoded = await decodeLatents(
-        vae.model,
-        vae.io,
+      const decoded = await decodeOutput(
+        models.vae as NonNullable<LoadedModels['vae']>,
         this.folder.vaeConfig,
         tensors.latents as Tensor,
-        tiling
+        tiling,
+        check
       )
-      if (decoded.tiled && note !== null && check.mode === 'vae-tiles') warnings.push(note)
+      warnings.push(...decoded.warnings)
       if (decoded.fallback !== null) fallbacks.push(decoded.fallback)
       images = decoded.images
     }
@@ -470,12 +356,12 @@ export abstract class DiffusionPipeline
    * Off by default: a size that does not fit is refused.
    */
   enableVaeTiling(mode: 'always' | 'auto' = 'always'): void {
-    this.vaeTiling = mode === 'always' ? 'on' : 'auto'
+    this.memoryModes.vaeTiling = mode === 'always' ? 'on' : 'auto'
   }
 
   /** diffusers' `disable_vae_tiling()`: always decode whole (a size that does not fit is refused). */
   disableVaeTiling(): void {
-    this.vaeTiling = 'off'
+    this.memoryModes.vaeTiling = 'off'
   }
 
   /**
@@ -489,40 +375,12 @@ export abstract class DiffusionPipeline
    * how many UNet calls it made; `unetBatch` stays the rows computed.
    */
   enableLowMemoryMode(mode: 'always' | 'auto' = 'always'): void {
-    this.lowMemory = mode === 'always' ? 'on' : 'auto'
+    this.memoryModes.lowMemory = mode === 'always' ? 'on' : 'auto'
   }
 
   /** Turns the low-memory mode off: every UNet row in one call (tiling as {@link enableVaeTiling} set it). */
   disableLowMemoryMode(): void {
-    this.lowMemory = 'off'
-  }
-
-  /**
-   * How this run uses memory (whole or tiled decode, UNet rows per call), and the refusal when
-   * even the lowest mode allowed cannot fit: checked before anything is allocated
-   * (memory-check.ts, `checkRunMemory`).
-   */
-  private async planMemory(
-    shape: RunShape
-  ): Promise<{ tiling: VaeTiling | null; check: MemoryCheck }> {
-    const tiling = vaeTilingFor(this.folder.vaeConfig)
-    this.memoryProfile ??= await readMemoryProfile(this.folder)
-    const check = checkRunMemory(this.folder, shape, this.memoryProfile, this.runGraphs(), {
-      ...(this.components.memoryLimit === undefined ? {} : { limit: this.components.memoryLimit }),
-      vaeTiling: this.vaeTiling,
-      lowMemory: this.lowMemory,
-      tileSize: tiling.tileSampleMinSize
-    })
-    return { tiling: check.vaeTileSize === null ? null : tiling, check }
-  }
-
-  private runGraphs(): RunGraphs {
-    const gpu = this.sessions.providers[0] !== undefined && this.sessions.providers[0] !== 'cpu'
-    return expectedRunGraphs(this.memoryProfile ?? { graphs: {} }, {
-      gpu,
-      fuseAttention: this.components.fuseAttention,
-      reports: this.sessions.graphPasses
-    })
+    this.memoryModes.lowMemory = 'off'
   }
 
   /**
@@ -532,28 +390,6 @@ export abstract class DiffusionPipeline
    * for the low-memory mode's UNet.
    */
   async estimateMemory(shape: RunShape, vaeTileSize?: number): Promise<MemoryEstimate> {
-    this.memoryProfile ??= await readMemoryProfile(this.folder)
-    return estimateRunMemory(this.folder, shape, this.memoryProfile, {
-      ...this.runGraphs(),
-      ...(vaeTileSize === undefined ? {} : { vaeTileSize })
-    })
-  }
-}
-
-/** Whether an image run will encode pixels (not when the caller gives latents for everything). */
-function needsEncoder(o: CallOptions, image: ImageRunHooks): boolean {
-  return image.kind === 'inpaint' || o.latents === undefined || o.latents === null
-}
-
-/**
- * A 9-channel inpainting UNet only runs in an inpainting pipeline, and an inpainting pipeline
- * needs a 4- or 9-channel UNet; said before any step instead of failing inside onnxruntime.
- */
-function checkUnetChannels(channels: number, image: ImageRunHooks | undefined): void {
-  if (image?.kind === 'inpaint') return
-  if (channels === 9) {
-    throw new Error(
-      `this model's UNet takes 9 input channels (latents, mask and masked-image latents): it is an inpainting model; use StableDiffusionInpaintPipeline / StableDiffusionXLInpaintPipeline or AutoPipelineForInpainting with an image and a mask`
-    )
+    return this.memoryModes.estimate(this.components, shape, vaeTileSize)
   }
 }

@@ -2,43 +2,35 @@ import { performance } from 'node:perf_hooks'
 import { CfgCutoffSchema, CfgIntervalSchema } from '../../../shared/params'
 import type { CfgCutoff, CfgInterval } from '../../../shared/params'
 import type {
-  ClipTokenizer,
   PipelineOutput,
   PreviewFrame,
-  RgbaImage,
   RunSnapshot,
   StableDiffusionCallOptions,
   StableDiffusionXLCallOptions
 } from '../../engine'
 import {
   checkSnapshotModel,
-  checkSnapshotScheduler,
   Generator,
   isTruncationWarning,
   LiveGuidanceCallback,
-  loadPromptTokenizer,
   MultiPipelineCallbacks,
   PreviewCallback,
-  promptLength,
-  StopCallback,
-  truncationNotice
+  StopCallback
 } from '../../engine'
 import { imagePipelineFor, imageRunNotices, rgbaOf, type ImageRunOptions } from './image-inputs'
 import type { LiveGuidanceReport } from '../../engine'
-import { checkStepIndices, planSchedule } from '../../jobs/run-plan'
-import type { SchedulePlan } from '../../jobs/run-plan'
-import type {
-  CutoffReport,
-  GenerationRequest,
-  GenerationResult,
-  InferencePhase,
-  RgbaFrame,
-  InferenceStep
-} from '../protocol'
+import type { CutoffReport, GenerationRequest, GenerationResult, InferencePhase } from '../protocol'
 import { STEP_STATE_AFTER_MS } from '../protocol'
+import { applyMemoryMode, applyPlan } from './apply-plan'
 import { explainFailure } from './explain-failure'
 import type { GenerationHooks, GenerationRun } from './generation-hooks'
-import type { CachedPipeline, PipelineCache } from './pipeline-cache'
+import { generationResult } from './generation-result'
+import type { PipelineCache } from './pipeline-cache'
+import { inferenceStepOf, protocolReport } from './protocol-values'
+import { truncationNotices } from './truncation-notices'
+
+export { applyPlan, planOn } from './apply-plan'
+export { toFrame } from './protocol-values'
 
 /** Options both text-to-image pipelines take (each types its callbacks by its own class). */
 type TextToImageOptions = StableDiffusionCallOptions<'image'> &
@@ -51,94 +43,6 @@ type TextToImageOptions = StableDiffusionCallOptions<'image'> &
  * step's snapshot is kept in memory for branching. Used by the inference process and,
  * in-process, by the CLI.
  */
-
-/** Copies pixels into an ArrayBuffer of exactly their size, so it can be transferred alone. */
-export function toFrame(image: RgbaImage): RgbaFrame {
-  const { data } = image
-  const exact = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-  const rgba = exact && data.buffer instanceof ArrayBuffer ? data.buffer : data.slice().buffer
-  return { width: image.width, height: image.height, rgba: rgba as ArrayBuffer }
-}
-
-/**
- * Plans the run on the loaded pipeline (main/jobs/run-plan.ts, as main's queue planned it
- * before queueing) and sets its scheduler. Refuses a cutoff, interval, stop or resume index the
- * run would never reach, and a continued run whose scheduler is not its snapshot's, before
- * anything runs: main's queue checked the same, this covers the CLI and direct clients of the
- * inference process.
- */
-export function applyPlan(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
-  const plan = planOn(cached, request)
-  cached.pipe.scheduler = plan.scheduler
-  return plan
-}
-
-/** {@link applyPlan} without setting the scheduler: what the run is, for a stopped run's result. */
-export function planOn(cached: CachedPipeline, request: GenerationRequest): SchedulePlan {
-  const numInferenceSteps = request.numInferenceSteps ?? cached.pipe.defaults.numInferenceSteps
-  const strength =
-    request.initImage === undefined || request.initImage === null
-      ? null
-      : (request.strength ?? 0.75)
-  const settings = { ...request, numInferenceSteps, strength }
-  const plan = planSchedule(cached.modelScheduler, settings)
-  const resume = request.resumeFrom ?? null
-  checkStepIndices(
-    { ...settings, resumeFrom: resume === null ? null : { step: resume.step } },
-    plan.numTimesteps,
-    plan.schedulerName
-  )
-  if (resume !== null) checkSnapshotScheduler(resume, plan.scheduler)
-  return plan
-}
-
-/**
- * The memory mode the run plan chose (it checked the size against the app's limit before
- * queueing): set on the cached pipeline for this run, whatever an earlier run left.
- */
-function applyMemoryMode(
-  pipe: CachedPipeline['pipe'],
-  mode: NonNullable<GenerationRequest['memoryMode']>
-): void {
-  if (mode === 'low-memory') {
-    pipe.enableLowMemoryMode('always')
-    return
-  }
-  pipe.disableLowMemoryMode()
-  if (mode === 'vae-tiles') pipe.enableVaeTiling('always')
-  else pipe.disableVaeTiling()
-}
-
-/** The last model's prompt tokenizer, for the truncation notices (tokenizers hold no native memory). */
-let promptTokenizer: { modelDir: string; tokenizer: Promise<ClipTokenizer> } | null = null
-
-/**
- * Short notices for a prompt or negative prompt longer than the model reads. They replace the
- * engine's diffusers-worded warning, which quotes the whole dropped text (thousands of characters
- * for a pasted essay, replacement characters when a cut falls inside an emoji) and says nothing
- * about the negative prompt, which is cut all the same.
- */
-async function truncationNotices(request: GenerationRequest, cfg: boolean): Promise<string[]> {
-  if (promptTokenizer?.modelDir !== request.modelDir) {
-    const tokenizer = loadPromptTokenizer(request.modelDir)
-    tokenizer.catch(() => (promptTokenizer = null))
-    promptTokenizer = { modelDir: request.modelDir, tokenizer }
-  }
-  const tokenizer = await promptTokenizer.tokenizer
-  const notices = [truncationNotice('The prompt', promptLength(tokenizer, request.prompt))]
-  if (cfg) {
-    notices.push(
-      truncationNotice('The negative prompt', promptLength(tokenizer, request.negativePrompt))
-    )
-  }
-  return notices.filter((n): n is string => n !== null)
-}
-
-/** The live guidance's report in the protocol's terms. */
-function protocolReport(report: LiveGuidanceReport): CutoffReport {
-  const { interval, startStep, ...rest } = report
-  return { ...rest, cfgInterval: interval, guidanceStartStep: startStep }
-}
 
 /** The parent's request as its snapshots keep it (empty for a snapshot made elsewhere). */
 function snapshotRequest(snapshot: RunSnapshot): Partial<GenerationRequest> {
@@ -291,20 +195,7 @@ export function startGeneration(
           await hooks.stepState(snapshot ?? info.snapshot())
         }
         const frame = previews.get(info.index)
-        const step: InferenceStep = {
-          index: info.index,
-          timestep: info.timestep,
-          total: info.numTimesteps,
-          ms: info.ms,
-          unetMs: info.unetMs,
-          unetBatch: info.unetBatch,
-          ...(info.unetCalls === undefined ? {} : { unetCalls: info.unetCalls }),
-          cfg: info.cfg,
-          guidanceScale: info.guidanceScale,
-          endedAt,
-          ...(frame === undefined ? {} : { previewMethod: frame.method, previewMs: frame.ms }),
-          preview: frame === undefined ? null : toFrame(frame)
-        }
+        const step = inferenceStepOf(info, frame, endedAt)
         previews.delete(info.index)
         await hooks.step(step)
         const now = report()
@@ -317,49 +208,14 @@ export function startGeneration(
     })
 
     for (const message of output.warnings) warn(message)
-    const final = report()
-    const last = snapshots[snapshots.length - 1]
-    const keep = request.keepSnapshots ?? 'stopped'
-    const kept =
-      keep === 'steps'
-        ? snapshots
-        : last !== undefined && (keep === 'last' || output.interrupted)
-          ? [last]
-          : []
-    const guided = output.steps.some((s) => s.cfg) || resume?.guidance.cfg === true
-    return {
-      images: output.images.map(toFrame),
+    return generationResult(output, {
+      request,
       family: pipe.family,
-      seed: request.seed,
-      width: output.width,
-      height: output.height,
-      scheduler: plan.schedulerName,
-      numInferenceSteps: output.numInferenceSteps,
-      numTimesteps: output.numTimesteps,
-      strength: output.strength,
-      startStep: output.startStep,
-      useKarrasSigmas: plan.useKarrasSigmas,
-      ...(plan.algorithmType === undefined ? {} : { algorithmType: plan.algorithmType }),
-      guidanceScale: output.guidanceScale,
-      stepsRun: output.stepsRun,
-      interrupted: output.interrupted,
-      cfgCutoff: final.cutoff,
-      cfgCutoffStep: final.locked ? final.cutoffStep : null,
-      cfgInterval: final.cfgInterval,
-      // A continued run's guidance began in its parent: where the window starts, as planned.
-      guidanceStartStep: guided
-        ? resume === null
-          ? final.guidanceStartStep
-          : plan.guidanceStartStep
-        : null,
-      resumedFromStep: output.resumedFromStep,
-      snapshots: kept,
-      provider: output.provider,
-      ...(output.unetBatchFallback !== null ? { unetBatchFallback: output.unetBatchFallback } : {}),
-      totalMs: output.totalMs,
-      unetMs: output.unetMs,
+      plan,
+      final: report(),
+      snapshots,
       warnings
-    }
+    })
   }
 
   /** Applies a change to the live guidance, or keeps it for the run while still loading. */
