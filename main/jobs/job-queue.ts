@@ -1,5 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto'
-import { guidanceWindow, lastGuidedStep } from '../../shared/guidance-window'
+import { randomBytes } from 'node:crypto'
 import type {
   CfgCutoffState,
   GenerateParams,
@@ -7,67 +6,37 @@ import type {
   JobSummary,
   JobTicket,
   LiveJobSnapshot,
-  ModelSummary,
-  RgbaImage,
   RunPlanSummary
 } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
-import { paramLabel } from '../../shared/labels'
 import type { CfgCutoff, CfgInterval } from '../../shared/params'
-import { LIMITS } from '../../shared/params'
-import { ModelLoadError, serializeRunSnapshots } from '../engine'
-import type { RunSnapshot } from '../engine'
-import type {
-  CutoffReport,
-  GenerationRequest,
-  GenerationResult,
-  InferenceEvent
-} from '../inference/protocol'
+import type { GenerationResult, InferenceEvent } from '../inference/protocol'
 import type { EventHub } from '../events/event-hub'
 import type { HistoryStore } from '../history/history-store'
 import type { ModelRegistry } from '../model-library/model-registry'
 import { CutoffRequests } from './cutoff-requests'
+import {
+  applyToWaitingJob,
+  cfgCutoffChange,
+  cfgIntervalChange,
+  guidanceScaleChange
+} from './guidance-change'
+import type { GuidanceChange } from './guidance-change'
+import type { InferenceRunner } from './inference-runner'
 import { Job } from './job'
-import type { JobImages, JobResume, ResolvedParams } from './job'
-import { resultMetadata, toRgbaImage } from './job-result'
-import { resolveResume } from './resume-source'
-import { checkStepIndices, planRun, RunPlanError } from './run-plan'
-import type { RunPlan } from './run-plan'
+import { applyInferenceEvent } from './job-events'
+import { inputPixels, refuseUnplannable, resolveAndPlan } from './job-planning'
+import type { PlannedJob } from './job-planning'
+import { checkStepIndices } from './run-plan'
+import { storeResult } from './store-result'
 
-/**
- * What the queue needs from the inference process; `InferenceClient`
- * (main/inference/client/inference-client.ts, a child process) is the implementation. One job at a time:
- * `generate` settles when the job ends, and a process that dies fails the running job and
- * restarts on the next one.
- */
-export interface InferenceRunner {
-  generate(jobId: string, request: GenerationRequest): Promise<GenerationResult>
-  stop(jobId: string): boolean
-  setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): boolean
-  setCfgInterval(jobId: string, interval: CfgInterval | null): boolean
-  setGuidanceScale(jobId: string, guidanceScale: number): boolean
-  /** The state at the end of a step of the running or last finished job, kept in memory. */
-  snapshot(jobId: string, step: number): Promise<RunSnapshot>
-  /**
-   * "Stop now": ends the inference process mid-step; `generate` then resolves with the last
-   * finished step decoded (no image when none had finished). Null when it cannot (the caller
-   * stops the regular way). Optional for runners without a process of their own.
-   */
-  stopNow?(jobId: string): { step: number | null } | null
-  onAny(listener: (event: InferenceEvent) => void): () => void
-  terminate(): Promise<void>
-  /** Frees the loaded sessions (after the running job); optional for runners without any. */
-  release?(): void
-}
+export type { InferenceRunner } from './inference-runner'
 
 /** Most jobs that may wait at once; more is a runaway script, not a person. */
 export const MAX_WAITING_JOBS = 1000
 
 /** Ended jobs remembered for `stop`/`setCfgCutoff` answers after the fact. */
 const RECENT_JOBS = 200
-
-/** Seeds drawn for random-seed jobs: what fits torch's and A1111's 32-bit seed fields. */
-const SEED_RANGE = 2 ** 32
 
 /** Dependencies of the queue. */
 export interface JobQueueOptions {
@@ -121,7 +90,7 @@ export class JobQueue {
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
     const { params, model, plan, resume } = await this.resolveAndPlan(input)
     if (this.closed) throw new StepwiseError('unavailable', 'the app is shutting down')
-    const images = await this.inputPixels(params)
+    const images = await inputPixels(this.options.history, params)
     if (this.waiting.length >= MAX_WAITING_JOBS) {
       throw new StepwiseError(
         'unavailable',
@@ -144,15 +113,6 @@ export class JobQueue {
       ...(params.initImage == null ? {} : { startStep: plan.startStep }),
       ...(plan.memoryNote === null ? {} : { memoryNote: plan.memoryNote })
     }
-  }
-
-  /** The stored input picture and mask of an image run, read before the job is queued. */
-  private async inputPixels(params: ResolvedParams): Promise<JobImages | null> {
-    if (params.initImage == null) return null
-    const inputs = this.options.history.inputs
-    const image = await inputs.pixels(params.initImage)
-    const mask = params.maskImage == null ? null : await inputs.pixels(params.maskImage)
-    return { image, mask }
   }
 
   /** Running: interrupt at the next step boundary. Waiting: cancel. Ended: no change. */
@@ -197,41 +157,17 @@ export class JobQueue {
 
   /** Moves the running job's live cutoff, or a waiting job's parameter. */
   setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): Promise<CfgCutoffState> {
-    return this.changeGuidance(jobId, {
-      check: (job) => ({ ...job.params, cfgCutoff: cutoff }),
-      apply: (job) => (job.params.cfgCutoff = cutoff),
-      lockedBy: (state) =>
-        state.locked
-          ? `guidance already ended after step ${state.cutoffStep}; the cutoff can no longer change`
-          : null,
-      send: (job) => this.options.inference.setCfgCutoff(job.id, cutoff),
-      answers: (report) => sameJson(report.cutoff, cutoff)
-    })
+    return this.changeGuidance(jobId, cfgCutoffChange(this.options.inference, cutoff))
   }
 
   /** Moves the running job's guidance interval, or a waiting job's parameter. */
   setCfgInterval(jobId: string, interval: CfgInterval | null): Promise<CfgCutoffState> {
-    return this.changeGuidance(jobId, {
-      check: (job) => ({ ...job.params, cfgInterval: interval }),
-      apply: (job) => (job.params.cfgInterval = interval),
-      lockedBy: (state) =>
-        state.locked
-          ? `guidance already ended after step ${state.cutoffStep}; the interval can no longer change`
-          : null,
-      send: (job) => this.options.inference.setCfgInterval(job.id, interval),
-      answers: (report) => sameJson(report.cfgInterval, interval)
-    })
+    return this.changeGuidance(jobId, cfgIntervalChange(this.options.inference, interval))
   }
 
   /** Sets the running job's guidance scale from its next step, or a waiting job's parameter. */
   setGuidanceScale(jobId: string, guidanceScale: number): Promise<CfgCutoffState> {
-    return this.changeGuidance(jobId, {
-      check: (job) => job.params,
-      apply: (job) => (job.params.guidanceScale = guidanceScale),
-      lockedBy: () => null,
-      send: (job) => this.options.inference.setGuidanceScale(job.id, guidanceScale),
-      answers: (report) => report.guidanceScale === guidanceScale
-    })
+    return this.changeGuidance(jobId, guidanceScaleChange(this.options.inference, guidanceScale))
   }
 
   /**
@@ -248,17 +184,9 @@ export class JobQueue {
     const next = change.check(job)
     refuseUnplannable(job.model, () => checkStepIndices(next, numTimesteps, schedulerName))
     if (job !== this.running) {
-      change.apply(job)
-      const window = guidanceWindow(numTimesteps, job.params.cfgCutoff, job.params.cfgInterval)
-      job.cutoff = {
-        ...job.cutoff,
-        cutoff: job.params.cfgCutoff,
-        cfgInterval: job.params.cfgInterval,
-        cutoffStep: lastGuidedStep(numTimesteps, job.params.cfgCutoff, job.params.cfgInterval),
-        guidanceStartStep: window.start
-      }
-      this.options.events.emit({ type: 'job:cutoff', jobId: job.id, state: { ...job.cutoff } })
-      return { ...job.cutoff }
+      const state = applyToWaitingJob(job, change)
+      this.options.events.emit({ type: 'job:cutoff', jobId: job.id, state: { ...state } })
+      return state
     }
     const locked = change.lockedBy(job.cutoff)
     if (locked !== null) throw new StepwiseError('conflict', locked)
@@ -315,34 +243,14 @@ export class JobQueue {
   }
 
   /** The model's defaults filled in, the seed drawn, and the run planned on the model folder. */
-  private async resolveAndPlan(input: GenerateParams): Promise<{
-    params: ResolvedParams
-    model: ModelSummary
-    plan: RunPlan
-    resume: JobResume | null
-  }> {
-    const model = await this.options.models.resolve(input.modelId)
-    checkPreviewMethod(model, input.previewMethod)
-    let params: ResolvedParams = {
-      ...input,
-      modelId: model.id,
-      seed: input.seed ?? randomInt(SEED_RANGE),
-      numInferenceSteps: input.numInferenceSteps ?? model.defaults.numInferenceSteps,
-      guidanceScale: input.guidanceScale ?? model.defaults.guidanceScale,
-      width: input.width ?? model.defaults.width,
-      height: input.height ?? model.defaults.height,
-      scheduler: input.scheduler ?? model.defaults.scheduler,
-      ...(input.initImage == null ? {} : { strength: input.strength ?? LIMITS.strength.default })
-    }
-    const resumed = await resolveResume(params, input, model, {
+  private resolveAndPlan(input: GenerateParams): Promise<PlannedJob> {
+    return resolveAndPlan(input, {
+      models: this.options.models,
       history: this.options.history,
-      job: (jobId) => this.findOrUndefined(jobId),
-      snapshotOf: (jobId, step) => this.options.inference.snapshot(jobId, step)
+      inference: this.options.inference,
+      memoryLimitBytes: this.options.memoryLimitBytes,
+      job: (jobId) => this.findOrUndefined(jobId)
     })
-    if (resumed !== null) params = resumed.params
-    const limit = { memoryLimitBytes: this.options.memoryLimitBytes }
-    const plan = await refuseUnplannable(model, () => planRun(model.path, params, limit))
-    return { params, model, plan, resume: resumed?.resume ?? null }
   }
 
   private find(jobId: string): Job {
@@ -379,65 +287,10 @@ export class JobQueue {
     }
     try {
       const parent = job.resume?.parentJobId ?? null
-      const metadata = resultMetadata(
-        job,
-        result,
+      const parentHistoryId =
         job.resume?.parentHistoryId ??
-          (parent === null ? null : (this.recent.get(parent)?.historyId ?? null))
-      )
-      if (result.images.length === 0) throw new Error('the inference process returned no image')
-      const images = result.images.map(toRgbaImage)
-      // The run's state holds the whole batch: it goes with the first image, like the previews.
-      const state =
-        result.snapshots.length === 0
-          ? {}
-          : {
-              state: {
-                bytes: serializeRunSnapshots(result.snapshots),
-                steps: result.snapshots.map((s) => s.step)
-              }
-            }
-      // Each image of a batch is a history entry of its own; kept previews go with the first.
-      const stored: { image: RgbaImage; historyId: string | null }[] = []
-      let historyError: string | undefined
-      for (const [index, image] of images.entries()) {
-        const batch = images.length > 1 ? { batchIndex: index, batchSize: images.length } : {}
-        try {
-          const entry = await this.options.history.add({
-            params: {
-              ...job.params,
-              cfgCutoff: metadata.cfgCutoff,
-              cfgInterval: metadata.cfgInterval ?? null
-            },
-            result: { ...metadata, ...batch },
-            image,
-            previews:
-              index === 0
-                ? [...job.previews].map(([step, preview]) => ({ index: step, image: preview }))
-                : [],
-            ...(index === 0 ? state : {})
-          })
-          stored.push({ image, historyId: entry.id })
-          if (index === 0) job.historyId = entry.id
-        } catch (error) {
-          historyError ??= error instanceof Error ? error.message : String(error)
-          stored.push({ image, historyId: null })
-        }
-      }
-      if (stored.some((s) => s.historyId !== null)) {
-        this.options.events.emit({ type: 'history:changed' })
-      }
-      const first = stored[0] as { image: RgbaImage; historyId: string | null }
-      this.options.events.emit({
-        type: 'job:done',
-        jobId: job.id,
-        image: first.image,
-        result:
-          images.length > 1 ? { ...metadata, batchIndex: 0, batchSize: images.length } : metadata,
-        historyId: first.historyId,
-        ...(historyError === undefined ? {} : { historyError }),
-        ...(images.length > 1 ? { batch: stored } : {})
-      })
+        (parent === null ? null : (this.recent.get(parent)?.historyId ?? null))
+      await storeResult(job, result, parentHistoryId, this.options)
       this.end(job, result.interrupted ? 'stopped' : 'done')
     } catch (error) {
       this.end(job, 'failed', error instanceof Error ? error.message : String(error))
@@ -501,99 +354,10 @@ export class JobQueue {
   private onInferenceEvent(event: InferenceEvent): void {
     const job = this.running
     if (job === null || event.jobId !== job.id || job.ended) return
-    switch (event.type) {
-      case 'load-progress':
-        job.load = event.progress
-        if (job.state === 'loading') this.emitState(job)
-        return
-      case 'state':
-        if (job.state !== event.phase) {
-          job.state = event.phase
-          this.emitState(job)
-        }
-        return
-      case 'step': {
-        const { preview: frame, ...report } = event.step
-        job.steps.push({ unetMs: report.unetMs, unetBatch: report.unetBatch, cfg: report.cfg })
-        const preview = frame === null ? null : toRgbaImage(frame)
-        if (preview !== null && job.params.keepPreviews) job.previews.set(report.index, preview)
-        job.recordStep(report, preview)
-        this.options.events.emit({ type: 'job:step', jobId: job.id, ...report, preview })
-        return
-      }
-      case 'cutoff': {
-        const { refused, ...state } = event.report
-        job.cutoff = state
-        this.cutoffRequests.answer(job.id, event.report)
-        this.options.events.emit({
-          type: 'job:cutoff',
-          jobId: job.id,
-          state: refused === undefined ? state : { ...state, refused }
-        })
-        return
-      }
-      case 'warning':
-        job.warnings.push(event.message)
-        this.options.events.emit({ type: 'job:warning', jobId: job.id, message: event.message })
-        return
-      // done and failed settle the inference promise, handled in pump().
-      case 'done':
-      case 'failed':
-        return
-    }
-  }
-}
-
-/** A live guidance change, as {@link JobQueue} applies it to a waiting or running job. */
-interface GuidanceChange {
-  /** The job's settings with the change, to check its step indices against the plan. */
-  check(job: Job): Parameters<typeof checkStepIndices>[0]
-  /** Makes the change a waiting job's parameter. */
-  apply(job: Job): void
-  /** Why the running job can no longer take the change, or null. */
-  lockedBy(state: CfgCutoffState): string | null
-  /** Sends the change to the inference process. */
-  send(job: Job): void
-  /** Whether an inference report answers this change. */
-  answers(report: CutoffReport): boolean
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b)
-}
-
-/**
- * Refuses a preview method the model cannot make before anything is queued: `tiny` needs a
- * tiny decoder (the folder's own, or a downloaded TAESD of its family).
- */
-function checkPreviewMethod(model: ModelSummary, method: string | undefined): void {
-  if (method !== 'tiny' || model.previews.methods.includes('tiny')) return
-  const offer = model.previews.offer
-  const how =
-    offer === null
-      ? 'put a TAESD-class decoder at preview_decoder/model.onnx in its folder'
-      : `download ${offer.name} (${offer.repo}) in the Models panel, or put a decoder at preview_decoder/model.onnx in its folder`
-  throw new StepwiseError(
-    'invalid-argument',
-    `${paramLabel('previewMethod')}: ${model.id} has no tiny preview decoder, so it cannot preview with "tiny" (it offers ${model.previews.methods.join(', ')}); ${how}`
-  )
-}
-
-/**
- * Runs a planning step; a run that cannot be planned (or a model folder that cannot be read) is
- * refused as invalid-argument, naming the model.
- */
-function refuseUnplannable<T>(model: ModelSummary, plan: () => T): T {
-  const refuse = (error: unknown): never => {
-    if (error instanceof RunPlanError || error instanceof ModelLoadError) {
-      throw new StepwiseError('invalid-argument', `${model.id}: ${error.message}`)
-    }
-    throw error
-  }
-  try {
-    const result = plan()
-    return (result instanceof Promise ? result.catch(refuse) : result) as T
-  } catch (error) {
-    return refuse(error)
+    applyInferenceEvent(job, event, {
+      events: this.options.events,
+      cutoffRequests: this.cutoffRequests,
+      emitState: (j) => this.emitState(j)
+    })
   }
 }

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import type { CfgCutoff, CfgInterval } from '../../../shared/params'
 import type { RunSnapshot } from '../../engine'
 import type {
@@ -11,13 +9,26 @@ import type {
   InferenceProcessStatus,
   DecodedState
 } from '../protocol'
-import { forkInferenceProcess } from './fork-inference-process'
+import { InferenceListeners } from './event-listeners'
+import type { InferenceListener } from './event-listeners'
 import { describeExit } from './inference-process'
-import type { InferenceProcess, InferenceProcessSpawner, ProcessExit } from './inference-process'
-import { StopNowRecord } from './stop-now'
-import type { StopNowTicket } from './stop-now'
+import type { InferenceProcess, ProcessExit } from './inference-process'
+import { InferenceJobError } from './inference-job-error'
+import {
+  endProcess,
+  killNow,
+  launchInferenceProcess,
+  probeWebGpu,
+  unfinishedJobMessage
+} from './process-lifecycle'
+import type { ProcessLaunch } from './process-lifecycle'
+import { ProcessRequests } from './process-requests'
+import { decodeProblem, StopNowRecord, stoppedNow } from './stop-now'
+import type { RunningJob, StoppedNow, StopNowTicket } from './stop-now'
+import { StopNowReload } from './stop-now-reload'
 
 export type { StopNowTicket } from './stop-now'
+export { InferenceJobError } from './inference-job-error'
 
 /**
  * The main-process side of the inference process. onnxruntime-node's `session.run()` blocks
@@ -39,75 +50,8 @@ export type InferenceEventOf<K extends InferenceEvent['type']> = Extract<
   { type: K }
 >
 
-/** Why a job failed; `crashed` is true when the inference process itself went away. */
-export class InferenceJobError extends Error {
-  readonly jobId: string
-  readonly crashed: boolean
-
-  constructor(jobId: string, message: string, crashed: boolean) {
-    super(message)
-    this.name = 'InferenceJobError'
-    this.jobId = jobId
-    this.crashed = crashed
-  }
-}
-
-/** Options of {@link InferenceClient}. */
-export interface InferenceClientOptions {
-  /**
-   * The inference process's entry file. Default: `inference.js` of the build (beside this
-   * file's bundle), or `main/inference/entry.ts` started through tsx when this file itself runs
-   * from TypeScript sources (tests).
-   */
-  entryFile?: string
-  /**
-   * Starts the process: Node's `child_process.fork` by default; the Electron app injects
-   * `utilityProcess.fork` (./utility-inference-process.ts).
-   */
-  spawn?: InferenceProcessSpawner
-}
-
-/** How long `terminate` waits for the process to end before killing it outright. */
-const TERMINATE_GRACE_MS = 5000
-
-interface RunningJob {
-  jobId: string
-  resolve: (result: GenerationResult) => void
-  reject: (error: InferenceJobError) => void
-  /** What "stop now" needs of the run (its slow steps' states). */
-  record: StopNowRecord
-  /** Set once "stop now" ended the process under this job. */
-  stoppedNow: StoppedNow | null
-}
-
-/** A job "stop now" ended: its ticket's promises, settled as the fresh process answers. */
-interface StoppedNow {
-  ticket: StopNowTicket
-  decoded: () => void
-  ready: () => void
-  /** The `decode-state` request sent to the fresh process, once it was started. */
-  requestId: number | null
-}
-
-/** A promise and the function that settles it. */
-function settleable(): { promise: Promise<void>; settle: () => void } {
-  let settle: () => void = () => undefined
-  const promise = new Promise<void>((resolve) => (settle = resolve))
-  return { promise, settle }
-}
-
-type Listener = (event: InferenceEvent) => void
-
-/**
- * Finds the inference process's entry: the TypeScript source beside this folder when running
- * from sources, else the built `inference.js` next to this file's bundle, or one folder up when
- * bundled into a chunk.
- */
-function defaultEntryFile(): string {
-  if (__filename.endsWith('.ts')) return join(__dirname, '..', 'entry.ts')
-  const candidates = [join(__dirname, 'inference.js'), join(__dirname, '..', 'inference.js')]
-  return candidates.find((c) => existsSync(c)) ?? (candidates[0] as string)
-}
+/** Options of {@link InferenceClient}: where and how its process starts. */
+export type InferenceClientOptions = ProcessLaunch
 
 /** Main-process client of the inference process. */
 export class InferenceClient {
@@ -120,23 +64,10 @@ export class InferenceClient {
   private terminating = false
   /** Settles when the current process has exited (null when none runs). */
   private exited: Promise<void> | null = null
-  private readonly listeners = new Map<string, Set<Listener>>()
-  private readonly statusRequests = new Map<
-    number,
-    (status: InferenceProcessStatus | null) => void
-  >()
-  private readonly snapshotRequests = new Map<
-    number,
-    (snapshot: RunSnapshot | null, reason?: string) => void
-  >()
-  private nextStatusRequest = 1
-  /**
-   * Commands held while a fresh process decodes a stopped-now run and reloads the model (null:
-   * none held); sent in order once it has (`reloaded`), so the next job never loads beside it.
-   */
-  private held: InferenceCommand[] | null = null
-  /** The job whose stop-now decode and reload the fresh process is busy with. */
-  private reloading: RunningJob | null = null
+  private readonly listeners = new InferenceListeners()
+  private readonly requests = new ProcessRequests()
+  /** The fresh process's decode and reload after "stop now", and the commands it holds. */
+  private readonly reload = new StopNowReload()
 
   constructor(options: InferenceClientOptions = {}) {
     this.options = options
@@ -207,38 +138,23 @@ export class InferenceClient {
     if (job === null || job.jobId !== jobId) return null
     if (job.stoppedNow !== null) return job.stoppedNow.ticket
     // A job whose generate still waits for a reload has no step to keep: a regular stop will do.
-    if (child === null || this.reloading !== null) return null
-    const decoded = settleable()
-    const ready = settleable()
-    const ticket: StopNowTicket = {
-      step: job.record.lastState?.step ?? null,
-      exited: this.exited ?? Promise.resolve(),
-      decoded: decoded.promise,
-      ready: ready.promise
-    }
-    job.stoppedNow = { ticket, decoded: decoded.settle, ready: ready.settle, requestId: null }
+    if (child === null || this.reload.job !== null) return null
+    const stopped = stoppedNow(job.record, this.exited ?? Promise.resolve())
+    job.stoppedNow = stopped
     // The step may block the process's event loop for seconds: only a signal ends it now.
-    try {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
-      else child.kill()
-    } catch {
-      child.kill()
-    }
+    killNow(child)
     // Killed, it can do nothing more; its exit only frees its memory (half a second or more for
     // a full-size model), so the fresh process starts now rather than after it.
     this.detach()
-    this.decodeStoppedRun(job, job.stoppedNow)
-    return ticket
+    this.decodeStoppedRun(job, stopped)
+    return stopped.ticket
   }
 
   /** Forgets the current process (its exit is then ignored) and answers what it was asked. */
   private detach(): void {
     this.child = null
     this.exited = null
-    for (const answer of [...this.statusRequests.values()]) answer(null)
-    for (const answer of [...this.snapshotRequests.values()]) {
-      answer(null, 'the inference process stopped, and the steps it kept in memory with it')
-    }
+    this.requests.abandon()
   }
 
   /**
@@ -286,21 +202,12 @@ export class InferenceClient {
         )
       )
     }
-    const requestId = this.nextStatusRequest++
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => answer(null, 'the inference process did not answer in time'),
-        timeoutMs
-      )
-      const answer = (snapshot: RunSnapshot | null, reason?: string): void => {
-        clearTimeout(timer)
-        this.snapshotRequests.delete(requestId)
-        if (snapshot !== null) resolve(snapshot)
-        else reject(new Error(reason ?? `job ${jobId} has no step ${step} in memory`))
-      }
-      this.snapshotRequests.set(requestId, answer)
-      this.post({ type: 'get-snapshot', requestId, jobId, step })
-    })
+    return this.requests.snapshot(
+      jobId,
+      step,
+      (requestId) => this.post({ type: 'get-snapshot', requestId, jobId, step }),
+      timeoutMs
+    )
   }
 
   /** Drops the inference process's loaded sessions (after the running job, if any). */
@@ -313,12 +220,12 @@ export class InferenceClient {
     type: K,
     listener: (event: InferenceEventOf<K>) => void
   ): () => void {
-    return this.addListener(type, listener as Listener)
+    return this.listeners.add(type, listener as InferenceListener)
   }
 
   /** Listens to every event; returns the unsubscribe function. */
   onAny(listener: (event: InferenceEvent) => void): () => void {
-    return this.addListener('*', listener)
+    return this.listeners.add('*', listener)
   }
 
   /**
@@ -332,20 +239,7 @@ export class InferenceClient {
     if (child === null || exited === null) return
     this.terminating = true
     try {
-      child.kill()
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), TERMINATE_GRACE_MS)
-      })
-      if ((await Promise.race([exited, timeout])) === 'timeout' && child.pid !== undefined) {
-        try {
-          process.kill(child.pid, 'SIGKILL')
-        } catch {
-          // Already gone.
-        }
-        await exited
-      }
-      clearTimeout(timer)
+      await endProcess(child, exited)
     } finally {
       this.terminating = false
     }
@@ -365,37 +259,12 @@ export class InferenceClient {
     }
   }
 
-  private addListener(key: string, listener: Listener): () => void {
-    let set = this.listeners.get(key)
-    if (set === undefined) {
-      set = new Set()
-      this.listeners.set(key, set)
-    }
-    set.add(listener)
-    return () => {
-      set.delete(listener)
-    }
-  }
-
   private emit(event: InferenceEvent): void {
-    for (const key of [event.type, '*']) {
-      for (const listener of this.listeners.get(key) ?? []) {
-        try {
-          listener(event)
-        } catch (error) {
-          // A faulty listener must not stop the others or leave the job unsettled.
-          console.error('inference event listener failed:', error)
-        }
-      }
-    }
+    this.listeners.emit(event)
   }
 
   private post(command: InferenceCommand): void {
-    // Status and snapshot questions are answered beside a reload; everything else waits for it.
-    if (this.held !== null && command.type !== 'status' && command.type !== 'get-snapshot') {
-      this.held.push(command)
-      return
-    }
+    if (this.reload.hold(command)) return
     this.child?.send(command)
   }
 
@@ -403,10 +272,9 @@ export class InferenceClient {
   private decodeStoppedRun(job: RunningJob, stopped: StoppedNow): void {
     const child = this.ensureProcess()
     child.keepHostAlive(true)
-    const requestId = this.nextStatusRequest++
+    const requestId = this.requests.nextId()
     stopped.requestId = requestId
-    this.reloading = job
-    this.held = []
+    this.reload.begin(job)
     child.send({
       type: 'decode-state',
       requestId,
@@ -419,14 +287,7 @@ export class InferenceClient {
   private onDecoded(job: RunningJob, decoded: DecodedState | null, reason?: string): void {
     const stopped = job.stoppedNow
     if (stopped === null || this.job !== job) return
-    const step = job.record.lastState?.step ?? null
-    const problem =
-      step === null
-        ? null
-        : decoded === null
-          ? `the image of step ${step + 1} could not be decoded: ${reason ?? 'unknown reason'}`
-          : null
-    const result = job.record.result(decoded, problem)
+    const result = job.record.result(decoded, decodeProblem(job.record, decoded, reason))
     this.job = null
     stopped.decoded()
     this.emit({ type: 'done', jobId: job.jobId, result })
@@ -435,10 +296,8 @@ export class InferenceClient {
 
   /** The fresh process has the model loaded again: the held commands go out. */
   private onReloaded(): void {
-    const job = this.reloading
-    const held = this.held ?? []
-    this.reloading = null
-    this.held = null
+    const job = this.reload.job
+    const held = this.reload.end()
     for (const command of held) this.child?.send(command)
     if (this.job === null) this.child?.keepHostAlive(false)
     job?.stoppedNow?.ready()
@@ -446,9 +305,7 @@ export class InferenceClient {
 
   private ensureProcess(): InferenceProcess {
     if (this.child !== null) return this.child
-    const file = this.options.entryFile ?? defaultEntryFile()
-    const child = (this.options.spawn ?? forkInferenceProcess)(file)
-    child.keepHostAlive(false)
+    const child = launchInferenceProcess(this.options)
     // A process stopped now may still have messages on their way: its run is over for main.
     child.onMessage((message) => {
       if (this.child === child) this.onMessage(message)
@@ -471,17 +328,7 @@ export class InferenceClient {
    */
   status(timeoutMs = 5000): Promise<InferenceProcessStatus | null> {
     if (this.child === null) return Promise.resolve(null)
-    const requestId = this.nextStatusRequest++
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => answer(null), timeoutMs)
-      const answer = (status: InferenceProcessStatus | null): void => {
-        clearTimeout(timer)
-        this.statusRequests.delete(requestId)
-        resolve(status)
-      }
-      this.statusRequests.set(requestId, answer)
-      this.post({ type: 'status', requestId })
-    })
+    return this.requests.status((requestId) => this.post({ type: 'status', requestId }), timeoutMs)
   }
 
   /**
@@ -490,28 +337,7 @@ export class InferenceClient {
    * for nothing). Resolves `found: false` with the reason when the probe cannot run.
    */
   probeWebGpu(timeoutMs = 30_000): Promise<{ found: boolean; reason: string | null }> {
-    const file = this.options.entryFile ?? defaultEntryFile()
-    const child = (this.options.spawn ?? forkInferenceProcess)(file)
-    child.keepHostAlive(false)
-    return new Promise((resolve) => {
-      let settled = false
-      const answer = (found: boolean, reason: string | null): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        child.kill()
-        resolve({ found, reason })
-      }
-      const timer = setTimeout(
-        () => answer(false, `the WebGPU check did not answer within ${timeoutMs / 1000} s`),
-        timeoutMs
-      )
-      child.onMessage((message) => {
-        if (message.type === 'webgpu') answer(message.found, message.reason)
-      })
-      child.onExit((exit) => answer(false, `the WebGPU check ended early (${describeExit(exit)})`))
-      child.send({ type: 'probe-webgpu', requestId: 1 })
-    })
+    return probeWebGpu(this.options, timeoutMs)
   }
 
   private onMessage(message: InferenceMessage): void {
@@ -520,15 +346,8 @@ export class InferenceClient {
       this.crashMessage = `the inference process crashed: ${message.message}`
       return
     }
-    if (message.type === 'status') {
-      this.statusRequests.get(message.requestId)?.(message.status)
-      return
-    }
-    if (message.type === 'snapshot') {
-      this.snapshotRequests.get(message.requestId)?.(message.snapshot, message.reason)
-      return
-    }
-    const reloading = this.reloading
+    if (this.requests.answer(message)) return
+    const reloading = this.reload.job
     if (message.type === 'decoded' || message.type === 'reloaded') {
       if (reloading?.stoppedNow?.requestId !== message.requestId) return
       if (message.type === 'decoded') this.onDecoded(reloading, message.decoded, message.reason)
@@ -553,14 +372,12 @@ export class InferenceClient {
   private onExit(child: InferenceProcess, exit: ProcessExit): void {
     if (this.child !== child) return
     this.detach()
-    const reloading = this.reloading
+    const reloading = this.reload.job
     if (reloading !== null) {
       // The fresh process died while decoding or reloading: the stopped job ends without its
       // image (it already ended as stopped), and a job queued behind it starts another process
       // (unless the app is shutting down: then it fails below, like any running job).
-      this.reloading = null
-      const held = this.held ?? []
-      this.held = null
+      const held = this.reload.end()
       if (this.job === reloading) {
         this.onDecoded(reloading, null, `the inference process stopped (${describeExit(exit)})`)
       }
@@ -576,9 +393,7 @@ export class InferenceClient {
     this.job = null
     stopped?.decoded()
     stopped?.ready()
-    const full = this.terminating
-      ? 'the inference process was shut down; the job was not finished'
-      : `${this.crashMessage ?? `the inference process stopped unexpectedly (${describeExit(exit)})`}; the job was not finished — try again`
+    const full = unfinishedJobMessage(this.terminating, this.crashMessage, exit)
     this.emit({ type: 'failed', jobId: job.jobId, message: full })
     job.reject(new InferenceJobError(job.jobId, full, true))
   }

@@ -6,6 +6,7 @@ import type {
   GenerationResult,
   InferenceMessage
 } from '../protocol'
+import type { InferenceJobError } from './inference-job-error'
 
 /** What `InferenceClient.stopNow` answers: the step the result is, and when each part is over. */
 export interface StopNowTicket {
@@ -20,6 +21,66 @@ export interface StopNowTicket {
    * job then says why).
    */
   ready: Promise<void>
+}
+
+/** The job the inference process runs, as the client tracks it until it settles. */
+export interface RunningJob {
+  jobId: string
+  resolve: (result: GenerationResult) => void
+  reject: (error: InferenceJobError) => void
+  /** What "stop now" needs of the run (its slow steps' states). */
+  record: StopNowRecord
+  /** Set once "stop now" ended the process under this job. */
+  stoppedNow: StoppedNow | null
+}
+
+/** A job "stop now" ended: its ticket's promises, settled as the fresh process answers. */
+export interface StoppedNow {
+  ticket: StopNowTicket
+  decoded: () => void
+  ready: () => void
+  /** The `decode-state` request sent to the fresh process, once it was started. */
+  requestId: number | null
+}
+
+/** A promise and the function that settles it. */
+function settleable(): { promise: Promise<void>; settle: () => void } {
+  let settle: () => void = () => undefined
+  const promise = new Promise<void>((resolve) => (settle = resolve))
+  return { promise, settle }
+}
+
+/**
+ * "Stop now" begun for a running job: the ticket the caller gets, with the functions that
+ * settle its promises as the fresh process answers.
+ */
+export function stoppedNow(record: StopNowRecord, exited: Promise<void>): StoppedNow {
+  const decoded = settleable()
+  const ready = settleable()
+  const ticket: StopNowTicket = {
+    step: record.lastState?.step ?? null,
+    exited,
+    decoded: decoded.promise,
+    ready: ready.promise
+  }
+  return { ticket, decoded: decoded.settle, ready: ready.settle, requestId: null }
+}
+
+/**
+ * Why a stopped run has no image of its last finished step (the fresh process could not decode
+ * it), or null: it has one, or no step had finished, so there was none to make.
+ */
+export function decodeProblem(
+  record: StopNowRecord,
+  decoded: DecodedState | null,
+  reason: string | undefined
+): string | null {
+  const step = record.lastState?.step ?? null
+  return step === null
+    ? null
+    : decoded === null
+      ? `the image of step ${step + 1} could not be decoded: ${reason ?? 'unknown reason'}`
+      : null
 }
 
 /**
