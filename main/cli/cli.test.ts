@@ -353,14 +353,17 @@ describe('stepwise generate: a second Ctrl-C stops now', () => {
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    let sent = false
+    let sent = 0
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString()
-      // Into the next step (a second or more at 768²), then Ctrl-C twice.
-      if (!sent && stderr.includes('step 1/')) {
-        sent = true
+      // Into the next step (a second or more at 768²), then Ctrl-C; the second Ctrl-C as soon as
+      // the CLI said it took the first, so a starved machine cannot let the step end between them.
+      if (sent === 0 && stderr.includes('step 1/')) {
+        sent = 1
         setTimeout(() => child.kill('SIGINT'), 300)
-        setTimeout(() => child.kill('SIGINT'), 380)
+      } else if (sent === 1 && stderr.includes('stopping at the end of this step')) {
+        sent = 2
+        child.kill('SIGINT')
       }
     })
     const code = await new Promise<number | null>((done) => child.on('close', done))
