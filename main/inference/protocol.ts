@@ -5,7 +5,7 @@ import type {
   ProviderName,
   SchedulerClassName
 } from '../../shared/params'
-import type { ModelLoadProgress } from '../../shared/contract'
+import type { CfgCutoffState, ModelLoadProgress } from '../../shared/contract'
 import type { StepReport } from '../../shared/steps'
 import type { PipelineFamily, PipelinePhase, RunSnapshot } from '../engine'
 
@@ -175,25 +175,11 @@ export interface InferenceStep extends StepReport {
   preview: RgbaFrame | null
 }
 
-/** What the inference process reports about the live guidance (cutoff, interval, scale). */
-export interface CutoffReport {
-  /** The cutoff now in force (null: guidance until the end). */
-  cutoff: CfgCutoff | null
-  /** The last step index with guidance when guidance ends before the run does, or null. */
-  cutoffStep: number | null
-  /** True once guidance has ended: the cutoff and the interval's end can no longer change. */
-  locked: boolean
-  /** The guidance interval now in force (null: none). */
-  cfgInterval: CfgInterval | null
-  /** The first step index with guidance, or null while it is not known yet. */
-  guidanceStartStep: number | null
-  /** True once guidance has started: the interval's start can no longer change. */
-  startLocked: boolean
-  /** A guidance scale set during the run (waiting for the next step, or in force), or null. */
-  guidanceScale: number | null
-  /** Set when a requested change was refused, saying why. */
-  refused?: string
-}
+/**
+ * What the inference process reports about the live guidance (cutoff, interval, scale): the
+ * contract's {@link CfgCutoffState}, which main passes on to the app as it is.
+ */
+export type CutoffReport = CfgCutoffState
 
 /** The outcome of a finished (or stopped) generation. */
 export interface GenerationResult {

@@ -13,21 +13,9 @@ export function applyClassifierFreeGuidance(
   noisePred: Tensor,
   guidanceScale: number
 ): { guided: FloatTensor; cond: FloatTensor } {
-  const rows = batchOf(noisePred)
-  if (rows % 2 !== 0)
-    throw new Error(`cannot split a UNet output of ${rows} rows into uncond/cond halves`)
-  const src = float32Data(noisePred)
-  const half = src.length / 2
-  const dims = [rows / 2, ...noisePred.dims.slice(1)]
-  const uncond = src.subarray(0, half)
-  const cond = src.subarray(half)
-  const out = new Float32Array(half)
-  const g = f32(guidanceScale)
-  for (let i = 0; i < half; i++) {
-    const u = uncond[i] as number
-    out[i] = u + f32(g * f32((cond[i] as number) - u))
-  }
-  return { guided: floatTensor(out, dims), cond: floatTensor(cond.slice(), dims) }
+  // The in-place form on a copy: the same bits, and the caller's tensor stays untouched.
+  const copy = floatTensor(float32Data(noisePred).slice(), noisePred.dims)
+  return applyClassifierFreeGuidanceInPlace(copy, guidanceScale)
 }
 
 /**
