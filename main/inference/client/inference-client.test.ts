@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { InferenceEventOf } from './inference-client'
+import { generationRequest } from '../../../testing/generation-requests'
 import { InferenceClient, InferenceJobError } from './inference-client'
 import type { GenerationRequest, InferenceStep, InferenceEvent } from '../protocol'
 
@@ -12,26 +13,18 @@ const sdxlModel = resolve(__dirname, '../../../fixtures/models/tiny-sdxl-random'
 const harness = resolve(__dirname, '../../../testing/inference-exit-harness.ts')
 
 function request(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
-  return {
-    modelDir: sdModel,
-    provider: 'cpu',
-    prompt: 'a red circle on a blue background',
-    negativePrompt: '',
-    numInferenceSteps: 6,
-    guidanceScale: 7,
-    guidanceRescale: 0,
-    width: 64,
-    height: 64,
-    seed: 42,
-    scheduler: 'EulerDiscreteScheduler',
-    useKarrasSigmas: false,
-    cfgCutoff: null,
-    cfgInterval: null,
-    stopAtStep: null,
-    previewEvery: 1,
-    numImagesPerPrompt: 1,
-    ...overrides
-  }
+  return generationRequest(
+    {
+      modelDir: sdModel,
+      prompt: 'a red circle on a blue background',
+      numInferenceSteps: 6,
+      guidanceScale: 7,
+      width: 64,
+      height: 64,
+      seed: 42
+    },
+    overrides
+  )
 }
 
 /** Collects every event of one job. */

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { GenerationRequest, GenerationResult } from '../protocol'
+import { generationRequest } from '../../../testing/generation-requests'
 import { InferenceClient } from './inference-client'
 import type { StopNowTicket } from './inference-client'
 
@@ -8,29 +9,20 @@ import type { StopNowTicket } from './inference-client'
 // really kills the process in the middle of a step.
 const model = resolve(__dirname, '../../../resources/models/stepwise-shapes-64')
 
+// This file's requests: every step sends its state, however fast (this model's steps take ms).
 function request(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
-  return {
-    modelDir: model,
-    provider: 'cpu',
-    prompt: 'a yellow circle on a black background',
-    negativePrompt: '',
-    numInferenceSteps: 5,
-    guidanceScale: 7.5,
-    guidanceRescale: 0,
-    width: 256,
-    height: 256,
-    seed: 1234,
-    scheduler: 'EulerDiscreteScheduler',
-    useKarrasSigmas: false,
-    cfgCutoff: null,
-    cfgInterval: null,
-    stopAtStep: null,
-    previewEvery: 1,
-    numImagesPerPrompt: 1,
-    // Every step sends its state, however fast: this model's steps take milliseconds.
-    stepStateAfterMs: 0,
-    ...overrides
-  }
+  return generationRequest(
+    {
+      modelDir: model,
+      prompt: 'a yellow circle on a black background',
+      numInferenceSteps: 5,
+      guidanceScale: 7.5,
+      width: 256,
+      height: 256,
+      seed: 1234
+    },
+    { stepStateAfterMs: 0, ...overrides }
+  )
 }
 
 const client = new InferenceClient()
