@@ -14,6 +14,7 @@ import {
   removeTempDir,
   waitFor
 } from '../../../testing/test-hub/hub-test-helpers'
+import type { Fault } from '../../../testing/test-hub/fault-rules'
 import { startTestHub, type TestHub } from '../../../testing/test-hub/test-hub-server'
 
 const REPO = 'stepwise/tiny-sd'
@@ -72,21 +73,33 @@ async function expectComplete(dest: string): Promise<void> {
   await expect(fs.stat(path.join(dest, `${BIG}.part`))).rejects.toThrow()
 }
 
+/**
+ * Downloads the repository into `tmp/name` with the big file's connection cut at K (and `extra`
+ * injected after it), expects it complete, and returns its events and the big file's requests.
+ */
+async function downloadAfterCut(
+  name: string,
+  extra?: Fault
+): Promise<{ log: EventLog; requests: [number, string | null][] }> {
+  const dest = path.join(tmp, name)
+  const from = hub.requests.length
+  hub.inject({ kind: 'cut', afterBytes: K, match: { path: BIG } })
+  if (extra !== undefined) hub.inject(extra)
+  const log = new EventLog()
+  await downloadModel({
+    repo: REPO,
+    dest,
+    endpoint: hub.endpoint,
+    retry: FAST_RETRY,
+    onEvent: log.push
+  })
+  await expectComplete(dest)
+  return { log, requests: bigRequests(from) }
+}
+
 describe('resuming downloads', () => {
   it('resumes after a connection cut mid-file, fetching only the missing range', async () => {
-    const dest = path.join(tmp, 'cut')
-    const from = hub.requests.length
-    hub.inject({ kind: 'cut', afterBytes: K, match: { path: BIG } })
-    const log = new EventLog()
-    await downloadModel({
-      repo: REPO,
-      dest,
-      endpoint: hub.endpoint,
-      retry: FAST_RETRY,
-      onEvent: log.push
-    })
-    await expectComplete(dest)
-    const requests = bigRequests(from)
+    const { log, requests } = await downloadAfterCut('cut')
     const at = resumedAt(requests[1]?.[1])
     expect(requests).toEqual([
       [200, null],
@@ -100,20 +113,10 @@ describe('resuming downloads', () => {
   })
 
   it('starts the file over when the server ignores the Range request', async () => {
-    const dest = path.join(tmp, 'ignore-range')
-    const from = hub.requests.length
-    hub.inject({ kind: 'cut', afterBytes: K, match: { path: BIG } })
-    hub.inject({ kind: 'ignore-range', match: { path: BIG } })
-    const log = new EventLog()
-    await downloadModel({
-      repo: REPO,
-      dest,
-      endpoint: hub.endpoint,
-      retry: FAST_RETRY,
-      onEvent: log.push
+    const { log, requests } = await downloadAfterCut('ignore-range', {
+      kind: 'ignore-range',
+      match: { path: BIG }
     })
-    await expectComplete(dest)
-    const requests = bigRequests(from)
     const at = resumedAt(requests[1]?.[1])
     expect(requests).toEqual([
       [200, null],
@@ -125,20 +128,10 @@ describe('resuming downloads', () => {
   })
 
   it('starts the file over when the server answers a different range', async () => {
-    const dest = path.join(tmp, 'wrong-range')
-    const from = hub.requests.length
-    hub.inject({ kind: 'cut', afterBytes: K, match: { path: BIG } })
-    hub.inject({ kind: 'wrong-range', match: { path: BIG } })
-    const log = new EventLog()
-    await downloadModel({
-      repo: REPO,
-      dest,
-      endpoint: hub.endpoint,
-      retry: FAST_RETRY,
-      onEvent: log.push
+    const { log, requests } = await downloadAfterCut('wrong-range', {
+      kind: 'wrong-range',
+      match: { path: BIG }
     })
-    await expectComplete(dest)
-    const requests = bigRequests(from)
     const at = resumedAt(requests[1]?.[1])
     expect(requests).toEqual([
       [200, null],
