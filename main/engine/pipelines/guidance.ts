@@ -1,6 +1,7 @@
 import type { Tensor } from 'onnxruntime-node'
 import { batchOf } from '../tensor/batch'
 import { float32Data, floatTensor, type FloatTensor } from '../tensor/float-tensor'
+import { float32Kernels } from '../tensor/float32-kernels'
 
 const f32 = Math.fround
 
@@ -34,11 +35,7 @@ export function applyClassifierFreeGuidanceInPlace(
   const src = float32Data(noisePred)
   const half = src.length / 2
   const dims = [rows / 2, ...noisePred.dims.slice(1)]
-  const g = f32(guidanceScale)
-  for (let i = 0; i < half; i++) {
-    const u = src[i] as number
-    src[i] = u + f32(g * f32((src[half + i] as number) - u))
-  }
+  float32Kernels.guideHalvesInPlace(src, guidanceScale)
   return {
     guided: floatTensor(src.subarray(0, half), dims),
     cond: floatTensor(src.subarray(half), dims)

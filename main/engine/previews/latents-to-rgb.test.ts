@@ -77,6 +77,29 @@ describe('latentsToRGB', () => {
     expect([0.5, 1.5, 2.5, 127.5, 128.5, 2.4999].map(roundHalfEven)).toEqual([0, 2, 2, 128, 128, 2])
   })
 
+  it('rounds the preview bytes half to even, as torch.round does, on every tie', () => {
+    // A bias of (2k + 1)/255 − 1 makes (v + 1) · 127.5 exactly k + ½ for most k: those pixels
+    // must land on the even neighbour, never always up.
+    let ties = 0
+    for (let k = 0; k < 255; k++) {
+      const v = (2 * k + 1) / 255 - 1
+      if ((v + 1) * 127.5 !== k + 0.5) continue
+      ties++
+      const table = modelLatentRgbFactors(
+        [
+          [0, 0, 0],
+          [0, 0, 0],
+          [0, 0, 0],
+          [0, 0, 0]
+        ],
+        [v, v, v]
+      )
+      const [r] = latentsToRGB(uniform([0, 0, 0, 0], 1, 1), table).data
+      expect(r).toBe(k % 2 === 0 ? k : k + 1)
+    }
+    expect(ties).toBeGreaterThan(200)
+  })
+
   it('runs in well under a millisecond on a 64×64×4 latent', () => {
     const latents = new Tensor(
       'float32',

@@ -1,6 +1,7 @@
 import { addNoiseBySigma, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
+import { float32Kernels } from '../tensor/float32-kernels'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
 import type { SchedulerOverrides } from './config-overrides'
@@ -15,7 +16,7 @@ import {
   sigmaToT,
   sigmasFromAlphasCumprod
 } from './sigmas'
-import { assertSameDims, floatData, makeTensor } from './tensor-ops'
+import { assertSameDims, float32Divisor, floatData, makeTensor } from './tensor-ops'
 
 /** The config of {@link EulerDiscreteScheduler} (diffusers' `EulerDiscreteScheduler.__init__` keys). */
 export interface EulerDiscreteSchedulerConfig extends SchedulerConfig {
@@ -43,9 +44,7 @@ export function eulerInitNoiseSigma(sigmas: readonly number[], spacing: string):
 export function scaleBySigma(sample: Tensor, sigma: number, what: string): Tensor {
   const s = floatData(sample, what)
   const denom = f32(Math.sqrt(f32(f32(sigma * sigma) + 1)))
-  const out = new Float32Array(s.length)
-  for (let i = 0; i < s.length; i++) out[i] = f32((s[i] as number) / denom)
-  return makeTensor(out, sample.dims)
+  return makeTensor(float32Kernels.divide(s, denom), sample.dims)
 }
 
 /** Only one of Karras, exponential and beta sigmas may be on (diffusers' rule). */
@@ -182,24 +181,20 @@ export class EulerDiscreteScheduler extends Scheduler<EulerDiscreteSchedulerConf
     }
 
     const size = s.length
-    const x0 = new Float32Array(size)
     const pt = this.config.prediction_type
     const dt = f32(sigmaNext - sigmaHat)
-    const prev = new Float32Array(size)
     if (pt === 'epsilon') {
       // The common case in one pass (the same float32 operations as the two loops below).
-      for (let i = 0; i < size; i++) {
-        const si = s[i] as number
-        const x = f32(si - f32(sigmaHat * (m[i] as number)))
-        x0[i] = x
-        prev[i] = f32(si + f32(f32(f32(si - x) / sigmaHat) * dt))
-      }
+      const { x0, prev } = float32Kernels.eulerEpsilon(m, s, sigmaHat, dt)
       this._stepIndex = index + 1
       return {
         prevSample: makeTensor(prev, sample.dims),
         predOriginalSample: makeTensor(x0, sample.dims)
       }
     }
+    const x0 = new Float32Array(size)
+    const prev = new Float32Array(size)
+    const perSigmaHat = float32Divisor(sigmaHat)
     if (pt === 'sample' || pt === 'original_sample') {
       x0.set(m)
     } else {
@@ -211,7 +206,7 @@ export class EulerDiscreteScheduler extends Scheduler<EulerDiscreteSchedulerConf
     }
     for (let i = 0; i < size; i++) {
       const si = s[i] as number
-      const derivative = f32(f32(si - (x0[i] as number)) / sigmaHat)
+      const derivative = f32(f32(si - (x0[i] as number)) * perSigmaHat)
       prev[i] = f32(si + f32(derivative * dt))
     }
     this._stepIndex = index + 1

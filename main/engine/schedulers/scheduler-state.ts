@@ -44,7 +44,12 @@ export function copyStateValue(value: unknown, where: string): SchedulerStateVal
   if (typeof value === 'string') return value
   if (value instanceof Float32Array) return value.slice()
   if (value instanceof Float64Array) return value.slice()
-  if (Array.isArray(value)) return value.map((v, i) => copyStateValue(v, `${where}[${i}]`))
+  if (Array.isArray(value)) {
+    // Most array fields are plain numbers (timesteps, sigmas): copied without naming each
+    // element, which a snapshot at every step would otherwise pay for.
+    if (value.every((v) => typeof v === 'number')) return value.slice() as number[]
+    return value.map((v, i) => copyStateValue(v, `${where}[${i}]`))
+  }
   const kind =
     value === undefined
       ? 'undefined'

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import { compileSimdKernels, float32Kernels, scalarKernels } from './float32-kernels'
+
+const f32 = Math.fround
+
+/** Float32 values from random bit patterns (every exponent, subnormals, ±0, ±∞, NaN). */
+function anyFloat32s(count: number, seed: number): Float32Array {
+  const bits = new Uint32Array(count)
+  let state = seed >>> 0
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    bits[i] = state >>> 0
+  }
+  return new Float32Array(bits.buffer)
+}
+
+/** Latent-like values: what the kernels see in a run. */
+function latentLike(count: number, seed: number): Float32Array {
+  return anyFloat32s(count, seed).map((v) => f32(Math.sin(Number.isFinite(v) ? v : 1) * 3))
+}
+
+function sameBits(a: Float32Array, b: Float32Array): number {
+  let mismatches = a.length === b.length ? 0 : Infinity
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) mismatches++
+  return mismatches
+}
+
+const simd = compileSimdKernels()
+
+describe('float32 kernels', () => {
+  it('compile to WebAssembly SIMD on this runtime, and the engine uses them', () => {
+    expect(simd).not.toBeNull()
+    expect(float32Kernels).not.toBe(scalarKernels)
+  })
+
+  // Lengths that are and are not multiples of the four lanes, and one that makes memory grow.
+  const lengths = [1, 3, 4, 7, 16 * 16 * 4, 4 * 64 * 64 + 2, 3 * 128 * 128 * 4]
+
+  it.each(lengths)('guide as the scalar arithmetic does, bit for bit (%i values)', (n) => {
+    for (const make of [anyFloat32s, latentLike]) {
+      const data = make(2 * n, n)
+      const expected = data.slice()
+      const actual = data.slice()
+      scalarKernels.guideHalvesInPlace(expected, 7.5)
+      simd?.guideHalvesInPlace(actual, 7.5)
+      expect(sameBits(actual, expected)).toBe(0)
+      // The conditional half is the model's output and stays as it was.
+      expect(sameBits(actual.subarray(n), data.subarray(n))).toBe(0)
+    }
+  })
+
+  it.each(lengths)('divide as the scalar arithmetic does, bit for bit (%i values)', (n) => {
+    for (const divisor of [f32(Math.sqrt(14.6 ** 2 + 1)), 0, -0, Infinity, f32(1e-40), 3]) {
+      const src = anyFloat32s(n, n + 1)
+      const out = simd?.divide(src, divisor) ?? new Float32Array()
+      expect(sameBits(out, scalarKernels.divide(src, divisor))).toBe(0)
+    }
+  })
+
+  it.each(lengths)("take Euler's epsilon step as the scalar arithmetic does (%i values)", (n) => {
+    const m = latentLike(n, n + 2)
+    const s = latentLike(n, n + 3)
+    for (const [sigmaHat, dt] of [
+      [f32(14.6146), f32(-1.2)],
+      [f32(0.0292), f32(-0.0292)],
+      [f32(3), 0]
+    ] as const) {
+      const expected = scalarKernels.eulerEpsilon(m, s, sigmaHat, dt)
+      const actual = simd?.eulerEpsilon(m, s, sigmaHat, dt)
+      expect(sameBits(actual?.x0 ?? new Float32Array(), expected.x0)).toBe(0)
+      expect(sameBits(actual?.prev ?? new Float32Array(), expected.prev)).toBe(0)
+    }
+    const wild = scalarKernels.eulerEpsilon(anyFloat32s(n, 5), anyFloat32s(n, 6), f32(2.5), f32(-1))
+    const wildSimd = simd?.eulerEpsilon(anyFloat32s(n, 5), anyFloat32s(n, 6), f32(2.5), f32(-1))
+    expect(sameBits(wildSimd?.prev ?? new Float32Array(), wild.prev)).toBe(0)
+  })
+
+  it('returns arrays of their own, never views of the kernels’ memory', () => {
+    const a = simd?.divide(new Float32Array([1, 2, 3]), 2) as Float32Array
+    simd?.divide(new Float32Array([5, 6, 7]), 1)
+    expect(Array.from(a)).toEqual([0.5, 1, 1.5])
+    expect(a.byteOffset).toBe(0)
+    expect(a.buffer.byteLength).toBe(12)
+  })
+})

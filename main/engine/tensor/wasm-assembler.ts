@@ -1,0 +1,175 @@
+/**
+ * Just enough of the WebAssembly binary format to build the engine's float32 kernels from
+ * TypeScript: element-wise loops over `v128` lanes (four float32 values at a time). The module
+ * is assembled at run time from these few opcodes, so nothing opaque is committed and no
+ * toolchain is needed to change a kernel.
+ */
+
+/** Unsigned LEB128, the format's integer encoding. */
+function unsigned(value: number): number[] {
+  const out: number[] = []
+  let rest = value >>> 0
+  do {
+    let byte = rest & 0x7f
+    rest >>>= 7
+    if (rest !== 0) byte |= 0x80
+    out.push(byte)
+  } while (rest !== 0)
+  return out
+}
+
+function vector(items: number[][]): number[] {
+  return [...unsigned(items.length), ...items.flat()]
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...unsigned(body.length), ...body]
+}
+
+function name(text: string): number[] {
+  const bytes = [...new TextEncoder().encode(text)]
+  return [...unsigned(bytes.length), ...bytes]
+}
+
+const I32 = 0x7f
+const F32 = 0x7d
+const V128 = 0x7b
+
+/** The SIMD float32 lane operations the kernels use (the `0xfd`-prefixed opcodes). */
+export const Lanes = {
+  add: 0xe4,
+  sub: 0xe5,
+  mul: 0xe6,
+  div: 0xe7
+} as const
+
+/** One lane operation: `a op b`, rounded to float32 in every lane as IEEE 754 requires. */
+export type LaneOp = keyof typeof Lanes
+
+/** A value of a kernel's loop body: the bytes that leave one `v128` on the stack. */
+export type LaneValue = number[]
+
+/** What a loop body can read: the arrays' current lanes and the scalars (splatted). */
+export interface LoopScope {
+  /** The four float32 values of array `k` at the current position. */
+  load(k: number): LaneValue
+  /** Scalar `j`, the same in all four lanes. */
+  scalar(j: number): LaneValue
+  /** Local `j` of the body (set with `set`), for a value used twice. */
+  local(j: number): LaneValue
+}
+
+/** One statement of a loop body. */
+export type LoopStatement = { store: number; value: LaneValue } | { set: number; value: LaneValue }
+
+/**
+ * An exported kernel: `(ptr0, …, ptrN-1, bytes, scalar0, …)` runs its body for each 16-byte
+ * position below `bytes`, every array `k` read and written at `ptrK + position`.
+ */
+export interface ElementwiseKernel {
+  name: string
+  arrays: number
+  scalars: number
+  /** Body locals (v128) available to `set` and `local`. */
+  temps: number
+  body: (scope: LoopScope) => LoopStatement[]
+}
+
+/** `a op b` on two lane values. */
+export function lanes(op: LaneOp, a: LaneValue, b: LaneValue): LaneValue {
+  return [...a, ...b, 0xfd, ...unsigned(Lanes[op])]
+}
+
+const LOCAL_GET = 0x20
+const LOCAL_SET = 0x21
+const I32_ADD = 0x6a
+const V128_LOAD = 0
+const V128_STORE = 0x0b
+const F32X4_SPLAT = 0x13
+const BLOCK = [0x02, 0x40]
+const LOOP = [0x03, 0x40]
+const I32_GE_U = 0x4f
+const I32_CONST = 0x41
+const BR_IF = 0x0d
+const BR = 0x0c
+const END = 0x0b
+const MAGIC_AND_VERSION = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]
+
+function functionBody(kernel: ElementwiseKernel): number[] {
+  const { arrays, scalars, temps } = kernel
+  const bytesParam = arrays
+  const firstScalar = arrays + 1
+  const position = arrays + 1 + scalars
+  const firstSplat = position + 1
+  const firstTemp = firstSplat + scalars
+  const get = (index: number): number[] => [LOCAL_GET, ...unsigned(index)]
+  const set = (index: number): number[] => [LOCAL_SET, ...unsigned(index)]
+  const address = (k: number): number[] => [...get(k), ...get(position), I32_ADD]
+  const memarg = [4, 0] // 16-byte alignment (2⁴), offset 0
+  const scope: LoopScope = {
+    load: (k) => [...address(k), 0xfd, ...unsigned(V128_LOAD), ...memarg],
+    scalar: (j) => get(firstSplat + j),
+    local: (j) => get(firstTemp + j)
+  }
+  const statements = kernel
+    .body(scope)
+    .flatMap((s) =>
+      'store' in s
+        ? [...address(s.store), ...s.value, 0xfd, ...unsigned(V128_STORE), ...memarg]
+        : [...s.value, ...set(firstTemp + s.set)]
+    )
+  const splats = Array.from({ length: scalars }, (_, j) => [
+    ...get(firstScalar + j),
+    0xfd,
+    ...unsigned(F32X4_SPLAT),
+    ...set(firstSplat + j)
+  ]).flat()
+  const leaveWhenDone = [...get(position), ...get(bytesParam), I32_GE_U, BR_IF, 1]
+  const advance = [...get(position), I32_CONST, 16, I32_ADD, ...set(position)]
+  const locals = [
+    [1, I32],
+    [scalars + temps, V128]
+  ].filter(([count]) => (count as number) > 0)
+  const code = [
+    ...vector(locals as number[][]),
+    ...splats,
+    ...BLOCK,
+    ...LOOP,
+    ...leaveWhenDone,
+    ...statements,
+    ...advance,
+    BR,
+    0,
+    END,
+    END,
+    END
+  ]
+  return [...unsigned(code.length), ...code]
+}
+
+/**
+ * The binary of a module exporting `memory` (its one linear memory, `pages` of 64 KiB at start)
+ * and the kernels, in order.
+ */
+export function assembleKernels(
+  kernels: readonly ElementwiseKernel[],
+  pages: number
+): Uint8Array<ArrayBuffer> {
+  const types = kernels.map((k) => [
+    0x60,
+    ...vector([...Array(k.arrays + 1).fill([I32]), ...Array(k.scalars).fill([F32])]),
+    ...vector([])
+  ])
+  const exports = [
+    [...name('memory'), 0x02, 0],
+    ...kernels.map((k, i) => [...name(k.name), 0x00, ...unsigned(i)])
+  ]
+  return new Uint8Array([
+    ...MAGIC_AND_VERSION,
+    ...section(1, vector(types)),
+    ...section(3, vector(kernels.map((_, i) => unsigned(i)))),
+    ...section(5, vector([[0x00, ...unsigned(pages)]])),
+    ...section(7, vector(exports)),
+    ...section(10, vector(kernels.map(functionBody)))
+  ])
+}
