@@ -1,5 +1,6 @@
 import type { Tensor } from 'onnxruntime-node'
 import { float32Data, formatDims } from '../tensor/float-tensor'
+import { float32Kernels, signedUnitToByte } from '../tensor/float32-kernels'
 import {
   SD1_LATENT_RGB_FACTORS,
   SD3_LATENT_RGB_FACTORS,
@@ -38,7 +39,7 @@ export function latentsToRGB(latents: Tensor, factors?: LatentRgbFactors): RgbaI
   const src = float32Data(latents, 'latents')
   const plane = width * height
   const signed = table.mapping === 'signed-unit'
-  if (channels === 4) return fourChannels(src, plane, table, width, height, signed)
+  if (channels === 4 && signed) return fourChannels(src, plane, table, width, height)
   const out = new Uint8Array(plane * 4)
   const [br, bg, bb] = table.bias
   for (let p = 0; p < plane; p++) {
@@ -63,58 +64,22 @@ export function latentsToRGB(latents: Tensor, factors?: LatentRgbFactors): RgbaI
 
 type Rgb = readonly [number, number, number]
 
-/**
- * The common case, unrolled: a dozen multiply-adds per pixel, no inner loop, and one loop per
- * byte mapping so the per-pixel code has no branch on it.
- */
+/** The common case, 4 channels and ComfyUI's mapping, in the SIMD kernel (`previewSignedUnit`). */
 function fourChannels(
   src: Float32Array,
   plane: number,
   table: LatentRgbFactors,
   width: number,
-  height: number,
-  signed: boolean
+  height: number
 ): RgbaImage {
-  const out = new Uint8Array(plane * 4)
-  const [br, bg, bb] = table.bias
-  const [[r0, g0, b0], [r1, g1, b1], [r2, g2, b2], [r3, g3, b3]] = table.factors as [
-    Rgb,
-    Rgb,
-    Rgb,
-    Rgb
-  ]
-  const toByte = signed ? signedUnitToByte : clampTruncateByte
-  for (let p = 0; p < plane; p++) {
-    const v0 = src[p] as number
-    const v1 = src[plane + p] as number
-    const v2 = src[2 * plane + p] as number
-    const v3 = src[3 * plane + p] as number
-    const o = p * 4
-    out[o] = toByte(br + v0 * r0 + v1 * r1 + v2 * r2 + v3 * r3)
-    out[o + 1] = toByte(bg + v0 * g0 + v1 * g1 + v2 * g2 + v3 * g3)
-    out[o + 2] = toByte(bb + v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3)
-    out[o + 3] = 255
-  }
-  return { width, height, data: out }
+  const data = float32Kernels.previewSignedUnit(src, plane, table.factors, table.bias)
+  return { width, height, data }
 }
 
 function defaultTable(channels: number): LatentRgbFactors {
   if (channels === 4) return SD1_LATENT_RGB_FACTORS
   if (channels === 16) return SD3_LATENT_RGB_FACTORS
   throw new Error(`no built-in preview table for ${channels}-channel latents; pass one`)
-}
-
-/**
- * Adding and taking away 1.5·2⁵² rounds a double of magnitude below 2⁵¹ to an integer in the
- * FPU's default mode, round half to even: torch.round's rule, without the remainder test that
- * made the rounding most of a preview's time.
- */
-const ROUND_HALF_EVEN = 6755399441055744
-
-/** ComfyUI's mapping: clamp to [−1, 1], `(v + 1) · 127.5`, round half to even (torch.round). */
-function signedUnitToByte(v: number): number {
-  const x = ((v < -1 ? -1 : v > 1 ? 1 : v) + 1) * 127.5
-  return x + ROUND_HALF_EVEN - ROUND_HALF_EVEN
 }
 
 /** The diffusers docs' mapping: clamp to [0, 255], truncate (`.byte()`). */

@@ -77,6 +77,66 @@ describe('float32 kernels', () => {
     expect(sameBits(wildSimd?.prev ?? new Float32Array(), wild.prev)).toBe(0)
   })
 
+  const previewSizes: [number, number][] = [
+    [1, 1],
+    [3, 5],
+    [8, 8],
+    [64, 64],
+    [96, 128]
+  ]
+
+  it.each(previewSizes)('preview %i×%i latents as the scalar arithmetic does', (h, w) => {
+    const plane = h * w
+    const tables = [
+      {
+        factors: [
+          [0.3512, 0.2297, 0.3227],
+          [0.325, 0.4974, 0.235],
+          [-0.2829, 0.1762, 0.2721],
+          [-0.212, -0.2616, -0.7177]
+        ],
+        bias: [0, 0, 0]
+      },
+      {
+        factors: [
+          [1.5, -2, 0.25],
+          [0, 1, 0],
+          [0.1, 0.2, 0.3],
+          [-1, 1, -1]
+        ],
+        bias: [0.1084, -0.0175, -0.0011]
+      }
+    ]
+    for (const { factors, bias } of tables) {
+      for (const planes of [latentLike(4 * plane, plane), anyFloat32s(4 * plane, plane + 9)]) {
+        const expected = scalarKernels.previewSignedUnit(planes, plane, factors, bias)
+        const actual = simd?.previewSignedUnit(planes, plane, factors, bias)
+        expect(actual?.length).toBe(plane * 4)
+        expect(Buffer.from(actual ?? []).equals(Buffer.from(expected))).toBe(true)
+      }
+    }
+  })
+
+  it('rounds preview ties to even in the SIMD lanes too', () => {
+    // Biases that put (v + 1) · 127.5 exactly on k + ½ (see latents-to-rgb.test.ts).
+    const ties: number[] = []
+    for (let k = 0; k < 255; k++) {
+      const v = (2 * k + 1) / 255 - 1
+      if ((v + 1) * 127.5 === k + 0.5) ties.push(k)
+    }
+    const zeros = [0, 0, 0]
+    for (const k of ties.slice(0, 40)) {
+      const v = (2 * k + 1) / 255 - 1
+      const rgba = simd?.previewSignedUnit(
+        new Float32Array(4),
+        1,
+        [zeros, zeros, zeros, zeros],
+        [v, v, v]
+      )
+      expect(Array.from(rgba ?? [])).toEqual([...Array(3).fill(k % 2 === 0 ? k : k + 1), 255])
+    }
+  })
+
   it('returns arrays of their own, never views of the kernels’ memory', () => {
     const a = simd?.divide(new Float32Array([1, 2, 3]), 2) as Float32Array
     simd?.divide(new Float32Array([5, 6, 7]), 1)

@@ -1,4 +1,14 @@
-import { assembleKernels, lanes, type ElementwiseKernel } from './wasm-assembler'
+import {
+  assembleKernels,
+  int32Splat,
+  lanes,
+  lowHalves,
+  shiftLeft,
+  truncToInt32,
+  type ElementwiseKernel,
+  type LaneValue,
+  type LoopScope
+} from './wasm-assembler'
 
 /**
  * The element-wise float32 arithmetic of every denoising step (guidance, the model input's
@@ -27,6 +37,18 @@ export interface Float32Kernels {
     sigmaHat: number,
     dt: number
   ): { x0: Float32Array; prev: Float32Array }
+  /**
+   * The linear preview of a 4-channel latent image (`planes`: its 4 channel planes of `plane`
+   * values, one after the other) with ComfyUI's byte mapping, as RGBA: per pixel and colour,
+   * `bias + Σ_c v_c · factors[c]` in float64, clamped to [−1, 1], `(x + 1) · 127.5`, rounded
+   * half to even.
+   */
+  previewSignedUnit(
+    planes: Float32Array,
+    plane: number,
+    factors: readonly (readonly number[])[],
+    bias: readonly number[]
+  ): Uint8Array
 }
 
 const f32 = Math.fround
@@ -57,14 +79,91 @@ export const scalarKernels: Float32Kernels = {
       prev[i] = si + f32(f32(f32(si - x) / sigmaHat) * dt)
     }
     return { x0, prev }
+  },
+  previewSignedUnit(src, plane, factors, bias) {
+    const out = new Uint8Array(plane * 4)
+    const [br, bg, bb] = bias as [number, number, number]
+    const [[r0, g0, b0], [r1, g1, b1], [r2, g2, b2], [r3, g3, b3]] = factors as [Rgb, Rgb, Rgb, Rgb]
+    for (let p = 0; p < plane; p++) {
+      const v0 = src[p] as number
+      const v1 = src[plane + p] as number
+      const v2 = src[2 * plane + p] as number
+      const v3 = src[3 * plane + p] as number
+      const o = p * 4
+      out[o] = signedUnitToByte(br + v0 * r0 + v1 * r1 + v2 * r2 + v3 * r3)
+      out[o + 1] = signedUnitToByte(bg + v0 * g0 + v1 * g1 + v2 * g2 + v3 * g3)
+      out[o + 2] = signedUnitToByte(bb + v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3)
+      out[o + 3] = 255
+    }
+    return out
   }
 }
 
-const KERNELS: ElementwiseKernel[] = [
+type Rgb = [number, number, number]
+
+/**
+ * Adding and taking away 1.5·2⁵² rounds a double of magnitude below 2⁵¹ to an integer in the
+ * default rounding mode, round half to even: torch.round's rule, without a remainder test.
+ */
+const ROUND_HALF_EVEN = 6755399441055744
+
+/** ComfyUI's mapping: clamp to [−1, 1], `(v + 1) · 127.5`, round half to even (torch.round). */
+export function signedUnitToByte(v: number): number {
+  const x = ((v < -1 ? -1 : v > 1 ? 1 : v) + 1) * 127.5
+  return x + ROUND_HALF_EVEN - ROUND_HALF_EVEN
+}
+
+/** Scalars of the preview kernel after the 12 factors and 3 biases. */
+const PREVIEW_CONSTANTS = [-1, 1, 127.5, ROUND_HALF_EVEN]
+
+/** One colour of two pixels (`half` 0 or 1 of the four at this position), as int32 lanes 0–1. */
+function previewColour(scope: LoopScope, colour: number, half: number): LaneValue {
+  const { local, scalar } = scope
+  let acc = scalar(12 + colour)
+  for (let c = 0; c < 4; c++) {
+    acc = lanes('addF64', acc, lanes('mulF64', local(c * 2 + half), scalar(c * 3 + colour)))
+  }
+  const clamped = lanes('pminF64', lanes('pmaxF64', acc, scalar(15)), scalar(16))
+  const scaled = lanes('mulF64', lanes('addF64', clamped, scalar(16)), scalar(17))
+  return truncToInt32(lanes('subF64', lanes('addF64', scaled, scalar(18)), scalar(18)))
+}
+
+const PREVIEW_KERNEL: ElementwiseKernel = {
+  // arrays: the 4 channel planes, the RGBA output (4 bytes a pixel: 16 bytes are 4 pixels, as
+  // 16 bytes of a plane are); scalars: factors[c][colour] at c·3 + colour, the bias, constants.
+  name: 'previewSignedUnit',
+  arrays: 5,
+  scalars: Array<'f64'>(12 + 3 + PREVIEW_CONSTANTS.length).fill('f64'),
+  temps: 14,
+  body: (scope) => {
+    const promoted = [0, 1, 2, 3].flatMap((c) =>
+      [0, 1].map((half) => ({
+        set: c * 2 + half,
+        value: scope.loadPromoted(c, half === 0 ? 0 : 8)
+      }))
+    )
+    const colours = [0, 1, 2].flatMap((colour) =>
+      [0, 1].map((half) => ({
+        set: 8 + colour * 2 + half,
+        value: previewColour(scope, colour, half)
+      }))
+    )
+    const colour = (c: number): LaneValue =>
+      lowHalves(scope.local(8 + c * 2), scope.local(9 + c * 2))
+    const rgba = lanes(
+      'or',
+      lanes('or', colour(0), shiftLeft(colour(1), 8)),
+      lanes('or', shiftLeft(colour(2), 16), int32Splat(0xff000000 | 0))
+    )
+    return [...promoted, ...colours, { store: 4, value: rgba }]
+  }
+}
+
+const KERNELS: readonly ElementwiseKernel[] = [
   {
     name: 'guide',
     arrays: 2,
-    scalars: 1,
+    scalars: ['f32'],
     temps: 1,
     body: ({ load, scalar, local }) => [
       { set: 0, value: load(0) },
@@ -77,7 +176,7 @@ const KERNELS: ElementwiseKernel[] = [
   {
     name: 'divide',
     arrays: 2,
-    scalars: 1,
+    scalars: ['f32'],
     temps: 0,
     body: ({ load, scalar }) => [{ store: 1, value: lanes('div', load(0), scalar(0)) }]
   },
@@ -85,7 +184,7 @@ const KERNELS: ElementwiseKernel[] = [
     // arrays: ε, s, x0, prev; scalars: σ̂, dt
     name: 'eulerEpsilon',
     arrays: 4,
-    scalars: 2,
+    scalars: ['f32', 'f32'],
     temps: 2,
     body: ({ load, scalar, local }) => [
       { set: 0, value: load(1) },
@@ -100,7 +199,8 @@ const KERNELS: ElementwiseKernel[] = [
         )
       }
     ]
-  }
+  },
+  PREVIEW_KERNEL
 ]
 
 interface KernelExports {
@@ -116,6 +216,7 @@ interface KernelExports {
     sigmaHat: number,
     dt: number
   ): void
+  previewSignedUnit(...args: number[]): void
 }
 
 const PAGE = 65536
@@ -175,6 +276,30 @@ class SimdKernels implements Float32Kernels {
     this.put(s, stride)
     this.exports.eulerEpsilon(0, stride, 2 * stride, 3 * stride, stride, sigmaHat, dt)
     return { x0: this.take(2 * stride, s.length), prev: this.take(3 * stride, s.length) }
+  }
+
+  previewSignedUnit(
+    src: Float32Array,
+    plane: number,
+    factors: readonly (readonly number[])[],
+    bias: readonly number[]
+  ): Uint8Array {
+    const stride = this.layout(plane, 5)
+    for (let c = 0; c < 4; c++) this.put(src.subarray(c * plane, (c + 1) * plane), c * stride)
+    const flat = factors.flatMap((row) => [row[0], row[1], row[2]]) as number[]
+    this.exports.previewSignedUnit(
+      0,
+      stride,
+      2 * stride,
+      3 * stride,
+      4 * stride,
+      stride,
+      ...flat,
+      ...bias,
+      ...PREVIEW_CONSTANTS
+    )
+    const start = 4 * stride
+    return new Uint8Array(this.exports.memory.buffer.slice(start, start + plane * 4))
   }
 }
 
