@@ -1,6 +1,7 @@
 import { addNoiseByAlphas, type AddNoiseTimesteps } from './add-noise'
 import type { Tensor } from 'onnxruntime-node'
 import { randnTensor } from '../random/randn-tensor'
+import { float32Kernels } from '../tensor/float32-kernels'
 import { makeAlphasCumprod, makeBetas } from './betas'
 import type { SchedulerConfig, SchedulerConfigInput } from './config'
 import type { SchedulerOverrides } from './config-overrides'
@@ -108,6 +109,26 @@ export class DDIMScheduler extends Scheduler<DDIMSchedulerConfig> {
     const sqrtAlphaT = f32(Math.sqrt(alphaT))
     const sqrtBetaT = f32(Math.sqrt(betaT))
 
+    const betaPrev = f32(1 - alphaPrev)
+    const variance = f32(f32(betaPrev / betaT) * f32(1 - f32(alphaT / alphaPrev)))
+    const stdDev = f32(f32(eta) * f32(Math.sqrt(variance)))
+    const dirCoeff = f32(Math.sqrt(f32(f32(1 - alphaPrev) - f32(stdDev * stdDev))))
+    const sqrtAlphaPrev = f32(Math.sqrt(alphaPrev))
+    const plain =
+      cfg.prediction_type === 'epsilon' &&
+      !cfg.thresholding &&
+      !cfg.clip_sample &&
+      options.useClippedModelOutput !== true
+    if (plain) {
+      // The common case (SD's config) in the SIMD kernel: the same float32 operations.
+      const { x0, prev } = float32Kernels.ddimEpsilon(m, s, {
+        sqrtBetaT,
+        sqrtAlphaT,
+        sqrtAlphaPrev,
+        direction: dirCoeff
+      })
+      return this.withVarianceNoise(x0, prev, eta, stdDev, modelOutput, sample, options)
+    }
     const size = s.length
     const x0 = new Float32Array(size)
     const eps = new Float32Array(size)
@@ -137,20 +158,29 @@ export class DDIMScheduler extends Scheduler<DDIMSchedulerConfig> {
       for (let i = 0; i < size; i++) x0[i] = Math.min(Math.max(x0[i] as number, -r), r)
     }
 
-    const betaPrev = f32(1 - alphaPrev)
-    const variance = f32(f32(betaPrev / betaT) * f32(1 - f32(alphaT / alphaPrev)))
-    const stdDev = f32(f32(eta) * f32(Math.sqrt(variance)))
     if (options.useClippedModelOutput === true) {
       for (let i = 0; i < size; i++) {
         eps[i] = f32(f32((s[i] as number) - f32(sqrtAlphaT * (x0[i] as number))) / sqrtBetaT)
       }
     }
-    const dirCoeff = f32(Math.sqrt(f32(f32(1 - alphaPrev) - f32(stdDev * stdDev))))
-    const sqrtAlphaPrev = f32(Math.sqrt(alphaPrev))
     const prev = new Float32Array(size)
     for (let i = 0; i < size; i++) {
       prev[i] = f32(f32(sqrtAlphaPrev * (x0[i] as number)) + f32(dirCoeff * (eps[i] as number)))
     }
+    return this.withVarianceNoise(x0, prev, eta, stdDev, modelOutput, sample, options)
+  }
+
+  /** diffusers' `eta > 0` branch: `prev += σ_t · noise`, then the step's output. */
+  private withVarianceNoise(
+    x0: Float32Array,
+    prev: Float32Array,
+    eta: number,
+    stdDev: number,
+    modelOutput: Tensor,
+    sample: Tensor,
+    options: SchedulerStepOptions
+  ): SchedulerStepOutput {
+    const size = prev.length
     if (eta > 0) {
       if (options.varianceNoise !== undefined && options.generator !== undefined) {
         throw new Error(

@@ -77,6 +77,26 @@ describe('float32 kernels', () => {
     expect(sameBits(wildSimd?.prev ?? new Float32Array(), wild.prev)).toBe(0)
   })
 
+  it.each(lengths)("take DDIM's epsilon step as the scalar arithmetic does (%i values)", (n) => {
+    const m = latentLike(n, n + 4)
+    const s = latentLike(n, n + 5)
+    const coefficients = [
+      {
+        sqrtBetaT: f32(0.9977),
+        sqrtAlphaT: f32(0.0683),
+        sqrtAlphaPrev: f32(0.1),
+        direction: f32(0.99)
+      },
+      { sqrtBetaT: f32(0.03), sqrtAlphaT: f32(0.9995), sqrtAlphaPrev: 1, direction: 0 }
+    ]
+    for (const c of coefficients) {
+      const expected = scalarKernels.ddimEpsilon(m, s, c)
+      const actual = simd?.ddimEpsilon(m, s, c)
+      expect(sameBits(actual?.x0 ?? new Float32Array(), expected.x0)).toBe(0)
+      expect(sameBits(actual?.prev ?? new Float32Array(), expected.prev)).toBe(0)
+    }
+  })
+
   const previewSizes: [number, number][] = [
     [1, 1],
     [3, 5],

@@ -38,6 +38,15 @@ export interface Float32Kernels {
     dt: number
   ): { x0: Float32Array; prev: Float32Array }
   /**
+   * DDIM's step for an epsilon prediction without clipping: `x0 = (s − √β_t·ε) / √ᾱ_t`,
+   * `prev = √ᾱ_prev·x0 + c·ε` (c: the direction's coefficient). All four must be float32 values.
+   */
+  ddimEpsilon(
+    modelOutput: Float32Array,
+    sample: Float32Array,
+    coefficients: DdimCoefficients
+  ): { x0: Float32Array; prev: Float32Array }
+  /**
    * The linear preview of a 4-channel latent image (`planes`: its 4 channel planes of `plane`
    * values, one after the other) with ComfyUI's byte mapping, as RGBA: per pixel and colour,
    * `bias + Σ_c v_c · factors[c]` in float64, clamped to [−1, 1], `(x + 1) · 127.5`, rounded
@@ -49,6 +58,14 @@ export interface Float32Kernels {
     factors: readonly (readonly number[])[],
     bias: readonly number[]
   ): Uint8Array
+}
+
+/** DDIM's per-step constants, float32 values. */
+export interface DdimCoefficients {
+  sqrtBetaT: number
+  sqrtAlphaT: number
+  sqrtAlphaPrev: number
+  direction: number
 }
 
 const f32 = Math.fround
@@ -77,6 +94,17 @@ export const scalarKernels: Float32Kernels = {
       const x = f32(si - f32(sigmaHat * (m[i] as number)))
       x0[i] = x
       prev[i] = si + f32(f32(f32(si - x) / sigmaHat) * dt)
+    }
+    return { x0, prev }
+  },
+  ddimEpsilon(m, s, { sqrtBetaT, sqrtAlphaT, sqrtAlphaPrev, direction }) {
+    const x0 = new Float32Array(s.length)
+    const prev = new Float32Array(s.length)
+    for (let i = 0; i < s.length; i++) {
+      const mi = m[i] as number
+      const x = f32(f32((s[i] as number) - f32(sqrtBetaT * mi)) / sqrtAlphaT)
+      x0[i] = x
+      prev[i] = f32(sqrtAlphaPrev * x) + f32(direction * mi)
     }
     return { x0, prev }
   },
@@ -200,6 +228,25 @@ const KERNELS: readonly ElementwiseKernel[] = [
       }
     ]
   },
+  {
+    // arrays: ε, s, x0, prev; scalars: √β_t, √ᾱ_t, √ᾱ_prev, the direction's coefficient
+    name: 'ddimEpsilon',
+    arrays: 4,
+    scalars: ['f32', 'f32', 'f32', 'f32'],
+    temps: 2,
+    body: ({ load, scalar, local }) => [
+      { set: 0, value: load(0) },
+      {
+        set: 1,
+        value: lanes('div', lanes('sub', load(1), lanes('mul', scalar(0), local(0))), scalar(1))
+      },
+      { store: 2, value: local(1) },
+      {
+        store: 3,
+        value: lanes('add', lanes('mul', scalar(2), local(1)), lanes('mul', scalar(3), local(0)))
+      }
+    ]
+  },
   PREVIEW_KERNEL
 ]
 
@@ -216,6 +263,7 @@ interface KernelExports {
     sigmaHat: number,
     dt: number
   ): void
+  ddimEpsilon(m: number, s: number, x0: number, prev: number, bytes: number, ...c: number[]): void
   previewSignedUnit(...args: number[]): void
 }
 
@@ -275,6 +323,29 @@ class SimdKernels implements Float32Kernels {
     this.put(m, 0)
     this.put(s, stride)
     this.exports.eulerEpsilon(0, stride, 2 * stride, 3 * stride, stride, sigmaHat, dt)
+    return { x0: this.take(2 * stride, s.length), prev: this.take(3 * stride, s.length) }
+  }
+
+  ddimEpsilon(
+    m: Float32Array,
+    s: Float32Array,
+    c: DdimCoefficients
+  ): { x0: Float32Array; prev: Float32Array } {
+    const stride = this.layout(s.length, 4)
+    this.put(m, 0)
+    this.put(s, stride)
+    const { sqrtBetaT, sqrtAlphaT, sqrtAlphaPrev, direction } = c
+    this.exports.ddimEpsilon(
+      0,
+      stride,
+      2 * stride,
+      3 * stride,
+      stride,
+      sqrtBetaT,
+      sqrtAlphaT,
+      sqrtAlphaPrev,
+      direction
+    )
     return { x0: this.take(2 * stride, s.length), prev: this.take(3 * stride, s.length) }
   }
 
