@@ -22,13 +22,31 @@ function order(events: LoadProgressEvent[]): string[] {
   return events.map((e) => `${e.component}:${e.phase} ${e.index}/${e.total}`)
 }
 
+/**
+ * A listener that records every event; `failing` makes it throw after recording, as a broken
+ * progress display would.
+ */
+function recorder(failing = false): {
+  events: LoadProgressEvent[]
+  onLoadProgress: (event: LoadProgressEvent) => void
+} {
+  const events: LoadProgressEvent[] = []
+  return {
+    events,
+    onLoadProgress: (event) => {
+      events.push(event)
+      if (failing) throw new Error('a broken progress display')
+    }
+  }
+}
+
 describe('onLoadProgress', () => {
   it('reports each component of a preload in order: start, then done with its time and size', async () => {
-    const events: LoadProgressEvent[] = []
+    const { events, onLoadProgress } = recorder()
     const pipe = await AutoPipelineForText2Image.fromPretrained(MODEL, {
       ...TEST_SESSION_OPTIONS,
       preload: true,
-      onLoadProgress: (e) => events.push(e)
+      onLoadProgress
     })
     try {
       expect(order(events)).toEqual([
@@ -58,10 +76,10 @@ describe('onLoadProgress', () => {
   })
 
   it('reports the lazy load of a first call, nothing on the next call, and a preview decoder as a load of its own', async () => {
-    const events: LoadProgressEvent[] = []
+    const { events, onLoadProgress } = recorder()
     const pipe = await AutoPipelineForText2Image.fromPretrained(MODEL, {
       ...TEST_SESSION_OPTIONS,
-      onLoadProgress: (e) => events.push(e)
+      onLoadProgress
     })
     try {
       expect(events).toEqual([])
@@ -101,17 +119,14 @@ describe('onLoadProgress', () => {
   })
 
   it('numbers the VAE encoder into an image run’s load, and a listener that throws does not stop it', async () => {
-    const seen: string[] = []
+    const { events, onLoadProgress } = recorder(true)
     const pipe = await AutoPipelineForImage2Image.fromPretrained(MODEL, {
       ...TEST_SESSION_OPTIONS,
       preload: true,
-      onLoadProgress: (e) => {
-        seen.push(`${e.component}:${e.phase} ${e.index}/${e.total}`)
-        throw new Error('a broken progress display')
-      }
+      onLoadProgress
     })
     try {
-      expect(seen).toEqual([
+      expect(order(events)).toEqual([
         'text_encoder:start 1/4',
         'text_encoder:done 1/4',
         'unet:start 2/4',
