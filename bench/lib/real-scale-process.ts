@@ -106,13 +106,16 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
     graphPasses: pipe.graphPasses,
     ...memory()
   })
+  // From here the peak is the generation's own (the load's was just reported).
+  resetPeakRss()
   const t = performance.now()
   let latents: Float32Array = new Float32Array(0)
   // The whole generation, decode included, as the CLI runs it; the final latents are kept for
   // comparing fused and exported graphs (the image's 8-bit pixels would hide the difference).
   let out: Awaited<ReturnType<typeof pipe.call>> | null = null
   // What the UNet still holds when the VAE decode starts: RSS after the last step, then the
-  // peak from there (the decode's own, with whatever the UNet's session kept).
+  // peak from there (the decode's own, with whatever the UNet's session kept). Step messages'
+  // peaks are the denoising's.
   let beforeDecode: { rssBytes: number; peakRssBytes: number } | null = null
   let decodePeakMeasured = false
   const recorded = await pairUnetRuns(async () => {

@@ -107,8 +107,16 @@ export interface PipelineRow {
   peakRssGiB: number
   /** RSS once every session is loaded (the weights). */
   rssAfterLoadGiB?: number | null
-  /** Peak RSS up to the end of the last denoising step (before the VAE decode). */
+  /**
+   * Peak RSS up to the end of the last denoising step (before the VAE decode); since the end of
+   * the load where the peak can be reset (Linux), else including the load's.
+   */
   peakRssDenoisingGiB: number | null
+  /** Peak RSS while the model loaded. */
+  loadPeakRssGiB?: number | null
+  /** RSS and peak RSS (since the load) at the end of each step. */
+  stepRssGiB?: number[]
+  stepPeakRssGiB?: number[]
   /** RSS when the last step ended: what the UNet (and the rest) still hold as the decode starts. */
   rssBeforeDecodeGiB?: number | null
   /** Peak RSS from the end of the last step to the end of the run (the VAE decode's). */
@@ -314,7 +322,10 @@ export async function runRealScale(
           : {}),
         peakRssGiB: gib(Math.max(outcome.polledPeakRssBytes, ...peaks)),
         rssAfterLoadGiB: loaded?.type === 'loaded' ? gib(loaded.rssBytes) : null,
+        loadPeakRssGiB: loaded?.type === 'loaded' ? gib(loaded.peakRssBytes) : null,
         peakRssDenoisingGiB: stepPeaks.length === 0 ? null : gib(Math.max(...stepPeaks)),
+        stepRssGiB: outcome.messages.flatMap((m) => (m.type === 'step' ? [gib(m.rssBytes)] : [])),
+        stepPeakRssGiB: stepPeaks.map(gib),
         rssBeforeDecodeGiB:
           done?.type === 'pipeline' && done.rssBeforeDecodeBytes !== null
             ? gib(done.rssBeforeDecodeBytes)
