@@ -28,6 +28,8 @@ export interface RealScaleOptions {
   unetArena: boolean[]
   /** Steps of each generation (default: 2 up to 512², 1 above). */
   steps: number | undefined
+  /** Pair each generation's UNet runs with bare ones (`--no-pairs`: memory figures only). */
+  pairs?: boolean
   /** UNet batch of the whole generations: 2 is classifier-free guidance, 1 is guidance off. */
   batches: (1 | 2)[]
   threads: number | undefined
@@ -39,7 +41,7 @@ export interface RealScaleOptions {
 export const REAL_SCALE_USAGE = `Usage: npm run bench -- --real-scale [--model DIR] [--sizes 512,768] [--cap-gib 12]
                                      [--runs 3] [--no-unet | --no-pipeline] [--attention fused|exported]
                                      [--memory-pattern on|off] [--unet-arena on,off]
-                                     [--steps N] [--batches 1,2] [--threads N]
+                                     [--steps N] [--no-pairs] [--batches 1,2] [--threads N]
                                      [--json] [--out FILE] [--no-save]
 
 Time and peak RSS per UNet run of a full-size SD 1.5 export, attention fused vs as exported,
@@ -56,6 +58,7 @@ memory pattern off and on, and whole CLI-like generations. Results: bench/result
   --unet-arena LIST  the UNet session's CPU arena in the generations: on (default), off, or on,off
   --steps N      steps per generation (default 2 up to 512², 1 above); each step's UNet run is
                  paired with a bare session.run, alternating which runs first
+  --no-pairs     no bare runs in the generations (their memory figures in half the time)
   --batches LIST UNet batch of the generations: 2 (guidance 7.5, the default), 1 (guidance off)
   --threads N    intra-op threads (default: the engine's)
 
@@ -147,6 +150,9 @@ export function parseRealScaleArgs(argv: readonly string[]): RealScaleOptions | 
             if (v !== 'on' && v !== 'off') throw new Error(`--unet-arena: ${v} is not on or off`)
             return v === 'on'
           })
+        break
+      case '--no-pairs':
+        o.pairs = false
         break
       case '--steps':
         o.steps = Math.round(positive(value()))

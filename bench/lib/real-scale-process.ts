@@ -118,7 +118,7 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
   // peaks are the denoising's.
   let beforeDecode: { rssBytes: number; peakRssBytes: number } | null = null
   let decodePeakMeasured = false
-  const recorded = await pairUnetRuns(async () => {
+  const generate = async (): Promise<void> => {
     out = await pipe.call({
       prompt: 'a red circle on a blue background',
       numInferenceSteps: job.runs,
@@ -137,7 +137,12 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
         }
       }
     })
-  })
+  }
+  // `--no-pairs`: the generation alone (no bare runs), for memory figures in half the time.
+  const recorded =
+    job.pairs === false
+      ? await generate().then(() => ({ pairs: [], threads: { pipeline: {}, bare: {} } }))
+      : await pairUnetRuns(generate)
   const after = memory()
   const bareTotal = recorded.pairs.reduce((a, p) => a + p.bareMs, 0)
   const ms = performance.now() - t - bareTotal

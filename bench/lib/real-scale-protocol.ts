@@ -13,6 +13,8 @@ export interface RealScaleJob {
   batch: number
   /** UNet runs, or the pipeline's steps. */
   runs: number
+  /** Pair each of the generation's UNet runs with a bare one (default: yes). */
+  pairs?: boolean
 }
 
 interface Memory {

@@ -302,7 +302,8 @@ export async function runRealScale(
           width: p.size,
           height: p.size,
           batch: p.batch,
-          runs: p.steps
+          runs: p.steps,
+          pairs: o.pairs !== false
         },
         cap
       )
@@ -317,7 +318,7 @@ export async function runRealScale(
         ...p,
         totalS: done?.type === 'pipeline' ? Math.round(done.ms / 100) / 10 : null,
         stepMs: done?.type === 'pipeline' ? done.stepsMs.map(Math.round) : [],
-        ...(done?.type === 'pipeline'
+        ...(done?.type === 'pipeline' && pairs.length > 0
           ? { unetPairs: summarisePairs(pairs), threadCpuMs: done.threadCpuMs }
           : {}),
         peakRssGiB: gib(Math.max(outcome.polledPeakRssBytes, ...peaks)),
