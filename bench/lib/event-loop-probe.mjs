@@ -38,16 +38,18 @@ if (dir !== undefined && dir !== '' && script === 'inference.js') {
     const asked = seq
     const rssBeforeGcBytes = process.memoryUsage().rss
     void (async () => {
-      // ArrayBuffers' memory returns to the OS a little after the collection that frees them,
-      // and sometimes only after a second one: collect until RSS falls by less than 1 MiB.
+      // An ArrayBuffer's memory returns to the OS some time after the collection that frees
+      // it, sometimes only after a later one: collect at least three times, 50 ms apart, and
+      // stop once two rounds in a row lowered RSS by less than 1 MiB (at most ten rounds).
       let previous = rssBeforeGcBytes
       let rounds = 0
-      while (rounds < 10) {
+      let quiet = 0
+      while (rounds < 10 && (rounds < 3 || quiet < 2)) {
         gc()
         rounds++
-        await sleep(25)
+        await sleep(50)
         const now = process.memoryUsage().rss
-        if (previous - now < 2 ** 20) break
+        quiet = previous - now < 2 ** 20 ? quiet + 1 : 0
         previous = now
       }
       writeReport({

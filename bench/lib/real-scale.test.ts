@@ -31,6 +31,12 @@ describe('bench --real-scale', () => {
     expect(() => parseRealScaleArgs(['--model', TINY, '--batches', '3'])).toThrow(
       '--batches: 3 is not 1 or 2'
     )
+    expect(
+      parseRealScaleArgs(['--model', TINY, '--steps', '12', '--no-pairs', '--unet-arena', 'on,off'])
+    ).toMatchObject({ steps: 12, pairs: false, unetArena: [true, false] })
+    expect(() => parseRealScaleArgs(['--model', TINY, '--unet-arena', 'maybe'])).toThrow(
+      '--unet-arena: maybe is not on or off'
+    )
   })
 
   it('measures each configuration in its own process', async () => {
