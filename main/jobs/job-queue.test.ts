@@ -5,18 +5,17 @@ import { performance } from 'node:perf_hooks'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type {
   GenerateParamsInput,
-  JobDoneEvent,
   JobState,
   JobStepEvent,
   StepwiseEvent
 } from '../../shared/contract'
-import { TERMINAL_JOB_STATES } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import { GenerateParamsSchema } from '../../shared/params'
 import { InferenceClient } from '../inference/client/inference-client'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
 import { fixtureModelsDir } from '../../testing/fixture-models'
+import { jobEventFilters, until } from '../../testing/job-events'
 import { ModelRegistry } from '../model-library/model-registry'
 import { modeEstimates } from '../../testing/memory-limits'
 import { JobQueue } from './job-queue'
@@ -65,35 +64,7 @@ function params(extra: Partial<GenerateParamsInput> = {}) {
   })
 }
 
-function statesOf(jobId: string): JobState[] {
-  return events.flatMap((e) => (e.type === 'job:state' && e.jobId === jobId ? [e.state] : []))
-}
-
-function endsOf(jobId: string): JobState[] {
-  return statesOf(jobId).filter((s) => TERMINAL_JOB_STATES.includes(s))
-}
-
-function stepsOf(jobId: string): JobStepEvent[] {
-  return events.filter((e): e is JobStepEvent => e.type === 'job:step' && e.jobId === jobId)
-}
-
-function doneOf(jobId: string): JobDoneEvent | undefined {
-  return events.find((e): e is JobDoneEvent => e.type === 'job:done' && e.jobId === jobId)
-}
-
-function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = Date.now()
-  return new Promise((done, fail) => {
-    const tick = (): void => {
-      if (check()) done()
-      else if (Date.now() - start > timeoutMs) fail(new Error('timed out waiting'))
-      else setTimeout(tick, 2)
-    }
-    tick()
-  })
-}
-
-const ended = (jobId: string) => (): boolean => endsOf(jobId).length > 0
+const { statesOf, endsOf, stepsOf, doneOf, ended } = jobEventFilters(() => events)
 
 async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<StepwiseError> {
   try {
