@@ -17,13 +17,7 @@ import { HistoryStore } from '../history/history-store'
 import { fixtureModelsDir } from '../../testing/fixture-models'
 import { jobEventFilters, until } from '../../testing/job-events'
 import { ModelRegistry } from '../model-library/model-registry'
-import {
-  estimateRunMemory,
-  expectedRunGraphs,
-  openModelFolder,
-  readMemoryProfile,
-  vaeTilingFor
-} from '../engine'
+import { modeEstimates } from '../../testing/memory-limits'
 import { JobQueue } from './job-queue'
 
 /**
@@ -378,21 +372,13 @@ describe('JobQueue with the real inference process', () => {
   })
 
   it('runs a size only the low-memory mode fits in that mode, and says so with the result', async () => {
-    const folder = await openModelFolder(join(FIXTURES, 'tiny-sd-random'))
-    const profile = await readMemoryProfile(folder)
-    const shape = { width: 256, height: 256, unetRows: 2, images: 1 }
-    const graphs = {
-      ...expectedRunGraphs(profile),
-      vaeTileSize: vaeTilingFor(folder.vaeConfig).tileSampleMinSize
-    }
-    const tiled = estimateRunMemory(folder, shape, profile, graphs)
-    const low = estimateRunMemory(folder, { ...shape, unetRowsPerCall: 1 }, profile, graphs)
+    const { tiled, low } = await modeEstimates(join(FIXTURES, 'tiny-sd-random'), 256, 256)
     const limited = new JobQueue({
       inference,
       models: new ModelRegistry([FIXTURES]),
       history,
       events: hub,
-      memoryLimitBytes: Math.round((tiled.bytes + low.bytes) / 2)
+      memoryLimitBytes: Math.round((tiled + low) / 2)
     })
     const run = params({ modelId: 'tiny-sd-random', width: 256, height: 256, numInferenceSteps: 2 })
     const note =
