@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test'
 import {
+  FIXED_CPU_RUN,
   expectNoCspViolations,
   expectStatus,
   fillForm,
@@ -15,14 +16,7 @@ const app = useAppSession()
 test('a run fills the gallery with one item per step and ends with the decoded image', async () => {
   const page = await openApp(app.browser, app.server)
   await expectStatus(page, 'idle')
-  await fillForm(page, {
-    prompt: 'a red circle on a blue background',
-    steps: '12',
-    guidance: '7.5',
-    seed: '42',
-    scheduler: 'EulerDiscreteScheduler'
-  })
-  await page.getByTestId('provider-select').selectOption('cpu')
+  await fillForm(page, { ...FIXED_CPU_RUN, steps: '12' })
   await page.getByTestId('generate-button').click()
   await expectStatus(page, 'done')
 
@@ -182,9 +176,9 @@ test('the picker offers every scheduler by its A1111 name; Heun runs 2·N − 1 
     prompt: 'a blue square',
     steps: '3',
     seed: '7',
-    scheduler: 'HeunDiscreteScheduler'
+    scheduler: 'HeunDiscreteScheduler',
+    provider: 'cpu'
   })
-  await page.getByTestId('provider-select').selectOption('cpu')
   await page.getByTestId('generate-button').click()
   await expectStatus(page, 'done')
   // Heun evaluates the model twice per step after the first: 3 steps are 5 loop iterations.

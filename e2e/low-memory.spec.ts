@@ -1,10 +1,6 @@
 import { expect, test } from '@playwright/test'
-import type { Browser } from '@playwright/test'
-import { expectStatus, fillForm, galleryState, tempDataDir } from './fixtures/app-page'
-import { startServer } from './fixtures/browser-server'
-import type { ServerProcess } from './fixtures/browser-server'
-import { launchChromium } from './fixtures/chromium'
-import { join } from 'node:path'
+import { FIXED_CPU_RUN, expectStatus, fillForm, galleryState, openApp } from './fixtures/app-page'
+import { useAppSession } from './fixtures/app-session'
 
 /**
  * The automatic low-memory mode in the app, browser mode: the server's run-plan memory limit is
@@ -15,44 +11,14 @@ import { join } from 'node:path'
  * ran the UNet's two rows as two calls; a size over even that mode is refused.
  */
 
-const ROOT = join(__dirname, '..')
 const LIMIT_BYTES = 42 * 2 ** 20
 
-let data: ReturnType<typeof tempDataDir>
-let server: ServerProcess
-let browser: Browser
-
-test.beforeAll(async () => {
-  data = tempDataDir()
-  server = await startServer(
-    ['--data-dir', data.dir, '--models-dir', join(ROOT, 'resources', 'models')],
-    { env: { STEPWISE_MEMORY_LIMIT_BYTES: String(LIMIT_BYTES) } }
-  )
-  browser = await launchChromium()
-})
-
-test.afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-  data?.remove()
-})
+const app = useAppSession({ env: { STEPWISE_MEMORY_LIMIT_BYTES: String(LIMIT_BYTES) } })
 
 test('a size only the low-memory mode fits runs in it, and the result says so', async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-  await page.goto(server.url)
-  await expect(page.getByTestId('model-select')).toHaveValue('stepwise-shapes-64', {
-    timeout: 30_000
-  })
-  await fillForm(page, {
-    prompt: 'a red circle on a blue background',
-    steps: '3',
-    guidance: '7.5',
-    seed: '42',
-    width: '512',
-    height: '512',
-    scheduler: 'EulerDiscreteScheduler'
-  })
-  await page.getByTestId('provider-select').selectOption('cpu')
+  const page = await openApp(app.browser, app.server, { width: 1440, height: 1000 })
+  await expect(page.getByTestId('model-select')).toHaveValue('stepwise-shapes-64')
+  await fillForm(page, { ...FIXED_CPU_RUN, steps: '3', width: '512', height: '512' })
   await page.getByTestId('generate-button').click()
   await expectStatus(page, 'done')
   const note = page.getByTestId('low-memory-note')

@@ -6,7 +6,6 @@ import {
   galleryItems,
   galleryState,
   openApp,
-  selectTestModel,
   snap,
   startAppServer,
   tempDataDir
@@ -39,8 +38,11 @@ test('a page that reloads, and a second tab, take over the running job; Stop fro
   const afterReload = await galleryItems(page).count()
   await expect.poll(() => galleryItems(page).count()).toBeGreaterThan(afterReload)
 
-  const second = await app.browser.newPage({ viewport: { width: 1440, height: 900 } })
-  await second.goto(app.server.url)
+  // The same form as the first tab, and no model picked: it takes over what runs.
+  const second = await openApp(app.browser, app.server, undefined, {
+    keepForm: true,
+    selectModel: false
+  })
   await expectStatus(second, 'running')
   await expect(galleryItems(second).first()).toBeVisible()
   await expect(second.getByTestId('queue-item')).toHaveCount(1)
@@ -107,7 +109,7 @@ test('the page says at once that the server has gone, and that a restarted one h
     await expect(page.getByTestId('connection-lost')).toContainText('prints a new URL')
     await snap(page, 'server-gone')
     // Restarted on the same port: a new token, so this page's address no longer opens it.
-    server = await startAppServer(data.dir, port)
+    server = await startAppServer(data.dir, { port })
     await expect(page.getByTestId('connection-lost')).toContainText('was restarted', {
       timeout: 20_000
     })
@@ -127,13 +129,13 @@ test('during the first run the status bar shows the inference process, and no re
   const data = tempDataDir()
   const server = await startAppServer(data.dir)
   try {
-    const page = await app.browser.newPage({ viewport: { width: 1440, height: 900 } })
     const failed: string[] = []
-    page.on('response', (response) => {
-      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`)
+    const page = await openApp(app.browser, server, undefined, {
+      beforeLoad: (opened) =>
+        opened.on('response', (response) => {
+          if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`)
+        })
     })
-    await page.goto(server.url)
-    await selectTestModel(page)
     await expect(page.getByTestId('memory-status')).toContainText('not started')
     await fillForm(page, { prompt: 'a yellow square on a red background', ...SLOW_RUN })
     await page.getByTestId('generate-button').click()

@@ -72,7 +72,18 @@ export interface BrowserResult {
       generations: number
       /** Which process `rssGrowthPct` is (see bench/README.md). */
       rssGrowthPctOf: 'inference'
-      inferenceRssMiB: { afterFirst: number; afterLast: number; growthPct: number }
+      /**
+       * How the inference process's RSS was read: after forced garbage collections in that
+       * process (the bench's probe), or as it stood (the app's status, where the probe is absent).
+       */
+      inferenceRssRead: 'after-gc' | 'as-is'
+      inferenceRssMiB: {
+        afterFirst: number
+        afterLast: number
+        growthPct: number
+        /** The same two readings before the forced collections. */
+        beforeGc: { afterFirst: number; afterLast: number } | null
+      }
       mainRssMiB: { afterFirst: number; afterLast: number; growthPct: number }
     }
   }
@@ -182,13 +193,25 @@ export async function runBrowserBench(
 
     // Item 7: resident memory after the first and the last of N consecutive generations.
     await fillRunForm(page, run(plan.memorySteps))
-    const rss = async (): Promise<{ inference: number; main: number }> => {
+    // The inference process's RSS swings by hundreds of MiB with V8's collection timing; read it
+    // after forced collections in that process (bench/README.md, item 7).
+    type Reading = { inference: number; beforeGc: number | null; main: number }
+    const rss = async (): Promise<Reading> => {
       await sleep(200)
-      const status = await socket.call<InferenceStatus>('inferenceStatus')
+      const probe = server.inferenceProbe()
       const window = await server.probe.take()
-      return { inference: status.rssBytes ?? Number.NaN, main: window.rssBytes }
+      if (probe !== null) {
+        const reading = await probe.take()
+        return {
+          inference: reading.rssBytes,
+          beforeGc: reading.rssBeforeGcBytes ?? null,
+          main: window.rssBytes
+        }
+      }
+      const status = await socket.call<InferenceStatus>('inferenceStatus')
+      return { inference: status.rssBytes ?? Number.NaN, beforeGc: null, main: window.rssBytes }
     }
-    let first: { inference: number; main: number } | null = null
+    let first: Reading | null = null
     for (let g = 0; g < plan.memoryGenerations; g++) {
       await (
         await generateInPage(page, socket)
@@ -199,8 +222,9 @@ export async function runBrowserBench(
     const last = await rss()
     const growth = (a: number, b: number): number => (100 * (b - a)) / a
     const firstRss = first ?? last
+    const gcNote = last.beforeGc === null ? '' : ' after forced GC'
     log(
-      `  memory: inference ${(firstRss.inference / MiB).toFixed(0)} → ${(last.inference / MiB).toFixed(0)} MiB, main ${(firstRss.main / MiB).toFixed(0)} → ${(last.main / MiB).toFixed(0)} MiB over ${plan.memoryGenerations} generations`
+      `  memory: inference${gcNote} ${(firstRss.inference / MiB).toFixed(0)} → ${(last.inference / MiB).toFixed(0)} MiB, main ${(firstRss.main / MiB).toFixed(0)} → ${(last.main / MiB).toFixed(0)} MiB over ${plan.memoryGenerations} generations`
     )
 
     return {
@@ -226,10 +250,15 @@ export async function runBrowserBench(
         memory: {
           generations: plan.memoryGenerations,
           rssGrowthPctOf: 'inference',
+          inferenceRssRead: last.beforeGc === null ? 'as-is' : 'after-gc',
           inferenceRssMiB: {
             afterFirst: firstRss.inference / MiB,
             afterLast: last.inference / MiB,
-            growthPct: growth(firstRss.inference, last.inference)
+            growthPct: growth(firstRss.inference, last.inference),
+            beforeGc:
+              firstRss.beforeGc === null || last.beforeGc === null
+                ? null
+                : { afterFirst: firstRss.beforeGc / MiB, afterLast: last.beforeGc / MiB }
           },
           mainRssMiB: {
             afterFirst: firstRss.main / MiB,

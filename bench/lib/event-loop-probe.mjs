@@ -5,16 +5,70 @@
 //
 // On SIGUSR2 it writes PROBE_DIR/probe-<pid>.json (atomically) with what it saw since the
 // previous SIGUSR2, then starts a new window; the benchmark sends one signal before a generation
-// and one after it. The inference process it forks inherits the --import flag, so the probe only
-// arms itself in server.js.
+// and one after it. The inference process it forks inherits the --import flag (and the
+// environment): there the probe only answers memory readings. On SIGUSR2 it collects garbage
+// until the resident set stops falling, then writes the same file with its RSS before and after,
+// so that a reading of the inference process does not depend on when V8 last collected.
 import { renameSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 
 const dir = process.env.STEPWISE_BENCH_PROBE_DIR
 const RESOLUTION_MS = 10
 
-if (dir !== undefined && dir !== '' && basename(process.argv[1] ?? '') === 'server.js') {
+const script = basename(process.argv[1] ?? '')
+
+/** Writes PROBE_DIR/probe-<pid>.json atomically. */
+function writeReport(report) {
+  const file = join(dir, `probe-${process.pid}.json`)
+  writeFileSync(`${file}.tmp`, JSON.stringify(report))
+  renameSync(`${file}.tmp`, file)
+}
+
+if (dir !== undefined && dir !== '' && script === 'inference.js') {
+  // The flag takes effect for contexts created after it: a new context hands out `gc`.
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc')
+  let seq = 0
+  process.on('SIGUSR2', () => {
+    seq++
+    const asked = seq
+    const rssBeforeGcBytes = process.memoryUsage().rss
+    void (async () => {
+      // An ArrayBuffer's memory returns to the OS some time after the collection that frees
+      // it, sometimes only after a later one: collect at least three times, 50 ms apart, and
+      // stop once two rounds in a row lowered RSS by less than 1 MiB (at most ten rounds).
+      let previous = rssBeforeGcBytes
+      let rounds = 0
+      let quiet = 0
+      while (rounds < 10 && (rounds < 3 || quiet < 2)) {
+        gc()
+        rounds++
+        await sleep(50)
+        const now = process.memoryUsage().rss
+        quiet = previous - now < 2 ** 20 ? quiet + 1 : 0
+        previous = now
+      }
+      writeReport({
+        seq: asked,
+        pid: process.pid,
+        rssBytes: process.memoryUsage().rss,
+        rssBeforeGcBytes,
+        gcRounds: rounds,
+        resolutionMs: 0,
+        samples: 0,
+        intervalP50Ms: null,
+        intervalP99Ms: null,
+        intervalMaxMs: null
+      })
+    })()
+  })
+}
+
+if (dir !== undefined && dir !== '' && script === 'server.js') {
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
   histogram.enable()
   let seq = 0
@@ -34,8 +88,6 @@ if (dir !== undefined && dir !== '' && basename(process.argv[1] ?? '') === 'serv
       intervalMaxMs: histogram.count > 0 ? ms(histogram.max) : null
     }
     histogram.reset()
-    const file = join(dir, `probe-${process.pid}.json`)
-    writeFileSync(`${file}.tmp`, JSON.stringify(report))
-    renameSync(`${file}.tmp`, file)
+    writeReport(report)
   })
 }

@@ -12,6 +12,9 @@ export interface ProbeWindow {
   intervalP50Ms: number | null
   intervalP99Ms: number | null
   intervalMaxMs: number | null
+  /** The inference process's reading: RSS before its forced collections, and their number. */
+  rssBeforeGcBytes?: number
+  gcRounds?: number
 }
 
 /** The event-loop lag (ms beyond the probe's timer interval) at the window's p99. */
@@ -20,7 +23,10 @@ export function lagP99Ms(window: ProbeWindow): number {
   return Math.max(0, window.intervalP99Ms - window.resolutionMs)
 }
 
-/** Talks to the probe inside one server process: SIGUSR2 in, a JSON file out. */
+/**
+ * Talks to the probe inside one process (the server, or the inference process it forked):
+ * SIGUSR2 in, a JSON file out.
+ */
 export class ProbeReader {
   private seq = 0
 
@@ -45,6 +51,6 @@ export class ProbeReader {
       }
       await sleep(5)
     }
-    throw new Error(`the server's event-loop probe did not answer within ${timeoutMs} ms`)
+    throw new Error(`the probe in process ${this.pid} did not answer within ${timeoutMs} ms`)
   }
 }

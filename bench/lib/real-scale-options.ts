@@ -24,6 +24,12 @@ export interface RealScaleOptions {
   /** Which attention variants and memory-pattern settings to measure. */
   attention: ('fused' | 'exported')[]
   memoryPattern: boolean[]
+  /** Whether the UNet's session keeps onnxruntime's CPU arena, per generation (default: on). */
+  unetArena: boolean[]
+  /** Steps of each generation (default: 2 up to 512², 1 above). */
+  steps: number | undefined
+  /** Pair each generation's UNet runs with bare ones (`--no-pairs`: memory figures only). */
+  pairs?: boolean
   /** UNet batch of the whole generations: 2 is classifier-free guidance, 1 is guidance off. */
   batches: (1 | 2)[]
   threads: number | undefined
@@ -34,7 +40,8 @@ export interface RealScaleOptions {
 
 export const REAL_SCALE_USAGE = `Usage: npm run bench -- --real-scale [--model DIR] [--sizes 512,768] [--cap-gib 12]
                                      [--runs 3] [--no-unet | --no-pipeline] [--attention fused|exported]
-                                     [--memory-pattern on|off] [--batches 1,2] [--threads N]
+                                     [--memory-pattern on|off] [--unet-arena on,off]
+                                     [--steps N] [--no-pairs] [--batches 1,2] [--threads N]
                                      [--json] [--out FILE] [--no-save]
 
 Time and peak RSS per UNet run of a full-size SD 1.5 export, attention fused vs as exported,
@@ -48,6 +55,10 @@ memory pattern off and on, and whole CLI-like generations. Results: bench/result
   --no-pipeline  skip the whole-generation runs
   --attention V  only this variant (default both)
   --memory-pattern on|off  only this setting (default both)
+  --unet-arena LIST  the UNet session's CPU arena in the generations: on (default), off, or on,off
+  --steps N      steps per generation (default 2 up to 512², 1 above); each step's UNet run is
+                 paired with a bare session.run, alternating which runs first
+  --no-pairs     no bare runs in the generations (their memory figures in half the time)
   --batches LIST UNet batch of the generations: 2 (guidance 7.5, the default), 1 (guidance off)
   --threads N    intra-op threads (default: the engine's)
 
@@ -64,6 +75,8 @@ export function parseRealScaleArgs(argv: readonly string[]): RealScaleOptions | 
     pipeline: true,
     attention: ['fused', 'exported'],
     memoryPattern: [false, true],
+    unetArena: [true],
+    steps: undefined,
     batches: [2],
     threads: undefined,
     json: false,
@@ -130,6 +143,20 @@ export function parseRealScaleArgs(argv: readonly string[]): RealScaleOptions | 
         o.memoryPattern = [v === 'on']
         break
       }
+      case '--unet-arena':
+        o.unetArena = value()
+          .split(',')
+          .map((v) => {
+            if (v !== 'on' && v !== 'off') throw new Error(`--unet-arena: ${v} is not on or off`)
+            return v === 'on'
+          })
+        break
+      case '--no-pairs':
+        o.pairs = false
+        break
+      case '--steps':
+        o.steps = Math.round(positive(value()))
+        break
       case '--batches':
         o.batches = value()
           .split(',')

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-import { InferenceSession, Tensor } from 'onnxruntime-node'
+import { Tensor } from 'onnxruntime-node'
 import {
   AutoPipelineForText2Image,
   ComponentSessions,
@@ -8,6 +8,7 @@ import {
   openModelFolder
 } from '../../main/engine'
 import type { RealScaleJob, RealScaleMessage } from './real-scale-protocol'
+import { pairUnetRuns } from './unet-run-pairs'
 
 /**
  * One real-scale measurement in a process of its own (started by real-scale.ts), so that its
@@ -80,101 +81,17 @@ async function unetRuns(job: RealScaleJob): Promise<void> {
   await sessions.release()
 }
 
-type Feeds = Record<string, Tensor>
-
-/** CPU ms of this process's threads by name (`/proc/self/task/<tid>/stat`; empty elsewhere). */
-function threadCpu(): Map<string, number> {
-  const byName = new Map<string, number>()
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-      const ticks = Number(fields[11]) + Number(fields[12])
-      byName.set(name, (byName.get(name) ?? 0) + ticks * 10)
-    }
-  } catch {
-    // Not Linux: no per-thread figures.
-  }
-  return byName
-}
-
-/** Adds the per-thread CPU ms spent since `before` into `into`. */
-function addThreadCpu(into: Record<string, number>, before: Map<string, number>): void {
-  for (const [name, ms] of threadCpu()) {
-    const delta = ms - (before.get(name) ?? 0)
-    if (delta > 0) into[name] = (into[name] ?? 0) + delta
-  }
-}
-
-/** CPU time of this process (all its threads) in a `process.cpuUsage` difference, ms. */
-function cpuMs(usage: NodeJS.CpuUsage): number {
-  return (usage.user + usage.system) / 1000
-}
-type RunFn = (this: InferenceSession, feeds: Feeds, ...rest: unknown[]) => Promise<unknown>
-
-/** The UNet's session and the feeds of its latest run, recorded during a generation. */
-interface UnetRecording {
-  session: InferenceSession | null
-  feeds: Feeds | null
-  /** CPU time of the process during each of the generation's UNet runs, ms. */
-  cpuMs: number[]
-  /** `session.run` alone on the same session with the latest feeds: wall and CPU ms. */
-  bare(): Promise<{ ms: number; cpuMs: number } | null>
-  /** CPU ms by thread name during the generation's UNet runs and during the bare runs. */
-  threads: { pipeline: Record<string, number>; bare: Record<string, number> }
-}
-
 /**
- * Runs `during` with a pass-through on `InferenceSession.prototype.run` that keeps the UNet's
- * session and a copy of the feeds of its latest run, so that the same session can be timed alone
- * with the same inputs (between the generation's steps: each pair then sees the same load).
+ * Resets this process's peak resident set (VmHWM) to its current RSS, so that a later reading is
+ * the peak of what ran since (Linux 4.0+, `clear_refs` 5). False where that is not possible.
  */
-async function recordUnetRuns(
-  during: (recording: UnetRecording) => Promise<void>
-): Promise<UnetRecording> {
-  const proto = (InferenceSession as unknown as { prototype: { run: RunFn } }).prototype
-  const original = proto.run
-  const recording: UnetRecording = {
-    session: null,
-    feeds: null,
-    cpuMs: [],
-    threads: { pipeline: {}, bare: {} },
-    bare: async () => {
-      if (recording.session === null || recording.feeds === null) return null
-      const t0 = performance.now()
-      const cpu = process.cpuUsage()
-      const threads = threadCpu()
-      await original.call(recording.session, recording.feeds)
-      addThreadCpu(recording.threads.bare, threads)
-      return { cpuMs: cpuMs(process.cpuUsage(cpu)), ms: performance.now() - t0 }
-    }
-  }
-  proto.run = async function (this: InferenceSession, feeds: Feeds, ...rest: unknown[]) {
-    if ('sample' in feeds && 'encoder_hidden_states' in feeds) {
-      const copy: Feeds = {}
-      for (const [name, t] of Object.entries(feeds)) {
-        const data = t.data as Float32Array
-        copy[name] = new Tensor(t.type as 'float32', data.slice(), [...t.dims])
-      }
-      recording.session = this
-      recording.feeds = copy
-      const cpu = process.cpuUsage()
-      const threads = threadCpu()
-      const result = await original.call(this, feeds, ...rest)
-      addThreadCpu(recording.threads.pipeline, threads)
-      recording.cpuMs.push(cpuMs(process.cpuUsage(cpu)))
-      return result
-    }
-    return original.call(this, feeds, ...rest)
-  }
+function resetPeakRss(): boolean {
   try {
-    await during(recording)
-  } finally {
-    proto.run = original
+    writeFileSync('/proc/self/clear_refs', '5')
+    return true
+  } catch {
+    return false
   }
-  return recording
 }
 
 async function pipelineRun(job: RealScaleJob): Promise<void> {
@@ -189,16 +106,19 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
     graphPasses: pipe.graphPasses,
     ...memory()
   })
+  // From here the peak is the generation's own (the load's was just reported).
+  resetPeakRss()
   const t = performance.now()
   let latents: Float32Array = new Float32Array(0)
   // The whole generation, decode included, as the CLI runs it; the final latents are kept for
   // comparing fused and exported graphs (the image's 8-bit pixels would hide the difference).
   let out: Awaited<ReturnType<typeof pipe.call>> | null = null
-  // After each step, the same session alone on that step's exact feeds: pairs that see the same
-  // load (wall time), and CPU time, which the load moves less.
-  const bareUnetMs: number[] = []
-  const bareUnetCpuMs: number[] = []
-  const recorded = await recordUnetRuns(async (recording) => {
+  // What the UNet still holds when the VAE decode starts: RSS after the last step, then the
+  // peak from there (the decode's own, with whatever the UNet's session kept). Step messages'
+  // peaks are the denoising's.
+  let beforeDecode: { rssBytes: number; peakRssBytes: number } | null = null
+  let decodePeakMeasured = false
+  const generate = async (): Promise<void> => {
     out = await pipe.call({
       prompt: 'a red circle on a blue background',
       numInferenceSteps: job.runs,
@@ -209,29 +129,39 @@ async function pipelineRun(job: RealScaleJob): Promise<void> {
       generator: new Generator().manualSeed(42),
       onStepEnd: async (info) => {
         latents = Float32Array.from(info.latents.data as Float32Array)
-        void send({ type: 'step', index: info.index, ms: info.ms, ...memory() })
-        const bare = await recording.bare()
-        if (bare !== null) {
-          bareUnetMs.push(bare.ms)
-          bareUnetCpuMs.push(bare.cpuMs)
+        const now = memory()
+        await send({ type: 'step', index: info.index, ms: info.ms, ...now })
+        if (info.index === info.numTimesteps - 1) {
+          beforeDecode = now
+          decodePeakMeasured = resetPeakRss()
         }
       }
     })
-  })
-  const ms = performance.now() - t - bareUnetMs.reduce((a, b) => a + b, 0)
+  }
+  // `--no-pairs`: the generation alone (no bare runs), for memory figures in half the time.
+  const recorded =
+    job.pairs === false
+      ? await generate().then(() => ({ pairs: [], threads: { pipeline: {}, bare: {} } }))
+      : await pairUnetRuns(generate)
+  const after = memory()
+  const bareTotal = recorded.pairs.reduce((a, p) => a + p.bareMs, 0)
+  const ms = performance.now() - t - bareTotal
   const output = out as unknown as Awaited<ReturnType<typeof pipe.call>>
+  const held = beforeDecode as { rssBytes: number; peakRssBytes: number } | null
   await send({
     type: 'pipeline',
     ms,
-    unetMs: output.unetMs,
-    stepsMs: output.steps.map((s) => s.ms),
-    stepsUnetMs: output.steps.map((s) => s.unetMs),
-    bareUnetMs,
-    stepsUnetCpuMs: recorded.cpuMs,
-    bareUnetCpuMs,
+    unetMs: output.unetMs - bareTotal,
+    // The engine's step times include the bare run paired with the step's UNet run.
+    stepsMs: output.steps.map((s, i) => s.ms - (recorded.pairs[i]?.bareMs ?? 0)),
+    pairs: recorded.pairs,
     threadCpuMs: recorded.threads,
     latents: Array.from(latents),
-    ...memory()
+    rssBeforeDecodeBytes: held?.rssBytes ?? null,
+    decodePeakRssBytes: decodePeakMeasured ? after.peakRssBytes : null,
+    ...after,
+    // The whole run's peak: the decode's, or the denoising peak read before the reset.
+    peakRssBytes: Math.max(after.peakRssBytes, held?.peakRssBytes ?? 0)
   })
   await pipe.release()
 }

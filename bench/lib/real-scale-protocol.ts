@@ -1,4 +1,5 @@
 import type { GraphPassReport, SessionSettings } from '../../main/engine'
+import type { RunPair } from './unet-run-pairs'
 
 /** What one real-scale child process measures (see real-scale-process.ts). */
 export interface RealScaleJob {
@@ -12,6 +13,8 @@ export interface RealScaleJob {
   batch: number
   /** UNet runs, or the pipeline's steps. */
   runs: number
+  /** Pair each of the generation's UNet runs with a bare one (default: yes). */
+  pairs?: boolean
 }
 
 interface Memory {
@@ -29,17 +32,20 @@ export type RealScaleMessage =
       type: 'pipeline'
       ms: number
       unetMs: number
+      /** The step times, less the bare runs paired with them. */
       stepsMs: number[]
-      /** Time inside the UNet's `session.run` at each step of the generation. */
-      stepsUnetMs: number[]
-      /** `session.run` on the same session with each step's feeds, alone, right after that step. */
-      bareUnetMs: number[]
-      /** CPU time of the process (every thread) during each of those runs, ms. */
-      stepsUnetCpuMs: number[]
-      bareUnetCpuMs: number[]
+      /**
+       * Each UNet run of the generation paired with a bare `session.run` on the same session and
+       * a copy of its feeds, the order alternating (see unet-run-pairs.ts).
+       */
+      pairs: RunPair[]
       /** CPU ms by thread name during the generation's UNet runs and during the bare runs. */
       threadCpuMs: { pipeline: Record<string, number>; bare: Record<string, number> }
       latents: number[]
+      /** RSS when the last step ended (what is held as the VAE decode starts). */
+      rssBeforeDecodeBytes: number | null
+      /** Peak RSS from the end of the last step on (the decode), or null where not measurable. */
+      decodePeakRssBytes: number | null
     } & Memory)
   | ({ type: 'done' } & Memory)
   | { type: 'error'; message: string }

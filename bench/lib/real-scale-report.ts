@@ -18,16 +18,21 @@ export function realScaleTable(r: RealScaleResult): string {
   if (r.pipeline.length > 0) {
     lines.push(
       '',
-      '| generation | attention | memory pattern | total (s) | steps (ms) | peak RSS before decode (GiB) | peak RSS (GiB) | vs exported |',
-      '|---|---|---|---|---|---|---|---|'
+      '| generation | attention | memory pattern | UNet arena | total (s) | steps (ms) | peak RSS before decode (GiB) | RSS as the decode starts (GiB) | decode peak (GiB) | peak RSS (GiB) | UNet vs bare, wall / CPU | vs exported |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|'
     )
     for (const p of r.pipeline) {
       const diff =
         p.relativeDifferenceToExported === null
           ? '–'
           : p.relativeDifferenceToExported.toExponential(1)
+      const u = p.unetPairs
+      const pairs =
+        u === undefined
+          ? '–'
+          : `×${u.wall.median ?? '–'} / ×${u.cpu.median ?? '–'} (${u.steadyPairs})`
       lines.push(
-        `| ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'}${p.batch === 1 ? ', batch 1' : ''} | ${p.attention} | ${p.memoryPattern ? 'on' : 'off'} | ${p.totalS ?? p.stopped ?? '–'} | ${p.stepMs.join(', ')} | ${p.peakRssDenoisingGiB ?? '–'} | ${p.peakRssGiB} | ${diff} |`
+        `| ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'}${p.batch === 1 ? ', batch 1' : ''} | ${p.attention} | ${p.memoryPattern ? 'on' : 'off'} | ${p.unetArena ? 'on' : 'off'} | ${p.totalS ?? p.stopped ?? '–'} | ${p.stepMs.join(', ')} | ${p.peakRssDenoisingGiB ?? '–'} | ${p.rssBeforeDecodeGiB ?? '–'} | ${p.decodePeakRssGiB ?? '–'} | ${p.peakRssGiB} | ${pairs} | ${diff} |`
       )
     }
   }

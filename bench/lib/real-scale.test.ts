@@ -31,6 +31,12 @@ describe('bench --real-scale', () => {
     expect(() => parseRealScaleArgs(['--model', TINY, '--batches', '3'])).toThrow(
       '--batches: 3 is not 1 or 2'
     )
+    expect(
+      parseRealScaleArgs(['--model', TINY, '--steps', '12', '--no-pairs', '--unet-arena', 'on,off'])
+    ).toMatchObject({ steps: 12, pairs: false, unetArena: [true, false] })
+    expect(() => parseRealScaleArgs(['--model', TINY, '--unet-arena', 'maybe'])).toThrow(
+      '--unet-arena: maybe is not on or off'
+    )
   })
 
   it('measures each configuration in its own process', async () => {
@@ -43,6 +49,8 @@ describe('bench --real-scale', () => {
       pipeline: true,
       attention: ['fused', 'exported'],
       memoryPattern: [false, true],
+      unetArena: [true, false],
+      steps: 3,
       batches: [2],
       threads: 1,
       json: true,
@@ -64,13 +72,35 @@ describe('bench --real-scale', () => {
     expect(result.unet[0]?.graphPasses).toContain('unet: attention fused (14 of 14)')
     expect(result.unet[2]?.graphPasses).toContain('unet: attention not fused: turned off')
     // Whole generations, fused compared with exported.
-    expect(result.pipeline.map((p) => [p.size, p.steps, p.attention, p.memoryPattern])).toEqual([
-      [64, 2, 'fused', false],
-      [64, 2, 'fused', true],
-      [64, 2, 'exported', false]
+    expect(
+      result.pipeline.map((p) => [p.size, p.steps, p.attention, p.memoryPattern, p.unetArena])
+    ).toEqual([
+      [64, 3, 'fused', false, true],
+      [64, 3, 'fused', false, false],
+      [64, 3, 'fused', true, true],
+      [64, 3, 'fused', true, false],
+      [64, 3, 'exported', false, true]
     ])
-    for (const p of result.pipeline) expect(p.stopped).toBeNull()
+    for (const p of result.pipeline) {
+      expect(p.stopped).toBeNull()
+      // Each UNet run (3 steps are 4 of PNDM's timesteps) paired with a bare one, the order
+      // alternating.
+      expect(p.stepMs).toHaveLength(4)
+      expect(p.unetPairs?.pairs.map((pair) => pair.first)).toEqual([
+        'pipeline',
+        'bare',
+        'pipeline',
+        'bare'
+      ])
+      expect(p.unetPairs?.steadyPairs).toBe(3)
+      expect(p.rssBeforeDecodeGiB).toBeGreaterThan(0)
+      expect(p.decodePeakRssGiB).toBeGreaterThan(0)
+    }
+    // Without the UNet's arena the generation is the same.
     expect(result.pipeline[0]?.relativeDifferenceToExported).toBeLessThan(1e-5)
+    expect(result.pipeline[1]?.relativeDifferenceToExported).toBe(
+      result.pipeline[0]?.relativeDifferenceToExported
+    )
   }, 300_000)
 
   it('kills a measurement that passes the memory cap, and says so', async () => {

@@ -5,6 +5,7 @@ import type { GraphPassReport, SessionSettings } from '../../main/engine'
 import { machineInfo, loadAverage, type MachineInfo } from './machine-info'
 import type { RealScaleOptions } from './real-scale-options'
 import type { RealScaleJob, RealScaleMessage } from './real-scale-protocol'
+import type { RunPair } from './unet-run-pairs'
 
 /**
  * `npm run bench -- --real-scale`: a full-size Stable Diffusion 1.5 export (random weights, built
@@ -97,28 +98,29 @@ export interface PipelineRow {
   memoryPattern: boolean
   totalS: number | null
   stepMs: number[]
-  /** Time inside the UNet's `session.run` at each step (the rest of `stepMs` is the loop's). */
-  stepUnetMs?: number[]
-  /** `session.run` alone on the same session with each step's feeds, right after that step. */
-  bareUnetMs?: number[]
-  /**
-   * Steady state: median over the steps after the first of step time / the bare run right after
-   * it (1.03 = 3 % slower than onnxruntime alone), and the same for the time inside
-   * `session.run` only.
-   */
-  stepVsBare?: number | null
-  unetVsBare?: number | null
-  /** The same as CPU time of the process during `session.run` (what the load moves least). */
-  stepUnetCpuMs?: number[]
-  bareUnetCpuMs?: number[]
-  unetCpuVsBare?: number | null
+  /** Whether the UNet's session kept onnxruntime's CPU arena (the engine's default: yes). */
+  unetArena: boolean
+  /** The pipeline's UNet `session.run` against a bare one on the same session and feeds. */
+  unetPairs?: PairSummary
   /** CPU ms by thread name during all the generation's UNet runs and all the bare runs. */
   threadCpuMs?: { pipeline: Record<string, number>; bare: Record<string, number> }
   peakRssGiB: number
   /** RSS once every session is loaded (the weights). */
   rssAfterLoadGiB?: number | null
-  /** Peak RSS up to the end of the last denoising step (before the VAE decode). */
+  /**
+   * Peak RSS up to the end of the last denoising step (before the VAE decode); since the end of
+   * the load where the peak can be reset (Linux), else including the load's.
+   */
   peakRssDenoisingGiB: number | null
+  /** Peak RSS while the model loaded. */
+  loadPeakRssGiB?: number | null
+  /** RSS and peak RSS (since the load) at the end of each step. */
+  stepRssGiB?: number[]
+  stepPeakRssGiB?: number[]
+  /** RSS when the last step ended: what the UNet (and the rest) still hold as the decode starts. */
+  rssBeforeDecodeGiB?: number | null
+  /** Peak RSS from the end of the last step to the end of the run (the VAE decode's). */
+  decodePeakRssGiB?: number | null
   /** max |latents − exported graph's latents| / max |exported latents|, when both ran. */
   relativeDifferenceToExported: number | null
   stopped: string | null
@@ -146,6 +148,7 @@ interface PipelinePlan {
   batch: 1 | 2
   attention: 'fused' | 'exported'
   memoryPattern: boolean
+  unetArena: boolean
 }
 
 function median(xs: number[]): number | null {
@@ -155,11 +158,17 @@ function median(xs: number[]): number | null {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
 }
 
-function settingsFor(o: RealScaleOptions, fused: boolean, memPattern: boolean): SessionSettings {
+function settingsFor(
+  o: RealScaleOptions,
+  fused: boolean,
+  memPattern: boolean,
+  unetArena = true
+): SessionSettings {
   return {
     executionProviders: ['cpu'],
     fuseAttention: fused,
     enableMemPattern: memPattern,
+    ...(unetArena ? {} : { cpuMemArena: { unet: false } }),
     graphPassCacheDir: join(ROOT, 'bench/results/tmp/graph-pass-cache'),
     ...(o.threads === undefined ? {} : { intraOpNumThreads: o.threads })
   }
@@ -259,11 +268,13 @@ export async function runRealScale(
     // memory pattern off and on, and the exported graph at the smallest size for comparison.
     const plans: PipelinePlan[] = o.sizes.flatMap((size, k) =>
       o.batches.flatMap((batch) => {
-        const steps = size <= 512 ? 2 : 1
+        const steps = o.steps ?? (size <= 512 ? 2 : 1)
         const rows: PipelinePlan[] = []
         if (o.attention.includes('fused')) {
           for (const memoryPattern of o.memoryPattern) {
-            rows.push({ size, steps, batch, attention: 'fused', memoryPattern })
+            for (const unetArena of o.unetArena) {
+              rows.push({ size, steps, batch, attention: 'fused', memoryPattern, unetArena })
+            }
           }
         }
         if (o.attention.includes('exported') && (k === 0 || !o.attention.includes('fused'))) {
@@ -272,7 +283,8 @@ export async function runRealScale(
             steps,
             batch,
             attention: 'exported',
-            memoryPattern: o.memoryPattern[0] ?? false
+            memoryPattern: o.memoryPattern[0] ?? false,
+            unetArena: o.unetArena[0] ?? true
           })
         }
         return rows
@@ -280,17 +292,18 @@ export async function runRealScale(
     )
     const latents = new Map<string, number[]>()
     for (const p of plans) {
-      const label = `generation ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'}, batch ${p.batch}, attention ${p.attention}, memory pattern ${p.memoryPattern ? 'on' : 'off'}`
+      const label = `generation ${p.size}², ${p.steps} step${p.steps === 1 ? '' : 's'}, batch ${p.batch}, attention ${p.attention}, memory pattern ${p.memoryPattern ? 'on' : 'off'}, UNet arena ${p.unetArena ? 'on' : 'off'}`
       log(label)
       const outcome = await runChild(
         {
           kind: 'pipeline',
           modelDir: o.modelDir,
-          settings: settingsFor(o, p.attention === 'fused', p.memoryPattern),
+          settings: settingsFor(o, p.attention === 'fused', p.memoryPattern, p.unetArena),
           width: p.size,
           height: p.size,
           batch: p.batch,
-          runs: p.steps
+          runs: p.steps,
+          pairs: o.pairs !== false
         },
         cap
       )
@@ -299,26 +312,44 @@ export async function runRealScale(
       const stepPeaks = outcome.messages.flatMap((m) => (m.type === 'step' ? [m.peakRssBytes] : []))
       const loaded = outcome.messages.find((m) => m.type === 'loaded')
       const key = `${p.size}/${p.steps}/${p.batch}`
+      const pairs = done?.type === 'pipeline' ? done.pairs : []
       if (done?.type === 'pipeline' && p.attention === 'exported') latents.set(key, done.latents)
       pipeline.push({
         ...p,
         totalS: done?.type === 'pipeline' ? Math.round(done.ms / 100) / 10 : null,
         stepMs: done?.type === 'pipeline' ? done.stepsMs.map(Math.round) : [],
-        ...steadyState(done?.type === 'pipeline' ? done : null),
+        ...(done?.type === 'pipeline' && pairs.length > 0
+          ? { unetPairs: summarisePairs(pairs), threadCpuMs: done.threadCpuMs }
+          : {}),
         peakRssGiB: gib(Math.max(outcome.polledPeakRssBytes, ...peaks)),
         rssAfterLoadGiB: loaded?.type === 'loaded' ? gib(loaded.rssBytes) : null,
+        loadPeakRssGiB: loaded?.type === 'loaded' ? gib(loaded.peakRssBytes) : null,
         peakRssDenoisingGiB: stepPeaks.length === 0 ? null : gib(Math.max(...stepPeaks)),
+        stepRssGiB: outcome.messages.flatMap((m) => (m.type === 'step' ? [gib(m.rssBytes)] : [])),
+        stepPeakRssGiB: stepPeaks.map(gib),
+        rssBeforeDecodeGiB:
+          done?.type === 'pipeline' && done.rssBeforeDecodeBytes !== null
+            ? gib(done.rssBeforeDecodeBytes)
+            : null,
+        decodePeakRssGiB:
+          done?.type === 'pipeline' && done.decodePeakRssBytes !== null
+            ? gib(done.decodePeakRssBytes)
+            : null,
         relativeDifferenceToExported: null,
         stopped: outcome.stopped
       })
       ;(pipeline[pipeline.length - 1] as PipelineRow & { latents?: number[] }).latents =
         done?.type === 'pipeline' ? done.latents : undefined
       const last = pipeline[pipeline.length - 1] as PipelineRow
-      if (last.stepVsBare !== undefined) {
+      const u = last.unetPairs
+      if (u !== undefined) {
         log(
-          `  steps ${last.stepMs.join(', ')} ms (UNet ${last.stepUnetMs?.join(', ')}), bare session.run ${last.bareUnetMs?.join(', ')} ms: ×${last.stepVsBare} (UNet ×${last.unetVsBare}; CPU ${last.stepUnetCpuMs?.join(', ')} vs ${last.bareUnetCpuMs?.join(', ')} ms: ×${last.unetCpuVsBare}); CPU by thread, generation ${JSON.stringify(last.threadCpuMs?.pipeline)}, bare ${JSON.stringify(last.threadCpuMs?.bare)}`
+          `  steps ${last.stepMs.join(', ')} ms; UNet vs bare session.run over ${u.steadyPairs} pairs (ABBA): wall ×${u.wall.median} (${u.wall.min}–${u.wall.max}), CPU ×${u.cpu.median} (${u.cpu.min}–${u.cpu.max}); pipeline first ×${u.wallPipelineFirst ?? '–'}, bare first ×${u.wallBareFirst ?? '–'}`
         )
       }
+      log(
+        `  RSS before the decode ${last.rssBeforeDecodeGiB ?? '–'} GiB, decode peak ${last.decodePeakRssGiB ?? '–'} GiB`
+      )
       log(
         `  peak ${gib(Math.max(outcome.polledPeakRssBytes, ...peaks))} GiB${outcome.stopped === null ? '' : ` (${outcome.stopped})`}`
       )
@@ -344,44 +375,55 @@ export async function runRealScale(
   }
 }
 
-function steadyState(
-  done: {
-    stepsMs: number[]
-    stepsUnetMs: number[]
-    bareUnetMs: number[]
-    stepsUnetCpuMs: number[]
-    bareUnetCpuMs: number[]
-    threadCpuMs: { pipeline: Record<string, number>; bare: Record<string, number> }
-  } | null
-): Pick<
-  PipelineRow,
-  | 'stepUnetMs'
-  | 'bareUnetMs'
-  | 'stepVsBare'
-  | 'unetVsBare'
-  | 'stepUnetCpuMs'
-  | 'bareUnetCpuMs'
-  | 'unetCpuVsBare'
-  | 'threadCpuMs'
-> {
-  if (done === null) return {}
-  // Steady state: the steps after the first (which plans memory for the shape), each against
-  // the bare run right after it; the median of those pairs' ratios.
-  const ratio = (xs: number[], base: number[]): number | null => {
-    const m = median(
-      xs.slice(1).flatMap((x, i) => (base[i + 1] ? [x / (base[i + 1] as number)] : []))
-    )
-    return m === null ? null : Math.round(m * 1000) / 1000
-  }
+/** Median, min and max of ratios, to three decimals. */
+export interface RatioSpread {
+  median: number | null
+  min: number | null
+  max: number | null
+}
+
+/** Pairs of UNet runs (see unet-run-pairs.ts) summarised for a result. */
+export interface PairSummary {
+  /** Each pair as measured: wall and CPU ms of both runs, and which ran first. */
+  pairs: RunPair[]
+  /** Pairs after the first (whose runs include onnxruntime's first-run work), the ones below. */
+  steadyPairs: number
+  /** pipeline / bare over the steady pairs: wall time and process CPU time. */
+  wall: RatioSpread
+  cpu: RatioSpread
+  /** Median wall ratio of the steady pairs where the pipeline ran first, and where bare did. */
+  wallPipelineFirst: number | null
+  wallBareFirst: number | null
+}
+
+const round3 = (x: number | null): number | null =>
+  x === null ? null : Math.round(x * 1000) / 1000
+
+function spread(xs: number[]): RatioSpread {
   return {
-    stepUnetMs: done.stepsUnetMs.map(Math.round),
-    bareUnetMs: done.bareUnetMs.map(Math.round),
-    stepVsBare: ratio(done.stepsMs, done.bareUnetMs),
-    unetVsBare: ratio(done.stepsUnetMs, done.bareUnetMs),
-    stepUnetCpuMs: done.stepsUnetCpuMs.map(Math.round),
-    bareUnetCpuMs: done.bareUnetCpuMs.map(Math.round),
-    unetCpuVsBare: ratio(done.stepsUnetCpuMs, done.bareUnetCpuMs),
-    threadCpuMs: done.threadCpuMs
+    median: round3(median(xs)),
+    min: xs.length === 0 ? null : round3(Math.min(...xs)),
+    max: xs.length === 0 ? null : round3(Math.max(...xs))
+  }
+}
+
+/** Steady-state ratios of the pipeline's UNet runs to the bare ones paired with them. */
+export function summarisePairs(pairs: RunPair[]): PairSummary {
+  const steady = pairs.slice(1)
+  const wall = (p: RunPair): number => p.pipelineMs / p.bareMs
+  return {
+    pairs: pairs.map((p) => ({
+      first: p.first,
+      pipelineMs: Math.round(p.pipelineMs),
+      pipelineCpuMs: Math.round(p.pipelineCpuMs),
+      bareMs: Math.round(p.bareMs),
+      bareCpuMs: Math.round(p.bareCpuMs)
+    })),
+    steadyPairs: steady.length,
+    wall: spread(steady.map(wall)),
+    cpu: spread(steady.map((p) => p.pipelineCpuMs / p.bareCpuMs)),
+    wallPipelineFirst: round3(median(steady.filter((p) => p.first === 'pipeline').map(wall))),
+    wallBareFirst: round3(median(steady.filter((p) => p.first === 'bare').map(wall)))
   }
 }
 

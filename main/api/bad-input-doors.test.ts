@@ -13,6 +13,7 @@ import type { BrokenModel } from '../../testing/broken-models'
 import { InferenceClient } from '../inference/client/inference-client'
 import { handleIpcCall } from '../ipc/ipc-call'
 import { fixtureModelsDir } from '../../testing/fixture-models'
+import { jobEventFilters, until } from '../../testing/job-events'
 import { startBrowserServer } from '../server/browser-server'
 import type { BrowserServer } from '../server/browser-server'
 import { openStepwiseApi } from './create-api'
@@ -92,25 +93,7 @@ function overSocket(op: OperationName, args: unknown[]): Promise<Envelope<unknow
   })
 }
 
-function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = Date.now()
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (check()) resolve()
-      else if (Date.now() - start > timeoutMs) reject(new Error('timed out'))
-      else setTimeout(tick, 5)
-    }
-    tick()
-  })
-}
-
-const endOf = (jobId: string) => (): boolean =>
-  events.some(
-    (e) =>
-      e.type === 'job:state' &&
-      e.jobId === jobId &&
-      ['done', 'stopped', 'failed', 'cancelled'].includes(e.state)
-  )
+const { ended } = jobEventFilters(() => events)
 
 /** Runs a job through IPC and waits for its end; returns its events and whether it loaded. */
 async function runJob(
@@ -119,7 +102,7 @@ async function runJob(
   const ticket = await overIpc('generate', [params])
   if (!ticket.ok) throw new Error(ticket.error.message)
   const { jobId } = ticket.value as { jobId: string }
-  await until(endOf(jobId))
+  await until(ended(jobId))
   return {
     events: events.filter((e) => 'jobId' in e && e.jobId === jobId),
     loaded: inferencePhases.some((p) => p.jobId === jobId && p.phase === 'loading')
@@ -354,7 +337,7 @@ describe('bad input through IPC and the WebSocket', () => {
       }
       // Only onnxruntime can tell (a session is needed): the job fails with the reason.
       const { jobId } = reply.value as { jobId: string }
-      await until(endOf(jobId))
+      await until(ended(jobId))
       const end = events.find(
         (e) => e.type === 'job:state' && e.jobId === jobId && e.state === 'failed'
       )

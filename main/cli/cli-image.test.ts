@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -7,36 +6,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseA1111Parameters } from '../../shared/a1111-parameters'
 import { decodePng, encodePng, readPngText } from '../engine'
 import type { GenerateJson } from './generate-command'
+import { ensureBuilt, runBuiltCli } from '../../testing/built-cli'
+import type { CliRun } from '../../testing/built-cli'
 
 // The built CLI's image-to-image and inpainting runs on the shipped model: --init-image (PNG
 // and JPEG), --strength, --mask, the JSON's strength and start step, the PNG's A1111 fields, and
 // the errors for bad pictures and options.
 const root = resolve(__dirname, '../..')
-const cli = join(root, 'out/main/cli.js')
 const model = join(root, 'resources/models/stepwise-shapes-64')
 const scratch = mkdtempSync(join(tmpdir(), 'stepwise-cli-image-'))
 const square = join(scratch, 'blue-square.png')
 const squareJpeg = join(scratch, 'blue-square.jpg')
 const mask = join(scratch, 'left-half.png')
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: scratch, timeout: 120_000 })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', fail)
-    child.on('close', (code) => done({ code, stdout, stderr }))
-  })
+function runCli(args: string[]): Promise<CliRun> {
+  return runBuiltCli(args, { cwd: scratch })
 }
 
 const base = ['generate', '--model', model, '--provider', 'cpu', '--seed', '5', '--steps', '10']
 
 beforeAll(async () => {
-  const build = spawn(process.execPath, [join(root, 'scripts/ensure-build.mjs')], { cwd: root })
-  const code = await new Promise<number | null>((done) => build.on('close', done))
-  if (code !== 0) throw new Error('build failed')
+  await ensureBuilt()
   copyFileSync(join(root, 'main/engine/pipelines/fixtures/blue-square-64.png'), square)
   const pixels = decodePng(readFileSync(square))
   writeFileSync(squareJpeg, jpeg.encode({ ...pixels, data: Buffer.from(pixels.data) }, 95).data)

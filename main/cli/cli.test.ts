@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import {
   cpSync,
   existsSync,
@@ -16,32 +15,19 @@ import { decodePng, readPngText } from '../engine'
 import { InferenceClient } from '../inference/client/inference-client'
 import type { GenerateJson } from './generate-command'
 import { defaultOutputPath } from './generate-command'
+import { ensureBuilt, runBuiltCli } from '../../testing/built-cli'
+import type { CliRun, CtrlC } from '../../testing/built-cli'
 
 // The built CLI as a child process, on the fixture models: exit codes, stdout/stderr discipline,
 // the JSON shape, previews and the PNG's parameters chunk.
 const root = resolve(__dirname, '../..')
-const cli = join(root, 'out/main/cli.js')
 const sdModel = join(root, 'fixtures/models/tiny-sd-random')
 const sdxlModel = join(root, 'fixtures/models/tiny-sdxl-random')
 const scratch = mkdtempSync(join(tmpdir(), 'stepwise-cli-'))
 
-interface CliRun {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs the CLI without blocking this thread (spawnSync would stall Vitest's own messaging). */
+/** Runs the built CLI in the scratch folder (or `cwd`). */
 function runCli(args: string[], cwd = scratch): Promise<CliRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd, timeout: 120_000 })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', fail)
-    child.on('close', (code) => done({ code, stdout, stderr }))
-  })
+  return runBuiltCli(args, { cwd })
 }
 
 function errorLines(stderr: string): string[] {
@@ -71,13 +57,7 @@ const JSON_KEYS = [
   'savedState'
 ]
 
-beforeAll(async () => {
-  const build = spawn(process.execPath, [join(root, 'scripts/ensure-build.mjs')], { cwd: root })
-  let stderr = ''
-  build.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  const code = await new Promise<number | null>((done) => build.on('close', done))
-  if (code !== 0) throw new Error(`build failed: ${stderr}`)
-}, 300_000)
+beforeAll(ensureBuilt, 300_000)
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 describe('stepwise generate (built CLI)', () => {
@@ -285,32 +265,11 @@ describe('stepwise generate (built CLI)', () => {
 
   it('Ctrl-C stops at the end of the current step and still writes the image (exit 130)', async () => {
     const out = join(scratch, 'sigint.png')
-    const child = spawn(process.execPath, [
-      cli,
-      'generate',
-      '--model',
-      sdModel,
-      '--prompt',
-      'x',
-      '--steps',
-      '200',
-      '--out',
-      out,
-      '--json'
-    ])
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    let sent = false
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-      // Once: a second Ctrl-C means "stop now".
-      if (!sent && stderr.includes('step 3/')) {
-        sent = true
-        child.kill('SIGINT')
-      }
-    })
-    const code = await new Promise<number | null>((done) => child.on('close', done))
+    // Once: a second Ctrl-C means "stop now".
+    const { code, stdout, stderr } = await runBuiltCli(
+      ['generate', '--model', sdModel, '--prompt', 'x', '--steps', '200', '--out', out, '--json'],
+      { cwd: scratch, ctrlC: [{ after: 'step 3/' }] }
+    )
     expect(code).toBe(130)
     expect(stderr).toContain('stopping at the end of this step')
     const json = JSON.parse(stdout) as GenerateJson
@@ -321,23 +280,24 @@ describe('stepwise generate (built CLI)', () => {
 })
 
 describe('stepwise generate: a second Ctrl-C stops now', () => {
-  // The shipped model at 768²: steps of seconds, so the second Ctrl-C lands inside one.
+  // The shipped model at 1024²: steps of several seconds here, several times the stop's own
+  // work (a fresh inference process decoding the last finished step), so the second Ctrl-C lands
+  // well inside a step and the stop can be told apart from the step's end.
   const shipped = join(root, 'resources/models/stepwise-shapes-64')
   const args = (out: string, extra: string[] = []): string[] => [
-    cli,
     'generate',
     '--model',
     shipped,
     '--prompt',
     'a yellow circle on a black background',
     '--steps',
-    '4',
+    '3',
     '--seed',
     '21',
     '--width',
-    '768',
+    '1024',
     '--height',
-    '768',
+    '1024',
     '--scheduler',
     'EulerDiscreteScheduler',
     '--out',
@@ -345,42 +305,50 @@ describe('stepwise generate: a second Ctrl-C stops now', () => {
     '--json',
     ...extra
   ]
+  /** Ctrl-C `delayMs` after stderr shows `after`, then again once the CLI has taken it. */
+  const twice = (after: string, delayMs: number): CtrlC[] => [
+    { after, delayMs },
+    { after: 'stopping at the end of this step' }
+  ]
 
-  it('writes the last finished step (its image and state) without waiting for the step in progress', async () => {
+  it('ends the step in progress and writes the last finished step (its image and state) at once', async () => {
     const out = join(scratch, 'stop-now.png')
     const state = join(scratch, 'stop-now.stepwise-state')
-    const child = spawn(process.execPath, args(out, ['--save-state', state]))
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    let sent = false
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-      // Into the next step (a second or more at 768²), then Ctrl-C twice.
-      if (!sent && stderr.includes('step 1/')) {
-        sent = true
-        setTimeout(() => child.kill('SIGINT'), 300)
-        setTimeout(() => child.kill('SIGINT'), 380)
-      }
+    const run = await runBuiltCli(args(out, ['--save-state', state]), {
+      cwd: scratch,
+      ctrlC: twice('step 2/3', 300)
     })
-    const code = await new Promise<number | null>((done) => child.on('close', done))
-    expect(code).toBe(130)
-    expect(stderr).toContain('stopping now: the last finished step is the result')
-    const json = JSON.parse(stdout) as GenerateJson
-    expect(json.interrupted).toBe(true)
-    const k = json.stepsRun
-    expect(k).toBeGreaterThanOrEqual(1)
-    expect(k).toBeLessThan(4)
-    expect(stderr).toContain(`saved the run state after step ${k} to ${state}`)
-
-    // The same pixels as a regular stop at that step.
-    const regular = join(scratch, 'stop-now-regular.png')
-    const again = await new Promise<number | null>((done) =>
-      spawn(process.execPath, args(regular, ['--stop-at-step', String(k - 1)])).on('close', done)
+    expect(run.code).toBe(130)
+    expect(run.stderr).toContain('stopping now: the last finished step is the result')
+    expect(run.stderr).toContain(
+      "stopped now: the step in progress was abandoned; the image is step 2's, decoded by a fresh inference process"
     )
-    expect(again).toBe(0)
+    const json = JSON.parse(run.stdout) as GenerateJson
+    expect(json).toMatchObject({ interrupted: true, stepsRun: 2, output: out, savedState: state })
+    expect(json.steps.map((s) => s.index)).toEqual([0, 1])
+    expect(run.stderr).toContain(`saved the run state after step 2 to ${state}`)
+    // Step 3 began when step 2's report came (seenAt[0]); at step 2's own pace it would have
+    // ended step2Ms later. The CLI was done (image decoded and written, processes gone) before.
+    const [step2Seen] = run.seenAt as [number]
+    const step2Ms = json.steps[1]?.ms ?? 0
+    expect(run.closedAt).toBeLessThan(step2Seen + step2Ms)
+
+    // The same pixels as a regular stop after that step.
+    const regular = join(scratch, 'stop-now-regular.png')
+    const again = await runBuiltCli(args(regular, ['--stop-at-step', '1']), { cwd: scratch })
+    expect(again.code).toBe(0)
     const [a, b] = [decodePng(readFileSync(out)), decodePng(readFileSync(regular))]
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true)
+  }, 300_000)
+
+  it('says there is no image when no step had finished, and writes none', async () => {
+    const out = join(scratch, 'stop-now-none.png')
+    const run = await runBuiltCli(args(out), { cwd: scratch, ctrlC: twice('denoising…', 300) })
+    expect(run.code).toBe(130)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain('stopped now before the first step finished, so there is no image')
+    expect(run.stderr).not.toContain('step 1/3')
+    expect(existsSync(out)).toBe(false)
   })
 })
 

@@ -1,19 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import { env as ortEnv } from 'onnxruntime-node'
 import { version } from '../../package.json'
-import { defaultUserDataDir, GRAPH_PASS_CACHE_FOLDER } from '../app-paths'
 import { formatA1111Parameters } from '../../shared/a1111-parameters'
 import { sizeMultipleIssue } from '../../shared/size-multiple'
 import { serializeRunSnapshot, writeFileAtomic, writePngFile } from '../engine'
 import { imageParametersOf } from '../history/image-parameters'
-import { PipelineCache } from '../inference/host/pipeline-cache'
-import { startGeneration } from '../inference/host/run-generation'
-import { stopNowResult } from './stop-now-run'
 import { describeLoadProgress } from '../../shared/load-progress'
 import type { GenerationRequest, GenerationResult, InferenceStep } from '../inference/protocol'
 import { modelIdFor } from '../model-library/model-registry'
 import { readModelSummary } from '../model-library/read-model-summary'
+import { startCliGeneration } from './child-generation'
 import type { CliIo } from './cli-io'
 import { generateJson } from './generate-json'
 import type { GenerateOptions } from './generate-options'
@@ -29,10 +25,10 @@ export type { InterruptSource } from './interrupt-source'
 
 /**
  * `generate`: one text-to-image run (or image-to-image / inpainting with `--init-image` and
- * `--mask`), in this process. The CLI has no UI to keep responsive, so
- * a separate inference process buys nothing here; running in-process keeps start-up short and
- * errors direct. It uses the same `startGeneration` as the inference process, so both front
- * ends run the same code, callbacks included.
+ * `--mask`), in an inference process of its own started with the app's client
+ * (./child-generation.ts): the same code runs it as in the app, callbacks included, and "stop
+ * now" can end that process in the middle of a step, which no code in this process could (a
+ * step's `session.run` blocks the thread that calls it until the step ends).
  */
 
 /** `./stepwise-<seed>.png`, or `-1`, `-2`, … appended so an earlier image is never overwritten. */
@@ -44,18 +40,15 @@ export function defaultOutputPath(seed: number, dir: string = process.cwd()): st
 }
 /**
  * Runs `generate` with validated options. Ctrl-C once stops at the end of the current step
- * and still writes the image (exit code 130); a second Ctrl-C stops now: the step in progress
- * is abandoned and the last finished step's image (and state, with --save-state) is written; a
- * third quits at once.
+ * and still writes the image (exit code 130); a second Ctrl-C stops now: the inference process
+ * is ended in the middle of its step, and the last finished step's image (decoded by a fresh
+ * process) and state (with --save-state) are written; a third quits at once.
  */
 export async function generateCommand(
   typed: GenerateOptions,
   io: CliIo,
   interrupts: InterruptSource = processInterrupts
 ): Promise<number> {
-  // onnxruntime logs a failed provider (e.g. `auto` trying CUDA without its libraries) as a
-  // multi-line native error on stderr; the engine reports the fallback as one warning instead.
-  ortEnv.logLevel = 'fatal'
   const { options, source } = applyResume(typed)
   if (options.previewsDir !== null) mkdirSync(options.previewsDir, { recursive: true })
   // Values left out take the model's own defaults as the app resolves them (Turbo models: one
@@ -95,42 +88,33 @@ export async function generateCommand(
   if (plan.memoryNote !== null) io.err(`note: ${plan.memoryNote}`)
   if (options.randomSeed) io.err(`seed ${options.seed} (random)`)
   const steps: InferenceStep[] = []
-  // Check verdicts of graph passes are kept in the app's data folder, so that a model's
-  // attention check runs on its first CLI (or app) load only.
-  const cache = new PipelineCache({
-    graphPassCacheDir: join(defaultUserDataDir(), GRAPH_PASS_CACHE_FOLDER)
-  })
-  const run = startGeneration(
-    request,
-    {
-      phase: (phase) => io.err(`${phase}…`),
-      // Per component, on stderr with the rest of the progress; --json keeps stderr to phases,
-      // steps and warnings.
-      ...(options.json
-        ? {}
-        : { loadProgress: (progress) => io.err(lowerFirst(describeLoadProgress(progress))) }),
-      step: (step) => {
-        steps.push(step)
-        io.err(formatStep(step))
-        if (options.previewsDir !== null && step.preview !== null) {
-          const { width, height, rgba } = step.preview
-          const file = join(options.previewsDir, `${step.index}.png`)
-          writePngFile(file, { width, height, data: new Uint8Array(rgba) })
-        }
-      },
-      cutoff: (report) => {
-        if (report.locked && report.cutoffStep !== null) {
-          io.err(`classifier-free guidance ended after step index ${report.cutoffStep}`)
-        }
-      },
-      warning: (message) => io.err(`warning: ${message}`)
+  const run = startCliGeneration(request, {
+    phase: (phase) => io.err(`${phase}…`),
+    // Per component, on stderr with the rest of the progress; --json keeps stderr to phases,
+    // steps and warnings.
+    ...(options.json
+      ? {}
+      : { loadProgress: (progress) => io.err(lowerFirst(describeLoadProgress(progress))) }),
+    step: (step) => {
+      steps.push(step)
+      io.err(formatStep(step))
+      if (options.previewsDir !== null && step.preview !== null) {
+        const { width, height, rgba } = step.preview
+        const file = join(options.previewsDir, `${step.index}.png`)
+        writePngFile(file, { width, height, data: new Uint8Array(rgba) })
+      }
     },
-    cache
-  )
+    cutoff: (report) => {
+      if (report.locked && report.cutoffStep !== null) {
+        io.err(`classifier-free guidance ended after step index ${report.cutoffStep}`)
+      }
+    },
+    warning: (message) => io.err(`warning: ${message}`)
+  })
 
   let interrupts_ = 0
-  let stopNow: () => void = () => undefined
-  const stoppedNow = new Promise<'now'>((resolve) => (stopNow = () => resolve('now')))
+  /** Set by the second Ctrl-C: the step whose image the result is (null: none had finished). */
+  let stoppedNowAt: number | null | undefined
   const stopListening = interrupts.onInterrupt(() => {
     interrupts_++
     if (interrupts_ === 1) {
@@ -138,36 +122,32 @@ export async function generateCommand(
       run.stop()
     } else if (interrupts_ === 2) {
       io.err('stopping now: the last finished step is the result (Ctrl-C again to quit)…')
-      stopNow()
+      stoppedNowAt = run.stopNow()
     } else {
+      run.kill()
       process.exit(130)
     }
   })
-  let result: GenerationResult | null
-  let abandoned = false
+  let result: GenerationResult
   try {
-    const first = await Promise.race([run.result, stoppedNow])
-    if (first === 'now') {
-      abandoned = true
-      // The abandoned step's end (or failure) concerns nobody now.
-      run.result.catch(() => undefined)
-      result = await stopNowResult(run, request, cache, steps)
-    } else {
-      result = first
-    }
+    result = await run.result
   } finally {
     stopListening()
-    // Sessions in use by the abandoned step are not freed under it: the exit frees them.
-    if (!abandoned) await cache.release()
+    await run.close()
   }
-  if (result === null) {
+  if (stoppedNowAt !== undefined) {
+    for (const message of result.warnings) io.err(`warning: ${message}`)
+    if (result.images.length === 0) {
+      io.err(
+        stoppedNowAt === null
+          ? 'stopped now before the first step finished, so there is no image'
+          : 'stopped now: there is no image'
+      )
+      return 130
+    }
     io.err(
-      initImage === null
-        ? 'stopped now before the first step finished, so there is no image'
-        : 'stopped now: an image run keeps no step state, so there is no image'
+      `stopped now: the step in progress was abandoned; the image is step ${result.stepsRun}'s, decoded by a fresh inference process`
     )
-    interrupts.abandon?.(130)
-    return 130
   }
 
   const image = result.images[0]
@@ -234,6 +214,5 @@ export async function generateCommand(
   } else {
     io.out(output)
   }
-  if (abandoned) interrupts.abandon?.(130)
   return interrupts_ > 0 ? 130 : 0
 }

@@ -149,8 +149,9 @@ Output:
   --help                    show this help
 
 Ctrl-C once stops at the end of the current step and still writes the image; twice stops now:
-the last finished step's image (and state, with --save-state) is written without waiting for the
-step in progress; three times quits.
+the step in progress is abandoned and the last finished step's image (and state, with
+--save-state) is written, decoded by a fresh inference process (none when no step had finished);
+three times quits. Each exits with code 130.
 
 Examples:
   npm run cli -- generate --model resources/models/stepwise-shapes-64 --prompt "a red circle"

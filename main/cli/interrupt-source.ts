@@ -2,11 +2,6 @@
 export interface InterruptSource {
   /** Calls `handler` on each Ctrl-C; returns the function that stops listening. */
   onInterrupt(handler: () => void): () => void
-  /**
-   * After a stop now: the abandoned step still runs on onnxruntime's threads; the process ends
-   * once the output is written instead of waiting for it. Tests leave it out.
-   */
-  abandon?(code: number): void
 }
 
 /** Ctrl-C as the process receives it (SIGINT). */
@@ -14,8 +9,5 @@ export const processInterrupts: InterruptSource = {
   onInterrupt(handler) {
     process.on('SIGINT', handler)
     return () => process.off('SIGINT', handler)
-  },
-  abandon(code) {
-    process.stdout.write('', () => process.exit(code))
   }
 }

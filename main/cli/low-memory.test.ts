@@ -2,13 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  estimateRunMemory,
-  expectedRunGraphs,
-  openModelFolder,
-  readMemoryProfile,
-  vaeTilingFor
-} from '../engine'
+import { modeEstimates } from '../../testing/memory-limits'
 import { MEMORY_LIMIT_ENV } from '../jobs/run-plan'
 import type { CliIo } from './cli-io'
 import { runCli } from './run-cli'
@@ -27,17 +21,9 @@ let belowLow = 0
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'stepwise-cli-lowmem-'))
-  const folder = await openModelFolder(SHIPPED)
-  const profile = await readMemoryProfile(folder)
-  const shape = { width: 96, height: 128, unetRows: 2, images: 1 }
-  const graphs = {
-    ...expectedRunGraphs(profile),
-    vaeTileSize: vaeTilingFor(folder.vaeConfig).tileSampleMinSize
-  }
-  const tiled = estimateRunMemory(folder, shape, profile, graphs)
-  const low = estimateRunMemory(folder, { ...shape, unetRowsPerCall: 1 }, profile, graphs)
-  between = Math.round((tiled.bytes + low.bytes) / 2)
-  belowLow = low.bytes - 1
+  const { tiled, low } = await modeEstimates(SHIPPED, 96, 128)
+  between = Math.round((tiled + low) / 2)
+  belowLow = low - 1
 })
 
 afterEach(() => {

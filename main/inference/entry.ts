@@ -1,3 +1,4 @@
+import { env as ortEnv } from 'onnxruntime-node'
 import { probeWebGpuAdapter } from '../engine'
 import type { GenerationRun } from './host/generation-hooks'
 import { openParentChannel } from './host/parent-channel'
@@ -16,6 +17,11 @@ import type { InferenceCommand, InferenceEvent, InferenceStep } from './protocol
  * cutoff messages are handled between steps: the denoising loop yields to this process's event
  * loop before each step.
  */
+
+// onnxruntime logs a failed provider (e.g. `auto` trying CUDA without its libraries) as a
+// multi-line native error on the stderr this process shares with its parent (the CLI's, in a
+// terminal); the engine reports the fallback as one warning instead.
+ortEnv.logLevel = 'fatal'
 
 /** The line to main, and the pipeline kept loaded between jobs. */
 const channel = openParentChannel()

@@ -1,6 +1,5 @@
 import { guidanceWindow, lastGuidedStep } from '../../shared/guidance-window'
 import type { CfgCutoffState } from '../../shared/contract'
-import type { CfgCutoff, CfgInterval } from '../../shared/params'
 import type { CutoffReport } from '../inference/protocol'
 import type { InferenceRunner } from './inference-runner'
 import type { Job } from './job'
@@ -20,51 +19,62 @@ export interface GuidanceChange {
   answers(report: CutoffReport): boolean
 }
 
-/** Moving the CFG cutoff: locked once guidance has ended. */
-export function cfgCutoffChange(
-  inference: InferenceRunner,
-  cutoff: CfgCutoff | null
-): GuidanceChange {
-  return {
-    check: (job) => ({ ...job.params, cfgCutoff: cutoff }),
-    apply: (job) => (job.params.cfgCutoff = cutoff),
-    lockedBy: (state) =>
-      state.locked
-        ? `guidance already ended after step ${state.cutoffStep}; the cutoff can no longer change`
-        : null,
-    send: (job) => inference.setCfgCutoff(job.id, cutoff),
-    answers: (report) => sameJson(report.cutoff, cutoff)
+/** The job parameters a live guidance change can set. */
+export type GuidanceParam = 'cfgCutoff' | 'cfgInterval' | 'guidanceScale'
+
+/** How one guidance parameter changes live. */
+interface GuidanceParamRow<K extends GuidanceParam> {
+  /**
+   * What a refusal calls the setting once guidance has ended; null for one that is never locked
+   * (the guidance scale, which moves no step bound).
+   */
+  lockedName: string | null
+  /** Sends the new value to the inference process. */
+  send(inference: InferenceRunner, jobId: string, value: Job['params'][K]): void
+  /** The field of the inference process's report that echoes the value in force. */
+  reportKey: keyof CfgCutoffState
+}
+
+const GUIDANCE_PARAMS: { [K in GuidanceParam]: GuidanceParamRow<K> } = {
+  cfgCutoff: {
+    lockedName: 'the cutoff',
+    send: (inference, jobId, cutoff) => inference.setCfgCutoff(jobId, cutoff),
+    reportKey: 'cutoff'
+  },
+  cfgInterval: {
+    lockedName: 'the interval',
+    send: (inference, jobId, interval) => inference.setCfgInterval(jobId, interval),
+    reportKey: 'cfgInterval'
+  },
+  guidanceScale: {
+    lockedName: null,
+    send: (inference, jobId, scale) => inference.setGuidanceScale(jobId, scale),
+    reportKey: 'guidanceScale'
   }
 }
 
-/** Moving the guidance interval: locked once guidance has ended. */
-export function cfgIntervalChange(
+/**
+ * Setting a guidance parameter (the CFG cutoff, the guidance interval, or the guidance scale from
+ * the next step) of a waiting or running job. The cutoff and the interval are locked once
+ * guidance has ended.
+ */
+export function guidanceChange<K extends GuidanceParam>(
   inference: InferenceRunner,
-  interval: CfgInterval | null
+  param: K,
+  value: Job['params'][K]
 ): GuidanceChange {
+  const row: GuidanceParamRow<K> = GUIDANCE_PARAMS[param]
   return {
-    check: (job) => ({ ...job.params, cfgInterval: interval }),
-    apply: (job) => (job.params.cfgInterval = interval),
+    check: (job) => ({ ...job.params, [param]: value }),
+    apply: (job) => {
+      job.params[param] = value
+    },
     lockedBy: (state) =>
-      state.locked
-        ? `guidance already ended after step ${state.cutoffStep}; the interval can no longer change`
+      row.lockedName !== null && state.locked
+        ? `guidance already ended after step ${state.cutoffStep}; ${row.lockedName} can no longer change`
         : null,
-    send: (job) => inference.setCfgInterval(job.id, interval),
-    answers: (report) => sameJson(report.cfgInterval, interval)
-  }
-}
-
-/** Setting the guidance scale from the next step: never locked, as it moves no step bound. */
-export function guidanceScaleChange(
-  inference: InferenceRunner,
-  guidanceScale: number
-): GuidanceChange {
-  return {
-    check: (job) => job.params,
-    apply: (job) => (job.params.guidanceScale = guidanceScale),
-    lockedBy: () => null,
-    send: (job) => inference.setGuidanceScale(job.id, guidanceScale),
-    answers: (report) => report.guidanceScale === guidanceScale
+    send: (job) => row.send(inference, job.id, value),
+    answers: (report) => sameJson(report[row.reportKey], value)
   }
 }
 

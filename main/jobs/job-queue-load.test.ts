@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobState, JobTicket, StepwiseEvent } from '../../shared/contract'
-import { TERMINAL_JOB_STATES } from '../../shared/contract'
 import { GenerateParamsSchema } from '../../shared/params'
 import { InferenceClient } from '../inference/client/inference-client'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
 import { fixtureModelsDir } from '../../testing/fixture-models'
+import { jobEventFilters, until } from '../../testing/job-events'
 import { ModelRegistry } from '../model-library/model-registry'
 import { JobQueue } from './job-queue'
 
@@ -58,27 +58,7 @@ function random(seed: number): () => number {
   }
 }
 
-const endsOf = (jobId: string): JobState[] =>
-  events.flatMap((e) =>
-    e.type === 'job:state' && e.jobId === jobId && TERMINAL_JOB_STATES.includes(e.state)
-      ? [e.state]
-      : []
-  )
-
-const stepsOf = (jobId: string): number =>
-  events.filter((e) => e.type === 'job:step' && e.jobId === jobId).length
-
-function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const start = Date.now()
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (check()) resolve()
-      else if (Date.now() - start > timeoutMs) reject(new Error('timed out waiting'))
-      else setTimeout(tick, 2)
-    }
-    tick()
-  })
-}
+const { endsOf, stepsOf } = jobEventFilters(() => events)
 
 /** Resident memory of a process in bytes (Linux /proc; null elsewhere). */
 function rssOf(pid: number): number | null {
@@ -135,14 +115,16 @@ async function round(first: number, count: number, next: () => number): Promise<
     } else if (dice < 0.3) {
       // Stop mid-run, once it has produced a step.
       pokes.push(
-        until(() => stepsOf(id) > 0 || endsOf(id).length > 0, 120_000).then(() => queue.stop(id))
+        until(() => stepsOf(id).length > 0 || endsOf(id).length > 0, 120_000).then(() =>
+          queue.stop(id)
+        )
       )
     } else if (dice < 0.5) {
       // Move the cutoff now (waiting: replaced) and again once running (live, or refused).
       const cutoff = next() < 0.5 ? { ratio: next() } : { stepIndex: Math.floor(next() * 3) }
       pokes.push(queue.setCfgCutoff(id, cutoff).catch(() => undefined))
       pokes.push(
-        until(() => stepsOf(id) > 0 || endsOf(id).length > 0, 120_000).then(() =>
+        until(() => stepsOf(id).length > 0 || endsOf(id).length > 0, 120_000).then(() =>
           queue.setCfgCutoff(id, next() < 0.5 ? null : { ratio: 0.5 }).catch(() => undefined)
         )
       )

@@ -6,10 +6,8 @@ import type {
   GenerateParamsInput,
   JobCutoffEvent,
   JobDoneEvent,
-  JobStepEvent,
   StepwiseEvent
 } from '../../shared/contract'
-import { TERMINAL_JOB_STATES } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import { GenerateParamsSchema } from '../../shared/params'
 import { EventHub } from '../events/event-hub'
@@ -17,6 +15,7 @@ import { HistoryStore } from '../history/history-store'
 import { InferenceClient } from '../inference/client/inference-client'
 import { ModelRegistry } from '../model-library/model-registry'
 import { fixtureModelsDir } from '../../testing/fixture-models'
+import { jobEventFilters, until } from '../../testing/job-events'
 import { JobQueue } from './job-queue'
 
 /**
@@ -67,26 +66,7 @@ function params(extra: Partial<GenerateParamsInput> = {}) {
   })
 }
 
-const stepsOf = (jobId: string): JobStepEvent[] =>
-  events.filter((e): e is JobStepEvent => e.type === 'job:step' && e.jobId === jobId)
-const doneOf = (jobId: string): JobDoneEvent | undefined =>
-  events.find((e): e is JobDoneEvent => e.type === 'job:done' && e.jobId === jobId)
-const ended = (jobId: string) => (): boolean =>
-  events.some(
-    (e) => e.type === 'job:state' && e.jobId === jobId && TERMINAL_JOB_STATES.includes(e.state)
-  )
-
-function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = Date.now()
-  return new Promise((done, fail) => {
-    const tick = (): void => {
-      if (check()) done()
-      else if (Date.now() - start > timeoutMs) fail(new Error('timed out waiting'))
-      else setTimeout(tick, 2)
-    }
-    tick()
-  })
-}
+const { stepsOf, doneOf, ended } = jobEventFilters(() => events)
 
 async function rejection(promise: Promise<unknown>): Promise<StepwiseError> {
   try {

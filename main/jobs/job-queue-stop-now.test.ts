@@ -2,19 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type {
-  GenerateParamsInput,
-  JobDoneEvent,
-  JobStateEvent,
-  StepwiseEvent
-} from '../../shared/contract'
-import { TERMINAL_JOB_STATES } from '../../shared/contract'
+import type { GenerateParamsInput, JobDoneEvent, StepwiseEvent } from '../../shared/contract'
 import { GenerateParamsSchema } from '../../shared/params'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
 import { InferenceClient } from '../inference/client/inference-client'
 import { ModelRegistry } from '../model-library/model-registry'
 import { SHIPPED_DIR } from '../../testing/fixture-models'
+import { jobEventFilters, until } from '../../testing/job-events'
 import { JobQueue } from './job-queue'
 
 /**
@@ -66,29 +61,14 @@ function params(extra: Partial<GenerateParamsInput> = {}) {
   })
 }
 
-const statesOf = (jobId: string): JobStateEvent[] =>
-  events.filter((e): e is JobStateEvent => e.type === 'job:state' && e.jobId === jobId)
-const doneOf = (jobId: string): JobDoneEvent | undefined =>
-  events.find((e): e is JobDoneEvent => e.type === 'job:done' && e.jobId === jobId)
-const ended = (jobId: string) => (): boolean =>
-  statesOf(jobId).some((e) => TERMINAL_JOB_STATES.includes(e.state))
-
-function until(check: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const start = Date.now()
-  return new Promise((done, fail) => {
-    const tick = (): void => {
-      if (check()) done()
-      else if (Date.now() - start > timeoutMs) fail(new Error('timed out waiting'))
-      else setTimeout(tick, 2)
-    }
-    tick()
-  })
-}
+const { stateEventsOf, endsOf, stepsOf, doneOf, ended } = jobEventFilters(() => events)
+/** Long enough for a 512² step on a starved machine. */
+const RUN_TIMEOUT_MS = 120_000
 
 async function run(p: ReturnType<typeof params>): Promise<JobDoneEvent> {
   const ticket = await queue.generate(p)
-  await until(ended(ticket.jobId))
-  await until(() => doneOf(ticket.jobId) !== undefined)
+  await until(ended(ticket.jobId), RUN_TIMEOUT_MS)
+  await until(() => doneOf(ticket.jobId) !== undefined, RUN_TIMEOUT_MS)
   return doneOf(ticket.jobId) as JobDoneEvent
 }
 
@@ -97,12 +77,10 @@ const bytes = (image: JobDoneEvent['image']): Buffer => Buffer.from(image.rgba)
 describe('JobQueue.stopNow', () => {
   it('ends the job as stopped at once, stores the decoded step, runs the next job, and Continue finishes the run', async () => {
     const ticket = await queue.generate(params())
-    await until(() =>
-      events.some((e) => e.type === 'job:step' && e.jobId === ticket.jobId && e.index === 1)
-    )
+    await until(() => stepsOf(ticket.jobId).some((e) => e.index === 1), RUN_TIMEOUT_MS)
     const summary = queue.stopNow(ticket.jobId)
     expect(summary.state).toBe('stopped')
-    const stopped = statesOf(ticket.jobId).at(-1)
+    const stopped = stateEventsOf(ticket.jobId).at(-1)
     expect(stopped?.state).toBe('stopped')
     const k = Number(
       /stopped at step (\d+); decoding after the model reloads/.exec(stopped?.message ?? '')?.[1]
@@ -112,17 +90,15 @@ describe('JobQueue.stopNow', () => {
 
     // A job queued meanwhile waits for the decode and the reload, then runs.
     const next = await queue.generate(params({ numInferenceSteps: 1, width: 64, height: 64 }))
-    await until(() => doneOf(ticket.jobId) !== undefined)
+    await until(() => doneOf(ticket.jobId) !== undefined, RUN_TIMEOUT_MS)
     const done = doneOf(ticket.jobId) as JobDoneEvent
     expect(done.result).toMatchObject({ interrupted: true, stepsRun: k })
     expect(done.historyId).not.toBeNull()
     expect(history.get(done.historyId as string).snapshotSteps).toEqual([k - 1])
     // The stopped job's last state event is still its end: the image comes after it.
-    expect(
-      statesOf(ticket.jobId).filter((e) => TERMINAL_JOB_STATES.includes(e.state))
-    ).toHaveLength(1)
-    await until(ended(next.jobId))
-    expect(statesOf(next.jobId).at(-1)?.state).toBe('done')
+    expect(endsOf(ticket.jobId)).toHaveLength(1)
+    await until(ended(next.jobId), RUN_TIMEOUT_MS)
+    expect(stateEventsOf(next.jobId).at(-1)?.state).toBe('done')
 
     // The same image as a regular stop at that step; continued, the unstopped run's image.
     const regular = await run(params({ stopAtStep: k - 1 }))
@@ -150,9 +126,12 @@ describe('JobQueue.stopNow', () => {
     })
     const before = history.list().entries.length
     const ticket = await queue.generate(params())
-    await until(() => statesOf(ticket.jobId).some((e) => e.state === 'loading'))
+    await until(
+      () => stateEventsOf(ticket.jobId).some((e) => e.state === 'loading'),
+      RUN_TIMEOUT_MS
+    )
     expect(queue.stopNow(ticket.jobId).state).toBe('stopped')
-    expect(statesOf(ticket.jobId).at(-1)?.message).toBe(
+    expect(stateEventsOf(ticket.jobId).at(-1)?.message).toBe(
       'stopped before its first step finished, so there is no image'
     )
     const after = await run(params({ numInferenceSteps: 1, width: 64, height: 64 }))

@@ -5,26 +5,19 @@ import { performance } from 'node:perf_hooks'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type {
   GenerateParamsInput,
-  JobDoneEvent,
   JobState,
   JobStepEvent,
   StepwiseEvent
 } from '../../shared/contract'
-import { TERMINAL_JOB_STATES } from '../../shared/contract'
 import { StepwiseError } from '../../shared/errors'
 import { GenerateParamsSchema } from '../../shared/params'
 import { InferenceClient } from '../inference/client/inference-client'
 import { EventHub } from '../events/event-hub'
 import { HistoryStore } from '../history/history-store'
 import { fixtureModelsDir } from '../../testing/fixture-models'
+import { jobEventFilters, until } from '../../testing/job-events'
 import { ModelRegistry } from '../model-library/model-registry'
-import {
-  estimateRunMemory,
-  expectedRunGraphs,
-  openModelFolder,
-  readMemoryProfile,
-  vaeTilingFor
-} from '../engine'
+import { modeEstimates } from '../../testing/memory-limits'
 import { JobQueue } from './job-queue'
 
 /**
@@ -71,35 +64,7 @@ function params(extra: Partial<GenerateParamsInput> = {}) {
   })
 }
 
-function statesOf(jobId: string): JobState[] {
-  return events.flatMap((e) => (e.type === 'job:state' && e.jobId === jobId ? [e.state] : []))
-}
-
-function endsOf(jobId: string): JobState[] {
-  return statesOf(jobId).filter((s) => TERMINAL_JOB_STATES.includes(s))
-}
-
-function stepsOf(jobId: string): JobStepEvent[] {
-  return events.filter((e): e is JobStepEvent => e.type === 'job:step' && e.jobId === jobId)
-}
-
-function doneOf(jobId: string): JobDoneEvent | undefined {
-  return events.find((e): e is JobDoneEvent => e.type === 'job:done' && e.jobId === jobId)
-}
-
-function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = Date.now()
-  return new Promise((done, fail) => {
-    const tick = (): void => {
-      if (check()) done()
-      else if (Date.now() - start > timeoutMs) fail(new Error('timed out waiting'))
-      else setTimeout(tick, 2)
-    }
-    tick()
-  })
-}
-
-const ended = (jobId: string) => (): boolean => endsOf(jobId).length > 0
+const { statesOf, endsOf, stepsOf, doneOf, ended } = jobEventFilters(() => events)
 
 async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<StepwiseError> {
   try {
@@ -407,21 +372,13 @@ describe('JobQueue with the real inference process', () => {
   })
 
   it('runs a size only the low-memory mode fits in that mode, and says so with the result', async () => {
-    const folder = await openModelFolder(join(FIXTURES, 'tiny-sd-random'))
-    const profile = await readMemoryProfile(folder)
-    const shape = { width: 256, height: 256, unetRows: 2, images: 1 }
-    const graphs = {
-      ...expectedRunGraphs(profile),
-      vaeTileSize: vaeTilingFor(folder.vaeConfig).tileSampleMinSize
-    }
-    const tiled = estimateRunMemory(folder, shape, profile, graphs)
-    const low = estimateRunMemory(folder, { ...shape, unetRowsPerCall: 1 }, profile, graphs)
+    const { tiled, low } = await modeEstimates(join(FIXTURES, 'tiny-sd-random'), 256, 256)
     const limited = new JobQueue({
       inference,
       models: new ModelRegistry([FIXTURES]),
       history,
       events: hub,
-      memoryLimitBytes: Math.round((tiled.bytes + low.bytes) / 2)
+      memoryLimitBytes: Math.round((tiled + low) / 2)
     })
     const run = params({ modelId: 'tiny-sd-random', width: 256, height: 256, numInferenceSteps: 2 })
     const note =

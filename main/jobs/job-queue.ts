@@ -15,12 +15,7 @@ import type { EventHub } from '../events/event-hub'
 import type { HistoryStore } from '../history/history-store'
 import type { ModelRegistry } from '../model-library/model-registry'
 import { CutoffRequests } from './cutoff-requests'
-import {
-  applyToWaitingJob,
-  cfgCutoffChange,
-  cfgIntervalChange,
-  guidanceScaleChange
-} from './guidance-change'
+import { applyToWaitingJob, guidanceChange } from './guidance-change'
 import type { GuidanceChange } from './guidance-change'
 import type { InferenceRunner } from './inference-runner'
 import { Job } from './job'
@@ -157,17 +152,23 @@ export class JobQueue {
 
   /** Moves the running job's live cutoff, or a waiting job's parameter. */
   setCfgCutoff(jobId: string, cutoff: CfgCutoff | null): Promise<CfgCutoffState> {
-    return this.changeGuidance(jobId, cfgCutoffChange(this.options.inference, cutoff))
+    return this.changeGuidance(jobId, guidanceChange(this.options.inference, 'cfgCutoff', cutoff))
   }
 
   /** Moves the running job's guidance interval, or a waiting job's parameter. */
   setCfgInterval(jobId: string, interval: CfgInterval | null): Promise<CfgCutoffState> {
-    return this.changeGuidance(jobId, cfgIntervalChange(this.options.inference, interval))
+    return this.changeGuidance(
+      jobId,
+      guidanceChange(this.options.inference, 'cfgInterval', interval)
+    )
   }
 
   /** Sets the running job's guidance scale from its next step, or a waiting job's parameter. */
   setGuidanceScale(jobId: string, guidanceScale: number): Promise<CfgCutoffState> {
-    return this.changeGuidance(jobId, guidanceScaleChange(this.options.inference, guidanceScale))
+    return this.changeGuidance(
+      jobId,
+      guidanceChange(this.options.inference, 'guidanceScale', guidanceScale)
+    )
   }
 
   /**

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DownloadSummary, JobStepEvent, StepwiseEvent } from '../../shared/contract'
+import type { DownloadSummary, StepwiseEvent } from '../../shared/contract'
 import { fixtureModelsDir, SHIPPED_DIR, TAESD_DIR } from '../../testing/fixture-models'
+import { jobEventFilters } from '../../testing/job-events'
 import { listTree, waitFor } from '../../testing/test-hub/hub-test-helpers'
 import { startTestHub, type TestHub } from '../../testing/test-hub/test-hub-server'
 import { openStepwiseApi, type MainApi } from '../api/create-api'
@@ -19,6 +20,7 @@ let hub: TestHub
 let api: MainApi
 let dataDir = ''
 const events: StepwiseEvent[] = []
+const { statesOf, stepsOf } = jobEventFilters(() => events)
 
 beforeAll(async () => {
   hub = await startTestHub({
@@ -160,16 +162,8 @@ describe('tiny preview decoders for real models', () => {
       seed: 1,
       provider: 'cpu'
     })
-    await waitFor(
-      () =>
-        events.some(
-          (e) => e.type === 'job:state' && e.jobId === ticket.jobId && e.state === 'done'
-        ),
-      60_000
-    )
-    const steps = events.filter(
-      (e): e is JobStepEvent => e.type === 'job:step' && e.jobId === ticket.jobId
-    )
+    await waitFor(() => statesOf(ticket.jobId).includes('done'), 60_000)
+    const steps = stepsOf(ticket.jobId)
     expect(steps.map((s) => s.previewMethod)).toEqual(['tiny', 'tiny', 'tiny'])
     expect(steps.every((s) => (s.previewMs ?? 0) > 0)).toBe(true)
     const sizes = steps.flatMap((s) =>

@@ -3,17 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import type {
-  JobDoneEvent,
-  JobStateEvent,
-  JobStepEvent,
-  JobTicket,
-  StepwiseEvent
-} from '../../shared/contract'
+import type { JobStepEvent, JobTicket, StepwiseEvent } from '../../shared/contract'
 import { decodeMessage, encodeMessage } from '../../shared/wire-codec'
 import type { ServerMessage } from '../../shared/ws-protocol'
 import { InferenceClient } from '../inference/client/inference-client'
 import { fixtureModelsDir } from '../../testing/fixture-models'
+import { jobEventFilters, until } from '../../testing/job-events'
 import { openStepwiseApi } from '../api/create-api'
 import type { MainApi } from '../api/create-api'
 import { MAX_MESSAGE_BYTES, startBrowserServer } from './browser-server'
@@ -91,17 +86,8 @@ function connect(url: string, origin: string): Promise<TestClient> {
 const rpcUrl = (): string => `ws://127.0.0.1:${server.port}/rpc?token=${server.token}`
 const origin = (): string => `http://127.0.0.1:${server.port}`
 
-function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now()
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (check()) resolve()
-      else if (Date.now() - start > timeoutMs) reject(new Error('timed out'))
-      else setTimeout(tick, 5)
-    }
-    tick()
-  })
-}
+/** How long a check here may take before its test fails. */
+const WAIT_MS = 20_000
 
 function step(index: number, previewBytes: number): JobStepEvent {
   return {
@@ -185,7 +171,7 @@ describe('browser-mode server', () => {
     const b = await connect(rpcUrl(), origin())
     api.events.emit({ type: 'history:changed' })
     api.events.emit(step(0, 64))
-    await until(() => a.events.length === 2 && b.events.length === 2)
+    await until(() => a.events.length === 2 && b.events.length === 2, WAIT_MS)
     const [, first] = a.events
     expect(first?.type).toBe('job:step')
     const preview = (first as JobStepEvent).preview
@@ -193,7 +179,7 @@ describe('browser-mode server', () => {
     expect(preview?.rgba).toEqual(new Uint8Array(64).fill(0))
     a.ws.close()
     b.ws.close()
-    await until(() => api.events.size === 0)
+    await until(() => api.events.size === 0, WAIT_MS)
   })
 
   it('delivers step metadata always but previews latest-wins to a slow page', async () => {
@@ -204,11 +190,11 @@ describe('browser-mode server', () => {
     const bytes = 256 * 1024
     for (let i = 0; i < count; i++) api.events.emit(step(i, bytes))
     slow.ws.resume()
-    await until(() => slow.events.length === count)
+    await until(() => slow.events.length === count, WAIT_MS)
     await until(() => {
       const last = slow.events[count - 1] as JobStepEvent
       return last.preview !== null
-    })
+    }, WAIT_MS)
     const steps = slow.events as JobStepEvent[]
     expect(steps.map((e) => e.index)).toEqual([...Array(count).keys()])
     const withPixels = steps.filter((e) => e.preview !== null)
@@ -232,22 +218,18 @@ describe('browser-mode server', () => {
     if (reply.type !== 'reply' || !reply.envelope.ok) throw new Error(JSON.stringify(reply))
     const ticket = reply.envelope.value as JobTicket
     expect(ticket).toMatchObject({ seed: 7, position: 0 })
-    const mine = (e: StepwiseEvent): boolean => 'jobId' in e && e.jobId === ticket.jobId
-    await until(() =>
-      client.events.some((e) => mine(e) && e.type === 'job:state' && e.state === 'done')
-    )
-    const steps = client.events.filter((e): e is JobStepEvent => mine(e) && e.type === 'job:step')
+    const { statesOf, stepsOf, doneOf } = jobEventFilters(() => client.events)
+    await until(() => statesOf(ticket.jobId).includes('done'), WAIT_MS)
+    const steps = stepsOf(ticket.jobId)
     expect(steps.map((s) => s.index)).toEqual([0, 1, 2, 3])
     const last = steps.at(-1)?.preview
     expect(last?.rgba).toBeInstanceOf(Uint8Array)
     expect(last?.rgba.length).toBe((last?.width ?? 0) * (last?.height ?? 0) * 4)
-    const done = client.events.find((e): e is JobDoneEvent => mine(e) && e.type === 'job:done')
+    const done = doneOf(ticket.jobId)
     expect(done?.image.rgba).toBeInstanceOf(Uint8Array)
     expect(done?.image.rgba.length).toBe(64 * 64 * 4)
     expect(done?.result).toMatchObject({ seed: 7, scheduler: 'DDIMScheduler', stepsRun: 4 })
-    const states = client.events
-      .filter((e): e is JobStateEvent => mine(e) && e.type === 'job:state')
-      .map((e) => e.state)
+    const states = statesOf(ticket.jobId)
     expect(states.filter((s, i) => s !== states[i - 1]).at(-1)).toBe('done')
 
     const png = await client.call('historyImage', [{ id: done?.historyId }])

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
+import type { ChildProcess, ForkOptions } from 'node:child_process'
 import { join } from 'node:path'
 import type { InferenceCommand, InferenceMessage } from '../protocol'
 import type { InferenceProcess, InferenceProcessSpawner, ProcessExit } from './inference-process'
@@ -11,12 +11,27 @@ import type { InferenceProcess, InferenceProcessSpawner, ProcessExit } from './i
  * `utilityProcess.fork` instead (./utility-inference-process.ts): with the RunAsNode fuse off,
  * the packaged app's binary cannot be forked as Node.
  */
-export const forkInferenceProcess: InferenceProcessSpawner = (entryFile) => {
-  const viaTsx = entryFile.endsWith('.ts')
-  const child = viaTsx
-    ? fork(join(__dirname, 'tsx-bootstrap.mjs'), [entryFile], { serialization: 'advanced' })
-    : fork(entryFile, [], { serialization: 'advanced' })
-  return wrapChildProcess(child)
+export const forkInferenceProcess: InferenceProcessSpawner = forkSpawner()
+
+/** How a forked inference process is set apart from its parent (see {@link forkSpawner}). */
+export type ForkPlacement = Pick<ForkOptions, 'detached' | 'stdio' | 'env'>
+
+/**
+ * A `child_process.fork` spawner with placement options: the CLI starts its inference process
+ * in a process group of its own (`detached`), so that the terminal's Ctrl-C, which goes to the
+ * whole foreground group, reaches only the CLI, which decides what it means; and with the
+ * child's stdout on the CLI's stderr, so nothing it prints can get into `--json` output; `env` to set what the
+ * process reads from its environment (the graph-pass cache folder).
+ */
+export function forkSpawner(placement: ForkPlacement = {}): InferenceProcessSpawner {
+  return (entryFile) => {
+    const options: ForkOptions = { serialization: 'advanced', ...placement }
+    const viaTsx = entryFile.endsWith('.ts')
+    const child = viaTsx
+      ? fork(join(__dirname, 'tsx-bootstrap.mjs'), [entryFile], options)
+      : fork(entryFile, [], options)
+    return wrapChildProcess(child)
+  }
 }
 
 function wrapChildProcess(child: ChildProcess): InferenceProcess {

@@ -19,7 +19,7 @@ export async function decodeState(
 ): Promise<DecodedState> {
   const started = performance.now()
   const cached = await cache.get(request.modelDir, request.provider)
-  // Planned only: the CLI decodes beside its own run's last step, whose scheduler stays.
+  // Planned only (the result reports the plan): the decode itself needs no scheduler.
   const plan = planOn(cached, request)
   const latents = snapshot.tensors['latents']
   if (latents === undefined || latents === null) {

@@ -4,9 +4,8 @@ import type { RunSnapshot } from '../../engine'
 import type { CutoffReport, GenerationResult, InferencePhase, InferenceStep } from '../protocol'
 
 /**
- * How a generation reports while it runs. The inference process forwards these as messages; the
- * CLI, which
- * runs generations in-process, prints and saves them. Same code path, two front ends.
+ * How a generation reports while it runs. The inference process forwards these as messages to
+ * main, where the app's job queue and the CLI (main/cli/child-generation.ts) take them.
  */
 export interface GenerationHooks {
   phase(phase: InferencePhase): void
@@ -20,7 +19,7 @@ export interface GenerationHooks {
   step(step: InferenceStep): void | Promise<void>
   /**
    * A slow step's run state (see `GenerationRequest.stepStateAfterMs`), before its `step`; the
-   * next step waits for a returned promise. Omitted (the CLI): not sent.
+   * next step waits for a returned promise. Omitted: not sent.
    */
   stepState?(snapshot: RunSnapshot): void | Promise<void>
   /** The live guidance changed state (set, refused, started, ended). */

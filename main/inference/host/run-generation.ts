@@ -40,8 +40,8 @@ type TextToImageOptions = StableDiffusionCallOptions<'image'> &
  * One generation from a {@link GenerationRequest}: load (or reuse) the pipeline, set the
  * scheduler, seed the generator (or take a snapshot's state to continue a run), attach
  * Stepwise's callbacks (live guidance, stop, previews), run, and report every step. Every
- * step's snapshot is kept in memory for branching. Used by the inference process and,
- * in-process, by the CLI.
+ * step's snapshot is kept in memory for branching. Used by the inference process (the app's and
+ * the CLI's).
  */
 
 /** The parent's request as its snapshots keep it (empty for a snapshot made elsewhere). */

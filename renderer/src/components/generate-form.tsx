@@ -1,6 +1,7 @@
 import type { FormEvent, JSX } from 'react'
 import { LIMITS } from '../../../shared/params'
 import { MAX_BATCH_COUNT, sizeHint } from '../lib/form-params'
+import type { FieldName } from '../lib/form-params'
 import { defaultModel, useAppStore } from '../store/app-store'
 import { useFormStore } from '../store/form-store'
 import { generate } from '../store/run-actions'
@@ -19,6 +20,88 @@ import { SeedField } from './seed-field'
 function defaultModelFor(modelId: string): ReturnType<typeof defaultModel> {
   const app = useAppStore.getState()
   return app.models.find((m) => m.id === modelId) ?? defaultModel(app)
+}
+
+/** The form's number fields of one shape: fixed limits, a value as typed, one message. */
+type PlainNumberField =
+  'steps' | 'guidance' | 'stopAfterStep' | 'batchCount' | 'imagesPerPrompt' | 'previewEvery'
+
+/** How one of {@link PlainNumberField} shows and steps. */
+interface NumberFieldSpec {
+  id: string
+  label: string
+  testId: string
+  step: number
+  min: number
+  max: number
+  /** The field whose validation message it shows. */
+  error: FieldName
+  hint?: string
+  placeholder?: string
+  className?: string
+}
+
+const NUMBER_FIELDS: Record<PlainNumberField, NumberFieldSpec> = {
+  steps: {
+    id: 'steps',
+    label: 'Steps',
+    testId: 'steps-input',
+    step: 1,
+    min: LIMITS.steps.min,
+    max: LIMITS.steps.max,
+    error: 'steps'
+  },
+  guidance: {
+    id: 'guidance',
+    label: 'Guidance (CFG)',
+    testId: 'guidance-input',
+    step: 0.5,
+    min: LIMITS.guidanceScale.min,
+    max: LIMITS.guidanceScale.max,
+    error: 'guidance'
+  },
+  stopAfterStep: {
+    id: 'stop-after-step',
+    label: 'Stop after step',
+    testId: 'stop-at-step-input',
+    placeholder: 'run every step',
+    step: 1,
+    min: 1,
+    max: LIMITS.steps.max * 2,
+    error: 'stopAtStep',
+    hint: "stop there and keep the run's state, to continue it later"
+  },
+  batchCount: {
+    id: 'batch-count',
+    label: 'Batch count',
+    testId: 'batch-count-input',
+    step: 1,
+    min: 1,
+    max: MAX_BATCH_COUNT,
+    error: 'batchCount',
+    hint: 'runs, seeds s, s+1, …'
+  },
+  imagesPerPrompt: {
+    id: 'images-per-prompt',
+    label: 'Images per prompt',
+    testId: 'images-per-prompt-input',
+    step: 1,
+    min: LIMITS.numImagesPerPrompt.min,
+    max: LIMITS.numImagesPerPrompt.max,
+    error: 'imagesPerPrompt',
+    hint: 'in one batch'
+  },
+  previewEvery: {
+    id: 'preview-every',
+    label: 'Preview every',
+    testId: 'preview-every-input',
+    step: 1,
+    min: LIMITS.previewEvery.min,
+    max: LIMITS.previewEvery.max,
+    error: 'previewEvery',
+    hint: 'steps (1: every step)',
+    className: 'narrow'
+  }
 }
 
 /** The generation parameters: the left-hand column. */
@@ -50,6 +133,17 @@ export function GenerateForm(): JSX.Element {
       onChange={(v) => set(key, v)}
     />
   )
+  const numberField = (key: PlainNumberField): JSX.Element => {
+    const { error, ...spec } = NUMBER_FIELDS[key]
+    return (
+      <NumberField
+        {...spec}
+        value={values[key]}
+        error={errors[error]}
+        onChange={(v) => set(key, v)}
+      />
+    )
+  }
   const swap = (): void => {
     set('width', values.height)
     set('height', values.width)
@@ -92,43 +186,11 @@ export function GenerateForm(): JSX.Element {
       />
       <InputImagePanel />
       <div className="field-row">
-        <NumberField
-          id="steps"
-          label="Steps"
-          testId="steps-input"
-          value={values.steps}
-          step={1}
-          min={LIMITS.steps.min}
-          max={LIMITS.steps.max}
-          error={errors.steps}
-          onChange={(v) => set('steps', v)}
-        />
-        <NumberField
-          id="guidance"
-          label="Guidance (CFG)"
-          testId="guidance-input"
-          value={values.guidance}
-          step={0.5}
-          min={LIMITS.guidanceScale.min}
-          max={LIMITS.guidanceScale.max}
-          error={errors.guidance}
-          onChange={(v) => set('guidance', v)}
-        />
+        {numberField('steps')}
+        {numberField('guidance')}
       </div>
       <CfgCutoffControl />
-      <NumberField
-        id="stop-after-step"
-        label="Stop after step"
-        testId="stop-at-step-input"
-        value={values.stopAfterStep}
-        placeholder="run every step"
-        step={1}
-        min={1}
-        max={LIMITS.steps.max * 2}
-        error={errors.stopAtStep}
-        hint="stop there and keep the run's state, to continue it later"
-        onChange={(v) => set('stopAfterStep', v)}
-      />
+      {numberField('stopAfterStep')}
       <SeedField />
       <div className="field-row size-row">
         {sizeField('width', 'Width')}
@@ -145,46 +207,12 @@ export function GenerateForm(): JSX.Element {
       </div>
       <SchedulerField />
       <div className="field-row batch-row">
-        <NumberField
-          id="batch-count"
-          label="Batch count"
-          testId="batch-count-input"
-          value={values.batchCount}
-          step={1}
-          min={1}
-          max={MAX_BATCH_COUNT}
-          error={errors.batchCount}
-          hint="runs, seeds s, s+1, …"
-          onChange={(v) => set('batchCount', v)}
-        />
-        <NumberField
-          id="images-per-prompt"
-          label="Images per prompt"
-          testId="images-per-prompt-input"
-          value={values.imagesPerPrompt}
-          step={1}
-          min={LIMITS.numImagesPerPrompt.min}
-          max={LIMITS.numImagesPerPrompt.max}
-          error={errors.imagesPerPrompt}
-          hint="in one batch"
-          onChange={(v) => set('imagesPerPrompt', v)}
-        />
+        {numberField('batchCount')}
+        {numberField('imagesPerPrompt')}
       </div>
       <ProviderField />
       <div className="field-row previews-row">
-        <NumberField
-          id="preview-every"
-          label="Preview every"
-          testId="preview-every-input"
-          value={values.previewEvery}
-          step={1}
-          min={LIMITS.previewEvery.min}
-          max={LIMITS.previewEvery.max}
-          error={errors.previewEvery}
-          hint="steps (1: every step)"
-          onChange={(v) => set('previewEvery', v)}
-          className="narrow"
-        />
+        {numberField('previewEvery')}
         <label className="check align-end">
           <input
             type="checkbox"
