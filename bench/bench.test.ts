@@ -141,5 +141,8 @@ describe('npm run bench', () => {
       expectFinite(result.loopOverheadVsPython, 'loopOverheadVsPython')
     }
     expect(typeof (result.targets as Record<string, unknown>).loopOverheadVsPython).toBe('boolean')
+    // The cold-cache ratio comes with the reference: null exactly when it was skipped.
+    if (result.loopOverheadVsPython === null) expect(result.loopOverheadVsPythonCold).toBeNull()
+    else expectFinite(result.loopOverheadVsPythonCold, 'loopOverheadVsPythonCold')
   }, 360_000)
 })

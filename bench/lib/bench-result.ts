@@ -49,6 +49,11 @@ export interface BenchResult extends SizeResult {
    * reference was skipped.
    */
   loopOverheadVsPython: number | null
+  /**
+   * The same ratio against the Python loop with cold caches (`coldLoopOverheadMsPerStep`): like
+   * with like, since ours is measured after a real UNet run. No target; null when not measured.
+   */
+  loopOverheadVsPythonCold?: number | null
   /** The page's clock minus this process's, from the best of 15 round trips (ms). */
   clockOffsetMs: { offsetMs: number; uncertaintyMs: number }
   durationS: number

@@ -14,6 +14,14 @@ export interface PythonReference {
   loopOverheadMsPerStep: number
   /** Median over all steps of the same per step, ms. */
   medianStepOverheadMs: number
+  /** MiB the model call streams through in the cold-cache runs (0: not measured). */
+  evictMiB?: number
+  /**
+   * The same loop's overhead when its model call streams through `evictMiB` of memory first, as
+   * a real UNet does between two steps: the loop's arithmetic then starts from cold caches, as
+   * ours does after a real `session.run`. Null when not measured.
+   */
+  coldLoopOverheadMsPerStep?: number | null
 }
 
 /** Debian's Python, which has torch 1.13 here (the `python3` on PATH has none). */

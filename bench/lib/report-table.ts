@@ -44,13 +44,22 @@ export function markdownTable(result: BenchResult): string {
   return lines.join('\n')
 }
 
+/** The cold-cache comparison, where the reference measured it. */
+function coldNote(result: BenchResult): string {
+  const ref = result.pythonReference
+  const cold = 'skipped' in ref ? null : (ref.coldLoopOverheadMsPerStep ?? null)
+  if (cold === null || 'skipped' in ref) return ''
+  const ratio = result.loopOverheadVsPythonCold ?? null
+  return `; with cold caches (its model call streams ${ref.evictMiB ?? 0} MiB, as a UNet does) Python's is ${f(cold, 3)} ms/step, ours ÷ that ${ratio === null ? '–' : f(ratio, 2)}`
+}
+
 /** The run's header line: when, where, how busy. */
 export function describeRun(result: BenchResult): string {
   const m = result.machine
   const python =
     'skipped' in result.pythonReference
       ? `Python reference: ${result.pythonReference.skipped}`
-      : `Python/PyTorch reference loop (torch ${result.pythonReference.torch}, 64×64 latents): ${f(result.pythonReference.loopOverheadMsPerStep, 3)} ms/step outside the model; ours at 64×64 latents ÷ Python's: ${result.loopOverheadVsPython === null ? '–' : f(result.loopOverheadVsPython, 2)} (target ≤ 1)`
+      : `Python/PyTorch reference loop (torch ${result.pythonReference.torch}, 64×64 latents): ${f(result.pythonReference.loopOverheadMsPerStep, 3)} ms/step outside the model; ours at 64×64 latents ÷ Python's: ${result.loopOverheadVsPython === null ? '–' : f(result.loopOverheadVsPython, 2)} (target ≤ 1)${coldNote(result)}`
   return [
     `${result.date} · ${result.mode} · ${result.model.dir} · ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB · ${m.os} · Node ${m.node} · onnxruntime ${m.onnxruntime}`,
     `load average at start ${m.loadAverageAtStart.join(' ')}, at end ${(m.loadAverageAtEnd ?? []).join(' ')} · ${f(result.durationS, 0)} s`,

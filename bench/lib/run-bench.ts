@@ -173,6 +173,10 @@ export async function runBench(
     'skipped' in pythonReference
       ? null
       : at512.loopOverheadMsPerStep / pythonReference.loopOverheadMsPerStep
+  const coldPython =
+    'skipped' in pythonReference ? null : (pythonReference.coldLoopOverheadMsPerStep ?? null)
+  const loopOverheadVsPythonCold =
+    coldPython === null ? null : at512.loopOverheadMsPerStep / coldPython
   return {
     date: new Date().toISOString(),
     mode: options.mode,
@@ -187,6 +191,7 @@ export async function runBench(
     snapshot: { ...snapshot, met: SNAPSHOT_TARGET.met(snapshot.captureMsPerStep) },
     pythonReference,
     loopOverheadVsPython,
+    loopOverheadVsPythonCold,
     clockOffsetMs: offset,
     durationS: (performance.now() - started) / 1000,
     notes
