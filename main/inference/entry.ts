@@ -5,6 +5,7 @@ import { openParentChannel } from './host/parent-channel'
 import { PipelineCache } from './host/pipeline-cache'
 import { decodeState, reloadModel } from './host/decode-state'
 import { startGeneration } from './host/run-generation'
+import { StepStateSender } from './step-state-delta'
 import type { RunSnapshot } from '../engine'
 import type { InferenceCommand, InferenceEvent, InferenceStep } from './protocol'
 
@@ -67,8 +68,12 @@ function sendStep(jobId: string, step: InferenceStep): Promise<void> | undefined
  * same reason as a large preview: the next step's `session.run` blocks the writes.
  */
 function sendStepState(jobId: string, snapshot: RunSnapshot): Promise<void> {
-  return new Promise((resolve) => channel.send({ type: 'step-state', jobId, snapshot }, resolve))
+  const delta = stepStates.delta(jobId, snapshot)
+  return new Promise((resolve) => channel.send({ type: 'step-state', jobId, ...delta }, resolve))
 }
+
+/** What the step states sent so far held, so that unchanged tensors are not sent again. */
+const stepStates = new StepStateSender()
 
 /** Answers `decode-state`: the stopped run's image first, then the rest of the model loads. */
 async function decodeAndReload(

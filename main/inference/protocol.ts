@@ -246,6 +246,13 @@ export type InferenceMessage =
   | { type: 'webgpu'; requestId: number; found: boolean; reason: string | null }
   | { type: 'snapshot'; requestId: number; snapshot: RunSnapshot | null; reason?: string }
   /** A slow step's run state, sent before its `step` event (see `stepStateAfterMs`). */
-  | { type: 'step-state'; jobId: string; snapshot: RunSnapshot }
+  | {
+      type: 'step-state'
+      jobId: string
+      /** The state less the tensors named in `sameAsBefore` (see step-state-delta.ts). */
+      snapshot: RunSnapshot
+      /** Tensors that are the job's previous step state's (omitted: none). */
+      sameAsBefore?: string[]
+    }
   | { type: 'decoded'; requestId: number; decoded: DecodedState | null; reason?: string }
   | { type: 'reloaded'; requestId: number; reason?: string }

@@ -7,6 +7,7 @@ import type {
   InferenceMessage
 } from '../protocol'
 import type { InferenceJobError } from './inference-job-error'
+import { wholeStepState } from '../step-state-delta'
 
 /** What `InferenceClient.stopNow` answers: the step the result is, and when each part is over. */
 export interface StopNowTicket {
@@ -103,8 +104,13 @@ export class StopNowRecord {
   /** Takes what it needs from a message about this job. */
   observe(message: InferenceMessage): void {
     if (message.type === 'step-state') {
-      this.lastState = message.snapshot
-      if (this.request.keepSnapshots === 'steps') this.states.push(message.snapshot)
+      const state = wholeStepState(
+        { snapshot: message.snapshot, sameAsBefore: message.sameAsBefore ?? [] },
+        this.lastState
+      )
+      // No state rather than a wrong one (messages arrive in order, so this should not happen).
+      this.lastState = state
+      if (state !== null && this.request.keepSnapshots === 'steps') this.states.push(state)
     } else if (message.type === 'step') {
       this.stepMs += message.step.ms
       this.unetMs += message.step.unetMs
