@@ -59,8 +59,8 @@ export function startCliGeneration(
   })
   const stopListening = client.onAny((event) => report(event, hooks))
   // Every step sends its state to the CLI (the app only sends slow ones): a stop now may come in
-  // any step, and at the CLI's one run at a time the copy (latents and prompt embeddings, about
-  // 0.5 MB at 512²) costs little beside a step.
+  // any step, and at the CLI's one run at a time the copy (the latents, 64 KiB at 512²; the prompt
+  // embeddings only with the first step's state) costs little beside a step.
   const result = client.generate(JOB_ID, { ...request, stepStateAfterMs: 0 })
   return {
     result,

@@ -87,7 +87,8 @@ export interface GenerationRequest {
 /**
  * Steps faster than this keep their run state in the inference process only: the app offers
  * "stop now" from about a second per step, and below this the copy to main (the latents and
- * prompt embeddings, ~0.5 MB at 512²) would cost the fast path for nothing.
+ * prompt embeddings the first time, ~0.5 MB at 512², then the latents, 64 KiB) would cost the
+ * fast path for nothing.
  */
 export const STEP_STATE_AFTER_MS = 250
 

@@ -250,8 +250,24 @@ const KERNELS: readonly ElementwiseKernel[] = [
   PREVIEW_KERNEL
 ]
 
+/**
+ * The few parts of the WebAssembly API used here, declared locally: the engine's npm package is
+ * type-checked against ES2023 and Node's typings only, which do not declare the global.
+ */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object) => { exports: unknown }
+}
+
+/** A module's linear memory (`WebAssembly.Memory`). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer
+  grow(pages: number): number
+}
+
 interface KernelExports {
-  memory: WebAssembly.Memory
+  memory: WasmMemory
   guide(uncond: number, cond: number, bytes: number, g: number): void
   divide(src: number, out: number, bytes: number, d: number): void
   eulerEpsilon(
@@ -377,8 +393,9 @@ class SimdKernels implements Float32Kernels {
 /** The SIMD kernels, or null where this runtime cannot compile them. */
 export function compileSimdKernels(): Float32Kernels | null {
   const binary = assembleKernels(KERNELS, 1)
-  if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(binary)) return null
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(binary))
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly
+  if (wasm === undefined || !wasm.validate(binary)) return null
+  const instance = new wasm.Instance(new wasm.Module(binary))
   return new SimdKernels(instance.exports as unknown as KernelExports)
 }
 
