@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { anyFloat32s } from '../testing/float32-bits'
 import { compileSimdKernels, float32Kernels, scalarKernels } from './float32-kernels'
 
 const f32 = Math.fround
-
-/** Float32 values from random bit patterns (every exponent, subnormals, ±0, ±∞, NaN). */
-function anyFloat32s(count: number, seed: number): Float32Array {
-  const bits = new Uint32Array(count)
-  let state = seed >>> 0
-  for (let i = 0; i < count; i++) {
-    state ^= state << 13
-    state ^= state >>> 17
-    state ^= state << 5
-    bits[i] = state >>> 0
-  }
-  return new Float32Array(bits.buffer)
-}
 
 /** Latent-like values: what the kernels see in a run. */
 function latentLike(count: number, seed: number): Float32Array {

@@ -270,16 +270,8 @@ interface KernelExports {
   memory: WasmMemory
   guide(uncond: number, cond: number, bytes: number, g: number): void
   divide(src: number, out: number, bytes: number, d: number): void
-  eulerEpsilon(
-    m: number,
-    s: number,
-    x0: number,
-    prev: number,
-    bytes: number,
-    sigmaHat: number,
-    dt: number
-  ): void
-  ddimEpsilon(m: number, s: number, x0: number, prev: number, bytes: number, ...c: number[]): void
+  eulerEpsilon(...args: number[]): void
+  ddimEpsilon(...args: number[]): void
   previewSignedUnit(...args: number[]): void
 }
 
@@ -335,11 +327,7 @@ class SimdKernels implements Float32Kernels {
     sigmaHat: number,
     dt: number
   ): { x0: Float32Array; prev: Float32Array } {
-    const stride = this.layout(s.length, 4)
-    this.put(m, 0)
-    this.put(s, stride)
-    this.exports.eulerEpsilon(0, stride, 2 * stride, 3 * stride, stride, sigmaHat, dt)
-    return { x0: this.take(2 * stride, s.length), prev: this.take(3 * stride, s.length) }
+    return this.step(m, s, (p) => this.exports.eulerEpsilon(...p, sigmaHat, dt))
   }
 
   ddimEpsilon(
@@ -347,21 +335,25 @@ class SimdKernels implements Float32Kernels {
     s: Float32Array,
     c: DdimCoefficients
   ): { x0: Float32Array; prev: Float32Array } {
+    const { sqrtBetaT, sqrtAlphaT, sqrtAlphaPrev, direction } = c
+    return this.step(m, s, (p) =>
+      this.exports.ddimEpsilon(...p, sqrtBetaT, sqrtAlphaT, sqrtAlphaPrev, direction)
+    )
+  }
+
+  /**
+   * A scheduler step's kernel: ε and s in, x0 and prev out; `run` gets the four regions and the
+   * byte count, the kernel's first arguments.
+   */
+  private step(
+    m: Float32Array,
+    s: Float32Array,
+    run: (regions: [number, number, number, number, number]) => void
+  ): { x0: Float32Array; prev: Float32Array } {
     const stride = this.layout(s.length, 4)
     this.put(m, 0)
     this.put(s, stride)
-    const { sqrtBetaT, sqrtAlphaT, sqrtAlphaPrev, direction } = c
-    this.exports.ddimEpsilon(
-      0,
-      stride,
-      2 * stride,
-      3 * stride,
-      stride,
-      sqrtBetaT,
-      sqrtAlphaT,
-      sqrtAlphaPrev,
-      direction
-    )
+    run([0, stride, 2 * stride, 3 * stride, stride])
     return { x0: this.take(2 * stride, s.length), prev: this.take(3 * stride, s.length) }
   }
 
