@@ -1,7 +1,7 @@
 import { RunSnapshotError, type RunSnapshot } from '../snapshots/run-snapshot'
 import type { ResolvedCallback } from './denoising-loop'
 import type { FamilyHooks } from './family-hooks'
-import { checkCallOptions, checkGenerators } from './generation-helpers'
+import { checkCallOptions, checkGenerators, type ResolvedOptions } from './generation-helpers'
 import type { ImageRunHooks } from './image-run-types'
 import type { RunShape } from './memory-estimate'
 import type { PipelineDefaults } from './model-pipeline'
@@ -10,15 +10,7 @@ import type { CallOptions, OutputType } from './pipeline-types'
 import { resolveStepEndCallback } from './resolve-callback'
 import { currentGuidanceScale } from './resumed-run'
 
-/** A call's options with the model's defaults filled in (what its snapshot records). */
-export interface ResolvedOptions {
-  numInferenceSteps: number
-  guidanceScale: number
-  guidanceRescale: number
-  numImagesPerPrompt: number
-  height: number
-  width: number
-}
+export type { ResolvedOptions } from './generation-helpers'
 
 /** What a call is, once its inputs are checked and nothing has run yet. */
 export interface CallInputs {

@@ -7,23 +7,23 @@ import { checkNumber } from './check-inputs'
 import type { CallOptions, OutputType } from './pipeline-types'
 import { showValue } from './describe-value'
 
+/** A call's options with the model's defaults filled in (what its snapshot records). */
+export interface ResolvedOptions {
+  numInferenceSteps: number
+  guidanceScale: number
+  guidanceRescale: number
+  numImagesPerPrompt: number
+  height: number
+  width: number
+}
+
 const OUTPUT_TYPES: readonly OutputType[] = ['image', 'latent']
 
 /**
  * Stepwise's checks of the numeric and typed options diffusers leaves to fail later (a step count
  * of 0, a NaN guidance scale, an unknown output type), run before any model.
  */
-export function checkCallOptions(
-  o: CallOptions,
-  resolved: {
-    numInferenceSteps: number
-    guidanceScale: number
-    guidanceRescale: number
-    numImagesPerPrompt: number
-    height: number
-    width: number
-  }
-): void {
+export function checkCallOptions(o: CallOptions, resolved: ResolvedOptions): void {
   checkNumber('numInferenceSteps', resolved.numInferenceSteps, 'positive-integer')
   checkNumber('guidanceScale', resolved.guidanceScale, 'finite')
   checkNumber('guidanceRescale', resolved.guidanceRescale, 'finite')
