@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { parseBenchArgs } from './lib/bench-options'
+import { parseDiffusersReference, runDiffusersReference } from './lib/diffusers-reference'
 
 /**
  * Smoke test of `npm run bench`: the benchmark still runs end to end and prints the JSON the
@@ -107,6 +110,23 @@ function expectPreviewMethods(r: Record<string, unknown>): void {
   ])
 }
 
+/** diffusers' own loop: skipped with a reason (smoke runs), or whole with both ratios. */
+function expectDiffusersReference(result: Record<string, unknown>): void {
+  const ref = result.diffusersReference as Record<string, unknown>
+  if ('skipped' in ref) {
+    expect(typeof ref.skipped).toBe('string')
+    expect(result.loopOverheadVsDiffusers).toBeNull()
+    expect(result.loopOverheadVsDiffusersCold).toBeNull()
+    return
+  }
+  for (const key of ['python', 'torch', 'diffusers']) expect(typeof ref[key]).toBe('string')
+  expect(ref).toMatchObject({ latentSize: 64, steps: 20, progressBar: true })
+  expectFinite(ref.loopOverheadMsPerStep, 'diffusersReference.loopOverheadMsPerStep')
+  expectFinite(ref.coldLoopOverheadMsPerStep, 'diffusersReference.coldLoopOverheadMsPerStep')
+  expectFinite(result.loopOverheadVsDiffusers, 'loopOverheadVsDiffusers')
+  expectFinite(result.loopOverheadVsDiffusersCold, 'loopOverheadVsDiffusersCold')
+}
+
 describe('npm run bench', () => {
   it('--smoke --json prints exactly one JSON object with every item at both sizes', async () => {
     const { code, stdout, stderr } = await run([
@@ -144,5 +164,68 @@ describe('npm run bench', () => {
     // The cold-cache ratio comes with the reference: null exactly when it was skipped.
     if (result.loopOverheadVsPython === null) expect(result.loopOverheadVsPythonCold).toBeNull()
     else expectFinite(result.loopOverheadVsPythonCold, 'loopOverheadVsPythonCold')
+    expectDiffusersReference(result)
   }, 360_000)
+
+  it("takes the Python for diffusers' own loop from --diffusers-python or the environment", () => {
+    vi.stubEnv('STEPWISE_DIFFUSERS_PYTHON', '/opt/venv/bin/python')
+    try {
+      expect(parseBenchArgs([])).toMatchObject({ diffusersPython: '/opt/venv/bin/python' })
+      expect(parseBenchArgs(['--diffusers-python', process.execPath])).toMatchObject({
+        diffusersPython: process.execPath
+      })
+      expect(parseBenchArgs(['--diffusers-python', 'python3'])).toMatchObject({
+        diffusersPython: 'python3'
+      })
+      expect(() => parseBenchArgs(['--diffusers-python', '/nonexistent/bin/python'])).toThrow(
+        '--diffusers-python: /nonexistent/bin/python does not exist'
+      )
+      expect(() => parseBenchArgs(['--diffusers-python'])).toThrow(
+        '--diffusers-python needs a value'
+      )
+      vi.stubEnv('STEPWISE_DIFFUSERS_PYTHON', '')
+      expect(parseBenchArgs([])).toMatchObject({ diffusersPython: null })
+    } finally {
+      vi.unstubAllEnvs()
+    }
+  })
+
+  it("says why diffusers' own loop was skipped, and reads what its script prints", async () => {
+    expect(await runDiffusersReference(1, null)).toEqual({
+      skipped:
+        'no Python with diffusers given (--diffusers-python PATH or $STEPWISE_DIFFUSERS_PYTHON)'
+    })
+    expect(await runDiffusersReference(1, '/nonexistent/bin/python')).toEqual({
+      skipped: '/nonexistent/bin/python does not exist'
+    })
+    // Debian's Python has torch but not diffusers on the machines this runs on; should one have
+    // both, the reference must then come back whole.
+    if (existsSync('/usr/bin/python3')) {
+      const debian = await runDiffusersReference(1, '/usr/bin/python3')
+      if ('skipped' in debian) {
+        expect(debian.skipped).toMatch(/^\/usr\/bin\/python3 cannot import diffusers and torch/)
+      } else {
+        expectFinite(debian.loopOverheadMsPerStep, 'loopOverheadMsPerStep')
+      }
+    }
+    // One line bench/python/diffusers_loop.py printed on the 2-core development machine.
+    const line =
+      '{"python": "3.11.7", "torch": "2.13.0+cpu", "diffusers": "0.40.0.dev0", "threads": 1, "latentSize": 64, "steps": 20, "runs": 5, "progressBar": true, "loopOverheadMsPerStep": 0.2293825502420077, "medianStepOverheadMs": 0.21224449665169232, "evictMiB": 64, "coldLoopOverheadMsPerStep": 0.6161026987683726}'
+    expect(parseDiffusersReference(line)).toMatchObject({
+      diffusers: '0.40.0.dev0',
+      latentSize: 64,
+      steps: 20,
+      progressBar: true,
+      loopOverheadMsPerStep: 0.2293825502420077,
+      coldLoopOverheadMsPerStep: 0.6161026987683726
+    })
+    const noCold = line
+      .replace('0.6161026987683726', 'null')
+      .replace('"evictMiB": 64', '"evictMiB": 0')
+    expect(parseDiffusersReference(noCold).coldLoopOverheadMsPerStep).toBeNull()
+    expect(() => parseDiffusersReference(line.replace('"diffusers": "0.40.0.dev0", ', ''))).toThrow(
+      'diffusers is not a string'
+    )
+    expect(() => parseDiffusersReference(line.replace('0.2293825502420077', 'NaN'))).toThrow()
+  }, 120_000)
 })

@@ -18,6 +18,11 @@ export interface BenchOptions {
   save: boolean
   /** Only the preview methods' cost and latency (bench/lib/preview-methods-bench.ts). */
   previewsOnly: boolean
+  /**
+   * The Python with diffusers and torch for diffusers' own loop (full runs): `--diffusers-python`,
+   * else $STEPWISE_DIFFUSERS_PYTHON; null: that reference is skipped.
+   */
+  diffusersPython: string | null
 }
 
 const ROOT = join(__dirname, '..', '..')
@@ -32,6 +37,7 @@ export function defaultModelDir(): string {
 }
 
 export const BENCH_USAGE = `Usage: npm run bench -- [--quick | --smoke] [--json] [--model DIR] [--out FILE] [--no-save]
+                     [--diffusers-python PATH]
 
 Measures what watching and steering the denoising costs (bench/README.md):
 loop overhead, raw-loop ratio, CFG-cutoff savings, preview latency, stop latency,
@@ -44,6 +50,8 @@ main-process event-loop lag and memory growth, at the model's native size and at
                  fixtures/models/tiny-sd-random while the shipped model is absent)
   --out FILE     also write the JSON to FILE
   --no-save      do not save a full run under bench/results/
+  --diffusers-python PATH  a Python with diffusers and torch, for diffusers' own pipeline loop
+                 as a second reference (full runs; default: $STEPWISE_DIFFUSERS_PYTHON)
   --previews-only  only what each preview method (linear, tiny, vae) costs per step and its
                  preview latency, at both sizes (saved as bench/results/<…>-previews.json)
 
@@ -58,6 +66,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   let out: string | null = null
   let save: boolean | null = null
   let previewsOnly = false
+  let diffusersPython: string | null = process.env.STEPWISE_DIFFUSERS_PYTHON || null
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
     const value = (): string => {
@@ -87,6 +96,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       case '--no-save':
         save = false
         break
+      case '--diffusers-python': {
+        // A bare name (python3) is looked up on PATH when it runs; a path must be there.
+        const given = value()
+        diffusersPython = given.includes('/') ? resolve(given) : given
+        if (given.includes('/') && !existsSync(diffusersPython)) {
+          throw new Error(`--diffusers-python: ${diffusersPython} does not exist`)
+        }
+        break
+      }
       case '--previews-only':
         previewsOnly = true
         break
@@ -98,7 +116,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   if (!existsSync(join(dir, 'model_index.json'))) {
     throw new Error(`${dir} is not a diffusers model folder (no model_index.json)`)
   }
-  return { mode, json, modelDir: dir, out, save: save ?? mode === 'full', previewsOnly }
+  return {
+    mode,
+    json,
+    modelDir: dir,
+    out,
+    save: save ?? mode === 'full',
+    previewsOnly,
+    diffusersPython
+  }
 }
 
 /** Everything one mode runs at one size. */
@@ -107,7 +133,10 @@ export interface SizePlan {
   browser: Omit<BrowserPlan, 'width' | 'height' | 'seed'>
 }
 
-/** Per mode: the plans at the native size and at 512×512, and the Python reference's runs. */
+/**
+ * Per mode: the plans at the native size and at 512×512, and the runs of each Python reference
+ * (the lower bound and diffusers' own loop: `pythonRuns` for both).
+ */
 export const PLANS: Record<
   BenchMode,
   { native: SizePlan; at512: SizePlan; pythonRuns: number | null; snapshotSteps: number }

@@ -4,6 +4,7 @@ import type { CfgCutoffRow, CfgIntervalRow, EngineResult } from './engine-bench'
 import type { SnapshotResult } from './snapshot-bench'
 import type { MachineInfo } from './machine-info'
 import type { PreviewMethodsResult } from './preview-methods-bench'
+import type { DiffusersReference } from './diffusers-reference'
 import type { PythonReference } from './python-reference'
 
 /** The seven items at one size: the keys the issue names, plus what they were measured on. */
@@ -54,6 +55,16 @@ export interface BenchResult extends SizeResult {
    * with like, since ours is measured after a real UNet run. No target; null when not measured.
    */
   loopOverheadVsPythonCold?: number | null
+  /**
+   * diffusers' own StableDiffusionPipeline loop with a no-op UNet at 64×64 latents (full runs,
+   * with a Python that has diffusers), or why it was skipped: what a diffusers user's loop costs,
+   * where `pythonReference` is its lower bound.
+   */
+  diffusersReference: DiffusersReference | { skipped: string }
+  /** `at512.loopOverheadMsPerStep` ÷ diffusers' loop's; no target. Null when skipped. */
+  loopOverheadVsDiffusers: number | null
+  /** The same ÷ diffusers' loop with cold caches; no target. Null when skipped or not measured. */
+  loopOverheadVsDiffusersCold: number | null
   /** The page's clock minus this process's, from the best of 15 round trips (ms). */
   clockOffsetMs: { offsetMs: number; uncertaintyMs: number }
   durationS: number

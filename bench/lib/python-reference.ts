@@ -29,15 +29,27 @@ export const REFERENCE_PYTHON = '/usr/bin/python3'
 
 const SCRIPT = join(__dirname, '..', 'python', 'reference_loop.py')
 
-function run(
+/**
+ * Runs `python` with `args`; never throws: a failure comes back as a non-zero code with stderr.
+ * Used by both Python references (this one and diffusers-reference.ts).
+ */
+export function runPython(
+  python: string,
   args: string[],
-  timeoutMs: number
+  timeoutMs: number,
+  env?: NodeJS.ProcessEnv
 ): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(REFERENCE_PYTHON, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
-      resolve({ code, out: stdout, err: stderr })
-    })
+    execFile(
+      python,
+      args,
+      // diffusers' progress bar writes to stderr; room for it, though it is only read on failure.
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, ...(env ? { env } : {}) },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
+        resolve({ code, out: stdout, err: stderr })
+      }
+    )
   })
 }
 
@@ -49,9 +61,10 @@ export async function runPythonReference(
   runs: number
 ): Promise<PythonReference | { skipped: string }> {
   if (!existsSync(REFERENCE_PYTHON)) return { skipped: `${REFERENCE_PYTHON} is not installed` }
-  const probe = await run(['-c', 'import torch'], 60_000)
+  const probe = await runPython(REFERENCE_PYTHON, ['-c', 'import torch'], 60_000)
   if (probe.code !== 0) return { skipped: `${REFERENCE_PYTHON} has no torch` }
-  const result = await run(
+  const result = await runPython(
+    REFERENCE_PYTHON,
     [SCRIPT, '--latent-size', '64', '--steps', '20', '--runs', String(runs)],
     300_000
   )

@@ -1,5 +1,5 @@
 import type { BenchResult, SizeResult } from './bench-result'
-import { SNAPSHOT_TARGET, TARGETS } from './targets'
+import { LOOP_VS_PYTHON_TARGET, SNAPSHOT_TARGET, TARGETS } from './targets'
 
 const f = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v))
 const pct = (v: number): string => `${f(100 * v, 1)} %`
@@ -41,7 +41,27 @@ export function markdownTable(result: BenchResult): string {
   lines.push(
     `| \`snapshotCaptureMsPerStep\` | ${SNAPSHOT_TARGET.text} | | ${mark(snap.met)} ${f(snap.captureMsPerStep, 3)} ms (p95 ${f(snap.captureMsP95, 3)} ms; file ${f(snap.details.fileBytes / 1024, 0)} KiB, written in ${f(snap.details.serializeMs, 1)} ms) |`
   )
+  lines.push(...referenceRows(result))
   return lines.join('\n')
+}
+
+/** Our 512×512 loop overhead against both Python references: the lower bound and diffusers'. */
+function referenceRows(result: BenchResult): string[] {
+  const ratio = (v: number | null | undefined): string => (v == null ? '–' : f(v, 2))
+  const py = result.pythonReference
+  const pyCell =
+    'skipped' in py
+      ? `– (${py.skipped})`
+      : `${ratio(result.loopOverheadVsPython)} (the lower bound: ${f(py.loopOverheadMsPerStep, 3)} ms/step, torch ${py.torch}; cold caches ${py.coldLoopOverheadMsPerStep == null ? '–' : f(py.coldLoopOverheadMsPerStep, 3)} ms/step, ours ÷ that ${ratio(result.loopOverheadVsPythonCold)})`
+  const dif = result.diffusersReference
+  const difCell =
+    'skipped' in dif
+      ? `– (${dif.skipped})`
+      : `${ratio(result.loopOverheadVsDiffusers)} (diffusers ${dif.diffusers}'s pipeline loop: ${f(dif.loopOverheadMsPerStep, 3)} ms/step, torch ${dif.torch}; cold caches ${dif.coldLoopOverheadMsPerStep === null ? '–' : f(dif.coldLoopOverheadMsPerStep, 3)} ms/step, ours ÷ that ${ratio(result.loopOverheadVsDiffusersCold)})`
+  return [
+    `| \`loopOverheadVsPython\` | ${LOOP_VS_PYTHON_TARGET.text} | | ${result.loopOverheadVsPython === null ? '' : `${LOOP_VS_PYTHON_TARGET.met(result.loopOverheadVsPython) ? '✅' : '❌'} `}${pyCell} |`,
+    `| \`loopOverheadVsDiffusers\` | none (what a diffusers user's loop costs) | | ${difCell} |`
+  ]
 }
 
 /** The cold-cache comparison, where the reference measured it. */
@@ -60,9 +80,15 @@ export function describeRun(result: BenchResult): string {
     'skipped' in result.pythonReference
       ? `Python reference: ${result.pythonReference.skipped}`
       : `Python/PyTorch reference loop (torch ${result.pythonReference.torch}, 64×64 latents): ${f(result.pythonReference.loopOverheadMsPerStep, 3)} ms/step outside the model; ours at 64×64 latents ÷ Python's: ${result.loopOverheadVsPython === null ? '–' : f(result.loopOverheadVsPython, 2)} (target ≤ 1)${coldNote(result)}`
+  const dif = result.diffusersReference
+  const diffusers =
+    'skipped' in dif
+      ? `diffusers' own pipeline loop: ${dif.skipped}`
+      : `diffusers' own StableDiffusionPipeline loop (diffusers ${dif.diffusers}, torch ${dif.torch}, 64×64 latents, tqdm ${dif.progressBar ? 'on' : 'off'}): ${f(dif.loopOverheadMsPerStep, 3)} ms/step outside the UNet; ours ÷ that: ${result.loopOverheadVsDiffusers === null ? '–' : f(result.loopOverheadVsDiffusers, 2)}; with cold caches ${dif.coldLoopOverheadMsPerStep === null ? '–' : f(dif.coldLoopOverheadMsPerStep, 3)} ms/step, ours ÷ that ${result.loopOverheadVsDiffusersCold === null ? '–' : f(result.loopOverheadVsDiffusersCold, 2)}`
   return [
     `${result.date} · ${result.mode} · ${result.model.dir} · ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB · ${m.os} · Node ${m.node} · onnxruntime ${m.onnxruntime}`,
     `load average at start ${m.loadAverageAtStart.join(' ')}, at end ${(m.loadAverageAtEnd ?? []).join(' ')} · ${f(result.durationS, 0)} s`,
-    python
+    python,
+    diffusers
   ].join('\n')
 }

@@ -12,6 +12,7 @@ import { PLANS, SHIPPED_MODEL } from './bench-options'
 import type { BenchResult, SizeResult } from './bench-result'
 import type { BrowserResult } from './browser-bench'
 import { runBrowserBench } from './browser-bench'
+import { runDiffusersReference } from './diffusers-reference'
 import type { EngineResult } from './engine-bench'
 import { runEngineBench } from './engine-bench'
 import { loadAverage, machineInfo } from './machine-info'
@@ -137,9 +138,14 @@ export async function runBench(
   let pythonReference: BenchResult['pythonReference'] = {
     skipped: `not run in ${options.mode} mode (full runs only)`
   }
+  let diffusersReference: BenchResult['diffusersReference'] = {
+    skipped: `not run in ${options.mode} mode (full runs only)`
+  }
   if (plans.pythonRuns !== null) {
     log('Python/PyTorch reference loop at 64×64 latents')
     pythonReference = await runPythonReference(plans.pythonRuns)
+    log("diffusers' own StableDiffusionPipeline loop at 64×64 latents")
+    diffusersReference = await runDiffusersReference(plans.pythonRuns, options.diffusersPython)
   }
 
   const [nativeSize, size512] = sizes as [Size, Size]
@@ -177,6 +183,14 @@ export async function runBench(
     'skipped' in pythonReference ? null : (pythonReference.coldLoopOverheadMsPerStep ?? null)
   const loopOverheadVsPythonCold =
     coldPython === null ? null : at512.loopOverheadMsPerStep / coldPython
+  const loopOverheadVsDiffusers =
+    'skipped' in diffusersReference
+      ? null
+      : at512.loopOverheadMsPerStep / diffusersReference.loopOverheadMsPerStep
+  const coldDiffusers =
+    'skipped' in diffusersReference ? null : diffusersReference.coldLoopOverheadMsPerStep
+  const loopOverheadVsDiffusersCold =
+    coldDiffusers === null ? null : at512.loopOverheadMsPerStep / coldDiffusers
   return {
     date: new Date().toISOString(),
     mode: options.mode,
@@ -192,6 +206,9 @@ export async function runBench(
     pythonReference,
     loopOverheadVsPython,
     loopOverheadVsPythonCold,
+    diffusersReference,
+    loopOverheadVsDiffusers,
+    loopOverheadVsDiffusersCold,
     clockOffsetMs: offset,
     durationS: (performance.now() - started) / 1000,
     notes
