@@ -50,7 +50,7 @@ describe('EulerDiscreteScheduler', () => {
         Float32Array.from({ length: 2 * n }, (_, k) => wave(k, 1)),
         [2, 4, 8, 8]
       )
-    let sample = new Tensor(
+    let sample: Tensor = new Tensor(
       'float32',
       Float32Array.from({ length: n }, (_, k) => wave(k, 2)),
       dims
