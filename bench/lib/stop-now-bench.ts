@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { deserialize, serialize } from 'node:v8'
 import type { JobDoneEvent, StepwiseEvent } from '../../shared/contract'
 import { GenerateParamsSchema } from '../../shared/params'
 import { EventHub } from '../../main/events/event-hub'
@@ -13,6 +12,11 @@ import type { GenerationRequest } from '../../main/inference/protocol'
 import { JobQueue } from '../../main/jobs/job-queue'
 import type { InferenceRunner } from '../../main/jobs/job-queue'
 import { ModelRegistry } from '../../main/model-library/model-registry'
+import {
+  readStepStateJournal,
+  StepStateJournalWriter
+} from '../../main/inference/step-state-journal'
+import type { RunSnapshot } from '../../main/engine'
 
 /**
  * `npm run bench -- --stop-now`: how long "stop now" takes, through the job queue and the real
@@ -20,7 +24,8 @@ import { ModelRegistry } from '../../main/model-library/model-registry'
  * reported and the next one has run for `waitMs`, `JobQueue.stopNow` is called. Measured from
  * that call: the job's `stopped` state event (what the app shows), the killed process's exit,
  * the decoded image of the last finished step (`job:done`), and the model loaded again in the
- * fresh process. Also the step time, and the size of the run state a slow step sends to main.
+ * fresh process. Also the step time, and the size of the run state a slow step writes to its
+ * journal.
  */
 
 export interface StopNowCase {
@@ -39,11 +44,12 @@ export interface StopNowMeasurement {
   steps: number
   /** Step 1's time as the engine reported it, ms. */
   stepMs: number
-  /** Bytes of the run state sent to main after a slow step (tensors only). */
+  /** Bytes of the run state a slow step writes to its journal (tensors only). */
   stepStateBytes: number
   /**
-   * What copying that state costs, ms: its structured clone written and read back (v8's
-   * serializer, which the IPC channel's `advanced` serialization uses), best of 5.
+   * What keeping that state costs, ms: appended to a step-state journal of its own as a later
+   * step's record (the latents as raw bytes, the conditioning left out) and that journal read
+   * back whole, best of 5.
    */
   stepStateCopyMs: number
   /** How long the step in progress had run when stop now was called, ms. */
@@ -161,12 +167,7 @@ export async function measureStopNow(
       (sum, t) => sum + (t?.data.byteLength ?? 0),
       0
     )
-    let copyMs = Number.POSITIVE_INFINITY
-    for (let i = 0; i < 5 && last !== null; i++) {
-      const t0 = performance.now()
-      deserialize(serialize(last))
-      copyMs = Math.min(copyMs, performance.now() - t0)
-    }
+    const copyMs = last === null ? Number.POSITIVE_INFINITY : journalRoundTripMs(last)
     await new Promise((r) => setTimeout(r, c.waitMs))
     const called = performance.now()
     const summary = queue.stopNow(job.jobId)
@@ -237,7 +238,7 @@ export function stopNowCases(fullSize: string | null): StopNowCase[] {
 export function stopNowTable(rows: readonly StopNowMeasurement[]): string {
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
   const lines = [
-    '| case | step | state sent (copy) | into step | → stopped | → process gone | → image (in the fresh process) | → model ready |',
+    '| case | step | state kept (journal) | into step | → stopped | → process gone | → image (in the fresh process) | → model ready |',
     '|---|---|---|---|---|---|---|---|'
   ]
   for (const r of rows) {
@@ -246,4 +247,28 @@ export function stopNowTable(rows: readonly StopNowMeasurement[]): string {
     )
   }
   return lines.join('\n')
+}
+
+/**
+ * The state's journal round trip, best of 5: a record of a later step written (the first
+ * record, with the conditioning, is written before the clock starts) and the journal read back.
+ */
+function journalRoundTripMs(state: RunSnapshot): number {
+  const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-journal-'))
+  let best = Number.POSITIVE_INFINITY
+  try {
+    for (let i = 0; i < 5; i++) {
+      const path = join(dir, `${i}.states`)
+      const writer = new StepStateJournalWriter(path)
+      writer.append(state)
+      const t0 = performance.now()
+      writer.append({ ...state, step: state.step + 1 })
+      readStepStateJournal(path)
+      best = Math.min(best, performance.now() - t0)
+      writer.close()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return best
 }

@@ -5,8 +5,7 @@ import { openParentChannel } from './host/parent-channel'
 import { PipelineCache } from './host/pipeline-cache'
 import { decodeState, reloadModel } from './host/decode-state'
 import { startGeneration } from './host/run-generation'
-import { StepStateSender } from './step-state-delta'
-import type { RunSnapshot } from '../engine'
+import { StepStateJournalWriter } from './step-state-journal'
 import type { InferenceCommand, InferenceEvent, InferenceStep } from './protocol'
 
 /**
@@ -63,18 +62,6 @@ function sendStep(jobId: string, step: InferenceStep): Promise<void> | undefined
   return new Promise((resolve) => channel.send({ type: 'step', jobId, step }, resolve))
 }
 
-/**
- * Sends a slow step's run state (for "stop now"); resolves once it has left the process, for the
- * same reason as a large preview: the next step's `session.run` blocks the writes.
- */
-function sendStepState(jobId: string, snapshot: RunSnapshot): Promise<void> {
-  const delta = stepStates.delta(jobId, snapshot)
-  return new Promise((resolve) => channel.send({ type: 'step-state', jobId, ...delta }, resolve))
-}
-
-/** What the step states sent so far held, so that unchanged tensors are not sent again. */
-const stepStates = new StepStateSender()
-
 /** Answers `decode-state`: the stopped run's image first, then the rest of the model loads. */
 async function decodeAndReload(
   command: Extract<InferenceCommand, { type: 'decode-state' }>
@@ -116,13 +103,24 @@ process.on('uncaughtException', (error) => {
 })
 
 function runJob(jobId: string, command: Extract<InferenceCommand, { type: 'generate' }>): void {
+  const journal =
+    command.stepStateJournal === undefined
+      ? null
+      : new StepStateJournalWriter(command.stepStateJournal)
   const run = startGeneration(
     command.request,
     {
       phase: (phase) => send({ type: 'state', jobId, phase }),
       loadProgress: (progress) => send({ type: 'load-progress', jobId, progress }),
       step: (step) => sendStep(jobId, step),
-      stepState: (snapshot) => sendStepState(jobId, snapshot),
+      ...(journal === null
+        ? {}
+        : {
+            stepState: (snapshot) => {
+              const problem = journal.append(snapshot)
+              if (problem !== null) send({ type: 'warning', jobId, message: problem })
+            }
+          }),
       cutoff: (report) => send({ type: 'cutoff', jobId, report }),
       warning: (message) => send({ type: 'warning', jobId, message })
     },
@@ -147,6 +145,7 @@ function runJob(jobId: string, command: Extract<InferenceCommand, { type: 'gener
       }
     )
     .finally(() => {
+      journal?.close()
       if (releaseAfterJob) {
         releaseAfterJob = false
         void cache.release()

@@ -77,18 +77,18 @@ export interface GenerationRequest {
    */
   memoryMode?: 'normal' | 'vae-tiles' | 'low-memory'
   /**
-   * Stop now: a step that took at least this many ms sends its run state to main at once (a
-   * `step-state` message), so main still holds the last finished step when it ends the process
-   * in the middle of the next one. Omitted: {@link STEP_STATE_AFTER_MS}; 0: every step.
+   * Stop now: a step that took at least this many ms writes its run state to the job's step-state
+   * journal before it reports the step, so main can still read the last finished step when it
+   * ends the process in the middle of the next one. Omitted: {@link STEP_STATE_AFTER_MS}; 0:
+   * every step.
    */
   stepStateAfterMs?: number
 }
 
 /**
  * Steps faster than this keep their run state in the inference process only: the app offers
- * "stop now" from about a second per step, and below this the copy to main (the latents and
- * prompt embeddings the first time, ~0.5 MB at 512², then the latents, 64 KiB) would cost the
- * fast path for nothing.
+ * "stop now" from about a second per step, and below this writing the state (the latents, 64 KiB
+ * at 512², and the prompt embeddings the first time) would cost the fast path for nothing.
  */
 export const STEP_STATE_AFTER_MS = 250
 
@@ -110,7 +110,16 @@ export interface DecodedState {
 
 /** Commands main sends to the inference process. */
 export type InferenceCommand =
-  | { type: 'generate'; jobId: string; request: GenerationRequest }
+  | {
+      type: 'generate'
+      jobId: string
+      request: GenerationRequest
+      /**
+       * The file the job's slow steps append their run states to (step-state-journal.ts), which
+       * main reads after "stop now". Omitted: no states are kept outside the process.
+       */
+      stepStateJournal?: string
+    }
   /** Sets the interrupt flag; honoured at the top of the next step (diffusers semantics). */
   | { type: 'stop'; jobId: string }
   /** Replaces the live CFG cutoff if its step has not been reached yet. */
@@ -246,14 +255,5 @@ export type InferenceMessage =
   | { type: 'status'; requestId: number; status: InferenceProcessStatus }
   | { type: 'webgpu'; requestId: number; found: boolean; reason: string | null }
   | { type: 'snapshot'; requestId: number; snapshot: RunSnapshot | null; reason?: string }
-  /** A slow step's run state, sent before its `step` event (see `stepStateAfterMs`). */
-  | {
-      type: 'step-state'
-      jobId: string
-      /** The state less the tensors named in `sameAsBefore` (see step-state-delta.ts). */
-      snapshot: RunSnapshot
-      /** Tensors that are the job's previous step state's (omitted: none). */
-      sameAsBefore?: string[]
-    }
   | { type: 'decoded'; requestId: number; decoded: DecodedState | null; reason?: string }
   | { type: 'reloaded'; requestId: number; reason?: string }

@@ -1,48 +1,12 @@
-import { resolve } from 'node:path'
 import { serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
 import type { RunSnapshot } from '../engine'
-import { generationRequest } from '../../testing/generation-requests'
-import { PipelineCache } from './host/pipeline-cache'
-import { startGeneration } from './host/run-generation'
+import { stepStatesOfRun } from '../../testing/step-states'
 import { StepStateSender, wholeStepState } from './step-state-delta'
-
-const model = resolve(__dirname, '../../resources/models/stepwise-shapes-64')
-
-/** The step states a real run sends (every step's, as the CLI asks), in order. */
-async function stepStates(seed: number): Promise<RunSnapshot[]> {
-  const states: RunSnapshot[] = []
-  const run = startGeneration(
-    generationRequest(
-      {
-        modelDir: model,
-        prompt: 'a red circle',
-        numInferenceSteps: 4,
-        guidanceScale: 7.5,
-        width: 128,
-        height: 128,
-        seed
-      },
-      { stepStateAfterMs: 0 }
-    ),
-    {
-      phase: () => undefined,
-      step: () => undefined,
-      stepState: (snapshot) => {
-        states.push(snapshot)
-      },
-      cutoff: () => undefined,
-      warning: () => undefined
-    },
-    new PipelineCache()
-  )
-  await run.result
-  return states
-}
 
 describe('step state deltas', () => {
   it('send the conditioning once per job, and main rebuilds every step state whole', async () => {
-    const [first, second] = [await stepStates(1), await stepStates(2)]
+    const [first, second] = [await stepStatesOfRun(1), await stepStatesOfRun(2)]
     const sender = new StepStateSender()
     for (const [jobId, states] of [
       ['a', first],
@@ -70,7 +34,7 @@ describe('step state deltas', () => {
   })
 
   it('gives no state rather than a broken one when the previous state is missing', async () => {
-    const [first, second] = await stepStates(3)
+    const [first, second] = await stepStatesOfRun(3)
     const sender = new StepStateSender()
     sender.delta('c', first as RunSnapshot)
     const later = sender.delta('c', second as RunSnapshot)

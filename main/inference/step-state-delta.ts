@@ -3,11 +3,11 @@ import type { RunSnapshot } from '../engine'
 /**
  * Step states without the tensors that did not change. A run's conditioning (prompt embeddings:
  * 462 KiB for SD 1.5 with guidance, more for SDXL) is the same array at every step, while the
- * latents are 64 KiB at 512²: sending only what changed cuts each step's `step-state` message to
- * about a seventh, and the next step waits for that message to leave the process.
+ * latents are 64 KiB at 512²: writing only what changed cuts each step's record in the step-state
+ * journal (step-state-journal.ts) to about a seventh.
  */
 
-/** What a `step-state` message carries: the state, less the tensors named in `sameAsBefore`. */
+/** What a journal record holds: the state, less the tensors named in `sameAsBefore`. */
 export interface StepStateDelta {
   snapshot: RunSnapshot
   /** Tensors left out because the job's previous step state sent the same data. */

@@ -9,7 +9,7 @@ import type { Scheduler } from '../schedulers'
 import type { RunSnapshot } from '../snapshots/run-snapshot'
 import { formatDims, isTensor, sameDims } from '../tensor/float-tensor'
 import { runBatched } from './batched-run'
-import { applyClassifierFreeGuidanceInPlace, rescaleNoiseCfg } from './guidance'
+import { guidedSchedulerStep } from './guidance'
 import { withExtraChannels } from './image-channels'
 import { LoopBuffers } from './loop-buffers'
 import type { StepEndInfo, StepRecord } from './pipeline-types'
@@ -138,14 +138,15 @@ export async function runDenoisingLoop(args: LoopArgs): Promise<LoopResult> {
     )
     unetMs += run.ms
     if (run.fallback !== null) fallbacks.add(run.fallback)
-    let noisePred = run.outputs[unet.io.output] as Tensor
-    if (cfg) {
-      // The UNet's output is this step's own, fresh from session.run: guided in place.
-      const { guided, cond } = applyClassifierFreeGuidanceInPlace(noisePred, guidanceScale)
-      noisePred =
-        host.guidanceRescale > 0 ? rescaleNoiseCfg(guided, cond, host.guidanceRescale) : guided
-    }
-    const out = scheduler.step(noisePred, t, latents, { generator: args.generator, eta: args.eta })
+    // The UNet's output is this step's own, fresh from session.run: it may be guided in place.
+    const out = guidedSchedulerStep(
+      scheduler,
+      run.outputs[unet.io.output] as Tensor,
+      t,
+      latents,
+      { cfg, guidanceScale, guidanceRescale: host.guidanceRescale },
+      { generator: args.generator, eta: args.eta }
+    )
     tensors.latents = out.prevSample
     args.afterStep?.(i, tensors, cfg)
     const predOriginalSample = out.predOriginalSample ?? out.denoised ?? null

@@ -1,4 +1,5 @@
 import type { Tensor } from 'onnxruntime-node'
+import type { Scheduler, SchedulerStepOptions, SchedulerStepOutput } from '../schedulers'
 import { batchOf } from '../tensor/batch'
 import { float32Data, floatTensor, type FloatTensor } from '../tensor/float-tensor'
 import { float32Kernels } from '../tensor/float32-kernels'
@@ -108,4 +109,28 @@ export function guidanceScaleEmbedding(
   const out = new Float32Array(dim * batch)
   for (let b = 0; b < batch; b++) out.set(row, b * dim)
   return floatTensor(out, [batch, dim])
+}
+
+/**
+ * The loop's guidance (and its rescale) and scheduler step on a UNet output nobody else holds
+ * (it may be guided in place): in the scheduler's one pass where it has one
+ * (`Scheduler.stepGuided`), else guided here and then stepped; the same bits either way.
+ */
+export function guidedSchedulerStep(
+  scheduler: Scheduler,
+  noisePred: Tensor,
+  t: number,
+  latents: Tensor,
+  guidance: { cfg: boolean; guidanceScale: number; guidanceRescale: number },
+  options: SchedulerStepOptions
+): SchedulerStepOutput {
+  if (!guidance.cfg) return scheduler.step(noisePred, t, latents, options)
+  if (guidance.guidanceRescale <= 0) {
+    const fused = scheduler.stepGuided(noisePred, guidance.guidanceScale, t, latents, options)
+    if (fused !== null) return fused
+  }
+  const { guided, cond } = applyClassifierFreeGuidanceInPlace(noisePred, guidance.guidanceScale)
+  const prediction =
+    guidance.guidanceRescale > 0 ? rescaleNoiseCfg(guided, cond, guidance.guidanceRescale) : guided
+  return scheduler.step(prediction, t, latents, options)
 }

@@ -18,6 +18,14 @@ import {
 } from './sigmas'
 import { assertSameDims, float32Divisor, floatData, makeTensor } from './tensor-ops'
 
+/** The σ values of one step (see `EulerDiscreteScheduler.sigmasAt`). */
+interface SigmasOfStep {
+  sigma: number
+  sigmaHat: number
+  gamma: number
+  dt: number
+}
+
 /** The config of {@link EulerDiscreteScheduler} (diffusers' `EulerDiscreteScheduler.__init__` keys). */
 export interface EulerDiscreteSchedulerConfig extends SchedulerConfig {
   readonly prediction_type: 'epsilon' | 'sample' | 'v_prediction' | 'original_sample'
@@ -146,6 +154,44 @@ export class EulerDiscreteScheduler extends Scheduler<EulerDiscreteSchedulerConf
     )
   }
 
+  /** Step `index`'s σ, its churned σ̂ (σ when there is no churn) and the churn γ. */
+  private sigmasAt(index: number, options: SchedulerStepOptions): SigmasOfStep {
+    const { sChurn = 0, sTmin = 0, sTmax = Infinity } = options
+    const sigma = this.sigmas[index] as number
+    const gamma =
+      sTmin <= sigma && sigma <= sTmax
+        ? Math.min(sChurn / (this.sigmas.length - 1), 2 ** 0.5 - 1)
+        : 0
+    const sigmaHat = f32(sigma * f32(gamma + 1))
+    return { sigma, sigmaHat, gamma, dt: f32((this.sigmas[index + 1] as number) - sigmaHat) }
+  }
+
+  /** One pass for guidance and the step where it is SD's case: epsilon, no churn (see base). */
+  override stepGuided(
+    modelOutput: Tensor,
+    guidanceScale: number,
+    t: number,
+    sample: Tensor,
+    options: SchedulerStepOptions = {}
+  ): SchedulerStepOutput | null {
+    this.checkTimestepsSet()
+    if (this.config.prediction_type !== 'epsilon') return null
+    const m = floatData(modelOutput, 'EulerDiscreteScheduler.stepGuided: modelOutput')
+    const s = floatData(sample, 'EulerDiscreteScheduler.stepGuided: sample')
+    if (m.length !== 2 * s.length || modelOutput.dims[0] !== 2 * (sample.dims[0] as number)) {
+      return null
+    }
+    const index = this.initStepIndex(t)
+    const { gamma, sigmaHat, dt } = this.sigmasAt(index, options)
+    if (gamma > 0) return null
+    const { x0, prev } = float32Kernels.eulerGuidedEpsilon(m, s, guidanceScale, sigmaHat, dt)
+    this._stepIndex = index + 1
+    return {
+      prevSample: makeTensor(prev, sample.dims),
+      predOriginalSample: makeTensor(x0, sample.dims)
+    }
+  }
+
   override step(
     modelOutput: Tensor,
     t: number,
@@ -157,15 +203,8 @@ export class EulerDiscreteScheduler extends Scheduler<EulerDiscreteSchedulerConf
     const m = floatData(modelOutput, 'EulerDiscreteScheduler.step: modelOutput')
     let s = floatData(sample, 'EulerDiscreteScheduler.step: sample')
     const index = this.initStepIndex(t)
-    const { sChurn = 0, sTmin = 0, sTmax = Infinity, sNoise = 1 } = options
-    const sigma = this.sigmas[index] as number
-    const sigmaNext = this.sigmas[index + 1] as number
-
-    const gamma =
-      sTmin <= sigma && sigma <= sTmax
-        ? Math.min(sChurn / (this.sigmas.length - 1), 2 ** 0.5 - 1)
-        : 0
-    const sigmaHat = f32(sigma * f32(gamma + 1))
+    const { sNoise = 1 } = options
+    const { sigma, sigmaHat, gamma, dt } = this.sigmasAt(index, options)
     if (gamma > 0) {
       const noise = floatData(
         randnTensor(modelOutput.dims, { generator: options.generator }),
@@ -182,7 +221,6 @@ export class EulerDiscreteScheduler extends Scheduler<EulerDiscreteSchedulerConf
 
     const size = s.length
     const pt = this.config.prediction_type
-    const dt = f32(sigmaNext - sigmaHat)
     if (pt === 'epsilon') {
       // The common case in one pass (the same float32 operations as the two loops below).
       const { x0, prev } = float32Kernels.eulerEpsilon(m, s, sigmaHat, dt)

@@ -154,6 +154,24 @@ export abstract class Scheduler<C extends SchedulerConfig = SchedulerConfig> {
   ): SchedulerStepOutput
 
   /**
+   * {@link step} on the classifier-free-guided prediction of a UNet output of 2B rows
+   * `[uncond ; cond]` (`uncond + g · (cond − uncond)`, float32), in one pass where the scheduler
+   * has a kernel for both: the same result, bit for bit, as guiding then stepping. Null where it
+   * has none for this config and these options, before taking any step (the step index may be
+   * found for `t`, as `scaleModelInput` finds it): the caller then guides and calls `step`. The
+   * base class has none.
+   */
+  stepGuided(
+    _modelOutput: Tensor,
+    _guidanceScale: number,
+    _t: number,
+    _sample: Tensor,
+    _options?: SchedulerStepOptions
+  ): SchedulerStepOutput | null {
+    return null
+  }
+
+  /**
    * diffusers' `add_noise`: `originalSamples` noised to the level of `timesteps` (one timestep for
    * every batch row, or one per row). img2img starts from it; inpainting with a 4-channel UNet
    * re-noises the known region with it after every step. The sigma-based schedulers choose the

@@ -65,6 +65,30 @@ describe('float32 kernels', () => {
     expect(sameBits(wildSimd?.prev ?? new Float32Array(), wild.prev)).toBe(0)
   })
 
+  it.each(lengths)(
+    "guide and take Euler's step in one pass, the same bits as one after the other (%i values)",
+    (n) => {
+      for (const [make, g] of [
+        [latentLike, 7.5],
+        [anyFloat32s, 7.5],
+        [latentLike, 0.3]
+      ] as const) {
+        const m = make(2 * n, n + 7)
+        const s = make(n, n + 8)
+        const sigmaHat = f32(14.6146)
+        const dt = f32(-1.2)
+        const guided = m.slice()
+        scalarKernels.guideHalvesInPlace(guided, g)
+        const twoPasses = scalarKernels.eulerEpsilon(guided.subarray(0, n), s, sigmaHat, dt)
+        for (const kernels of [scalarKernels, simd]) {
+          const fused = kernels?.eulerGuidedEpsilon(m, s, g, sigmaHat, dt)
+          expect(sameBits(fused?.x0 ?? new Float32Array(), twoPasses.x0)).toBe(0)
+          expect(sameBits(fused?.prev ?? new Float32Array(), twoPasses.prev)).toBe(0)
+        }
+      }
+    }
+  )
+
   it.each(lengths)("take DDIM's epsilon step as the scalar arithmetic does (%i values)", (n) => {
     const m = latentLike(n, n + 4)
     const s = latentLike(n, n + 5)

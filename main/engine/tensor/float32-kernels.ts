@@ -9,6 +9,19 @@ import {
   type LaneValue,
   type LoopScope
 } from './wasm-assembler'
+import {
+  ROUND_HALF_EVEN,
+  scalarKernels,
+  type DdimCoefficients,
+  type Float32Kernels
+} from './scalar-float32-kernels'
+
+export {
+  scalarKernels,
+  signedUnitToByte,
+  type DdimCoefficients,
+  type Float32Kernels
+} from './scalar-float32-kernels'
 
 /**
  * The element-wise float32 arithmetic of every denoising step (guidance, the model input's
@@ -20,126 +33,6 @@ import {
  * result rounded once to float32 is the float32 result), so both paths agree bit for bit; the
  * scalar one is kept for runtimes without SIMD and as the tests' reference.
  */
-
-/** The kernels' contract: what each computes, element by element, in float32. */
-export interface Float32Kernels {
-  /** `uncond[i] ← uncond[i] + g · (cond[i] − uncond[i])`, over the first half of `data`. */
-  guideHalvesInPlace(data: Float32Array, guidanceScale: number): void
-  /** `src[i] / divisor` into a new array. */
-  divide(src: Float32Array, divisor: number): Float32Array
-  /**
-   * Euler's step for an epsilon prediction: `x0 = s − σ̂·ε`, `prev = s + ((s − x0) / σ̂) · dt`.
-   * `sigmaHat` and `dt` must be float32 values.
-   */
-  eulerEpsilon(
-    modelOutput: Float32Array,
-    sample: Float32Array,
-    sigmaHat: number,
-    dt: number
-  ): { x0: Float32Array; prev: Float32Array }
-  /**
-   * DDIM's step for an epsilon prediction without clipping: `x0 = (s − √β_t·ε) / √ᾱ_t`,
-   * `prev = √ᾱ_prev·x0 + c·ε` (c: the direction's coefficient). All four must be float32 values.
-   */
-  ddimEpsilon(
-    modelOutput: Float32Array,
-    sample: Float32Array,
-    coefficients: DdimCoefficients
-  ): { x0: Float32Array; prev: Float32Array }
-  /**
-   * The linear preview of a 4-channel latent image (`planes`: its 4 channel planes of `plane`
-   * values, one after the other) with ComfyUI's byte mapping, as RGBA: per pixel and colour,
-   * `bias + Σ_c v_c · factors[c]` in float64, clamped to [−1, 1], `(x + 1) · 127.5`, rounded
-   * half to even.
-   */
-  previewSignedUnit(
-    planes: Float32Array,
-    plane: number,
-    factors: readonly (readonly number[])[],
-    bias: readonly number[]
-  ): Uint8Array
-}
-
-/** DDIM's per-step constants, float32 values. */
-export interface DdimCoefficients {
-  sqrtBetaT: number
-  sqrtAlphaT: number
-  sqrtAlphaPrev: number
-  direction: number
-}
-
-const f32 = Math.fround
-
-/** The same arithmetic in scalar JavaScript: the fallback, and the reference the tests use. */
-export const scalarKernels: Float32Kernels = {
-  guideHalvesInPlace(data, guidanceScale) {
-    const half = data.length / 2
-    const g = f32(guidanceScale)
-    for (let i = 0; i < half; i++) {
-      const u = data[i] as number
-      data[i] = u + f32(g * f32((data[half + i] as number) - u))
-    }
-  },
-  divide(src, divisor) {
-    const out = new Float32Array(src.length)
-    const d = f32(divisor)
-    for (let i = 0; i < src.length; i++) out[i] = (src[i] as number) / d
-    return out
-  },
-  eulerEpsilon(m, s, sigmaHat, dt) {
-    const x0 = new Float32Array(s.length)
-    const prev = new Float32Array(s.length)
-    for (let i = 0; i < s.length; i++) {
-      const si = s[i] as number
-      const x = f32(si - f32(sigmaHat * (m[i] as number)))
-      x0[i] = x
-      prev[i] = si + f32(f32(f32(si - x) / sigmaHat) * dt)
-    }
-    return { x0, prev }
-  },
-  ddimEpsilon(m, s, { sqrtBetaT, sqrtAlphaT, sqrtAlphaPrev, direction }) {
-    const x0 = new Float32Array(s.length)
-    const prev = new Float32Array(s.length)
-    for (let i = 0; i < s.length; i++) {
-      const mi = m[i] as number
-      const x = f32(f32((s[i] as number) - f32(sqrtBetaT * mi)) / sqrtAlphaT)
-      x0[i] = x
-      prev[i] = f32(sqrtAlphaPrev * x) + f32(direction * mi)
-    }
-    return { x0, prev }
-  },
-  previewSignedUnit(src, plane, factors, bias) {
-    const out = new Uint8Array(plane * 4)
-    const [br, bg, bb] = bias as [number, number, number]
-    const [[r0, g0, b0], [r1, g1, b1], [r2, g2, b2], [r3, g3, b3]] = factors as [Rgb, Rgb, Rgb, Rgb]
-    for (let p = 0; p < plane; p++) {
-      const v0 = src[p] as number
-      const v1 = src[plane + p] as number
-      const v2 = src[2 * plane + p] as number
-      const v3 = src[3 * plane + p] as number
-      const o = p * 4
-      out[o] = signedUnitToByte(br + v0 * r0 + v1 * r1 + v2 * r2 + v3 * r3)
-      out[o + 1] = signedUnitToByte(bg + v0 * g0 + v1 * g1 + v2 * g2 + v3 * g3)
-      out[o + 2] = signedUnitToByte(bb + v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3)
-      out[o + 3] = 255
-    }
-    return out
-  }
-}
-
-type Rgb = [number, number, number]
-
-/**
- * Adding and taking away 1.5·2⁵² rounds a double of magnitude below 2⁵¹ to an integer in the
- * default rounding mode, round half to even: torch.round's rule, without a remainder test.
- */
-const ROUND_HALF_EVEN = 6755399441055744
-
-/** ComfyUI's mapping: clamp to [−1, 1], `(v + 1) · 127.5`, round half to even (torch.round). */
-export function signedUnitToByte(v: number): number {
-  const x = ((v < -1 ? -1 : v > 1 ? 1 : v) + 1) * 127.5
-  return x + ROUND_HALF_EVEN - ROUND_HALF_EVEN
-}
 
 /** Scalars of the preview kernel after the 12 factors and 3 biases. */
 const PREVIEW_CONSTANTS = [-1, 1, 127.5, ROUND_HALF_EVEN]
@@ -229,6 +122,32 @@ const KERNELS: readonly ElementwiseKernel[] = [
     ]
   },
   {
+    // arrays: u, c (the two halves of the UNet output), s, x0, prev; scalars: g, σ̂, dt. Guide's
+    // then eulerEpsilon's operations, in their order.
+    name: 'eulerGuidedEpsilon',
+    arrays: 5,
+    scalars: ['f32', 'f32', 'f32'],
+    temps: 3,
+    body: ({ load, scalar, local }) => [
+      { set: 0, value: load(0) },
+      {
+        set: 1,
+        value: lanes('add', local(0), lanes('mul', scalar(0), lanes('sub', load(1), local(0))))
+      },
+      { set: 0, value: load(2) },
+      { set: 2, value: lanes('sub', local(0), lanes('mul', scalar(1), local(1))) },
+      { store: 3, value: local(2) },
+      {
+        store: 4,
+        value: lanes(
+          'add',
+          local(0),
+          lanes('mul', lanes('div', lanes('sub', local(0), local(2)), scalar(1)), scalar(2))
+        )
+      }
+    ]
+  },
+  {
     // arrays: ε, s, x0, prev; scalars: √β_t, √ᾱ_t, √ᾱ_prev, the direction's coefficient
     name: 'ddimEpsilon',
     arrays: 4,
@@ -271,6 +190,7 @@ interface KernelExports {
   guide(uncond: number, cond: number, bytes: number, g: number): void
   divide(src: number, out: number, bytes: number, d: number): void
   eulerEpsilon(...args: number[]): void
+  eulerGuidedEpsilon(...args: number[]): void
   ddimEpsilon(...args: number[]): void
   previewSignedUnit(...args: number[]): void
 }
@@ -328,6 +248,32 @@ class SimdKernels implements Float32Kernels {
     dt: number
   ): { x0: Float32Array; prev: Float32Array } {
     return this.step(m, s, (p) => this.exports.eulerEpsilon(...p, sigmaHat, dt))
+  }
+
+  eulerGuidedEpsilon(
+    m: Float32Array,
+    s: Float32Array,
+    guidanceScale: number,
+    sigmaHat: number,
+    dt: number
+  ): { x0: Float32Array; prev: Float32Array } {
+    const n = s.length
+    const stride = this.layout(n, 5)
+    this.put(m.subarray(0, n), 0)
+    this.put(m.subarray(n, 2 * n), stride)
+    this.put(s, 2 * stride)
+    this.exports.eulerGuidedEpsilon(
+      0,
+      stride,
+      2 * stride,
+      3 * stride,
+      4 * stride,
+      stride,
+      guidanceScale,
+      sigmaHat,
+      dt
+    )
+    return { x0: this.take(3 * stride, n), prev: this.take(4 * stride, n) }
   }
 
   ddimEpsilon(

@@ -23,6 +23,7 @@ import {
 } from './process-lifecycle'
 import type { ProcessLaunch } from './process-lifecycle'
 import { ProcessRequests } from './process-requests'
+import { newStepStateJournalPath } from '../step-state-journal'
 import { decodeProblem, StopNowRecord, stoppedNow } from './stop-now'
 import type { RunningJob, StoppedNow, StopNowTicket } from './stop-now'
 import { StopNowReload } from './stop-now-reload'
@@ -106,10 +107,11 @@ export class InferenceClient {
     }
     const child = this.ensureProcess()
     return new Promise<GenerationResult>((resolve, reject) => {
-      this.job = { jobId, resolve, reject, record: new StopNowRecord(request), stoppedNow: null }
+      const record = new StopNowRecord(request, newStepStateJournalPath())
+      this.job = { jobId, resolve, reject, record, stoppedNow: null }
       // Keep the host alive only while a job runs; an idle process must not hold it open.
       child.keepHostAlive(true)
-      this.post({ type: 'generate', jobId, request })
+      this.post({ type: 'generate', jobId, request, stepStateJournal: record.journal })
     })
   }
 
@@ -139,10 +141,14 @@ export class InferenceClient {
     if (job.stoppedNow !== null) return job.stoppedNow.ticket
     // A job whose generate still waits for a reload has no step to keep: a regular stop will do.
     if (child === null || this.reload.job !== null) return null
-    const stopped = stoppedNow(job.record, this.exited ?? Promise.resolve())
-    job.stoppedNow = stopped
     // The step may block the process's event loop for seconds: only a signal ends it now.
     killNow(child)
+    // Whatever the process still does until the signal lands, the states in the file now are
+    // the ones main stops at (a record the kill cut short is left out).
+    job.record.readStates()
+    job.record.discardJournal()
+    const stopped = stoppedNow(job.record, this.exited ?? Promise.resolve())
+    job.stoppedNow = stopped
     // Killed, it can do nothing more; its exit only frees its memory (half a second or more for
     // a full-size model), so the fresh process starts now rather than after it.
     this.detach()
@@ -158,11 +164,13 @@ export class InferenceClient {
   }
 
   /**
-   * The newest step state main holds for the running job (what "stop now" would stop at), or
+   * The newest step state the running job's journal holds (what "stop now" would stop at), or
    * null: none yet, or the job's steps are faster than `stepStateAfterMs`.
    */
   heldStepState(jobId: string): RunSnapshot | null {
-    return this.job?.jobId === jobId ? this.job.record.lastState : null
+    const job = this.job
+    if (job?.jobId !== jobId) return null
+    return job.stoppedNow === null ? job.record.readStates() : job.record.lastState
   }
 
   /**
@@ -356,9 +364,9 @@ export class InferenceClient {
     }
     const job = this.job
     if (job !== null && message.jobId === job.jobId) job.record.observe(message)
-    if (message.type === 'step-state') return
     const settles = job !== null && message.jobId === job.jobId
     if (settles && (message.type === 'done' || message.type === 'failed')) {
+      job.record.discardJournal()
       this.job = null
       this.child?.keepHostAlive(false)
     }
@@ -390,6 +398,7 @@ export class InferenceClient {
     const job = this.job
     if (job === null) return
     const stopped = job.stoppedNow
+    job.record.discardJournal()
     this.job = null
     stopped?.decoded()
     stopped?.ready()

@@ -7,7 +7,7 @@ import type {
   InferenceMessage
 } from '../protocol'
 import type { InferenceJobError } from './inference-job-error'
-import { wholeStepState } from '../step-state-delta'
+import { readStepStateJournal, removeStepStateJournal } from '../step-state-journal'
 
 /** What `InferenceClient.stopNow` answers: the step the result is, and when each part is over. */
 export interface StopNowTicket {
@@ -86,37 +86,48 @@ export function decodeProblem(
 
 /**
  * What main keeps of a running job so that "stop now" can end the inference process in the
- * middle of a step and still give the last finished step as the result: the slow steps' run
- * states the process sent (`step-state`), and what the result reports (step times, the live
- * guidance's last word).
+ * middle of a step and still give the last finished step as the result: the file the process
+ * appends its slow steps' run states to (step-state-journal.ts), read once the process is ended,
+ * and what the result reports (step times, the live guidance's last word).
  */
 export class StopNowRecord {
-  /** The newest step state received, or null. */
+  /** The newest step state read from the journal, or null (none yet, or not read yet). */
   lastState: RunSnapshot | null = null
-  /** Every state received, when the run keeps its steps' states (`keepSnapshots: 'steps'`). */
-  private readonly states: RunSnapshot[] = []
+  /** Every state read, oldest first. */
+  private states: RunSnapshot[] = []
   private stepMs = 0
   private unetMs = 0
   private cutoff: CutoffReport | null = null
 
-  constructor(readonly request: GenerationRequest) {}
+  constructor(
+    readonly request: GenerationRequest,
+    /** The job's step-state journal, which the inference process appends to. */
+    readonly journal: string
+  ) {}
 
   /** Takes what it needs from a message about this job. */
   observe(message: InferenceMessage): void {
-    if (message.type === 'step-state') {
-      const state = wholeStepState(
-        { snapshot: message.snapshot, sameAsBefore: message.sameAsBefore ?? [] },
-        this.lastState
-      )
-      // No state rather than a wrong one (messages arrive in order, so this should not happen).
-      this.lastState = state
-      if (state !== null && this.request.keepSnapshots === 'steps') this.states.push(state)
-    } else if (message.type === 'step') {
+    if (message.type === 'step') {
       this.stepMs += message.step.ms
       this.unetMs += message.step.unetMs
     } else if (message.type === 'cutoff') {
       this.cutoff = message.report
     }
+  }
+
+  /**
+   * Reads the journal as it stands: the states written so far. Once the process is ended this is
+   * every state it wrote (a record cut short by the kill is left out).
+   */
+  readStates(): RunSnapshot | null {
+    this.states = readStepStateJournal(this.journal)
+    this.lastState = this.states[this.states.length - 1] ?? null
+    return this.lastState
+  }
+
+  /** Deletes the journal: the job is over, or its states have been read for good. */
+  discardJournal(): void {
+    removeStepStateJournal(this.journal)
   }
 
   /**

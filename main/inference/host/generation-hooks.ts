@@ -19,7 +19,7 @@ export interface GenerationHooks {
   step(step: InferenceStep): void | Promise<void>
   /**
    * A slow step's run state (see `GenerationRequest.stepStateAfterMs`), before its `step`; the
-   * next step waits for a returned promise. Omitted: not sent.
+   * next step waits for a returned promise. Omitted: not kept outside the process.
    */
   stepState?(snapshot: RunSnapshot): void | Promise<void>
   /** The live guidance changed state (set, refused, started, ended). */

@@ -189,8 +189,8 @@ export function startGeneration(
           snapshot.meta = { request: requestMeta }
           snapshots.push(snapshot)
         }
-        // A slow step's state goes to main before its report, so "stop now" (which ends this
-        // process mid-step) can still decode it, and continue it where it can be continued.
+        // A slow step's state is kept outside this process before its report, so "stop now"
+        // (which ends the process mid-step) can still decode it, and continue it where it can.
         if (hooks.stepState !== undefined && info.ms >= stateAfterMs) {
           await hooks.stepState(snapshot ?? info.snapshot())
         }
