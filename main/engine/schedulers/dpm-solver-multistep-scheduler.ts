@@ -12,6 +12,7 @@ import {
 } from './dpm-solver-updates'
 import type { DpmAlgorithm, DpmSolverType, UpdateInput } from './dpm-solver-updates'
 import { checkOneSigmaSchedule } from './euler-discrete-scheduler'
+import { float32Kernels } from '../tensor/float32-kernels'
 import { f32, interpOnIndexGrid, roundHalfEven } from './numpy-compat'
 import { Scheduler } from './scheduler'
 import type { SchedulerStepOptions, SchedulerStepOutput } from './scheduler'
@@ -172,17 +173,18 @@ export class DPMSolverMultistepScheduler extends Scheduler<DPMSolverMultistepSch
     const out = new Float32Array(n)
     const pt = cfg.prediction_type
     if (cfg.algorithm_type === 'dpmsolver++' || cfg.algorithm_type === 'sde-dpmsolver++') {
-      for (let i = 0; i < n; i++) {
-        const mi = m[i] as number
-        const si = s[i] as number
-        if (pt === 'epsilon') out[i] = f32(f32(si - f32(sigma * mi)) / alpha)
-        else if (pt === 'sample') out[i] = mi
-        else out[i] = f32(f32(alpha * si) - f32(sigma * mi))
+      // The data prediction; from an epsilon output (SD's) in the engine's SIMD kernel.
+      const x0 = pt === 'epsilon' ? float32Kernels.dpmDataPrediction(m, s, sigma, alpha) : out
+      if (pt !== 'epsilon') {
+        for (let i = 0; i < n; i++) {
+          const mi = m[i] as number
+          out[i] = pt === 'sample' ? mi : f32(f32(alpha * (s[i] as number)) - f32(sigma * mi))
+        }
       }
       if (cfg.thresholding) {
-        dynamicThreshold(out, batch, cfg.dynamic_thresholding_ratio, cfg.sample_max_value)
+        dynamicThreshold(x0, batch, cfg.dynamic_thresholding_ratio, cfg.sample_max_value)
       }
-      return out
+      return x0
     }
     for (let i = 0; i < n; i++) {
       const mi = m[i] as number

@@ -1,3 +1,4 @@
+import { float32Kernels } from '../tensor/float32-kernels'
 import { f32 } from './numpy-compat'
 
 /**
@@ -50,14 +51,14 @@ export function firstOrderUpdate(u: UpdateInput): Float32Array {
   const sample = u.sample
   const out = new Float32Array(sample.length)
   switch (u.algorithm) {
-    case 'dpmsolver++': {
-      const a = f32(t.sigma / s.sigma)
-      const b = f32(t.alpha * f32(exp(-h) - 1))
-      for (let i = 0; i < out.length; i++) {
-        out[i] = f32(f32(a * (sample[i] as number)) - f32(b * (x[i] as number)))
-      }
-      return out
-    }
+    case 'dpmsolver++':
+      // a·s − b·x0, in the engine's SIMD kernel (the same float32 operations).
+      return float32Kernels.dpmFirstOrder(
+        sample,
+        x,
+        f32(t.sigma / s.sigma),
+        f32(t.alpha * f32(exp(-h) - 1))
+      )
     case 'dpmsolver': {
       const a = f32(t.alpha / s.alpha)
       const b = f32(t.sigma * f32(exp(h) - 1))
@@ -114,11 +115,19 @@ export function secondOrderUpdate(u: UpdateInput): Float32Array {
     const a = f32(t.sigma / s0.sigma)
     const em1 = f32(exp(-h) - 1)
     const b = f32(t.alpha * em1)
-    const c = u.solverType === 'midpoint' ? f32(0.5 * b) : f32(t.alpha * f32(f32(em1 / h) + 1))
+    if (u.solverType === 'midpoint') {
+      // SD's default (DPM++ 2M) in the engine's SIMD kernel: the same float32 operations.
+      return float32Kernels.dpmSecondOrderMidpoint(sample, m0, m1, {
+        a,
+        b,
+        c: f32(0.5 * b),
+        invR0
+      })
+    }
+    const c = f32(t.alpha * f32(f32(em1 / h) + 1))
     for (let i = 0; i < n; i++) {
       const ab = f32(f32(a * (sample[i] as number)) - f32(b * (m0[i] as number)))
-      const cd = f32(c * d1(i))
-      out[i] = u.solverType === 'midpoint' ? f32(ab - cd) : f32(ab + cd)
+      out[i] = f32(ab + f32(c * d1(i)))
     }
     return out
   }

@@ -89,6 +89,36 @@ describe('float32 kernels', () => {
     }
   )
 
+  it.each(lengths)("take DPM-Solver++'s steps as the scalar arithmetic does (%i values)", (n) => {
+    for (const make of [latentLike, anyFloat32s]) {
+      const [m, s, x0, older] = [0, 1, 2, 3].map((k) => make(n, n + 20 + k)) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array
+      ]
+      const [sigma, alpha] = [f32(14.6146), f32(0.0683)]
+      const scalarX0 = scalarKernels.dpmDataPrediction(m, s, sigma, alpha)
+      expect(
+        sameBits(simd?.dpmDataPrediction(m, s, sigma, alpha) ?? new Float32Array(), scalarX0)
+      ).toBe(0)
+      const [a, b] = [f32(0.72), f32(-0.31)]
+      expect(
+        sameBits(
+          simd?.dpmFirstOrder(s, x0, a, b) ?? new Float32Array(),
+          scalarKernels.dpmFirstOrder(s, x0, a, b)
+        )
+      ).toBe(0)
+      const c = { a, b, c: f32(0.5 * b), invR0: f32(1 / f32(0.83)) }
+      expect(
+        sameBits(
+          simd?.dpmSecondOrderMidpoint(s, x0, older, c) ?? new Float32Array(),
+          scalarKernels.dpmSecondOrderMidpoint(s, x0, older, c)
+        )
+      ).toBe(0)
+    }
+  })
+
   it.each(lengths)("take DDIM's epsilon step as the scalar arithmetic does (%i values)", (n) => {
     const m = latentLike(n, n + 4)
     const s = latentLike(n, n + 5)

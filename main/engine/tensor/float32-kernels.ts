@@ -9,10 +9,12 @@ import {
   type LaneValue,
   type LoopScope
 } from './wasm-assembler'
+import { DPM_SOLVER_KERNELS } from './dpm-solver-kernels'
 import {
   ROUND_HALF_EVEN,
   scalarKernels,
   type DdimCoefficients,
+  type DpmSecondOrderCoefficients,
   type Float32Kernels
 } from './scalar-float32-kernels'
 
@@ -20,14 +22,15 @@ export {
   scalarKernels,
   signedUnitToByte,
   type DdimCoefficients,
+  type DpmSecondOrderCoefficients,
   type Float32Kernels
 } from './scalar-float32-kernels'
 
 /**
  * The element-wise float32 arithmetic of every denoising step (guidance, the model input's
- * scaling, Euler's step), run four lanes at a time in WebAssembly SIMD. Scalar JavaScript
- * rounds each operation to float32 with `Math.fround` around double arithmetic, about 2 ns an
- * element here; the SIMD lanes do the same IEEE float32 operations natively, in a tenth of the
+ * scaling, Euler's, DDIM's and DPM-Solver++'s steps), run four lanes at a time in WebAssembly
+ * SIMD. Scalar JavaScript rounds each operation to float32 with `Math.fround` around double
+ * arithmetic, about 2 ns an element here; the SIMD lanes do the same IEEE float32 operations natively, in a tenth of the
  * time even with the copies in and out of the module's memory. Float32 addition, subtraction,
  * multiplication and division give the same bits whichever way they are computed (a double
  * result rounded once to float32 is the float32 result), so both paths agree bit for bit; the
@@ -166,6 +169,7 @@ const KERNELS: readonly ElementwiseKernel[] = [
       }
     ]
   },
+  ...DPM_SOLVER_KERNELS,
   PREVIEW_KERNEL
 ]
 
@@ -192,6 +196,9 @@ interface KernelExports {
   eulerEpsilon(...args: number[]): void
   eulerGuidedEpsilon(...args: number[]): void
   ddimEpsilon(...args: number[]): void
+  dpmDataPrediction(...args: number[]): void
+  dpmFirstOrder(...args: number[]): void
+  dpmSecondOrderMidpoint(...args: number[]): void
   previewSignedUnit(...args: number[]): void
 }
 
@@ -301,6 +308,36 @@ class SimdKernels implements Float32Kernels {
     this.put(s, stride)
     run([0, stride, 2 * stride, 3 * stride, stride])
     return { x0: this.take(2 * stride, s.length), prev: this.take(3 * stride, s.length) }
+  }
+
+  dpmDataPrediction(m: Float32Array, s: Float32Array, sigma: number, alpha: number): Float32Array {
+    const stride = this.layout(s.length, 3)
+    this.put(m, 0)
+    this.put(s, stride)
+    this.exports.dpmDataPrediction(0, stride, 2 * stride, stride, sigma, alpha)
+    return this.take(2 * stride, s.length)
+  }
+
+  dpmFirstOrder(s: Float32Array, x0: Float32Array, a: number, b: number): Float32Array {
+    const stride = this.layout(s.length, 3)
+    this.put(s, 0)
+    this.put(x0, stride)
+    this.exports.dpmFirstOrder(0, stride, 2 * stride, stride, a, b)
+    return this.take(2 * stride, s.length)
+  }
+
+  dpmSecondOrderMidpoint(
+    s: Float32Array,
+    m0: Float32Array,
+    m1: Float32Array,
+    { a, b, c, invR0 }: DpmSecondOrderCoefficients
+  ): Float32Array {
+    const stride = this.layout(s.length, 4)
+    this.put(s, 0)
+    this.put(m0, stride)
+    this.put(m1, 2 * stride)
+    this.exports.dpmSecondOrderMidpoint(0, stride, 2 * stride, 3 * stride, stride, a, b, c, invR0)
+    return this.take(3 * stride, s.length)
   }
 
   previewSignedUnit(

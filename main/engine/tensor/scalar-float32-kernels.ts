@@ -43,6 +43,28 @@ export interface Float32Kernels {
     coefficients: DdimCoefficients
   ): { x0: Float32Array; prev: Float32Array }
   /**
+   * DPM-Solver++'s data prediction from an epsilon output: `x0 = (s − σ·ε) / α`. `sigma` and
+   * `alpha` must be float32 values.
+   */
+  dpmDataPrediction(
+    modelOutput: Float32Array,
+    sample: Float32Array,
+    sigma: number,
+    alpha: number
+  ): Float32Array
+  /** DPM-Solver++'s first-order update: `a·s − b·x0` (`a`, `b` float32 values). */
+  dpmFirstOrder(sample: Float32Array, x0: Float32Array, a: number, b: number): Float32Array
+  /**
+   * DPM-Solver++'s second-order midpoint update from the last two data predictions:
+   * `(a·s − b·m0) − c·((m0 − m1) · (1/r0))` (all four float32 values).
+   */
+  dpmSecondOrderMidpoint(
+    sample: Float32Array,
+    m0: Float32Array,
+    m1: Float32Array,
+    coefficients: DpmSecondOrderCoefficients
+  ): Float32Array
+  /**
    * The linear preview of a 4-channel latent image (`planes`: its 4 channel planes of `plane`
    * values, one after the other) with ComfyUI's byte mapping, as RGBA: per pixel and colour,
    * `bias + Σ_c v_c · factors[c]` in float64, clamped to [−1, 1], `(x + 1) · 127.5`, rounded
@@ -54,6 +76,14 @@ export interface Float32Kernels {
     factors: readonly (readonly number[])[],
     bias: readonly number[]
   ): Uint8Array
+}
+
+/** The constants of DPM-Solver++'s second-order midpoint update, float32 values. */
+export interface DpmSecondOrderCoefficients {
+  a: number
+  b: number
+  c: number
+  invR0: number
 }
 
 /** DDIM's per-step constants, float32 values. */
@@ -118,6 +148,29 @@ export const scalarKernels: Float32Kernels = {
       prev[i] = f32(sqrtAlphaPrev * x) + f32(direction * mi)
     }
     return { x0, prev }
+  },
+  dpmDataPrediction(m, s, sigma, alpha) {
+    const out = new Float32Array(s.length)
+    for (let i = 0; i < s.length; i++) {
+      out[i] = f32((s[i] as number) - f32(sigma * (m[i] as number))) / alpha
+    }
+    return out
+  },
+  dpmFirstOrder(s, x0, a, b) {
+    const out = new Float32Array(s.length)
+    for (let i = 0; i < s.length; i++) {
+      out[i] = f32(a * (s[i] as number)) - f32(b * (x0[i] as number))
+    }
+    return out
+  },
+  dpmSecondOrderMidpoint(s, m0, m1, { a, b, c, invR0 }) {
+    const out = new Float32Array(s.length)
+    for (let i = 0; i < s.length; i++) {
+      const m = m0[i] as number
+      const ab = f32(f32(a * (s[i] as number)) - f32(b * m))
+      out[i] = ab - f32(c * f32(invR0 * f32(m - (m1[i] as number))))
+    }
+    return out
   },
   previewSignedUnit(src, plane, factors, bias) {
     const out = new Uint8Array(plane * 4)
