@@ -7,7 +7,8 @@ import {
   truncToInt32,
   type ElementwiseKernel,
   type LaneValue,
-  type LoopScope
+  type LoopScope,
+  type LoopStatement
 } from './wasm-assembler'
 import { DPM_SOLVER_KERNELS } from './dpm-solver-kernels'
 import {
@@ -83,6 +84,37 @@ const PREVIEW_KERNEL: ElementwiseKernel = {
   }
 }
 
+/**
+ * Euler's epsilon step on `epsilon`, the sample in local `locals.sample`: `x0 = s − σ̂·ε` (kept in
+ * local `locals.x0`) and `prev = s + ((s − x0) / σ̂) · dt`, stored at arrays `out.x0` and
+ * `out.prev`; σ̂ and dt are the scalars at `sigmaHat` and `sigmaHat + 1`.
+ */
+function eulerStep(
+  { scalar, local }: LoopScope,
+  epsilon: LaneValue,
+  locals: { sample: number; x0: number },
+  out: { x0: number; prev: number },
+  sigmaHat: number
+): LoopStatement[] {
+  const s = local(locals.sample)
+  return [
+    { set: locals.x0, value: lanes('sub', s, lanes('mul', scalar(sigmaHat), epsilon)) },
+    { store: out.x0, value: local(locals.x0) },
+    {
+      store: out.prev,
+      value: lanes(
+        'add',
+        s,
+        lanes(
+          'mul',
+          lanes('div', lanes('sub', s, local(locals.x0)), scalar(sigmaHat)),
+          scalar(sigmaHat + 1)
+        )
+      )
+    }
+  ]
+}
+
 const KERNELS: readonly ElementwiseKernel[] = [
   {
     name: 'guide',
@@ -110,18 +142,9 @@ const KERNELS: readonly ElementwiseKernel[] = [
     arrays: 4,
     scalars: ['f32', 'f32'],
     temps: 2,
-    body: ({ load, scalar, local }) => [
-      { set: 0, value: load(1) },
-      { set: 1, value: lanes('sub', local(0), lanes('mul', scalar(0), load(0))) },
-      { store: 2, value: local(1) },
-      {
-        store: 3,
-        value: lanes(
-          'add',
-          local(0),
-          lanes('mul', lanes('div', lanes('sub', local(0), local(1)), scalar(0)), scalar(1))
-        )
-      }
+    body: (scope) => [
+      { set: 0, value: scope.load(1) },
+      ...eulerStep(scope, scope.load(0), { sample: 0, x0: 1 }, { x0: 2, prev: 3 }, 0)
     ]
   },
   {
@@ -131,24 +154,18 @@ const KERNELS: readonly ElementwiseKernel[] = [
     arrays: 5,
     scalars: ['f32', 'f32', 'f32'],
     temps: 3,
-    body: ({ load, scalar, local }) => [
-      { set: 0, value: load(0) },
-      {
-        set: 1,
-        value: lanes('add', local(0), lanes('mul', scalar(0), lanes('sub', load(1), local(0))))
-      },
-      { set: 0, value: load(2) },
-      { set: 2, value: lanes('sub', local(0), lanes('mul', scalar(1), local(1))) },
-      { store: 3, value: local(2) },
-      {
-        store: 4,
-        value: lanes(
-          'add',
-          local(0),
-          lanes('mul', lanes('div', lanes('sub', local(0), local(2)), scalar(1)), scalar(2))
-        )
-      }
-    ]
+    body: (scope) => {
+      const { load, scalar, local } = scope
+      return [
+        { set: 0, value: load(0) },
+        {
+          set: 1,
+          value: lanes('add', local(0), lanes('mul', scalar(0), lanes('sub', load(1), local(0))))
+        },
+        { set: 0, value: load(2) },
+        ...eulerStep(scope, local(1), { sample: 0, x0: 2 }, { x0: 3, prev: 4 }, 1)
+      ]
+    }
   },
   {
     // arrays: ε, s, x0, prev; scalars: √β_t, √ᾱ_t, √ᾱ_prev, the direction's coefficient
