@@ -278,19 +278,27 @@ class SimdKernels implements Float32Kernels {
   }
 
   dpmDataPrediction(m: Float32Array, s: Float32Array, sigma: number, alpha: number): Float32Array {
-    const stride = this.layout(s.length, 3)
-    this.put(m, 0)
-    this.put(s, stride)
-    this.exports.dpmDataPrediction(0, stride, 2 * stride, stride, sigma, alpha)
-    return this.take(2 * stride, s.length)
+    return this.twoInOneOut(m, s, (p) => this.exports.dpmDataPrediction(...p, sigma, alpha))
   }
 
   dpmFirstOrder(s: Float32Array, x0: Float32Array, a: number, b: number): Float32Array {
-    const stride = this.layout(s.length, 3)
-    this.put(s, 0)
-    this.put(x0, stride)
-    this.exports.dpmFirstOrder(0, stride, 2 * stride, stride, a, b)
-    return this.take(2 * stride, s.length)
+    return this.twoInOneOut(s, x0, (p) => this.exports.dpmFirstOrder(...p, a, b))
+  }
+
+  /**
+   * A kernel of two arrays in and one out, of `first`'s length; `run` gets the three regions and
+   * the byte count, the kernel's first arguments.
+   */
+  private twoInOneOut(
+    first: Float32Array,
+    second: Float32Array,
+    run: (regions: [number, number, number, number]) => void
+  ): Float32Array {
+    const stride = this.layout(first.length, 3)
+    this.put(first, 0)
+    this.put(second, stride)
+    run([0, stride, 2 * stride, stride])
+    return this.take(2 * stride, first.length)
   }
 
   dpmSecondOrderMidpoint(
