@@ -170,22 +170,21 @@ export class DPMSolverMultistepScheduler extends Scheduler<DPMSolverMultistepSch
     const cfg = this.config
     const { alpha, sigma } = alphaSigma(this.sigmas[this._stepIndex as number] as number)
     const n = s.length
-    const out = new Float32Array(n)
     const pt = cfg.prediction_type
     if (cfg.algorithm_type === 'dpmsolver++' || cfg.algorithm_type === 'sde-dpmsolver++') {
       // The data prediction; from an epsilon output (SD's) in the engine's SIMD kernel.
-      const x0 = pt === 'epsilon' ? float32Kernels.dpmDataPrediction(m, s, sigma, alpha) : out
-      if (pt !== 'epsilon') {
-        for (let i = 0; i < n; i++) {
-          const mi = m[i] as number
-          out[i] = pt === 'sample' ? mi : f32(f32(alpha * (s[i] as number)) - f32(sigma * mi))
-        }
-      }
+      const x0 =
+        pt === 'epsilon'
+          ? float32Kernels.dpmDataPrediction(m, s, sigma, alpha)
+          : Float32Array.from(m, (mi, i) =>
+              pt === 'sample' ? mi : f32(f32(alpha * (s[i] as number)) - f32(sigma * mi))
+            )
       if (cfg.thresholding) {
         dynamicThreshold(x0, batch, cfg.dynamic_thresholding_ratio, cfg.sample_max_value)
       }
       return x0
     }
+    const out = new Float32Array(n)
     for (let i = 0; i < n; i++) {
       const mi = m[i] as number
       const si = s[i] as number
