@@ -151,9 +151,16 @@ function recordAt(
   return { snapshot: { ...meta.snapshot, tensors }, sameAsBefore: meta.sameAsBefore }
 }
 
-/** Deletes a journal (a missing one is fine). */
+/**
+ * Deletes a journal (a missing one is fine). A journal that cannot be deleted now is left for the
+ * folder's removal at exit: a stray temporary file must not fail the job it belonged to.
+ */
 export function removeStepStateJournal(path: string): void {
-  rmSync(path, { force: true })
+  try {
+    rmSync(path, { force: true })
+  } catch {
+    // Left for the folder's removal when this process exits.
+  }
 }
 
 let journalDir: string | null = null
@@ -167,7 +174,13 @@ export function newStepStateJournalPath(): string {
   if (journalDir === null) {
     const dir = mkdtempSync(join(tmpdir(), 'stepwise-step-states-'))
     journalDir = dir
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    process.once('exit', () => {
+      try {
+        rmSync(dir, { recursive: true, force: true })
+      } catch {
+        // A file still held open elsewhere (Windows): the system's temporary folder keeps it.
+      }
+    })
   }
   journalCount += 1
   return join(journalDir, `job-${journalCount}.states`)
