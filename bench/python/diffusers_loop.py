@@ -48,7 +48,7 @@ from diffusers import (  # noqa: E402
 )
 from diffusers.configuration_utils import ConfigMixin, register_to_config  # noqa: E402
 
-from reference_loop import preview  # noqa: E402
+from reference_loop import add_loop_arguments, preview  # noqa: E402
 
 # SD 1.5's scheduler_config.json as diffusers loads it into a pipeline (PNDMScheduler's config,
 # defaults filled in), the config a user hands to EulerDiscreteScheduler.from_config.
@@ -168,16 +168,8 @@ def measure(pipe, args, embeds, generator, runs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--warmups", type=int, default=3)
+    add_loop_arguments(parser, "UNet")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument(
-        "--evict-mib",
-        type=int,
-        default=64,
-        help="also measure with a UNet call that touches this much memory (0: skip)",
-    )
     parser.add_argument(
         "--no-progress-bar",
         action="store_true",

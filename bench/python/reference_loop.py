@@ -102,9 +102,8 @@ def one_run(latent_size: int, steps: int, guidance: float, generator: torch.Gene
     return step_ms, model_ms
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--latent-size", type=int, default=64)
+def add_loop_arguments(parser: argparse.ArgumentParser, model: str) -> None:
+    """The options both reference loops take (this one and diffusers_loop.py)."""
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmups", type=int, default=3)
@@ -112,8 +111,14 @@ def main() -> None:
         "--evict-mib",
         type=int,
         default=64,
-        help="also measure with a model call that touches this much memory (0: skip)",
+        help=f"also measure with a {model} call that touches this much memory (0: skip)",
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--latent-size", type=int, default=64)
+    add_loop_arguments(parser, "model")
     args = parser.parse_args()
     generator = torch.Generator().manual_seed(0)
     with torch.inference_mode():
