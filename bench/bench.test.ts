@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { parseBenchArgs } from './lib/bench-options'
 import { parseDiffusersReference, runDiffusersReference } from './lib/diffusers-reference'
+import { DIFFUSERS_LOOP_LINE } from './lib/testing/diffusers-loop-output'
 
 /**
  * Smoke test of `npm run bench`: the benchmark still runs end to end and prints the JSON the
@@ -117,6 +118,7 @@ function expectDiffusersReference(result: Record<string, unknown>): void {
     expect(typeof ref.skipped).toBe('string')
     expect(result.loopOverheadVsDiffusers).toBeNull()
     expect(result.loopOverheadVsDiffusersCold).toBeNull()
+    expect(result.loopOverheadVsDiffusersSameUnet).toBeNull()
     return
   }
   for (const key of ['python', 'torch', 'diffusers']) expect(typeof ref[key]).toBe('string')
@@ -125,6 +127,11 @@ function expectDiffusersReference(result: Record<string, unknown>): void {
   expectFinite(ref.coldLoopOverheadMsPerStep, 'diffusersReference.coldLoopOverheadMsPerStep')
   expectFinite(result.loopOverheadVsDiffusers, 'loopOverheadVsDiffusers')
   expectFinite(result.loopOverheadVsDiffusersCold, 'loopOverheadVsDiffusersCold')
+  // The same-UNet run: measured (with its ratio), or why not.
+  const same = ref.sameUnet as Record<string, unknown> | null
+  expect(same).not.toBeNull()
+  if (same === null || 'skipped' in same) expect(result.loopOverheadVsDiffusersSameUnet).toBeNull()
+  else expectFinite(result.loopOverheadVsDiffusersSameUnet, 'loopOverheadVsDiffusersSameUnet')
 }
 
 describe('npm run bench', () => {
@@ -161,6 +168,9 @@ describe('npm run bench', () => {
       expectFinite(result.loopOverheadVsPython, 'loopOverheadVsPython')
     }
     expect(typeof (result.targets as Record<string, unknown>).loopOverheadVsPython).toBe('boolean')
+    expect(typeof (result.targets as Record<string, unknown>).loopOverheadVsDiffusersSameUnet).toBe(
+      'boolean'
+    )
     // The cold-cache ratio comes with the reference: null exactly when it was skipped.
     if (result.loopOverheadVsPython === null) expect(result.loopOverheadVsPythonCold).toBeNull()
     else expectFinite(result.loopOverheadVsPythonCold, 'loopOverheadVsPythonCold')
@@ -208,24 +218,23 @@ describe('npm run bench', () => {
         expectFinite(debian.loopOverheadMsPerStep, 'loopOverheadMsPerStep')
       }
     }
-    // One line bench/python/diffusers_loop.py printed on the 2-core development machine.
-    const line =
-      '{"python": "3.11.7", "torch": "2.13.0+cpu", "diffusers": "0.40.0.dev0", "threads": 1, "latentSize": 64, "steps": 20, "runs": 5, "progressBar": true, "loopOverheadMsPerStep": 0.2293825502420077, "medianStepOverheadMs": 0.21224449665169232, "evictMiB": 64, "coldLoopOverheadMsPerStep": 0.6161026987683726}'
+    // Real output (bench/lib/diffusers-reference.test.ts reads its sameUnet).
+    const line = DIFFUSERS_LOOP_LINE
     expect(parseDiffusersReference(line)).toMatchObject({
       diffusers: '0.40.0.dev0',
       latentSize: 64,
       steps: 20,
       progressBar: true,
-      loopOverheadMsPerStep: 0.2293825502420077,
-      coldLoopOverheadMsPerStep: 0.6161026987683726
+      loopOverheadMsPerStep: 0.250255500577623,
+      coldLoopOverheadMsPerStep: 0.778236000041943
     })
     const noCold = line
-      .replace('0.6161026987683726', 'null')
+      .replace('0.778236000041943', 'null')
       .replace('"evictMiB": 64', '"evictMiB": 0')
     expect(parseDiffusersReference(noCold).coldLoopOverheadMsPerStep).toBeNull()
     expect(() => parseDiffusersReference(line.replace('"diffusers": "0.40.0.dev0", ', ''))).toThrow(
       'diffusers is not a string'
     )
-    expect(() => parseDiffusersReference(line.replace('0.2293825502420077', 'NaN'))).toThrow()
+    expect(() => parseDiffusersReference(line.replace('0.250255500577623', 'NaN'))).toThrow()
   }, 120_000)
 })

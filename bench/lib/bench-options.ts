@@ -51,7 +51,8 @@ main-process event-loop lag and memory growth, at the model's native size and at
   --out FILE     also write the JSON to FILE
   --no-save      do not save a full run under bench/results/
   --diffusers-python PATH  a Python with diffusers and torch, for diffusers' own pipeline loop
-                 as a second reference (full runs; default: $STEPWISE_DIFFUSERS_PYTHON)
+                 as a second reference (full runs; default: $STEPWISE_DIFFUSERS_PYTHON); with
+                 onnxruntime in it, also around the model's UNet graph, like ours
   --previews-only  only what each preview method (linear, tiny, vae) costs per step and its
                  preview latency, at both sizes (saved as bench/results/<…>-previews.json)
 

@@ -65,6 +65,13 @@ export interface BenchResult extends SizeResult {
   loopOverheadVsDiffusers: number | null
   /** The same ÷ diffusers' loop with cold caches; no target. Null when skipped or not measured. */
   loopOverheadVsDiffusersCold: number | null
+  /**
+   * `at512.loopOverheadMsPerStep` ÷ `diffusersReference.sameUnet.loopOverheadMsPerStep`:
+   * diffusers' loop around the same ONNX UNet as ours (the model's `unet/model.onnx`, run by
+   * onnxruntime with the app's session settings), the like-for-like comparison; target ≤ 1
+   * (`targets.loopOverheadVsDiffusersSameUnet`). Null when skipped or not measured.
+   */
+  loopOverheadVsDiffusersSameUnet: number | null
   /** The page's clock minus this process's, from the best of 15 round trips (ms). */
   clockOffsetMs: { offsetMs: number; uncertaintyMs: number }
   durationS: number

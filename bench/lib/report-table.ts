@@ -1,5 +1,10 @@
 import type { BenchResult, SizeResult } from './bench-result'
-import { LOOP_VS_PYTHON_TARGET, SNAPSHOT_TARGET, TARGETS } from './targets'
+import {
+  LOOP_VS_DIFFUSERS_SAME_UNET_TARGET,
+  LOOP_VS_PYTHON_TARGET,
+  SNAPSHOT_TARGET,
+  TARGETS
+} from './targets'
 
 const f = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v))
 const pct = (v: number): string => `${f(100 * v, 1)} %`
@@ -45,7 +50,19 @@ export function markdownTable(result: BenchResult): string {
   return lines.join('\n')
 }
 
-/** Our 512×512 loop overhead against both Python references: the lower bound and diffusers'. */
+/** Ours against diffusers' loop around the same UNet, with the figures the ratio comes from. */
+function sameUnetCell(result: BenchResult): string {
+  const dif = result.diffusersReference
+  if ('skipped' in dif) return `– (${dif.skipped})`
+  const same = dif.sameUnet
+  if (same === null) return '– (not measured)'
+  if ('skipped' in same) return `– (${same.skipped})`
+  const ratio = result.loopOverheadVsDiffusersSameUnet
+  const mark = LOOP_VS_DIFFUSERS_SAME_UNET_TARGET.met(ratio) ? '✅' : '❌'
+  return `${mark} ${ratio === null ? '–' : f(ratio, 2)} (ours ${f(result.at512.loopOverheadMsPerStep, 3)} ms/step ÷ diffusers ${dif.diffusers}'s loop around ${same.graph} ${f(same.loopOverheadMsPerStep, 3)} ms/step; its UNet ${f(same.unetMsPerStep, 1)} ms, onnxruntime ${same.onnxruntime} on ${same.intraOpThreads} threads, ${same.steps} steps × ${same.runs} runs)`
+}
+
+/** Our 512×512 loop overhead against the Python references: the lower bound and diffusers'. */
 function referenceRows(result: BenchResult): string[] {
   const ratio = (v: number | null | undefined): string => (v == null ? '–' : f(v, 2))
   const py = result.pythonReference
@@ -60,7 +77,8 @@ function referenceRows(result: BenchResult): string[] {
       : `${ratio(result.loopOverheadVsDiffusers)} (diffusers ${dif.diffusers}'s pipeline loop: ${f(dif.loopOverheadMsPerStep, 3)} ms/step, torch ${dif.torch}; cold caches ${dif.coldLoopOverheadMsPerStep === null ? '–' : f(dif.coldLoopOverheadMsPerStep, 3)} ms/step, ours ÷ that ${ratio(result.loopOverheadVsDiffusersCold)})`
   return [
     `| \`loopOverheadVsPython\` | ${LOOP_VS_PYTHON_TARGET.text} | | ${result.loopOverheadVsPython === null ? '' : `${LOOP_VS_PYTHON_TARGET.met(result.loopOverheadVsPython) ? '✅' : '❌'} `}${pyCell} |`,
-    `| \`loopOverheadVsDiffusers\` | none (what a diffusers user's loop costs) | | ${difCell} |`
+    `| \`loopOverheadVsDiffusers\` | none (what a diffusers user's loop costs) | | ${difCell} |`,
+    `| \`loopOverheadVsDiffusersSameUnet\` | ${LOOP_VS_DIFFUSERS_SAME_UNET_TARGET.text} | | ${sameUnetCell(result)} |`
   ]
 }
 
@@ -85,10 +103,16 @@ export function describeRun(result: BenchResult): string {
     'skipped' in dif
       ? `diffusers' own pipeline loop: ${dif.skipped}`
       : `diffusers' own StableDiffusionPipeline loop (diffusers ${dif.diffusers}, torch ${dif.torch}, 64×64 latents, tqdm ${dif.progressBar ? 'on' : 'off'}): ${f(dif.loopOverheadMsPerStep, 3)} ms/step outside the UNet; ours ÷ that: ${result.loopOverheadVsDiffusers === null ? '–' : f(result.loopOverheadVsDiffusers, 2)}; with cold caches ${dif.coldLoopOverheadMsPerStep === null ? '–' : f(dif.coldLoopOverheadMsPerStep, 3)} ms/step, ours ÷ that ${result.loopOverheadVsDiffusersCold === null ? '–' : f(result.loopOverheadVsDiffusersCold, 2)}`
+  const same = 'skipped' in dif ? null : dif.sameUnet
+  const sameUnet =
+    same === null || 'skipped' in same
+      ? null
+      : `diffusers' loop around the same UNet (${same.graph}, onnxruntime ${same.onnxruntime}, ${same.intraOpThreads} intra-op threads): ${f(same.loopOverheadMsPerStep, 3)} ms/step outside the UNet (UNet ${f(same.unetMsPerStep, 1)} ms); ours ÷ that: ${result.loopOverheadVsDiffusersSameUnet === null ? '–' : f(result.loopOverheadVsDiffusersSameUnet, 2)} (target ≤ 1)`
   return [
     `${result.date} · ${result.mode} · ${result.model.dir} · ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB · ${m.os} · Node ${m.node} · onnxruntime ${m.onnxruntime}`,
     `load average at start ${m.loadAverageAtStart.join(' ')}, at end ${(m.loadAverageAtEnd ?? []).join(' ')} · ${f(result.durationS, 0)} s`,
     python,
-    diffusers
+    diffusers,
+    ...(sameUnet === null ? [] : [sameUnet])
   ].join('\n')
 }

@@ -1,7 +1,7 @@
 import { basename, dirname, relative, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { launchChromium } from '../../e2e/fixtures/chromium'
-import { AutoPipelineForText2Image } from '../../main/engine'
+import { AutoPipelineForText2Image, defaultIntraOpThreads } from '../../main/engine'
 import { ApiSocket } from './api-socket'
 import { AppRunner } from './app-runs'
 import { clockOffset, openAppPage } from './app-page'
@@ -12,13 +12,18 @@ import { PLANS, SHIPPED_MODEL } from './bench-options'
 import type { BenchResult, SizeResult } from './bench-result'
 import type { BrowserResult } from './browser-bench'
 import { runBrowserBench } from './browser-bench'
-import { runDiffusersReference } from './diffusers-reference'
+import { ratioToSameUnet, runDiffusersReference } from './diffusers-reference'
 import type { EngineResult } from './engine-bench'
 import { runEngineBench } from './engine-bench'
 import { loadAverage, machineInfo } from './machine-info'
 import { runPythonReference } from './python-reference'
 import { runSnapshotBench } from './snapshot-bench'
-import { evaluateTargets, LOOP_VS_PYTHON_TARGET, SNAPSHOT_TARGET } from './targets'
+import {
+  evaluateTargets,
+  LOOP_VS_DIFFUSERS_SAME_UNET_TARGET,
+  LOOP_VS_PYTHON_TARGET,
+  SNAPSHOT_TARGET
+} from './targets'
 
 const ROOT = join(__dirname, '..', '..')
 const SEED = 1234
@@ -145,7 +150,12 @@ export async function runBench(
     log('Python/PyTorch reference loop at 64×64 latents')
     pythonReference = await runPythonReference(plans.pythonRuns)
     log("diffusers' own StableDiffusionPipeline loop at 64×64 latents")
-    diffusersReference = await runDiffusersReference(plans.pythonRuns, options.diffusersPython)
+    // Then around our own UNet graph, at the 512² plan's steps and the app's thread count.
+    diffusersReference = await runDiffusersReference(plans.pythonRuns, options.diffusersPython, {
+      graph: join(options.modelDir, 'unet', 'model.onnx'),
+      steps: plans.at512.engine.steps,
+      intraOpThreads: defaultIntraOpThreads()
+    })
   }
 
   const [nativeSize, size512] = sizes as [Size, Size]
@@ -191,6 +201,10 @@ export async function runBench(
     'skipped' in diffusersReference ? null : diffusersReference.coldLoopOverheadMsPerStep
   const loopOverheadVsDiffusersCold =
     coldDiffusers === null ? null : at512.loopOverheadMsPerStep / coldDiffusers
+  const loopOverheadVsDiffusersSameUnet = ratioToSameUnet(
+    at512.loopOverheadMsPerStep,
+    diffusersReference
+  )
   return {
     date: new Date().toISOString(),
     mode: options.mode,
@@ -199,7 +213,10 @@ export async function runBench(
     ...native,
     targets: {
       ...native.targets,
-      loopOverheadVsPython: LOOP_VS_PYTHON_TARGET.met(loopOverheadVsPython)
+      loopOverheadVsPython: LOOP_VS_PYTHON_TARGET.met(loopOverheadVsPython),
+      loopOverheadVsDiffusersSameUnet: LOOP_VS_DIFFUSERS_SAME_UNET_TARGET.met(
+        loopOverheadVsDiffusersSameUnet
+      )
     },
     at512,
     snapshot: { ...snapshot, met: SNAPSHOT_TARGET.met(snapshot.captureMsPerStep) },
@@ -209,6 +226,7 @@ export async function runBench(
     diffusersReference,
     loopOverheadVsDiffusers,
     loopOverheadVsDiffusersCold,
+    loopOverheadVsDiffusersSameUnet,
     clockOffsetMs: offset,
     durationS: (performance.now() - started) / 1000,
     notes

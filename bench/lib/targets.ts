@@ -48,3 +48,12 @@ export const LOOP_VS_PYTHON_TARGET = {
   text: '≤ 1 (ms per step outside the UNet, ours ÷ the Python loop’s, both at 64×64 latents)',
   met: (ratio: number | null): boolean => ratio !== null && ratio <= 1
 }
+
+/**
+ * Issue 18's "loop overhead at or below diffusers' Python loop", like with like: ours ÷
+ * diffusers' pipeline loop around the same ONNX UNet, on the same machine and threads.
+ */
+export const LOOP_VS_DIFFUSERS_SAME_UNET_TARGET = {
+  text: '≤ 1 (ms per step outside the UNet, ours ÷ diffusers’ pipeline loop’s around the same ONNX UNet, 64×64 latents)',
+  met: (ratio: number | null): boolean => ratio !== null && ratio <= 1
+}

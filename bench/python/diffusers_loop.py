@@ -1,31 +1,34 @@
-"""Per-step loop overhead of diffusers' own StableDiffusionPipeline.__call__, with a no-op UNet.
+"""Per-step loop overhead of diffusers' own StableDiffusionPipeline.__call__, around a no-op UNet
+and (``--unet-onnx``) around a real ONNX UNet.
 
 The second Python comparison point for Stepwise's loop overhead (bench/README.md). Where
 reference_loop.py is a hand-written lower bound, this runs the loop a diffusers user runs:
 a real ``diffusers.StableDiffusionPipeline`` with a real ``EulerDiscreteScheduler`` at SD 1.5's
 scheduler config, called as ``pipe(prompt_embeds=…, negative_prompt_embeds=…, …)`` with guidance
 7.5, 512×512 (64×64 latents) and a ``callback_on_step_end`` that turns the latents into an RGB
-uint8 preview with the SD 1.x latent→RGB factors (the same function reference_loop.py uses), as a
-live-preview app would. Everything diffusers does between two UNet calls counts: its
-``torch.cat`` and ``scale_model_input``, guidance, the scheduler's ``step`` with its bookkeeping
-(step index, dtype casts, output tuple), the callback-kwargs dict built from ``locals()``, and
-**tqdm's progress bar, left on as diffusers' default** (it writes to stderr, which the bench
+uint8 preview with the SD 1.x latent→RGB factors (the same function reference_loop.py uses), as
+a live-preview app would. Everything diffusers does between two UNet calls counts, **tqdm's
+progress bar included, left on as diffusers' default** (it writes to stderr, which the bench
 ignores; ``--no-progress-bar`` turns it off to see what it costs, the bench never passes it).
 
-Only the models are stand-ins: the UNet is a module that returns its ``sample`` (as a one-tuple,
-since the pipeline calls it with ``return_dict=False``) and carries the config the pipeline reads
-(in_channels 4, sample_size 64, time_cond_proj_dim None); there is no text encoder (the prompt
-embeddings are passed in, shape (1, 77, 768)); the VAE is a tiny real AutoencoderKL that only
-gives ``vae_scale_factor`` 8, and ``output_type='latent'`` skips the decode after the loop.
+The UNet is a stand-in module carrying the config the pipeline reads; there is no text encoder
+(the prompt embeddings are passed in) and the VAE is a tiny real AutoencoderKL that only gives
+``vae_scale_factor`` 8 (``output_type='latent'``: no decode). First the UNet returns its
+``sample`` (embeddings (1, 77, 768)), hot, then cold: it first streams ``--evict-mib`` MiB, as a
+real UNet would between two steps. With ``--unet-onnx PATH`` the same loop then runs around that
+ONNX graph through onnxruntime with the app's CPU session settings
+(main/engine/models/execution-providers.ts; ``--unet-threads`` intra-op threads), embeddings of
+the graph's shape: ``sameUnet`` in the output, the like-for-like figure for a bench whose own
+loop runs around the same graph.
 
 Measured as reference_loop.py measures: per run, (loop wall time − time inside the UNet calls) /
 steps, where the loop runs from the moment diffusers opens its progress bar (just before the
 first step) to the end of the last step's callback; the UNet's time is taken around the whole
-module call. Median over runs, hot, then cold: the UNet first streams ``--evict-mib`` MiB inside
-its timed call, as a real UNet would between two steps. torch runs on ``--threads`` threads (1,
-what Debian's torch 1.13 gives reference_loop.py here). Prints one JSON object on stdout.
+module call. Medians over runs. torch runs on ``--threads`` threads (1, what Debian's torch 1.13
+gives reference_loop.py here). Prints one JSON object on stdout.
 
     /work/pyenv/bin/python bench/python/diffusers_loop.py [--steps 20] [--runs 20]
+        [--unet-onnx resources/models/stepwise-shapes-64/unet/model.onnx [--unet-steps 10]]
 """
 
 import argparse
@@ -39,6 +42,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import diffusers  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from diffusers import (  # noqa: E402
     AutoencoderKL,
@@ -95,6 +99,89 @@ class NoOpUNet(ModelMixin, ConfigMixin):
 
     def forward(self, sample, timestep, encoder_hidden_states, return_dict=True, **kwargs):
         return (sample,) if not return_dict else {"sample": sample}
+
+
+# onnxruntime's element type names as numpy's, for the feeds.
+ORT_DTYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+}
+
+
+def onnxruntime_version() -> str:
+    import onnxruntime
+
+    return onnxruntime.__version__
+
+
+def app_session(graph: str, intra_op_threads: int):
+    """A CPU session with the options the app gives its own (sessionOptionsFor in
+    main/engine/models/execution-providers.ts), so both loops run around the same UNet run."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = intra_op_threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.enable_mem_pattern = False
+    options.enable_cpu_mem_arena = True
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+def embedding_shape(session, graph: str, seq_len):
+    """(sequence length, width) of the graph's ``encoder_hidden_states``: the graph's own where it
+    fixes them, else ``seq_len``, else the text encoder's ``max_position_embeddings`` in the
+    model folder the graph is in (what its tokenizer pads to)."""
+    shape = next(i.shape for i in session.get_inputs() if i.name == "encoder_hidden_states")
+    length, width = shape[1], shape[2]
+    if not isinstance(width, int):
+        raise SystemExit(f"{graph}: encoder_hidden_states has no fixed width ({width})")
+    if seq_len is not None:
+        return seq_len, width
+    if isinstance(length, int):
+        return length, width
+    config = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(graph))),
+                          "text_encoder", "config.json")
+    if not os.path.exists(config):
+        raise SystemExit(f"{graph}: its sequence length is symbolic and {config} is not there; "
+                         "pass --seq-len")
+    with open(config) as f:
+        return json.load(f)["max_position_embeddings"], width
+
+
+class OnnxUNet(NoOpUNet):
+    """The stand-in with a forward that runs a UNet ONNX graph (``use`` gives it the session).
+    Its torch↔numpy conversions count as the UNet's time: they are inside the module call."""
+
+    def use(self, session) -> None:
+        self.session = session
+        self.feeds = {i.name: (ORT_DTYPES[i.type], i.shape) for i in session.get_inputs()}
+        self.output = session.get_outputs()[0].name
+
+    def feed(self, name: str, tensor: torch.Tensor) -> np.ndarray:
+        return tensor.numpy().astype(self.feeds[name][0], copy=False)
+
+    def timestep_feed(self, timestep, batch: int) -> np.ndarray:
+        dtype, shape = self.feeds["timestep"]
+        t = float(timestep)
+        if len(shape) == 0:
+            return np.asarray(t, dtype=dtype)
+        return np.full((shape[0] if isinstance(shape[0], int) else batch,), t, dtype=dtype)
+
+    def forward(self, sample, timestep, encoder_hidden_states, return_dict=True, **kwargs):
+        feeds = {
+            "sample": self.feed("sample", sample),
+            "timestep": self.timestep_feed(timestep, sample.shape[0]),
+            "encoder_hidden_states": self.feed("encoder_hidden_states", encoder_hidden_states),
+        }
+        out = torch.from_numpy(self.session.run([self.output], feeds)[0]).to(sample.dtype)
+        return (out,) if not return_dict else {"sample": out}
 
 
 def build_pipeline() -> StableDiffusionPipeline:
@@ -155,15 +242,48 @@ def one_run(pipe, steps: int, embeds, generator: torch.Generator):
     return pipe.loop_started, step_ends, pipe.unet.model_ms
 
 
-def measure(pipe, args, embeds, generator, runs):
-    overheads, per_step = [], []
+def measure(pipe, steps: int, embeds, generator, runs: int):
+    """Per run, the loop's ms per step outside the UNet; per step, the same; the UNet calls' ms."""
+    overheads, per_step, unet_ms = [], [], []
     for _ in range(runs):
-        started, ends, model_ms = one_run(pipe, args.steps, embeds, generator)
-        assert len(ends) == args.steps and len(model_ms) == args.steps
-        overheads.append(((ends[-1] - started) * 1000 - sum(model_ms)) / args.steps)
+        started, ends, model_ms = one_run(pipe, steps, embeds, generator)
+        assert len(ends) == steps and len(model_ms) == steps
+        overheads.append(((ends[-1] - started) * 1000 - sum(model_ms)) / steps)
         starts = [started] + ends[:-1]
         per_step.extend((e - s) * 1000 - m for s, e, m in zip(starts, ends, model_ms))
-    return overheads, per_step
+        unet_ms.extend(model_ms)
+    return overheads, per_step, unet_ms
+
+
+def measure_same_unet(pipe, args, generator) -> dict:
+    """The same loop around ``--unet-onnx``: 2 warm-ups, then as many runs as fit in
+    ``--unet-seconds`` at the last warm-up's pace, at least 5."""
+    session = app_session(args.unet_onnx, args.unet_threads)
+    seq_len, width = embedding_shape(session, args.unet_onnx, args.seq_len)
+    unet = OnnxUNet(cross_attention_dim=width)
+    unet.use(session)
+    pipe.register_modules(unet=unet)
+    embeds = (
+        torch.randn((1, seq_len, width), generator=generator),
+        torch.randn((1, seq_len, width), generator=generator),
+    )
+    for _ in range(2):
+        start = time.perf_counter()
+        one_run(pipe, args.unet_steps, embeds, generator)
+        run_s = time.perf_counter() - start
+    runs = max(5, int(args.unet_seconds / run_s))
+    overheads, per_step, unet_ms = measure(pipe, args.unet_steps, embeds, generator, runs)
+    return {
+        "graph": args.unet_onnx,
+        "onnxruntime": onnxruntime_version(),
+        "intraOpThreads": args.unet_threads,
+        "embeddingShape": [1, seq_len, width],
+        "loopOverheadMsPerStep": statistics.median(overheads),
+        "medianStepOverheadMs": statistics.median(per_step),
+        "unetMsPerStep": statistics.median(unet_ms),
+        "steps": args.unet_steps,
+        "runs": runs,
+    }
 
 
 def main() -> None:
@@ -175,6 +295,15 @@ def main() -> None:
         action="store_true",
         help="turn diffusers' tqdm bar off (to see its cost; the bench keeps diffusers' default)",
     )
+    parser.add_argument(
+        "--unet-onnx",
+        metavar="PATH",
+        help="also run the loop around this UNet graph with onnxruntime (sameUnet in the output)",
+    )
+    parser.add_argument("--unet-threads", type=int, default=2, help="its intra-op threads")
+    parser.add_argument("--unet-steps", type=int, default=10)
+    parser.add_argument("--unet-seconds", type=float, default=30, help="its runs' time budget")
+    parser.add_argument("--seq-len", type=int, help="its prompt length, where the graph has none")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     pipe = build_pipeline()
@@ -187,12 +316,13 @@ def main() -> None:
     )
     for _ in range(args.warmups):
         one_run(pipe, args.steps, embeds, generator)
-    overheads, per_step = measure(pipe, args, embeds, generator, args.runs)
+    overheads, per_step, _ = measure(pipe, args.steps, embeds, generator, args.runs)
     cold = []
     if args.evict_mib > 0:
         pipe.unet.evict = torch.zeros(args.evict_mib * 1024 * 1024 // 4)
-        cold, _ = measure(pipe, args, embeds, generator, args.runs)
+        cold, _, _ = measure(pipe, args.steps, embeds, generator, args.runs)
         pipe.unet.evict = None
+    same_unet = measure_same_unet(pipe, args, generator) if args.unet_onnx else None
     print(
         json.dumps(
             {
@@ -208,6 +338,7 @@ def main() -> None:
                 "medianStepOverheadMs": statistics.median(per_step),
                 "evictMiB": args.evict_mib,
                 "coldLoopOverheadMsPerStep": statistics.median(cold) if cold else None,
+                "sameUnet": same_unet,
             }
         )
     )

@@ -183,6 +183,7 @@ export {
   resolveExecutionProviders,
   autoExecutionProviders,
   providerAvailability,
+  defaultIntraOpThreads,
   probeWebGpuAdapter,
   findModelPreviewDecoder,
   resolvePreviewDecoder
