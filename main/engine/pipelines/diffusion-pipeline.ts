@@ -27,6 +27,7 @@ import type { CallOptions, OutputImages, OutputType, PipelineOutput } from './pi
 import { pastEndWarnings } from './resolve-callback'
 import { conditioningOf } from './resumed-run'
 import { startRun } from './run-start'
+import { vaeTilingFor, type VaeTiling } from './vae-tiling'
 
 export type { PipelineDefaults } from './model-pipeline'
 
@@ -362,6 +363,16 @@ export abstract class DiffusionPipeline
   /** diffusers' `disable_vae_tiling()`: always decode whole (a size that does not fit is refused). */
   disableVaeTiling(): void {
     this.memoryModes.vaeTiling = 'off'
+  }
+
+  /**
+   * `decodeLatents` outside a call tiles as diffusers' `vae.decode` does after
+   * `enable_vae_tiling()`: when tiling, or the low-memory mode, is on for every call
+   * (`'always'`). In `'auto'` it decodes whole: that choice is made per call, from the run's size.
+   */
+  protected override decodeTiling(): VaeTiling | null {
+    const always = this.memoryModes.vaeTiling === 'on' || this.memoryModes.lowMemory === 'on'
+    return always ? vaeTilingFor(this.folder.vaeConfig) : null
   }
 
   /**

@@ -67,4 +67,31 @@ describe('the VAE decoded in tiles to fit memory', () => {
     )
     await Promise.all([probe.release(), auto.release(), tight.release()])
   })
+
+  it('decodeLatents tiles as the call does when tiling or the low-memory mode is always on', async () => {
+    const pipe = await AutoPipelineForText2Image.fromPretrained(SD_DIR, TEST_SESSION_OPTIONS)
+    const same = (a: { data: Uint8Array } | undefined, b: { data: Uint8Array } | undefined) =>
+      Buffer.from(a?.data ?? []).equals(Buffer.from(b?.data ?? []))
+    const latent = await pipe.call({
+      ...run,
+      outputType: 'latent',
+      generator: new Generator().manualSeed(4)
+    })
+    pipe.enableVaeTiling()
+    const tiledCall = await pipe.call({ ...run, generator: new Generator().manualSeed(4) })
+    const tiled = await pipe.decodeLatents(latent.images)
+    expect(same(tiled[0], tiledCall.images[0])).toBe(true)
+    pipe.disableVaeTiling()
+    pipe.enableLowMemoryMode()
+    expect(same((await pipe.decodeLatents(latent.images))[0], tiledCall.images[0])).toBe(true)
+    pipe.disableLowMemoryMode()
+    // Whole, as before: not the tiled pixels.
+    const whole = await pipe.decodeLatents(latent.images)
+    expect([whole[0]?.width, whole[0]?.height]).toEqual([96, 128])
+    expect(same(whole[0], tiledCall.images[0])).toBe(false)
+    // In 'auto' the call chooses per run; outside a call the decode is whole.
+    pipe.enableVaeTiling('auto')
+    expect(same((await pipe.decodeLatents(latent.images))[0], whole[0])).toBe(true)
+    await pipe.release()
+  })
 })

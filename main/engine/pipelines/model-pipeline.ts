@@ -16,6 +16,7 @@ import { PipelineComponent, VaeComponent } from './pipeline-components'
 import type { FromPretrainedOptions } from './pipeline-types'
 import { PipelineComponents } from './shared-components'
 import { decodeLatents } from './vae-decode'
+import type { VaeTiling } from './vae-tiling'
 
 /** Generation defaults after applying the model's `stepwise.json` over diffusers' defaults. */
 export interface PipelineDefaults {
@@ -149,7 +150,13 @@ export abstract class ModelPipeline {
   async decodeLatents(latents: Tensor): Promise<RgbaImage[]> {
     const model = await this.sessions.get('vae_decoder')
     const io = describeVaeDecoder(model)
-    return (await decodeLatents(model, io, this.folder.vaeConfig, latents)).images
+    const tiling = this.decodeTiling()
+    return (await decodeLatents(model, io, this.folder.vaeConfig, latents, tiling)).images
+  }
+
+  /** The tiling {@link decodeLatents} decodes in: none here (a pipeline with memory modes may tile). */
+  protected decodeTiling(): VaeTiling | null {
+    return null
   }
 
   /**

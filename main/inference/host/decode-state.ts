@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { RunSnapshot } from '../../engine'
 import { Tensor } from '../../engine'
 import type { DecodedState, GenerationRequest } from '../protocol'
+import { applyMemoryMode } from './apply-plan'
 import type { PipelineCache } from './pipeline-cache'
 import { planOn, toFrame } from './run-generation'
 
@@ -25,6 +26,9 @@ export async function decodeState(
   if (latents === undefined || latents === null) {
     throw new Error(`the state of step ${snapshot.step + 1} holds no latents to decode`)
   }
+  // In tiles when the run decoded in tiles: the plan chose them because a whole decode would not
+  // fit, and a fresh process's memory is no larger.
+  applyMemoryMode(cached.pipe, request.memoryMode ?? 'normal')
   const images = await cached.pipe.decodeLatents(new Tensor('float32', latents.data, latents.dims))
   const used = await cached.pipe.usedProviders()
   const strength =
