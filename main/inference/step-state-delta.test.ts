@@ -7,14 +7,12 @@ import { StepStateSender, wholeStepState } from './step-state-delta'
 describe('step state deltas', () => {
   it('send the conditioning once per job, and main rebuilds every step state whole', async () => {
     const [first, second] = [await stepStatesOfRun(1), await stepStatesOfRun(2)]
-    const sender = new StepStateSender()
-    for (const [jobId, states] of [
-      ['a', first],
-      ['b', second]
-    ] as const) {
+    for (const states of [first, second]) {
+      // One sender per job, as each job's journal writer has.
+      const sender = new StepStateSender()
       let previous: RunSnapshot | null = null
       states.forEach((state, i) => {
-        const delta = sender.delta(jobId, state)
+        const delta = sender.delta(state)
         // A new job starts with the whole state; later steps leave the embeddings out.
         const conditioning = Object.keys(state.tensors).filter((n) => n !== 'latents')
         expect(conditioning.length).toBeGreaterThan(0)
@@ -36,8 +34,8 @@ describe('step state deltas', () => {
   it('gives no state rather than a broken one when the previous state is missing', async () => {
     const [first, second] = await stepStatesOfRun(3)
     const sender = new StepStateSender()
-    sender.delta('c', first as RunSnapshot)
-    const later = sender.delta('c', second as RunSnapshot)
+    sender.delta(first as RunSnapshot)
+    const later = sender.delta(second as RunSnapshot)
     expect(later.sameAsBefore.length).toBeGreaterThan(0)
     expect(wholeStepState(later, null)).toBeNull()
   })

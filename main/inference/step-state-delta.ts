@@ -14,17 +14,12 @@ export interface StepStateDelta {
   sameAsBefore: string[]
 }
 
-/** The inference process's side: remembers what it sent for the running job. */
+/** The inference process's side, one per job: remembers what it sent of the job's states. */
 export class StepStateSender {
-  private jobId: string | null = null
-  private sent = new Map<string, unknown>()
+  private readonly sent = new Map<string, unknown>()
 
   /** The delta of `snapshot` against the job's previous one (the whole state for its first). */
-  delta(jobId: string, snapshot: RunSnapshot): StepStateDelta {
-    if (jobId !== this.jobId) {
-      this.jobId = jobId
-      this.sent = new Map()
-    }
+  delta(snapshot: RunSnapshot): StepStateDelta {
     const tensors: RunSnapshot['tensors'] = {}
     const sameAsBefore: string[] = []
     for (const [name, tensor] of Object.entries(snapshot.tensors)) {

@@ -49,7 +49,7 @@ export class StepStateJournalWriter {
   append(snapshot: RunSnapshot): string | null {
     if (this.failed) return null
     try {
-      const delta = this.sender.delta(this.path, snapshot)
+      const delta = this.sender.delta(snapshot)
       const rawTensors: RecordMeta['rawTensors'] = []
       const data: Uint8Array[] = []
       for (const [name, tensor] of Object.entries(delta.snapshot.tensors)) {
