@@ -10,6 +10,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import type { RunSnapshot } from '../engine'
 import { stepStatesOfRun } from '../../testing/step-states'
 import {
   newStepStateJournalPath,
@@ -21,17 +22,28 @@ import {
 const dir = mkdtempSync(join(tmpdir(), 'stepwise-journal-test-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
+/** Writes `states` to a new journal at `path`: each append's answer, and the file's size after it. */
+function writeJournal(
+  path: string,
+  states: readonly RunSnapshot[]
+): { ends: number[]; problems: (string | null)[] } {
+  const writer = new StepStateJournalWriter(path)
+  const ends: number[] = []
+  const problems: (string | null)[] = []
+  for (const state of states) {
+    problems.push(writer.append(state))
+    ends.push(statSync(path).size)
+  }
+  writer.close()
+  return { ends, problems }
+}
+
 describe('the step-state journal', () => {
   it('gives back every state of a real run whole, the conditioning written once', async () => {
     const states = await stepStatesOfRun(11)
     const path = join(dir, 'whole.states')
-    const writer = new StepStateJournalWriter(path)
-    const sizes: number[] = []
-    for (const state of states) {
-      expect(writer.append(state)).toBeNull()
-      sizes.push(statSync(path).size)
-    }
-    writer.close()
+    const { ends: sizes, problems } = writeJournal(path, states)
+    expect(problems).toEqual(states.map(() => null))
     expect(readStepStateJournal(path)).toEqual(states)
     // Later records carry the latents and the scheduler's state, not the prompt embeddings again.
     const first = sizes[0] as number
@@ -42,13 +54,7 @@ describe('the step-state journal', () => {
   it('stops at a record a kill cut short, and at a file that is not a journal', async () => {
     const states = await stepStatesOfRun(12)
     const path = join(dir, 'cut.states')
-    const writer = new StepStateJournalWriter(path)
-    const ends: number[] = []
-    for (const state of states) {
-      writer.append(state)
-      ends.push(statSync(path).size)
-    }
-    writer.close()
+    const { ends } = writeJournal(path, states)
     // Cut inside the third record: the first two are whole.
     truncateSync(path, (ends[1] as number) + 100)
     expect(readStepStateJournal(path)).toEqual(states.slice(0, 2))
